@@ -1,0 +1,262 @@
+//! Stage 3, bodies: render every published Markdown body once, resolving its links
+//! through the index, then check `#fragment`s against the targets' headings and record
+//! who cites whom (被引用). Runs in parallel; each body is rendered exactly once.
+
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::load::resolve_content_path;
+use crate::markdown::{self, Body, LinkSink};
+use crate::resolve::{Index, Target};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashSet};
+
+/// Relative prefix from a page folder (`documents/x/`) to the site root (`../../`).
+pub fn root_of(page_dir: &str) -> String {
+    "../".repeat(page_dir.matches('/').count())
+}
+
+/// Percent-encode a site-relative path segment by segment (Chinese file names).
+pub fn encode_path(p: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    p.split('/')
+        .map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
+struct OutLink {
+    target: Target,
+    fragment: Option<String>,
+    loc: Loc,
+}
+
+struct Sink<'a, 'b> {
+    ix: &'a Index<'b>,
+    from: Target,
+    from_path: &'a str,
+    diags: Vec<Diagnostic>,
+    links: Vec<OutLink>,
+    cites: BTreeSet<usize>,
+    files: BTreeSet<String>,
+}
+
+impl LinkSink for Sink<'_, '_> {
+    fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String> {
+        let diags = Diagnostics::default();
+        let r = crate::model::Ref { raw: reference.to_string(), loc: loc.clone() };
+        let t = self.ix.check_ref(self.ix.source(self.from), &r, false, &diags);
+        self.diags.extend(diags.into_sorted());
+        let t = t?;
+        if let Target::Doc(j) = t {
+            self.cites.insert(j);
+        }
+        self.links.push(OutLink { target: t, fragment: fragment.map(str::to_string), loc });
+        Some(self.ix.url(t))
+    }
+
+    fn service(&mut self, id: &str, loc: Loc) -> Option<String> {
+        match self.ix.services.get(id) {
+            Some(&k) => Some(self.ix.content.services[k].url.clone()),
+            None => {
+                self.diags.push(Diagnostic::error(&loc, format!("unknown service `{id}`"))
+                    .help("every `service:` link must name an id from content/services.yaml"));
+                None
+            }
+        }
+    }
+
+    fn file(&mut self, path: &str, loc: Loc) -> Option<String> {
+        match resolve_content_path(self.from_path, path) {
+            Ok(p) if self.ix.content.files.contains(&p) => {
+                self.files.insert(p.clone());
+                Some(encode_path(&p))
+            }
+            Ok(p) => {
+                self.diags.push(Diagnostic::error(&loc, format!("link to missing file `{path}`"))
+                    .help(format!("expected the file at content/{p}; links to other documents are written `doc:ID`")));
+                None
+            }
+            Err(why) => {
+                self.diags.push(Diagnostic::error(&loc, format!("link `{path}` {why}"))
+                    .help("link files under content/files/ as `files/name.pdf`, documents as `doc:ID`"));
+                None
+            }
+        }
+    }
+
+    fn auto(&mut self, canonical: &str) -> Option<String> {
+        let j = self.ix.published_by_number(canonical)?;
+        if self.from == Target::Doc(j) {
+            return None; // a document never links to itself
+        }
+        self.cites.insert(j);
+        Some(self.ix.url(Target::Doc(j)))
+    }
+}
+
+/// Rendered bodies of every published item (None for hidden ones).
+#[derive(Default)]
+pub struct Bodies {
+    pub docs: Vec<Option<Body>>,
+    pub interps: Vec<Option<Body>>,
+    pub topics: Vec<Option<Body>>,
+    pub pages: Vec<Option<Body>>,
+    pub decisions: Vec<Option<Body>>,
+    /// Per document: its inline FAQ answers, rendered.
+    pub doc_faq: Vec<Vec<String>>,
+    /// Per FAQ set: its answers, rendered.
+    pub faq_sets: Vec<Vec<String>>,
+    /// Files under content/ that published content links to or attaches.
+    pub used_files: BTreeSet<String>,
+    pub has_code: bool,
+}
+
+struct One {
+    body: Option<Body>,
+    faq: Vec<String>,
+    sink_links: Vec<OutLink>,
+    cites: BTreeSet<usize>,
+    files: BTreeSet<String>,
+    from: Target,
+}
+
+fn render_one(ix: &Index, from: Target, body: &str, faq: &[&str], diags: &Diagnostics) -> One {
+    let src = ix.source(from);
+    let mut sink = Sink {
+        ix,
+        from,
+        from_path: &src.path,
+        diags: Vec::new(),
+        links: Vec::new(),
+        cites: BTreeSet::new(),
+        files: BTreeSet::new(),
+    };
+    let root = root_of(&ix.url(from));
+    let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
+    let faq = faq
+        .iter()
+        .map(|a| markdown::render(a, &src.path, src.yaml_line, &root, &mut sink).html)
+        .collect();
+    diags.extend(std::mem::take(&mut sink.diags));
+    One { body: Some(b), faq, sink_links: sink.links, cites: sink.cites, files: sink.files, from }
+}
+
+/// Render all published bodies, check fragments, fill `cited_by`.
+pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
+    let c = ix.content;
+    let mut jobs: Vec<Target> = Vec::new();
+    jobs.extend((0..c.documents.len()).map(Target::Doc));
+    jobs.extend((0..c.interpretations.len()).map(Target::Interp));
+    jobs.extend((0..c.topics.len()).map(Target::Topic));
+    jobs.extend((0..c.pages.len()).map(Target::Page));
+    jobs.extend((0..c.decisions.len()).map(Target::Decision));
+    let ixr: &Index = ix;
+    let mut done: Vec<One> = jobs
+        .par_iter()
+        .filter(|t| ixr.visible(**t))
+        .map(|&t| match t {
+            Target::Doc(i) => {
+                let d = &c.documents[i];
+                let faq: Vec<&str> = d.faq.iter().map(|q| q.a.as_str()).collect();
+                render_one(ixr, t, &d.body, &faq, diags)
+            }
+            Target::Interp(i) => render_one(ixr, t, &c.interpretations[i].body, &[], diags),
+            Target::Topic(i) => render_one(ixr, t, &c.topics[i].body, &[], diags),
+            Target::Page(i) => render_one(ixr, t, &c.pages[i].body, &[], diags),
+            Target::Decision(i) => render_one(ixr, t, &c.decisions[i].body, &[], diags),
+        })
+        .collect();
+    // FAQ sets render their answers as part of the document they are for.
+    let faq_sets: Vec<(usize, One)> = (0..c.faqs.len())
+        .into_par_iter()
+        .filter_map(|k| {
+            let j = ixr.faq_for[k]?;
+            let answers: Vec<&str> = c.faqs[k].items.iter().map(|q| q.a.as_str()).collect();
+            let mut one = render_one(ixr, Target::Doc(j), "", &answers, diags);
+            one.body = None;
+            Some((k, one))
+        })
+        .collect();
+
+    let mut b = Bodies {
+        docs: vec![None; c.documents.len()],
+        interps: vec![None; c.interpretations.len()],
+        topics: vec![None; c.topics.len()],
+        pages: vec![None; c.pages.len()],
+        decisions: vec![None; c.decisions.len()],
+        doc_faq: vec![Vec::new(); c.documents.len()],
+        faq_sets: vec![Vec::new(); c.faqs.len()],
+        ..Default::default()
+    };
+    for (i, d) in c.documents.iter().enumerate() {
+        if ixr.doc_visible(i) {
+            b.used_files.extend(d.attachments.iter().map(|x| x.path.clone()));
+        }
+    }
+    let mut links = Vec::new();
+    let mut cites: Vec<(Target, BTreeSet<usize>)> = Vec::new();
+    for one in done.iter_mut() {
+        links.append(&mut one.sink_links);
+        b.used_files.append(&mut one.files);
+        cites.push((one.from, std::mem::take(&mut one.cites)));
+    }
+    for (k, mut one) in faq_sets {
+        links.append(&mut one.sink_links);
+        b.used_files.append(&mut one.files);
+        cites.push((one.from, std::mem::take(&mut one.cites)));
+        b.faq_sets[k] = one.faq;
+    }
+    for one in done {
+        b.has_code |= one.body.as_ref().is_some_and(|x| x.has_code);
+        match one.from {
+            Target::Doc(i) => {
+                b.docs[i] = one.body;
+                b.doc_faq[i] = one.faq;
+            }
+            Target::Interp(i) => b.interps[i] = one.body,
+            Target::Topic(i) => b.topics[i] = one.body,
+            Target::Page(i) => b.pages[i] = one.body,
+            Target::Decision(i) => b.decisions[i] = one.body,
+        }
+    }
+    check_fragments(ixr, &b, &links, diags);
+    for (from, targets) in cites {
+        for j in targets {
+            if from != Target::Doc(j) {
+                ix.rel[j].cited_by.insert(from);
+            }
+        }
+    }
+    b
+}
+
+fn body_of(b: &Bodies, t: Target) -> Option<&Body> {
+    match t {
+        Target::Doc(i) => b.docs[i].as_ref(),
+        Target::Interp(i) => b.interps[i].as_ref(),
+        Target::Topic(i) => b.topics[i].as_ref(),
+        Target::Page(i) => b.pages[i].as_ref(),
+        Target::Decision(i) => b.decisions[i].as_ref(),
+    }
+}
+
+fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostics) {
+    for l in links {
+        let Some(f) = &l.fragment else { continue };
+        let ids: HashSet<&str> = body_of(b, l.target).map(|x| x.headings.iter().map(|h| h.id.as_str()).collect()).unwrap_or_default();
+        if !ids.contains(f.as_str()) {
+            let mut known: Vec<&str> = ids.into_iter().collect();
+            known.sort();
+            let help = if known.is_empty() {
+                format!("{} has no headings to link to", ix.source(l.target).path)
+            } else {
+                format!("anchors in {}: {}", ix.source(l.target).path, known.iter().take(12).map(|s| format!("#{s}")).collect::<Vec<_>>().join(" "))
+            };
+            diags.push(Diagnostic::error(&l.loc, format!("`#{f}` names no heading of `{}`", ix.source(l.target).path)).help(help));
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! The pipeline, one way: config → load → resolve → bodies → render → gate → write.
+//!
+//! `gazette build` and `gazette check` run the same stages; check writes nothing.
+//! Exit codes (CONTRACT §7): 0 success, 1 content errors, 2 usage/config/theme/I-O.
+
+use crate::bodies;
+use crate::config::{self, Config};
+use crate::date::Date;
+use crate::diag::{Diagnostic, Diagnostics, Loc, Severity};
+use crate::feeds;
+use crate::linkcheck::{self, PageLinks};
+use crate::load;
+use crate::output::{Staging, WriteError};
+use crate::render::{base_path, Job, Renderer};
+use crate::resolve::{Index, Target};
+use crate::theme::{self, Theme};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub root: PathBuf,
+    /// Output folder; `None` means `public/` under the root.
+    pub output: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+    pub date: Option<Date>,
+    pub deny_warnings: bool,
+    /// false for `gazette check`.
+    pub write: bool,
+    pub timings: bool,
+}
+
+/// What a build produced, for the CLI (and tests) to report.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub exit_code: i32,
+    pub pages: usize,
+    pub files: usize,
+    pub output: PathBuf,
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+impl Outcome {
+    fn fail(code: i32, diagnostics: Vec<Diagnostic>) -> Outcome {
+        Outcome { diagnostics, exit_code: code, ..Default::default() }
+    }
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+    }
+}
+
+/// Refuse output folders that would destroy the site: the root itself, a parent of it,
+/// or a folder inside content/ or themes/.
+fn check_output(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    let abs = |p: &Path| {
+        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        p.canonicalize().unwrap_or_else(|_| load::lexical_normalize(&p))
+    };
+    let (r, o) = (abs(root), abs(out));
+    let bad = r.starts_with(&o) || o.starts_with(r.join("content")) || o.starts_with(r.join("themes")) || o.join("content").is_dir() || o.join(config::FILE).is_file();
+    if bad {
+        return Err(Diagnostic::error(&Loc::file(out.display().to_string()), "refusing to use this output folder: it is or contains the site's sources")
+            .help("choose a separate folder such as `public/` (`-o public`)"));
+    }
+    Ok(())
+}
+
+pub fn run(opts: &Options) -> Outcome {
+    let t0 = Instant::now();
+    let mut timings = Vec::new();
+    let mut lap = |name: &'static str, t: &mut Instant| {
+        timings.push((name, t.elapsed().as_secs_f64()));
+        *t = Instant::now();
+    };
+    let mut t = Instant::now();
+    let root = &opts.root;
+    let (cfg, cfg_warnings) = match config::load(root, opts.base_url.as_deref()) {
+        Ok(x) => x,
+        Err(d) => return Outcome::fail(2, d),
+    };
+    let out_dir = opts.output.clone().unwrap_or_else(|| root.join("public"));
+    if opts.write {
+        if let Err(d) = check_output(root, &out_dir) {
+            return Outcome::fail(2, vec![d]);
+        }
+    }
+    let mut theme = match Theme::load(root, &cfg.theme) {
+        Ok(t) => t,
+        Err(d) => return Outcome::fail(2, d),
+    };
+    theme.set_global("site", &cfg);
+    let date = opts.date.unwrap_or_else(Date::today);
+
+    let diags = Diagnostics::default();
+    diags.extend(cfg_warnings);
+    let content = load::load(root, &cfg, &diags);
+    lap("load", &mut t);
+    let mut ix = Index::build(&content, date, opts.drafts, &diags);
+    lap("resolve", &mut t);
+    let bodies = bodies::render_all(&mut ix, &diags);
+    lap("markdown", &mut t);
+    if diags.has_errors() {
+        return Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() };
+    }
+
+    let staging = if opts.write {
+        match Staging::create(&out_dir) {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome::fail(2, vec![Diagnostic::error(&Loc::file(out_dir.display().to_string()), format!("cannot create the output folder: {e}"))]);
+            }
+        }
+    } else {
+        Staging::dry()
+    };
+    let renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
+    let (pages, fatal) = render_pages(&renderer, &staging, &cfg, &diags);
+    lap("render", &mut t);
+    if let Some(d) = fatal {
+        return Outcome::fail(2, vec![d]);
+    }
+    let page_count = pages.len();
+    write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
+    lap("feeds+files", &mut t);
+    let files = staging.files();
+    diags.extend(linkcheck::check(&pages, &files, &base_path(&cfg.base_url)));
+    lap("link gate", &mut t);
+
+    let mut diagnostics = diags.into_sorted();
+    let errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
+    let warnings = diagnostics.iter().any(|d| d.severity == Severity::Warning);
+    if opts.deny_warnings && warnings {
+        for d in diagnostics.iter_mut() {
+            d.severity = Severity::Error;
+        }
+    }
+    let failed = errors || (opts.deny_warnings && warnings);
+    if failed {
+        return Outcome { diagnostics, exit_code: 1, timings, ..Default::default() };
+    }
+    if opts.write {
+        if let Err(e) = staging.commit(&out_dir) {
+            diagnostics.push(Diagnostic::error(&Loc::file(out_dir.display().to_string()), format!("cannot move the new output into place: {e}")));
+            return Outcome { diagnostics, exit_code: 2, timings, ..Default::default() };
+        }
+    }
+    lap("commit", &mut t);
+    timings.push(("total", t0.elapsed().as_secs_f64()));
+    Outcome { diagnostics, exit_code: 0, pages: page_count, files: files.len(), output: out_dir, timings }
+}
+
+/// Render every page in parallel, scan its links, minify and write it.
+/// Returns the gate's view of each page, and a theme error if rendering failed.
+fn render_pages(r: &Renderer, staging: &Staging, cfg: &Config, diags: &Diagnostics) -> (Vec<PageLinks>, Option<Diagnostic>) {
+    let jobs = r.jobs();
+    let results: Vec<Result<PageLinks, Diagnostic>> = jobs
+        .par_iter()
+        .map(|&job| {
+            let page = r.render(job)?;
+            let (links, ids) = linkcheck::scan(&page.html);
+            let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
+            if let Err(e) = staging.write(&page.path, &bytes) {
+                let mut d = Diagnostic::error(&page.blame, e.to_string());
+                if matches!(e, WriteError::Collision(_)) {
+                    d = d.help("an alias or id produces the same URL as another page; change one of them");
+                }
+                diags.push(d);
+            }
+            Ok(PageLinks { path: page.path, blame: page.blame, links, ids })
+        })
+        .collect();
+    let mut pages = Vec::with_capacity(results.len());
+    let mut fatal = None;
+    for res in results {
+        match res {
+            Ok(p) => pages.push(p),
+            Err(d) => {
+                fatal.get_or_insert(d);
+            }
+        }
+    }
+    (pages, fatal)
+}
+
+fn write_site_files(r: &Renderer, staging: &Staging, theme: &Theme, root: &Path, bodies: &bodies::Bodies, diags: &Diagnostics) {
+    let report = |res: Result<(), WriteError>, blame: &str| {
+        if let Err(e) = res {
+            diags.push(Diagnostic::error(&Loc::file(blame), e.to_string()));
+        }
+    };
+    let cfg = r.cfg;
+    for (path, xml) in feeds::feeds(r) {
+        report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
+    }
+    let sitemap_urls = sitemap_urls(r);
+    for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
+        report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
+    }
+    report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
+    let (json, csv) = feeds::catalog(r);
+    report(staging.write("api/documents.json", json.as_bytes()), "gazette.yaml");
+    report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");
+    if bodies.has_code {
+        report(staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
+    }
+    // Theme static files: the site's theme folder wins over the built-in ones.
+    let overridden: BTreeSet<&str> = theme.site_static.iter().map(|(p, _)| p.as_str()).collect();
+    for (p, bytes) in theme::DEFAULT_STATIC {
+        if !overridden.contains(p) {
+            report(staging.write(p, bytes), "themes");
+        }
+    }
+    for (p, src) in &theme.site_static {
+        report(staging.copy(p, src), "themes");
+    }
+    // content/files/** is published as is, except files that only hidden documents use:
+    // an unpublished document's attachment must not leak through its file (§5).
+    let c = r.ix.content;
+    let hidden_only: BTreeSet<&str> = (0..c.documents.len())
+        .filter(|&i| !r.ix.doc_visible(i))
+        .flat_map(|i| c.documents[i].attachments.iter().map(|a| a.path.as_str()))
+        .filter(|p| !bodies.used_files.contains(*p))
+        .collect();
+    let content_dir = root.join("content");
+    for f in &c.files {
+        let publish = if f.starts_with("files/") { !hidden_only.contains(f.as_str()) } else { bodies.used_files.contains(f) };
+        if publish {
+            report(staging.copy(f, &content_dir.join(f)), &format!("content/{f}"));
+        }
+    }
+}
+
+fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
+    let c = r.ix.content;
+    let mut urls = Vec::new();
+    for job in r.jobs() {
+        let entry = match job {
+            Job::Home => Some((String::new(), None)),
+            Job::Doc(i) => Some((r.ix.url(Target::Doc(i)), Some(c.documents[i].published.to_string()))),
+            Job::Interp(k) => Some((r.ix.url(Target::Interp(k)), c.interpretations[k].published.map(|d| d.to_string()))),
+            Job::Topic(k) => Some((r.ix.url(Target::Topic(k)), None)),
+            Job::Page(k) => Some((r.ix.url(Target::Page(k)), c.pages[k].published.map(|d| d.to_string()))),
+            Job::Decision(k) => Some((r.ix.url(Target::Decision(k)), None)),
+            Job::Issue(k) => Some((crate::render::issue_url(&c.issues[k]), Some(c.issues[k].published.to_string()))),
+            Job::NotFound | Job::Alias(..) => None,
+            Job::List(..) | Job::InterpIndex | Job::TopicIndex | Job::DecisionIndex | Job::GazetteIndex | Job::OrganIndex | Job::Search => {
+                // Listings: their URL is the folder of the page they render to.
+                r.render_path(job).map(|p| (p.trim_end_matches("index.html").to_string(), None))
+            }
+        };
+        urls.extend(entry);
+    }
+    urls.sort();
+    urls.dedup();
+    urls
+}

@@ -1,0 +1,167 @@
+//! The command line (CONTRACT §7). Parsing and printing only; the work is in the stages.
+
+use crate::build::{self, Options, Outcome};
+use crate::date::Date;
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "gazette", version, about = "Static site generator for government gazettes and active-disclosure document libraries")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build the site into the output folder (replaced only if the build succeeds)
+    Build {
+        /// Site root (the folder with gazette.yaml)
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Output folder [default: ROOT/public]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Override base_url from gazette.yaml
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Publish drafts too
+        #[arg(long)]
+        drafts: bool,
+        /// Build date (YYYY-MM-DD) for validity and embargo [default: today, China time]
+        #[arg(long, value_parser = parse_date)]
+        date: Option<Date>,
+        /// Treat warnings as errors
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Print where the time went, by stage
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Check the site as a build would, without writing anything
+    Check {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Also check external URLs (service links first)
+        #[arg(long)]
+        external: bool,
+        /// Write a JSON report of the findings
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long)]
+        deny_warnings: bool,
+        #[arg(long, value_parser = parse_date)]
+        date: Option<Date>,
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Serve the built site locally
+    Serve {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        #[arg(long)]
+        watch: bool,
+        #[arg(long)]
+        open: bool,
+    },
+    /// Create a small working site in DIR
+    Init { dir: PathBuf },
+    /// Import plain-text documents into a site
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, default_value = ".")]
+        into: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("`{s}` is not a date in YYYY-MM-DD form"))
+}
+
+/// Print diagnostics to stderr, one per problem, then a summary line.
+pub fn report(outcome: &Outcome) {
+    let stderr = std::io::stderr();
+    let mut e = stderr.lock();
+    for d in &outcome.diagnostics {
+        writeln!(e, "{d}").ok();
+    }
+    let (errs, warns) = (outcome.errors(), outcome.warnings());
+    if errs > 0 || warns > 0 {
+        writeln!(e, "{errs} error(s), {warns} warning(s)").ok();
+    }
+}
+
+/// Run the CLI; returns the process exit code.
+pub fn main_with(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Build { root, output, base_url, drafts, date, deny_warnings, timings } => {
+            let opts = Options { root, output, base_url, drafts, date, deny_warnings, write: true, timings };
+            let outcome = build::run(&opts);
+            report(&outcome);
+            if timings {
+                for (stage, secs) in &outcome.timings {
+                    eprintln!("{stage:>12}: {:8.1} ms", secs * 1000.0);
+                }
+            }
+            if outcome.exit_code == 0 {
+                let quiet = !std::io::stderr().is_terminal();
+                if !quiet || std::env::var_os("CI").is_none() {
+                    eprintln!("built {} pages ({} files) into {}", outcome.pages, outcome.files, outcome.output.display());
+                }
+            }
+            outcome.exit_code
+        }
+        Command::Check { root, external, report: report_file, deny_warnings, date, drafts } => {
+            let opts = Options { root, drafts, date, deny_warnings, write: false, ..Default::default() };
+            let outcome = build::run(&opts);
+            report(&outcome);
+            if let Some(path) = report_file {
+                let json = serde_json::json!({
+                    "exit_code": outcome.exit_code,
+                    "diagnostics": outcome.diagnostics.iter().map(|d| serde_json::json!({
+                        "severity": match d.severity { crate::diag::Severity::Error => "error", crate::diag::Severity::Warning => "warning" },
+                        "path": d.path, "line": d.line, "col": d.col, "message": d.message, "help": d.help,
+                    })).collect::<Vec<_>>(),
+                });
+                if let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default()) {
+                    eprintln!("error: cannot write report {}: {e}", path.display());
+                    return 2;
+                }
+            }
+            if external {
+                eprintln!("error: `--external` is not available in this version of gazette");
+                return 2;
+            }
+            if outcome.exit_code == 0 {
+                eprintln!("check passed: {} pages, no broken links", outcome.pages);
+            }
+            outcome.exit_code
+        }
+        Command::Serve { .. } => {
+            eprintln!("error: `gazette serve` is not available in this version of gazette; build and serve `public/` with any static server");
+            2
+        }
+        Command::Init { dir } => match crate::init::init(&dir) {
+            Ok(()) => {
+                eprintln!("created a gazette site in {}; build it with `gazette build --root {}`", dir.display(), dir.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        Command::Import { .. } => {
+            eprintln!("error: `gazette import` is not available in this version of gazette");
+            2
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `gazette.yaml`: the site configuration. A bad config is a usage problem (exit 2),
+//! not a content problem, because nothing can be built without it.
+
+use crate::diag::{Diagnostic, Loc};
+use crate::yaml::{self, Seg};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub title: String,
+    /// Always ends with `/`.
+    pub base_url: String,
+    pub language: String,
+    pub theme: String,
+    pub description: String,
+    pub footer: Footer,
+    /// The local 主题分类 scheme; empty means any value is accepted.
+    pub topics: Vec<String>,
+    pub per_page: usize,
+    pub minify: bool,
+}
+
+/// The identification fields every Chinese government site shows in its footer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Footer {
+    /// 主办单位
+    pub organizer: String,
+    /// 网站标识码
+    pub site_code: String,
+    /// ICP备案号
+    pub icp: String,
+    /// 公安机关备案号
+    pub public_security: String,
+    /// 联系方式
+    pub contact: String,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    title: Option<String>,
+    base_url: Option<String>,
+    language: Option<String>,
+    theme: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    footer: Footer,
+    #[serde(default)]
+    topics: Vec<String>,
+    per_page: Option<usize>,
+    minify: Option<bool>,
+}
+
+const KEYS: &[&str] =
+    &["title", "base_url", "language", "theme", "description", "footer", "topics", "per_page", "minify"];
+
+pub const FILE: &str = "gazette.yaml";
+
+/// Read and check `gazette.yaml`. Errors are returned as diagnostics (exit 2 by the caller);
+/// warnings are returned beside a usable config.
+pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let file = Loc::file(FILE);
+    let text = match std::fs::read(root.join(FILE)) {
+        Ok(b) => match crate::load::decode_text(&b) {
+            Some(t) => t,
+            None => return Err(vec![Diagnostic::error(&file, "gazette.yaml is not valid UTF-8")
+                .help("save the file as UTF-8")]),
+        },
+        Err(e) => {
+            return Err(vec![Diagnostic::error(&file, format!("cannot read site config: {e}"))
+                .help(format!("is `{}` a gazette site? `gazette init DIR` creates one", root.display()))])
+        }
+    };
+    let value = yaml::parse(&text).map_err(|e| {
+        vec![Diagnostic::error(&Loc::new(FILE, e.line, e.col), format!("invalid YAML: {}", e.message))]
+    })?;
+    let mut warnings = Vec::new();
+    for k in yaml::mapping_keys(&value) {
+        if !KEYS.contains(&k.as_str()) {
+            let (l, c) = yaml::locate(&text, &[Seg::Key(k.clone())]);
+            warnings.push(Diagnostic::warning(&Loc::new(FILE, l, c), format!("unknown key `{k}` in site config"))
+                .help(format!("known keys: {}", KEYS.join(", "))));
+        }
+    }
+    let raw: Raw = yaml::from_value(value).map_err(|e| {
+        let (l, c) = yaml::locate(&text, &e.path);
+        vec![Diagnostic::error(&Loc::new(FILE, l, c), format!("`{}`: {}", yaml::path_string(&e.path), e.message))]
+    })?;
+    let at = |k: &str| {
+        let (l, c) = yaml::locate(&text, &[Seg::Key(k.into())]);
+        Loc::new(FILE, l, c)
+    };
+    let mut errors = Vec::new();
+    let title = raw.title.unwrap_or_default();
+    if title.trim().is_empty() {
+        errors.push(Diagnostic::error(&at("title"), "site `title` is missing").help("add `title: 某某区人民政府 政府信息公开`"));
+    }
+    let base_url = base_url_override.map(str::to_string).or(raw.base_url).unwrap_or_else(|| "/".into());
+    let base_url = match normalize_base_url(&base_url) {
+        Some(u) => u,
+        None => {
+            errors.push(Diagnostic::error(&at("base_url"), format!("`base_url` `{base_url}` is not an absolute http(s) URL or a path starting with `/`"))
+                .help("write e.g. `base_url: https://www.example.gov.cn/xxgk/`"));
+            "/".into()
+        }
+    };
+    let per_page = raw.per_page.unwrap_or(50);
+    if per_page == 0 {
+        errors.push(Diagnostic::error(&at("per_page"), "`per_page` must be at least 1"));
+    }
+    let theme = raw.theme.unwrap_or_else(|| "default".into());
+    if theme.is_empty() || theme.contains(['/', '\\']) || theme.starts_with('.') {
+        errors.push(Diagnostic::error(&at("theme"), format!("`theme` `{theme}` is not a folder name under themes/")));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((
+        Config {
+            title,
+            base_url,
+            language: raw.language.unwrap_or_else(|| "zh-CN".into()),
+            theme,
+            description: raw.description.unwrap_or_default(),
+            footer: raw.footer,
+            topics: raw.topics,
+            per_page,
+            minify: raw.minify.unwrap_or(true),
+        },
+        warnings,
+    ))
+}
+
+/// `https://host/path` or `/path`, always ending in `/`.
+fn normalize_base_url(u: &str) -> Option<String> {
+    let u = u.trim();
+    let ok = u.starts_with('/')
+        || ((u.starts_with("https://") || u.starts_with("http://")) && u.split("://").nth(1).is_some_and(|r| !r.is_empty()));
+    if !ok || u.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(if u.ends_with('/') { u.to_string() } else { format!("{u}/") })
+}
+
+impl Config {
+    /// Absolute URL of a site-relative path, for feeds, sitemaps and canonical links.
+    pub fn absolute(&self, rel: &str) -> String {
+        format!("{}{}", self.base_url, rel)
+    }
+}

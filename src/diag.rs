@@ -1,0 +1,124 @@
+//! Diagnostics: every problem the build finds is a value, never a panic.
+//!
+//! The contract (§7) fixes the shape: `PATH:LINE:COL: error: message`, PATH relative to the
+//! site root, then help lines. All problems of a build are collected and printed together,
+//! so an editor fixes a whole batch per run instead of one error per CI round trip.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem, located in a file of the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Path relative to the site root, with `/` separators.
+    pub path: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+    pub help: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(loc: &Loc, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, loc, message)
+    }
+    pub fn warning(loc: &Loc, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, loc, message)
+    }
+    fn new(severity: Severity, loc: &Loc, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            path: loc.path.clone(),
+            line: loc.line.max(1),
+            col: loc.col.max(1),
+            message: message.into(),
+            help: Vec::new(),
+        }
+    }
+    pub fn help(mut self, h: impl Into<String>) -> Self {
+        self.help.push(h.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}:{}:{}: {}: {}", self.path, self.line, self.col, sev, self.message)?;
+        for h in &self.help {
+            write!(f, "\n  = help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A place in a site file: what every diagnostic points at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub path: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Loc {
+    pub fn new(path: impl Into<String>, line: usize, col: usize) -> Self {
+        Loc { path: path.into(), line, col }
+    }
+    pub fn file(path: impl Into<String>) -> Self {
+        Loc::new(path, 1, 1)
+    }
+    pub fn at_line(&self, line: usize) -> Self {
+        Loc::new(self.path.clone(), line, 1)
+    }
+}
+
+/// Thread-safe collector: load and render run in parallel and all push here.
+#[derive(Default)]
+pub struct Diagnostics {
+    items: Mutex<Vec<Diagnostic>>,
+}
+
+impl Diagnostics {
+    pub fn push(&self, d: Diagnostic) {
+        self.items.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+    }
+    pub fn extend(&self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.items.lock().unwrap_or_else(|e| e.into_inner()).extend(ds);
+    }
+    pub fn has_errors(&self) -> bool {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+    /// Sorted by path and line (parallel stages push in any order), duplicates removed.
+    pub fn into_sorted(self) -> Vec<Diagnostic> {
+        let mut v = self.items.into_inner().unwrap_or_else(|e| e.into_inner());
+        v.sort_by(|a, b| {
+            (&a.path, a.line, a.col, &a.message).cmp(&(&b.path, b.line, b.col, &b.message))
+        });
+        v.dedup();
+        v
+    }
+}
+
+/// Path of `file` relative to `root`, with forward slashes, for diagnostics and URLs.
+pub fn rel_path(root: &Path, file: &Path) -> String {
+    let p: PathBuf = file.strip_prefix(root).unwrap_or(file).to_path_buf();
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,235 @@
+//! Site-wide machine-readable outputs: Atom feeds, sitemap, robots.txt, and the open-data
+//! catalog (`api/documents.json` and `.csv`). Built from the index, never from pages, so
+//! they list exactly what is published (CONTRACT §5, §8).
+
+use crate::config::Config;
+use crate::render::{issue_label, issue_url, Renderer};
+use crate::resolve::{Index, Target};
+use serde_json::json;
+
+/// Entries in a feed: subscribers want what is new, not the archive.
+const FEED_ENTRIES: usize = 50;
+/// Sitemap protocol limit per file.
+pub const SITEMAP_MAX: usize = 50_000;
+
+pub fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            // Characters XML 1.0 forbids are dropped rather than breaking the feed.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// One Atom entry.
+pub struct Entry {
+    pub title: String,
+    pub url: String,
+    pub updated: String,
+    pub summary: String,
+    pub categories: Vec<String>,
+}
+
+/// An Atom feed document at `feed_path`, about the page at `page_url` (site-relative).
+pub fn atom(cfg: &Config, title: &str, feed_path: &str, page_url: &str, entries: &[Entry]) -> String {
+    let updated = entries.iter().map(|e| e.updated.as_str()).max().unwrap_or("1970-01-01T00:00:00+08:00");
+    let mut x = String::with_capacity(1024 + entries.len() * 512);
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    x.push_str(&format!("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", xml_escape(&cfg.language)));
+    x.push_str(&format!("<title>{}</title>\n", xml_escape(title)));
+    x.push_str(&format!("<id>{}</id>\n", xml_escape(&cfg.absolute(feed_path))));
+    x.push_str(&format!("<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n", xml_escape(&cfg.absolute(feed_path))));
+    x.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", xml_escape(&cfg.absolute(page_url))));
+    x.push_str(&format!("<updated>{updated}</updated>\n"));
+    x.push_str(&format!("<author><name>{}</name></author>\n", xml_escape(&cfg.title)));
+    x.push_str("<generator>gazette</generator>\n");
+    for e in entries {
+        let url = xml_escape(&cfg.absolute(&e.url));
+        x.push_str("<entry>\n");
+        x.push_str(&format!("<title>{}</title>\n", xml_escape(&e.title)));
+        x.push_str(&format!("<id>{url}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"));
+        x.push_str(&format!("<updated>{}</updated>\n<published>{}</published>\n", e.updated, e.updated));
+        if !e.summary.is_empty() {
+            x.push_str(&format!("<summary>{}</summary>\n", xml_escape(&e.summary)));
+        }
+        for c in &e.categories {
+            x.push_str(&format!("<category term=\"{}\"/>\n", xml_escape(c)));
+        }
+        x.push_str("</entry>\n");
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+fn doc_entry(r: &Renderer, i: usize) -> Entry {
+    let d = &r.ix.content.documents[i];
+    let row = r.row(i);
+    let mut summary = Vec::new();
+    if let Some(n) = &d.doc_number {
+        summary.push(n.clone());
+    }
+    if let Some(iss) = &row.issuer {
+        summary.push(iss.clone());
+    }
+    summary.push(format!("有效性：{}", r.ix.rel[i].validity.label()));
+    Entry {
+        title: d.title.clone(),
+        url: row.url,
+        updated: d.published.rfc3339(),
+        summary: summary.join(" · "),
+        categories: d.topics.clone(),
+    }
+}
+
+/// All feeds: (output path, XML).
+pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
+    let ix = r.ix;
+    let c = ix.content;
+    let cfg = r.cfg;
+    let all = ix.published_documents();
+    let entries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Entry> { docs.take(FEED_ENTRIES).map(|i| doc_entry(r, i)).collect() };
+    let mut out = vec![("feed.xml".to_string(), atom(cfg, &cfg.title, "feed.xml", "", &entries(&mut all.iter().copied())))];
+    for o in &c.organs {
+        let path = format!("organs/{}/feed.xml", o.id);
+        let e = entries(&mut all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)));
+        out.push((path.clone(), atom(cfg, &format!("{} - {}", o.name, cfg.title), &path, &format!("organs/{}/", o.id), &e)));
+    }
+    for (k, t) in c.topics.iter().enumerate() {
+        if !ix.visible(Target::Topic(k)) {
+            continue;
+        }
+        let path = format!("topics/{}/feed.xml", t.id);
+        let e = entries(&mut ix.topic_docs[k].iter().copied());
+        out.push((path.clone(), atom(cfg, &format!("{} - {}", t.title, cfg.title), &path, &format!("topics/{}/", t.id), &e)));
+    }
+    let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| !ix.hidden_issues[k]).collect();
+    issues.sort_by_key(|&k| std::cmp::Reverse((c.issues[k].year, c.issues[k].number)));
+    let e: Vec<Entry> = issues
+        .iter()
+        .take(FEED_ENTRIES)
+        .map(|&k| {
+            let iss = &c.issues[k];
+            Entry {
+                title: iss.title.clone().unwrap_or_else(|| format!("政府公报 {}", issue_label(iss))),
+                url: issue_url(iss),
+                updated: iss.published.rfc3339(),
+                summary: issue_label(iss),
+                categories: vec![],
+            }
+        })
+        .collect();
+    out.push(("gazette/feed.xml".into(), atom(cfg, &format!("政府公报 - {}", cfg.title), "gazette/feed.xml", "gazette/", &e)));
+    out
+}
+
+/// Sitemap files: one `sitemap.xml`, or past 50,000 URLs an index over `sitemap-N.xml`.
+pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String, String)> {
+    let urlset = |chunk: &[(String, Option<String>)]| {
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        for (u, lastmod) in chunk {
+            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&cfg.absolute(&crate::bodies::encode_path(u)))));
+            if let Some(l) = lastmod {
+                x.push_str(&format!("<lastmod>{l}</lastmod>"));
+            }
+            x.push_str("</url>\n");
+        }
+        x.push_str("</urlset>\n");
+        x
+    };
+    if urls.len() <= SITEMAP_MAX {
+        return vec![("sitemap.xml".into(), urlset(urls))];
+    }
+    let mut out = Vec::new();
+    let mut index = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (n, chunk) in urls.chunks(SITEMAP_MAX).enumerate() {
+        let name = format!("sitemap-{}.xml", n + 1);
+        index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&cfg.absolute(&name))));
+        out.push((name, urlset(chunk)));
+    }
+    index.push_str("</sitemapindex>\n");
+    out.push(("sitemap.xml".into(), index));
+    out
+}
+
+pub fn robots(cfg: &Config) -> String {
+    format!("User-agent: *\nAllow: /\nSitemap: {}\n", cfg.absolute("sitemap.xml"))
+}
+
+/// The open-data catalog of every published document: JSON and CSV (UTF-8 with BOM so
+/// Excel opens it in Chinese).
+pub fn catalog(r: &Renderer) -> (String, String) {
+    let ix: &Index = r.ix;
+    let c = ix.content;
+    let cfg = r.cfg;
+    let mut docs = Vec::new();
+    let mut csv = String::from("\u{feff}id,标题,发文字号,索引号,发文机关,文种,成文日期,发布日期,施行日期,有效期至,有效性,规范性文件,登记号,主题分类,网址\n");
+    for i in ix.published_documents() {
+        let d = &c.documents[i];
+        let rel = &ix.rel[i];
+        let url = cfg.absolute(&ix.url(Target::Doc(i)));
+        let organs: Vec<_> = d
+            .issuer
+            .iter()
+            .filter_map(|o| ix.organs.get(o.as_str()))
+            .map(|&k| json!({"id": c.organs[k].id, "name": c.organs[k].name}))
+            .collect();
+        let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
+        docs.push(json!({
+            "id": d.id, "title": d.title, "doc_number": d.doc_number, "index_number": d.index_number,
+            "issuer": organs, "doc_type": d.doc_type,
+            "written": d.written.map(|x| x.to_string()), "published": d.published.to_string(),
+            "effective": d.effective.map(|x| x.to_string()), "expires": d.expires.map(|x| x.to_string()),
+            "validity": rel.validity.label(), "normative": d.normative, "registration": d.registration,
+            "topics": d.topics, "tags": d.tags, "lang": d.lang.clone().unwrap_or_else(|| cfg.language.clone()),
+            "url": url,
+            "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(Target::Interp(k)))})).collect::<Vec<_>>(),
+            "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
+            "faq_count": faq_count,
+            "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
+        }));
+        let issuer = r.row(i).issuer.unwrap_or_default();
+        let fields = [
+            d.id.clone(),
+            d.title.clone(),
+            d.doc_number.clone().unwrap_or_default(),
+            d.index_number.clone().unwrap_or_default(),
+            issuer,
+            d.doc_type.clone().unwrap_or_default(),
+            d.written.map(|x| x.to_string()).unwrap_or_default(),
+            d.published.to_string(),
+            d.effective.map(|x| x.to_string()).unwrap_or_default(),
+            d.expires.map(|x| x.to_string()).unwrap_or_default(),
+            rel.validity.label().to_string(),
+            if d.normative { "是".into() } else { "否".into() },
+            d.registration.clone().unwrap_or_default(),
+            d.topics.join(";"),
+            url,
+        ];
+        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str("\r\n");
+    }
+    let json = serde_json::to_string_pretty(&json!({
+        "site": cfg.title, "base_url": cfg.base_url, "build_date": ix.date.to_string(),
+        "count": docs.len(), "documents": docs,
+    }))
+    .unwrap_or_default();
+    (json, csv)
+}
+
+fn csv_field(s: &str) -> String {
+    // A leading = + - @ would run as a formula in Excel: neutralise it.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}

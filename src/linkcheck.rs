@@ -1,0 +1,248 @@
+//! The final gate: after rendering, every `href`, `src` and `action` of every generated
+//! page must name a file of the output (and, with a `#fragment`, an `id` in it).
+//! Templates are checked too, so a theme bug fails the build instead of shipping a
+//! broken link ("确保跳转链接不断链").
+//!
+//! Pages are scanned before minification, when attributes are still quoted as the
+//! templates and the Markdown renderer wrote them.
+
+use crate::diag::{Diagnostic, Loc};
+use std::collections::{HashMap, HashSet};
+
+/// What the gate keeps of one generated HTML page.
+pub struct PageLinks {
+    /// Output path: `documents/x/index.html`.
+    pub path: String,
+    pub blame: Loc,
+    pub links: Vec<String>,
+    pub ids: HashSet<String>,
+}
+
+/// Collect link attributes and element ids from HTML. Skips comments and the content of
+/// `<script>` and `<style>`.
+pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
+    let mut links = Vec::new();
+    let mut ids = HashSet::new();
+    let b = html.as_bytes();
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        i += off + 1;
+        if html[i..].starts_with("!--") {
+            i = html[i..].find("-->").map_or(html.len(), |e| i + e + 3);
+            continue;
+        }
+        let name_end = html[i..].find(|c: char| c.is_whitespace() || c == '>' || c == '/').map_or(html.len(), |e| i + e);
+        let name = html[i..name_end].to_ascii_lowercase();
+        if name.is_empty() || name.starts_with('!') || name.starts_with('?') {
+            continue;
+        }
+        let mut j = name_end;
+        // attributes
+        loop {
+            while j < b.len() && (b[j] as char).is_whitespace() {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' || (b[j] == b'/' && b.get(j + 1) == Some(&b'>')) {
+                break;
+            }
+            if b[j] == b'/' {
+                j += 1;
+                continue;
+            }
+            let an_start = j;
+            while j < b.len() && !(b[j] as char).is_whitespace() && b[j] != b'=' && b[j] != b'>' {
+                j += 1;
+            }
+            let attr = html[an_start..j].to_ascii_lowercase();
+            while j < b.len() && (b[j] as char).is_whitespace() {
+                j += 1;
+            }
+            let mut value = None;
+            if j < b.len() && b[j] == b'=' {
+                j += 1;
+                while j < b.len() && (b[j] as char).is_whitespace() {
+                    j += 1;
+                }
+                if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                    let q = b[j];
+                    let end = html[j + 1..].find(q as char).map_or(html.len(), |e| j + 1 + e);
+                    value = Some(&html[j + 1..end]);
+                    j = (end + 1).min(html.len());
+                } else {
+                    let end = html[j..].find(|c: char| c.is_whitespace() || c == '>').map_or(html.len(), |e| j + e);
+                    value = Some(&html[j..end]);
+                    j = end;
+                }
+            }
+            if let Some(v) = value {
+                match attr.as_str() {
+                    "href" | "src" | "action" | "poster" => links.push(decode_entities(v)),
+                    "id" => {
+                        ids.insert(decode_entities(v));
+                    }
+                    "name" if name == "a" => {
+                        ids.insert(decode_entities(v));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        i = j.min(html.len());
+        if name == "script" || name == "style" {
+            let close = format!("</{name}");
+            i = html[i..].to_ascii_lowercase().find(&close).map_or(html.len(), |e| i + e);
+        }
+    }
+    (links, ids)
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        rest = &rest[p..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let ent = &rest[1..e];
+            let ch = match ent {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ if ent.starts_with("#x") || ent.starts_with("#X") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32),
+                _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            ch.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a link from `page` (an output path) points, as an output path and fragment.
+/// `None` for links the gate does not own (other schemes, other hosts).
+fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<String>)> {
+    let link = link.trim();
+    let (before_frag, frag) = match link.split_once('#') {
+        Some((a, f)) => (a, Some(percent_decode(f))),
+        None => (link, None),
+    };
+    let path_part = before_frag.split('?').next().unwrap_or("");
+    if link.starts_with("//") {
+        return None;
+    }
+    if let Some((scheme, _)) = path_part.split_once(':') {
+        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+            return None;
+        }
+    }
+    let page_dir = match page.rfind('/') {
+        Some(i) => &page[..=i],
+        None => "",
+    };
+    let joined = if path_part.is_empty() {
+        page.to_string()
+    } else if let Some(abs) = path_part.strip_prefix('/') {
+        // Root-absolute: must live under the base path to be ours.
+        let bp = base_path.trim_start_matches('/');
+        match abs.strip_prefix(bp) {
+            Some(r) => r.to_string(),
+            None => format!("\u{0}outside:{path_part}"),
+        }
+    } else {
+        format!("{page_dir}{path_part}")
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let trailing = joined.ends_with('/') || joined.is_empty();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Some(("\u{0}above-root".into(), frag));
+                }
+            }
+            s => parts.push(percent_decode(s)),
+        }
+    }
+    let mut path = parts.join("/");
+    if trailing {
+        path = if path.is_empty() { "index.html".into() } else { format!("{path}/index.html") };
+    }
+    Some((path, frag))
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Check every link of every page against the written files and the pages' ids.
+pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str) -> Vec<Diagnostic> {
+    let ids: HashMap<&str, &HashSet<String>> = pages.iter().map(|p| (p.path.as_str(), &p.ids)).collect();
+    let mut out = Vec::new();
+    for p in pages {
+        let mut reported = HashSet::new();
+        for link in &p.links {
+            let Some((path, frag)) = target_of(&p.path, link, base_path) else { continue };
+            let resolved = if files.contains(&path) {
+                Some(path)
+            } else if files.contains(&format!("{path}/index.html")) {
+                Some(format!("{path}/index.html"))
+            } else {
+                None
+            };
+            let problem = match (&resolved, &frag) {
+                (None, _) => Some("names no file of the site".to_string()),
+                (Some(t), Some(f)) if !f.is_empty() => match ids.get(t.as_str()) {
+                    Some(set) if !set.contains(f) => Some(format!("names no `id=\"{f}\"` in {t}")),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(why) = problem {
+                if reported.insert(link.clone()) {
+                    out.push(Diagnostic::error(&p.blame, format!("broken link `{link}` in generated page {}: {why}", p.path))
+                        .help("every link in the output must work; fix the content or the template that writes it"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_attributes_ids_and_skips_scripts() {
+        let (l, ids) = scan("<a href=\"../x/\" id=a>t</a><img src='p.png'><script>var s='<a href=\"no\">';</script><h2 id=\"一、\">");
+        assert_eq!(l, vec!["../x/", "p.png"]);
+        assert!(ids.contains("a") && ids.contains("一、"));
+    }
+
+    #[test]
+    fn resolves_relative_and_base_paths() {
+        assert_eq!(target_of("documents/a/index.html", "../../documents/b/#h", "/"), Some(("documents/b/index.html".into(), Some("h".into()))));
+        assert_eq!(target_of("index.html", "files/%E9%99%84.pdf", "/"), Some(("files/附.pdf".into(), None)));
+        assert_eq!(target_of("404.html", "/gb/search/index.html", "/gb/"), Some(("search/index.html".into(), None)));
+        assert_eq!(target_of("x/index.html", "https://a.example/", "/"), None);
+        assert_eq!(target_of("x/index.html", "#top", "/"), Some(("x/index.html".into(), Some("top".into()))));
+    }
+}

@@ -1,0 +1,1157 @@
+//! Stage 1, load: walk `content/`, read every file, split front matter, and turn each
+//! file into a model item, checking everything that needs no other file (required keys,
+//! dates, id syntax, enumerations, 发文字号 form, known organs and services, attachments).
+//!
+//! Files are read and parsed in parallel; problems are collected, never thrown, so one
+//! build reports every broken file at once.
+
+use crate::config::Config;
+use crate::date::Date;
+use crate::diag::{rel_path, Diagnostic, Diagnostics, Loc};
+use crate::docnum::{self, DocNumber};
+use crate::model::*;
+use crate::yaml::{self, Seg};
+use rayon::prelude::*;
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+/// Largest Markdown or YAML file accepted, so one runaway file cannot exhaust memory.
+pub const MAX_TEXT_FILE: u64 = 5 * 1024 * 1024;
+
+/// Decode file bytes as UTF-8 text: strip a BOM, turn CRLF/CR into LF. `None` if not UTF-8.
+pub fn decode_text(bytes: &[u8]) -> Option<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let s = std::str::from_utf8(bytes).ok()?;
+    Some(if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_string() })
+}
+
+/// Line (1-based) of the first invalid UTF-8 byte, for the diagnostic.
+fn bad_utf8_line(bytes: &[u8]) -> usize {
+    let upto = std::str::from_utf8(bytes).err().map_or(0, |e| e.valid_up_to());
+    1 + bytes[..upto].iter().filter(|&&b| b == b'\n').count()
+}
+
+/// A string that YAML may have written as a number or bool (`number: 5`, `year: 2024`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `issuer: szf` or `issuer: [szf, fgw]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(Text),
+    Many(Vec<Text>),
+}
+
+#[derive(Deserialize)]
+struct QaFront {
+    q: Text,
+    a: Text,
+    updated: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct AttachmentFront {
+    title: Option<Text>,
+    path: Text,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DocFront {
+    id: Option<Text>,
+    title: Option<Text>,
+    doc_number: Option<Text>,
+    index_number: Option<Text>,
+    issuer: Option<OneOrMany>,
+    doc_type: Option<Text>,
+    written: Option<Text>,
+    published: Option<Text>,
+    effective: Option<Text>,
+    expires: Option<Text>,
+    disclosure: Option<Text>,
+    draft: Option<bool>,
+    normative: Option<bool>,
+    registration: Option<Text>,
+    validity: Option<Text>,
+    topics: Vec<Text>,
+    tags: Vec<Text>,
+    basis: Vec<Text>,
+    supporting: Vec<Text>,
+    amends: Vec<Text>,
+    repeals: Vec<Text>,
+    related: Vec<Text>,
+    services: Vec<Text>,
+    attachments: Vec<AttachmentFront>,
+    faq: Vec<QaFront>,
+    lang: Option<Text>,
+    translation_of: Option<Text>,
+    consult_url: Option<Text>,
+    aliases: Vec<Text>,
+}
+
+const DOC_KEYS: &[&str] = &[
+    "id", "title", "doc_number", "index_number", "issuer", "doc_type", "written", "published",
+    "effective", "expires", "disclosure", "draft", "normative", "registration", "validity",
+    "topics", "tags", "basis", "supporting", "amends", "repeals", "related", "services",
+    "attachments", "faq", "lang", "translation_of", "consult_url", "aliases",
+];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InterpFront {
+    id: Option<Text>,
+    title: Option<Text>,
+    interprets: Option<Text>,
+    form: Option<Text>,
+    published: Option<Text>,
+    issuer: Option<Text>,
+    video: Option<Text>,
+    image: Option<Text>,
+    draft: Option<bool>,
+}
+const INTERP_KEYS: &[&str] = &["id", "title", "interprets", "form", "published", "issuer", "video", "image", "draft"];
+
+#[derive(Deserialize)]
+struct FaqFront {
+    #[serde(rename = "for")]
+    for_ref: Option<Text>,
+    #[serde(default)]
+    items: Vec<QaFront>,
+    #[serde(default)]
+    draft: Option<bool>,
+}
+const FAQ_KEYS: &[&str] = &["for", "items", "draft"];
+
+#[derive(Deserialize)]
+struct SectionFront {
+    title: Text,
+    #[serde(default)]
+    items: Vec<Text>,
+}
+
+#[derive(Deserialize)]
+struct IssueFront {
+    year: Option<u16>,
+    number: Option<u32>,
+    total: Option<u32>,
+    published: Option<Text>,
+    title: Option<Text>,
+    #[serde(default)]
+    sections: Vec<SectionFront>,
+    #[serde(default)]
+    draft: Option<bool>,
+}
+const ISSUE_KEYS: &[&str] = &["year", "number", "total", "published", "title", "sections", "draft"];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MatchFront {
+    tags: Vec<Text>,
+    topics: Vec<Text>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TopicFront {
+    id: Option<Text>,
+    title: Option<Text>,
+    documents: Vec<Text>,
+    #[serde(rename = "match")]
+    matches: MatchFront,
+    draft: Option<bool>,
+}
+const TOPIC_KEYS: &[&str] = &["id", "title", "documents", "match", "draft"];
+
+#[derive(Deserialize)]
+struct StageFront {
+    stage: Text,
+    #[serde(rename = "ref")]
+    reference: Option<Text>,
+    url: Option<Text>,
+    date: Option<Text>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DecisionFront {
+    id: Option<Text>,
+    title: Option<Text>,
+    organ: Option<Text>,
+    year: Option<u16>,
+    status: Option<Text>,
+    stages: Vec<StageFront>,
+    draft: Option<bool>,
+}
+const DECISION_KEYS: &[&str] = &["id", "title", "organ", "year", "status", "stages", "draft"];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PageFront {
+    id: Option<Text>,
+    title: Option<Text>,
+    published: Option<Text>,
+    draft: Option<bool>,
+}
+const PAGE_KEYS: &[&str] = &["id", "title", "published", "draft"];
+
+#[derive(Deserialize)]
+struct OrganFront {
+    id: Text,
+    name: Text,
+    short_name: Option<Text>,
+    code: Option<Text>,
+    parent: Option<Text>,
+    url: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct ServiceFront {
+    id: Text,
+    name: Text,
+    url: Text,
+    organ: Option<Text>,
+}
+
+/// What kind of content a file under `content/` is, by its folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Document,
+    Interpretation,
+    Faq,
+    Issue,
+    Topic,
+    Decision,
+    Page,
+}
+
+fn classify(rel_to_content: &str) -> Option<FileKind> {
+    let (top, rest) = rel_to_content.split_once('/')?;
+    let ext = Path::new(rest).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let md = ext == "md" || ext == "markdown";
+    let yml = ext == "yaml" || ext == "yml";
+    match top {
+        "documents" if md => Some(FileKind::Document),
+        "interpretations" if md => Some(FileKind::Interpretation),
+        "faqs" if yml => Some(FileKind::Faq),
+        "gazette" if yml => Some(FileKind::Issue),
+        "topics" if md => Some(FileKind::Topic),
+        "decisions" if md => Some(FileKind::Decision),
+        "pages" if md => Some(FileKind::Page),
+        _ => None,
+    }
+}
+
+/// Whether `id` has the contract's syntax `[A-Za-z0-9][A-Za-z0-9._-]*`.
+pub fn valid_id(id: &str) -> bool {
+    let mut c = id.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphanumeric())
+        && c.all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'))
+}
+
+/// Per-file context: the file's source info and a diagnostics sink.
+struct Ctx<'a> {
+    src: Source,
+    diags: Vec<Diagnostic>,
+    cfg: &'a Config,
+    organs: &'a HashSet<String>,
+    services: &'a HashSet<String>,
+    files: &'a BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        let mut d = Diagnostic::error(&loc, msg);
+        if !help.is_empty() {
+            d = d.help(help);
+        }
+        self.diags.push(d);
+    }
+    fn warn(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        let mut d = Diagnostic::warning(&loc, msg);
+        if !help.is_empty() {
+            d = d.help(help);
+        }
+        self.diags.push(d);
+    }
+
+    fn required(&mut self, key: &str, v: Option<Text>, example: &str) -> Option<String> {
+        match v.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()) {
+            Some(s) => Some(s),
+            None => {
+                let loc = self.src.file();
+                self.err(loc, format!("required key `{key}` is missing"), format!("add `{key}: {example}` to the front matter"));
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, key: &str, v: Option<Text>) -> Option<Date> {
+        let raw = v?.0;
+        match Date::parse(raw.trim()) {
+            Some(d) => Some(d),
+            None => {
+                let loc = self.src.key(key);
+                self.err(loc, format!("invalid date `{raw}` in `{key}`"), "write dates as YYYY-MM-DD, e.g. 2024-05-10");
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, v: Option<Text>) -> String {
+        let stem = Path::new(&self.src.path).file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+        let (id, loc) = match v {
+            Some(t) => (t.0.trim().to_string(), self.src.key("id")),
+            None => (stem, self.src.file()),
+        };
+        if !valid_id(&id) {
+            let how = if loc.line == 1 { "the file name is used as the id; rename the file or " } else { "" };
+            self.err(loc, format!("invalid id `{id}`"), format!("{how}use letters, digits, `.`, `_` and `-`, starting with a letter or digit (e.g. `id: shfb-2024-5`)"));
+        }
+        id
+    }
+
+    fn refs(&mut self, key: &str, v: Vec<Text>) -> Vec<Ref> {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, t)| Ref { raw: t.0.trim().to_string(), loc: self.src.item(key, i) })
+            .collect()
+    }
+
+    fn one_ref(&mut self, key: &str, v: Option<Text>) -> Option<Ref> {
+        v.map(|t| Ref { raw: t.0.trim().to_string(), loc: self.src.key(key) })
+    }
+
+    fn strings(v: Vec<Text>) -> Vec<String> {
+        v.into_iter().map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    }
+
+    fn organ(&mut self, loc: Loc, id: &str) {
+        if !self.organs.contains(id) {
+            self.err(loc, format!("unknown organ `{id}`"), "every 发文机关 must be listed in content/organs.yaml with this id");
+        }
+    }
+
+    fn qas(&mut self, key: &str, v: Vec<QaFront>) -> Vec<Qa> {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, qa)| {
+                let updated = qa.updated.and_then(|u| {
+                    let d = Date::parse(u.0.trim());
+                    if d.is_none() {
+                        let loc = self.src.loc(&[Seg::Key(key.into()), Seg::Index(i), Seg::Key("updated".into())]);
+                        self.err(loc, format!("invalid date `{}` in `updated`", u.0), "write dates as YYYY-MM-DD");
+                    }
+                    d
+                });
+                Qa { q: qa.q.0, a: qa.a.0, updated }
+            })
+            .collect()
+    }
+
+    /// Resolve an attachment or file link path to its place under `content/`.
+    fn attachment_path(&mut self, loc: Loc, raw: &str) -> Option<String> {
+        match resolve_content_path(&self.src.path, raw) {
+            Ok(p) => {
+                if !self.files.contains(&p) {
+                    self.err(loc, format!("attachment `{raw}` not found"), format!("expected the file at content/{p}"));
+                }
+                Some(p)
+            }
+            Err(why) => {
+                self.err(loc, format!("attachment path `{raw}` {why}"), "attachments live under content/files/, e.g. `files/附件1.pdf`");
+                None
+            }
+        }
+    }
+
+    fn unknown_keys(&mut self, value: &yaml::Value, known: &[&str]) {
+        for k in yaml::mapping_keys(value) {
+            if !known.contains(&k.as_str()) {
+                let loc = self.src.key(&k);
+                let close = known.iter().find(|c| similar(c, &k));
+                let help = match close {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => format!("known keys: {}", known.join(", ")),
+                };
+                self.warn(loc, format!("unknown key `{k}` is ignored"), help);
+            }
+        }
+    }
+}
+
+/// A cheap "did you mean": same letters give or take one.
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()] <= 2
+}
+
+/// Where an attachment or file link points, relative to `content/`.
+///
+/// `files/x.pdf` is relative to `content/`; `./x.pdf` and `../x.pdf` to the folder of the
+/// file that names it. The result may not leave `content/`.
+pub fn resolve_content_path(from_file: &str, raw: &str) -> Result<String, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("is empty");
+    }
+    if raw.starts_with('/') || raw.contains('\\') || raw.contains(':') {
+        return Err("must be relative to content/ (no leading `/`, drive letter or backslash)");
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    if raw.starts_with("./") || raw.starts_with("../") {
+        // from_file is `content/a/b.md`: start in its folder, below content/.
+        let dir = from_file.strip_prefix("content/").unwrap_or(from_file);
+        parts.extend(dir.split('/'));
+        parts.pop();
+    }
+    for c in raw.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("leaves content/");
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return Err("names no file");
+    }
+    Ok(parts.join("/"))
+}
+
+/// Split `---` front matter from the body. Returns (yaml, body, body_line).
+fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
+    let rest = text.strip_prefix("---\n").or_else(|| (text == "---").then_some(""))?;
+    let mut offset = 0;
+    for (i, line) in rest.split_inclusive('\n').enumerate() {
+        let l = line.trim_end_matches('\n');
+        if l.trim_end() == "---" || l.trim_end() == "..." {
+            let yaml = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            return Some((yaml, body, i + 3));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+enum Loaded {
+    Document(Box<Document>),
+    Interpretation(Interpretation),
+    Faq(FaqSet),
+    Issue(GazetteIssue),
+    Topic(Topic),
+    Decision(Decision),
+    Page(Page),
+}
+
+/// Load the whole `content/` folder. Registries first (documents check against them),
+/// then every content file in parallel.
+pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
+    let content_dir = root.join("content");
+    let mut content = Content::default();
+    if !content_dir.is_dir() {
+        diags.push(Diagnostic::error(&Loc::file("content"), "the site has no content/ folder")
+            .help("create content/documents/ and put Markdown documents there"));
+        return content;
+    }
+    let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut entries: Vec<(PathBuf, String)> = Vec::new();
+    for entry in walkdir::WalkDir::new(&content_dir).follow_links(false).sort_by_file_name() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let p = e.path().map(|p| rel_path(root, p)).unwrap_or_else(|| "content".into());
+                diags.push(Diagnostic::error(&Loc::file(p), format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let name = entry.file_name().to_string_lossy();
+        if name.starts_with('.') && entry.depth() > 0 {
+            continue; // .DS_Store, .git, editor swap files
+        }
+        let path = entry.path().to_path_buf();
+        let rel = rel_path(root, &path);
+        let mut is_file = entry.file_type().is_file();
+        if entry.path_is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(&canon_root) => is_file = target.is_file(),
+                _ => {
+                    diags.push(Diagnostic::error(&Loc::file(&rel), "symbolic link points outside the site")
+                        .help("copy the file into the site instead of linking to it"));
+                    continue;
+                }
+            }
+        }
+        if is_file {
+            let under_content = rel.strip_prefix("content/").unwrap_or(&rel).to_string();
+            entries.push((path, under_content));
+        }
+    }
+
+    let mut work = Vec::new();
+    for (path, rel) in entries {
+        if rel.starts_with("files/") {
+            content.files.insert(rel);
+        } else if rel == "organs.yaml" || rel == "services.yaml" {
+            // read below
+        } else if let Some(kind) = classify(&rel) {
+            work.push((path, format!("content/{rel}"), kind));
+        } else if rel.ends_with(".md") || rel.ends_with(".yaml") || rel.ends_with(".yml") {
+            diags.push(Diagnostic::warning(&Loc::file(format!("content/{rel}")), "file is not in a content folder and is ignored")
+                .help("documents go under content/documents/, interpretations under content/interpretations/, FAQ sets under content/faqs/, gazette issues under content/gazette/, topics, decisions and pages under their folders"));
+        }
+    }
+
+    content.organs = load_organs(root, diags);
+    content.services = load_services(root, diags);
+    let organ_ids: HashSet<String> = content.organs.iter().map(|o| o.id.clone()).collect();
+    for s in &content.services {
+        if let Some(o) = &s.organ {
+            if !organ_ids.contains(o) {
+                diags.push(Diagnostic::error(&s.loc, format!("service `{}` names unknown organ `{o}`", s.id))
+                    .help("add the organ to content/organs.yaml or fix the id"));
+            }
+        }
+    }
+    for o in &content.organs {
+        if let Some(p) = &o.parent {
+            if !organ_ids.contains(p) {
+                diags.push(Diagnostic::error(&o.loc, format!("organ `{}` names unknown parent `{p}`", o.id)));
+            }
+        }
+    }
+    let service_ids: HashSet<String> = content.services.iter().map(|s| s.id.clone()).collect();
+
+    let loaded: Vec<Loaded> = work
+        .par_iter()
+        .filter_map(|(path, rel, kind)| {
+            let mut ctx = Ctx {
+                src: Source { path: rel.clone(), ..Default::default() },
+                diags: Vec::new(),
+                cfg,
+                organs: &organ_ids,
+                services: &service_ids,
+                files: &content.files,
+            };
+            let out = load_file(&mut ctx, path, *kind);
+            diags.extend(ctx.diags);
+            out
+        })
+        .collect();
+    for l in loaded {
+        match l {
+            Loaded::Document(d) => content.documents.push(*d),
+            Loaded::Interpretation(i) => content.interpretations.push(i),
+            Loaded::Faq(f) => content.faqs.push(f),
+            Loaded::Issue(i) => content.issues.push(i),
+            Loaded::Topic(t) => content.topics.push(t),
+            Loaded::Decision(d) => content.decisions.push(d),
+            Loaded::Page(p) => content.pages.push(p),
+        }
+    }
+    content
+}
+
+/// Read a text file with size and encoding checks.
+fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
+    if meta.len() > MAX_TEXT_FILE {
+        return Err(Diagnostic::error(&Loc::file(rel), format!("file is {} bytes, over the {} byte limit for text files", meta.len(), MAX_TEXT_FILE))
+            .help("split the document, or move large material into an attachment under content/files/"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
+    decode_text(&bytes).ok_or_else(|| {
+        Diagnostic::error(&Loc::new(rel, bad_utf8_line(&bytes), 1), "file is not valid UTF-8")
+            .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
+    })
+}
+
+fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
+    let text = match read_text(path, &ctx.src.path) {
+        Ok(t) => t,
+        Err(d) => {
+            ctx.diags.push(d);
+            return None;
+        }
+    };
+    let (yaml_text, body, body_line) = match kind {
+        FileKind::Faq | FileKind::Issue => (text.as_str(), "", 0),
+        _ => match split_front_matter(&text) {
+            Some(parts) => parts,
+            None => {
+                let loc = ctx.src.file();
+                ctx.err(loc, "missing front matter", "start the file with a `---` line, then YAML keys (id, title, published…), then a closing `---` line");
+                return None;
+            }
+        },
+    };
+    ctx.src.yaml = yaml_text.to_string();
+    ctx.src.yaml_line = if matches!(kind, FileKind::Faq | FileKind::Issue) { 1 } else { 2 };
+    ctx.src.body_line = body_line;
+    let value = if yaml_text.trim().is_empty() {
+        yaml::Value::Mapping(Default::default())
+    } else {
+        match yaml::parse(yaml_text) {
+            Ok(v) => v,
+            Err(e) => {
+                let loc = Loc::new(ctx.src.path.clone(), e.line + ctx.src.yaml_line - 1, e.col);
+                ctx.err(loc, format!("invalid YAML: {}", e.message), "check indentation and quote values containing `:` or `#`");
+                return None;
+            }
+        }
+    };
+    if !matches!(value, yaml::Value::Mapping(_)) {
+        let loc = ctx.src.file();
+        ctx.err(loc, "front matter is not a set of `key: value` lines", "");
+        return None;
+    }
+    macro_rules! typed {
+        ($t:ty, $keys:expr) => {{
+            ctx.unknown_keys(&value, $keys);
+            match yaml::from_value::<$t>(value) {
+                Ok(v) => v,
+                Err(e) => {
+                    let loc = ctx.src.loc(&e.path);
+                    ctx.err(loc, format!("`{}`: {}", yaml::path_string(&e.path), e.message), "");
+                    return None;
+                }
+            }
+        }};
+    }
+    let body = body.to_string();
+    match kind {
+        FileKind::Document => {
+            let f = typed!(DocFront, DOC_KEYS);
+            document(ctx, f, body).map(|d| Loaded::Document(Box::new(d)))
+        }
+        FileKind::Interpretation => {
+            let f = typed!(InterpFront, INTERP_KEYS);
+            interpretation(ctx, f, body).map(Loaded::Interpretation)
+        }
+        FileKind::Faq => {
+            let f = typed!(FaqFront, FAQ_KEYS);
+            let for_ref = ctx.one_ref("for", f.for_ref);
+            let items = ctx.qas("items", f.items);
+            let Some(for_ref) = for_ref else {
+                let loc = ctx.src.file();
+                ctx.err(loc, "required key `for` is missing", "name the document the questions are about: `for: DOC-ID`");
+                return None;
+            };
+            Some(Loaded::Faq(FaqSet { src: ctx.src.clone(), for_ref, items, draft: f.draft.unwrap_or(false) }))
+        }
+        FileKind::Issue => {
+            let f = typed!(IssueFront, ISSUE_KEYS);
+            issue(ctx, f).map(Loaded::Issue)
+        }
+        FileKind::Topic => {
+            let f = typed!(TopicFront, TOPIC_KEYS);
+            let id = ctx.id(f.id);
+            let title = ctx.required("title", f.title, "标题");
+            let documents = ctx.refs("documents", f.documents);
+            Some(Loaded::Topic(Topic {
+                src: ctx.src.clone(),
+                id,
+                title: title?,
+                documents,
+                match_tags: Ctx::strings(f.matches.tags),
+                match_topics: Ctx::strings(f.matches.topics),
+                draft: f.draft.unwrap_or(false),
+                body,
+            }))
+        }
+        FileKind::Decision => {
+            let f = typed!(DecisionFront, DECISION_KEYS);
+            decision(ctx, f, body).map(Loaded::Decision)
+        }
+        FileKind::Page => {
+            let f = typed!(PageFront, PAGE_KEYS);
+            let id = ctx.id(f.id);
+            let title = ctx.required("title", f.title, "标题");
+            let published = ctx.date("published", f.published);
+            Some(Loaded::Page(Page { src: ctx.src.clone(), id, title: title?, published, draft: f.draft.unwrap_or(false), body }))
+        }
+    }
+}
+
+fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
+    let id = ctx.id(f.id);
+    let title = ctx.required("title", f.title, "关于印发《……》的通知");
+    let published_raw = f.published.clone();
+    let published = ctx.date("published", f.published);
+    if published_raw.is_none() {
+        let loc = ctx.src.file();
+        ctx.err(loc, "required key `published` is missing", "add the 发布日期: `published: 2024-05-16`");
+    }
+    let written = ctx.date("written", f.written);
+    let effective = ctx.date("effective", f.effective);
+    let expires = ctx.date("expires", f.expires);
+
+    let doc_number = f.doc_number.and_then(|t| {
+        let raw = t.0.trim().to_string();
+        let loc = ctx.src.key("doc_number");
+        match docnum::parse(&raw) {
+            DocNumber::Canonical(c) => Some(c),
+            DocNumber::Variant(c) => {
+                ctx.warn(loc, format!("发文字号 `{raw}` is not in canonical form"), format!("write it as `{c}`"));
+                Some(c)
+            }
+            DocNumber::Invalid => {
+                ctx.err(loc, format!("`{raw}` is not a valid 发文字号"), "write 代字〔年〕序号号 like `沪府办发〔2023〕5号`, or the 令 form `国令第845号`");
+                None
+            }
+        }
+    });
+
+    let issuer: Vec<(String, Loc)> = match f.issuer {
+        None => {
+            let loc = ctx.src.file();
+            ctx.err(loc, "required key `issuer` is missing", "add the 发文机关's id from content/organs.yaml: `issuer: szf`");
+            Vec::new()
+        }
+        Some(OneOrMany::One(t)) => vec![(t.0.trim().to_string(), ctx.src.key("issuer"))],
+        Some(OneOrMany::Many(v)) => v.into_iter().enumerate().map(|(i, t)| (t.0.trim().to_string(), ctx.src.item("issuer", i))).collect(),
+    };
+    for (o, loc) in &issuer {
+        ctx.organ(loc.clone(), o);
+    }
+    if matches!(issuer.first(), None) && ctx.src.yaml.contains("issuer:") {
+        let loc = ctx.src.key("issuer");
+        ctx.err(loc, "`issuer` is empty", "name at least one organ id");
+    }
+
+    let disclosure = match f.disclosure {
+        None => Disclosure::Active,
+        Some(t) => match Disclosure::parse(t.0.trim()) {
+            Some(d) => d,
+            None => {
+                let loc = ctx.src.key("disclosure");
+                ctx.err(loc, format!("unknown 公开类别 `{}`", t.0), "use 主动公开, 依申请公开 or 不予公开");
+                Disclosure::Withheld // fail closed: never publish what we could not read
+            }
+        },
+    };
+    let validity = f.validity.and_then(|t| {
+        let v = Validity::parse(t.0.trim());
+        if v.is_none() {
+            let loc = ctx.src.key("validity");
+            ctx.err(loc, format!("unknown 有效性 `{}`", t.0), "use 有效, 尚未生效, 已修改, 已废止 or 失效, or leave it out to derive it");
+        }
+        v
+    });
+    let topics = Ctx::strings(f.topics);
+    if !ctx.cfg.topics.is_empty() {
+        for (i, t) in topics.iter().enumerate() {
+            if !ctx.cfg.topics.contains(t) {
+                let loc = ctx.src.item("topics", i);
+                ctx.err(loc, format!("主题分类 `{t}` is not in the site's scheme"), format!("gazette.yaml lists: {}", ctx.cfg.topics.join("、")));
+            }
+        }
+    }
+    let services = Ctx::strings(f.services);
+    for (i, s) in services.iter().enumerate() {
+        if !ctx.services.contains(s) {
+            let loc = ctx.src.item("services", i);
+            ctx.err(loc, format!("unknown service `{s}`"), "every 阅办联动 service must be listed in content/services.yaml");
+        }
+    }
+    let mut attachments = Vec::new();
+    for (i, a) in f.attachments.into_iter().enumerate() {
+        let loc = ctx.src.item("attachments", i);
+        if let Some(path) = ctx.attachment_path(loc.clone(), &a.path.0) {
+            let title = a.title.map(|t| t.0).unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+            attachments.push(Attachment { title, path, loc });
+        }
+    }
+    let index_number = f.index_number.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty());
+    let lang = f.lang.map(|t| t.0.trim().to_string());
+    if let Some(l) = &lang {
+        if !l.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric())) {
+            let loc = ctx.src.key("lang");
+            ctx.err(loc, format!("`{l}` is not a language tag"), "use a BCP 47 tag such as `en` or `zh-Hans`");
+        }
+    }
+    let consult_url = f.consult_url.map(|t| t.0.trim().to_string());
+    if let Some(u) = &consult_url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            let loc = ctx.src.key("consult_url");
+            ctx.err(loc, format!("`consult_url` `{u}` is not an http(s) URL"), "");
+        }
+    }
+    let aliases: Vec<String> = Ctx::strings(f.aliases);
+    for (i, a) in aliases.iter().enumerate() {
+        if a.contains("..") || a.contains('\\') || a.contains("://") || a.contains(['?', '#']) {
+            let loc = ctx.src.item("aliases", i);
+            ctx.err(loc, format!("alias `{a}` is not a path inside the site"), "write the old URL's path, e.g. `/xxgk/2019/123.html`");
+        }
+    }
+    let basis = ctx.refs("basis", f.basis);
+    let supporting = ctx.refs("supporting", f.supporting);
+    let amends = ctx.refs("amends", f.amends);
+    let repeals = ctx.refs("repeals", f.repeals);
+    let related = ctx.refs("related", f.related);
+    let translation_of = ctx.one_ref("translation_of", f.translation_of);
+    let faq = ctx.qas("faq", f.faq);
+    Some(Document {
+        src: ctx.src.clone(),
+        id,
+        title: title?,
+        doc_number,
+        index_number,
+        issuer: issuer.into_iter().map(|(o, _)| o).collect(),
+        doc_type: f.doc_type.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()),
+        written,
+        published: published?,
+        effective,
+        expires,
+        disclosure,
+        draft: f.draft.unwrap_or(false),
+        normative: f.normative.unwrap_or(false),
+        registration: f.registration.map(|t| t.0.trim().to_string()),
+        validity,
+        topics,
+        tags: Ctx::strings(f.tags),
+        basis,
+        supporting,
+        amends,
+        repeals,
+        related,
+        services,
+        attachments,
+        faq,
+        lang,
+        translation_of,
+        consult_url,
+        aliases,
+        body,
+    })
+}
+
+fn interpretation(ctx: &mut Ctx, f: InterpFront, body: String) -> Option<Interpretation> {
+    let id = ctx.id(f.id);
+    let title = ctx.required("title", f.title, "《……》政策解读");
+    let interprets = ctx.one_ref("interprets", f.interprets);
+    if interprets.is_none() {
+        let loc = ctx.src.file();
+        ctx.err(loc, "required key `interprets` is missing", "name the document this interprets: `interprets: DOC-ID`");
+    }
+    let form = f.form.map(|t| t.0.trim().to_string()).unwrap_or_else(|| "文字".into());
+    if !INTERPRETATION_FORMS.contains(&form.as_str()) {
+        let loc = ctx.src.key("form");
+        ctx.err(loc, format!("unknown 解读形式 `{form}`"), format!("use one of {}", INTERPRETATION_FORMS.join("、")));
+    }
+    let published = ctx.date("published", f.published);
+    let issuer = f.issuer.map(|t| t.0.trim().to_string());
+    if let Some(o) = &issuer {
+        let loc = ctx.src.key("issuer");
+        ctx.organ(loc, o);
+    }
+    Some(Interpretation {
+        src: ctx.src.clone(),
+        id,
+        title: title?,
+        interprets: interprets?,
+        form,
+        published,
+        issuer,
+        video: f.video.map(|t| t.0),
+        image: f.image.map(|t| t.0),
+        draft: f.draft.unwrap_or(false),
+        body,
+    })
+}
+
+fn issue(ctx: &mut Ctx, f: IssueFront) -> Option<GazetteIssue> {
+    let year = f.year;
+    let number = f.number;
+    if year.is_none() {
+        let loc = ctx.src.file();
+        ctx.err(loc, "required key `year` is missing", "add `year: 2024`");
+    }
+    if number.is_none() || number == Some(0) {
+        let loc = if number.is_none() { ctx.src.file() } else { ctx.src.key("number") };
+        ctx.err(loc, "gazette issue needs a `number` of 1 or more", "add `number: 5` (the 期 of the year)");
+    }
+    if let Some(y) = year {
+        if !(1000..=9999).contains(&y) {
+            let loc = ctx.src.key("year");
+            ctx.err(loc, format!("year `{y}` is not a four-digit year"), "");
+        }
+    }
+    let published_raw = f.published.is_some();
+    let published = ctx.date("published", f.published);
+    if !published_raw {
+        let loc = ctx.src.file();
+        ctx.err(loc, "required key `published` is missing", "add `published: 2024-05-20`");
+    }
+    let sections = f
+        .sections
+        .into_iter()
+        .enumerate()
+        .map(|(si, s)| IssueSection {
+            title: s.title.0,
+            items: s
+                .items
+                .into_iter()
+                .enumerate()
+                .map(|(ii, t)| Ref {
+                    raw: t.0.trim().to_string(),
+                    loc: ctx.src.loc(&[Seg::Key("sections".into()), Seg::Index(si), Seg::Key("items".into()), Seg::Index(ii)]),
+                })
+                .collect(),
+        })
+        .collect();
+    Some(GazetteIssue {
+        src: ctx.src.clone(),
+        year: year?,
+        number: number.filter(|&n| n > 0)?,
+        total: f.total,
+        published: published?,
+        title: f.title.map(|t| t.0),
+        sections,
+        draft: f.draft.unwrap_or(false),
+    })
+}
+
+fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
+    let id = ctx.id(f.id);
+    let title = ctx.required("title", f.title, "重大行政决策事项名称");
+    let organ = ctx.required("organ", f.organ, "szf");
+    if let Some(o) = &organ {
+        let loc = ctx.src.key("organ");
+        ctx.organ(loc, o);
+    }
+    if f.year.is_none() {
+        let loc = ctx.src.file();
+        ctx.err(loc, "required key `year` is missing", "add the catalogue year: `year: 2024`");
+    }
+    let status = ctx.required("status", f.status, "征求意见");
+    if let Some(s) = &status {
+        if !DECISION_STATUSES.contains(&s.as_str()) {
+            let loc = ctx.src.key("status");
+            ctx.err(loc, format!("unknown decision status `{s}`"), format!("use one of {}", DECISION_STATUSES.join("、")));
+        }
+    }
+    let mut stages = Vec::new();
+    for (i, s) in f.stages.into_iter().enumerate() {
+        let at = |k: &str| vec![Seg::Key("stages".into()), Seg::Index(i), Seg::Key(k.into())];
+        let name = s.stage.0.trim().to_string();
+        if !DECISION_STAGES.contains(&name.as_str()) {
+            let loc = ctx.src.loc(&at("stage"));
+            ctx.err(loc, format!("unknown decision stage `{name}`"), format!("use one of {}", DECISION_STAGES.join("、")));
+        }
+        let date = s.date.and_then(|d| {
+            let p = Date::parse(d.0.trim());
+            if p.is_none() {
+                let loc = ctx.src.loc(&at("date"));
+                ctx.err(loc, format!("invalid date `{}`", d.0), "write dates as YYYY-MM-DD");
+            }
+            p
+        });
+        let url = s.url.map(|u| u.0.trim().to_string());
+        if let Some(u) = &url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                let loc = ctx.src.loc(&at("url"));
+                ctx.err(loc, format!("stage url `{u}` is not an http(s) URL"), "use `ref:` for a document of this site");
+            }
+        }
+        let reference = s.reference.map(|r| Ref { raw: r.0.trim().to_string(), loc: ctx.src.loc(&at("ref")) });
+        stages.push(Stage { stage: name, reference, url, date });
+    }
+    Some(Decision {
+        src: ctx.src.clone(),
+        id,
+        title: title?,
+        organ: organ?,
+        year: f.year?,
+        status: status?,
+        stages,
+        draft: f.draft.unwrap_or(false),
+        body,
+    })
+}
+
+/// Read a registry file (a YAML list of mappings). Missing file = empty registry.
+fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags: &Diagnostics) -> Vec<(T, Loc)> {
+    let rel = format!("content/{name}");
+    let path = root.join(&rel);
+    if !path.exists() {
+        return Vec::new();
+    }
+    let text = match read_text(&path, &rel) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d);
+            return Vec::new();
+        }
+    };
+    let value = match yaml::parse(&text) {
+        Ok(yaml::Value::Null) => return Vec::new(),
+        Ok(v) => v,
+        Err(e) => {
+            diags.push(Diagnostic::error(&Loc::new(&rel, e.line, e.col), format!("invalid YAML: {}", e.message)));
+            return Vec::new();
+        }
+    };
+    let yaml::Value::Sequence(items) = value else {
+        diags.push(Diagnostic::error(&Loc::file(&rel), format!("{name} must be a list of entries (`- id: …`)")));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let (l, c) = yaml::locate(&text, &[Seg::Index(i)]);
+        match yaml::from_value::<T>(item) {
+            Ok(v) => out.push((v, Loc::new(&rel, l, c))),
+            Err(e) => {
+                let mut p = vec![Seg::Index(i)];
+                p.extend(e.path.clone());
+                let (l, c) = yaml::locate(&text, &p);
+                diags.push(Diagnostic::error(&Loc::new(&rel, l, c), format!("entry {}: {}", i + 1, e.message)));
+            }
+        }
+    }
+    out
+}
+
+fn load_organs(root: &Path, diags: &Diagnostics) -> Vec<Organ> {
+    let mut seen = HashSet::new();
+    load_registry::<OrganFront>(root, "organs.yaml", diags)
+        .into_iter()
+        .filter_map(|(o, loc)| {
+            let id = o.id.0.trim().to_string();
+            if !valid_id(&id) {
+                diags.push(Diagnostic::error(&loc, format!("invalid organ id `{id}`")).help("use letters, digits, `.`, `_` and `-`"));
+                return None;
+            }
+            if !seen.insert(id.clone()) {
+                diags.push(Diagnostic::error(&loc, format!("duplicate organ id `{id}`")));
+                return None;
+            }
+            Some(Organ {
+                id,
+                name: o.name.0,
+                short_name: o.short_name.map(|t| t.0),
+                code: o.code.map(|t| t.0),
+                parent: o.parent.map(|t| t.0),
+                url: o.url.map(|t| t.0),
+                loc,
+            })
+        })
+        .collect()
+}
+
+fn load_services(root: &Path, diags: &Diagnostics) -> Vec<Service> {
+    let mut seen = HashSet::new();
+    load_registry::<ServiceFront>(root, "services.yaml", diags)
+        .into_iter()
+        .filter_map(|(s, loc)| {
+            let id = s.id.0.trim().to_string();
+            let url = s.url.0.trim().to_string();
+            if !valid_id(&id) {
+                diags.push(Diagnostic::error(&loc, format!("invalid service id `{id}`")).help("use letters, digits, `.`, `_` and `-`"));
+                return None;
+            }
+            if !seen.insert(id.clone()) {
+                diags.push(Diagnostic::error(&loc, format!("duplicate service id `{id}`")));
+                return None;
+            }
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                diags.push(Diagnostic::error(&loc, format!("service `{id}` url `{url}` is not an http(s) URL")).help("give the 一网通办 item's full address"));
+            }
+            Some(Service { id, name: s.name.0, url, organ: s.organ.map(|t| t.0), loc })
+        })
+        .collect()
+}
+
+/// Normalise a path for comparisons: drop `.` components. Used for output-folder checks.
+pub fn lexical_normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_paths() {
+        let f = "content/documents/2024/a.md";
+        assert_eq!(resolve_content_path(f, "files/附件1.pdf").unwrap(), "files/附件1.pdf");
+        assert_eq!(resolve_content_path(f, "./x.pdf").unwrap(), "documents/2024/x.pdf");
+        assert_eq!(resolve_content_path(f, "../../files/x.pdf").unwrap(), "files/x.pdf");
+        assert!(resolve_content_path(f, "../../../x.pdf").is_err());
+        assert!(resolve_content_path(f, "/etc/passwd").is_err());
+        assert!(resolve_content_path(f, "files/../../gazette.yaml").is_err());
+    }
+
+    #[test]
+    fn front_matter_split() {
+        let (y, b, l) = split_front_matter("---\na: 1\n---\nbody\n").unwrap();
+        assert_eq!((y, b, l), ("a: 1\n", "body\n", 4));
+        assert!(split_front_matter("no front matter").is_none());
+    }
+
+    #[test]
+    fn ids() {
+        assert!(valid_id("shfb-2024.5_a"));
+        assert!(!valid_id("-a"));
+        assert!(!valid_id("中文"));
+        assert!(!valid_id(""));
+    }
+}

@@ -1,0 +1,459 @@
+//! Markdown to HTML (pulldown-cmark), the one module that knows the Markdown library.
+//!
+//! On top of CommonMark it does what Chinese official text needs:
+//! - a soft line break between two Chinese characters disappears (CommonMark turns it
+//!   into a space, which shows as a gap in the middle of a sentence);
+//! - `**加粗**` next to full-width punctuation is bold (the released pulldown-cmark
+//!   applies the flanking rules to `“` and `》` as to ASCII punctuation and leaves the
+//!   stars as text);
+//! - every heading gets an `id` (explicit `{#id}` wins; see [`slugify`]);
+//! - `doc:REF`, `service:ID` and `files/…` links are resolved through a [`LinkSink`], and a
+//!   发文字号 in running text becomes a link to its document (auto-linking);
+//! - fenced code is highlighted with CSS classes.
+
+use crate::diag::Loc;
+use crate::docnum;
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// A heading of a rendered body, for the outline and for `#fragment` checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Body {
+    pub html: String,
+    pub headings: Vec<Heading>,
+    pub has_code: bool,
+}
+
+/// Resolves the links a body makes; implemented by the render stage over the index.
+/// Returned URLs are site-relative (`documents/x/`) or absolute (`https://…`).
+pub trait LinkSink {
+    /// `[t](doc:REF#frag)`. Reports unknown or hidden targets itself.
+    fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String>;
+    /// `[t](service:ID)`.
+    fn service(&mut self, id: &str, loc: Loc) -> Option<String>;
+    /// A relative link to a file under `content/`.
+    fn file(&mut self, path: &str, loc: Loc) -> Option<String>;
+    /// A canonical 发文字号 seen in running text: the URL of its published document, if any.
+    fn auto(&mut self, canonical: &str) -> Option<String>;
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Render a Markdown body.
+///
+/// `path` and `first_line` place the body in its file for diagnostics; `root` is the
+/// relative prefix from the page to the site root (`../../`) for site-relative links.
+pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dyn LinkSink) -> Body {
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(md.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let loc_at = |offset: usize| {
+        let line = line_starts.partition_point(|&s| s <= offset);
+        let col = md[line_starts[line - 1]..offset].chars().count() + 1;
+        Loc::new(path, first_line + line - 1, col)
+    };
+    let site_url = |u: String| if is_absolute(&u) { u } else { format!("{root}{u}") };
+
+    // Pass 1: parse, resolving link destinations while byte offsets are at hand.
+    let mut events: Vec<Event> = Vec::new();
+    for (ev, range) in Parser::new_ext(md, options()).into_offset_iter() {
+        let ev = match ev {
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let dest = rewrite_dest(&dest_url, loc_at(range.start), sink).map(&site_url);
+                let dest_url = dest.map(CowStr::from).unwrap_or(dest_url);
+                Event::Start(Tag::Link { link_type, dest_url, title, id })
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let dest = rewrite_dest(&dest_url, loc_at(range.start), sink).map(&site_url);
+                let dest_url = dest.map(CowStr::from).unwrap_or(dest_url);
+                Event::Start(Tag::Image { link_type, dest_url, title, id })
+            }
+            other => other,
+        };
+        events.push(ev);
+    }
+
+    // Pass 2: Chinese soft breaks, then merge text runs so later passes see whole text.
+    let events = join_text(drop_cjk_soft_breaks(events));
+    // Pass 3: bold that pulldown-cmark left as literal `**`.
+    let events = fix_strong(events);
+    // Pass 4: auto-link 发文字号 in running text.
+    let events = autolink(events, sink, &site_url);
+    // Pass 5: heading ids and code highlighting.
+    let mut body = Body::default();
+    let events = headings_and_code(events, &mut body);
+
+    let mut html = String::with_capacity(md.len() + md.len() / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    body.html = html;
+    body
+}
+
+fn is_absolute(u: &str) -> bool {
+    u.contains("://") || u.starts_with("mailto:") || u.starts_with("tel:") || u.starts_with('#')
+}
+
+/// Map a link destination to its final URL, or `None` to leave it as written.
+fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String> {
+    if let Some(r) = dest.strip_prefix("doc:") {
+        let r = percent_decode(r);
+        let (reference, fragment) = match r.split_once('#') {
+            Some((a, b)) => (a.to_string(), Some(b.to_string())),
+            None => (r, None),
+        };
+        let url = sink.doc(&reference, fragment.as_deref(), loc)?;
+        return Some(match fragment {
+            Some(f) => format!("{url}#{f}"),
+            None => url,
+        });
+    }
+    if let Some(id) = dest.strip_prefix("service:") {
+        return sink.service(id, loc);
+    }
+    let has_scheme = dest.split_once(':').is_some_and(|(s, _)| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || dest.starts_with("//") || has_scheme {
+        return None;
+    }
+    let path = percent_decode(dest.split(['#', '?']).next().unwrap_or(dest));
+    sink.file(&path, loc)
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Whether a character is Chinese text or full-width punctuation (no space around it).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x2FDF | 0x3000..=0x303F | 0x3040..=0x30FF | 0x3100..=0x312F | 0x31A0..=0x31FF
+        | 0x3200..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFFEF | 0x20000..=0x2FA1F)
+        || matches!(c, '“' | '”' | '‘' | '’' | '…' | '—' | '·')
+}
+
+fn last_char(ev: Option<&Event>) -> Option<char> {
+    match ev {
+        Some(Event::Text(t)) | Some(Event::Code(t)) => t.chars().last(),
+        _ => None,
+    }
+}
+
+fn first_char(ev: Option<&Event>) -> Option<char> {
+    match ev {
+        Some(Event::Text(t)) | Some(Event::Code(t)) => t.chars().next(),
+        _ => None,
+    }
+}
+
+fn drop_cjk_soft_breaks(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut it = events.into_iter().peekable();
+    while let Some(ev) = it.next() {
+        if matches!(ev, Event::SoftBreak) {
+            let before = last_char(out.last());
+            let after = first_char(it.peek());
+            if before.is_some_and(is_cjk) && after.is_some_and(is_cjk) {
+                continue;
+            }
+        }
+        out.push(ev);
+    }
+    out
+}
+
+/// Merge adjacent text events (outside code blocks, where text must stay line by line).
+fn join_text(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut in_code = false;
+    for ev in events {
+        match &ev {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            _ => {}
+        }
+        if let (false, Event::Text(t), Some(Event::Text(prev))) = (in_code, &ev, out.last_mut()) {
+            let mut s = prev.to_string();
+            s.push_str(t);
+            *prev = CowStr::from(s);
+            continue;
+        }
+        out.push(ev);
+    }
+    out
+}
+
+fn fix_strong(events: Vec<Event>) -> Vec<Event> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut in_code = false;
+    for ev in events {
+        match &ev {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Text(t) if !in_code && t.contains("**") => {
+                split_strong(t, &mut out);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(ev);
+    }
+    out
+}
+
+/// `a**b**c` → a, <strong>b</strong>, c — for the pairs the parser did not take.
+fn split_strong<'a>(t: &str, out: &mut Vec<Event<'a>>) {
+    let mut rest = t;
+    loop {
+        let Some(open) = rest.find("**") else { break };
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("**") else { break };
+        let inner = &after[..close];
+        if inner.is_empty() || inner.starts_with(char::is_whitespace) || inner.ends_with(char::is_whitespace) {
+            // Not a pair: keep the first `**` as text and go on after it.
+            out.push(Event::Text(CowStr::from(rest[..open + 2].to_string())));
+            rest = after;
+            continue;
+        }
+        if open > 0 {
+            out.push(Event::Text(CowStr::from(rest[..open].to_string())));
+        }
+        out.push(Event::Start(Tag::Strong));
+        out.push(Event::Text(CowStr::from(inner.to_string())));
+        out.push(Event::End(TagEnd::Strong));
+        rest = &after[close + 2..];
+    }
+    if !rest.is_empty() {
+        out.push(Event::Text(CowStr::from(rest.to_string())));
+    }
+}
+
+/// Candidate 发文字号 in running text. The 代字 part is matched generously; the real one
+/// is found by trying ever shorter prefixes against the library (see [`autolink`]).
+fn number_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"[\p{Han}A-Za-z]{1,16}\s*[〔\[［(（【﹝]\s*\d{4}\s*[〕\]］)）】﹞]\s*\d{1,6}\s*[号號]|[\p{Han}]{1,16}令第\s*\d{1,6}\s*[号號]")
+            .expect("static regex")
+    })
+}
+
+fn autolink<'a>(events: Vec<Event<'a>>, sink: &mut dyn LinkSink, site_url: &dyn Fn(String) -> String) -> Vec<Event<'a>> {
+    let mut out = Vec::with_capacity(events.len());
+    let (mut in_code, mut in_link, mut in_heading) = (false, 0usize, false);
+    for ev in events {
+        match &ev {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Start(Tag::Link { .. }) | Event::Start(Tag::Image { .. }) => in_link += 1,
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => in_link = in_link.saturating_sub(1),
+            Event::Start(Tag::Heading { .. }) => in_heading = true,
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Text(t) if !in_code && in_link == 0 && !in_heading && (t.contains('号') || t.contains('號')) => {
+                link_numbers(t, sink, site_url, &mut out);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(ev);
+    }
+    out
+}
+
+fn link_numbers<'a>(t: &str, sink: &mut dyn LinkSink, site_url: &dyn Fn(String) -> String, out: &mut Vec<Event<'a>>) {
+    let mut last = 0;
+    for m in number_regex().find_iter(t) {
+        let cand = m.as_str();
+        // Try the longest 代字 first, then drop leading characters ("根据沪府办发…").
+        let found = cand.char_indices().take(16).find_map(|(i, _)| {
+            let canon = docnum::canonical(&cand[i..])?;
+            sink.auto(&canon).map(|url| (i, url))
+        });
+        if let Some((skip, url)) = found {
+            let start = m.start() + skip;
+            if start > last {
+                out.push(Event::Text(CowStr::from(t[last..start].to_string())));
+            }
+            out.push(Event::Start(Tag::Link {
+                link_type: LinkType::Inline,
+                dest_url: CowStr::from(site_url(url)),
+                title: CowStr::from(""),
+                id: CowStr::from(""),
+            }));
+            out.push(Event::Text(CowStr::from(t[start..m.end()].to_string())));
+            out.push(Event::End(TagEnd::Link));
+            last = m.end();
+        }
+    }
+    if last < t.len() {
+        out.push(Event::Text(CowStr::from(t[last..].to_string())));
+    }
+}
+
+/// Heading id from heading text: letters and digits of any script are kept (Chinese
+/// included), ASCII letters lowercased, spaces and `-`/`_` runs become one `-`, other
+/// punctuation is dropped; an empty result becomes `section`.
+pub fn slugify(text: &str) -> String {
+    let mut s = String::new();
+    let mut pending_dash = false;
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            if pending_dash && !s.is_empty() {
+                s.push('-');
+            }
+            pending_dash = false;
+            s.extend(ch.to_lowercase());
+        } else if ch.is_whitespace() || ch == '-' || ch == '_' {
+            pending_dash = true;
+        }
+    }
+    if s.is_empty() {
+        s.push_str("section");
+    }
+    s
+}
+
+fn headings_and_code<'a>(events: Vec<Event<'a>>, body: &mut Body) -> Vec<Event<'a>> {
+    // Explicit ids are reserved first so a derived id never takes one of them.
+    let mut used: HashSet<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(events.len());
+    let mut it = events.into_iter();
+    while let Some(ev) = it.next() {
+        match ev {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                let mut inner = Vec::new();
+                let mut text = String::new();
+                for e in it.by_ref() {
+                    if matches!(e, Event::End(TagEnd::Heading(_))) {
+                        break;
+                    }
+                    if let Event::Text(t) | Event::Code(t) = &e {
+                        text.push_str(t);
+                    }
+                    inner.push(e);
+                }
+                let id = match id {
+                    Some(explicit) => explicit.to_string(),
+                    None => {
+                        let base = slugify(&text);
+                        let mut candidate = base.clone();
+                        let mut n = 1;
+                        while used.contains(&candidate) {
+                            candidate = format!("{base}-{n}");
+                            n += 1;
+                        }
+                        used.insert(candidate.clone());
+                        candidate
+                    }
+                };
+                body.headings.push(Heading { level: heading_level(level), id: id.clone(), text: text.trim().to_string() });
+                out.push(Event::Start(Tag::Heading { level, id: Some(CowStr::from(id)), classes, attrs }));
+                out.extend(inner);
+                out.push(Event::End(TagEnd::Heading(level)));
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match &kind {
+                    CodeBlockKind::Fenced(l) => l.split_whitespace().next().unwrap_or("").to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                let mut code = String::new();
+                for e in it.by_ref() {
+                    match e {
+                        Event::End(TagEnd::CodeBlock) => break,
+                        Event::Text(t) => code.push_str(&t),
+                        _ => {}
+                    }
+                }
+                body.has_code = true;
+                let inner = if lang.is_empty() { escape(&code) } else { crate::highlight::highlight(&code, &lang) };
+                let class = if lang.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(&lang)) };
+                out.push(Event::Html(CowStr::from(format!("<pre class=\"code\"><code{class}>{inner}</code></pre>\n"))));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn heading_level(l: HeadingLevel) -> u8 {
+    l as u8
+}
+
+/// HTML-escape text (the one escaping routine used by code outside templates).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    pulldown_cmark_escape::escape_html(&mut out, s).ok();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoLinks;
+    impl LinkSink for NoLinks {
+        fn doc(&mut self, _: &str, _: Option<&str>, _: Loc) -> Option<String> {
+            None
+        }
+        fn service(&mut self, _: &str, _: Loc) -> Option<String> {
+            None
+        }
+        fn file(&mut self, _: &str, _: Loc) -> Option<String> {
+            None
+        }
+        fn auto(&mut self, c: &str) -> Option<String> {
+            (c == "沪府办发〔2023〕5号").then(|| "documents/a/".to_string())
+        }
+    }
+
+    fn html(md: &str) -> String {
+        render(md, "x.md", 1, "../../", &mut NoLinks).html
+    }
+
+    #[test]
+    fn cjk_soft_break_disappears() {
+        assert_eq!(html("第一行\n第二行"), "<p>第一行第二行</p>\n");
+        assert_eq!(html("English\nwords"), "<p>English\nwords</p>\n");
+    }
+
+    #[test]
+    fn bold_next_to_fullwidth_punctuation() {
+        assert_eq!(html("这是**“重点”**内容"), "<p>这是<strong>“重点”</strong>内容</p>\n");
+        assert_eq!(html("**《办法》**自发布之日起施行。"), "<p><strong>《办法》</strong>自发布之日起施行。</p>\n");
+        assert_eq!(html("a ** b ** c"), "<p>a ** b ** c</p>\n");
+    }
+
+    #[test]
+    fn autolinks_numbers_but_not_in_code_or_links() {
+        let h = html("根据沪府办发[2023]5号精神，`沪府办发〔2023〕5号`，[沪府办发〔2023〕5号](https://x.example/)");
+        assert!(h.contains("根据<a href=\"../../documents/a/\">沪府办发[2023]5号</a>精神"), "{h}");
+        assert_eq!(h.matches("documents/a/").count(), 1, "{h}");
+    }
+
+    #[test]
+    fn heading_ids() {
+        let b = render("## 一、总体要求\n\n## 一、总体要求\n\n## Intro {#intro}\n\n## （二）Work Plan", "x", 1, "", &mut NoLinks);
+        let ids: Vec<_> = b.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["一总体要求", "一总体要求-1", "intro", "二work-plan"]);
+    }
+}

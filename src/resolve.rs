@@ -1,0 +1,500 @@
+//! Stage 2, resolve: one index over every item, one resolver for every REF, and the
+//! relation graph (both directions) that the pages show.
+//!
+//! Invariant after this stage: every REF from a published item names a published item,
+//! or an error has been reported. Hidden items (CONTRACT §5) are in the index only so
+//! that a REF to them gets the right error; nothing downstream may emit them, and
+//! [`Index::visible`] is the one predicate that decides.
+
+use crate::date::Date;
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::docnum;
+use crate::model::*;
+use std::collections::{BTreeSet, HashMap};
+
+/// A linkable item: what a REF can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Doc(usize),
+    Interp(usize),
+    Topic(usize),
+    Page(usize),
+    Decision(usize),
+}
+
+impl Target {
+    fn kind_name(self) -> &'static str {
+        match self {
+            Target::Doc(_) => "document",
+            Target::Interp(_) => "interpretation",
+            Target::Topic(_) => "topic",
+            Target::Page(_) => "page",
+            Target::Decision(_) => "decision",
+        }
+    }
+}
+
+/// Why an item is not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    Disclosure(Disclosure),
+    Draft,
+    Embargoed(Date),
+}
+
+impl Hidden {
+    fn explain(self) -> String {
+        match self {
+            Hidden::Disclosure(Disclosure::OnRequest) => "is 依申请公开 and never published".into(),
+            Hidden::Disclosure(_) => "is 不予公开 and never published".into(),
+            Hidden::Draft => "is a draft (`draft: true`)".into(),
+            Hidden::Embargoed(d) => format!("is not published until {d}"),
+        }
+    }
+}
+
+/// Relations of one published document, all to published items, sorted for stable output.
+#[derive(Debug, Default, Clone)]
+pub struct DocRelations {
+    pub basis: Vec<Target>,
+    pub supporting: Vec<Target>,
+    pub amends: Vec<Target>,
+    pub repeals: Vec<Target>,
+    pub related: Vec<Target>,
+    pub amended_by: Vec<Target>,
+    pub repealed_by: Vec<Target>,
+    /// Documents that list this one as their 政策依据.
+    pub basis_of: Vec<Target>,
+    /// Documents that list this one as 配套文件 (i.e. this one supports them).
+    pub supporting_of: Vec<Target>,
+    pub interpretations: Vec<usize>,
+    pub faq_sets: Vec<usize>,
+    pub translations: Vec<usize>,
+    pub translation_of: Option<usize>,
+    pub issues: Vec<usize>,
+    pub topics: Vec<usize>,
+    /// Every published item whose body cites this one (filled after bodies are rendered).
+    pub cited_by: BTreeSet<Target>,
+    pub validity: Validity,
+    /// The document that repealed or amended this one, for the validity note.
+    pub validity_cause: Option<usize>,
+}
+
+pub struct Index<'a> {
+    pub content: &'a Content,
+    pub date: Date,
+    pub drafts: bool,
+    ids: HashMap<&'a str, Target>,
+    numbers: HashMap<&'a str, usize>,
+    hidden_docs: Vec<Option<Hidden>>,
+    hidden_interps: Vec<Option<Hidden>>,
+    hidden_topics: Vec<Option<Hidden>>,
+    hidden_pages: Vec<Option<Hidden>>,
+    hidden_decisions: Vec<Option<Hidden>>,
+    pub hidden_faqs: Vec<bool>,
+    pub hidden_issues: Vec<bool>,
+    pub organs: HashMap<&'a str, usize>,
+    pub services: HashMap<&'a str, usize>,
+    pub rel: Vec<DocRelations>,
+    /// Topic members, resolved (explicit documents, then matches), newest first.
+    pub topic_docs: Vec<Vec<usize>>,
+    /// FAQ set → the document it is for.
+    pub faq_for: Vec<Option<usize>>,
+    /// Interpretation → the document it interprets.
+    pub interp_of: Vec<Option<usize>>,
+}
+
+fn hidden_by(draft: bool, published: Option<Date>, date: Date, drafts: bool) -> Option<Hidden> {
+    if draft && !drafts {
+        return Some(Hidden::Draft);
+    }
+    match published {
+        Some(p) if p > date => Some(Hidden::Embargoed(p)),
+        _ => None,
+    }
+}
+
+impl<'a> Index<'a> {
+    /// Build the index and check every front-matter REF. Problems go to `diags`.
+    pub fn build(content: &'a Content, date: Date, drafts: bool, diags: &Diagnostics) -> Index<'a> {
+        let c = content;
+        let hidden_docs = c
+            .documents
+            .iter()
+            .map(|d| match d.disclosure {
+                Disclosure::Active => hidden_by(d.draft, Some(d.published), date, drafts),
+                other => Some(Hidden::Disclosure(other)),
+            })
+            .collect();
+        let mut ix = Index {
+            content,
+            date,
+            drafts,
+            ids: HashMap::new(),
+            numbers: HashMap::new(),
+            hidden_docs,
+            hidden_interps: c.interpretations.iter().map(|i| hidden_by(i.draft, i.published, date, drafts)).collect(),
+            hidden_topics: c.topics.iter().map(|t| hidden_by(t.draft, None, date, drafts)).collect(),
+            hidden_pages: c.pages.iter().map(|p| hidden_by(p.draft, p.published, date, drafts)).collect(),
+            hidden_decisions: c.decisions.iter().map(|d| hidden_by(d.draft, None, date, drafts)).collect(),
+            hidden_faqs: c.faqs.iter().map(|f| hidden_by(f.draft, None, date, drafts).is_some()).collect(),
+            hidden_issues: c.issues.iter().map(|i| hidden_by(i.draft, Some(i.published), date, drafts).is_some()).collect(),
+            organs: c.organs.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect(),
+            services: c.services.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect(),
+            rel: vec![DocRelations::default(); c.documents.len()],
+            topic_docs: vec![Vec::new(); c.topics.len()],
+            faq_for: vec![None; c.faqs.len()],
+            interp_of: vec![None; c.interpretations.len()],
+        };
+        ix.register_ids(diags);
+        ix.register_numbers(diags);
+        ix.link_documents(diags);
+        ix.link_others(diags);
+        ix.derive_validity();
+        ix
+    }
+
+    fn register_ids(&mut self, diags: &Diagnostics) {
+        let c = self.content;
+        let mut all: Vec<(&'a str, Target, &'a Source)> = Vec::new();
+        all.extend(c.documents.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Doc(i), &d.src)));
+        all.extend(c.interpretations.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Interp(i), &d.src)));
+        all.extend(c.topics.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Topic(i), &d.src)));
+        all.extend(c.pages.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Page(i), &d.src)));
+        all.extend(c.decisions.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Decision(i), &d.src)));
+        // Sorted by path so "first" and "duplicate" are stable whatever the load order.
+        all.sort_by(|a, b| a.2.path.cmp(&b.2.path));
+        let mut first: HashMap<&str, &Source> = HashMap::new();
+        for (id, t, src) in all {
+            if let Some(prev) = first.get(id) {
+                let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
+                diags.push(Diagnostic::error(&loc, format!("duplicate id `{id}`"))
+                    .help(format!("`{}` already uses this id; ids must be unique across all content", prev.path)));
+                continue;
+            }
+            first.insert(id, src);
+            self.ids.insert(id, t);
+        }
+    }
+
+    fn register_numbers(&mut self, diags: &Diagnostics) {
+        let c = self.content;
+        let mut order: Vec<usize> = (0..c.documents.len()).collect();
+        order.sort_by(|&a, &b| c.documents[a].src.path.cmp(&c.documents[b].src.path));
+        let mut index_numbers: HashMap<&str, usize> = HashMap::new();
+        for i in order {
+            let d = &c.documents[i];
+            if let Some(n) = &d.doc_number {
+                if let Some(&prev) = self.numbers.get(n.as_str()) {
+                    diags.push(Diagnostic::error(&d.src.key("doc_number"), format!("duplicate 发文字号 `{n}`"))
+                        .help(format!("`{}` has the same 发文字号", c.documents[prev].src.path)));
+                } else {
+                    self.numbers.insert(n, i);
+                }
+            }
+            if let Some(n) = &d.index_number {
+                if let Some(&prev) = index_numbers.get(n.as_str()) {
+                    diags.push(Diagnostic::error(&d.src.key("index_number"), format!("duplicate 索引号 `{n}`"))
+                        .help(format!("`{}` has the same 索引号", c.documents[prev].src.path)));
+                } else {
+                    index_numbers.insert(n, i);
+                }
+            }
+        }
+    }
+
+    /// Whether an item appears in the output. The single gate for CONTRACT §5.
+    pub fn visible(&self, t: Target) -> bool {
+        self.hidden(t).is_none()
+    }
+
+    fn hidden(&self, t: Target) -> Option<Hidden> {
+        match t {
+            Target::Doc(i) => self.hidden_docs[i],
+            Target::Interp(i) => self.hidden_interps[i],
+            Target::Topic(i) => self.hidden_topics[i],
+            Target::Page(i) => self.hidden_pages[i],
+            Target::Decision(i) => self.hidden_decisions[i],
+        }
+    }
+
+    pub fn doc_visible(&self, i: usize) -> bool {
+        self.hidden_docs[i].is_none()
+    }
+
+    /// Find what a REF names: an id, or a 发文字号 in any accepted bracket form.
+    pub fn lookup(&self, raw: &str) -> Option<Target> {
+        if let Some(t) = self.ids.get(raw) {
+            return Some(*t);
+        }
+        let canon = docnum::canonical(raw)?;
+        self.numbers.get(canon.as_str()).map(|&i| Target::Doc(i))
+    }
+
+    /// A published document by canonical 发文字号 (auto-linking).
+    pub fn published_by_number(&self, canonical: &str) -> Option<usize> {
+        self.numbers.get(canonical).copied().filter(|&i| self.doc_visible(i))
+    }
+
+    pub fn source(&self, t: Target) -> &'a Source {
+        let c = self.content;
+        match t {
+            Target::Doc(i) => &c.documents[i].src,
+            Target::Interp(i) => &c.interpretations[i].src,
+            Target::Topic(i) => &c.topics[i].src,
+            Target::Page(i) => &c.pages[i].src,
+            Target::Decision(i) => &c.decisions[i].src,
+        }
+    }
+
+    pub fn title(&self, t: Target) -> &'a str {
+        let c = self.content;
+        match t {
+            Target::Doc(i) => &c.documents[i].title,
+            Target::Interp(i) => &c.interpretations[i].title,
+            Target::Topic(i) => &c.topics[i].title,
+            Target::Page(i) => &c.pages[i].title,
+            Target::Decision(i) => &c.decisions[i].title,
+        }
+    }
+
+    /// Site-relative URL of an item's page (CONTRACT §8).
+    pub fn url(&self, t: Target) -> String {
+        let c = self.content;
+        match t {
+            Target::Doc(i) => format!("documents/{}/", c.documents[i].id),
+            Target::Interp(i) => format!("interpretations/{}/", c.interpretations[i].id),
+            Target::Topic(i) => format!("topics/{}/", c.topics[i].id),
+            Target::Page(i) => format!("pages/{}/", c.pages[i].id),
+            Target::Decision(i) => format!("decisions/{}/", c.decisions[i].id),
+        }
+    }
+
+    /// Resolve and check one REF made by a published item. `docs_only` for relations
+    /// that only make sense between 公文 (basis, amends…). Reports and returns `None` on
+    /// any problem.
+    pub fn check_ref(&self, from: &Source, r: &Ref, docs_only: bool, diags: &Diagnostics) -> Option<Target> {
+        let Some(t) = self.lookup(&r.raw) else {
+            let mut d = Diagnostic::error(&r.loc, format!("unknown reference `{}`", r.raw));
+            d = match docnum::canonical(&r.raw) {
+                Some(c) => d.help(format!("no document in the library has 发文字号 `{c}`")),
+                None => d.help("a REF is the `id` of a document, interpretation, topic or page, or a document's 发文字号"),
+            };
+            diags.push(d);
+            return None;
+        };
+        if docs_only && !matches!(t, Target::Doc(_)) {
+            diags.push(Diagnostic::error(&r.loc, format!("`{}` is a {}, not a document", r.raw, t.kind_name())));
+            return None;
+        }
+        if let Some(h) = self.hidden(t) {
+            // Name the files, never the hidden item's title: diagnostics end up in CI logs.
+            diags.push(Diagnostic::error(&r.loc, format!("reference `{}` names an unpublished item", r.raw))
+                .help(format!("{} {}; `{}` is published and may not link to it", self.source(t).path, h.explain(), from.path)));
+            return None;
+        }
+        if matches!(t, Target::Doc(_)) && self.source(t).path == from.path {
+            diags.push(Diagnostic::error(&r.loc, format!("`{}` refers to the document itself", r.raw)));
+            return None;
+        }
+        Some(t)
+    }
+
+    fn check_refs(&self, from: &Source, refs: &[Ref], diags: &Diagnostics) -> Vec<Target> {
+        let mut out: Vec<Target> = refs.iter().filter_map(|r| self.check_ref(from, r, true, diags)).collect();
+        dedup_keep_order(&mut out);
+        out
+    }
+
+    fn link_documents(&mut self, diags: &Diagnostics) {
+        let c = self.content;
+        for (i, d) in c.documents.iter().enumerate() {
+            if !self.doc_visible(i) {
+                continue;
+            }
+            let basis = self.check_refs(&d.src, &d.basis, diags);
+            let supporting = self.check_refs(&d.src, &d.supporting, diags);
+            let amends = self.check_refs(&d.src, &d.amends, diags);
+            let repeals = self.check_refs(&d.src, &d.repeals, diags);
+            let mut related: Vec<Target> = d.related.iter().filter_map(|r| self.check_ref(&d.src, r, false, diags)).collect();
+            dedup_keep_order(&mut related);
+            let translation_of = d.translation_of.as_ref().and_then(|r| self.check_ref(&d.src, r, true, diags));
+            let me = Target::Doc(i);
+            for t in &basis {
+                if let Target::Doc(j) = *t {
+                    self.rel[j].basis_of.push(me);
+                }
+            }
+            for t in &supporting {
+                if let Target::Doc(j) = *t {
+                    self.rel[j].supporting_of.push(me);
+                }
+            }
+            for t in &amends {
+                if let Target::Doc(j) = *t {
+                    self.rel[j].amended_by.push(me);
+                }
+            }
+            for t in &repeals {
+                if let Target::Doc(j) = *t {
+                    self.rel[j].repealed_by.push(me);
+                }
+            }
+            if let Some(Target::Doc(j)) = translation_of {
+                if d.lang.is_none() {
+                    diags.push(Diagnostic::error(&d.src.key("translation_of"), "a translation needs `lang`")
+                        .help("add the language of this version, e.g. `lang: en`"));
+                }
+                self.rel[j].translations.push(i);
+                self.rel[i].translation_of = Some(j);
+            }
+            let r = &mut self.rel[i];
+            r.basis = basis;
+            r.supporting = supporting;
+            r.amends = amends;
+            r.repeals = repeals;
+            r.related = related;
+        }
+    }
+
+    fn link_others(&mut self, diags: &Diagnostics) {
+        let c = self.content;
+        for (k, it) in c.interpretations.iter().enumerate() {
+            if !self.visible(Target::Interp(k)) {
+                continue;
+            }
+            if let Some(Target::Doc(j)) = self.check_ref(&it.src, &it.interprets, true, diags) {
+                self.rel[j].interpretations.push(k);
+                self.interp_of[k] = Some(j);
+            }
+        }
+        for (k, f) in c.faqs.iter().enumerate() {
+            if self.hidden_faqs[k] {
+                continue;
+            }
+            if let Some(Target::Doc(j)) = self.check_ref(&f.src, &f.for_ref, true, diags) {
+                self.rel[j].faq_sets.push(k);
+                self.faq_for[k] = Some(j);
+            }
+        }
+        let mut seen_issue: HashMap<(u16, u32), &str> = HashMap::new();
+        for (k, iss) in c.issues.iter().enumerate() {
+            if self.hidden_issues[k] {
+                continue;
+            }
+            if let Some(prev) = seen_issue.insert((iss.year, iss.number), &iss.src.path) {
+                diags.push(Diagnostic::error(&iss.src.key("number"), format!("duplicate gazette issue {}年第{}期", iss.year, iss.number))
+                    .help(format!("`{prev}` is the same issue")));
+                continue;
+            }
+            for s in &iss.sections {
+                for r in &s.items {
+                    if let Some(Target::Doc(j)) = self.check_ref(&iss.src, r, true, diags) {
+                        if !self.rel[j].issues.contains(&k) {
+                            self.rel[j].issues.push(k);
+                        }
+                    }
+                }
+            }
+        }
+        for (k, t) in c.topics.iter().enumerate() {
+            if !self.visible(Target::Topic(k)) {
+                continue;
+            }
+            let mut docs: Vec<usize> = t
+                .documents
+                .iter()
+                .filter_map(|r| match self.check_ref(&t.src, r, true, diags) {
+                    Some(Target::Doc(j)) => Some(j),
+                    _ => None,
+                })
+                .collect();
+            if !t.match_tags.is_empty() || !t.match_topics.is_empty() {
+                for (j, d) in c.documents.iter().enumerate() {
+                    if self.doc_visible(j)
+                        && (d.tags.iter().any(|x| t.match_tags.contains(x))
+                            || d.topics.iter().any(|x| t.match_topics.contains(x)))
+                    {
+                        docs.push(j);
+                    }
+                }
+            }
+            docs.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
+            docs.dedup();
+            for &j in &docs {
+                self.rel[j].topics.push(k);
+            }
+            self.topic_docs[k] = docs;
+        }
+        for (k, dcs) in c.decisions.iter().enumerate() {
+            if !self.visible(Target::Decision(k)) {
+                continue;
+            }
+            for s in &dcs.stages {
+                if let Some(r) = &s.reference {
+                    self.check_ref(&dcs.src, r, false, diags);
+                }
+            }
+        }
+        for r in &mut self.rel {
+            for v in [&mut r.basis_of, &mut r.supporting_of, &mut r.amended_by, &mut r.repealed_by] {
+                v.sort_by(|a, b| match (a, b) {
+                    (Target::Doc(x), Target::Doc(y)) => newest_first(&c.documents[*x], &c.documents[*y]),
+                    _ => a.cmp(b),
+                });
+            }
+            r.interpretations.sort_by(|&a, &b| c.interpretations[a].published.cmp(&c.interpretations[b].published).then(a.cmp(&b)));
+        }
+    }
+
+    /// CONTRACT §4: explicit `validity` wins; else repealed → amended → expired →
+    /// not yet effective → valid, at the build date.
+    fn derive_validity(&mut self) {
+        let c = self.content;
+        for (i, d) in c.documents.iter().enumerate() {
+            let r = &mut self.rel[i];
+            let first = |v: &[Target]| v.iter().find_map(|t| if let Target::Doc(j) = t { Some(*j) } else { None });
+            let (validity, cause) = if let Some(v) = d.validity {
+                (v, match v {
+                    Validity::Repealed => first(&r.repealed_by),
+                    Validity::Amended => first(&r.amended_by),
+                    _ => None,
+                })
+            } else if let Some(j) = first(&r.repealed_by) {
+                (Validity::Repealed, Some(j))
+            } else if let Some(j) = first(&r.amended_by) {
+                (Validity::Amended, Some(j))
+            } else if d.expires.is_some_and(|e| e < self.date) {
+                (Validity::Expired, None)
+            } else if d.effective.is_some_and(|e| e > self.date) {
+                (Validity::NotYetEffective, None)
+            } else {
+                (Validity::Valid, None)
+            };
+            r.validity = validity;
+            r.validity_cause = cause;
+        }
+    }
+
+    /// Published documents, newest first: the order of every listing.
+    pub fn published_documents(&self) -> Vec<usize> {
+        let c = self.content;
+        let mut v: Vec<usize> = (0..c.documents.len()).filter(|&i| self.doc_visible(i)).collect();
+        v.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
+        v
+    }
+
+    pub fn loc_of(&self, t: Target) -> Loc {
+        self.source(t).file()
+    }
+}
+
+/// Newest first, then by 发文字号 and id so the order never depends on load order.
+pub fn newest_first(a: &Document, b: &Document) -> std::cmp::Ordering {
+    b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
+}
+
+fn dedup_keep_order(v: &mut Vec<Target>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|t| seen.insert(*t));
+}

@@ -1,0 +1,23 @@
+// gazette: progressive enhancement only; every page works without this file.
+(function () {
+  "use strict";
+  var KEY = "gazette-elder";
+  var root = document.documentElement;
+  function set(on) {
+    root.classList.toggle("elder", on);
+    var b = document.getElementById("elder-toggle");
+    if (b) b.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+  try { if (localStorage.getItem(KEY) === "1") set(true); } catch (e) {}
+  document.addEventListener("DOMContentLoaded", function () {
+    var b = document.getElementById("elder-toggle");
+    if (!b) return;
+    b.hidden = false;
+    set(root.classList.contains("elder"));
+    b.addEventListener("click", function () {
+      var on = !root.classList.contains("elder");
+      set(on);
+      try { localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) {}
+    });
+  });
+})();
