@@ -5,7 +5,9 @@
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::load::resolve_content_path;
 use crate::markdown::{self, Body, LinkSink};
+use crate::model::Source;
 use crate::resolve::{Index, Target};
+use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashSet};
 
@@ -124,8 +126,9 @@ struct One {
     from: Target,
 }
 
-fn render_one(ix: &Index, from: Target, body: &str, faq: &[&str], diags: &Diagnostics) -> One {
-    let src = ix.source(from);
+/// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
+/// set's file for its answers), `from` the page it appears on.
+fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, usize)], diags: &Diagnostics) -> One {
     let mut sink = Sink {
         ix,
         from,
@@ -137,12 +140,21 @@ fn render_one(ix: &Index, from: Target, body: &str, faq: &[&str], diags: &Diagno
     };
     let root = root_of(&ix.url(from));
     let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
-    let faq = faq
-        .iter()
-        .map(|a| markdown::render(a, &src.path, src.yaml_line, &root, &mut sink).html)
-        .collect();
+    let faq = faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html).collect();
     diags.extend(std::mem::take(&mut sink.diags));
     One { body: Some(b), faq, sink_links: sink.links, cites: sink.cites, files: sink.files, from }
+}
+
+/// FAQ answers with the line each starts on, for diagnostics.
+fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&'c str, usize)> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let path = [Seg::Key(key.into()), Seg::Index(i), Seg::Key("a".into())];
+            (q.a.as_str(), src.loc(&path).line)
+        })
+        .collect()
 }
 
 /// Render all published bodies, check fragments, fill `cited_by`.
@@ -161,13 +173,12 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
         .map(|&t| match t {
             Target::Doc(i) => {
                 let d = &c.documents[i];
-                let faq: Vec<&str> = d.faq.iter().map(|q| q.a.as_str()).collect();
-                render_one(ixr, t, &d.body, &faq, diags)
+                render_one(ixr, t, &d.src, &d.body, &answers(&d.src, "faq", &d.faq), diags)
             }
-            Target::Interp(i) => render_one(ixr, t, &c.interpretations[i].body, &[], diags),
-            Target::Topic(i) => render_one(ixr, t, &c.topics[i].body, &[], diags),
-            Target::Page(i) => render_one(ixr, t, &c.pages[i].body, &[], diags),
-            Target::Decision(i) => render_one(ixr, t, &c.decisions[i].body, &[], diags),
+            Target::Interp(i) => render_one(ixr, t, &c.interpretations[i].src, &c.interpretations[i].body, &[], diags),
+            Target::Topic(i) => render_one(ixr, t, &c.topics[i].src, &c.topics[i].body, &[], diags),
+            Target::Page(i) => render_one(ixr, t, &c.pages[i].src, &c.pages[i].body, &[], diags),
+            Target::Decision(i) => render_one(ixr, t, &c.decisions[i].src, &c.decisions[i].body, &[], diags),
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -175,8 +186,8 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
         .into_par_iter()
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
-            let answers: Vec<&str> = c.faqs[k].items.iter().map(|q| q.a.as_str()).collect();
-            let mut one = render_one(ixr, Target::Doc(j), "", &answers, diags);
+            let f = &c.faqs[k];
+            let mut one = render_one(ixr, Target::Doc(j), &f.src, "", &answers(&f.src, "items", &f.items), diags);
             one.body = None;
             Some((k, one))
         })

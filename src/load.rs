@@ -841,14 +841,16 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     let faq = ctx.qas("faq", f.faq);
     Some(Document {
         src: ctx.src.clone(),
+        // After an error is reported the item is kept with placeholders, so the rest of
+        // its checks (references, body links) still run and every problem is reported.
+        title: title.unwrap_or_else(|| id.clone()),
         id,
-        title: title?,
         doc_number,
         index_number,
         issuer: issuer.into_iter().map(|(o, _)| o).collect(),
         doc_type: f.doc_type.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()),
         written,
-        published: published?,
+        published: published.unwrap_or(Date { year: 1, month: 1, day: 1 }),
         effective,
         expires,
         disclosure,

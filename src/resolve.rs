@@ -293,15 +293,21 @@ impl<'a> Index<'a> {
                 .help(format!("{} {}; `{}` is published and may not link to it", self.source(t).path, h.explain(), from.path)));
             return None;
         }
-        if matches!(t, Target::Doc(_)) && self.source(t).path == from.path {
-            diags.push(Diagnostic::error(&r.loc, format!("`{}` refers to the document itself", r.raw)));
-            return None;
-        }
         Some(t)
     }
 
     fn check_refs(&self, from: &Source, refs: &[Ref], diags: &Diagnostics) -> Vec<Target> {
-        let mut out: Vec<Target> = refs.iter().filter_map(|r| self.check_ref(from, r, true, diags)).collect();
+        let mut out: Vec<Target> = refs
+            .iter()
+            .filter_map(|r| {
+                let t = self.check_ref(from, r, true, diags)?;
+                if self.source(t).path == from.path {
+                    diags.push(Diagnostic::error(&r.loc, format!("`{}` refers to the document itself", r.raw)));
+                    return None;
+                }
+                Some(t)
+            })
+            .collect();
         dedup_keep_order(&mut out);
         out
     }
