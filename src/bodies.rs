@@ -49,14 +49,23 @@ struct Sink<'a, 'b> {
 impl LinkSink for Sink<'_, '_> {
     fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String> {
         let diags = Diagnostics::default();
-        let r = crate::model::Ref { raw: reference.to_string(), loc: loc.clone() };
-        let t = self.ix.check_ref(self.ix.source(self.from), &r, false, &diags);
+        let r = crate::model::Ref {
+            raw: reference.to_string(),
+            loc: loc.clone(),
+        };
+        let t = self
+            .ix
+            .check_ref(self.ix.source(self.from), &r, false, &diags);
         self.diags.extend(diags.into_sorted());
         let t = t?;
         if let Target::Doc(j) = t {
             self.cites.insert(j);
         }
-        self.links.push(OutLink { target: t, fragment: fragment.map(str::to_string), loc });
+        self.links.push(OutLink {
+            target: t,
+            fragment: fragment.map(str::to_string),
+            loc,
+        });
         Some(self.ix.url(t))
     }
 
@@ -64,8 +73,10 @@ impl LinkSink for Sink<'_, '_> {
         match self.ix.services.get(id) {
             Some(&k) => Some(self.ix.content.services[k].url.clone()),
             None => {
-                self.diags.push(Diagnostic::error(&loc, format!("unknown service `{id}`"))
-                    .help("every `service:` link must name an id from content/services.yaml"));
+                self.diags.push(
+                    Diagnostic::error(&loc, format!("unknown service `{id}`"))
+                        .help("every `service:` link must name an id from content/services.yaml"),
+                );
                 None
             }
         }
@@ -128,7 +139,14 @@ struct One {
 
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
-fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, usize)], diags: &Diagnostics) -> One {
+fn render_one(
+    ix: &Index,
+    from: Target,
+    src: &Source,
+    body: &str,
+    faq: &[(&str, usize)],
+    diags: &Diagnostics,
+) -> One {
     let mut sink = Sink {
         ix,
         from,
@@ -140,9 +158,19 @@ fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, 
     };
     let root = root_of(&ix.url(from));
     let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
-    let faq = faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html).collect();
+    let faq = faq
+        .iter()
+        .map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html)
+        .collect();
     diags.extend(std::mem::take(&mut sink.diags));
-    One { body: Some(b), faq, sink_links: sink.links, cites: sink.cites, files: sink.files, from }
+    One {
+        body: Some(b),
+        faq,
+        sink_links: sink.links,
+        cites: sink.cites,
+        files: sink.files,
+        from,
+    }
 }
 
 /// FAQ answers with the line each starts on, for diagnostics.
@@ -173,12 +201,33 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
         .map(|&t| match t {
             Target::Doc(i) => {
                 let d = &c.documents[i];
-                render_one(ixr, t, &d.src, &d.body, &answers(&d.src, "faq", &d.faq), diags)
+                render_one(
+                    ixr,
+                    t,
+                    &d.src,
+                    &d.body,
+                    &answers(&d.src, "faq", &d.faq),
+                    diags,
+                )
             }
-            Target::Interp(i) => render_one(ixr, t, &c.interpretations[i].src, &c.interpretations[i].body, &[], diags),
+            Target::Interp(i) => render_one(
+                ixr,
+                t,
+                &c.interpretations[i].src,
+                &c.interpretations[i].body,
+                &[],
+                diags,
+            ),
             Target::Topic(i) => render_one(ixr, t, &c.topics[i].src, &c.topics[i].body, &[], diags),
             Target::Page(i) => render_one(ixr, t, &c.pages[i].src, &c.pages[i].body, &[], diags),
-            Target::Decision(i) => render_one(ixr, t, &c.decisions[i].src, &c.decisions[i].body, &[], diags),
+            Target::Decision(i) => render_one(
+                ixr,
+                t,
+                &c.decisions[i].src,
+                &c.decisions[i].body,
+                &[],
+                diags,
+            ),
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -187,7 +236,14 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(ixr, Target::Doc(j), &f.src, "", &answers(&f.src, "items", &f.items), diags);
+            let mut one = render_one(
+                ixr,
+                Target::Doc(j),
+                &f.src,
+                "",
+                &answers(&f.src, "items", &f.items),
+                diags,
+            );
             one.body = None;
             Some((k, one))
         })
@@ -205,7 +261,8 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
     };
     for (i, d) in c.documents.iter().enumerate() {
         if ixr.doc_visible(i) {
-            b.used_files.extend(d.attachments.iter().map(|x| x.path.clone()));
+            b.used_files
+                .extend(d.attachments.iter().map(|x| x.path.clone()));
         }
     }
     let mut links = Vec::new();
@@ -258,16 +315,33 @@ fn body_of(b: &Bodies, t: Target) -> Option<&Body> {
 fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostics) {
     for l in links {
         let Some(f) = &l.fragment else { continue };
-        let ids: HashSet<&str> = body_of(b, l.target).map(|x| x.headings.iter().map(|h| h.id.as_str()).collect()).unwrap_or_default();
+        let ids: HashSet<&str> = body_of(b, l.target)
+            .map(|x| x.headings.iter().map(|h| h.id.as_str()).collect())
+            .unwrap_or_default();
         if !ids.contains(f.as_str()) {
             let mut known: Vec<&str> = ids.into_iter().collect();
             known.sort();
             let help = if known.is_empty() {
                 format!("{} has no headings to link to", ix.source(l.target).path)
             } else {
-                format!("anchors in {}: {}", ix.source(l.target).path, known.iter().take(12).map(|s| format!("#{s}")).collect::<Vec<_>>().join(" "))
+                format!(
+                    "anchors in {}: {}",
+                    ix.source(l.target).path,
+                    known
+                        .iter()
+                        .take(12)
+                        .map(|s| format!("#{s}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
             };
-            diags.push(Diagnostic::error(&l.loc, format!("`#{f}` names no heading of `{}`", ix.source(l.target).path)).help(help));
+            diags.push(
+                Diagnostic::error(
+                    &l.loc,
+                    format!("`#{f}` names no heading of `{}`", ix.source(l.target).path),
+                )
+                .help(help),
+            );
         }
     }
 }

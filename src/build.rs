@@ -46,13 +46,23 @@ pub struct Outcome {
 
 impl Outcome {
     fn fail(code: i32, diagnostics: Vec<Diagnostic>) -> Outcome {
-        Outcome { diagnostics, exit_code: code, ..Default::default() }
+        Outcome {
+            diagnostics,
+            exit_code: code,
+            ..Default::default()
+        }
     }
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
     pub fn warnings(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 }
 
@@ -60,14 +70,26 @@ impl Outcome {
 /// or a folder inside content/ or themes/.
 fn check_output(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     let abs = |p: &Path| {
-        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
-        p.canonicalize().unwrap_or_else(|_| load::lexical_normalize(&p))
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
+        p.canonicalize()
+            .unwrap_or_else(|_| load::lexical_normalize(&p))
     };
     let (r, o) = (abs(root), abs(out));
-    let bad = r.starts_with(&o) || o.starts_with(r.join("content")) || o.starts_with(r.join("themes")) || o.join("content").is_dir() || o.join(config::FILE).is_file();
+    let bad = r.starts_with(&o)
+        || o.starts_with(r.join("content"))
+        || o.starts_with(r.join("themes"))
+        || o.join("content").is_dir()
+        || o.join(config::FILE).is_file();
     if bad {
-        return Err(Diagnostic::error(&Loc::file(out.display().to_string()), "refusing to use this output folder: it is or contains the site's sources")
-            .help("choose a separate folder such as `public/` (`-o public`)"));
+        return Err(Diagnostic::error(
+            &Loc::file(out.display().to_string()),
+            "refusing to use this output folder: it is or contains the site's sources",
+        )
+        .help("choose a separate folder such as `public/` (`-o public`)"));
     }
     Ok(())
 }
@@ -107,14 +129,25 @@ pub fn run(opts: &Options) -> Outcome {
     let bodies = bodies::render_all(&mut ix, &diags);
     lap("markdown", &mut t);
     if diags.has_errors() {
-        return Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() };
+        return Outcome {
+            exit_code: 1,
+            diagnostics: diags.into_sorted(),
+            timings,
+            ..Default::default()
+        };
     }
 
     let staging = if opts.write {
         match Staging::create(&out_dir) {
             Ok(s) => s,
             Err(e) => {
-                return Outcome::fail(2, vec![Diagnostic::error(&Loc::file(out_dir.display().to_string()), format!("cannot create the output folder: {e}"))]);
+                return Outcome::fail(
+                    2,
+                    vec![Diagnostic::error(
+                        &Loc::file(out_dir.display().to_string()),
+                        format!("cannot create the output folder: {e}"),
+                    )],
+                );
             }
         }
     } else {
@@ -143,37 +176,73 @@ pub fn run(opts: &Options) -> Outcome {
     }
     let failed = errors || (opts.deny_warnings && warnings);
     if failed {
-        return Outcome { diagnostics, exit_code: 1, timings, ..Default::default() };
+        return Outcome {
+            diagnostics,
+            exit_code: 1,
+            timings,
+            ..Default::default()
+        };
     }
     if opts.write {
         if let Err(e) = staging.commit(&out_dir) {
-            diagnostics.push(Diagnostic::error(&Loc::file(out_dir.display().to_string()), format!("cannot move the new output into place: {e}")));
-            return Outcome { diagnostics, exit_code: 2, timings, ..Default::default() };
+            diagnostics.push(Diagnostic::error(
+                &Loc::file(out_dir.display().to_string()),
+                format!("cannot move the new output into place: {e}"),
+            ));
+            return Outcome {
+                diagnostics,
+                exit_code: 2,
+                timings,
+                ..Default::default()
+            };
         }
     }
     lap("commit", &mut t);
     timings.push(("total", t0.elapsed().as_secs_f64()));
-    Outcome { diagnostics, exit_code: 0, pages: page_count, files: files.len(), output: out_dir, timings }
+    Outcome {
+        diagnostics,
+        exit_code: 0,
+        pages: page_count,
+        files: files.len(),
+        output: out_dir,
+        timings,
+    }
 }
 
 /// Render every page in parallel, scan its links, minify and write it.
 /// Returns the gate's view of each page, and a theme error if rendering failed.
-fn render_pages(r: &Renderer, staging: &Staging, cfg: &Config, diags: &Diagnostics) -> (Vec<PageLinks>, Option<Diagnostic>) {
+fn render_pages(
+    r: &Renderer,
+    staging: &Staging,
+    cfg: &Config,
+    diags: &Diagnostics,
+) -> (Vec<PageLinks>, Option<Diagnostic>) {
     let jobs = r.jobs();
     let results: Vec<Result<PageLinks, Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {
             let page = r.render(job)?;
             let (links, ids) = linkcheck::scan(&page.html);
-            let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
+            let bytes = if cfg.minify {
+                crate::minify::html(&page.html)
+            } else {
+                page.html.into_bytes()
+            };
             if let Err(e) = staging.write(&page.path, &bytes) {
                 let mut d = Diagnostic::error(&page.blame, e.to_string());
                 if matches!(e, WriteError::Collision(_)) {
-                    d = d.help("an alias or id produces the same URL as another page; change one of them");
+                    d = d.help(
+                        "an alias or id produces the same URL as another page; change one of them",
+                    );
                 }
                 diags.push(d);
             }
-            Ok(PageLinks { path: page.path, blame: page.blame, links, ids })
+            Ok(PageLinks {
+                path: page.path,
+                blame: page.blame,
+                links,
+                ids,
+            })
         })
         .collect();
     let mut pages = Vec::with_capacity(results.len());
@@ -189,7 +258,14 @@ fn render_pages(r: &Renderer, staging: &Staging, cfg: &Config, diags: &Diagnosti
     (pages, fatal)
 }
 
-fn write_site_files(r: &Renderer, staging: &Staging, theme: &Theme, root: &Path, bodies: &bodies::Bodies, diags: &Diagnostics) {
+fn write_site_files(
+    r: &Renderer,
+    staging: &Staging,
+    theme: &Theme,
+    root: &Path,
+    bodies: &bodies::Bodies,
+    diags: &Diagnostics,
+) {
     let report = |res: Result<(), WriteError>, blame: &str| {
         if let Err(e) = res {
             diags.push(Diagnostic::error(&Loc::file(blame), e.to_string()));
@@ -203,12 +279,24 @@ fn write_site_files(r: &Renderer, staging: &Staging, theme: &Theme, root: &Path,
     for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
         report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
     }
-    report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
+    report(
+        staging.write("robots.txt", feeds::robots(cfg).as_bytes()),
+        "gazette.yaml",
+    );
     let (json, csv) = feeds::catalog(r);
-    report(staging.write("api/documents.json", json.as_bytes()), "gazette.yaml");
-    report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");
+    report(
+        staging.write("api/documents.json", json.as_bytes()),
+        "gazette.yaml",
+    );
+    report(
+        staging.write("api/documents.csv", csv.as_bytes()),
+        "gazette.yaml",
+    );
     if bodies.has_code {
-        report(staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
+        report(
+            staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()),
+            "gazette.yaml",
+        );
     }
     // Theme static files: the site's theme folder wins over the built-in ones.
     let overridden: BTreeSet<&str> = theme.site_static.iter().map(|(p, _)| p.as_str()).collect();
@@ -230,9 +318,16 @@ fn write_site_files(r: &Renderer, staging: &Staging, theme: &Theme, root: &Path,
         .collect();
     let content_dir = root.join("content");
     for f in &c.files {
-        let publish = if f.starts_with("files/") { !hidden_only.contains(f.as_str()) } else { bodies.used_files.contains(f) };
+        let publish = if f.starts_with("files/") {
+            !hidden_only.contains(f.as_str())
+        } else {
+            bodies.used_files.contains(f)
+        };
         if publish {
-            report(staging.copy(f, &content_dir.join(f)), &format!("content/{f}"));
+            report(
+                staging.copy(f, &content_dir.join(f)),
+                &format!("content/{f}"),
+            );
         }
     }
 }
@@ -243,16 +338,35 @@ fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
     for job in r.jobs() {
         let entry = match job {
             Job::Home => Some((String::new(), None)),
-            Job::Doc(i) => Some((r.ix.url(Target::Doc(i)), Some(c.documents[i].published.to_string()))),
-            Job::Interp(k) => Some((r.ix.url(Target::Interp(k)), c.interpretations[k].published.map(|d| d.to_string()))),
+            Job::Doc(i) => Some((
+                r.ix.url(Target::Doc(i)),
+                Some(c.documents[i].published.to_string()),
+            )),
+            Job::Interp(k) => Some((
+                r.ix.url(Target::Interp(k)),
+                c.interpretations[k].published.map(|d| d.to_string()),
+            )),
             Job::Topic(k) => Some((r.ix.url(Target::Topic(k)), None)),
-            Job::Page(k) => Some((r.ix.url(Target::Page(k)), c.pages[k].published.map(|d| d.to_string()))),
+            Job::Page(k) => Some((
+                r.ix.url(Target::Page(k)),
+                c.pages[k].published.map(|d| d.to_string()),
+            )),
             Job::Decision(k) => Some((r.ix.url(Target::Decision(k)), None)),
-            Job::Issue(k) => Some((crate::render::issue_url(&c.issues[k]), Some(c.issues[k].published.to_string()))),
+            Job::Issue(k) => Some((
+                crate::render::issue_url(&c.issues[k]),
+                Some(c.issues[k].published.to_string()),
+            )),
             Job::NotFound | Job::Alias(..) => None,
-            Job::List(..) | Job::InterpIndex | Job::TopicIndex | Job::DecisionIndex | Job::GazetteIndex | Job::OrganIndex | Job::Search => {
+            Job::List(..)
+            | Job::InterpIndex
+            | Job::TopicIndex
+            | Job::DecisionIndex
+            | Job::GazetteIndex
+            | Job::OrganIndex
+            | Job::Search => {
                 // Listings: their URL is the folder of the page they render to.
-                r.render_path(job).map(|p| (p.trim_end_matches("index.html").to_string(), None))
+                r.render_path(job)
+                    .map(|p| (p.trim_end_matches("index.html").to_string(), None))
             }
         };
         urls.extend(entry);

@@ -7,7 +7,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "gazette", version, about = "Static site generator for government gazettes and active-disclosure document libraries")]
+#[command(
+    name = "gazette",
+    version,
+    about = "Static site generator for government gazettes and active-disclosure document libraries"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -102,8 +106,25 @@ pub fn report(outcome: &Outcome) {
 /// Run the CLI; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
-        Command::Build { root, output, base_url, drafts, date, deny_warnings, timings } => {
-            let opts = Options { root, output, base_url, drafts, date, deny_warnings, write: true, timings };
+        Command::Build {
+            root,
+            output,
+            base_url,
+            drafts,
+            date,
+            deny_warnings,
+            timings,
+        } => {
+            let opts = Options {
+                root,
+                output,
+                base_url,
+                drafts,
+                date,
+                deny_warnings,
+                write: true,
+                timings,
+            };
             let outcome = build::run(&opts);
             report(&outcome);
             if timings {
@@ -114,13 +135,32 @@ pub fn main_with(cli: Cli) -> i32 {
             if outcome.exit_code == 0 {
                 let quiet = !std::io::stderr().is_terminal();
                 if !quiet || std::env::var_os("CI").is_none() {
-                    eprintln!("built {} pages ({} files) into {}", outcome.pages, outcome.files, outcome.output.display());
+                    eprintln!(
+                        "built {} pages ({} files) into {}",
+                        outcome.pages,
+                        outcome.files,
+                        outcome.output.display()
+                    );
                 }
             }
             outcome.exit_code
         }
-        Command::Check { root, external, report: report_file, deny_warnings, date, drafts } => {
-            let opts = Options { root, drafts, date, deny_warnings, write: false, ..Default::default() };
+        Command::Check {
+            root,
+            external,
+            report: report_file,
+            deny_warnings,
+            date,
+            drafts,
+        } => {
+            let opts = Options {
+                root,
+                drafts,
+                date,
+                deny_warnings,
+                write: false,
+                ..Default::default()
+            };
             let outcome = build::run(&opts);
             report(&outcome);
             if let Some(path) = report_file {
@@ -131,7 +171,10 @@ pub fn main_with(cli: Cli) -> i32 {
                         "path": d.path, "line": d.line, "col": d.col, "message": d.message, "help": d.help,
                     })).collect::<Vec<_>>(),
                 });
-                if let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default()) {
+                if let Err(e) = std::fs::write(
+                    &path,
+                    serde_json::to_string_pretty(&json).unwrap_or_default(),
+                ) {
                     eprintln!("error: cannot write report {}: {e}", path.display());
                     return 2;
                 }
@@ -151,7 +194,11 @@ pub fn main_with(cli: Cli) -> i32 {
         }
         Command::Init { dir } => match crate::init::init(&dir) {
             Ok(()) => {
-                eprintln!("created a gazette site in {}; build it with `gazette build --root {}`", dir.display(), dir.display());
+                eprintln!(
+                    "created a gazette site in {}; build it with `gazette build --root {}`",
+                    dir.display(),
+                    dir.display()
+                );
                 0
             }
             Err(e) => {

@@ -55,7 +55,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {}: {}", self.path, self.line, self.col, sev, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.path, self.line, self.col, sev, self.message
+        )?;
         for h in &self.help {
             write!(f, "\n  = help: {h}")?;
         }
@@ -73,7 +77,11 @@ pub struct Loc {
 
 impl Loc {
     pub fn new(path: impl Into<String>, line: usize, col: usize) -> Self {
-        Loc { path: path.into(), line, col }
+        Loc {
+            path: path.into(),
+            line,
+            col,
+        }
     }
     pub fn file(path: impl Into<String>) -> Self {
         Loc::new(path, 1, 1)
@@ -94,7 +102,10 @@ impl Diagnostics {
         self.items.lock().unwrap_or_else(|e| e.into_inner()).push(d);
     }
     pub fn extend(&self, ds: impl IntoIterator<Item = Diagnostic>) {
-        self.items.lock().unwrap_or_else(|e| e.into_inner()).extend(ds);
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(ds);
     }
     pub fn has_errors(&self) -> bool {
         self.items

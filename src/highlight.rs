@@ -23,7 +23,8 @@ pub fn highlight(code: &str, lang: &str) -> String {
     let syntax = ss.find_syntax_by_token(lang);
     if let Some(syntax) = syntax {
         let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, ss, STYLE);
-        let ok = LinesWithEndings::from(code).all(|line| gen.parse_html_for_line_which_includes_newline(line).is_ok());
+        let ok = LinesWithEndings::from(code)
+            .all(|line| gen.parse_html_for_line_which_includes_newline(line).is_ok());
         if ok {
             return gen.finalize();
         }

@@ -24,12 +24,18 @@ pub const MAX_TEXT_FILE: u64 = 5 * 1024 * 1024;
 pub fn decode_text(bytes: &[u8]) -> Option<String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let s = std::str::from_utf8(bytes).ok()?;
-    Some(if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_string() })
+    Some(if s.contains('\r') {
+        s.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        s.to_string()
+    })
 }
 
 /// Line (1-based) of the first invalid UTF-8 byte, for the diagnostic.
 fn bad_utf8_line(bytes: &[u8]) -> usize {
-    let upto = std::str::from_utf8(bytes).err().map_or(0, |e| e.valid_up_to());
+    let upto = std::str::from_utf8(bytes)
+        .err()
+        .map_or(0, |e| e.valid_up_to());
     1 + bytes[..upto].iter().filter(|&&b| b == b'\n').count()
 }
 
@@ -121,10 +127,35 @@ struct DocFront {
 }
 
 const DOC_KEYS: &[&str] = &[
-    "id", "title", "doc_number", "index_number", "issuer", "doc_type", "written", "published",
-    "effective", "expires", "disclosure", "draft", "normative", "registration", "validity",
-    "topics", "tags", "basis", "supporting", "amends", "repeals", "related", "services",
-    "attachments", "faq", "lang", "translation_of", "consult_url", "aliases",
+    "id",
+    "title",
+    "doc_number",
+    "index_number",
+    "issuer",
+    "doc_type",
+    "written",
+    "published",
+    "effective",
+    "expires",
+    "disclosure",
+    "draft",
+    "normative",
+    "registration",
+    "validity",
+    "topics",
+    "tags",
+    "basis",
+    "supporting",
+    "amends",
+    "repeals",
+    "related",
+    "services",
+    "attachments",
+    "faq",
+    "lang",
+    "translation_of",
+    "consult_url",
+    "aliases",
 ];
 
 #[derive(Deserialize, Default)]
@@ -140,7 +171,17 @@ struct InterpFront {
     image: Option<Text>,
     draft: Option<bool>,
 }
-const INTERP_KEYS: &[&str] = &["id", "title", "interprets", "form", "published", "issuer", "video", "image", "draft"];
+const INTERP_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "interprets",
+    "form",
+    "published",
+    "issuer",
+    "video",
+    "image",
+    "draft",
+];
 
 #[derive(Deserialize)]
 struct FaqFront {
@@ -172,7 +213,15 @@ struct IssueFront {
     #[serde(default)]
     draft: Option<bool>,
 }
-const ISSUE_KEYS: &[&str] = &["year", "number", "total", "published", "title", "sections", "draft"];
+const ISSUE_KEYS: &[&str] = &[
+    "year",
+    "number",
+    "total",
+    "published",
+    "title",
+    "sections",
+    "draft",
+];
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -257,7 +306,11 @@ enum FileKind {
 
 fn classify(rel_to_content: &str) -> Option<FileKind> {
     let (top, rest) = rel_to_content.split_once('/')?;
-    let ext = Path::new(rest).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = Path::new(rest)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let md = ext == "md" || ext == "markdown";
     let yml = ext == "yaml" || ext == "yml";
     match top {
@@ -312,7 +365,11 @@ impl Ctx<'_> {
             Some(s) => Some(s),
             None => {
                 let loc = self.src.file();
-                self.err(loc, format!("required key `{key}` is missing"), format!("add `{key}: {example}` to the front matter"));
+                self.err(
+                    loc,
+                    format!("required key `{key}` is missing"),
+                    format!("add `{key}: {example}` to the front matter"),
+                );
                 None
             }
         }
@@ -324,20 +381,32 @@ impl Ctx<'_> {
             Some(d) => Some(d),
             None => {
                 let loc = self.src.key(key);
-                self.err(loc, format!("invalid date `{raw}` in `{key}`"), "write dates as YYYY-MM-DD, e.g. 2024-05-10");
+                self.err(
+                    loc,
+                    format!("invalid date `{raw}` in `{key}`"),
+                    "write dates as YYYY-MM-DD, e.g. 2024-05-10",
+                );
                 None
             }
         }
     }
 
     fn id(&mut self, v: Option<Text>) -> String {
-        let stem = Path::new(&self.src.path).file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
+        let stem = Path::new(&self.src.path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
         let (id, loc) = match v {
             Some(t) => (t.0.trim().to_string(), self.src.key("id")),
             None => (stem, self.src.file()),
         };
         if !valid_id(&id) {
-            let how = if loc.line == 1 { "the file name is used as the id; rename the file or " } else { "" };
+            let how = if loc.line == 1 {
+                "the file name is used as the id; rename the file or "
+            } else {
+                ""
+            };
             self.err(loc, format!("invalid id `{id}`"), format!("{how}use letters, digits, `.`, `_` and `-`, starting with a letter or digit (e.g. `id: shfb-2024-5`)"));
         }
         id
@@ -346,21 +415,34 @@ impl Ctx<'_> {
     fn refs(&mut self, key: &str, v: Vec<Text>) -> Vec<Ref> {
         v.into_iter()
             .enumerate()
-            .map(|(i, t)| Ref { raw: t.0.trim().to_string(), loc: self.src.item(key, i) })
+            .map(|(i, t)| Ref {
+                raw: t.0.trim().to_string(),
+                loc: self.src.item(key, i),
+            })
             .collect()
     }
 
     fn one_ref(&mut self, key: &str, v: Option<Text>) -> Option<Ref> {
-        v.map(|t| Ref { raw: t.0.trim().to_string(), loc: self.src.key(key) })
+        v.map(|t| Ref {
+            raw: t.0.trim().to_string(),
+            loc: self.src.key(key),
+        })
     }
 
     fn strings(v: Vec<Text>) -> Vec<String> {
-        v.into_iter().map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        v.into_iter()
+            .map(|t| t.0.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 
     fn organ(&mut self, loc: Loc, id: &str) {
         if !self.organs.contains(id) {
-            self.err(loc, format!("unknown organ `{id}`"), "every 发文机关 must be listed in content/organs.yaml with this id");
+            self.err(
+                loc,
+                format!("unknown organ `{id}`"),
+                "every 发文机关 must be listed in content/organs.yaml with this id",
+            );
         }
     }
 
@@ -371,12 +453,24 @@ impl Ctx<'_> {
                 let updated = qa.updated.and_then(|u| {
                     let d = Date::parse(u.0.trim());
                     if d.is_none() {
-                        let loc = self.src.loc(&[Seg::Key(key.into()), Seg::Index(i), Seg::Key("updated".into())]);
-                        self.err(loc, format!("invalid date `{}` in `updated`", u.0), "write dates as YYYY-MM-DD");
+                        let loc = self.src.loc(&[
+                            Seg::Key(key.into()),
+                            Seg::Index(i),
+                            Seg::Key("updated".into()),
+                        ]);
+                        self.err(
+                            loc,
+                            format!("invalid date `{}` in `updated`", u.0),
+                            "write dates as YYYY-MM-DD",
+                        );
                     }
                     d
                 });
-                Qa { q: qa.q.0, a: qa.a.0, updated }
+                Qa {
+                    q: qa.q.0,
+                    a: qa.a.0,
+                    updated,
+                }
             })
             .collect()
     }
@@ -386,12 +480,20 @@ impl Ctx<'_> {
         match resolve_content_path(&self.src.path, raw) {
             Ok(p) => {
                 if !self.files.contains(&p) {
-                    self.err(loc, format!("attachment `{raw}` not found"), format!("expected the file at content/{p}"));
+                    self.err(
+                        loc,
+                        format!("attachment `{raw}` not found"),
+                        format!("expected the file at content/{p}"),
+                    );
                 }
                 Some(p)
             }
             Err(why) => {
-                self.err(loc, format!("attachment path `{raw}` {why}"), "attachments live under content/files/, e.g. `files/附件1.pdf`");
+                self.err(
+                    loc,
+                    format!("attachment path `{raw}` {why}"),
+                    "attachments live under content/files/, e.g. `files/附件1.pdf`",
+                );
                 None
             }
         }
@@ -468,7 +570,9 @@ pub fn resolve_content_path(from_file: &str, raw: &str) -> Result<String, &'stat
 
 /// Split `---` front matter from the body. Returns (yaml, body, body_line).
 fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
-    let rest = text.strip_prefix("---\n").or_else(|| (text == "---").then_some(""))?;
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| (text == "---").then_some(""))?;
     let mut offset = 0;
     for (i, line) in rest.split_inclusive('\n').enumerate() {
         let l = line.trim_end_matches('\n');
@@ -498,18 +602,29 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     let content_dir = root.join("content");
     let mut content = Content::default();
     if !content_dir.is_dir() {
-        diags.push(Diagnostic::error(&Loc::file("content"), "the site has no content/ folder")
-            .help("create content/documents/ and put Markdown documents there"));
+        diags.push(
+            Diagnostic::error(&Loc::file("content"), "the site has no content/ folder")
+                .help("create content/documents/ and put Markdown documents there"),
+        );
         return content;
     }
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut entries: Vec<(PathBuf, String)> = Vec::new();
-    for entry in walkdir::WalkDir::new(&content_dir).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(&content_dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let p = e.path().map(|p| rel_path(root, p)).unwrap_or_else(|| "content".into());
-                diags.push(Diagnostic::error(&Loc::file(p), format!("cannot read: {e}")));
+                let p = e
+                    .path()
+                    .map(|p| rel_path(root, p))
+                    .unwrap_or_else(|| "content".into());
+                diags.push(Diagnostic::error(
+                    &Loc::file(p),
+                    format!("cannot read: {e}"),
+                ));
                 continue;
             }
         };
@@ -524,8 +639,13 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
             match path.canonicalize() {
                 Ok(target) if target.starts_with(&canon_root) => is_file = target.is_file(),
                 _ => {
-                    diags.push(Diagnostic::error(&Loc::file(&rel), "symbolic link points outside the site")
-                        .help("copy the file into the site instead of linking to it"));
+                    diags.push(
+                        Diagnostic::error(
+                            &Loc::file(&rel),
+                            "symbolic link points outside the site",
+                        )
+                        .help("copy the file into the site instead of linking to it"),
+                    );
                     continue;
                 }
             }
@@ -556,15 +676,23 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     for s in &content.services {
         if let Some(o) = &s.organ {
             if !organ_ids.contains(o) {
-                diags.push(Diagnostic::error(&s.loc, format!("service `{}` names unknown organ `{o}`", s.id))
-                    .help("add the organ to content/organs.yaml or fix the id"));
+                diags.push(
+                    Diagnostic::error(
+                        &s.loc,
+                        format!("service `{}` names unknown organ `{o}`", s.id),
+                    )
+                    .help("add the organ to content/organs.yaml or fix the id"),
+                );
             }
         }
     }
     for o in &content.organs {
         if let Some(p) = &o.parent {
             if !organ_ids.contains(p) {
-                diags.push(Diagnostic::error(&o.loc, format!("organ `{}` names unknown parent `{p}`", o.id)));
+                diags.push(Diagnostic::error(
+                    &o.loc,
+                    format!("organ `{}` names unknown parent `{p}`", o.id),
+                ));
             }
         }
     }
@@ -574,7 +702,10 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
         .par_iter()
         .filter_map(|(path, rel, kind)| {
             let mut ctx = Ctx {
-                src: Source { path: rel.clone(), ..Default::default() },
+                src: Source {
+                    path: rel.clone(),
+                    ..Default::default()
+                },
                 diags: Vec::new(),
                 cfg,
                 organs: &organ_ids,
@@ -602,15 +733,29 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
 
 /// Read a text file with size and encoding checks.
 fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
-    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
     if meta.len() > MAX_TEXT_FILE {
-        return Err(Diagnostic::error(&Loc::file(rel), format!("file is {} bytes, over the {} byte limit for text files", meta.len(), MAX_TEXT_FILE))
-            .help("split the document, or move large material into an attachment under content/files/"));
+        return Err(Diagnostic::error(
+            &Loc::file(rel),
+            format!(
+                "file is {} bytes, over the {} byte limit for text files",
+                meta.len(),
+                MAX_TEXT_FILE
+            ),
+        )
+        .help(
+            "split the document, or move large material into an attachment under content/files/",
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
     decode_text(&bytes).ok_or_else(|| {
-        Diagnostic::error(&Loc::new(rel, bad_utf8_line(&bytes), 1), "file is not valid UTF-8")
-            .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
+        Diagnostic::error(
+            &Loc::new(rel, bad_utf8_line(&bytes), 1),
+            "file is not valid UTF-8",
+        )
+        .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
     })
 }
 
@@ -634,7 +779,11 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
         },
     };
     ctx.src.yaml = yaml_text.to_string();
-    ctx.src.yaml_line = if matches!(kind, FileKind::Faq | FileKind::Issue) { 1 } else { 2 };
+    ctx.src.yaml_line = if matches!(kind, FileKind::Faq | FileKind::Issue) {
+        1
+    } else {
+        2
+    };
     ctx.src.body_line = body_line;
     let value = if yaml_text.trim().is_empty() {
         yaml::Value::Mapping(Default::default())
@@ -643,7 +792,11 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
             Ok(v) => v,
             Err(e) => {
                 let loc = Loc::new(ctx.src.path.clone(), e.line + ctx.src.yaml_line - 1, e.col);
-                ctx.err(loc, format!("invalid YAML: {}", e.message), "check indentation and quote values containing `:` or `#`");
+                ctx.err(
+                    loc,
+                    format!("invalid YAML: {}", e.message),
+                    "check indentation and quote values containing `:` or `#`",
+                );
                 return None;
             }
         }
@@ -660,7 +813,11 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
                 Ok(v) => v,
                 Err(e) => {
                     let loc = ctx.src.loc(&e.path);
-                    ctx.err(loc, format!("`{}`: {}", yaml::path_string(&e.path), e.message), "");
+                    ctx.err(
+                        loc,
+                        format!("`{}`: {}", yaml::path_string(&e.path), e.message),
+                        "",
+                    );
                     return None;
                 }
             }
@@ -682,10 +839,19 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
             let items = ctx.qas("items", f.items);
             let Some(for_ref) = for_ref else {
                 let loc = ctx.src.file();
-                ctx.err(loc, "required key `for` is missing", "name the document the questions are about: `for: DOC-ID`");
+                ctx.err(
+                    loc,
+                    "required key `for` is missing",
+                    "name the document the questions are about: `for: DOC-ID`",
+                );
                 return None;
             };
-            Some(Loaded::Faq(FaqSet { src: ctx.src.clone(), for_ref, items, draft: f.draft.unwrap_or(false) }))
+            Some(Loaded::Faq(FaqSet {
+                src: ctx.src.clone(),
+                for_ref,
+                items,
+                draft: f.draft.unwrap_or(false),
+            }))
         }
         FileKind::Issue => {
             let f = typed!(IssueFront, ISSUE_KEYS);
@@ -716,7 +882,14 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
             let id = ctx.id(f.id);
             let title = ctx.required("title", f.title, "标题");
             let published = ctx.date("published", f.published);
-            Some(Loaded::Page(Page { src: ctx.src.clone(), id, title: title?, published, draft: f.draft.unwrap_or(false), body }))
+            Some(Loaded::Page(Page {
+                src: ctx.src.clone(),
+                id,
+                title: title?,
+                published,
+                draft: f.draft.unwrap_or(false),
+                body,
+            }))
         }
     }
 }
@@ -728,7 +901,11 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     let published = ctx.date("published", f.published);
     if published_raw.is_none() {
         let loc = ctx.src.file();
-        ctx.err(loc, "required key `published` is missing", "add the 发布日期: `published: 2024-05-16`");
+        ctx.err(
+            loc,
+            "required key `published` is missing",
+            "add the 发布日期: `published: 2024-05-16`",
+        );
     }
     let written = ctx.date("written", f.written);
     let effective = ctx.date("effective", f.effective);
@@ -753,11 +930,19 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     let issuer: Vec<(String, Loc)> = match f.issuer {
         None => {
             let loc = ctx.src.file();
-            ctx.err(loc, "required key `issuer` is missing", "add the 发文机关's id from content/organs.yaml: `issuer: szf`");
+            ctx.err(
+                loc,
+                "required key `issuer` is missing",
+                "add the 发文机关's id from content/organs.yaml: `issuer: szf`",
+            );
             Vec::new()
         }
         Some(OneOrMany::One(t)) => vec![(t.0.trim().to_string(), ctx.src.key("issuer"))],
-        Some(OneOrMany::Many(v)) => v.into_iter().enumerate().map(|(i, t)| (t.0.trim().to_string(), ctx.src.item("issuer", i))).collect(),
+        Some(OneOrMany::Many(v)) => v
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (t.0.trim().to_string(), ctx.src.item("issuer", i)))
+            .collect(),
     };
     for (o, loc) in &issuer {
         ctx.organ(loc.clone(), o);
@@ -773,7 +958,11 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
             Some(d) => d,
             None => {
                 let loc = ctx.src.key("disclosure");
-                ctx.err(loc, format!("unknown 公开类别 `{}`", t.0), "use 主动公开, 依申请公开 or 不予公开");
+                ctx.err(
+                    loc,
+                    format!("unknown 公开类别 `{}`", t.0),
+                    "use 主动公开, 依申请公开 or 不予公开",
+                );
                 Disclosure::Withheld // fail closed: never publish what we could not read
             }
         },
@@ -782,7 +971,11 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
         let v = Validity::parse(t.0.trim());
         if v.is_none() {
             let loc = ctx.src.key("validity");
-            ctx.err(loc, format!("unknown 有效性 `{}`", t.0), "use 有效, 尚未生效, 已修改, 已废止 or 失效, or leave it out to derive it");
+            ctx.err(
+                loc,
+                format!("unknown 有效性 `{}`", t.0),
+                "use 有效, 尚未生效, 已修改, 已废止 or 失效, or leave it out to derive it",
+            );
         }
         v
     });
@@ -791,7 +984,11 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
         for (i, t) in topics.iter().enumerate() {
             if !ctx.cfg.topics.contains(t) {
                 let loc = ctx.src.item("topics", i);
-                ctx.err(loc, format!("主题分类 `{t}` is not in the site's scheme"), format!("gazette.yaml lists: {}", ctx.cfg.topics.join("、")));
+                ctx.err(
+                    loc,
+                    format!("主题分类 `{t}` is not in the site's scheme"),
+                    format!("gazette.yaml lists: {}", ctx.cfg.topics.join("、")),
+                );
             }
         }
     }
@@ -799,37 +996,62 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     for (i, s) in services.iter().enumerate() {
         if !ctx.services.contains(s) {
             let loc = ctx.src.item("services", i);
-            ctx.err(loc, format!("unknown service `{s}`"), "every 阅办联动 service must be listed in content/services.yaml");
+            ctx.err(
+                loc,
+                format!("unknown service `{s}`"),
+                "every 阅办联动 service must be listed in content/services.yaml",
+            );
         }
     }
     let mut attachments = Vec::new();
     for (i, a) in f.attachments.into_iter().enumerate() {
         let loc = ctx.src.item("attachments", i);
         if let Some(path) = ctx.attachment_path(loc.clone(), &a.path.0) {
-            let title = a.title.map(|t| t.0).unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+            let title = a
+                .title
+                .map(|t| t.0)
+                .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
             attachments.push(Attachment { title, path, loc });
         }
     }
-    let index_number = f.index_number.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty());
+    let index_number = f
+        .index_number
+        .map(|t| t.0.trim().to_string())
+        .filter(|s| !s.is_empty());
     let lang = f.lang.map(|t| t.0.trim().to_string());
     if let Some(l) = &lang {
-        if !l.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric())) {
+        if !l
+            .split('-')
+            .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
             let loc = ctx.src.key("lang");
-            ctx.err(loc, format!("`{l}` is not a language tag"), "use a BCP 47 tag such as `en` or `zh-Hans`");
+            ctx.err(
+                loc,
+                format!("`{l}` is not a language tag"),
+                "use a BCP 47 tag such as `en` or `zh-Hans`",
+            );
         }
     }
     let consult_url = f.consult_url.map(|t| t.0.trim().to_string());
     if let Some(u) = &consult_url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
             let loc = ctx.src.key("consult_url");
-            ctx.err(loc, format!("`consult_url` `{u}` is not an http(s) URL"), "");
+            ctx.err(
+                loc,
+                format!("`consult_url` `{u}` is not an http(s) URL"),
+                "",
+            );
         }
     }
     let aliases: Vec<String> = Ctx::strings(f.aliases);
     for (i, a) in aliases.iter().enumerate() {
         if a.contains("..") || a.contains('\\') || a.contains("://") || a.contains(['?', '#']) {
             let loc = ctx.src.item("aliases", i);
-            ctx.err(loc, format!("alias `{a}` is not a path inside the site"), "write the old URL's path, e.g. `/xxgk/2019/123.html`");
+            ctx.err(
+                loc,
+                format!("alias `{a}` is not a path inside the site"),
+                "write the old URL's path, e.g. `/xxgk/2019/123.html`",
+            );
         }
     }
     let basis = ctx.refs("basis", f.basis);
@@ -848,9 +1070,16 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
         doc_number,
         index_number,
         issuer: issuer.into_iter().map(|(o, _)| o).collect(),
-        doc_type: f.doc_type.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()),
+        doc_type: f
+            .doc_type
+            .map(|t| t.0.trim().to_string())
+            .filter(|s| !s.is_empty()),
         written,
-        published: published.unwrap_or(Date { year: 1, month: 1, day: 1 }),
+        published: published.unwrap_or(Date {
+            year: 1,
+            month: 1,
+            day: 1,
+        }),
         effective,
         expires,
         disclosure,
@@ -882,12 +1111,23 @@ fn interpretation(ctx: &mut Ctx, f: InterpFront, body: String) -> Option<Interpr
     let interprets = ctx.one_ref("interprets", f.interprets);
     if interprets.is_none() {
         let loc = ctx.src.file();
-        ctx.err(loc, "required key `interprets` is missing", "name the document this interprets: `interprets: DOC-ID`");
+        ctx.err(
+            loc,
+            "required key `interprets` is missing",
+            "name the document this interprets: `interprets: DOC-ID`",
+        );
     }
-    let form = f.form.map(|t| t.0.trim().to_string()).unwrap_or_else(|| "文字".into());
+    let form = f
+        .form
+        .map(|t| t.0.trim().to_string())
+        .unwrap_or_else(|| "文字".into());
     if !INTERPRETATION_FORMS.contains(&form.as_str()) {
         let loc = ctx.src.key("form");
-        ctx.err(loc, format!("unknown 解读形式 `{form}`"), format!("use one of {}", INTERPRETATION_FORMS.join("、")));
+        ctx.err(
+            loc,
+            format!("unknown 解读形式 `{form}`"),
+            format!("use one of {}", INTERPRETATION_FORMS.join("、")),
+        );
     }
     let published = ctx.date("published", f.published);
     let issuer = f.issuer.map(|t| t.0.trim().to_string());
@@ -918,8 +1158,16 @@ fn issue(ctx: &mut Ctx, f: IssueFront) -> Option<GazetteIssue> {
         ctx.err(loc, "required key `year` is missing", "add `year: 2024`");
     }
     if number.is_none() || number == Some(0) {
-        let loc = if number.is_none() { ctx.src.file() } else { ctx.src.key("number") };
-        ctx.err(loc, "gazette issue needs a `number` of 1 or more", "add `number: 5` (the 期 of the year)");
+        let loc = if number.is_none() {
+            ctx.src.file()
+        } else {
+            ctx.src.key("number")
+        };
+        ctx.err(
+            loc,
+            "gazette issue needs a `number` of 1 or more",
+            "add `number: 5` (the 期 of the year)",
+        );
     }
     if let Some(y) = year {
         if !(1000..=9999).contains(&y) {
@@ -931,7 +1179,11 @@ fn issue(ctx: &mut Ctx, f: IssueFront) -> Option<GazetteIssue> {
     let published = ctx.date("published", f.published);
     if !published_raw {
         let loc = ctx.src.file();
-        ctx.err(loc, "required key `published` is missing", "add `published: 2024-05-20`");
+        ctx.err(
+            loc,
+            "required key `published` is missing",
+            "add `published: 2024-05-20`",
+        );
     }
     let sections = f
         .sections
@@ -945,7 +1197,12 @@ fn issue(ctx: &mut Ctx, f: IssueFront) -> Option<GazetteIssue> {
                 .enumerate()
                 .map(|(ii, t)| Ref {
                     raw: t.0.trim().to_string(),
-                    loc: ctx.src.loc(&[Seg::Key("sections".into()), Seg::Index(si), Seg::Key("items".into()), Seg::Index(ii)]),
+                    loc: ctx.src.loc(&[
+                        Seg::Key("sections".into()),
+                        Seg::Index(si),
+                        Seg::Key("items".into()),
+                        Seg::Index(ii),
+                    ]),
                 })
                 .collect(),
         })
@@ -972,13 +1229,21 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
     }
     if f.year.is_none() {
         let loc = ctx.src.file();
-        ctx.err(loc, "required key `year` is missing", "add the catalogue year: `year: 2024`");
+        ctx.err(
+            loc,
+            "required key `year` is missing",
+            "add the catalogue year: `year: 2024`",
+        );
     }
     let status = ctx.required("status", f.status, "征求意见");
     if let Some(s) = &status {
         if !DECISION_STATUSES.contains(&s.as_str()) {
             let loc = ctx.src.key("status");
-            ctx.err(loc, format!("unknown decision status `{s}`"), format!("use one of {}", DECISION_STATUSES.join("、")));
+            ctx.err(
+                loc,
+                format!("unknown decision status `{s}`"),
+                format!("use one of {}", DECISION_STATUSES.join("、")),
+            );
         }
     }
     let mut stages = Vec::new();
@@ -987,13 +1252,21 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
         let name = s.stage.0.trim().to_string();
         if !DECISION_STAGES.contains(&name.as_str()) {
             let loc = ctx.src.loc(&at("stage"));
-            ctx.err(loc, format!("unknown decision stage `{name}`"), format!("use one of {}", DECISION_STAGES.join("、")));
+            ctx.err(
+                loc,
+                format!("unknown decision stage `{name}`"),
+                format!("use one of {}", DECISION_STAGES.join("、")),
+            );
         }
         let date = s.date.and_then(|d| {
             let p = Date::parse(d.0.trim());
             if p.is_none() {
                 let loc = ctx.src.loc(&at("date"));
-                ctx.err(loc, format!("invalid date `{}`", d.0), "write dates as YYYY-MM-DD");
+                ctx.err(
+                    loc,
+                    format!("invalid date `{}`", d.0),
+                    "write dates as YYYY-MM-DD",
+                );
             }
             p
         });
@@ -1001,11 +1274,23 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
         if let Some(u) = &url {
             if !(u.starts_with("https://") || u.starts_with("http://")) {
                 let loc = ctx.src.loc(&at("url"));
-                ctx.err(loc, format!("stage url `{u}` is not an http(s) URL"), "use `ref:` for a document of this site");
+                ctx.err(
+                    loc,
+                    format!("stage url `{u}` is not an http(s) URL"),
+                    "use `ref:` for a document of this site",
+                );
             }
         }
-        let reference = s.reference.map(|r| Ref { raw: r.0.trim().to_string(), loc: ctx.src.loc(&at("ref")) });
-        stages.push(Stage { stage: name, reference, url, date });
+        let reference = s.reference.map(|r| Ref {
+            raw: r.0.trim().to_string(),
+            loc: ctx.src.loc(&at("ref")),
+        });
+        stages.push(Stage {
+            stage: name,
+            reference,
+            url,
+            date,
+        });
     }
     Some(Decision {
         src: ctx.src.clone(),
@@ -1021,7 +1306,11 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
 }
 
 /// Read a registry file (a YAML list of mappings). Missing file = empty registry.
-fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags: &Diagnostics) -> Vec<(T, Loc)> {
+fn load_registry<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    name: &str,
+    diags: &Diagnostics,
+) -> Vec<(T, Loc)> {
     let rel = format!("content/{name}");
     let path = root.join(&rel);
     if !path.exists() {
@@ -1038,12 +1327,18 @@ fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags:
         Ok(yaml::Value::Null) => return Vec::new(),
         Ok(v) => v,
         Err(e) => {
-            diags.push(Diagnostic::error(&Loc::new(&rel, e.line, e.col), format!("invalid YAML: {}", e.message)));
+            diags.push(Diagnostic::error(
+                &Loc::new(&rel, e.line, e.col),
+                format!("invalid YAML: {}", e.message),
+            ));
             return Vec::new();
         }
     };
     let yaml::Value::Sequence(items) = value else {
-        diags.push(Diagnostic::error(&Loc::file(&rel), format!("{name} must be a list of entries (`- id: …`)")));
+        diags.push(Diagnostic::error(
+            &Loc::file(&rel),
+            format!("{name} must be a list of entries (`- id: …`)"),
+        ));
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -1055,7 +1350,10 @@ fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags:
                 let mut p = vec![Seg::Index(i)];
                 p.extend(e.path.clone());
                 let (l, c) = yaml::locate(&text, &p);
-                diags.push(Diagnostic::error(&Loc::new(&rel, l, c), format!("entry {}: {}", i + 1, e.message)));
+                diags.push(Diagnostic::error(
+                    &Loc::new(&rel, l, c),
+                    format!("entry {}: {}", i + 1, e.message),
+                ));
             }
         }
     }
@@ -1069,11 +1367,17 @@ fn load_organs(root: &Path, diags: &Diagnostics) -> Vec<Organ> {
         .filter_map(|(o, loc)| {
             let id = o.id.0.trim().to_string();
             if !valid_id(&id) {
-                diags.push(Diagnostic::error(&loc, format!("invalid organ id `{id}`")).help("use letters, digits, `.`, `_` and `-`"));
+                diags.push(
+                    Diagnostic::error(&loc, format!("invalid organ id `{id}`"))
+                        .help("use letters, digits, `.`, `_` and `-`"),
+                );
                 return None;
             }
             if !seen.insert(id.clone()) {
-                diags.push(Diagnostic::error(&loc, format!("duplicate organ id `{id}`")));
+                diags.push(Diagnostic::error(
+                    &loc,
+                    format!("duplicate organ id `{id}`"),
+                ));
                 return None;
             }
             Some(Organ {
@@ -1097,17 +1401,35 @@ fn load_services(root: &Path, diags: &Diagnostics) -> Vec<Service> {
             let id = s.id.0.trim().to_string();
             let url = s.url.0.trim().to_string();
             if !valid_id(&id) {
-                diags.push(Diagnostic::error(&loc, format!("invalid service id `{id}`")).help("use letters, digits, `.`, `_` and `-`"));
+                diags.push(
+                    Diagnostic::error(&loc, format!("invalid service id `{id}`"))
+                        .help("use letters, digits, `.`, `_` and `-`"),
+                );
                 return None;
             }
             if !seen.insert(id.clone()) {
-                diags.push(Diagnostic::error(&loc, format!("duplicate service id `{id}`")));
+                diags.push(Diagnostic::error(
+                    &loc,
+                    format!("duplicate service id `{id}`"),
+                ));
                 return None;
             }
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                diags.push(Diagnostic::error(&loc, format!("service `{id}` url `{url}` is not an http(s) URL")).help("give the 一网通办 item's full address"));
+                diags.push(
+                    Diagnostic::error(
+                        &loc,
+                        format!("service `{id}` url `{url}` is not an http(s) URL"),
+                    )
+                    .help("give the 一网通办 item's full address"),
+                );
             }
-            Some(Service { id, name: s.name.0, url, organ: s.organ.map(|t| t.0), loc })
+            Some(Service {
+                id,
+                name: s.name.0,
+                url,
+                organ: s.organ.map(|t| t.0),
+                loc,
+            })
         })
         .collect()
 }
@@ -1134,9 +1456,18 @@ mod tests {
     #[test]
     fn content_paths() {
         let f = "content/documents/2024/a.md";
-        assert_eq!(resolve_content_path(f, "files/附件1.pdf").unwrap(), "files/附件1.pdf");
-        assert_eq!(resolve_content_path(f, "./x.pdf").unwrap(), "documents/2024/x.pdf");
-        assert_eq!(resolve_content_path(f, "../../files/x.pdf").unwrap(), "files/x.pdf");
+        assert_eq!(
+            resolve_content_path(f, "files/附件1.pdf").unwrap(),
+            "files/附件1.pdf"
+        );
+        assert_eq!(
+            resolve_content_path(f, "./x.pdf").unwrap(),
+            "documents/2024/x.pdf"
+        );
+        assert_eq!(
+            resolve_content_path(f, "../../files/x.pdf").unwrap(),
+            "files/x.pdf"
+        );
         assert!(resolve_content_path(f, "../../../x.pdf").is_err());
         assert!(resolve_content_path(f, "/etc/passwd").is_err());
         assert!(resolve_content_path(f, "files/../../gazette.yaml").is_err());

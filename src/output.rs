@@ -32,8 +32,14 @@ impl std::fmt::Display for WriteError {
 }
 
 fn sibling(out: &Path, tag: &str) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     parent.join(format!(".{name}.gazette-{tag}-{}", std::process::id()))
 }
 
@@ -44,18 +50,33 @@ impl Staging {
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir_all(&dir)?;
-        Ok(Staging { dir: Some(dir), files: Mutex::new(HashSet::new()), committed: false })
+        Ok(Staging {
+            dir: Some(dir),
+            files: Mutex::new(HashSet::new()),
+            committed: false,
+        })
     }
 
     pub fn dry() -> Staging {
-        Staging { dir: None, files: Mutex::new(HashSet::new()), committed: false }
+        Staging {
+            dir: None,
+            files: Mutex::new(HashSet::new()),
+            committed: false,
+        }
     }
 
     fn claim(&self, rel: &str) -> Result<Option<PathBuf>, WriteError> {
-        if !self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(rel.to_string()) {
+        if !self
+            .files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(rel.to_string())
+        {
             return Err(WriteError::Collision(rel.to_string()));
         }
-        let Some(dir) = &self.dir else { return Ok(None) };
+        let Some(dir) = &self.dir else {
+            return Ok(None);
+        };
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(rel.to_string(), e))?;
@@ -85,7 +106,9 @@ impl Staging {
     /// Swap the staging folder in as `out`. The previous output is moved aside first and
     /// restored if the swap fails.
     pub fn commit(mut self, out: &Path) -> io::Result<()> {
-        let Some(dir) = self.dir.clone() else { return Ok(()) };
+        let Some(dir) = self.dir.clone() else {
+            return Ok(());
+        };
         let old = sibling(out, "old");
         let had_old = out.exists();
         if had_old {

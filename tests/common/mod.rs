@@ -1,0 +1,164 @@
+//! Test harness: write a small site into a temp folder, run the real `gazette` binary on
+//! it, and look at what a user would see: exit code, stderr, output files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stderr: String,
+    pub stdout: String,
+    pub out: PathBuf,
+}
+
+pub const CONFIG: &str = "title: 测试区政府信息公开\nbase_url: https://www.example.gov.cn/\n";
+pub const ORGANS: &str =
+    "- id: qzf\n  name: 测试区人民政府\n- id: qfb\n  name: 测试区人民政府办公室\n  parent: qzf\n";
+pub const SERVICES: &str =
+    "- id: sq\n  name: 政府信息公开申请\n  url: https://zwdt.example.gov.cn/item/sq\n";
+
+/// Front matter + body for a document with the required keys.
+pub fn doc(id: &str, extra: &str, body: &str) -> String {
+    format!("---\nid: {id}\ntitle: 文件{id}\nissuer: qzf\npublished: 2024-05-01\n{extra}---\n\n{body}\n")
+}
+
+impl Site {
+    /// A site with config, organs and services, and no content yet.
+    pub fn new() -> Site {
+        let s = Site {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        s.write("gazette.yaml", CONFIG);
+        s.write("content/organs.yaml", ORGANS);
+        s.write("content/services.yaml", SERVICES);
+        s
+    }
+
+    pub fn empty() -> Site {
+        Site {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> &Site {
+        self.write_bytes(rel, text.as_bytes())
+    }
+
+    pub fn write_bytes(&self, rel: &str, bytes: &[u8]) -> &Site {
+        let p = self.root().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, bytes).expect("write");
+        self
+    }
+
+    pub fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.root().join(rel)).expect("remove");
+    }
+
+    /// `gazette build --root SITE --date 2025-01-01 ARGS…`
+    pub fn build(&self, args: &[&str]) -> Run {
+        let mut all = vec!["build"];
+        if !args.contains(&"--date") {
+            all.extend(["--date", "2025-01-01"]);
+        }
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(args)
+            .arg("--root")
+            .arg(self.root())
+            .env_remove("CI")
+            .output()
+            .expect("run gazette");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            out: self.root().join("public"),
+        }
+    }
+}
+
+impl Run {
+    pub fn ok(&self) -> &Run {
+        assert_eq!(self.code, 0, "build failed:\n{}", self.stderr);
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.out.join(rel))
+            .unwrap_or_else(|e| panic!("{rel}: {e}\nstderr:\n{}", self.stderr))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.out.join(rel).exists()
+    }
+
+    /// The diagnostic line (first line) that contains `needle`.
+    pub fn diag(&self, needle: &str) -> String {
+        self.stderr
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no diagnostic containing {needle:?} in:\n{}", self.stderr))
+            .to_string()
+    }
+
+    /// All files of the output, relative, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut v: Vec<String> = walkdir(&self.out);
+        v.sort();
+        v
+    }
+}
+
+fn walkdir(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(
+                    p.strip_prefix(dir)
+                        .expect("prefix")
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The `href`/`src` values of a page.
+pub fn links(html: &str) -> Vec<String> {
+    gazette::linkcheck::scan(html).0
+}
+
+/// The visible text of a page (tags removed, entities for `&<>` decoded), for asserting
+/// on what a reader sees.
+pub fn text(html: &str) -> String {
+    let re =
+        regex::Regex::new(r"(?s)<script.*?</script>|<style.*?</style>|<[^>]*>").expect("regex");
+    re.replace_all(html, " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,92 @@
+//! The repo's own demo library, and a synthetic library written from the contract by
+//! ../shared/bench/gen_corpus.py (not by us), both build cleanly.
+
+use std::path::Path;
+use std::process::Command;
+
+fn gazette(args: &[&str], root: &Path, out: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .expect("run gazette")
+}
+
+#[test]
+fn demo_library_builds_with_zero_warnings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("public");
+    let o = gazette(
+        &["build", "--deny-warnings", "--date", "2025-06-01"],
+        root,
+        &out,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    for f in [
+        "documents/jtw-2024-323/index.html",
+        "documents/jaqb-2023-5/index.html",
+        "interpretations/jd-jaqb-2023-5/index.html",
+        "gazette/2024/1/index.html",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let jtw = std::fs::read_to_string(out.join("documents/jtw-2024-323/index.html")).expect("read");
+    assert!(jtw.contains("002421191K/2024-00025") && jtw.contains("沪交办〔2024〕323号"));
+}
+
+#[test]
+fn generated_contract_corpus_builds() {
+    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
+    if !gen.exists() {
+        eprintln!("skipping: {} not found", gen.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = tmp.path().join("site");
+    let st = Command::new("python3")
+        .arg(&gen)
+        .arg("300")
+        .arg(&site)
+        .output()
+        .expect("python3");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let out = tmp.path().join("public");
+    let o = gazette(&["build", "--date", "2026-01-01"], &site, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let catalog: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("api/documents.json")).expect("catalog"),
+    )
+    .expect("json");
+    let n_docs = walk_count(&site.join("content/documents"));
+    assert_eq!(
+        catalog["count"].as_u64(),
+        Some(n_docs as u64),
+        "every generated document is published"
+    );
+}
+
+fn walk_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk_count(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
