@@ -325,6 +325,9 @@ fn classify(rel_to_content: &str) -> Option<FileKind> {
     }
 }
 
+/// Ids that would collide with generated paths (`documents/page/2/`, `organs/x/feed.xml`).
+pub const RESERVED_IDS: &[&str] = &["page", "index.html", "feed.xml"];
+
 /// Whether `id` has the contract's syntax `[A-Za-z0-9][A-Za-z0-9._-]*`.
 pub fn valid_id(id: &str) -> bool {
     let mut c = id.chars();
@@ -401,7 +404,16 @@ impl Ctx<'_> {
             Some(t) => (t.0.trim().to_string(), self.src.key("id")),
             None => (stem, self.src.file()),
         };
-        if !valid_id(&id) {
+        if RESERVED_IDS.contains(&id.as_str()) {
+            self.err(
+                loc.clone(),
+                format!("id `{id}` is reserved"),
+                format!(
+                    "`{id}` collides with a generated path ({}); choose another id",
+                    RESERVED_IDS.join(", ")
+                ),
+            );
+        } else if !valid_id(&id) {
             let how = if loc.line == 1 {
                 "the file name is used as the id; rename the file or "
             } else {

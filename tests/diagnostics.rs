@@ -54,6 +54,12 @@ fn invalid_id_syntax() {
 }
 
 #[test]
+fn reserved_ids_are_refused() {
+    let s = site_with("content/documents/page.md", &doc("page", "", "x"));
+    expect_error(&s, "content/documents/page.md", 2, "id `page` is reserved");
+}
+
+#[test]
 fn duplicates_across_kinds_and_numbers() {
     let s = Site::new();
     s.write(
