@@ -9,7 +9,7 @@ use crate::model::Source;
 use crate::resolve::{Index, Target};
 use crate::yaml::Seg;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Relative prefix from a page folder (`documents/x/`) to the site root (`../../`).
 pub fn root_of(page_dir: &str) -> String {
@@ -18,15 +18,9 @@ pub fn root_of(page_dir: &str) -> String {
 
 /// Percent-encode a site-relative path segment by segment (Chinese file names).
 pub fn encode_path(p: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    p.split('/')
-        .map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    p.split('/').map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string()).collect::<Vec<_>>().join("/")
 }
 
 /// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
@@ -44,28 +38,27 @@ struct Sink<'a, 'b> {
     links: Vec<OutLink>,
     cites: BTreeSet<usize>,
     files: BTreeSet<String>,
+    /// (href, line) of every emitted link, when the caller wants a link report.
+    emitted: Option<Vec<(String, usize)>>,
 }
 
 impl LinkSink for Sink<'_, '_> {
+    fn emitted(&mut self, href: &str, loc: &Loc) {
+        if let Some(v) = &mut self.emitted {
+            v.push((href.to_string(), loc.line));
+        }
+    }
+
     fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String> {
         let diags = Diagnostics::default();
-        let r = crate::model::Ref {
-            raw: reference.to_string(),
-            loc: loc.clone(),
-        };
-        let t = self
-            .ix
-            .check_ref(self.ix.source(self.from), &r, false, &diags);
+        let r = crate::model::Ref { raw: reference.to_string(), loc: loc.clone() };
+        let t = self.ix.check_ref(self.ix.source(self.from), &r, false, &diags);
         self.diags.extend(diags.into_sorted());
         let t = t?;
         if let Target::Doc(j) = t {
             self.cites.insert(j);
         }
-        self.links.push(OutLink {
-            target: t,
-            fragment: fragment.map(str::to_string),
-            loc,
-        });
+        self.links.push(OutLink { target: t, fragment: fragment.map(str::to_string), loc });
         Some(self.ix.url(t))
     }
 
@@ -89,13 +82,18 @@ impl LinkSink for Sink<'_, '_> {
                 Some(encode_path(&p))
             }
             Ok(p) => {
-                self.diags.push(Diagnostic::error(&loc, format!("link to missing file `{path}`"))
-                    .help(format!("expected the file at content/{p}; links to other documents are written `doc:ID`")));
+                self.diags.push(
+                    Diagnostic::error(&loc, format!("link to missing file `{path}`")).help(format!(
+                        "expected the file at content/{p}; links to other documents are written `doc:ID`"
+                    )),
+                );
                 None
             }
             Err(why) => {
-                self.diags.push(Diagnostic::error(&loc, format!("link `{path}` {why}"))
-                    .help("link files under content/files/ as `files/name.pdf`, documents as `doc:ID`"));
+                self.diags.push(
+                    Diagnostic::error(&loc, format!("link `{path}` {why}"))
+                        .help("link files under content/files/ as `files/name.pdf`, documents as `doc:ID`"),
+                );
                 None
             }
         }
@@ -126,6 +124,8 @@ pub struct Bodies {
     /// Files under content/ that published content links to or attaches.
     pub used_files: BTreeSet<String>,
     pub has_code: bool,
+    /// (source file, href) → line, for every link written from Markdown (only when asked).
+    pub link_lines: HashMap<(String, String), usize>,
 }
 
 struct One {
@@ -135,18 +135,12 @@ struct One {
     cites: BTreeSet<usize>,
     files: BTreeSet<String>,
     from: Target,
+    emitted: Vec<(String, String, usize)>,
 }
 
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
-fn render_one(
-    ix: &Index,
-    from: Target,
-    src: &Source,
-    body: &str,
-    faq: &[(&str, usize)],
-    diags: &Diagnostics,
-) -> One {
+fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, usize)], opts: &Opts) -> One {
     let mut sink = Sink {
         ix,
         from,
@@ -155,22 +149,19 @@ fn render_one(
         links: Vec::new(),
         cites: BTreeSet::new(),
         files: BTreeSet::new(),
+        emitted: opts.record_links.then(Vec::new),
     };
     let root = root_of(&ix.url(from));
     let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
-    let faq = faq
-        .iter()
-        .map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html)
-        .collect();
-    diags.extend(std::mem::take(&mut sink.diags));
-    One {
-        body: Some(b),
-        faq,
-        sink_links: sink.links,
-        cites: sink.cites,
-        files: sink.files,
-        from,
-    }
+    let faq = faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html).collect();
+    opts.diags.extend(std::mem::take(&mut sink.diags));
+    let emitted = sink.emitted.take().unwrap_or_default().into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
+    One { body: Some(b), faq, sink_links: sink.links, cites: sink.cites, files: sink.files, from, emitted }
+}
+
+struct Opts<'d> {
+    diags: &'d Diagnostics,
+    record_links: bool,
 }
 
 /// FAQ answers with the line each starts on, for diagnostics.
@@ -186,7 +177,8 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
 }
 
 /// Render all published bodies, check fragments, fill `cited_by`.
-pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
+pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool) -> Bodies {
+    let opts = Opts { diags, record_links };
     let c = ix.content;
     let mut jobs: Vec<Target> = Vec::new();
     jobs.extend((0..c.documents.len()).map(Target::Doc));
@@ -201,33 +193,12 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
         .map(|&t| match t {
             Target::Doc(i) => {
                 let d = &c.documents[i];
-                render_one(
-                    ixr,
-                    t,
-                    &d.src,
-                    &d.body,
-                    &answers(&d.src, "faq", &d.faq),
-                    diags,
-                )
+                render_one(ixr, t, &d.src, &d.body, &answers(&d.src, "faq", &d.faq), &opts)
             }
-            Target::Interp(i) => render_one(
-                ixr,
-                t,
-                &c.interpretations[i].src,
-                &c.interpretations[i].body,
-                &[],
-                diags,
-            ),
-            Target::Topic(i) => render_one(ixr, t, &c.topics[i].src, &c.topics[i].body, &[], diags),
-            Target::Page(i) => render_one(ixr, t, &c.pages[i].src, &c.pages[i].body, &[], diags),
-            Target::Decision(i) => render_one(
-                ixr,
-                t,
-                &c.decisions[i].src,
-                &c.decisions[i].body,
-                &[],
-                diags,
-            ),
+            Target::Interp(i) => render_one(ixr, t, &c.interpretations[i].src, &c.interpretations[i].body, &[], &opts),
+            Target::Topic(i) => render_one(ixr, t, &c.topics[i].src, &c.topics[i].body, &[], &opts),
+            Target::Page(i) => render_one(ixr, t, &c.pages[i].src, &c.pages[i].body, &[], &opts),
+            Target::Decision(i) => render_one(ixr, t, &c.decisions[i].src, &c.decisions[i].body, &[], &opts),
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -236,14 +207,7 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(
-                ixr,
-                Target::Doc(j),
-                &f.src,
-                "",
-                &answers(&f.src, "items", &f.items),
-                diags,
-            );
+            let mut one = render_one(ixr, Target::Doc(j), &f.src, "", &answers(&f.src, "items", &f.items), &opts);
             one.body = None;
             Some((k, one))
         })
@@ -261,18 +225,23 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics) -> Bodies {
     };
     for (i, d) in c.documents.iter().enumerate() {
         if ixr.doc_visible(i) {
-            b.used_files
-                .extend(d.attachments.iter().map(|x| x.path.clone()));
+            b.used_files.extend(d.attachments.iter().map(|x| x.path.clone()));
         }
     }
     let mut links = Vec::new();
     let mut cites: Vec<(Target, BTreeSet<usize>)> = Vec::new();
     for one in done.iter_mut() {
+        for (src, href, line) in one.emitted.drain(..) {
+            b.link_lines.entry((src, href)).or_insert(line);
+        }
         links.append(&mut one.sink_links);
         b.used_files.append(&mut one.files);
         cites.push((one.from, std::mem::take(&mut one.cites)));
     }
     for (k, mut one) in faq_sets {
+        for (src, href, line) in one.emitted.drain(..) {
+            b.link_lines.entry((src, href)).or_insert(line);
+        }
         links.append(&mut one.sink_links);
         b.used_files.append(&mut one.files);
         cites.push((one.from, std::mem::take(&mut one.cites)));
@@ -315,9 +284,8 @@ fn body_of(b: &Bodies, t: Target) -> Option<&Body> {
 fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostics) {
     for l in links {
         let Some(f) = &l.fragment else { continue };
-        let ids: HashSet<&str> = body_of(b, l.target)
-            .map(|x| x.headings.iter().map(|h| h.id.as_str()).collect())
-            .unwrap_or_default();
+        let ids: HashSet<&str> =
+            body_of(b, l.target).map(|x| x.headings.iter().map(|h| h.id.as_str()).collect()).unwrap_or_default();
         if !ids.contains(f.as_str()) {
             let mut known: Vec<&str> = ids.into_iter().collect();
             known.sort();
@@ -327,20 +295,12 @@ fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostic
                 format!(
                     "anchors in {}: {}",
                     ix.source(l.target).path,
-                    known
-                        .iter()
-                        .take(12)
-                        .map(|s| format!("#{s}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    known.iter().take(12).map(|s| format!("#{s}")).collect::<Vec<_>>().join(" ")
                 )
             };
             diags.push(
-                Diagnostic::error(
-                    &l.loc,
-                    format!("`#{f}` names no heading of `{}`", ix.source(l.target).path),
-                )
-                .help(help),
+                Diagnostic::error(&l.loc, format!("`#{f}` names no heading of `{}`", ix.source(l.target).path))
+                    .help(help),
             );
         }
     }

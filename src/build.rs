@@ -31,6 +31,23 @@ pub struct Options {
     /// false for `gazette check`.
     pub write: bool,
     pub timings: bool,
+    /// Keep every link of every page (for `check --report` and `--external`).
+    pub collect_links: bool,
+}
+
+/// One link of one generated page, for the link report and external checks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LinkRecord {
+    /// The generated page: `documents/x/index.html`.
+    pub page: String,
+    /// The site file it came from, and the line when it came from Markdown.
+    pub source: String,
+    pub line: usize,
+    pub url: String,
+    pub external: bool,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What a build produced, for the CLI (and tests) to report.
@@ -42,27 +59,20 @@ pub struct Outcome {
     pub files: usize,
     pub output: PathBuf,
     pub timings: Vec<(&'static str, f64)>,
+    pub links: Vec<LinkRecord>,
+    /// Service URLs with where each is declared (services.yaml), when links are collected.
+    pub services: Vec<(String, Loc)>,
 }
 
 impl Outcome {
     fn fail(code: i32, diagnostics: Vec<Diagnostic>) -> Outcome {
-        Outcome {
-            diagnostics,
-            exit_code: code,
-            ..Default::default()
-        }
+        Outcome { diagnostics, exit_code: code, ..Default::default() }
     }
     pub fn errors(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
     }
     pub fn warnings(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
     }
 }
 
@@ -70,13 +80,8 @@ impl Outcome {
 /// or a folder inside content/ or themes/.
 fn check_output(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     let abs = |p: &Path| {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        p.canonicalize()
-            .unwrap_or_else(|_| load::lexical_normalize(&p))
+        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        p.canonicalize().unwrap_or_else(|_| load::lexical_normalize(&p))
     };
     let (r, o) = (abs(root), abs(out));
     let bad = r.starts_with(&o)
@@ -126,15 +131,10 @@ pub fn run(opts: &Options) -> Outcome {
     lap("load", &mut t);
     let mut ix = Index::build(&content, date, opts.drafts, &diags);
     lap("resolve", &mut t);
-    let bodies = bodies::render_all(&mut ix, &diags);
+    let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links);
     lap("markdown", &mut t);
     if diags.has_errors() {
-        return Outcome {
-            exit_code: 1,
-            diagnostics: diags.into_sorted(),
-            timings,
-            ..Default::default()
-        };
+        return Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() };
     }
 
     let staging = if opts.write {
@@ -163,7 +163,14 @@ pub fn run(opts: &Options) -> Outcome {
     write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
     lap("feeds+files", &mut t);
     let files = staging.files();
-    diags.extend(linkcheck::check(&pages, &files, &base_path(&cfg.base_url)));
+    let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url));
+    let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
+    let services = if opts.collect_links {
+        content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
+    } else {
+        Vec::new()
+    };
+    diags.extend(broken);
     lap("link gate", &mut t);
 
     let mut diagnostics = diags.into_sorted();
@@ -176,12 +183,7 @@ pub fn run(opts: &Options) -> Outcome {
     }
     let failed = errors || (opts.deny_warnings && warnings);
     if failed {
-        return Outcome {
-            diagnostics,
-            exit_code: 1,
-            timings,
-            ..Default::default()
-        };
+        return Outcome { diagnostics, exit_code: 1, timings, links, services, ..Default::default() };
     }
     if opts.write {
         if let Err(e) = staging.commit(&out_dir) {
@@ -189,12 +191,7 @@ pub fn run(opts: &Options) -> Outcome {
                 &Loc::file(out_dir.display().to_string()),
                 format!("cannot move the new output into place: {e}"),
             ));
-            return Outcome {
-                diagnostics,
-                exit_code: 2,
-                timings,
-                ..Default::default()
-            };
+            return Outcome { diagnostics, exit_code: 2, timings, ..Default::default() };
         }
     }
     lap("commit", &mut t);
@@ -206,7 +203,102 @@ pub fn run(opts: &Options) -> Outcome {
         files: files.len(),
         output: out_dir,
         timings,
+        links,
+        services,
     }
+}
+
+fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnostic]) -> Vec<LinkRecord> {
+    let broken: BTreeSet<(&str, &str)> = broken.iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
+    let mut out = Vec::new();
+    for p in pages {
+        for l in &p.links {
+            let external = l.starts_with("http://") || l.starts_with("https://") || l.starts_with("//");
+            let line = bodies.link_lines.get(&(p.blame.path.clone(), l.clone())).copied().unwrap_or(p.blame.line);
+            let is_broken =
+                !external && broken.iter().any(|(path, msg)| *path == p.blame.path && msg.contains(&format!("`{l}`")));
+            let status = if external {
+                "unchecked"
+            } else if is_broken {
+                "broken"
+            } else {
+                "ok"
+            };
+            out.push(LinkRecord {
+                page: p.path.clone(),
+                source: p.blame.path.clone(),
+                line,
+                url: l.clone(),
+                external,
+                status: status.into(),
+                reason: None,
+            });
+        }
+    }
+    out
+}
+
+/// `check --external`: check every external URL (service URLs first), mark the link
+/// records, and report dead ones with every page that links to them. A dead service
+/// link is an error (the "办" button must work); other dead links and the ones that need
+/// review are warnings.
+pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::external::Settings) {
+    use crate::external::Verdict;
+    let service_urls: BTreeSet<&str> = outcome.services.iter().map(|(u, _)| u.as_str()).collect();
+    let mut urls: Vec<String> = outcome.services.iter().map(|(u, _)| u.clone()).collect();
+    for r in &outcome.links {
+        if r.external && (r.url.starts_with("http://") || r.url.starts_with("https://")) {
+            urls.push(r.url.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    urls.retain(|u| seen.insert(u.clone()));
+    let results = crate::external::check_all(&urls, &root.join(".gazette-cache/external-links.json"), settings);
+    let mut new_diags = Vec::new();
+    for u in &urls {
+        let Some(v) = results.get(u) else { continue };
+        let (reason, dead) = match v {
+            Verdict::Ok => continue,
+            Verdict::Dead(r) => (r.clone(), true),
+            Verdict::Review(r) => (r.clone(), false),
+        };
+        let uses: Vec<&LinkRecord> = outcome.links.iter().filter(|r| &r.url == u).collect();
+        let is_service = service_urls.contains(u.as_str());
+        let loc = match outcome.services.iter().find(|(s, _)| s == u) {
+            Some((_, loc)) => loc.clone(),
+            None => uses.first().map(|r| Loc::new(r.source.clone(), r.line, 1)).unwrap_or_default(),
+        };
+        let msg =
+            if dead { format!("dead link `{u}`: {reason}") } else { format!("link `{u}` needs review: {reason}") };
+        let mut d = if dead && is_service { Diagnostic::error(&loc, msg) } else { Diagnostic::warning(&loc, msg) };
+        let mut pages: Vec<String> = uses.iter().map(|r| format!("{} ({}:{})", r.page, r.source, r.line)).collect();
+        pages.dedup();
+        for p in pages.iter().take(20) {
+            d = d.help(format!("linked from {p}"));
+        }
+        if pages.len() > 20 {
+            d = d.help(format!("and {} more pages", pages.len() - 20));
+        }
+        new_diags.push(d);
+    }
+    for r in outcome.links.iter_mut().filter(|r| r.external) {
+        match results.get(&r.url) {
+            Some(Verdict::Ok) => r.status = "ok".into(),
+            Some(Verdict::Dead(why)) => {
+                r.status = "dead".into();
+                r.reason = Some(why.clone());
+            }
+            Some(Verdict::Review(why)) => {
+                r.status = "review".into();
+                r.reason = Some(why.clone());
+            }
+            None => {}
+        }
+    }
+    if new_diags.iter().any(|d| d.severity == Severity::Error) && outcome.exit_code == 0 {
+        outcome.exit_code = 1;
+    }
+    outcome.diagnostics.extend(new_diags);
 }
 
 /// Render every page in parallel, scan its links, minify and write it.
@@ -223,26 +315,15 @@ fn render_pages(
         .map(|&job| {
             let page = r.render(job)?;
             let (links, ids) = linkcheck::scan(&page.html);
-            let bytes = if cfg.minify {
-                crate::minify::html(&page.html)
-            } else {
-                page.html.into_bytes()
-            };
+            let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
             if let Err(e) = staging.write(&page.path, &bytes) {
                 let mut d = Diagnostic::error(&page.blame, e.to_string());
                 if matches!(e, WriteError::Collision(_)) {
-                    d = d.help(
-                        "an alias or id produces the same URL as another page; change one of them",
-                    );
+                    d = d.help("an alias or id produces the same URL as another page; change one of them");
                 }
                 diags.push(d);
             }
-            Ok(PageLinks {
-                path: page.path,
-                blame: page.blame,
-                links,
-                ids,
-            })
+            Ok(PageLinks { path: page.path, blame: page.blame, links, ids })
         })
         .collect();
     let mut pages = Vec::with_capacity(results.len());
@@ -279,24 +360,12 @@ fn write_site_files(
     for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
         report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
     }
-    report(
-        staging.write("robots.txt", feeds::robots(cfg).as_bytes()),
-        "gazette.yaml",
-    );
+    report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
     let (json, csv) = feeds::catalog(r);
-    report(
-        staging.write("api/documents.json", json.as_bytes()),
-        "gazette.yaml",
-    );
-    report(
-        staging.write("api/documents.csv", csv.as_bytes()),
-        "gazette.yaml",
-    );
+    report(staging.write("api/documents.json", json.as_bytes()), "gazette.yaml");
+    report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");
     if bodies.has_code {
-        report(
-            staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()),
-            "gazette.yaml",
-        );
+        report(staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
     }
     // Theme static files: the site's theme folder wins over the built-in ones.
     let overridden: BTreeSet<&str> = theme.site_static.iter().map(|(p, _)| p.as_str()).collect();
@@ -318,16 +387,10 @@ fn write_site_files(
         .collect();
     let content_dir = root.join("content");
     for f in &c.files {
-        let publish = if f.starts_with("files/") {
-            !hidden_only.contains(f.as_str())
-        } else {
-            bodies.used_files.contains(f)
-        };
+        let publish =
+            if f.starts_with("files/") { !hidden_only.contains(f.as_str()) } else { bodies.used_files.contains(f) };
         if publish {
-            report(
-                staging.copy(f, &content_dir.join(f)),
-                &format!("content/{f}"),
-            );
+            report(staging.copy(f, &content_dir.join(f)), &format!("content/{f}"));
         }
     }
 }
@@ -338,24 +401,14 @@ fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
     for job in r.jobs() {
         let entry = match job {
             Job::Home => Some((String::new(), None)),
-            Job::Doc(i) => Some((
-                r.ix.url(Target::Doc(i)),
-                Some(c.documents[i].published.to_string()),
-            )),
-            Job::Interp(k) => Some((
-                r.ix.url(Target::Interp(k)),
-                c.interpretations[k].published.map(|d| d.to_string()),
-            )),
+            Job::Doc(i) => Some((r.ix.url(Target::Doc(i)), Some(c.documents[i].published.to_string()))),
+            Job::Interp(k) => {
+                Some((r.ix.url(Target::Interp(k)), c.interpretations[k].published.map(|d| d.to_string())))
+            }
             Job::Topic(k) => Some((r.ix.url(Target::Topic(k)), None)),
-            Job::Page(k) => Some((
-                r.ix.url(Target::Page(k)),
-                c.pages[k].published.map(|d| d.to_string()),
-            )),
+            Job::Page(k) => Some((r.ix.url(Target::Page(k)), c.pages[k].published.map(|d| d.to_string()))),
             Job::Decision(k) => Some((r.ix.url(Target::Decision(k)), None)),
-            Job::Issue(k) => Some((
-                crate::render::issue_url(&c.issues[k]),
-                Some(c.issues[k].published.to_string()),
-            )),
+            Job::Issue(k) => Some((crate::render::issue_url(&c.issues[k]), Some(c.issues[k].published.to_string()))),
             Job::NotFound | Job::Alias(..) => None,
             Job::List(..)
             | Job::InterpIndex
@@ -365,8 +418,7 @@ fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
             | Job::OrganIndex
             | Job::Search => {
                 // Listings: their URL is the folder of the page they render to.
-                r.render_path(job)
-                    .map(|p| (p.trim_end_matches("index.html").to_string(), None))
+                r.render_path(job).map(|p| (p.trim_end_matches("index.html").to_string(), None))
             }
         };
         urls.extend(entry);

@@ -59,6 +59,12 @@ pub enum Command {
         date: Option<Date>,
         #[arg(long)]
         drafts: bool,
+        /// Seconds to wait for each external URL
+        #[arg(long, default_value_t = 15)]
+        timeout: u64,
+        /// Extra attempts for external URLs answering 403/429/5xx or timing out
+        #[arg(long, default_value_t = 2)]
+        retries: u32,
     },
     /// Serve the built site locally
     Serve {
@@ -106,15 +112,7 @@ pub fn report(outcome: &Outcome) {
 /// Run the CLI; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
-        Command::Build {
-            root,
-            output,
-            base_url,
-            drafts,
-            date,
-            deny_warnings,
-            timings,
-        } => {
+        Command::Build { root, output, base_url, drafts, date, deny_warnings, timings } => {
             let opts = Options {
                 root,
                 output,
@@ -124,6 +122,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 deny_warnings,
                 write: true,
                 timings,
+                collect_links: false,
             };
             let outcome = build::run(&opts);
             report(&outcome);
@@ -145,23 +144,29 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             outcome.exit_code
         }
-        Command::Check {
-            root,
-            external,
-            report: report_file,
-            deny_warnings,
-            date,
-            drafts,
-        } => {
+        Command::Check { root, external, report: report_file, deny_warnings, date, drafts, timeout, retries } => {
+            let collect_links = external || report_file.is_some();
             let opts = Options {
-                root,
+                root: root.clone(),
                 drafts,
                 date,
                 deny_warnings,
                 write: false,
+                collect_links,
                 ..Default::default()
             };
-            let outcome = build::run(&opts);
+            let mut outcome = build::run(&opts);
+            if external && outcome.exit_code != 2 {
+                let settings = crate::external::Settings {
+                    timeout: std::time::Duration::from_secs(timeout.max(1)),
+                    retries,
+                    ..Default::default()
+                };
+                build::check_external(&mut outcome, &root, &settings);
+                if deny_warnings && outcome.warnings() > 0 && outcome.exit_code == 0 {
+                    outcome.exit_code = 1;
+                }
+            }
             report(&outcome);
             if let Some(path) = report_file {
                 let json = serde_json::json!({
@@ -170,18 +175,12 @@ pub fn main_with(cli: Cli) -> i32 {
                         "severity": match d.severity { crate::diag::Severity::Error => "error", crate::diag::Severity::Warning => "warning" },
                         "path": d.path, "line": d.line, "col": d.col, "message": d.message, "help": d.help,
                     })).collect::<Vec<_>>(),
+                    "links": outcome.links,
                 });
-                if let Err(e) = std::fs::write(
-                    &path,
-                    serde_json::to_string_pretty(&json).unwrap_or_default(),
-                ) {
+                if let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default()) {
                     eprintln!("error: cannot write report {}: {e}", path.display());
                     return 2;
                 }
-            }
-            if external {
-                eprintln!("error: `--external` is not available in this version of gazette");
-                return 2;
             }
             if outcome.exit_code == 0 {
                 eprintln!("check passed: {} pages, no broken links", outcome.pages);

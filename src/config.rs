@@ -52,74 +52,44 @@ struct Raw {
     minify: Option<bool>,
 }
 
-const KEYS: &[&str] = &[
-    "title",
-    "base_url",
-    "language",
-    "theme",
-    "description",
-    "footer",
-    "topics",
-    "per_page",
-    "minify",
-];
+const KEYS: &[&str] =
+    &["title", "base_url", "language", "theme", "description", "footer", "topics", "per_page", "minify"];
 
 pub const FILE: &str = "gazette.yaml";
 
 /// Read and check `gazette.yaml`. Errors are returned as diagnostics (exit 2 by the caller);
 /// warnings are returned beside a usable config.
-pub fn load(
-    root: &Path,
-    base_url_override: Option<&str>,
-) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
     let file = Loc::file(FILE);
     let text = match std::fs::read(root.join(FILE)) {
         Ok(b) => match crate::load::decode_text(&b) {
             Some(t) => t,
             None => {
-                return Err(vec![Diagnostic::error(
-                    &file,
-                    "gazette.yaml is not valid UTF-8",
-                )
-                .help("save the file as UTF-8")])
+                return Err(vec![
+                    Diagnostic::error(&file, "gazette.yaml is not valid UTF-8").help("save the file as UTF-8")
+                ])
             }
         },
         Err(e) => {
-            return Err(vec![Diagnostic::error(
-                &file,
-                format!("cannot read site config: {e}"),
-            )
-            .help(format!(
-                "is `{}` a gazette site? `gazette init DIR` creates one",
-                root.display()
-            ))])
+            return Err(vec![Diagnostic::error(&file, format!("cannot read site config: {e}"))
+                .help(format!("is `{}` a gazette site? `gazette init DIR` creates one", root.display()))])
         }
     };
-    let value = yaml::parse(&text).map_err(|e| {
-        vec![Diagnostic::error(
-            &Loc::new(FILE, e.line, e.col),
-            format!("invalid YAML: {}", e.message),
-        )]
-    })?;
+    let value = yaml::parse(&text)
+        .map_err(|e| vec![Diagnostic::error(&Loc::new(FILE, e.line, e.col), format!("invalid YAML: {}", e.message))])?;
     let mut warnings = Vec::new();
     for k in yaml::mapping_keys(&value) {
         if !KEYS.contains(&k.as_str()) {
             let (l, c) = yaml::locate(&text, &[Seg::Key(k.clone())]);
             warnings.push(
-                Diagnostic::warning(
-                    &Loc::new(FILE, l, c),
-                    format!("unknown key `{k}` in site config"),
-                )
-                .help(format!("known keys: {}", KEYS.join(", "))),
+                Diagnostic::warning(&Loc::new(FILE, l, c), format!("unknown key `{k}` in site config"))
+                    .help(format!("known keys: {}", KEYS.join(", "))),
             );
         }
     }
     let raw: Raw = yaml::from_value(value).map_err(|e| {
         let (l, c) = yaml::locate(&text, &e.path);
-        vec![Diagnostic::error(
-            &Loc::new(FILE, l, c),
-            format!("`{}`: {}", yaml::path_string(&e.path), e.message),
-        )]
+        vec![Diagnostic::error(&Loc::new(FILE, l, c), format!("`{}`: {}", yaml::path_string(&e.path), e.message))]
     })?;
     let at = |k: &str| {
         let (l, c) = yaml::locate(&text, &[Seg::Key(k.into())]);
@@ -129,35 +99,30 @@ pub fn load(
     let title = raw.title.unwrap_or_default();
     if title.trim().is_empty() {
         errors.push(
-            Diagnostic::error(&at("title"), "site `title` is missing")
-                .help("add `title: 某某区人民政府 政府信息公开`"),
+            Diagnostic::error(&at("title"), "site `title` is missing").help("add `title: 某某区人民政府 政府信息公开`"),
         );
     }
-    let base_url = base_url_override
-        .map(str::to_string)
-        .or(raw.base_url)
-        .unwrap_or_else(|| "/".into());
+    let base_url = base_url_override.map(str::to_string).or(raw.base_url).unwrap_or_else(|| "/".into());
     let base_url = match normalize_base_url(&base_url) {
         Some(u) => u,
         None => {
-            errors.push(Diagnostic::error(&at("base_url"), format!("`base_url` `{base_url}` is not an absolute http(s) URL or a path starting with `/`"))
-                .help("write e.g. `base_url: https://www.example.gov.cn/xxgk/`"));
+            errors.push(
+                Diagnostic::error(
+                    &at("base_url"),
+                    format!("`base_url` `{base_url}` is not an absolute http(s) URL or a path starting with `/`"),
+                )
+                .help("write e.g. `base_url: https://www.example.gov.cn/xxgk/`"),
+            );
             "/".into()
         }
     };
     let per_page = raw.per_page.unwrap_or(50);
     if per_page == 0 {
-        errors.push(Diagnostic::error(
-            &at("per_page"),
-            "`per_page` must be at least 1",
-        ));
+        errors.push(Diagnostic::error(&at("per_page"), "`per_page` must be at least 1"));
     }
     let theme = raw.theme.unwrap_or_else(|| "default".into());
     if theme.is_empty() || theme.contains(['/', '\\']) || theme.starts_with('.') {
-        errors.push(Diagnostic::error(
-            &at("theme"),
-            format!("`theme` `{theme}` is not a folder name under themes/"),
-        ));
+        errors.push(Diagnostic::error(&at("theme"), format!("`theme` `{theme}` is not a folder name under themes/")));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -187,11 +152,7 @@ fn normalize_base_url(u: &str) -> Option<String> {
     if !ok || u.contains(char::is_whitespace) {
         return None;
     }
-    Some(if u.ends_with('/') {
-        u.to_string()
-    } else {
-        format!("{u}/")
-    })
+    Some(if u.ends_with('/') { u.to_string() } else { format!("{u}/") })
 }
 
 impl Config {

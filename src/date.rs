@@ -19,30 +19,20 @@ impl Date {
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
             let part = &s[r];
-            part.bytes()
-                .all(|c| c.is_ascii_digit())
-                .then(|| part.parse().ok())?
+            part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
         };
         let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || y == 0 {
             return None;
         }
-        Some(Date {
-            year: y as u16,
-            month: m as u8,
-            day: d as u8,
-        })
+        Some(Date { year: y as u16, month: m as u8, day: d as u8 })
     }
 
     /// Today in China Standard Time (UTC+8): the publishing offices' calendar, whatever
     /// time zone the CI machine runs in.
     pub fn today() -> Date {
         let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
-        Date {
-            year: now.year() as u16,
-            month: now.month() as u8,
-            day: now.day(),
-        }
+        Date { year: now.year() as u16, month: now.month() as u8, day: now.day() }
     }
 
     /// `2024年5月10日`, as Chinese documents print dates.
@@ -82,19 +72,9 @@ mod tests {
     use super::*;
     #[test]
     fn parses_and_rejects() {
-        assert_eq!(
-            Date::parse("2024-05-10").map(|d| d.to_string()),
-            Some("2024-05-10".into())
-        );
+        assert_eq!(Date::parse("2024-05-10").map(|d| d.to_string()), Some("2024-05-10".into()));
         assert!(Date::parse("2024-02-29").is_some());
-        for bad in [
-            "2023-02-29",
-            "2024513",
-            "2024-13-01",
-            "2024-5-10",
-            "2024-05-00",
-            "２０２４-05-10",
-        ] {
+        for bad in ["2023-02-29", "2024513", "2024-13-01", "2024-5-10", "2024-05-00", "２０２４-05-10"] {
             assert!(Date::parse(bad).is_none(), "{bad}");
         }
     }

@@ -55,11 +55,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.path, self.line, self.col, sev, self.message
-        )?;
+        write!(f, "{}:{}:{}: {}: {}", self.path, self.line, self.col, sev, self.message)?;
         for h in &self.help {
             write!(f, "\n  = help: {h}")?;
         }
@@ -77,11 +73,7 @@ pub struct Loc {
 
 impl Loc {
     pub fn new(path: impl Into<String>, line: usize, col: usize) -> Self {
-        Loc {
-            path: path.into(),
-            line,
-            col,
-        }
+        Loc { path: path.into(), line, col }
     }
     pub fn file(path: impl Into<String>) -> Self {
         Loc::new(path, 1, 1)
@@ -102,24 +94,15 @@ impl Diagnostics {
         self.items.lock().unwrap_or_else(|e| e.into_inner()).push(d);
     }
     pub fn extend(&self, ds: impl IntoIterator<Item = Diagnostic>) {
-        self.items
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(ds);
+        self.items.lock().unwrap_or_else(|e| e.into_inner()).extend(ds);
     }
     pub fn has_errors(&self) -> bool {
-        self.items
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        self.items.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|d| d.severity == Severity::Error)
     }
     /// Sorted by path and line (parallel stages push in any order), duplicates removed.
     pub fn into_sorted(self) -> Vec<Diagnostic> {
         let mut v = self.items.into_inner().unwrap_or_else(|e| e.into_inner());
-        v.sort_by(|a, b| {
-            (&a.path, a.line, a.col, &a.message).cmp(&(&b.path, b.line, b.col, &b.message))
-        });
+        v.sort_by(|a, b| (&a.path, a.line, a.col, &a.message).cmp(&(&b.path, b.line, b.col, &b.message)));
         v.dedup();
         v
     }
@@ -128,8 +111,5 @@ impl Diagnostics {
 /// Path of `file` relative to `root`, with forward slashes, for diagnostics and URLs.
 pub fn rel_path(root: &Path, file: &Path) -> String {
     let p: PathBuf = file.strip_prefix(root).unwrap_or(file).to_path_buf();
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }

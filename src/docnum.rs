@@ -95,10 +95,7 @@ mod tests {
 
     #[test]
     fn canonical_forms() {
-        assert_eq!(
-            parse("沪府办发〔2023〕5号"),
-            DocNumber::Canonical("沪府办发〔2023〕5号".into())
-        );
+        assert_eq!(parse("沪府办发〔2023〕5号"), DocNumber::Canonical("沪府办发〔2023〕5号".into()));
         for v in [
             "沪府办发[2023]5号",
             "沪府办发［2023］5号",
@@ -109,33 +106,16 @@ mod tests {
             "沪府办发 〔2023〕 5 号",
             "沪府办发〔2023〕05號",
         ] {
-            assert_eq!(
-                parse(v),
-                DocNumber::Variant("沪府办发〔2023〕5号".into()),
-                "{v}"
-            );
+            assert_eq!(parse(v), DocNumber::Variant("沪府办发〔2023〕5号".into()), "{v}");
         }
-        assert_eq!(
-            parse("国令第845号"),
-            DocNumber::Canonical("国令第845号".into())
-        );
-        assert_eq!(
-            parse("国令第 0845 号"),
-            DocNumber::Variant("国令第845号".into())
-        );
+        assert_eq!(parse("国令第845号"), DocNumber::Canonical("国令第845号".into()));
+        assert_eq!(parse("国令第 0845 号"), DocNumber::Variant("国令第845号".into()));
     }
 
     #[test]
     fn invalid_forms() {
-        for v in [
-            "沪府办字〔20245号",
-            "沪府办发〔23〕5号",
-            "〔2023〕5号",
-            "沪府办发〔2023〕号",
-            "随便",
-            "",
-            "第5号",
-        ] {
+        for v in ["沪府办字〔20245号", "沪府办发〔23〕5号", "〔2023〕5号", "沪府办发〔2023〕号", "随便", "", "第5号"]
+        {
             assert_eq!(parse(v), DocNumber::Invalid, "{v}");
         }
     }

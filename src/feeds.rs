@@ -39,29 +39,13 @@ pub struct Entry {
 }
 
 /// An Atom feed document at `feed_path`, about the page at `page_url` (site-relative).
-pub fn atom(
-    cfg: &Config,
-    title: &str,
-    feed_path: &str,
-    page_url: &str,
-    entries: &[Entry],
-) -> String {
-    let updated = entries
-        .iter()
-        .map(|e| e.updated.as_str())
-        .max()
-        .unwrap_or("1970-01-01T00:00:00+08:00");
+pub fn atom(cfg: &Config, title: &str, feed_path: &str, page_url: &str, entries: &[Entry]) -> String {
+    let updated = entries.iter().map(|e| e.updated.as_str()).max().unwrap_or("1970-01-01T00:00:00+08:00");
     let mut x = String::with_capacity(1024 + entries.len() * 512);
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    x.push_str(&format!(
-        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n",
-        xml_escape(&cfg.language)
-    ));
+    x.push_str(&format!("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", xml_escape(&cfg.language)));
     x.push_str(&format!("<title>{}</title>\n", xml_escape(title)));
-    x.push_str(&format!(
-        "<id>{}</id>\n",
-        xml_escape(&cfg.absolute(feed_path))
-    ));
+    x.push_str(&format!("<id>{}</id>\n", xml_escape(&cfg.absolute(feed_path))));
     x.push_str(&format!(
         "<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
         xml_escape(&cfg.absolute(feed_path))
@@ -71,22 +55,14 @@ pub fn atom(
         xml_escape(&cfg.absolute(page_url))
     ));
     x.push_str(&format!("<updated>{updated}</updated>\n"));
-    x.push_str(&format!(
-        "<author><name>{}</name></author>\n",
-        xml_escape(&cfg.title)
-    ));
+    x.push_str(&format!("<author><name>{}</name></author>\n", xml_escape(&cfg.title)));
     x.push_str("<generator>gazette</generator>\n");
     for e in entries {
         let url = xml_escape(&cfg.absolute(&e.url));
         x.push_str("<entry>\n");
         x.push_str(&format!("<title>{}</title>\n", xml_escape(&e.title)));
-        x.push_str(&format!(
-            "<id>{url}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"
-        ));
-        x.push_str(&format!(
-            "<updated>{}</updated>\n<published>{}</published>\n",
-            e.updated, e.updated
-        ));
+        x.push_str(&format!("<id>{url}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"));
+        x.push_str(&format!("<updated>{}</updated>\n<published>{}</published>\n", e.updated, e.updated));
         if !e.summary.is_empty() {
             x.push_str(&format!("<summary>{}</summary>\n", xml_escape(&e.summary)));
         }
@@ -128,33 +104,14 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
     let entries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Entry> {
         docs.take(FEED_ENTRIES).map(|i| doc_entry(r, i)).collect()
     };
-    let mut out = vec![(
-        "feed.xml".to_string(),
-        atom(
-            cfg,
-            &cfg.title,
-            "feed.xml",
-            "",
-            &entries(&mut all.iter().copied()),
-        ),
-    )];
+    let mut out =
+        vec![("feed.xml".to_string(), atom(cfg, &cfg.title, "feed.xml", "", &entries(&mut all.iter().copied())))];
     for o in &c.organs {
         let path = format!("organs/{}/feed.xml", o.id);
-        let e = entries(
-            &mut all
-                .iter()
-                .copied()
-                .filter(|&i| c.documents[i].issuer.contains(&o.id)),
-        );
+        let e = entries(&mut all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)));
         out.push((
             path.clone(),
-            atom(
-                cfg,
-                &format!("{} - {}", o.name, cfg.title),
-                &path,
-                &format!("organs/{}/", o.id),
-                &e,
-            ),
+            atom(cfg, &format!("{} - {}", o.name, cfg.title), &path, &format!("organs/{}/", o.id), &e),
         ));
     }
     for (k, t) in c.topics.iter().enumerate() {
@@ -165,18 +122,10 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         let e = entries(&mut ix.topic_docs[k].iter().copied());
         out.push((
             path.clone(),
-            atom(
-                cfg,
-                &format!("{} - {}", t.title, cfg.title),
-                &path,
-                &format!("topics/{}/", t.id),
-                &e,
-            ),
+            atom(cfg, &format!("{} - {}", t.title, cfg.title), &path, &format!("topics/{}/", t.id), &e),
         ));
     }
-    let mut issues: Vec<usize> = (0..c.issues.len())
-        .filter(|&k| !ix.hidden_issues[k])
-        .collect();
+    let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| !ix.hidden_issues[k]).collect();
     issues.sort_by_key(|&k| std::cmp::Reverse((c.issues[k].year, c.issues[k].number)));
     let e: Vec<Entry> = issues
         .iter()
@@ -184,10 +133,7 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         .map(|&k| {
             let iss = &c.issues[k];
             Entry {
-                title: iss
-                    .title
-                    .clone()
-                    .unwrap_or_else(|| format!("政府公报 {}", issue_label(iss))),
+                title: iss.title.clone().unwrap_or_else(|| format!("政府公报 {}", issue_label(iss))),
                 url: issue_url(iss),
                 updated: iss.published.rfc3339(),
                 summary: issue_label(iss),
@@ -197,13 +143,7 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         .collect();
     out.push((
         "gazette/feed.xml".into(),
-        atom(
-            cfg,
-            &format!("政府公报 - {}", cfg.title),
-            "gazette/feed.xml",
-            "gazette/",
-            &e,
-        ),
+        atom(cfg, &format!("政府公报 - {}", cfg.title), "gazette/feed.xml", "gazette/", &e),
     ));
     out
 }
@@ -213,10 +153,7 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
     let urlset = |chunk: &[(String, Option<String>)]| {
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         for (u, lastmod) in chunk {
-            x.push_str(&format!(
-                "<url><loc>{}</loc>",
-                xml_escape(&cfg.absolute(&crate::bodies::encode_path(u)))
-            ));
+            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&cfg.absolute(&crate::bodies::encode_path(u)))));
             if let Some(l) = lastmod {
                 x.push_str(&format!("<lastmod>{l}</lastmod>"));
             }
@@ -232,10 +169,7 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
     let mut index = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (n, chunk) in urls.chunks(SITEMAP_MAX).enumerate() {
         let name = format!("sitemap-{}.xml", n + 1);
-        index.push_str(&format!(
-            "<sitemap><loc>{}</loc></sitemap>\n",
-            xml_escape(&cfg.absolute(&name))
-        ));
+        index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&cfg.absolute(&name))));
         out.push((name, urlset(chunk)));
     }
     index.push_str("</sitemapindex>\n");
@@ -244,10 +178,7 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
 }
 
 pub fn robots(cfg: &Config) -> String {
-    format!(
-        "User-agent: *\nAllow: /\nSitemap: {}\n",
-        cfg.absolute("sitemap.xml")
-    )
+    format!("User-agent: *\nAllow: /\nSitemap: {}\n", cfg.absolute("sitemap.xml"))
 }
 
 /// The open-data catalog of every published document: JSON and CSV (UTF-8 with BOM so
@@ -268,12 +199,7 @@ pub fn catalog(r: &Renderer) -> (String, String) {
             .filter_map(|o| ix.organs.get(o.as_str()))
             .map(|&k| json!({"id": c.organs[k].id, "name": c.organs[k].name}))
             .collect();
-        let faq_count = d.faq.len()
-            + rel
-                .faq_sets
-                .iter()
-                .map(|&k| c.faqs[k].items.len())
-                .sum::<usize>();
+        let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
         docs.push(json!({
             "id": d.id, "title": d.title, "doc_number": d.doc_number, "index_number": d.index_number,
             "issuer": organs, "doc_type": d.doc_type,
@@ -300,22 +226,12 @@ pub fn catalog(r: &Renderer) -> (String, String) {
             d.effective.map(|x| x.to_string()).unwrap_or_default(),
             d.expires.map(|x| x.to_string()).unwrap_or_default(),
             rel.validity.label().to_string(),
-            if d.normative {
-                "是".into()
-            } else {
-                "否".into()
-            },
+            if d.normative { "是".into() } else { "否".into() },
             d.registration.clone().unwrap_or_default(),
             d.topics.join(";"),
             url,
         ];
-        csv.push_str(
-            &fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         csv.push_str("\r\n");
     }
     let json = serde_json::to_string_pretty(&json!({
@@ -328,11 +244,7 @@ pub fn catalog(r: &Renderer) -> (String, String) {
 
 fn csv_field(s: &str) -> String {
     // A leading = + - @ would run as a formula in Excel: neutralise it.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

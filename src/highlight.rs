@@ -23,8 +23,7 @@ pub fn highlight(code: &str, lang: &str) -> String {
     let syntax = ss.find_syntax_by_token(lang);
     if let Some(syntax) = syntax {
         let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, ss, STYLE);
-        let ok = LinesWithEndings::from(code)
-            .all(|line| gen.parse_html_for_line_which_includes_newline(line).is_ok());
+        let ok = LinesWithEndings::from(code).all(|line| gen.parse_html_for_line_which_includes_newline(line).is_ok());
         if ok {
             return gen.finalize();
         }
@@ -37,9 +36,5 @@ pub fn highlight(code: &str, lang: &str) -> String {
 /// The stylesheet for the classes above, written to `syntax.css` when a page has code.
 pub fn stylesheet() -> String {
     let themes = ThemeSet::load_defaults();
-    themes
-        .themes
-        .get("InspiredGitHub")
-        .and_then(|t| css_for_theme_with_class_style(t, STYLE).ok())
-        .unwrap_or_default()
+    themes.themes.get("InspiredGitHub").and_then(|t| css_for_theme_with_class_style(t, STYLE).ok()).unwrap_or_default()
 }

@@ -16,16 +16,12 @@ const FILES: &[(&str, &str)] = &[
 
 pub fn init(dir: &Path) -> Result<(), String> {
     if dir.join("gazette.yaml").exists() {
-        return Err(format!(
-            "{} already holds a gazette site (gazette.yaml exists)",
-            dir.display()
-        ));
+        return Err(format!("{} already holds a gazette site (gazette.yaml exists)", dir.display()));
     }
     for (path, text) in FILES {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         std::fs::write(&p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
     }

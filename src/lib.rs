@@ -14,6 +14,7 @@ pub mod config;
 pub mod date;
 pub mod diag;
 pub mod docnum;
+pub mod external;
 pub mod feeds;
 pub mod highlight;
 pub mod init;

@@ -31,9 +31,8 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
             i = html[i..].find("-->").map_or(html.len(), |e| i + e + 3);
             continue;
         }
-        let name_end = html[i..]
-            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-            .map_or(html.len(), |e| i + e);
+        let name_end =
+            html[i..].find(|c: char| c.is_whitespace() || c == '>' || c == '/').map_or(html.len(), |e| i + e);
         let name = html[i..name_end].to_ascii_lowercase();
         if name.is_empty() || name.starts_with('!') || name.starts_with('?') {
             continue;
@@ -67,15 +66,11 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
                 }
                 if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
                     let q = b[j];
-                    let end = html[j + 1..]
-                        .find(q as char)
-                        .map_or(html.len(), |e| j + 1 + e);
+                    let end = html[j + 1..].find(q as char).map_or(html.len(), |e| j + 1 + e);
                     value = Some(&html[j + 1..end]);
                     j = (end + 1).min(html.len());
                 } else {
-                    let end = html[j..]
-                        .find(|c: char| c.is_whitespace() || c == '>')
-                        .map_or(html.len(), |e| j + e);
+                    let end = html[j..].find(|c: char| c.is_whitespace() || c == '>').map_or(html.len(), |e| j + e);
                     value = Some(&html[j..end]);
                     j = end;
                 }
@@ -96,10 +91,7 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
         i = j.min(html.len());
         if name == "script" || name == "style" {
             let close = format!("</{name}");
-            i = html[i..]
-                .to_ascii_lowercase()
-                .find(&close)
-                .map_or(html.len(), |e| i + e);
+            i = html[i..].to_ascii_lowercase().find(&close).map_or(html.len(), |e| i + e);
         }
     }
     (links, ids)
@@ -124,9 +116,7 @@ fn decode_entities(s: &str) -> String {
                 "quot" => Some('"'),
                 "apos" => Some('\''),
                 _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                    u32::from_str_radix(&ent[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
+                    u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
                 }
                 _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
@@ -161,11 +151,7 @@ fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<
         return None;
     }
     if let Some((scheme, _)) = path_part.split_once(':') {
-        if !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        {
+        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
             return None;
         }
     }
@@ -200,25 +186,18 @@ fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<
     }
     let mut path = parts.join("/");
     if trailing {
-        path = if path.is_empty() {
-            "index.html".into()
-        } else {
-            format!("{path}/index.html")
-        };
+        path = if path.is_empty() { "index.html".into() } else { format!("{path}/index.html") };
     }
     Some((path, frag))
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Check every link of every page against the written files and the pages' ids.
 pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str) -> Vec<Diagnostic> {
-    let ids: HashMap<&str, &HashSet<String>> =
-        pages.iter().map(|p| (p.path.as_str(), &p.ids)).collect();
+    let ids: HashMap<&str, &HashSet<String>> = pages.iter().map(|p| (p.path.as_str(), &p.ids)).collect();
     let mut out = Vec::new();
     for p in pages {
         let mut reported = HashSet::new();
@@ -243,8 +222,13 @@ pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str) -> V
             };
             if let Some(why) = problem {
                 if reported.insert(link.clone()) {
-                    out.push(Diagnostic::error(&p.blame, format!("broken link `{link}` in generated page {}: {why}", p.path))
-                        .help("every link in the output must work; fix the content or the template that writes it"));
+                    out.push(
+                        Diagnostic::error(
+                            &p.blame,
+                            format!("broken link `{link}` in generated page {}: {why}", p.path),
+                        )
+                        .help("every link in the output must work; fix the content or the template that writes it"),
+                    );
                 }
             }
         }
@@ -258,7 +242,9 @@ mod tests {
 
     #[test]
     fn scans_attributes_ids_and_skips_scripts() {
-        let (l, ids) = scan("<a href=\"../x/\" id=a>t</a><img src='p.png'><script>var s='<a href=\"no\">';</script><h2 id=\"一、\">");
+        let (l, ids) = scan(
+            "<a href=\"../x/\" id=a>t</a><img src='p.png'><script>var s='<a href=\"no\">';</script><h2 id=\"一、\">",
+        );
         assert_eq!(l, vec!["../x/", "p.png"]);
         assert!(ids.contains("a") && ids.contains("一、"));
     }
@@ -269,18 +255,9 @@ mod tests {
             target_of("documents/a/index.html", "../../documents/b/#h", "/"),
             Some(("documents/b/index.html".into(), Some("h".into())))
         );
-        assert_eq!(
-            target_of("index.html", "files/%E9%99%84.pdf", "/"),
-            Some(("files/附.pdf".into(), None))
-        );
-        assert_eq!(
-            target_of("404.html", "/gb/search/index.html", "/gb/"),
-            Some(("search/index.html".into(), None))
-        );
+        assert_eq!(target_of("index.html", "files/%E9%99%84.pdf", "/"), Some(("files/附.pdf".into(), None)));
+        assert_eq!(target_of("404.html", "/gb/search/index.html", "/gb/"), Some(("search/index.html".into(), None)));
         assert_eq!(target_of("x/index.html", "https://a.example/", "/"), None);
-        assert_eq!(
-            target_of("x/index.html", "#top", "/"),
-            Some(("x/index.html".into(), Some("top".into())))
-        );
+        assert_eq!(target_of("x/index.html", "#top", "/"), Some(("x/index.html".into(), Some("top".into()))));
     }
 }

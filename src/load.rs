@@ -24,18 +24,12 @@ pub const MAX_TEXT_FILE: u64 = 5 * 1024 * 1024;
 pub fn decode_text(bytes: &[u8]) -> Option<String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let s = std::str::from_utf8(bytes).ok()?;
-    Some(if s.contains('\r') {
-        s.replace("\r\n", "\n").replace('\r', "\n")
-    } else {
-        s.to_string()
-    })
+    Some(if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_string() })
 }
 
 /// Line (1-based) of the first invalid UTF-8 byte, for the diagnostic.
 fn bad_utf8_line(bytes: &[u8]) -> usize {
-    let upto = std::str::from_utf8(bytes)
-        .err()
-        .map_or(0, |e| e.valid_up_to());
+    let upto = std::str::from_utf8(bytes).err().map_or(0, |e| e.valid_up_to());
     1 + bytes[..upto].iter().filter(|&&b| b == b'\n').count()
 }
 
@@ -171,17 +165,7 @@ struct InterpFront {
     image: Option<Text>,
     draft: Option<bool>,
 }
-const INTERP_KEYS: &[&str] = &[
-    "id",
-    "title",
-    "interprets",
-    "form",
-    "published",
-    "issuer",
-    "video",
-    "image",
-    "draft",
-];
+const INTERP_KEYS: &[&str] = &["id", "title", "interprets", "form", "published", "issuer", "video", "image", "draft"];
 
 #[derive(Deserialize)]
 struct FaqFront {
@@ -213,15 +197,7 @@ struct IssueFront {
     #[serde(default)]
     draft: Option<bool>,
 }
-const ISSUE_KEYS: &[&str] = &[
-    "year",
-    "number",
-    "total",
-    "published",
-    "title",
-    "sections",
-    "draft",
-];
+const ISSUE_KEYS: &[&str] = &["year", "number", "total", "published", "title", "sections", "draft"];
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -306,11 +282,7 @@ enum FileKind {
 
 fn classify(rel_to_content: &str) -> Option<FileKind> {
     let (top, rest) = rel_to_content.split_once('/')?;
-    let ext = Path::new(rest)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = Path::new(rest).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let md = ext == "md" || ext == "markdown";
     let yml = ext == "yaml" || ext == "yml";
     match top {
@@ -384,22 +356,14 @@ impl Ctx<'_> {
             Some(d) => Some(d),
             None => {
                 let loc = self.src.key(key);
-                self.err(
-                    loc,
-                    format!("invalid date `{raw}` in `{key}`"),
-                    "write dates as YYYY-MM-DD, e.g. 2024-05-10",
-                );
+                self.err(loc, format!("invalid date `{raw}` in `{key}`"), "write dates as YYYY-MM-DD, e.g. 2024-05-10");
                 None
             }
         }
     }
 
     fn id(&mut self, v: Option<Text>) -> String {
-        let stem = Path::new(&self.src.path)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("")
-            .to_string();
+        let stem = Path::new(&self.src.path).file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
         let (id, loc) = match v {
             Some(t) => (t.0.trim().to_string(), self.src.key("id")),
             None => (stem, self.src.file()),
@@ -408,17 +372,10 @@ impl Ctx<'_> {
             self.err(
                 loc.clone(),
                 format!("id `{id}` is reserved"),
-                format!(
-                    "`{id}` collides with a generated path ({}); choose another id",
-                    RESERVED_IDS.join(", ")
-                ),
+                format!("`{id}` collides with a generated path ({}); choose another id", RESERVED_IDS.join(", ")),
             );
         } else if !valid_id(&id) {
-            let how = if loc.line == 1 {
-                "the file name is used as the id; rename the file or "
-            } else {
-                ""
-            };
+            let how = if loc.line == 1 { "the file name is used as the id; rename the file or " } else { "" };
             self.err(loc, format!("invalid id `{id}`"), format!("{how}use letters, digits, `.`, `_` and `-`, starting with a letter or digit (e.g. `id: shfb-2024-5`)"));
         }
         id
@@ -427,25 +384,16 @@ impl Ctx<'_> {
     fn refs(&mut self, key: &str, v: Vec<Text>) -> Vec<Ref> {
         v.into_iter()
             .enumerate()
-            .map(|(i, t)| Ref {
-                raw: t.0.trim().to_string(),
-                loc: self.src.item(key, i),
-            })
+            .map(|(i, t)| Ref { raw: t.0.trim().to_string(), loc: self.src.item(key, i) })
             .collect()
     }
 
     fn one_ref(&mut self, key: &str, v: Option<Text>) -> Option<Ref> {
-        v.map(|t| Ref {
-            raw: t.0.trim().to_string(),
-            loc: self.src.key(key),
-        })
+        v.map(|t| Ref { raw: t.0.trim().to_string(), loc: self.src.key(key) })
     }
 
     fn strings(v: Vec<Text>) -> Vec<String> {
-        v.into_iter()
-            .map(|t| t.0.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
+        v.into_iter().map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()).collect()
     }
 
     fn organ(&mut self, loc: Loc, id: &str) {
@@ -465,24 +413,12 @@ impl Ctx<'_> {
                 let updated = qa.updated.and_then(|u| {
                     let d = Date::parse(u.0.trim());
                     if d.is_none() {
-                        let loc = self.src.loc(&[
-                            Seg::Key(key.into()),
-                            Seg::Index(i),
-                            Seg::Key("updated".into()),
-                        ]);
-                        self.err(
-                            loc,
-                            format!("invalid date `{}` in `updated`", u.0),
-                            "write dates as YYYY-MM-DD",
-                        );
+                        let loc = self.src.loc(&[Seg::Key(key.into()), Seg::Index(i), Seg::Key("updated".into())]);
+                        self.err(loc, format!("invalid date `{}` in `updated`", u.0), "write dates as YYYY-MM-DD");
                     }
                     d
                 });
-                Qa {
-                    q: qa.q.0,
-                    a: qa.a.0,
-                    updated,
-                }
+                Qa { q: qa.q.0, a: qa.a.0, updated }
             })
             .collect()
     }
@@ -492,11 +428,7 @@ impl Ctx<'_> {
         match resolve_content_path(&self.src.path, raw) {
             Ok(p) => {
                 if !self.files.contains(&p) {
-                    self.err(
-                        loc,
-                        format!("attachment `{raw}` not found"),
-                        format!("expected the file at content/{p}"),
-                    );
+                    self.err(loc, format!("attachment `{raw}` not found"), format!("expected the file at content/{p}"));
                 }
                 Some(p)
             }
@@ -582,9 +514,7 @@ pub fn resolve_content_path(from_file: &str, raw: &str) -> Result<String, &'stat
 
 /// Split `---` front matter from the body. Returns (yaml, body, body_line).
 fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
-    let rest = text
-        .strip_prefix("---\n")
-        .or_else(|| (text == "---").then_some(""))?;
+    let rest = text.strip_prefix("---\n").or_else(|| (text == "---").then_some(""))?;
     let mut offset = 0;
     for (i, line) in rest.split_inclusive('\n').enumerate() {
         let l = line.trim_end_matches('\n');
@@ -622,21 +552,12 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     }
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut entries: Vec<(PathBuf, String)> = Vec::new();
-    for entry in walkdir::WalkDir::new(&content_dir)
-        .follow_links(false)
-        .sort_by_file_name()
-    {
+    for entry in walkdir::WalkDir::new(&content_dir).follow_links(false).sort_by_file_name() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let p = e
-                    .path()
-                    .map(|p| rel_path(root, p))
-                    .unwrap_or_else(|| "content".into());
-                diags.push(Diagnostic::error(
-                    &Loc::file(p),
-                    format!("cannot read: {e}"),
-                ));
+                let p = e.path().map(|p| rel_path(root, p)).unwrap_or_else(|| "content".into());
+                diags.push(Diagnostic::error(&Loc::file(p), format!("cannot read: {e}")));
                 continue;
             }
         };
@@ -652,11 +573,8 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
                 Ok(target) if target.starts_with(&canon_root) => is_file = target.is_file(),
                 _ => {
                     diags.push(
-                        Diagnostic::error(
-                            &Loc::file(&rel),
-                            "symbolic link points outside the site",
-                        )
-                        .help("copy the file into the site instead of linking to it"),
+                        Diagnostic::error(&Loc::file(&rel), "symbolic link points outside the site")
+                            .help("copy the file into the site instead of linking to it"),
                     );
                     continue;
                 }
@@ -689,11 +607,8 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
         if let Some(o) = &s.organ {
             if !organ_ids.contains(o) {
                 diags.push(
-                    Diagnostic::error(
-                        &s.loc,
-                        format!("service `{}` names unknown organ `{o}`", s.id),
-                    )
-                    .help("add the organ to content/organs.yaml or fix the id"),
+                    Diagnostic::error(&s.loc, format!("service `{}` names unknown organ `{o}`", s.id))
+                        .help("add the organ to content/organs.yaml or fix the id"),
                 );
             }
         }
@@ -701,10 +616,7 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     for o in &content.organs {
         if let Some(p) = &o.parent {
             if !organ_ids.contains(p) {
-                diags.push(Diagnostic::error(
-                    &o.loc,
-                    format!("organ `{}` names unknown parent `{p}`", o.id),
-                ));
+                diags.push(Diagnostic::error(&o.loc, format!("organ `{}` names unknown parent `{p}`", o.id)));
             }
         }
     }
@@ -714,10 +626,7 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
         .par_iter()
         .filter_map(|(path, rel, kind)| {
             let mut ctx = Ctx {
-                src: Source {
-                    path: rel.clone(),
-                    ..Default::default()
-                },
+                src: Source { path: rel.clone(), ..Default::default() },
                 diags: Vec::new(),
                 cfg,
                 organs: &organ_ids,
@@ -745,29 +654,18 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
 
 /// Read a text file with size and encoding checks.
 fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
     if meta.len() > MAX_TEXT_FILE {
         return Err(Diagnostic::error(
             &Loc::file(rel),
-            format!(
-                "file is {} bytes, over the {} byte limit for text files",
-                meta.len(),
-                MAX_TEXT_FILE
-            ),
+            format!("file is {} bytes, over the {} byte limit for text files", meta.len(), MAX_TEXT_FILE),
         )
-        .help(
-            "split the document, or move large material into an attachment under content/files/",
-        ));
+        .help("split the document, or move large material into an attachment under content/files/"));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
     decode_text(&bytes).ok_or_else(|| {
-        Diagnostic::error(
-            &Loc::new(rel, bad_utf8_line(&bytes), 1),
-            "file is not valid UTF-8",
-        )
-        .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
+        Diagnostic::error(&Loc::new(rel, bad_utf8_line(&bytes), 1), "file is not valid UTF-8")
+            .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
     })
 }
 
@@ -791,11 +689,7 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
         },
     };
     ctx.src.yaml = yaml_text.to_string();
-    ctx.src.yaml_line = if matches!(kind, FileKind::Faq | FileKind::Issue) {
-        1
-    } else {
-        2
-    };
+    ctx.src.yaml_line = if matches!(kind, FileKind::Faq | FileKind::Issue) { 1 } else { 2 };
     ctx.src.body_line = body_line;
     let value = if yaml_text.trim().is_empty() {
         yaml::Value::Mapping(Default::default())
@@ -825,11 +719,7 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
                 Ok(v) => v,
                 Err(e) => {
                     let loc = ctx.src.loc(&e.path);
-                    ctx.err(
-                        loc,
-                        format!("`{}`: {}", yaml::path_string(&e.path), e.message),
-                        "",
-                    );
+                    ctx.err(loc, format!("`{}`: {}", yaml::path_string(&e.path), e.message), "");
                     return None;
                 }
             }
@@ -858,12 +748,7 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
                 );
                 return None;
             };
-            Some(Loaded::Faq(FaqSet {
-                src: ctx.src.clone(),
-                for_ref,
-                items,
-                draft: f.draft.unwrap_or(false),
-            }))
+            Some(Loaded::Faq(FaqSet { src: ctx.src.clone(), for_ref, items, draft: f.draft.unwrap_or(false) }))
         }
         FileKind::Issue => {
             let f = typed!(IssueFront, ISSUE_KEYS);
@@ -913,11 +798,7 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     let published = ctx.date("published", f.published);
     if published_raw.is_none() {
         let loc = ctx.src.file();
-        ctx.err(
-            loc,
-            "required key `published` is missing",
-            "add the 发布日期: `published: 2024-05-16`",
-        );
+        ctx.err(loc, "required key `published` is missing", "add the 发布日期: `published: 2024-05-16`");
     }
     let written = ctx.date("written", f.written);
     let effective = ctx.date("effective", f.effective);
@@ -933,7 +814,11 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
                 Some(c)
             }
             DocNumber::Invalid => {
-                ctx.err(loc, format!("`{raw}` is not a valid 发文字号"), "write 代字〔年〕序号号 like `沪府办发〔2023〕5号`, or the 令 form `国令第845号`");
+                ctx.err(
+                    loc,
+                    format!("`{raw}` is not a valid 发文字号"),
+                    "write 代字〔年〕序号号 like `沪府办发〔2023〕5号`, or the 令 form `国令第845号`",
+                );
                 None
             }
         }
@@ -950,11 +835,9 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
             Vec::new()
         }
         Some(OneOrMany::One(t)) => vec![(t.0.trim().to_string(), ctx.src.key("issuer"))],
-        Some(OneOrMany::Many(v)) => v
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| (t.0.trim().to_string(), ctx.src.item("issuer", i)))
-            .collect(),
+        Some(OneOrMany::Many(v)) => {
+            v.into_iter().enumerate().map(|(i, t)| (t.0.trim().to_string(), ctx.src.item("issuer", i))).collect()
+        }
     };
     for (o, loc) in &issuer {
         ctx.organ(loc.clone(), o);
@@ -970,11 +853,7 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
             Some(d) => d,
             None => {
                 let loc = ctx.src.key("disclosure");
-                ctx.err(
-                    loc,
-                    format!("unknown 公开类别 `{}`", t.0),
-                    "use 主动公开, 依申请公开 or 不予公开",
-                );
+                ctx.err(loc, format!("unknown 公开类别 `{}`", t.0), "use 主动公开, 依申请公开 or 不予公开");
                 Disclosure::Withheld // fail closed: never publish what we could not read
             }
         },
@@ -1019,40 +898,23 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     for (i, a) in f.attachments.into_iter().enumerate() {
         let loc = ctx.src.item("attachments", i);
         if let Some(path) = ctx.attachment_path(loc.clone(), &a.path.0) {
-            let title = a
-                .title
-                .map(|t| t.0)
-                .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+            let title = a.title.map(|t| t.0).unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
             attachments.push(Attachment { title, path, loc });
         }
     }
-    let index_number = f
-        .index_number
-        .map(|t| t.0.trim().to_string())
-        .filter(|s| !s.is_empty());
+    let index_number = f.index_number.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty());
     let lang = f.lang.map(|t| t.0.trim().to_string());
     if let Some(l) = &lang {
-        if !l
-            .split('-')
-            .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        {
+        if !l.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric())) {
             let loc = ctx.src.key("lang");
-            ctx.err(
-                loc,
-                format!("`{l}` is not a language tag"),
-                "use a BCP 47 tag such as `en` or `zh-Hans`",
-            );
+            ctx.err(loc, format!("`{l}` is not a language tag"), "use a BCP 47 tag such as `en` or `zh-Hans`");
         }
     }
     let consult_url = f.consult_url.map(|t| t.0.trim().to_string());
     if let Some(u) = &consult_url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
             let loc = ctx.src.key("consult_url");
-            ctx.err(
-                loc,
-                format!("`consult_url` `{u}` is not an http(s) URL"),
-                "",
-            );
+            ctx.err(loc, format!("`consult_url` `{u}` is not an http(s) URL"), "");
         }
     }
     let aliases: Vec<String> = Ctx::strings(f.aliases);
@@ -1082,16 +944,9 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
         doc_number,
         index_number,
         issuer: issuer.into_iter().map(|(o, _)| o).collect(),
-        doc_type: f
-            .doc_type
-            .map(|t| t.0.trim().to_string())
-            .filter(|s| !s.is_empty()),
+        doc_type: f.doc_type.map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()),
         written,
-        published: published.unwrap_or(Date {
-            year: 1,
-            month: 1,
-            day: 1,
-        }),
+        published: published.unwrap_or(Date { year: 1, month: 1, day: 1 }),
         effective,
         expires,
         disclosure,
@@ -1123,23 +978,12 @@ fn interpretation(ctx: &mut Ctx, f: InterpFront, body: String) -> Option<Interpr
     let interprets = ctx.one_ref("interprets", f.interprets);
     if interprets.is_none() {
         let loc = ctx.src.file();
-        ctx.err(
-            loc,
-            "required key `interprets` is missing",
-            "name the document this interprets: `interprets: DOC-ID`",
-        );
+        ctx.err(loc, "required key `interprets` is missing", "name the document this interprets: `interprets: DOC-ID`");
     }
-    let form = f
-        .form
-        .map(|t| t.0.trim().to_string())
-        .unwrap_or_else(|| "文字".into());
+    let form = f.form.map(|t| t.0.trim().to_string()).unwrap_or_else(|| "文字".into());
     if !INTERPRETATION_FORMS.contains(&form.as_str()) {
         let loc = ctx.src.key("form");
-        ctx.err(
-            loc,
-            format!("unknown 解读形式 `{form}`"),
-            format!("use one of {}", INTERPRETATION_FORMS.join("、")),
-        );
+        ctx.err(loc, format!("unknown 解读形式 `{form}`"), format!("use one of {}", INTERPRETATION_FORMS.join("、")));
     }
     let published = ctx.date("published", f.published);
     let issuer = f.issuer.map(|t| t.0.trim().to_string());
@@ -1170,16 +1014,8 @@ fn issue(ctx: &mut Ctx, f: IssueFront) -> Option<GazetteIssue> {
         ctx.err(loc, "required key `year` is missing", "add `year: 2024`");
     }
     if number.is_none() || number == Some(0) {
-        let loc = if number.is_none() {
-            ctx.src.file()
-        } else {
-            ctx.src.key("number")
-        };
-        ctx.err(
-            loc,
-            "gazette issue needs a `number` of 1 or more",
-            "add `number: 5` (the 期 of the year)",
-        );
+        let loc = if number.is_none() { ctx.src.file() } else { ctx.src.key("number") };
+        ctx.err(loc, "gazette issue needs a `number` of 1 or more", "add `number: 5` (the 期 of the year)");
     }
     if let Some(y) = year {
         if !(1000..=9999).contains(&y) {
@@ -1191,11 +1027,7 @@ fn issue(ctx: &mut Ctx, f: IssueFront) -> Option<GazetteIssue> {
     let published = ctx.date("published", f.published);
     if !published_raw {
         let loc = ctx.src.file();
-        ctx.err(
-            loc,
-            "required key `published` is missing",
-            "add `published: 2024-05-20`",
-        );
+        ctx.err(loc, "required key `published` is missing", "add `published: 2024-05-20`");
     }
     let sections = f
         .sections
@@ -1241,11 +1073,7 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
     }
     if f.year.is_none() {
         let loc = ctx.src.file();
-        ctx.err(
-            loc,
-            "required key `year` is missing",
-            "add the catalogue year: `year: 2024`",
-        );
+        ctx.err(loc, "required key `year` is missing", "add the catalogue year: `year: 2024`");
     }
     let status = ctx.required("status", f.status, "征求意见");
     if let Some(s) = &status {
@@ -1274,11 +1102,7 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
             let p = Date::parse(d.0.trim());
             if p.is_none() {
                 let loc = ctx.src.loc(&at("date"));
-                ctx.err(
-                    loc,
-                    format!("invalid date `{}`", d.0),
-                    "write dates as YYYY-MM-DD",
-                );
+                ctx.err(loc, format!("invalid date `{}`", d.0), "write dates as YYYY-MM-DD");
             }
             p
         });
@@ -1293,16 +1117,8 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
                 );
             }
         }
-        let reference = s.reference.map(|r| Ref {
-            raw: r.0.trim().to_string(),
-            loc: ctx.src.loc(&at("ref")),
-        });
-        stages.push(Stage {
-            stage: name,
-            reference,
-            url,
-            date,
-        });
+        let reference = s.reference.map(|r| Ref { raw: r.0.trim().to_string(), loc: ctx.src.loc(&at("ref")) });
+        stages.push(Stage { stage: name, reference, url, date });
     }
     Some(Decision {
         src: ctx.src.clone(),
@@ -1318,11 +1134,7 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
 }
 
 /// Read a registry file (a YAML list of mappings). Missing file = empty registry.
-fn load_registry<T: serde::de::DeserializeOwned>(
-    root: &Path,
-    name: &str,
-    diags: &Diagnostics,
-) -> Vec<(T, Loc)> {
+fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags: &Diagnostics) -> Vec<(T, Loc)> {
     let rel = format!("content/{name}");
     let path = root.join(&rel);
     if !path.exists() {
@@ -1339,18 +1151,12 @@ fn load_registry<T: serde::de::DeserializeOwned>(
         Ok(yaml::Value::Null) => return Vec::new(),
         Ok(v) => v,
         Err(e) => {
-            diags.push(Diagnostic::error(
-                &Loc::new(&rel, e.line, e.col),
-                format!("invalid YAML: {}", e.message),
-            ));
+            diags.push(Diagnostic::error(&Loc::new(&rel, e.line, e.col), format!("invalid YAML: {}", e.message)));
             return Vec::new();
         }
     };
     let yaml::Value::Sequence(items) = value else {
-        diags.push(Diagnostic::error(
-            &Loc::file(&rel),
-            format!("{name} must be a list of entries (`- id: …`)"),
-        ));
+        diags.push(Diagnostic::error(&Loc::file(&rel), format!("{name} must be a list of entries (`- id: …`)")));
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -1362,10 +1168,7 @@ fn load_registry<T: serde::de::DeserializeOwned>(
                 let mut p = vec![Seg::Index(i)];
                 p.extend(e.path.clone());
                 let (l, c) = yaml::locate(&text, &p);
-                diags.push(Diagnostic::error(
-                    &Loc::new(&rel, l, c),
-                    format!("entry {}: {}", i + 1, e.message),
-                ));
+                diags.push(Diagnostic::error(&Loc::new(&rel, l, c), format!("entry {}: {}", i + 1, e.message)));
             }
         }
     }
@@ -1386,10 +1189,7 @@ fn load_organs(root: &Path, diags: &Diagnostics) -> Vec<Organ> {
                 return None;
             }
             if !seen.insert(id.clone()) {
-                diags.push(Diagnostic::error(
-                    &loc,
-                    format!("duplicate organ id `{id}`"),
-                ));
+                diags.push(Diagnostic::error(&loc, format!("duplicate organ id `{id}`")));
                 return None;
             }
             Some(Organ {
@@ -1420,28 +1220,16 @@ fn load_services(root: &Path, diags: &Diagnostics) -> Vec<Service> {
                 return None;
             }
             if !seen.insert(id.clone()) {
-                diags.push(Diagnostic::error(
-                    &loc,
-                    format!("duplicate service id `{id}`"),
-                ));
+                diags.push(Diagnostic::error(&loc, format!("duplicate service id `{id}`")));
                 return None;
             }
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 diags.push(
-                    Diagnostic::error(
-                        &loc,
-                        format!("service `{id}` url `{url}` is not an http(s) URL"),
-                    )
-                    .help("give the 一网通办 item's full address"),
+                    Diagnostic::error(&loc, format!("service `{id}` url `{url}` is not an http(s) URL"))
+                        .help("give the 一网通办 item's full address"),
                 );
             }
-            Some(Service {
-                id,
-                name: s.name.0,
-                url,
-                organ: s.organ.map(|t| t.0),
-                loc,
-            })
+            Some(Service { id, name: s.name.0, url, organ: s.organ.map(|t| t.0), loc })
         })
         .collect()
 }
@@ -1468,18 +1256,9 @@ mod tests {
     #[test]
     fn content_paths() {
         let f = "content/documents/2024/a.md";
-        assert_eq!(
-            resolve_content_path(f, "files/附件1.pdf").unwrap(),
-            "files/附件1.pdf"
-        );
-        assert_eq!(
-            resolve_content_path(f, "./x.pdf").unwrap(),
-            "documents/2024/x.pdf"
-        );
-        assert_eq!(
-            resolve_content_path(f, "../../files/x.pdf").unwrap(),
-            "files/x.pdf"
-        );
+        assert_eq!(resolve_content_path(f, "files/附件1.pdf").unwrap(), "files/附件1.pdf");
+        assert_eq!(resolve_content_path(f, "./x.pdf").unwrap(), "documents/2024/x.pdf");
+        assert_eq!(resolve_content_path(f, "../../files/x.pdf").unwrap(), "files/x.pdf");
         assert!(resolve_content_path(f, "../../../x.pdf").is_err());
         assert!(resolve_content_path(f, "/etc/passwd").is_err());
         assert!(resolve_content_path(f, "files/../../gazette.yaml").is_err());

@@ -13,9 +13,7 @@
 
 use crate::diag::Loc;
 use crate::docnum;
-use pulldown_cmark::{
-    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
-};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use regex::Regex;
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -46,6 +44,9 @@ pub trait LinkSink {
     fn file(&mut self, path: &str, loc: Loc) -> Option<String>;
     /// A canonical 发文字号 seen in running text: the URL of its published document, if any.
     fn auto(&mut self, canonical: &str) -> Option<String>;
+    /// Every link destination as finally written into the HTML, with its place (for the
+    /// link report and external checks). Default: ignored.
+    fn emitted(&mut self, _href: &str, _loc: &Loc) {}
 }
 
 fn options() -> Options {
@@ -59,16 +60,8 @@ fn options() -> Options {
 ///
 /// `path` and `first_line` place the body in its file for diagnostics; `root` is the
 /// relative prefix from the page to the site root (`../../`) for site-relative links.
-pub fn render(
-    md: &str,
-    path: &str,
-    first_line: usize,
-    root: &str,
-    sink: &mut dyn LinkSink,
-) -> Body {
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(md.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dyn LinkSink) -> Body {
+    let line_starts: Vec<usize> = std::iter::once(0).chain(md.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let loc_at = |offset: usize| {
         let line = line_starts.partition_point(|&s| s <= offset);
         let col = md[line_starts[line - 1]..offset].chars().count() + 1;
@@ -86,35 +79,19 @@ pub fn render(
     let mut events: Vec<Event> = Vec::new();
     for (ev, range) in Parser::new_ext(md, options()).into_offset_iter() {
         let ev = match ev {
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let dest = rewrite_dest(&dest_url, loc_at(range.start), sink).map(&site_url);
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let loc = loc_at(range.start);
+                let dest = rewrite_dest(&dest_url, loc.clone(), sink).map(&site_url);
                 let dest_url = dest.map(CowStr::from).unwrap_or(dest_url);
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
+                sink.emitted(&dest_url, &loc);
+                Event::Start(Tag::Link { link_type, dest_url, title, id })
             }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let dest = rewrite_dest(&dest_url, loc_at(range.start), sink).map(&site_url);
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let loc = loc_at(range.start);
+                let dest = rewrite_dest(&dest_url, loc.clone(), sink).map(&site_url);
                 let dest_url = dest.map(CowStr::from).unwrap_or(dest_url);
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
+                sink.emitted(&dest_url, &loc);
+                Event::Start(Tag::Image { link_type, dest_url, title, id })
             }
             other => other,
         };
@@ -159,16 +136,9 @@ fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String>
         return sink.service(id, loc);
     }
     let has_scheme = dest.split_once(':').is_some_and(|(s, _)| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     });
-    if dest.is_empty()
-        || dest.starts_with('#')
-        || dest.starts_with('/')
-        || dest.starts_with("//")
-        || has_scheme
-    {
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || dest.starts_with("//") || has_scheme {
         return None;
     }
     let path = percent_decode(dest.split(['#', '?']).next().unwrap_or(dest));
@@ -176,9 +146,7 @@ fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String>
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Whether a character is Chinese text or full-width punctuation (no space around it).
@@ -267,10 +235,7 @@ fn split_strong<'a>(t: &str, out: &mut Vec<Event<'a>>) {
         let after = &rest[open + 2..];
         let Some(close) = after.find("**") else { break };
         let inner = &after[..close];
-        if inner.is_empty()
-            || inner.starts_with(char::is_whitespace)
-            || inner.ends_with(char::is_whitespace)
-        {
+        if inner.is_empty() || inner.starts_with(char::is_whitespace) || inner.ends_with(char::is_whitespace) {
             // Not a pair: keep the first `**` as text and go on after it.
             out.push(Event::Text(CowStr::from(rest[..open + 2].to_string())));
             rest = after;
@@ -311,17 +276,10 @@ fn autolink<'a>(
             Event::Start(Tag::CodeBlock(_)) => in_code = true,
             Event::End(TagEnd::CodeBlock) => in_code = false,
             Event::Start(Tag::Link { .. }) | Event::Start(Tag::Image { .. }) => in_link += 1,
-            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
-                in_link = in_link.saturating_sub(1)
-            }
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => in_link = in_link.saturating_sub(1),
             Event::Start(Tag::Heading { .. }) => in_heading = true,
             Event::End(TagEnd::Heading(_)) => in_heading = false,
-            Event::Text(t)
-                if !in_code
-                    && in_link == 0
-                    && !in_heading
-                    && (t.contains('号') || t.contains('號')) =>
-            {
+            Event::Text(t) if !in_code && in_link == 0 && !in_heading && (t.contains('号') || t.contains('號')) => {
                 link_numbers(t, sink, site_url, &mut out);
                 continue;
             }
@@ -332,12 +290,7 @@ fn autolink<'a>(
     out
 }
 
-fn link_numbers<'a>(
-    t: &str,
-    sink: &mut dyn LinkSink,
-    site_url: &dyn Fn(String) -> String,
-    out: &mut Vec<Event<'a>>,
-) {
+fn link_numbers<'a>(t: &str, sink: &mut dyn LinkSink, site_url: &dyn Fn(String) -> String, out: &mut Vec<Event<'a>>) {
     let mut last = 0;
     for m in number_regex().find_iter(t) {
         let cand = m.as_str();
@@ -403,12 +356,7 @@ fn headings_and_code<'a>(events: Vec<Event<'a>>, body: &mut Body) -> Vec<Event<'
     let mut it = events.into_iter();
     while let Some(ev) = it.next() {
         match ev {
-            Event::Start(Tag::Heading {
-                level,
-                id,
-                classes,
-                attrs,
-            }) => {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
                 let mut inner = Vec::new();
                 let mut text = String::new();
                 for e in it.by_ref() {
@@ -439,20 +387,13 @@ fn headings_and_code<'a>(events: Vec<Event<'a>>, body: &mut Body) -> Vec<Event<'
                     id: id.clone(),
                     text: text.trim().to_string(),
                 });
-                out.push(Event::Start(Tag::Heading {
-                    level,
-                    id: Some(CowStr::from(id)),
-                    classes,
-                    attrs,
-                }));
+                out.push(Event::Start(Tag::Heading { level, id: Some(CowStr::from(id)), classes, attrs }));
                 out.extend(inner);
                 out.push(Event::End(TagEnd::Heading(level)));
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match &kind {
-                    CodeBlockKind::Fenced(l) => {
-                        l.split_whitespace().next().unwrap_or("").to_string()
-                    }
+                    CodeBlockKind::Fenced(l) => l.split_whitespace().next().unwrap_or("").to_string(),
                     CodeBlockKind::Indented => String::new(),
                 };
                 let mut code = String::new();
@@ -464,19 +405,10 @@ fn headings_and_code<'a>(events: Vec<Event<'a>>, body: &mut Body) -> Vec<Event<'
                     }
                 }
                 body.has_code = true;
-                let inner = if lang.is_empty() {
-                    escape(&code)
-                } else {
-                    crate::highlight::highlight(&code, &lang)
-                };
-                let class = if lang.is_empty() {
-                    String::new()
-                } else {
-                    format!(" class=\"language-{}\"", escape(&lang))
-                };
-                out.push(Event::Html(CowStr::from(format!(
-                    "<pre class=\"code\"><code{class}>{inner}</code></pre>\n"
-                ))));
+                let inner = if lang.is_empty() { escape(&code) } else { crate::highlight::highlight(&code, &lang) };
+                let class =
+                    if lang.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(&lang)) };
+                out.push(Event::Html(CowStr::from(format!("<pre class=\"code\"><code{class}>{inner}</code></pre>\n"))));
             }
             other => out.push(other),
         }
@@ -527,24 +459,15 @@ mod tests {
 
     #[test]
     fn bold_next_to_fullwidth_punctuation() {
-        assert_eq!(
-            html("这是**“重点”**内容"),
-            "<p>这是<strong>“重点”</strong>内容</p>\n"
-        );
-        assert_eq!(
-            html("**《办法》**自发布之日起施行。"),
-            "<p><strong>《办法》</strong>自发布之日起施行。</p>\n"
-        );
+        assert_eq!(html("这是**“重点”**内容"), "<p>这是<strong>“重点”</strong>内容</p>\n");
+        assert_eq!(html("**《办法》**自发布之日起施行。"), "<p><strong>《办法》</strong>自发布之日起施行。</p>\n");
         assert_eq!(html("a ** b ** c"), "<p>a ** b ** c</p>\n");
     }
 
     #[test]
     fn autolinks_numbers_but_not_in_code_or_links() {
         let h = html("根据沪府办发[2023]5号精神，`沪府办发〔2023〕5号`，[沪府办发〔2023〕5号](https://x.example/)");
-        assert!(
-            h.contains("根据<a href=\"../../documents/a/\">沪府办发[2023]5号</a>精神"),
-            "{h}"
-        );
+        assert!(h.contains("根据<a href=\"../../documents/a/\">沪府办发[2023]5号</a>精神"), "{h}");
         assert_eq!(h.matches("documents/a/").count(), 1, "{h}");
     }
 

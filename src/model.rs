@@ -98,13 +98,7 @@ pub enum Validity {
 }
 
 impl Validity {
-    pub const ALL: [Validity; 5] = [
-        Self::Valid,
-        Self::NotYetEffective,
-        Self::Amended,
-        Self::Repealed,
-        Self::Expired,
-    ];
+    pub const ALL: [Validity; 5] = [Self::Valid, Self::NotYetEffective, Self::Amended, Self::Repealed, Self::Expired];
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.label() == s)
     }
@@ -190,15 +184,7 @@ pub struct Document {
     pub body: String,
 }
 
-pub const INTERPRETATION_FORMS: &[&str] = &[
-    "文字",
-    "图解",
-    "视频",
-    "音频",
-    "问答",
-    "专家解读",
-    "媒体解读",
-];
+pub const INTERPRETATION_FORMS: &[&str] = &["文字", "图解", "视频", "音频", "问答", "专家解读", "媒体解读"];
 
 /// A 政策解读.
 #[derive(Debug, Clone)]
@@ -257,16 +243,8 @@ pub struct Topic {
     pub body: String,
 }
 
-pub const DECISION_STAGES: &[&str] = &[
-    "草案",
-    "起草说明",
-    "草案解读",
-    "意见征集",
-    "意见采纳情况",
-    "公众代表列席",
-    "决策结果",
-    "执行情况",
-];
+pub const DECISION_STAGES: &[&str] =
+    &["草案", "起草说明", "草案解读", "意见征集", "意见采纳情况", "公众代表列席", "决策结果", "执行情况"];
 pub const DECISION_STATUSES: &[&str] = &["拟决策", "征求意见", "已决策"];
 
 #[derive(Debug, Clone)]

@@ -32,14 +32,8 @@ impl std::fmt::Display for WriteError {
 }
 
 fn sibling(out: &Path, tag: &str) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "public".into());
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parent.join(format!(".{name}.gazette-{tag}-{}", std::process::id()))
 }
 
@@ -50,28 +44,15 @@ impl Staging {
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir_all(&dir)?;
-        Ok(Staging {
-            dir: Some(dir),
-            files: Mutex::new(HashSet::new()),
-            committed: false,
-        })
+        Ok(Staging { dir: Some(dir), files: Mutex::new(HashSet::new()), committed: false })
     }
 
     pub fn dry() -> Staging {
-        Staging {
-            dir: None,
-            files: Mutex::new(HashSet::new()),
-            committed: false,
-        }
+        Staging { dir: None, files: Mutex::new(HashSet::new()), committed: false }
     }
 
     fn claim(&self, rel: &str) -> Result<Option<PathBuf>, WriteError> {
-        if !self
-            .files
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(rel.to_string())
-        {
+        if !self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(rel.to_string()) {
             return Err(WriteError::Collision(rel.to_string()));
         }
         let Some(dir) = &self.dir else {

@@ -125,9 +125,7 @@ fn date_cn(d: Option<crate::date::Date>) -> Option<String> {
 impl<'a> Renderer<'a> {
     pub fn new(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
         let c = ix.content;
-        let rows = (0..c.documents.len())
-            .map(|i| ix.doc_visible(i).then(|| doc_row(ix, i)))
-            .collect();
+        let rows = (0..c.documents.len()).map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
         let all = ix.published_documents();
         let mut listings = vec![Listing {
             dir: "documents/".into(),
@@ -141,11 +139,7 @@ impl<'a> Renderer<'a> {
             dir: "normative/".into(),
             heading: "行政规范性文件".into(),
             section: "normative",
-            docs: all
-                .iter()
-                .copied()
-                .filter(|&i| c.documents[i].normative)
-                .collect(),
+            docs: all.iter().copied().filter(|&i| c.documents[i].normative).collect(),
             organ: None,
             crumbs: vec![],
         });
@@ -154,32 +148,15 @@ impl<'a> Renderer<'a> {
                 dir: format!("organs/{}/", o.id),
                 heading: o.name.clone(),
                 section: "organs",
-                docs: all
-                    .iter()
-                    .copied()
-                    .filter(|&i| c.documents[i].issuer.contains(&o.id))
-                    .collect(),
+                docs: all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)).collect(),
                 organ: Some(k),
-                crumbs: vec![Crumb {
-                    title: "发文机关".into(),
-                    url: "organs/index.html".into(),
-                }],
+                crumbs: vec![Crumb { title: "发文机关".into(), url: "organs/index.html".into() }],
             });
         }
-        let mut issues: Vec<usize> = (0..c.issues.len())
-            .filter(|&k| !ix.hidden_issues[k])
-            .collect();
+        let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| !ix.hidden_issues[k]).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Renderer {
-            ix,
-            bodies,
-            theme,
-            cfg,
-            rows,
-            listings,
-            issues,
-        }
+        Renderer { ix, bodies, theme, cfg, rows, listings, issues }
     }
 
     /// Every page of the site.
@@ -204,26 +181,10 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        jobs.extend(
-            (0..c.interpretations.len())
-                .filter(|&k| ix.visible(Target::Interp(k)))
-                .map(Job::Interp),
-        );
-        jobs.extend(
-            (0..c.topics.len())
-                .filter(|&k| ix.visible(Target::Topic(k)))
-                .map(Job::Topic),
-        );
-        jobs.extend(
-            (0..c.pages.len())
-                .filter(|&k| ix.visible(Target::Page(k)))
-                .map(Job::Page),
-        );
-        jobs.extend(
-            (0..c.decisions.len())
-                .filter(|&k| ix.visible(Target::Decision(k)))
-                .map(Job::Decision),
-        );
+        jobs.extend((0..c.interpretations.len()).filter(|&k| ix.visible(Target::Interp(k))).map(Job::Interp));
+        jobs.extend((0..c.topics.len()).filter(|&k| ix.visible(Target::Topic(k))).map(Job::Topic));
+        jobs.extend((0..c.pages.len()).filter(|&k| ix.visible(Target::Page(k))).map(Job::Page));
+        jobs.extend((0..c.decisions.len()).filter(|&k| ix.visible(Target::Decision(k))).map(Job::Decision));
         jobs.extend(self.issues.iter().map(|&k| Job::Issue(k)));
         for (l, listing) in self.listings.iter().enumerate() {
             for p in 0..page_count(listing.docs.len(), self.cfg.per_page) {
@@ -297,19 +258,8 @@ impl<'a> Renderer<'a> {
         blame: Loc,
     ) -> Result<Rendered, Diagnostic> {
         let root = root_of(dir);
-        let html = self.theme.render(
-            template,
-            &Ctx {
-                root: &root,
-                page: meta,
-                data,
-            },
-        )?;
-        Ok(Rendered {
-            path: format!("{dir}index.html"),
-            html,
-            blame,
-        })
+        let html = self.theme.render(template, &Ctx { root: &root, page: meta, data })?;
+        Ok(Rendered { path: format!("{dir}index.html"), html, blame })
     }
 
     fn template_loc(&self, name: &str) -> Loc {
@@ -323,14 +273,10 @@ impl<'a> Renderer<'a> {
             Job::Doc(i) => self.document(i),
             Job::Interp(k) => self.interpretation(k),
             Job::InterpIndex => {
-                let mut items: Vec<usize> = (0..c.interpretations.len())
-                    .filter(|&k| self.ix.visible(Target::Interp(k)))
-                    .collect();
+                let mut items: Vec<usize> =
+                    (0..c.interpretations.len()).filter(|&k| self.ix.visible(Target::Interp(k))).collect();
                 items.sort_by(|&a, &b| {
-                    c.interpretations[b]
-                        .published
-                        .cmp(&c.interpretations[a].published)
-                        .then(a.cmp(&b))
+                    c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b))
                 });
                 let items: Vec<_> = items
                     .iter()
@@ -339,12 +285,7 @@ impl<'a> Renderer<'a> {
                         json!({"title": it.title, "url": self.ix.url(Target::Interp(k)), "form": it.form, "published": it.published.map(|d| d.to_string())})
                     })
                     .collect();
-                let meta = self.meta(
-                    "政策解读",
-                    "interpretations",
-                    "interpretations",
-                    "interpretations/",
-                );
+                let meta = self.meta("政策解读", "interpretations", "interpretations", "interpretations/");
                 self.page(
                     "interpretations.html",
                     "interpretations/",
@@ -356,19 +297,10 @@ impl<'a> Renderer<'a> {
             Job::Topic(k) => {
                 let t = &c.topics[k];
                 let dir = self.ix.url(Target::Topic(k));
-                let body = self.bodies.topics[k]
-                    .as_ref()
-                    .map(|b| b.html.clone())
-                    .unwrap_or_default();
+                let body = self.bodies.topics[k].as_ref().map(|b| b.html.clone()).unwrap_or_default();
                 let mut meta = self.meta(&t.title, "topic", "topics", &dir);
-                meta.feeds.push(FeedLink {
-                    title: format!("{}（订阅）", t.title),
-                    url: format!("{dir}feed.xml"),
-                });
-                meta.breadcrumbs.push(Crumb {
-                    title: "主题".into(),
-                    url: "topics/index.html".into(),
-                });
+                meta.feeds.push(FeedLink { title: format!("{}（订阅）", t.title), url: format!("{dir}feed.xml") });
+                meta.breadcrumbs.push(Crumb { title: "主题".into(), url: "topics/index.html".into() });
                 meta.has_code = self.bodies.topics[k].as_ref().is_some_and(|b| b.has_code);
                 let data = json!({"topic": {"title": t.title, "body": body.trim(), "rows": self.rows(&self.ix.topic_docs[k])}});
                 self.page("topic.html", &dir, meta, data, t.src.file())
@@ -379,13 +311,7 @@ impl<'a> Renderer<'a> {
                     .map(|k| json!({"title": c.topics[k].title, "url": self.ix.url(Target::Topic(k)), "count": self.ix.topic_docs[k].len()}))
                     .collect();
                 let meta = self.meta("政策集成主题", "topics", "topics", "topics/");
-                self.page(
-                    "topics.html",
-                    "topics/",
-                    meta,
-                    json!({"topics": topics}),
-                    self.template_loc("topics.html"),
-                )
+                self.page("topics.html", "topics/", meta, json!({"topics": topics}), self.template_loc("topics.html"))
             }
             Job::Page(k) => {
                 let p = &c.pages[k];
@@ -409,15 +335,9 @@ impl<'a> Renderer<'a> {
                         _ => years.push((iss.year, vec![v])),
                     }
                 }
-                let years: Vec<_> = years
-                    .into_iter()
-                    .map(|(y, l)| json!({"year": y, "issues": l}))
-                    .collect();
+                let years: Vec<_> = years.into_iter().map(|(y, l)| json!({"year": y, "issues": l})).collect();
                 let mut meta = self.meta("政府公报", "gazette", "gazette", "gazette/");
-                meta.feeds.push(FeedLink {
-                    title: "政府公报（订阅）".into(),
-                    url: "gazette/feed.xml".into(),
-                });
+                meta.feeds.push(FeedLink { title: "政府公报（订阅）".into(), url: "gazette/feed.xml".into() });
                 self.page(
                     "gazette_index.html",
                     "gazette/",
@@ -434,43 +354,20 @@ impl<'a> Renderer<'a> {
                     .map(|(o, n)| json!({"name": c.organs[o].name, "url": format!("organs/{}/", c.organs[o].id), "count": n}))
                     .collect();
                 let meta = self.meta("发文机关", "organs", "organs", "organs/");
-                self.page(
-                    "organs.html",
-                    "organs/",
-                    meta,
-                    json!({"organs": organs}),
-                    self.template_loc("organs.html"),
-                )
+                self.page("organs.html", "organs/", meta, json!({"organs": organs}), self.template_loc("organs.html"))
             }
             Job::List(l, n) => self.listing(l, n),
             Job::Search => {
                 let meta = self.meta("搜索", "search", "search", "search/");
-                self.page(
-                    "search.html",
-                    "search/",
-                    meta,
-                    json!({}),
-                    self.template_loc("search.html"),
-                )
+                self.page("search.html", "search/", meta, json!({}), self.template_loc("search.html"))
             }
             Job::NotFound => {
                 let mut meta = self.meta("页面不存在", "error", "", "404.html");
                 meta.canonical = String::new();
                 // Served for any missing URL, so its links are rooted at the site's base path.
                 let root = base_path(&self.cfg.base_url);
-                let html = self.theme.render(
-                    "404.html",
-                    &Ctx {
-                        root: &root,
-                        page: meta,
-                        data: json!({}),
-                    },
-                )?;
-                Ok(Rendered {
-                    path: "404.html".into(),
-                    html,
-                    blame: self.template_loc("404.html"),
-                })
+                let html = self.theme.render("404.html", &Ctx { root: &root, page: meta, data: json!({}) })?;
+                Ok(Rendered { path: "404.html".into(), html, blame: self.template_loc("404.html") })
             }
             Job::Alias(i, a) => {
                 let d = &c.documents[i];
@@ -486,11 +383,7 @@ impl<'a> Renderer<'a> {
                     "redirect.html",
                     &json!({"target": target, "title": d.title, "canonical": self.cfg.absolute(&self.ix.url(Target::Doc(i)))}),
                 )?;
-                Ok(Rendered {
-                    path,
-                    html,
-                    blame: d.src.item("aliases", a),
-                })
+                Ok(Rendered { path, html, blame: d.src.item("aliases", a) })
             }
         }
     }
@@ -498,23 +391,15 @@ impl<'a> Renderer<'a> {
     fn home(&self) -> Result<Rendered, Diagnostic> {
         let c = self.ix.content;
         let latest: Vec<usize> = self.listings[0].docs.iter().copied().take(10).collect();
-        let issue = self
-            .issues
-            .last()
-            .map(|&k| json!({"url": issue_url(&c.issues[k]), "label": issue_label(&c.issues[k])}));
+        let issue =
+            self.issues.last().map(|&k| json!({"url": issue_url(&c.issues[k]), "label": issue_label(&c.issues[k])}));
         let topics: Vec<_> = (0..c.topics.len())
             .filter(|&k| self.ix.visible(Target::Topic(k)))
             .map(|k| json!({"title": c.topics[k].title, "url": self.ix.url(Target::Topic(k)), "count": self.ix.topic_docs[k].len()}))
             .collect();
-        let mut interps: Vec<usize> = (0..c.interpretations.len())
-            .filter(|&k| self.ix.visible(Target::Interp(k)))
-            .collect();
-        interps.sort_by(|&a, &b| {
-            c.interpretations[b]
-                .published
-                .cmp(&c.interpretations[a].published)
-                .then(a.cmp(&b))
-        });
+        let mut interps: Vec<usize> =
+            (0..c.interpretations.len()).filter(|&k| self.ix.visible(Target::Interp(k))).collect();
+        interps.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
         let interps: Vec<_> = interps
             .iter()
             .take(6)
@@ -523,13 +408,7 @@ impl<'a> Renderer<'a> {
         let mut meta = self.meta(&self.cfg.title, "home", "home", "");
         meta.description = (!self.cfg.description.is_empty()).then(|| self.cfg.description.clone());
         let data = json!({"home": {"latest": self.rows(&latest), "issue": issue, "topics": topics, "interpretations": interps}});
-        self.page(
-            "index.html",
-            "",
-            meta,
-            data,
-            self.template_loc("index.html"),
-        )
+        self.page("index.html", "", meta, data, self.template_loc("index.html"))
     }
 
     fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
@@ -545,13 +424,8 @@ impl<'a> Renderer<'a> {
             }
         };
         let dir = url_of(n);
-        let slice = &listing.docs
-            [((n - 1) * per).min(listing.docs.len())..(n * per).min(listing.docs.len())];
-        let title = if n == 1 {
-            listing.heading.clone()
-        } else {
-            format!("{}（第{n}页）", listing.heading)
-        };
+        let slice = &listing.docs[((n - 1) * per).min(listing.docs.len())..(n * per).min(listing.docs.len())];
+        let title = if n == 1 { listing.heading.clone() } else { format!("{}（第{n}页）", listing.heading) };
         let mut meta = self.meta(&title, "list", listing.section, &dir);
         meta.breadcrumbs = listing.crumbs.clone();
         let organ = listing.organ.map(|o| {
@@ -564,21 +438,13 @@ impl<'a> Renderer<'a> {
                 url: format!("{}feed.xml", listing.dir),
             });
         }
-        let page_links: Vec<_> = (1..=pages)
-            .map(|p| json!({"n": p, "url": url_of(p), "current": p == n}))
-            .collect();
+        let page_links: Vec<_> = (1..=pages).map(|p| json!({"n": p, "url": url_of(p), "current": p == n})).collect();
         let data = json!({"list": {
             "heading": listing.heading, "intro": null, "organ": organ, "total": listing.docs.len(),
             "rows": self.rows(slice), "pages": page_links,
             "prev": (n > 1).then(|| url_of(n - 1)), "next": (n < pages).then(|| url_of(n + 1)),
         }});
-        self.page(
-            "list.html",
-            &dir,
-            meta,
-            data,
-            self.template_loc("list.html"),
-        )
+        self.page("list.html", &dir, meta, data, self.template_loc("list.html"))
     }
 
     fn document(&self, i: usize) -> Result<Rendered, Diagnostic> {
@@ -599,8 +465,7 @@ impl<'a> Renderer<'a> {
                 faq.push(json!({"q": q.q, "a": a, "updated": q.updated.map(|u| u.to_string())}));
             }
         }
-        let docs_of =
-            |v: &[Target]| -> Vec<Row> { v.iter().map(|&t| self.target_row(t)).collect() };
+        let docs_of = |v: &[Target]| -> Vec<Row> { v.iter().map(|&t| self.target_row(t)).collect() };
         let mut relations = Vec::new();
         for (label, v) in [
             ("政策依据", docs_of(&r.basis)),
@@ -627,30 +492,22 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|&k| json!({"title": c.interpretations[k].title, "url": ix.url(Target::Interp(k)), "form": c.interpretations[k].form}))
             .collect();
-        let lang_of = |j: usize| {
-            c.documents[j]
-                .lang
-                .clone()
-                .unwrap_or_else(|| self.cfg.language.clone())
-        };
+        let lang_of = |j: usize| c.documents[j].lang.clone().unwrap_or_else(|| self.cfg.language.clone());
         let translations: Vec<_> = r
             .translations
             .iter()
             .map(|&j| json!({"lang": lang_of(j), "title": c.documents[j].title, "url": ix.url(Target::Doc(j))}))
             .collect();
-        let translation_of = r.translation_of.map(|j| json!({"lang": lang_of(j), "title": c.documents[j].title, "url": ix.url(Target::Doc(j))}));
+        let translation_of = r
+            .translation_of
+            .map(|j| json!({"lang": lang_of(j), "title": c.documents[j].title, "url": ix.url(Target::Doc(j))}));
         let cause = r.validity_cause.map(|j| self.row(j));
         let cause_label = match r.validity {
             Validity::Repealed => "废止文件",
             _ => "修改文件",
         };
         let toc: Vec<&Heading> = body
-            .map(|b| {
-                b.headings
-                    .iter()
-                    .filter(|h| h.level <= 3)
-                    .collect::<Vec<_>>()
-            })
+            .map(|b| b.headings.iter().filter(|h| h.level <= 3).collect::<Vec<_>>())
             .filter(|h| h.len() >= 3)
             .unwrap_or_default();
         let issuers: Vec<_> = d
@@ -669,11 +526,7 @@ impl<'a> Renderer<'a> {
             .attachments
             .iter()
             .map(|a| {
-                let ext = a
-                    .path
-                    .rsplit_once('.')
-                    .map(|(_, e)| e.to_uppercase())
-                    .filter(|e| e.len() <= 5);
+                let ext = a.path.rsplit_once('.').map(|(_, e)| e.to_uppercase()).filter(|e| e.len() <= 5);
                 json!({"title": a.title, "url": encode_path(&a.path), "ext": ext})
             })
             .collect();
@@ -682,38 +535,23 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|&k| json!({"label": issue_label(&c.issues[k]), "url": issue_url(&c.issues[k])}))
             .collect();
-        let topics_in: Vec<_> = r
-            .topics
-            .iter()
-            .map(|&k| json!({"title": c.topics[k].title, "url": ix.url(Target::Topic(k))}))
-            .collect();
+        let topics_in: Vec<_> =
+            r.topics.iter().map(|&k| json!({"title": c.topics[k].title, "url": ix.url(Target::Topic(k))})).collect();
 
         let mut meta = self.meta(&d.title, "document", "documents", &dir);
         meta.has_code = body.is_some_and(|b| b.has_code);
-        meta.breadcrumbs.push(Crumb {
-            title: "公文库".into(),
-            url: "documents/index.html".into(),
-        });
+        meta.breadcrumbs.push(Crumb { title: "公文库".into(), url: "documents/index.html".into() });
         if let Some(lang) = &d.lang {
             meta.lang = lang.clone();
         }
         if let Some(j) = r.translation_of {
-            meta.alternates.push(Alt {
-                lang: lang_of(j),
-                url: ix.url(Target::Doc(j)),
-            });
+            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(Target::Doc(j)) });
         }
         for &j in &r.translations {
-            meta.alternates.push(Alt {
-                lang: lang_of(j),
-                url: ix.url(Target::Doc(j)),
-            });
+            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(Target::Doc(j)) });
         }
         if !meta.alternates.is_empty() {
-            meta.alternates.push(Alt {
-                lang: meta.lang.clone(),
-                url: dir.clone(),
-            });
+            meta.alternates.push(Alt { lang: meta.lang.clone(), url: dir.clone() });
         }
         let data = json!({"doc": {
             "id": d.id, "title": d.title, "url": dir, "number": d.doc_number, "index_number": d.index_number,
@@ -767,30 +605,18 @@ impl<'a> Renderer<'a> {
             m.insert("legislationType".into(), json!(t));
         }
         if !r.amends.is_empty() {
-            m.insert(
-                "legislationChanges".into(),
-                json!(r.amends.iter().map(abs).collect::<Vec<_>>()),
-            );
+            m.insert("legislationChanges".into(), json!(r.amends.iter().map(abs).collect::<Vec<_>>()));
         }
         if !r.repeals.is_empty() {
-            m.insert(
-                "legislationConsolidates".into(),
-                json!(r.repeals.iter().map(abs).collect::<Vec<_>>()),
-            );
+            m.insert("legislationConsolidates".into(), json!(r.repeals.iter().map(abs).collect::<Vec<_>>()));
         }
         if !r.basis.is_empty() {
-            m.insert(
-                "isBasedOn".into(),
-                json!(r.basis.iter().map(abs).collect::<Vec<_>>()),
-            );
+            m.insert("isBasedOn".into(), json!(r.basis.iter().map(abs).collect::<Vec<_>>()));
         }
         if !d.topics.is_empty() {
             m.insert("keywords".into(), json!(d.topics.join(",")));
         }
-        v.to_string()
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('&', "\\u0026")
+        v.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
     }
 
     fn interpretation(&self, k: usize) -> Result<Rendered, Diagnostic> {
@@ -799,30 +625,19 @@ impl<'a> Renderer<'a> {
         let dir = self.ix.url(Target::Interp(k));
         let b = self.bodies.interps[k].as_ref();
         let doc = self.ix.interp_of[k].map(|j| self.row(j));
-        let issuer = it
-            .issuer
-            .as_ref()
-            .and_then(|o| self.ix.organs.get(o.as_str()))
-            .map(|&o| c.organs[o].name.clone());
+        let issuer = it.issuer.as_ref().and_then(|o| self.ix.organs.get(o.as_str())).map(|&o| c.organs[o].name.clone());
         let link = |v: &Option<String>| -> Option<String> {
             v.as_ref().map(|u| {
                 if u.contains("://") {
                     u.clone()
                 } else {
-                    format!(
-                        "{}{}",
-                        root_of(&dir),
-                        encode_path(u.trim_start_matches('/'))
-                    )
+                    format!("{}{}", root_of(&dir), encode_path(u.trim_start_matches('/')))
                 }
             })
         };
         let mut meta = self.meta(&it.title, "interpretation", "interpretations", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
-        meta.breadcrumbs.push(Crumb {
-            title: "政策解读".into(),
-            url: "interpretations/index.html".into(),
-        });
+        meta.breadcrumbs.push(Crumb { title: "政策解读".into(), url: "interpretations/index.html".into() });
         let data = json!({"it": {
             "title": it.title, "form": it.form, "published": it.published.map(|d| d.to_string()),
             "issuer": issuer, "doc": doc, "image": link(&it.image), "video": link(&it.video),
@@ -836,12 +651,7 @@ impl<'a> Renderer<'a> {
         let d = &c.decisions[k];
         let dir = self.ix.url(Target::Decision(k));
         let mut stages: Vec<&Stage> = d.stages.iter().collect();
-        stages.sort_by_key(|s| {
-            DECISION_STAGES
-                .iter()
-                .position(|x| *x == s.stage)
-                .unwrap_or(usize::MAX)
-        });
+        stages.sort_by_key(|s| DECISION_STAGES.iter().position(|x| *x == s.stage).unwrap_or(usize::MAX));
         let stages: Vec<_> = stages
             .iter()
             .map(|s| {
@@ -853,16 +663,10 @@ impl<'a> Renderer<'a> {
                 })
             })
             .collect();
-        let organ = self
-            .ix
-            .organs
-            .get(d.organ.as_str())
-            .map(|&o| json!({"name": c.organs[o].name}));
+        let organ = self.ix.organs.get(d.organ.as_str()).map(|&o| json!({"name": c.organs[o].name}));
         let mut meta = self.meta(&d.title, "decision", "decisions", &dir);
-        meta.breadcrumbs.push(Crumb {
-            title: "重大行政决策事项目录".into(),
-            url: "decisions/index.html".into(),
-        });
+        meta.breadcrumbs
+            .push(Crumb { title: "重大行政决策事项目录".into(), url: "decisions/index.html".into() });
         let data = json!({"dec": {
             "title": d.title, "organ": organ, "year": d.year, "status": d.status, "stages": stages,
             "body": self.bodies.decisions[k].as_ref().map(|b| b.html.as_str()).unwrap_or(""),
@@ -872,15 +676,10 @@ impl<'a> Renderer<'a> {
 
     fn decision_index(&self) -> Result<Rendered, Diagnostic> {
         let c = self.ix.content;
-        let mut ds: Vec<usize> = (0..c.decisions.len())
-            .filter(|&k| self.ix.visible(Target::Decision(k)))
-            .collect();
+        let mut ds: Vec<usize> = (0..c.decisions.len()).filter(|&k| self.ix.visible(Target::Decision(k))).collect();
         ds.sort_by(|&a, &b| {
             let (x, y) = (&c.decisions[a], &c.decisions[b]);
-            y.year
-                .cmp(&x.year)
-                .then(x.organ.cmp(&y.organ))
-                .then(x.id.cmp(&y.id))
+            y.year.cmp(&x.year).then(x.organ.cmp(&y.organ)).then(x.id.cmp(&y.id))
         });
         let mut years: Vec<serde_json::Value> = Vec::new();
         let mut cur: Option<(u16, Vec<(String, Vec<serde_json::Value>)>)> = None;
@@ -909,19 +708,8 @@ impl<'a> Renderer<'a> {
         if let Some((y, organs)) = cur {
             years.push(year_json(y, organs));
         }
-        let meta = self.meta(
-            "重大行政决策事项目录",
-            "decisions",
-            "decisions",
-            "decisions/",
-        );
-        self.page(
-            "decisions.html",
-            "decisions/",
-            meta,
-            json!({"years": years}),
-            self.template_loc("decisions.html"),
-        )
+        let meta = self.meta("重大行政决策事项目录", "decisions", "decisions", "decisions/");
+        self.page("decisions.html", "decisions/", meta, json!({"years": years}), self.template_loc("decisions.html"))
     }
 
     fn issue(&self, k: usize) -> Result<Rendered, Diagnostic> {
@@ -930,9 +718,8 @@ impl<'a> Renderer<'a> {
         let dir = issue_url(iss);
         let pos = self.issues.iter().position(|&x| x == k).unwrap_or(0);
         let nav = |p: Option<usize>| {
-            p.and_then(|p| self.issues.get(p)).map(
-                |&j| json!({"url": issue_url(&c.issues[j]), "label": issue_label(&c.issues[j])}),
-            )
+            p.and_then(|p| self.issues.get(p))
+                .map(|&j| json!({"url": issue_url(&c.issues[j]), "label": issue_label(&c.issues[j])}))
         };
         let sections: Vec<_> = iss
             .sections
@@ -949,15 +736,9 @@ impl<'a> Renderer<'a> {
                 json!({"title": s.title, "rows": rows})
             })
             .collect();
-        let heading = iss
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("{}政府公报 {}", self.cfg.title, issue_label(iss)));
+        let heading = iss.title.clone().unwrap_or_else(|| format!("{}政府公报 {}", self.cfg.title, issue_label(iss)));
         let mut meta = self.meta(&heading, "gazette-issue", "gazette", &dir);
-        meta.breadcrumbs.push(Crumb {
-            title: "政府公报".into(),
-            url: "gazette/index.html".into(),
-        });
+        meta.breadcrumbs.push(Crumb { title: "政府公报".into(), url: "gazette/index.html".into() });
         let data = json!({"issue": {
             "heading": heading, "year": iss.year, "number": iss.number, "total": iss.total,
             "published": iss.published.to_string(), "published_cn": iss.published.chinese(),
@@ -978,10 +759,7 @@ pub fn page_count(n: usize, per: usize) -> usize {
 /// The path part of base_url (`/gongbao/`), for pages served at any URL (404).
 pub fn base_path(base_url: &str) -> String {
     match base_url.split_once("://") {
-        Some((_, rest)) => rest
-            .find('/')
-            .map(|i| rest[i..].to_string())
-            .unwrap_or_else(|| "/".into()),
+        Some((_, rest)) => rest.find('/').map(|i| rest[i..].to_string()).unwrap_or_else(|| "/".into()),
         None => base_url.to_string(),
     }
 }
@@ -1015,11 +793,7 @@ pub fn doc_row(ix: &Index, i: usize) -> Row {
     let issuer = d
         .issuer
         .iter()
-        .filter_map(|o| {
-            ix.organs
-                .get(o.as_str())
-                .map(|&k| c.organs[k].name.as_str())
-        })
+        .filter_map(|o| ix.organs.get(o.as_str()).map(|&k| c.organs[k].name.as_str()))
         .collect::<Vec<_>>()
         .join("、");
     Row {

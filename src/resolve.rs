@@ -133,48 +133,18 @@ impl<'a> Index<'a> {
             ids: HashMap::new(),
             numbers: HashMap::new(),
             hidden_docs,
-            hidden_interps: c
-                .interpretations
-                .iter()
-                .map(|i| hidden_by(i.draft, i.published, date, drafts))
-                .collect(),
-            hidden_topics: c
-                .topics
-                .iter()
-                .map(|t| hidden_by(t.draft, None, date, drafts))
-                .collect(),
-            hidden_pages: c
-                .pages
-                .iter()
-                .map(|p| hidden_by(p.draft, p.published, date, drafts))
-                .collect(),
-            hidden_decisions: c
-                .decisions
-                .iter()
-                .map(|d| hidden_by(d.draft, None, date, drafts))
-                .collect(),
-            hidden_faqs: c
-                .faqs
-                .iter()
-                .map(|f| hidden_by(f.draft, None, date, drafts).is_some())
-                .collect(),
+            hidden_interps: c.interpretations.iter().map(|i| hidden_by(i.draft, i.published, date, drafts)).collect(),
+            hidden_topics: c.topics.iter().map(|t| hidden_by(t.draft, None, date, drafts)).collect(),
+            hidden_pages: c.pages.iter().map(|p| hidden_by(p.draft, p.published, date, drafts)).collect(),
+            hidden_decisions: c.decisions.iter().map(|d| hidden_by(d.draft, None, date, drafts)).collect(),
+            hidden_faqs: c.faqs.iter().map(|f| hidden_by(f.draft, None, date, drafts).is_some()).collect(),
             hidden_issues: c
                 .issues
                 .iter()
                 .map(|i| hidden_by(i.draft, Some(i.published), date, drafts).is_some())
                 .collect(),
-            organs: c
-                .organs
-                .iter()
-                .enumerate()
-                .map(|(i, o)| (o.id.as_str(), i))
-                .collect(),
-            services: c
-                .services
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.id.as_str(), i))
-                .collect(),
+            organs: c.organs.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect(),
+            services: c.services.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect(),
             rel: vec![DocRelations::default(); c.documents.len()],
             topic_docs: vec![Vec::new(); c.topics.len()],
             faq_for: vec![None; c.faqs.len()],
@@ -191,51 +161,20 @@ impl<'a> Index<'a> {
     fn register_ids(&mut self, diags: &Diagnostics) {
         let c = self.content;
         let mut all: Vec<(&'a str, Target, &'a Source)> = Vec::new();
-        all.extend(
-            c.documents
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.id.as_str(), Target::Doc(i), &d.src)),
-        );
-        all.extend(
-            c.interpretations
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.id.as_str(), Target::Interp(i), &d.src)),
-        );
-        all.extend(
-            c.topics
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.id.as_str(), Target::Topic(i), &d.src)),
-        );
-        all.extend(
-            c.pages
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.id.as_str(), Target::Page(i), &d.src)),
-        );
-        all.extend(
-            c.decisions
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.id.as_str(), Target::Decision(i), &d.src)),
-        );
+        all.extend(c.documents.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Doc(i), &d.src)));
+        all.extend(c.interpretations.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Interp(i), &d.src)));
+        all.extend(c.topics.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Topic(i), &d.src)));
+        all.extend(c.pages.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Page(i), &d.src)));
+        all.extend(c.decisions.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Decision(i), &d.src)));
         // Sorted by path so "first" and "duplicate" are stable whatever the load order.
         all.sort_by(|a, b| a.2.path.cmp(&b.2.path));
         let mut first: HashMap<&str, &Source> = HashMap::new();
         for (id, t, src) in all {
             if let Some(prev) = first.get(id) {
-                let loc = if src.yaml.contains("id:") {
-                    src.key("id")
-                } else {
-                    src.file()
-                };
+                let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
                 diags.push(
-                    Diagnostic::error(&loc, format!("duplicate id `{id}`")).help(format!(
-                        "`{}` already uses this id; ids must be unique across all content",
-                        prev.path
-                    )),
+                    Diagnostic::error(&loc, format!("duplicate id `{id}`"))
+                        .help(format!("`{}` already uses this id; ids must be unique across all content", prev.path)),
                 );
                 continue;
             }
@@ -254,14 +193,8 @@ impl<'a> Index<'a> {
             if let Some(n) = &d.doc_number {
                 if let Some(&prev) = self.numbers.get(n.as_str()) {
                     diags.push(
-                        Diagnostic::error(
-                            &d.src.key("doc_number"),
-                            format!("duplicate 发文字号 `{n}`"),
-                        )
-                        .help(format!(
-                            "`{}` has the same 发文字号",
-                            c.documents[prev].src.path
-                        )),
+                        Diagnostic::error(&d.src.key("doc_number"), format!("duplicate 发文字号 `{n}`"))
+                            .help(format!("`{}` has the same 发文字号", c.documents[prev].src.path)),
                     );
                 } else {
                     self.numbers.insert(n, i);
@@ -270,14 +203,8 @@ impl<'a> Index<'a> {
             if let Some(n) = &d.index_number {
                 if let Some(&prev) = index_numbers.get(n.as_str()) {
                     diags.push(
-                        Diagnostic::error(
-                            &d.src.key("index_number"),
-                            format!("duplicate 索引号 `{n}`"),
-                        )
-                        .help(format!(
-                            "`{}` has the same 索引号",
-                            c.documents[prev].src.path
-                        )),
+                        Diagnostic::error(&d.src.key("index_number"), format!("duplicate 索引号 `{n}`"))
+                            .help(format!("`{}` has the same 索引号", c.documents[prev].src.path)),
                     );
                 } else {
                     index_numbers.insert(n, i);
@@ -316,10 +243,7 @@ impl<'a> Index<'a> {
 
     /// A published document by canonical 发文字号 (auto-linking).
     pub fn published_by_number(&self, canonical: &str) -> Option<usize> {
-        self.numbers
-            .get(canonical)
-            .copied()
-            .filter(|&i| self.doc_visible(i))
+        self.numbers.get(canonical).copied().filter(|&i| self.doc_visible(i))
     }
 
     pub fn source(&self, t: Target) -> &'a Source {
@@ -359,43 +283,27 @@ impl<'a> Index<'a> {
     /// Resolve and check one REF made by a published item. `docs_only` for relations
     /// that only make sense between 公文 (basis, amends…). Reports and returns `None` on
     /// any problem.
-    pub fn check_ref(
-        &self,
-        from: &Source,
-        r: &Ref,
-        docs_only: bool,
-        diags: &Diagnostics,
-    ) -> Option<Target> {
+    pub fn check_ref(&self, from: &Source, r: &Ref, docs_only: bool, diags: &Diagnostics) -> Option<Target> {
         let Some(t) = self.lookup(&r.raw) else {
             let mut d = Diagnostic::error(&r.loc, format!("unknown reference `{}`", r.raw));
             d = match docnum::canonical(&r.raw) {
                 Some(c) => d.help(format!("no document in the library has 发文字号 `{c}`")),
-                None => d.help("a REF is the `id` of a document, interpretation, topic or page, or a document's 发文字号"),
+                None => {
+                    d.help("a REF is the `id` of a document, interpretation, topic or page, or a document's 发文字号")
+                }
             };
             diags.push(d);
             return None;
         };
         if docs_only && !matches!(t, Target::Doc(_)) {
-            diags.push(Diagnostic::error(
-                &r.loc,
-                format!("`{}` is a {}, not a document", r.raw, t.kind_name()),
-            ));
+            diags.push(Diagnostic::error(&r.loc, format!("`{}` is a {}, not a document", r.raw, t.kind_name())));
             return None;
         }
         if let Some(h) = self.hidden(t) {
             // Name the files, never the hidden item's title: diagnostics end up in CI logs.
-            diags.push(
-                Diagnostic::error(
-                    &r.loc,
-                    format!("reference `{}` names an unpublished item", r.raw),
-                )
-                .help(format!(
-                    "{} {}; `{}` is published and may not link to it",
-                    self.source(t).path,
-                    h.explain(),
-                    from.path
-                )),
-            );
+            diags.push(Diagnostic::error(&r.loc, format!("reference `{}` names an unpublished item", r.raw)).help(
+                format!("{} {}; `{}` is published and may not link to it", self.source(t).path, h.explain(), from.path),
+            ));
             return None;
         }
         Some(t)
@@ -407,10 +315,7 @@ impl<'a> Index<'a> {
             .filter_map(|r| {
                 let t = self.check_ref(from, r, true, diags)?;
                 if self.source(t).path == from.path {
-                    diags.push(Diagnostic::error(
-                        &r.loc,
-                        format!("`{}` refers to the document itself", r.raw),
-                    ));
+                    diags.push(Diagnostic::error(&r.loc, format!("`{}` refers to the document itself", r.raw)));
                     return None;
                 }
                 Some(t)
@@ -430,16 +335,10 @@ impl<'a> Index<'a> {
             let supporting = self.check_refs(&d.src, &d.supporting, diags);
             let amends = self.check_refs(&d.src, &d.amends, diags);
             let repeals = self.check_refs(&d.src, &d.repeals, diags);
-            let mut related: Vec<Target> = d
-                .related
-                .iter()
-                .filter_map(|r| self.check_ref(&d.src, r, false, diags))
-                .collect();
+            let mut related: Vec<Target> =
+                d.related.iter().filter_map(|r| self.check_ref(&d.src, r, false, diags)).collect();
             dedup_keep_order(&mut related);
-            let translation_of = d
-                .translation_of
-                .as_ref()
-                .and_then(|r| self.check_ref(&d.src, r, true, diags));
+            let translation_of = d.translation_of.as_ref().and_then(|r| self.check_ref(&d.src, r, true, diags));
             let me = Target::Doc(i);
             for t in &basis {
                 if let Target::Doc(j) = *t {
@@ -464,11 +363,8 @@ impl<'a> Index<'a> {
             if let Some(Target::Doc(j)) = translation_of {
                 if d.lang.is_none() {
                     diags.push(
-                        Diagnostic::error(
-                            &d.src.key("translation_of"),
-                            "a translation needs `lang`",
-                        )
-                        .help("add the language of this version, e.g. `lang: en`"),
+                        Diagnostic::error(&d.src.key("translation_of"), "a translation needs `lang`")
+                            .help("add the language of this version, e.g. `lang: en`"),
                     );
                 }
                 self.rel[j].translations.push(i);
@@ -568,25 +464,14 @@ impl<'a> Index<'a> {
             }
         }
         for r in &mut self.rel {
-            for v in [
-                &mut r.basis_of,
-                &mut r.supporting_of,
-                &mut r.amended_by,
-                &mut r.repealed_by,
-            ] {
+            for v in [&mut r.basis_of, &mut r.supporting_of, &mut r.amended_by, &mut r.repealed_by] {
                 v.sort_by(|a, b| match (a, b) {
-                    (Target::Doc(x), Target::Doc(y)) => {
-                        newest_first(&c.documents[*x], &c.documents[*y])
-                    }
+                    (Target::Doc(x), Target::Doc(y)) => newest_first(&c.documents[*x], &c.documents[*y]),
                     _ => a.cmp(b),
                 });
             }
-            r.interpretations.sort_by(|&a, &b| {
-                c.interpretations[a]
-                    .published
-                    .cmp(&c.interpretations[b].published)
-                    .then(a.cmp(&b))
-            });
+            r.interpretations
+                .sort_by(|&a, &b| c.interpretations[a].published.cmp(&c.interpretations[b].published).then(a.cmp(&b)));
         }
     }
 
@@ -596,15 +481,7 @@ impl<'a> Index<'a> {
         let c = self.content;
         for (i, d) in c.documents.iter().enumerate() {
             let r = &mut self.rel[i];
-            let first = |v: &[Target]| {
-                v.iter().find_map(|t| {
-                    if let Target::Doc(j) = t {
-                        Some(*j)
-                    } else {
-                        None
-                    }
-                })
-            };
+            let first = |v: &[Target]| v.iter().find_map(|t| if let Target::Doc(j) = t { Some(*j) } else { None });
             let (validity, cause) = if let Some(v) = d.validity {
                 (
                     v,
@@ -633,9 +510,7 @@ impl<'a> Index<'a> {
     /// Published documents, newest first: the order of every listing.
     pub fn published_documents(&self) -> Vec<usize> {
         let c = self.content;
-        let mut v: Vec<usize> = (0..c.documents.len())
-            .filter(|&i| self.doc_visible(i))
-            .collect();
+        let mut v: Vec<usize> = (0..c.documents.len()).filter(|&i| self.doc_visible(i)).collect();
         v.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
         v
     }

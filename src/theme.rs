@@ -39,22 +39,10 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = embed!(
 
 /// The default theme's static files (path under `static/`, bytes).
 pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
-    (
-        "style.css",
-        include_bytes!("../themes/default/static/style.css"),
-    ),
-    (
-        "print.css",
-        include_bytes!("../themes/default/static/print.css"),
-    ),
-    (
-        "gazette.js",
-        include_bytes!("../themes/default/static/gazette.js"),
-    ),
-    (
-        "favicon.svg",
-        include_bytes!("../themes/default/static/favicon.svg"),
-    ),
+    ("style.css", include_bytes!("../themes/default/static/style.css")),
+    ("print.css", include_bytes!("../themes/default/static/print.css")),
+    ("gazette.js", include_bytes!("../themes/default/static/gazette.js")),
+    ("favicon.svg", include_bytes!("../themes/default/static/favicon.svg")),
 ];
 
 pub struct Theme {
@@ -72,66 +60,40 @@ pub type ThemeError = Diagnostic;
 impl Theme {
     /// Load the default theme, then the site's overrides for `name`.
     pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<ThemeError>> {
-        let mut sources: Vec<(String, String)> = DEFAULT_TEMPLATES
-            .iter()
-            .map(|(n, s)| (n.to_string(), s.to_string()))
-            .collect();
-        let mut origin: std::collections::HashMap<String, String> = DEFAULT_TEMPLATES
-            .iter()
-            .map(|(n, _)| (n.to_string(), format!("themes/default/templates/{n}")))
-            .collect();
+        let mut sources: Vec<(String, String)> =
+            DEFAULT_TEMPLATES.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+        let mut origin: std::collections::HashMap<String, String> =
+            DEFAULT_TEMPLATES.iter().map(|(n, _)| (n.to_string(), format!("themes/default/templates/{n}"))).collect();
         let dir = root.join("themes").join(name);
         if name != "default" && !dir.is_dir() {
-            return Err(vec![Diagnostic::error(
-                &Loc::file(crate::config::FILE),
-                format!("theme `{name}` not found"),
-            )
-            .help(format!(
-                "create themes/{name}/templates/ or remove `theme:` to use the built-in theme"
-            ))]);
+            return Err(vec![Diagnostic::error(&Loc::file(crate::config::FILE), format!("theme `{name}` not found"))
+                .help(format!("create themes/{name}/templates/ or remove `theme:` to use the built-in theme"))]);
         }
         let mut errors = Vec::new();
         let tpl_dir = dir.join("templates");
         if tpl_dir.is_dir() {
-            for e in walkdir::WalkDir::new(&tpl_dir)
-                .sort_by_file_name()
-                .into_iter()
-                .flatten()
-            {
+            for e in walkdir::WalkDir::new(&tpl_dir).sort_by_file_name().into_iter().flatten() {
                 if !e.file_type().is_file() {
                     continue;
                 }
                 let rel_name = crate::diag::rel_path(&tpl_dir, e.path());
                 let shown = format!("themes/{name}/templates/{rel_name}");
-                match std::fs::read(e.path())
-                    .ok()
-                    .and_then(|b| crate::load::decode_text(&b))
-                {
+                match std::fs::read(e.path()).ok().and_then(|b| crate::load::decode_text(&b)) {
                     Some(text) => {
                         sources.retain(|(n, _)| *n != rel_name);
                         sources.push((rel_name.clone(), text));
                         origin.insert(rel_name, shown);
                     }
-                    None => errors.push(Diagnostic::error(
-                        &Loc::file(shown),
-                        "template is unreadable or not UTF-8",
-                    )),
+                    None => errors.push(Diagnostic::error(&Loc::file(shown), "template is unreadable or not UTF-8")),
                 }
             }
         }
         let mut site_static = Vec::new();
         let static_dir = dir.join("static");
         if static_dir.is_dir() {
-            for e in walkdir::WalkDir::new(&static_dir)
-                .sort_by_file_name()
-                .into_iter()
-                .flatten()
-            {
+            for e in walkdir::WalkDir::new(&static_dir).sort_by_file_name().into_iter().flatten() {
                 if e.file_type().is_file() {
-                    site_static.push((
-                        crate::diag::rel_path(&static_dir, e.path()),
-                        e.path().to_path_buf(),
-                    ));
+                    site_static.push((crate::diag::rel_path(&static_dir, e.path()), e.path().to_path_buf()));
                 }
             }
         }
@@ -139,16 +101,10 @@ impl Theme {
             return Err(errors);
         }
         let mut tera = tera::Tera::new();
-        if let Err(e) =
-            tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
-        {
+        if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
             return Err(vec![template_error(&e, &origin)]);
         }
-        Ok(Theme {
-            tera,
-            origin,
-            site_static,
-        })
+        Ok(Theme { tera, origin, site_static })
     }
 
     /// Values every page sees (`site`), set once instead of per page.
@@ -162,31 +118,16 @@ impl Theme {
 
     /// Render `template` with a page's own small context.
     pub fn render<T: Serialize>(&self, template: &str, ctx: &T) -> Result<String, ThemeError> {
-        let context =
-            tera::Context::from_serialize(ctx).map_err(|e| template_error(&e, &self.origin))?;
-        self.tera
-            .render(template, &context)
-            .map_err(|e| template_error(&e, &self.origin))
+        let context = tera::Context::from_serialize(ctx).map_err(|e| template_error(&e, &self.origin))?;
+        self.tera.render(template, &context).map_err(|e| template_error(&e, &self.origin))
     }
 }
 
-fn template_error(
-    e: &tera::Error,
-    origin: &std::collections::HashMap<String, String>,
-) -> ThemeError {
-    let shown = |f: &str| {
-        origin
-            .get(f)
-            .cloned()
-            .unwrap_or_else(|| format!("themes/{f}"))
-    };
+fn template_error(e: &tera::Error, origin: &std::collections::HashMap<String, String>) -> ThemeError {
+    let shown = |f: &str| origin.get(f).cloned().unwrap_or_else(|| format!("themes/{f}"));
     match e.kind() {
         tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
-            let loc = Loc::new(
-                shown(r.filename()),
-                r.span().start_line,
-                r.span().start_col + 1,
-            );
+            let loc = Loc::new(shown(r.filename()), r.span().start_line, r.span().start_col + 1);
             Diagnostic::error(&loc, format!("template: {}", r.message()))
         }
         _ => {

@@ -19,10 +19,7 @@ pub struct SyntaxError {
 /// Parse YAML text into a value tree.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     serde_yaml::from_str::<Value>(text).map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
+        let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
         let msg = e.to_string();
         // The library appends " at line X column Y"; we print the position ourselves.
         let message = match msg.find(" at line ") {
@@ -59,10 +56,7 @@ pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, ShapeError> {
                 _ => None,
             })
             .collect();
-        ShapeError {
-            path,
-            message: e.into_inner().to_string(),
-        }
+        ShapeError { path, message: e.into_inner().to_string() }
     })
 }
 
@@ -74,10 +68,7 @@ pub fn to_string<T: serde::Serialize>(v: &T) -> String {
 /// Keys of a mapping value, in order (for unknown-key warnings).
 pub fn mapping_keys(v: &Value) -> Vec<String> {
     match v {
-        Value::Mapping(m) => m
-            .keys()
-            .filter_map(|k| k.as_str().map(str::to_string))
-            .collect(),
+        Value::Mapping(m) => m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     }
 }
@@ -98,23 +89,16 @@ pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
         }
         match seg {
             Seg::Key(k) => {
-                let entries: Vec<(usize, usize, &str)> = (start..end)
-                    .filter_map(|i| effective(lines[i]).map(|(c, t)| (i, c, t)))
-                    .collect();
+                let entries: Vec<(usize, usize, &str)> =
+                    (start..end).filter_map(|i| effective(lines[i]).map(|(c, t)| (i, c, t))).collect();
                 let Some(min_col) = entries.iter().map(|e| e.1).min() else {
                     break;
                 };
-                let hit = entries
-                    .iter()
-                    .find(|(_, c, t)| *c == min_col && key_matches(t, k));
+                let hit = entries.iter().find(|(_, c, t)| *c == min_col && key_matches(t, k));
                 let Some(&(i, col, t)) = hit else { break };
                 found = (i + 1, col + 1);
                 let after = t[t.find(':').map_or(t.len(), |p| p + 1)..].trim();
-                if !after.is_empty()
-                    && !after.starts_with('#')
-                    && !after.starts_with('|')
-                    && !after.starts_with('>')
-                {
+                if !after.is_empty() && !after.starts_with('#') && !after.starts_with('|') && !after.starts_with('>') {
                     inline = true;
                     continue;
                 }
@@ -136,16 +120,11 @@ pub fn locate(text: &str, path: &[Seg]) -> (usize, usize) {
                 end = j;
             }
             Seg::Index(n) => {
-                let dashes: Vec<usize> = (start..end)
-                    .filter(|&i| lines[i].trim_start().starts_with('-'))
-                    .collect();
+                let dashes: Vec<usize> = (start..end).filter(|&i| lines[i].trim_start().starts_with('-')).collect();
                 let Some(min_indent) = dashes.iter().map(|&i| indent_of(lines[i])).min() else {
                     break;
                 };
-                let items: Vec<usize> = dashes
-                    .into_iter()
-                    .filter(|&i| indent_of(lines[i]) == min_indent)
-                    .collect();
+                let items: Vec<usize> = dashes.into_iter().filter(|&i| indent_of(lines[i]) == min_indent).collect();
                 let Some(&i) = items.get(*n) else { break };
                 found = (i + 1, min_indent + 1);
                 let next = items.get(n + 1).copied().unwrap_or(end);
@@ -181,11 +160,7 @@ fn effective(line: &str) -> Option<(usize, &str)> {
 
 fn key_matches(t: &str, k: &str) -> bool {
     for q in ["", "\"", "'"] {
-        if let Some(rest) = t
-            .strip_prefix(q)
-            .and_then(|r| r.strip_prefix(k))
-            .and_then(|r| r.strip_prefix(q))
-        {
+        if let Some(rest) = t.strip_prefix(q).and_then(|r| r.strip_prefix(k)).and_then(|r| r.strip_prefix(q)) {
             if rest.starts_with(':') {
                 return true;
             }
@@ -223,14 +198,8 @@ mod tests {
         let text = "id: a\ntitle: T\nbasis:\n  - x\n  - y\nattachments:\n- title: A\n  path: p1\n- title: B\n  path: p2\nfaq: [1, 2]\n";
         assert_eq!(locate(text, &[k("title")]).0, 2);
         assert_eq!(locate(text, &[k("basis"), Seg::Index(1)]).0, 5);
-        assert_eq!(
-            locate(text, &[k("attachments"), Seg::Index(1), k("path")]).0,
-            10
-        );
-        assert_eq!(
-            locate(text, &[k("attachments"), Seg::Index(0), k("title")]).0,
-            7
-        );
+        assert_eq!(locate(text, &[k("attachments"), Seg::Index(1), k("path")]).0, 10);
+        assert_eq!(locate(text, &[k("attachments"), Seg::Index(0), k("title")]).0, 7);
         assert_eq!(locate(text, &[k("faq"), Seg::Index(1)]).0, 11);
         assert_eq!(locate(text, &[k("missing")]).0, 1);
     }

@@ -16,27 +16,20 @@ fn full_site() -> Site {
     );
     s.write(
         "content/documents/b.md",
-        &doc(
-            "b",
-            "doc_number: 测府办发〔2024〕2号\n",
-            "根据测府办发[2024]1号，见[任务](doc:a#tasks)。",
-        ),
+        &doc("b", "doc_number: 测府办发〔2024〕2号\n", "根据测府办发[2024]1号，见[任务](doc:a#tasks)。"),
     );
     s.write(
         "content/interpretations/jd-a.md",
         "---\ntitle: 解读a\ninterprets: a\nform: 图解\npublished: 2024-05-02\n---\n\n解读正文。\n",
     );
-    s.write(
-        "content/faqs/a.yaml",
-        "for: a\nitems:\n  - q: 集中问答？\n    a: 见[申请](service:sq)。\n",
-    );
+    s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 集中问答？\n    a: 见[申请](service:sq)。\n");
     s.write("content/gazette/2024-5.yaml", "year: 2024\nnumber: 5\ntotal: 77\npublished: 2024-05-20\nsections:\n  - title: 区政府文件\n    items: [测府办发〔2024〕1号, b]\n");
-    s.write("content/topics/t.md", "---\nid: t\ntitle: 主题t\ndocuments: [b]\nmatch:\n  topics: [综合政务]\n---\n\n主题介绍。\n");
-    s.write("content/decisions/d.md", "---\nid: d\ntitle: 决策d\norgan: qzf\nyear: 2024\nstatus: 已决策\nstages:\n  - stage: 决策结果\n    ref: a\n  - stage: 草案\n    url: https://www.example.gov.cn/draft\n---\n");
     s.write(
-        "content/pages/guide.md",
-        "---\nid: guide\ntitle: 公开指南\n---\n\n指南。\n",
+        "content/topics/t.md",
+        "---\nid: t\ntitle: 主题t\ndocuments: [b]\nmatch:\n  topics: [综合政务]\n---\n\n主题介绍。\n",
     );
+    s.write("content/decisions/d.md", "---\nid: d\ntitle: 决策d\norgan: qzf\nyear: 2024\nstatus: 已决策\nstages:\n  - stage: 决策结果\n    ref: a\n  - stage: 草案\n    url: https://www.example.gov.cn/draft\n---\n");
+    s.write("content/pages/guide.md", "---\nid: guide\ntitle: 公开指南\n---\n\n指南。\n");
     s
 }
 
@@ -75,16 +68,8 @@ fn document_page_shows_the_metadata_table_and_relations() {
     r.ok();
     let html = r.read("documents/a/index.html");
     let t = text(&html);
-    for label in [
-        "索引号",
-        "主题分类",
-        "发文机关",
-        "成文日期",
-        "标题",
-        "发文字号",
-        "发布日期",
-        "有效性",
-    ] {
+    for label in ["索引号", "主题分类", "发文机关", "成文日期", "标题", "发文字号", "发布日期", "有效性"]
+    {
         assert!(t.contains(label), "label {label} missing");
     }
     for value in [
@@ -99,32 +84,13 @@ fn document_page_shows_the_metadata_table_and_relations() {
         assert!(t.contains(value), "value {value} missing");
     }
     assert!(t.contains("附件1 任务分解表"));
-    assert!(
-        links(&html).contains(&"../../files/%E9%99%84%E4%BB%B61.pdf".to_string()),
-        "{:?}",
-        links(&html)
-    );
-    assert!(
-        links(&html).contains(&"https://zwdt.example.gov.cn/item/sq".to_string()),
-        "办 button links the service"
-    );
+    assert!(links(&html).contains(&"../../files/%E9%99%84%E4%BB%B61.pdf".to_string()), "{:?}", links(&html));
+    assert!(links(&html).contains(&"https://zwdt.example.gov.cn/item/sq".to_string()), "办 button links the service");
     assert!(t.contains("办"));
-    assert!(
-        t.contains("解读a") && t.contains("图解"),
-        "interpretation listed with its form"
-    );
-    assert!(
-        t.contains("什么时候施行？") && t.contains("集中问答？"),
-        "inline FAQ and FAQ set both shown"
-    );
-    assert!(
-        t.contains("刊载于") && t.contains("2024年第5期"),
-        "carried-in issue shown"
-    );
-    assert!(
-        t.contains("被引用") && t.contains("文件b"),
-        "cited-by lists b"
-    );
+    assert!(t.contains("解读a") && t.contains("图解"), "interpretation listed with its form");
+    assert!(t.contains("什么时候施行？") && t.contains("集中问答？"), "inline FAQ and FAQ set both shown");
+    assert!(t.contains("刊载于") && t.contains("2024年第5期"), "carried-in issue shown");
+    assert!(t.contains("被引用") && t.contains("文件b"), "cited-by lists b");
     assert!(html.contains("application/ld+json") && html.contains("\"Legislation\""));
 }
 
@@ -134,36 +100,14 @@ fn chinese_text_renders_right() {
     let r = s.build(&[]);
     r.ok();
     let html = r.read("documents/a/index.html");
-    assert!(
-        html.contains("第一行文字第二行文字"),
-        "soft break between Chinese characters disappears"
-    );
-    assert!(
-        html.contains("<strong>“重点”</strong>"),
-        "bold next to full-width quotes"
-    );
-    assert!(
-        html.contains("<strong>发布之日</strong>"),
-        "FAQ answers are Markdown too"
-    );
-    assert!(
-        html.contains("id=一总体要求") || html.contains("id=\"一总体要求\""),
-        "derived heading id keeps Chinese"
-    );
-    assert!(
-        html.contains("id=tasks") || html.contains("id=\"tasks\""),
-        "explicit heading id wins"
-    );
+    assert!(html.contains("第一行文字第二行文字"), "soft break between Chinese characters disappears");
+    assert!(html.contains("<strong>“重点”</strong>"), "bold next to full-width quotes");
+    assert!(html.contains("<strong>发布之日</strong>"), "FAQ answers are Markdown too");
+    assert!(html.contains("id=一总体要求") || html.contains("id=\"一总体要求\""), "derived heading id keeps Chinese");
+    assert!(html.contains("id=tasks") || html.contains("id=\"tasks\""), "explicit heading id wins");
     let b = r.read("documents/b/index.html");
-    assert!(
-        links(&b).iter().any(|l| l == "../../documents/a/#tasks"),
-        "doc: link with fragment: {:?}",
-        links(&b)
-    );
-    assert!(
-        links(&b).iter().any(|l| l == "../../documents/a/"),
-        "auto-link of 测府办发[2024]1号"
-    );
+    assert!(links(&b).iter().any(|l| l == "../../documents/a/#tasks"), "doc: link with fragment: {:?}", links(&b));
+    assert!(links(&b).iter().any(|l| l == "../../documents/a/"), "auto-link of 测府办发[2024]1号");
 }
 
 #[test]
@@ -177,10 +121,7 @@ fn code_is_highlighted_with_classes_and_its_stylesheet_written() {
     assert!(r.exists("syntax.css"));
     assert!(links(&html).contains(&"../../syntax.css".to_string()));
     let b = r.read("documents/b/index.html");
-    assert!(
-        !links(&b).contains(&"../../syntax.css".to_string()),
-        "pages without code do not load it"
-    );
+    assert!(!links(&b).contains(&"../../syntax.css".to_string()), "pages without code do not load it");
 }
 
 #[test]
@@ -192,16 +133,10 @@ fn gazette_issue_and_decision_pages_show_their_parts() {
     assert!(t.contains("2024年第5期") && t.contains("总第77期") && t.contains("区政府文件"));
     assert!(t.contains("测府办发〔2024〕1号") && t.contains("文件b"));
     let d = text(&r.read("decisions/d/index.html"));
-    let (draft, result) = (
-        d.find("草案").expect("草案"),
-        d.find("决策结果").expect("决策结果"),
-    );
+    let (draft, result) = (d.find("草案").expect("草案"), d.find("决策结果").expect("决策结果"));
     assert!(draft < result, "stages in the contract's order");
     let topic = text(&r.read("topics/t/index.html"));
-    assert!(
-        topic.contains("文件a") && topic.contains("文件b"),
-        "explicit documents and matches"
-    );
+    assert!(topic.contains("文件a") && topic.contains("文件b"), "explicit documents and matches");
 }
 
 #[test]
@@ -212,10 +147,7 @@ fn base_url_with_a_path_works_everywhere() {
     let feed = r.read("feed.xml");
     assert!(feed.contains("https://www.example.gov.cn/gongbao/documents/a/"));
     let html = r.read("documents/a/index.html");
-    assert!(
-        html.contains("https://www.example.gov.cn/gongbao/documents/a/"),
-        "canonical URL under the base path"
-    );
+    assert!(html.contains("https://www.example.gov.cn/gongbao/documents/a/"), "canonical URL under the base path");
     let nf = r.read("404.html");
     assert!(
         links(&nf).iter().any(|l| l == "/gongbao/index.html"),
@@ -232,12 +164,8 @@ fn catalog_lists_published_documents_with_validity() {
     let r = s.build(&[]);
     r.ok();
     let v: serde_json::Value = serde_json::from_str(&r.read("api/documents.json")).expect("json");
-    let ids: Vec<&str> = v["documents"]
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|d| d["id"].as_str().expect("id"))
-        .collect();
+    let ids: Vec<&str> =
+        v["documents"].as_array().expect("array").iter().map(|d| d["id"].as_str().expect("id")).collect();
     assert_eq!(ids.len(), 2);
     assert!(ids.contains(&"a") && ids.contains(&"b"));
     assert_eq!(v["documents"][0]["validity"], "有效");
@@ -264,13 +192,8 @@ fn theme_templates_override_one_at_a_time() {
     s.write("themes/mine/static/extra.css", "p{}");
     let r = s.build(&[]);
     r.ok();
-    assert!(r
-        .read("documents/a/index.html")
-        .contains("自定义模板：文件a"));
-    assert!(
-        r.read("index.html").contains("最新文件"),
-        "other templates stay the default ones"
-    );
+    assert!(r.read("documents/a/index.html").contains("自定义模板：文件a"));
+    assert!(r.read("index.html").contains("最新文件"), "other templates stay the default ones");
     assert!(r.exists("extra.css") && r.exists("style.css"));
 }
 
@@ -278,22 +201,14 @@ fn theme_templates_override_one_at_a_time() {
 fn init_creates_a_site_that_builds() {
     let s = Site::empty();
     let dir = s.root().join("new");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(["init"])
-        .arg(&dir)
-        .output()
-        .expect("run");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette")).args(["init"]).arg(&dir).output().expect("run");
     assert!(out.status.success());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
         .args(["build", "--deny-warnings", "--root"])
         .arg(&dir)
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("public/documents/qfb-2024-1/index.html").exists());
 }
 
@@ -312,10 +227,7 @@ fn listings_paginate_with_stable_urls() {
     for i in 0..5 {
         s.write(
             &format!("content/documents/d{i}.md"),
-            &format!(
-                "---\nid: d{i}\ntitle: 文件{i}\nissuer: qzf\npublished: 2024-01-0{}\n---\nx\n",
-                i + 1
-            ),
+            &format!("---\nid: d{i}\ntitle: 文件{i}\nissuer: qzf\npublished: 2024-01-0{}\n---\nx\n", i + 1),
         );
     }
     let r = s.build(&[]);

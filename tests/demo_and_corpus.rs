@@ -20,11 +20,7 @@ fn demo_library_builds_with_zero_warnings() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tmp");
     let out = tmp.path().join("public");
-    let o = gazette(
-        &["build", "--deny-warnings", "--date", "2025-06-01"],
-        root,
-        &out,
-    );
+    let o = gazette(&["build", "--deny-warnings", "--date", "2025-06-01"], root, &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
@@ -49,44 +45,19 @@ fn generated_contract_corpus_builds() {
     }
     let tmp = tempfile::tempdir().expect("tmp");
     let site = tmp.path().join("site");
-    let st = Command::new("python3")
-        .arg(&gen)
-        .arg("300")
-        .arg(&site)
-        .output()
-        .expect("python3");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let st = Command::new("python3").arg(&gen).arg("300").arg(&site).output().expect("python3");
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let out = tmp.path().join("public");
     let o = gazette(&["build", "--date", "2026-01-01"], &site, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let catalog: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("api/documents.json")).expect("catalog"),
-    )
-    .expect("json");
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("api/documents.json")).expect("catalog")).expect("json");
     let n_docs = walk_count(&site.join("content/documents"));
-    assert_eq!(
-        catalog["count"].as_u64(),
-        Some(n_docs as u64),
-        "every generated document is published"
-    );
+    assert_eq!(catalog["count"].as_u64(), Some(n_docs as u64), "every generated document is published");
 }
 
 fn walk_count(dir: &Path) -> usize {
     std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk_count(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
+        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { 1 }).sum())
         .unwrap_or(0)
 }

@@ -15,20 +15,14 @@ fn expect_error(s: &Site, path: &str, line: usize, needle: &str) -> Run {
     let r = s.build(&[]);
     assert_eq!(r.code, 1, "expected content error exit 1:\n{}", r.stderr);
     let d = r.diag(needle);
-    assert!(
-        d.starts_with(&format!("{path}:{line}:")),
-        "wrong place: {d}"
-    );
+    assert!(d.starts_with(&format!("{path}:{line}:")), "wrong place: {d}");
     assert!(d.contains(": error: "), "not an error: {d}");
     r
 }
 
 #[test]
 fn missing_required_keys() {
-    let s = site_with(
-        "content/documents/a.md",
-        "---\nid: a\npublished: 2024-01-01\n---\n正文\n",
-    );
+    let s = site_with("content/documents/a.md", "---\nid: a\npublished: 2024-01-01\n---\n正文\n");
     let r = expect_error(&s, "content/documents/a.md", 1, "required key `title`");
     r.diag("required key `issuer`");
     assert!(r.stderr.contains("help:"), "help lines follow");
@@ -36,20 +30,14 @@ fn missing_required_keys() {
 
 #[test]
 fn invalid_dates_point_at_their_line() {
-    let s = site_with(
-        "content/documents/a.md",
-        &doc("a", "written: 2024513\neffective: 2023-02-29\n", "x"),
-    );
+    let s = site_with("content/documents/a.md", &doc("a", "written: 2024513\neffective: 2023-02-29\n", "x"));
     expect_error(&s, "content/documents/a.md", 6, "invalid date `2024513`");
     expect_error(&s, "content/documents/a.md", 7, "invalid date `2023-02-29`");
 }
 
 #[test]
 fn invalid_id_syntax() {
-    let s = site_with(
-        "content/documents/a.md",
-        "---\nid: 中文id\ntitle: t\nissuer: qzf\npublished: 2024-01-01\n---\n",
-    );
+    let s = site_with("content/documents/a.md", "---\nid: 中文id\ntitle: t\nissuer: qzf\npublished: 2024-01-01\n---\n");
     expect_error(&s, "content/documents/a.md", 2, "invalid id `中文id`");
 }
 
@@ -62,53 +50,23 @@ fn reserved_ids_are_refused() {
 #[test]
 fn duplicates_across_kinds_and_numbers() {
     let s = Site::new();
-    s.write(
-        "content/documents/a.md",
-        &doc(
-            "a",
-            "doc_number: 测府发〔2024〕1号\nindex_number: X/2024-1\n",
-            "x",
-        ),
-    );
-    s.write(
-        "content/documents/b.md",
-        &doc(
-            "b",
-            "doc_number: 测府发[2024]01号\nindex_number: X/2024-1\n",
-            "x",
-        ),
-    );
+    s.write("content/documents/a.md", &doc("a", "doc_number: 测府发〔2024〕1号\nindex_number: X/2024-1\n", "x"));
+    s.write("content/documents/b.md", &doc("b", "doc_number: 测府发[2024]01号\nindex_number: X/2024-1\n", "x"));
     s.write("content/pages/a.md", "---\nid: a\ntitle: 页面\n---\n");
     let r = s.build(&[]);
     assert_eq!(r.code, 1);
-    assert!(r
-        .diag("duplicate 发文字号")
-        .starts_with("content/documents/b.md:6:"));
-    assert!(r
-        .diag("duplicate 索引号")
-        .starts_with("content/documents/b.md:7:"));
-    assert!(r
-        .diag("duplicate id `a`")
-        .starts_with("content/pages/a.md:2:"));
+    assert!(r.diag("duplicate 发文字号").starts_with("content/documents/b.md:6:"));
+    assert!(r.diag("duplicate 索引号").starts_with("content/documents/b.md:7:"));
+    assert!(r.diag("duplicate id `a`").starts_with("content/pages/a.md:2:"));
 }
 
 #[test]
 fn unknown_organ_and_service() {
-    let s = site_with(
-        "content/documents/a.md",
-        &doc("a", "services: [sq, nope]\n", "见[办理](service:gone)"),
-    );
-    s.write(
-        "content/documents/b.md",
-        "---\nid: b\ntitle: t\nissuer: [qzf, ghost]\npublished: 2024-01-01\n---\n",
-    );
+    let s = site_with("content/documents/a.md", &doc("a", "services: [sq, nope]\n", "见[办理](service:gone)"));
+    s.write("content/documents/b.md", "---\nid: b\ntitle: t\nissuer: [qzf, ghost]\npublished: 2024-01-01\n---\n");
     let r = expect_error(&s, "content/documents/a.md", 6, "unknown service `nope`");
-    assert!(r
-        .diag("unknown service `gone`")
-        .starts_with("content/documents/a.md:9:"));
-    assert!(r
-        .diag("unknown organ `ghost`")
-        .starts_with("content/documents/b.md:4:"));
+    assert!(r.diag("unknown service `gone`").starts_with("content/documents/a.md:9:"));
+    assert!(r.diag("unknown organ `ghost`").starts_with("content/documents/b.md:4:"));
 }
 
 #[test]
@@ -118,39 +76,25 @@ fn attachments_missing_or_escaping() {
         &doc("a", "attachments:\n  - title: 有\n    path: files/ok.pdf\n  - title: 缺\n    path: files/missing.pdf\n  - title: 越界\n    path: ../../gazette.yaml\n", "x"),
     );
     s.write("content/files/ok.pdf", "x");
-    expect_error(
-        &s,
-        "content/documents/a.md",
-        9,
-        "attachment `files/missing.pdf` not found",
-    );
+    expect_error(&s, "content/documents/a.md", 9, "attachment `files/missing.pdf` not found");
     expect_error(&s, "content/documents/a.md", 11, "leaves content/");
 }
 
 #[test]
 fn doc_number_variants_warn_with_the_canonical_form() {
-    let s = site_with(
-        "content/documents/a.md",
-        &doc("a", "doc_number: 测府办发［2024］05號\n", "x"),
-    );
+    let s = site_with("content/documents/a.md", &doc("a", "doc_number: 测府办发［2024］05號\n", "x"));
     let r = s.build(&[]);
     assert_eq!(r.code, 0, "a variant is only a warning:\n{}", r.stderr);
     let d = r.diag("not in canonical form");
     assert!(d.starts_with("content/documents/a.md:6:") && d.contains("warning:"));
-    assert!(
-        r.stderr.contains("测府办发〔2024〕5号"),
-        "help shows the canonical form"
-    );
+    assert!(r.stderr.contains("测府办发〔2024〕5号"), "help shows the canonical form");
     let r = s.build(&["--deny-warnings"]);
     assert_eq!(r.code, 1, "--deny-warnings turns warnings into errors");
 }
 
 #[test]
 fn broken_doc_number_is_an_error() {
-    let s = site_with(
-        "content/documents/a.md",
-        &doc("a", "doc_number: 沪府办字〔20245号\n", "x"),
-    );
+    let s = site_with("content/documents/a.md", &doc("a", "doc_number: 沪府办字〔20245号\n", "x"));
     expect_error(&s, "content/documents/a.md", 6, "not a valid 发文字号");
 }
 
@@ -167,74 +111,38 @@ fn invalid_utf8_is_a_diagnostic_not_a_panic() {
 
 #[test]
 fn invalid_yaml_names_the_line() {
-    let s = site_with(
-        "content/documents/a.md",
-        "---\nid: a\ntitle: [unclosed\nissuer: qzf\n---\n",
-    );
+    let s = site_with("content/documents/a.md", "---\nid: a\ntitle: [unclosed\nissuer: qzf\n---\n");
     let r = s.build(&[]);
     assert_eq!(r.code, 1);
-    assert!(r
-        .diag("invalid YAML")
-        .starts_with("content/documents/a.md:"));
+    assert!(r.diag("invalid YAML").starts_with("content/documents/a.md:"));
 }
 
 #[test]
 fn unknown_reference_at_its_exact_line() {
     let s = site_with(
         "content/documents/a.md",
-        &doc(
-            "a",
-            "basis:\n  - b\n  - 测府发〔1999〕9号\n",
-            "\n\n见[不存在](doc:nowhere)。",
-        ),
+        &doc("a", "basis:\n  - b\n  - 测府发〔1999〕9号\n", "\n\n见[不存在](doc:nowhere)。"),
     );
     s.write("content/documents/b.md", &doc("b", "", "## 一、标题\n"));
-    expect_error(
-        &s,
-        "content/documents/a.md",
-        8,
-        "unknown reference `测府发〔1999〕9号`",
-    );
-    let r = expect_error(
-        &s,
-        "content/documents/a.md",
-        13,
-        "unknown reference `nowhere`",
-    );
+    expect_error(&s, "content/documents/a.md", 8, "unknown reference `测府发〔1999〕9号`");
+    let r = expect_error(&s, "content/documents/a.md", 13, "unknown reference `nowhere`");
     assert!(!r.stderr.contains("`b`"), "a known REF is not reported");
 }
 
 #[test]
 fn fragment_must_name_a_heading() {
-    let s = site_with(
-        "content/documents/a.md",
-        &doc("a", "", "[ok](doc:b#一标题) [bad](doc:b#二标题)"),
-    );
+    let s = site_with("content/documents/a.md", &doc("a", "", "[ok](doc:b#一标题) [bad](doc:b#二标题)"));
     s.write("content/documents/b.md", &doc("b", "", "## 一、标题\n"));
-    let r = expect_error(
-        &s,
-        "content/documents/a.md",
-        8,
-        "`#二标题` names no heading",
-    );
+    let r = expect_error(&s, "content/documents/a.md", 8, "`#二标题` names no heading");
     assert!(!r.stderr.contains("#一标题` names"));
 }
 
 #[test]
 fn all_problems_are_reported_in_one_run() {
     let s = Site::new();
-    s.write(
-        "content/documents/a.md",
-        "---\nid: a\ntitle: t\nissuer: nobody\npublished: 2024-01-01\n---\n",
-    );
-    s.write(
-        "content/documents/b.md",
-        "---\nid: b\ntitle: t\nissuer: qzf\npublished: someday\n---\n",
-    );
-    s.write(
-        "content/documents/c.md",
-        "---\nid: c\ntitle: t\nissuer: qzf\npublished: 2024-01-01\n---\n[x](doc:zzz)\n",
-    );
+    s.write("content/documents/a.md", "---\nid: a\ntitle: t\nissuer: nobody\npublished: 2024-01-01\n---\n");
+    s.write("content/documents/b.md", "---\nid: b\ntitle: t\nissuer: qzf\npublished: someday\n---\n");
+    s.write("content/documents/c.md", "---\nid: c\ntitle: t\nissuer: qzf\npublished: 2024-01-01\n---\n[x](doc:zzz)\n");
     let r = s.build(&[]);
     assert_eq!(r.code, 1);
     r.diag("unknown organ `nobody`");
@@ -248,22 +156,13 @@ fn a_failed_build_leaves_the_previous_output_exactly_as_it_was() {
     let s = site_with("content/documents/a.md", &doc("a", "", "第一版"));
     let r = s.build(&[]);
     r.ok();
-    let before: Vec<(String, Vec<u8>)> = r
-        .files()
-        .into_iter()
-        .map(|f| (f.clone(), std::fs::read(r.out.join(&f)).expect("read")))
-        .collect();
-    s.write(
-        "content/documents/a.md",
-        &doc("a", "", "第二版 [坏链接](doc:missing)"),
-    );
+    let before: Vec<(String, Vec<u8>)> =
+        r.files().into_iter().map(|f| (f.clone(), std::fs::read(r.out.join(&f)).expect("read"))).collect();
+    s.write("content/documents/a.md", &doc("a", "", "第二版 [坏链接](doc:missing)"));
     let r2 = s.build(&[]);
     assert_eq!(r2.code, 1);
-    let after: Vec<(String, Vec<u8>)> = r2
-        .files()
-        .into_iter()
-        .map(|f| (f.clone(), std::fs::read(r2.out.join(&f)).expect("read")))
-        .collect();
+    let after: Vec<(String, Vec<u8>)> =
+        r2.files().into_iter().map(|f| (f.clone(), std::fs::read(r2.out.join(&f)).expect("read"))).collect();
     assert_eq!(before, after, "output changed after a failed build");
     let leftovers: Vec<_> = std::fs::read_dir(s.root())
         .expect("ls")
@@ -271,10 +170,7 @@ fn a_failed_build_leaves_the_previous_output_exactly_as_it_was() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains("gazette-"))
         .collect();
-    assert!(
-        leftovers.is_empty(),
-        "staging folders left behind: {leftovers:?}"
-    );
+    assert!(leftovers.is_empty(), "staging folders left behind: {leftovers:?}");
 }
 
 #[test]
@@ -282,9 +178,7 @@ fn config_problems_exit_2() {
     let s = Site::empty();
     let r = s.build(&[]);
     assert_eq!(r.code, 2, "no gazette.yaml: {}", r.stderr);
-    assert!(r
-        .diag("cannot read site config")
-        .starts_with("gazette.yaml:"));
+    assert!(r.diag("cannot read site config").starts_with("gazette.yaml:"));
     let s = Site::new();
     s.write("gazette.yaml", "title: t\nbase_url: ftp//nowhere\n");
     let r = s.build(&[]);
@@ -308,10 +202,7 @@ fn refuses_an_output_folder_holding_the_sources() {
     let r = s.build(&["-o", &root]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("refusing to use this output folder"));
-    assert!(
-        s.root().join("content/documents/a.md").exists(),
-        "sources untouched"
-    );
+    assert!(s.root().join("content/documents/a.md").exists(), "sources untouched");
     let content = s.root().join("content").to_string_lossy().into_owned();
     assert_eq!(s.build(&["-o", &content]).code, 2);
 }
@@ -325,12 +216,7 @@ fn template_errors_name_the_template_and_exit_2() {
     );
     let r = s.build(&[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.diag("template")
-            .starts_with("themes/default/templates/document.html:"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.diag("template").starts_with("themes/default/templates/document.html:"), "{}", r.stderr);
 }
 
 #[test]
@@ -344,18 +230,12 @@ fn a_broken_link_in_a_template_fails_the_build() {
     let r = s.build(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let d = r.diag("broken link");
-    assert!(
-        d.starts_with("content/documents/a.md:") && d.contains("no-such-page"),
-        "{d}"
-    );
+    assert!(d.starts_with("content/documents/a.md:") && d.contains("no-such-page"), "{d}");
 }
 
 #[test]
 fn unknown_keys_warn_with_a_suggestion() {
-    let s = site_with(
-        "content/documents/a.md",
-        &doc("a", "publised: 2024-01-01\n", "x"),
-    );
+    let s = site_with("content/documents/a.md", &doc("a", "publised: 2024-01-01\n", "x"));
     let r = s.build(&[]);
     r.ok();
     let d = r.diag("unknown key `publised`");

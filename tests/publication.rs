@@ -15,10 +15,7 @@ fn all_output_text(r: &Run) -> String {
 #[test]
 fn hidden_documents_leave_no_trace() {
     let s = Site::new();
-    s.write(
-        "content/documents/pub.md",
-        &doc("pub", "doc_number: 测府发〔2024〕1号\n", "公开文件。"),
-    );
+    s.write("content/documents/pub.md", &doc("pub", "doc_number: 测府发〔2024〕1号\n", "公开文件。"));
     s.write(
         "content/documents/req.md",
         &doc(
@@ -27,10 +24,7 @@ fn hidden_documents_leave_no_trace() {
             "MARKER-REQUEST 依申请",
         ),
     );
-    s.write(
-        "content/documents/no.md",
-        &doc("no-secret", "disclosure: 不予公开\n", "MARKER-WITHHELD"),
-    );
+    s.write("content/documents/no.md", &doc("no-secret", "disclosure: 不予公开\n", "MARKER-WITHHELD"));
     s.write(
         "content/documents/draft.md",
         &doc(
@@ -41,76 +35,43 @@ fn hidden_documents_leave_no_trace() {
     );
     s.write("content/files/draft-only.pdf", "MARKER-ATTACHMENT");
     s.write("content/documents/future.md", "---\nid: future-secret\ntitle: MARKER-EMBARGO-TITLE\nissuer: qzf\npublished: 2099-01-01\n---\nMARKER-EMBARGO\n");
-    s.write(
-        "content/interpretations/jd.md",
-        "---\ntitle: MARKER-INTERP-DRAFT\ninterprets: pub\ndraft: true\n---\n",
-    );
-    s.write(
-        "content/pages/p.md",
-        "---\nid: p\ntitle: MARKER-PAGE-DRAFT\ndraft: true\n---\n",
-    );
+    s.write("content/interpretations/jd.md", "---\ntitle: MARKER-INTERP-DRAFT\ninterprets: pub\ndraft: true\n---\n");
+    s.write("content/pages/p.md", "---\nid: p\ntitle: MARKER-PAGE-DRAFT\ndraft: true\n---\n");
     // A published document mentions the hidden one's number: no auto-link, no backlink.
-    s.write(
-        "content/documents/mention.md",
-        &doc("mention", "", "提到测府发〔2024〕2号。"),
-    );
+    s.write("content/documents/mention.md", &doc("mention", "", "提到测府发〔2024〕2号。"));
     let r = s.build(&[]);
     r.ok();
     let all = all_output_text(&r);
-    for marker in [
-        "MARKER-",
-        "req-secret",
-        "no-secret",
-        "draft-secret",
-        "future-secret",
-        "SECRET-IDX",
-        "draft-only.pdf",
-    ] {
+    for marker in
+        ["MARKER-", "req-secret", "no-secret", "draft-secret", "future-secret", "SECRET-IDX", "draft-only.pdf"]
+    {
         assert!(!all.contains(marker), "hidden content leaked: {marker}");
     }
     assert!(r.exists("documents/pub/index.html"));
     let mention = r.read("documents/mention/index.html");
-    assert!(
-        !links(&mention).iter().any(|l| l.contains("req")),
-        "no auto-link to a hidden document"
-    );
+    assert!(!links(&mention).iter().any(|l| l.contains("req")), "no auto-link to a hidden document");
 
     let r = s.build(&["--drafts"]);
     r.ok();
-    assert!(
-        r.exists("documents/draft-secret/index.html"),
-        "--drafts publishes drafts"
-    );
-    assert!(
-        !r.exists("documents/req-secret/index.html"),
-        "but never 依申请公开"
-    );
-    assert!(
-        !r.exists("documents/future-secret/index.html"),
-        "nor embargoed documents"
-    );
+    assert!(r.exists("documents/draft-secret/index.html"), "--drafts publishes drafts");
+    assert!(!r.exists("documents/req-secret/index.html"), "but never 依申请公开");
+    assert!(!r.exists("documents/future-secret/index.html"), "nor embargoed documents");
 }
 
 #[test]
 fn a_reference_to_a_hidden_document_is_an_error_naming_both_files() {
     let s = Site::new();
+    s.write("content/documents/pub.md", &doc("pub", "basis: [hidden]\n", "x"));
     s.write(
-        "content/documents/pub.md",
-        &doc("pub", "basis: [hidden]\n", "x"),
+        "content/documents/hidden.md",
+        "---\nid: hidden\ntitle: 不可泄露的标题\nissuer: qzf\npublished: 2024-01-01\ndisclosure: 不予公开\n---\n",
     );
-    s.write("content/documents/hidden.md", "---\nid: hidden\ntitle: 不可泄露的标题\nissuer: qzf\npublished: 2024-01-01\ndisclosure: 不予公开\n---\n");
     let r = s.build(&[]);
     assert_eq!(r.code, 1);
     let d = r.diag("unpublished");
     assert!(d.starts_with("content/documents/pub.md:6:"), "{d}");
-    assert!(
-        r.stderr.contains("content/documents/hidden.md"),
-        "names the hidden file"
-    );
-    assert!(
-        !r.stderr.contains("不可泄露的标题"),
-        "does not reveal the title"
-    );
+    assert!(r.stderr.contains("content/documents/hidden.md"), "names the hidden file");
+    assert!(!r.stderr.contains("不可泄露的标题"), "does not reveal the title");
     assert!(!r.out.exists());
 }
 
@@ -119,22 +80,10 @@ fn validity_is_derived_at_the_build_date() {
     let s = Site::new();
     s.write("content/documents/old.md", &doc("old", "", "x"));
     s.write("content/documents/amended.md", &doc("amended", "", "x"));
-    s.write(
-        "content/documents/new.md",
-        &doc("new", "repeals: [old]\namends: [amended]\n", "x"),
-    );
-    s.write(
-        "content/documents/expired.md",
-        &doc("expired", "expires: 2024-12-31\n", "x"),
-    );
-    s.write(
-        "content/documents/pending.md",
-        &doc("pending", "effective: 2025-06-01\n", "x"),
-    );
-    s.write(
-        "content/documents/forced.md",
-        &doc("forced", "validity: 失效\n", "x"),
-    );
+    s.write("content/documents/new.md", &doc("new", "repeals: [old]\namends: [amended]\n", "x"));
+    s.write("content/documents/expired.md", &doc("expired", "expires: 2024-12-31\n", "x"));
+    s.write("content/documents/pending.md", &doc("pending", "effective: 2025-06-01\n", "x"));
+    s.write("content/documents/forced.md", &doc("forced", "validity: 失效\n", "x"));
     let r = s.build(&["--date", "2025-01-01"]);
     r.ok();
     let badge = |id: &str| text(&r.read(&format!("documents/{id}/index.html")));
@@ -149,10 +98,7 @@ fn validity_is_derived_at_the_build_date() {
     assert!(badge("forced").contains("失效"));
     assert!(badge("new").contains("有效"));
     let listing = text(&r.read("documents/index.html"));
-    assert!(
-        listing.contains("已废止") && listing.contains("尚未生效"),
-        "listings show validity"
-    );
+    assert!(listing.contains("已废止") && listing.contains("尚未生效"), "listings show validity");
     // A later build date changes what is derived.
     let r = s.build(&["--date", "2025-07-01"]);
     r.ok();
@@ -162,34 +108,21 @@ fn validity_is_derived_at_the_build_date() {
 #[test]
 fn refs_resolve_by_id_or_doc_number_in_any_bracket_form() {
     let s = Site::new();
-    s.write(
-        "content/documents/a.md",
-        &doc("a", "doc_number: 测府发〔2023〕7号\n", "x"),
-    );
+    s.write("content/documents/a.md", &doc("a", "doc_number: 测府发〔2023〕7号\n", "x"));
     s.write(
         "content/documents/b.md",
-        &doc(
-            "b",
-            "basis: [\"测府发(2023)7号\"]\n",
-            "[依据](doc:测府发【2023】7号) 与 `测府发〔2023〕7号`",
-        ),
+        &doc("b", "basis: [\"测府发(2023)7号\"]\n", "[依据](doc:测府发【2023】7号) 与 `测府发〔2023〕7号`"),
     );
     let r = s.build(&[]);
     r.ok();
     let b = r.read("documents/b/index.html");
     assert_eq!(
-        links(&b)
-            .iter()
-            .filter(|l| *l == "../../documents/a/")
-            .count(),
+        links(&b).iter().filter(|l| *l == "../../documents/a/").count(),
         2,
         "basis row and doc: link; not inside code"
     );
     let a = text(&r.read("documents/a/index.html"));
-    assert!(
-        a.contains("以本文件为依据") && a.contains("文件b"),
-        "relation shown on the other end too"
-    );
+    assert!(a.contains("以本文件为依据") && a.contains("文件b"), "relation shown on the other end too");
 }
 
 #[test]
@@ -197,26 +130,17 @@ fn a_document_does_not_auto_link_itself() {
     let s = Site::new();
     s.write(
         "content/documents/a.md",
-        &doc(
-            "a",
-            "doc_number: 测府发〔2023〕7号\n",
-            "本通知（测府发〔2023〕7号）自发布之日起施行。",
-        ),
+        &doc("a", "doc_number: 测府发〔2023〕7号\n", "本通知（测府发〔2023〕7号）自发布之日起施行。"),
     );
     let r = s.build(&[]);
     r.ok();
-    assert!(!links(&r.read("documents/a/index.html"))
-        .iter()
-        .any(|l| l == "../../documents/a/"));
+    assert!(!links(&r.read("documents/a/index.html")).iter().any(|l| l == "../../documents/a/"));
 }
 
 #[test]
 fn aliases_get_redirect_pages() {
     let s = Site::new();
-    s.write(
-        "content/documents/a.md",
-        &doc("a", "aliases: [/xxgk/2019/123.html, old/a/]\n", "x"),
-    );
+    s.write("content/documents/a.md", &doc("a", "aliases: [/xxgk/2019/123.html, old/a/]\n", "x"));
     let r = s.build(&[]);
     r.ok();
     let red = r.read("xxgk/2019/123.html");

@@ -17,10 +17,8 @@ pub struct Run {
 }
 
 pub const CONFIG: &str = "title: 测试区政府信息公开\nbase_url: https://www.example.gov.cn/\n";
-pub const ORGANS: &str =
-    "- id: qzf\n  name: 测试区人民政府\n- id: qfb\n  name: 测试区人民政府办公室\n  parent: qzf\n";
-pub const SERVICES: &str =
-    "- id: sq\n  name: 政府信息公开申请\n  url: https://zwdt.example.gov.cn/item/sq\n";
+pub const ORGANS: &str = "- id: qzf\n  name: 测试区人民政府\n- id: qfb\n  name: 测试区人民政府办公室\n  parent: qzf\n";
+pub const SERVICES: &str = "- id: sq\n  name: 政府信息公开申请\n  url: https://zwdt.example.gov.cn/item/sq\n";
 
 /// Front matter + body for a document with the required keys.
 pub fn doc(id: &str, extra: &str, body: &str) -> String {
@@ -30,9 +28,7 @@ pub fn doc(id: &str, extra: &str, body: &str) -> String {
 impl Site {
     /// A site with config, organs and services, and no content yet.
     pub fn new() -> Site {
-        let s = Site {
-            dir: tempfile::tempdir().expect("tempdir"),
-        };
+        let s = Site { dir: tempfile::tempdir().expect("tempdir") };
         s.write("gazette.yaml", CONFIG);
         s.write("content/organs.yaml", ORGANS);
         s.write("content/services.yaml", SERVICES);
@@ -40,9 +36,7 @@ impl Site {
     }
 
     pub fn empty() -> Site {
-        Site {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        Site { dir: tempfile::tempdir().expect("tempdir") }
     }
 
     pub fn root(&self) -> &Path {
@@ -98,8 +92,7 @@ impl Run {
     }
 
     pub fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.out.join(rel))
-            .unwrap_or_else(|e| panic!("{rel}: {e}\nstderr:\n{}", self.stderr))
+        std::fs::read_to_string(self.out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}\nstderr:\n{}", self.stderr))
     }
 
     pub fn exists(&self, rel: &str) -> bool {
@@ -135,12 +128,7 @@ fn walkdir(dir: &Path) -> Vec<String> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push(
-                    p.strip_prefix(dir)
-                        .expect("prefix")
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
+                out.push(p.strip_prefix(dir).expect("prefix").to_string_lossy().replace('\\', "/"));
             }
         }
     }
@@ -155,10 +143,6 @@ pub fn links(html: &str) -> Vec<String> {
 /// The visible text of a page (tags removed, entities for `&<>` decoded), for asserting
 /// on what a reader sees.
 pub fn text(html: &str) -> String {
-    let re =
-        regex::Regex::new(r"(?s)<script.*?</script>|<style.*?</style>|<[^>]*>").expect("regex");
-    re.replace_all(html, " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    let re = regex::Regex::new(r"(?s)<script.*?</script>|<style.*?</style>|<[^>]*>").expect("regex");
+    re.replace_all(html, " ").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
