@@ -416,6 +416,7 @@ fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
             | Job::DecisionIndex
             | Job::GazetteIndex
             | Job::OrganIndex
+            | Job::BrowseIndex
             | Job::Search => {
                 // Listings: their URL is the folder of the page they render to.
                 r.render_path(job).map(|p| (p.trim_end_matches("index.html").to_string(), None))

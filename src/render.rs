@@ -84,6 +84,28 @@ struct Listing {
     docs: Vec<usize>,
     organ: Option<usize>,
     crumbs: Vec<Crumb>,
+    /// Show the 行政规范性文件库 table (登记号, 有效期, 有效性) instead of plain rows.
+    normative: bool,
+    /// Which browse facet this listing belongs to (`year`, `type`, `topic`, `validity`).
+    facet: Option<&'static str>,
+}
+
+/// Browse facets: (key, label of the facet, URL folder).
+const FACETS: &[(&str, &str)] =
+    &[("year", "发布年份"), ("type", "文种"), ("topic", "主题分类"), ("validity", "有效性")];
+
+/// A facet value as one URL path segment: readable (Chinese kept), never a separator.
+pub fn path_segment(v: &str) -> String {
+    let s: String = v
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() || c.is_whitespace() || "/\\?#%<>:\"|*".contains(c) { '-' } else { c })
+        .collect();
+    if s.is_empty() || s == "." || s == ".." {
+        "-".into()
+    } else {
+        s
+    }
 }
 
 /// One page to render.
@@ -102,6 +124,7 @@ pub enum Job {
     GazetteIndex,
     OrganIndex,
     List(usize, usize),
+    BrowseIndex,
     Search,
     NotFound,
     Alias(usize, usize),
@@ -127,31 +150,66 @@ impl<'a> Renderer<'a> {
         let c = ix.content;
         let rows = (0..c.documents.len()).map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
         let all = ix.published_documents();
-        let mut listings = vec![Listing {
-            dir: "documents/".into(),
-            heading: "公文库".into(),
-            section: "documents",
-            docs: all.clone(),
+        let plain = |dir: String, heading: String, section: &'static str, docs: Vec<usize>| Listing {
+            dir,
+            heading,
+            section,
+            docs,
             organ: None,
             crumbs: vec![],
-        }];
-        listings.push(Listing {
-            dir: "normative/".into(),
-            heading: "行政规范性文件".into(),
-            section: "normative",
-            docs: all.iter().copied().filter(|&i| c.documents[i].normative).collect(),
-            organ: None,
-            crumbs: vec![],
-        });
+            normative: false,
+            facet: None,
+        };
+        let mut listings = vec![plain("documents/".into(), "公文库".into(), "documents", all.clone())];
+        let mut normative = plain(
+            "normative/".into(),
+            "行政规范性文件库".into(),
+            "normative",
+            all.iter().copied().filter(|&i| c.documents[i].normative).collect(),
+        );
+        normative.normative = true;
+        listings.push(normative);
         for (k, o) in c.organs.iter().enumerate() {
-            listings.push(Listing {
-                dir: format!("organs/{}/", o.id),
-                heading: o.name.clone(),
-                section: "organs",
-                docs: all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)).collect(),
-                organ: Some(k),
-                crumbs: vec![Crumb { title: "发文机关".into(), url: "organs/index.html".into() }],
-            });
+            let mut l = plain(
+                format!("organs/{}/", o.id),
+                o.name.clone(),
+                "organs",
+                all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)).collect(),
+            );
+            l.organ = Some(k);
+            l.crumbs = vec![Crumb { title: "发文机关".into(), url: "organs/index.html".into() }];
+            listings.push(l);
+        }
+        // Browse facets: every value that occurs, each a paginated listing, newest first.
+        for &(facet, label) in FACETS {
+            let mut groups: std::collections::BTreeMap<String, (String, Vec<usize>)> = Default::default();
+            for &i in &all {
+                let d = &c.documents[i];
+                let values: Vec<(String, String)> = match facet {
+                    "year" => vec![(format!("{:04}", d.published.year), format!("{}年", d.published.year))],
+                    "type" => d.doc_type.iter().map(|t| (path_segment(t), t.clone())).collect(),
+                    "topic" => d.topics.iter().map(|t| (path_segment(t), t.clone())).collect(),
+                    _ => {
+                        let v = ix.rel[i].validity;
+                        vec![(v.slug().to_string(), v.label().to_string())]
+                    }
+                };
+                for (seg, shown) in values {
+                    groups.entry(seg).or_insert_with(|| (shown, Vec::new())).1.push(i);
+                }
+            }
+            let ordered: Vec<(String, (String, Vec<usize>))> =
+                if facet == "year" { groups.into_iter().rev().collect() } else { groups.into_iter().collect() };
+            for (seg, (shown, mut docs)) in ordered {
+                docs.dedup();
+                let mut l = plain(format!("browse/{facet}/{seg}/"), format!("{label}：{shown}"), "documents", docs);
+                l.facet = Some(facet);
+                l.crumbs = vec![
+                    Crumb { title: "公文库".into(), url: "documents/index.html".into() },
+                    Crumb { title: "分类浏览".into(), url: "browse/index.html".into() },
+                ];
+                listings.push(l);
+            }
         }
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| !ix.hidden_issues[k]).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
@@ -170,6 +228,7 @@ impl<'a> Renderer<'a> {
             Job::DecisionIndex,
             Job::GazetteIndex,
             Job::OrganIndex,
+            Job::BrowseIndex,
             Job::Search,
             Job::NotFound,
         ];
@@ -205,6 +264,7 @@ impl<'a> Renderer<'a> {
             Job::GazetteIndex => "gazette/".into(),
             Job::OrganIndex => "organs/".into(),
             Job::Search => "search/".into(),
+            Job::BrowseIndex => "browse/".into(),
             _ => return None,
         };
         Some(format!("{dir}index.html"))
@@ -357,6 +417,16 @@ impl<'a> Renderer<'a> {
                 self.page("organs.html", "organs/", meta, json!({"organs": organs}), self.template_loc("organs.html"))
             }
             Job::List(l, n) => self.listing(l, n),
+            Job::BrowseIndex => {
+                let meta = self.meta("分类浏览", "browse", "documents", "browse/");
+                self.page(
+                    "browse.html",
+                    "browse/",
+                    meta,
+                    json!({"facets": self.facets()}),
+                    self.template_loc("browse.html"),
+                )
+            }
             Job::Search => {
                 let meta = self.meta("搜索", "search", "search", "search/");
                 self.page("search.html", "search/", meta, json!({}), self.template_loc("search.html"))
@@ -411,6 +481,22 @@ impl<'a> Renderer<'a> {
         self.page("index.html", "", meta, data, self.template_loc("index.html"))
     }
 
+    /// Facet groups with their values and counts, for the browse page and the公文库 page.
+    fn facets(&self) -> Vec<serde_json::Value> {
+        FACETS
+            .iter()
+            .map(|&(facet, label)| {
+                let values: Vec<_> = self
+                    .listings
+                    .iter()
+                    .filter(|l| l.facet == Some(facet))
+                    .map(|l| json!({"title": l.heading.split_once('：').map_or(l.heading.as_str(), |x| x.1), "url": l.dir, "count": l.docs.len()}))
+                    .collect();
+                json!({"key": facet, "label": label, "values": values})
+            })
+            .collect()
+    }
+
     fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
         let c = self.ix.content;
         let listing = &self.listings[l];
@@ -439,8 +525,19 @@ impl<'a> Renderer<'a> {
             });
         }
         let page_links: Vec<_> = (1..=pages).map(|p| json!({"n": p, "url": url_of(p), "current": p == n})).collect();
+        let normative: Option<Vec<_>> = listing.normative.then(|| {
+            slice
+                .iter()
+                .map(|&i| {
+                    let d = &c.documents[i];
+                    json!({"row": self.row(i), "registration": d.registration, "expires": d.expires.map(|x| x.to_string())})
+                })
+                .collect()
+        });
+        let facets = (l == 0 && n == 1).then(|| self.facets());
         let data = json!({"list": {
             "heading": listing.heading, "intro": null, "organ": organ, "total": listing.docs.len(),
+            "normative": normative, "facets": facets,
             "rows": self.rows(slice), "pages": page_links,
             "prev": (n > 1).then(|| url_of(n - 1)), "next": (n < pages).then(|| url_of(n + 1)),
         }});

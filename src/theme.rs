@@ -33,6 +33,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = embed!(
     "decision.html",
     "decisions.html",
     "search.html",
+    "browse.html",
     "404.html",
     "redirect.html",
 );

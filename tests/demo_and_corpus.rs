@@ -45,7 +45,7 @@ fn generated_contract_corpus_builds() {
     }
     let tmp = tempfile::tempdir().expect("tmp");
     let site = tmp.path().join("site");
-    let st = Command::new("python3").arg(&gen).arg("300").arg(&site).output().expect("python3");
+    let st = Command::new("python3").arg(&gen).arg("1000").arg(&site).output().expect("python3");
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let out = tmp.path().join("public");
     let o = gazette(&["build", "--date", "2026-01-01"], &site, &out);
@@ -54,6 +54,32 @@ fn generated_contract_corpus_builds() {
         serde_json::from_str(&std::fs::read_to_string(out.join("api/documents.json")).expect("catalog")).expect("json");
     let n_docs = walk_count(&site.join("content/documents"));
     assert_eq!(catalog["count"].as_u64(), Some(n_docs as u64), "every generated document is published");
+    // Every listing is paginated at 50 per page: count the rows of each listing's pages.
+    for listing in
+        ["documents", "organs/szf", "organs/fgw", "browse/year/2020", "browse/type/通知", "browse/validity/valid"]
+    {
+        let dir = out.join(listing);
+        assert!(dir.join("index.html").exists(), "{listing}");
+        let mut rows = 0;
+        let mut page = 1;
+        loop {
+            let f = if page == 1 { dir.join("index.html") } else { dir.join(format!("page/{page}/index.html")) };
+            let Ok(html) = std::fs::read_to_string(&f) else { break };
+            let n = html.matches("class=doc-row").count() + html.matches("class=\"doc-row\"").count();
+            assert!(n <= 50, "{listing} page {page} has {n} rows");
+            rows += n;
+            page += 1;
+        }
+        let total: usize = std::fs::read_to_string(dir.join("index.html"))
+            .expect("index")
+            .split("共 ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("total count shown");
+        assert_eq!(rows, total, "{listing}: pages hold every document once");
+    }
+    assert!(out.join("documents/page/20/index.html").exists() && !out.join("documents/page/21/index.html").exists());
 }
 
 fn walk_count(dir: &Path) -> usize {
