@@ -137,7 +137,7 @@ pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<(Config, Vec
             footer: raw.footer,
             topics: raw.topics,
             per_page,
-            minify: raw.minify.unwrap_or(true),
+            minify: raw.minify.unwrap_or(false),
         },
         warnings,
     ))

@@ -241,3 +241,21 @@ fn listings_paginate_with_stable_urls() {
     assert!(first.find("文件4").expect("newest first") < first.find("文件3").expect("then"));
     assert!(!r.exists("documents/page/4/index.html"));
 }
+
+#[test]
+fn minify_is_opt_in_and_keeps_the_page_intact() {
+    let s = full_site();
+    let plain = s.build(&[]);
+    plain.ok();
+    let before = plain.read("documents/a/index.html");
+    s.write("gazette.yaml", &format!("{CONFIG}minify: true\n"));
+    let min = s.build(&[]);
+    min.ok();
+    let after = min.read("documents/a/index.html");
+    assert!(after.len() < before.len(), "minified page is smaller");
+    assert_eq!(links(&after), links(&before), "same links after minification");
+    assert_eq!(
+        text(&after).split_whitespace().collect::<String>(),
+        text(&before).split_whitespace().collect::<String>()
+    );
+}

@@ -40,7 +40,11 @@ fn demo_library_builds_with_zero_warnings() {
 fn generated_contract_corpus_builds() {
     let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
     if !gen.exists() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have ../shared beside the checkout: {} not found", gen.display());
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have ../shared beside the checkout: {} not found",
+            gen.display()
+        );
         eprintln!("skipping: {} not found", gen.display());
         return;
     }
