@@ -361,6 +361,9 @@ fn write_site_files(
         report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
     }
     report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
+    for (path, data) in crate::search::build(r.ix, bodies) {
+        report(staging.write(&path, data.as_bytes()), "gazette.yaml");
+    }
     let (json, csv) = feeds::catalog(r);
     report(staging.write("api/documents.json", json.as_bytes()), "gazette.yaml");
     report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");

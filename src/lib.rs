@@ -26,5 +26,6 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod resolve;
+pub mod search;
 pub mod theme;
 pub mod yaml;

@@ -429,7 +429,13 @@ impl<'a> Renderer<'a> {
             }
             Job::Search => {
                 let meta = self.meta("搜索", "search", "search", "search/");
-                self.page("search.html", "search/", meta, json!({}), self.template_loc("search.html"))
+                self.page(
+                    "search.html",
+                    "search/",
+                    meta,
+                    json!({"search": self.search_filters()}),
+                    self.template_loc("search.html"),
+                )
             }
             Job::NotFound => {
                 let mut meta = self.meta("页面不存在", "error", "", "404.html");
@@ -495,6 +501,30 @@ impl<'a> Renderer<'a> {
                 json!({"key": facet, "label": label, "values": values})
             })
             .collect()
+    }
+
+    /// The filter values of the search form, rendered into the page so it works before JS.
+    fn search_filters(&self) -> serde_json::Value {
+        let c = self.ix.content;
+        let all = &self.listings[0].docs;
+        let mut organs: Vec<&str> = Vec::new();
+        for o in &c.organs {
+            if all.iter().any(|&i| c.documents[i].issuer.contains(&o.id)) {
+                organs.push(&o.name);
+            }
+        }
+        let mut years: Vec<u16> = all.iter().map(|&i| c.documents[i].published.year).collect();
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        years.dedup();
+        let mut types: Vec<&str> = all.iter().filter_map(|&i| c.documents[i].doc_type.as_deref()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let mut topics: Vec<&str> =
+            all.iter().flat_map(|&i| c.documents[i].topics.iter().map(String::as_str)).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let validity: Vec<_> = Validity::ALL.iter().map(|v| json!({"slug": v.slug(), "label": v.label()})).collect();
+        json!({"organs": organs, "years": years, "types": types, "topics": topics, "validity": validity})
     }
 
     fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {

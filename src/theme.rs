@@ -43,6 +43,7 @@ pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     ("style.css", include_bytes!("../themes/default/static/style.css")),
     ("print.css", include_bytes!("../themes/default/static/print.css")),
     ("gazette.js", include_bytes!("../themes/default/static/gazette.js")),
+    ("search.js", include_bytes!("../themes/default/static/search.js")),
     ("favicon.svg", include_bytes!("../themes/default/static/favicon.svg")),
 ];
 

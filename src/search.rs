@@ -1,0 +1,343 @@
+//! The static search index: Chinese search on any static host, no server.
+//!
+//! Terms are character bigrams of Chinese runs (so 营商 finds 优化营商环境) and whole
+//! lowercase ASCII/digit tokens. A term is stored under a 64-bit key made of two FNV-1a
+//! hashes, and postings are split into shards by the first hash, so a query downloads only
+//! the shards of its own terms plus the metadata chunks of the results it shows.
+//! 发文字号 and 索引号 match exactly, in any bracket form, through a separate map.
+//! The client (`themes/default/static/search.js`) computes the same keys.
+//!
+//! Files, under `search/`:
+//! - `config.json`: shard counts, chunk size, facet labels;
+//! - `idx/<s>.json`: `{key: [[title item deltas], [body item deltas]]}`;
+//! - `num/<s>.json`: `{canonical number: [items]}`;
+//! - `meta/<k>.json`: items `k*20 .. k*20+19`: what a result line shows;
+//! - `facets.json`: per item organ, year, 文种, 主题分类, 有效性 (fetched only to filter).
+//!
+//! Only published items are indexed (CONTRACT §5).
+
+use crate::bodies::Bodies;
+use crate::docnum;
+use crate::resolve::{Index, Target};
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+pub const META_CHUNK: usize = 20;
+/// Aim for shards of about this many bytes, so a query's fetch stays small.
+const SHARD_TARGET: usize = 24 * 1024;
+const NUM_SHARDS: u32 = 16;
+
+/// FNV-1a 32-bit with a given offset basis (two bases give two independent hashes).
+fn fnv(s: &str, basis: u32) -> u32 {
+    let mut h = basis;
+    for b in s.as_bytes() {
+        h ^= *b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+const BASIS_A: u32 = 0x811c_9dc5;
+const BASIS_B: u32 = 0x0129_3847;
+
+fn key(term: &str) -> u64 {
+    ((fnv(term, BASIS_A) as u64) << 32) | fnv(term, BASIS_B) as u64
+}
+
+fn is_han(c: char) -> bool {
+    crate::markdown::is_cjk(c) && c.is_alphanumeric()
+}
+
+/// Terms of a text: bigrams of Chinese runs (a lone character is its own term), whole
+/// lowercase tokens of ASCII letters and digits. Everything else separates.
+pub fn terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut han: Vec<char> = Vec::new();
+    let mut word = String::new();
+    let flush_han = |han: &mut Vec<char>, out: &mut Vec<String>| {
+        if han.len() == 1 {
+            out.push(han[0].to_string());
+        }
+        for w in han.windows(2) {
+            out.push(w.iter().collect());
+        }
+        han.clear();
+    };
+    for c in text.chars() {
+        if is_han(c) {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            han.push(c);
+        } else if c.is_ascii_alphanumeric() {
+            flush_han(&mut han, &mut out);
+            word.push(c.to_ascii_lowercase());
+        } else {
+            flush_han(&mut han, &mut out);
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+        }
+    }
+    flush_han(&mut han, &mut out);
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+fn keys_of(text: &str) -> Vec<u64> {
+    let mut k: Vec<u64> = terms(text).iter().map(|t| key(t)).collect();
+    k.sort_unstable();
+    k.dedup();
+    k
+}
+
+/// Visible text of rendered HTML (tags dropped, a few entities decoded).
+fn html_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+}
+
+struct Item {
+    title: String,
+    /// What the title terms are taken from (the title plus its 发文字号).
+    index_title: String,
+    numbers: Vec<String>,
+    text: String,
+    url: String,
+    kind: &'static str,
+    doc: Option<usize>,
+    policy: Option<(String, String)>,
+    date: String,
+}
+
+/// Build every search file: (path under the output, contents).
+pub fn build(ix: &Index, bodies: &Bodies) -> Vec<(String, String)> {
+    let c = ix.content;
+    let mut items: Vec<Item> = Vec::new();
+    for i in ix.published_documents() {
+        let d = &c.documents[i];
+        let text = bodies.docs[i].as_ref().map(|b| html_text(&b.html)).unwrap_or_default();
+        let mut numbers: Vec<String> = d.doc_number.iter().cloned().collect();
+        numbers.extend(d.index_number.iter().cloned());
+        let index_title = match &d.doc_number {
+            Some(n) => format!("{} {n}", d.title),
+            None => d.title.clone(),
+        };
+        items.push(Item {
+            title: d.title.clone(),
+            index_title,
+            numbers,
+            text,
+            url: ix.url(Target::Doc(i)),
+            kind: "公文",
+            doc: Some(i),
+            policy: None,
+            date: d.published.to_string(),
+        });
+    }
+    let mut interps: Vec<usize> = (0..c.interpretations.len()).filter(|&k| ix.visible(Target::Interp(k))).collect();
+    interps.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
+    for k in interps {
+        let it = &c.interpretations[k];
+        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(Target::Doc(j))));
+        let text = bodies.interps[k].as_ref().map(|b| html_text(&b.html)).unwrap_or_default();
+        let date = it.published.map(|d| d.to_string()).unwrap_or_default();
+        items.push(Item {
+            title: it.title.clone(),
+            index_title: it.title.clone(),
+            numbers: vec![],
+            text,
+            url: ix.url(Target::Interp(k)),
+            kind: "政策解读",
+            doc: ix.interp_of[k],
+            policy,
+            date,
+        });
+    }
+    for i in ix.published_documents() {
+        let d = &c.documents[i];
+        let mut qas: Vec<(&str, String)> =
+            d.faq.iter().zip(&bodies.doc_faq[i]).map(|(q, a)| (q.q.as_str(), html_text(a))).collect();
+        for &k in &ix.rel[i].faq_sets {
+            qas.extend(c.faqs[k].items.iter().zip(&bodies.faq_sets[k]).map(|(q, a)| (q.q.as_str(), html_text(a))));
+        }
+        for (q, a) in qas {
+            items.push(Item {
+                title: q.to_string(),
+                index_title: q.to_string(),
+                numbers: vec![],
+                text: a,
+                url: format!("{}#h-faq", ix.url(Target::Doc(i))),
+                kind: "问答",
+                doc: Some(i),
+                policy: Some((d.title.clone(), ix.url(Target::Doc(i)))),
+                date: d.published.to_string(),
+            });
+        }
+    }
+
+    // Postings: tokenize in parallel, merge in item order so lists come out sorted.
+    let per_item: Vec<(Vec<u64>, Vec<u64>)> =
+        items.par_iter().map(|it| (keys_of(&it.index_title), keys_of(&it.text))).collect();
+    let mut postings: HashMap<u64, (Vec<u32>, Vec<u32>)> = HashMap::new();
+    let mut total = 0usize;
+    for (n, (t, b)) in per_item.iter().enumerate() {
+        for k in t {
+            postings.entry(*k).or_default().0.push(n as u32);
+        }
+        for k in b {
+            postings.entry(*k).or_default().1.push(n as u32);
+        }
+        total += t.len() + b.len();
+    }
+    drop(per_item);
+    // ~4 bytes per posting in JSON deltas, ~24 per key.
+    let est = total * 4 + postings.len() * 24;
+    let shards = (est / SHARD_TARGET).next_power_of_two().clamp(1, 4096) as u32;
+    let mut shard_maps: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); shards as usize];
+    for (k, (t, b)) in &postings {
+        let s = ((k >> 32) as u32 % shards) as usize;
+        shard_maps[s].insert(format!("{k:016x}"), format!("[{},{}]", deltas(t), deltas(b)));
+    }
+    drop(postings);
+    let mut files: Vec<(String, String)> = shard_maps
+        .into_par_iter()
+        .enumerate()
+        .map(|(s, m)| {
+            let body: Vec<String> = m.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            (format!("search/idx/{s}.json"), format!("{{{}}}", body.join(",")))
+        })
+        .collect();
+
+    // Exact numbers: 发文字号 (canonical) and 索引号.
+    let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
+    for (n, it) in items.iter().enumerate() {
+        for num in &it.numbers {
+            let canon = docnum::canonical(num).unwrap_or_else(|| num.trim().to_string());
+            nums[(fnv(&canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
+        }
+    }
+    for (s, m) in nums.into_iter().enumerate() {
+        files.push((format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default()));
+    }
+
+    // Result metadata in chunks, and the facet arrays.
+    let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
+    let mut types: Vec<String> = Vec::new();
+    let mut topics: Vec<String> = Vec::new();
+    let (mut f_org, mut f_year, mut f_type, mut f_topic, mut f_val) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut metas = Vec::with_capacity(items.len());
+    for it in &items {
+        let d = it.doc.map(|j| (&c.documents[j], &ix.rel[j]));
+        let issuer = it.doc.map(|j| crate::render::doc_row(ix, j).issuer.unwrap_or_default()).unwrap_or_default();
+        let excerpt: String = it.text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(240).collect();
+        metas.push(json!([
+            it.title,
+            it.url,
+            d.and_then(|(d, _)| d.doc_number.clone()),
+            issuer,
+            it.date,
+            d.map(|(_, r)| r.validity.label()),
+            d.map(|(_, r)| r.validity.slug()),
+            it.kind,
+            excerpt,
+            it.policy.as_ref().map(|p| &p.0),
+            it.policy.as_ref().map(|p| &p.1),
+        ]));
+        let idx = |list: &mut Vec<String>, v: &str| match list.iter().position(|x| x == v) {
+            Some(p) => p,
+            None => {
+                list.push(v.to_string());
+                list.len() - 1
+            }
+        };
+        match d {
+            Some((d, r)) => {
+                f_org.push(json!(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str())).collect::<Vec<_>>()));
+                f_year.push(json!(d.published.year));
+                f_type.push(json!(d.doc_type.as_ref().map(|t| idx(&mut types, t))));
+                f_topic.push(json!(d.topics.iter().map(|t| idx(&mut topics, t)).collect::<Vec<_>>()));
+                f_val.push(json!(r.validity.slug()));
+            }
+            None => {
+                f_org.push(json!([]));
+                f_year.push(json!(null));
+                f_type.push(json!(null));
+                f_topic.push(json!([]));
+                f_val.push(json!(null));
+            }
+        }
+    }
+    for (k, chunk) in metas.chunks(META_CHUNK).enumerate() {
+        files.push((format!("search/meta/{k}.json"), serde_json::to_string(chunk).unwrap_or_default()));
+    }
+    files.push((
+        "search/facets.json".into(),
+        json!({"organ": f_org, "year": f_year, "type": f_type, "topic": f_topic, "validity": f_val}).to_string(),
+    ));
+    let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    let validity: Vec<_> = crate::model::Validity::ALL.iter().map(|v| json!([v.slug(), v.label()])).collect();
+    files.push((
+        "search/config.json".into(),
+        json!({
+            "version": 1, "count": items.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
+            "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
+            "types": types, "topics": topics, "validity": validity,
+        })
+        .to_string(),
+    ));
+    files
+}
+
+fn deltas(v: &[u32]) -> String {
+    let mut s = String::with_capacity(v.len() * 4 + 2);
+    s.push('[');
+    let mut prev = 0u32;
+    for (i, &x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&(x - prev).to_string());
+        prev = x;
+    }
+    s.push(']');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_bigrams_and_words() {
+        assert_eq!(terms("优化营商环境"), ["优化", "化营", "营商", "商环", "环境"]);
+        assert_eq!(terms("5G网络 2024年"), ["5g", "网络", "2024", "年"]);
+        assert_eq!(terms("《办》"), ["办"]);
+    }
+
+    #[test]
+    fn keys_match_the_javascript_client() {
+        // Values computed by search.js's key() for the same terms (see tests/search.rs).
+        assert_eq!(
+            format!("{:016x}", key("营商")),
+            format!("{:08x}{:08x}", fnv("营商", BASIS_A), fnv("营商", BASIS_B))
+        );
+        assert_eq!(fnv("a", BASIS_A), 0xe40c292c);
+    }
+}

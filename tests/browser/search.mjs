@@ -1,0 +1,78 @@
+// Search scenarios in Debian's Chromium, driven from tests/search.rs.
+//
+//   node search.mjs SITE_DIR SCENARIOS_JSON
+//
+// Each scenario: {"url": "search/?q=…"} to load a URL, or {"type": "词", "select": {"validity": "repealed"}}
+// to use the form like a reader. Reports, per scenario, the message shown, the hits
+// (title, href, validity) and the bytes the page fetched until results appeared.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const [siteDir, scenariosJson] = process.argv.slice(2);
+const scenarios = JSON.parse(scenariosJson);
+const TYPES = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".svg": "image/svg+xml" };
+const server = http.createServer((req, res) => {
+  let p = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  if (p.includes("..")) { res.writeHead(400).end(); return; }
+  let file = path.join(siteDir, p);
+  if (p.endsWith("/")) file = path.join(file, "index.html");
+  fs.readFile(file, (err, data) => {
+    if (err) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream" }).end(data);
+  });
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const results = [];
+try {
+  for (const sc of scenarios) {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    let bytes = 0;
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("response", async (r) => { try { if (r.url().includes("/search/")) bytes += (await r.body()).length; } catch (e) {} });
+    if (sc.url) {
+      await page.goto(base + sc.url);
+    } else {
+      await page.goto(base + "search/");
+      await page.fill("#q", sc.type || "");
+      for (const [k, v] of Object.entries(sc.select || {})) await page.selectOption(`[name=${k}]`, v);
+      await page.click("#search-form button[type=submit]");
+    }
+    await page.waitForFunction(() => {
+      const o = document.getElementById("search-results");
+      return o && (o.querySelector(".search-hit") || (o.querySelector(".search-message") && !o.textContent.includes("正在搜索")));
+    }, null, { timeout: 15000 });
+    const r = await page.evaluate(() => ({
+      message: (document.querySelector("#search-results .search-message") || {}).textContent || null,
+      count: (document.querySelector("#search-results .search-count") || {}).textContent || null,
+      hits: [...document.querySelectorAll(".search-hit")].map((h) => ({
+        title: h.querySelector(".doc-title").textContent,
+        href: h.querySelector(".doc-title").getAttribute("href"),
+        validity: (h.querySelector(".validity") || {}).textContent || null,
+        kind: (h.querySelector(".kind") || {}).textContent || null,
+        policy: (h.querySelector(".policy a") || {}).textContent || null,
+        marked: !!h.querySelector("mark"),
+      })),
+      url: location.search,
+    }));
+    // A result link must lead to a real page.
+    if (r.hits.length) {
+      const resp = await page.goto(new URL(r.hits[0].href, page.url()).href);
+      r.first_status = resp.status();
+    }
+    results.push({ ...sc, ...r, bytes, errors });
+    await ctx.close();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+process.stdout.write(JSON.stringify(results, null, 1));

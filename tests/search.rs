@@ -1,0 +1,106 @@
+//! Search in a real browser (tests/browser/search.mjs drives Debian's Chromium): Chinese
+//! queries match inside words, title and 发文字号 matches rank first, numbers match exactly
+//! in any bracket form, filters work, interpretations and FAQs are found and lead to their
+//! policy, empty and unmatched queries say so, and hidden documents are never indexed.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn tools() -> bool {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/playwright-core");
+    let ok = dir.exists() && Path::new("/usr/bin/chromium").exists();
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must have the browser tools (.ci/run)");
+        eprintln!("skipping: browser tools not installed");
+    }
+    ok
+}
+
+fn site() -> Site {
+    let s = Site::new();
+    s.write("content/documents/a.md", "---\nid: a\ntitle: 关于优化营商环境的若干措施\nissuer: qzf\npublished: 2024-05-01\ndoc_number: 测府发〔2024〕3号\nindex_number: 000000000A/2024-00003\ndoc_type: 意见\n---\n为进一步提升服务水平，制定本意见。\n");
+    s.write("content/documents/old.md", "---\nid: old\ntitle: 关于印发旧办法的通知\nissuer: qfb\npublished: 2019-03-01\ndoc_type: 通知\n---\n本办法涉及营商环境评价。\n");
+    s.write("content/documents/new.md", "---\nid: new\ntitle: 关于废止旧办法的决定\nissuer: qzf\npublished: 2024-06-01\nrepeals: [old]\n---\n决定废止。\n");
+    s.write("content/documents/hidden.md", "---\nid: hidden\ntitle: 机密词汇文件\nissuer: qzf\npublished: 2024-01-01\ndisclosure: 不予公开\n---\n机密词汇正文营商环境。\n");
+    s.write("content/interpretations/jd.md", "---\ntitle: 图解：营商环境措施\ninterprets: a\nform: 图解\npublished: 2024-05-03\n---\n本解读介绍解读专用词。\n");
+    s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 如何办理营业执照？\n    a: 登录一网通办。\n");
+    s
+}
+
+fn scenarios(out: &Path, list: &str) -> Vec<serde_json::Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/search.mjs");
+    let o = Command::new("node").arg(script).arg(out).arg(list).output().expect("node");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("json");
+    for r in &v {
+        assert!(r["errors"].as_array().is_some_and(|e| e.is_empty()), "script errors: {r}");
+    }
+    v
+}
+
+fn titles(r: &serde_json::Value) -> Vec<String> {
+    r["hits"].as_array().expect("hits").iter().map(|h| h["title"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn chinese_search_in_the_browser() {
+    if !tools() {
+        return;
+    }
+    let s = site();
+    let r = s.build(&[]);
+    r.ok();
+    let v = scenarios(
+        &r.out,
+        r#"[{"url":"search/?q=营商环境"},{"url":"search/?q=营商"},{"type":"营商","select":{"validity":"repealed"}},
+            {"type":"测府发(2024)03号"},{"type":"000000000A/2024-00003"},{"type":""},{"type":"没有这样的词"},
+            {"url":"search/?q=解读专用词"},{"url":"search/?q=营业执照"},{"url":"search/?q=机密词汇"},
+            {"url":"search/?q=营商&organ=测试区人民政府办公室"}]"#,
+    );
+    let t = titles(&v[0]);
+    assert_eq!(t.first().map(String::as_str), Some("关于优化营商环境的若干措施"), "title match first: {t:?}");
+    assert!(t.iter().any(|x| x == "关于印发旧办法的通知"), "body match found too: {t:?}");
+    assert!(v[0]["hits"][0]["marked"] == true, "query highlighted");
+    assert_eq!(v[0]["first_status"], 200, "result links work");
+    assert_eq!(titles(&v[1]), t, "营商 finds what 营商环境 finds (inside longer words)");
+    assert_eq!(titles(&v[2]), ["关于印发旧办法的通知"], "validity filter");
+    assert_eq!(v[2]["hits"][0]["validity"], "已废止");
+    assert!(v[2]["url"].as_str().unwrap_or("").contains("validity=repealed"), "filters are kept in the URL");
+    assert_eq!(
+        titles(&v[3]).first().map(String::as_str),
+        Some("关于优化营商环境的若干措施"),
+        "发文字号 in another bracket form"
+    );
+    assert_eq!(titles(&v[4]), ["关于优化营商环境的若干措施"], "索引号 exact");
+    assert!(v[5]["message"].as_str().unwrap_or("").contains("请输入"), "empty query message");
+    assert!(v[6]["message"].as_str().unwrap_or("").contains("未找到"), "no match message");
+    assert_eq!(v[7]["hits"][0]["kind"], "政策解读");
+    assert_eq!(v[7]["hits"][0]["policy"], "关于优化营商环境的若干措施", "interpretations lead to their policy");
+    assert_eq!(v[8]["hits"][0]["kind"], "问答", "FAQs are searchable");
+    assert!(v[9]["hits"].as_array().is_some_and(|h| h.is_empty()), "hidden documents are not found");
+    assert_eq!(titles(&v[10]), ["关于印发旧办法的通知"], "organ filter");
+}
+
+#[test]
+fn hidden_documents_are_never_in_the_index() {
+    let s = site();
+    let r = s.build(&[]);
+    r.ok();
+    for f in r.files().iter().filter(|f| f.starts_with("search/")) {
+        let text = r.read(f);
+        assert!(!text.contains("机密") && !text.contains("documents/hidden/"), "{f} leaks the hidden document");
+    }
+    assert!(r.exists("search/config.json") && r.exists("search/facets.json"));
+}
+
+#[test]
+fn the_search_page_works_without_javascript_to_the_point_of_saying_so() {
+    let s = site();
+    let r = s.build(&[]);
+    r.ok();
+    let html = r.read("search/index.html");
+    let noscript = html.split("<noscript>").nth(1).expect("noscript");
+    assert!(noscript.contains("需要启用 JavaScript") && noscript.contains("browse/index.html"));
+}
