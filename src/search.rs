@@ -12,7 +12,8 @@
 //! - `idx/<s>.json`: `{key: [[title item deltas], [body item deltas]]}`;
 //! - `num/<s>.json`: `{canonical number: [items]}`;
 //! - `meta/<k>.json`: items `k*20 .. k*20+19`: what a result line shows;
-//! - `facets.json`: per item organ, year, 文种, 主题分类, 有效性 (fetched only to filter).
+//! - `facets/<field>.json`: per item organ, year, 文种, 主题分类 or 有效性 (fetched only
+//!   when that field filters).
 //!
 //! Only published items are indexed (CONTRACT §5).
 
@@ -271,7 +272,7 @@ pub fn build(ix: &Index, bodies: &Bodies) -> Vec<(String, String)> {
                 f_year.push(json!(d.published.year));
                 f_type.push(json!(d.doc_type.as_ref().map(|t| idx(&mut types, t))));
                 f_topic.push(json!(d.topics.iter().map(|t| idx(&mut topics, t)).collect::<Vec<_>>()));
-                f_val.push(json!(r.validity.slug()));
+                f_val.push(json!(crate::model::Validity::ALL.iter().position(|v| *v == r.validity)));
             }
             None => {
                 f_org.push(json!([]));
@@ -285,10 +286,12 @@ pub fn build(ix: &Index, bodies: &Bodies) -> Vec<(String, String)> {
     for (k, chunk) in metas.chunks(META_CHUNK).enumerate() {
         files.push((format!("search/meta/{k}.json"), serde_json::to_string(chunk).unwrap_or_default()));
     }
-    files.push((
-        "search/facets.json".into(),
-        json!({"organ": f_org, "year": f_year, "type": f_type, "topic": f_topic, "validity": f_val}).to_string(),
-    ));
+    // One file per facet: a filtered query fetches only the field it filters on.
+    for (name, values) in
+        [("organ", f_org), ("year", f_year), ("type", f_type), ("topic", f_topic), ("validity", f_val)]
+    {
+        files.push((format!("search/facets/{name}.json"), serde_json::Value::Array(values).to_string()));
+    }
     let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
     years.dedup();

@@ -92,7 +92,7 @@ fn hidden_documents_are_never_in_the_index() {
         let text = r.read(f);
         assert!(!text.contains("机密") && !text.contains("documents/hidden/"), "{f} leaks the hidden document");
     }
-    assert!(r.exists("search/config.json") && r.exists("search/facets.json"));
+    assert!(r.exists("search/config.json") && r.exists("search/facets/validity.json"));
 }
 
 #[test]

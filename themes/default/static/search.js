@@ -88,7 +88,8 @@
       var shardIds = {};
       ts.forEach(function (t) { shardIds[fnv(t, A) % cfg.shards] = true; });
       var loads = Object.keys(shardIds).map(function (s) { return get("idx/" + s + ".json"); });
-      return Promise.all([Promise.all(loads), q ? get("num/" + numShard + ".json") : Promise.resolve({}), hasFilter ? get("facets.json") : Promise.resolve(null)])
+      var facetLoads = Object.keys(f).map(function (k) { return get("facets/" + k + ".json").then(function (v) { return [k, v]; }); });
+      return Promise.all([Promise.all(loads), q ? get("num/" + numShard + ".json") : Promise.resolve({}), Promise.all(facetLoads)])
         .then(function (r) {
           var shards = {}; r[0].forEach(function (m) { Object.assign(shards, m); });
           var exact = (r[1] && r[1][canon]) || (r[1] && r[1][q.trim()]) || [];
@@ -110,14 +111,15 @@
           }
           exact.forEach(function (n) { score[n] = (score[n] || 0) + 1000; });
           var ids = Object.keys(score).map(Number);
-          if (r[2]) {
-            var fc = r[2];
+          if (hasFilter) {
+            var fc = {}; r[2].forEach(function (x) { fc[x[0]] = x[1]; });
+            var validityIx = cfg.validity.map(function (v) { return v[0]; }).indexOf(f.validity);
             ids = ids.filter(function (n) {
               if (f.organ && fc.organ[n].indexOf(cfg.organs.indexOf(f.organ)) < 0) return false;
               if (f.year && String(fc.year[n]) !== f.year) return false;
               if (f.type && fc.type[n] !== cfg.types.indexOf(f.type)) return false;
               if (f.topic && fc.topic[n].indexOf(cfg.topics.indexOf(f.topic)) < 0) return false;
-              if (f.validity && fc.validity[n] !== f.validity) return false;
+              if (f.validity && fc.validity[n] !== validityIx) return false;
               return true;
             });
           }
