@@ -205,9 +205,10 @@ pub fn main_with(cli: Cli) -> i32 {
                 2
             }
         },
-        Command::Import { .. } => {
-            eprintln!("error: `gazette import` is not available in this version of gazette");
-            2
+        Command::Import { files, into, force } => {
+            let (diags, code) = crate::import::run(&files, &into, force);
+            report(&Outcome { diagnostics: diags, ..Default::default() });
+            code
         }
     }
 }

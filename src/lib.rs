@@ -17,6 +17,7 @@ pub mod docnum;
 pub mod external;
 pub mod feeds;
 pub mod highlight;
+pub mod import;
 pub mod init;
 pub mod linkcheck;
 pub mod load;
