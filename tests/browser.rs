@@ -5,26 +5,13 @@
 //! the W3C Nu checker finds no error; a typical document page stays under 60 KB.
 //! Screenshots are written to tests/artifacts/<site>/.
 
+mod common;
+use common::browser_tools_available;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tools_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Browser tools present? In CI they must be (.ci/run installs them).
-fn tools_available() -> bool {
-    let ok = tools_dir().join("node_modules/playwright-core").exists()
-        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists()
-        && Command::new("node").arg("--version").output().is_ok();
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have chromium, node and tests/browser/node_modules (.ci/run)"
-        );
-        eprintln!("skipping: browser tools not installed (apt-get install chromium; npm ci --prefix tests/browser)");
-    }
-    ok
 }
 
 fn build(root: &Path, out: &Path) {
@@ -117,7 +104,7 @@ fn assert_valid_html(out: &Path, limit: usize) {
 
 #[test]
 fn demo_library_in_the_browser() {
-    if !tools_available() {
+    if !browser_tools_available() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -158,7 +145,7 @@ fn demo_library_in_the_browser() {
 #[test]
 fn generated_corpus_in_the_browser() {
     let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
-    if !tools_available() || !gen.exists() {
+    if !browser_tools_available() || !gen.exists() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");

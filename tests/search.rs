@@ -8,16 +8,6 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-fn tools() -> bool {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/playwright-core");
-    let ok = dir.exists() && Path::new("/usr/bin/chromium").exists();
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "CI must have the browser tools (.ci/run)");
-        eprintln!("skipping: browser tools not installed");
-    }
-    ok
-}
-
 fn site() -> Site {
     let s = Site::new();
     s.write("content/documents/a.md", "---\nid: a\ntitle: 关于优化营商环境的若干措施\nissuer: qzf\npublished: 2024-05-01\ndoc_number: 测府发〔2024〕3号\nindex_number: 000000000A/2024-00003\ndoc_type: 意见\n---\n为进一步提升服务水平，制定本意见。\n");
@@ -46,7 +36,7 @@ fn titles(r: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn chinese_search_in_the_browser() {
-    if !tools() {
+    if !browser_tools_available() {
         return;
     }
     let s = site();

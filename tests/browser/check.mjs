@@ -6,37 +6,17 @@
 // as `documents/x/`) in Debian's Chromium through playwright-core, runs axe-core, takes
 // screenshots at 375 px and 1280 px, and probes keyboard use, the 适老化 switch and
 // JavaScript-free reading. Prints one JSON report on stdout; the Rust test asserts on it.
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { serve, launch } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const [siteDir, artifactDir, ...pages] = process.argv.slice(2);
-const TYPES = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".xml": "application/xml", ".json": "application/json", ".pdf": "application/pdf", ".png": "image/png" };
 
-function serve(root) {
-  const server = http.createServer((req, res) => {
-    let p = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    if (p.includes("..")) { res.writeHead(400).end(); return; }
-    let file = path.join(root, p);
-    if (p.endsWith("/")) file = path.join(file, "index.html");
-    fs.readFile(file, (err, data) => {
-      if (err) { res.writeHead(404, { "Content-Type": "text/plain" }).end("not found"); return; }
-      res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream" }).end(data);
-    });
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
-}
-
-const server = await serve(siteDir);
-const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const { server, base } = await serve(siteDir);
+const browser = await launch();
 const report = { base, pages: [], keyboard: null, elder: null, nojs: null };
 fs.mkdirSync(artifactDir, { recursive: true });
 try {

@@ -5,30 +5,12 @@
 // Each scenario: {"url": "search/?q=…"} to load a URL, or {"type": "词", "select": {"validity": "repealed"}}
 // to use the form like a reader. Reports, per scenario, the message shown, the hits
 // (title, href, validity) and the bytes the page fetched until results appeared.
-import http from "node:http";
-import fs from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import { serve, launch } from "./lib.mjs";
 
 const [siteDir, scenariosJson] = process.argv.slice(2);
 const scenarios = JSON.parse(scenariosJson);
-const TYPES = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".svg": "image/svg+xml" };
-const server = http.createServer((req, res) => {
-  let p = decodeURIComponent(new URL(req.url, "http://x").pathname);
-  if (p.includes("..")) { res.writeHead(400).end(); return; }
-  let file = path.join(siteDir, p);
-  if (p.endsWith("/")) file = path.join(file, "index.html");
-  fs.readFile(file, (err, data) => {
-    if (err) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream" }).end(data);
-  });
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const { server, base } = await serve(siteDir);
+const browser = await launch();
 const results = [];
 try {
   for (const sc of scenarios) {

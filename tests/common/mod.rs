@@ -146,3 +146,19 @@ pub fn text(html: &str) -> String {
     let re = regex::Regex::new(r"(?s)<script.*?</script>|<style.*?</style>|<[^>]*>").expect("regex");
     re.replace_all(html, " ").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
+
+/// Are the browser test tools here (Chromium, node, tests/browser/node_modules)? In CI they
+/// must be (.ci/run installs them); locally a test without them skips.
+pub fn browser_tools_available() -> bool {
+    let ok = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/playwright-core").exists()
+        && Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists()
+        && Command::new("node").arg("--version").output().is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium, node and tests/browser/node_modules (.ci/run)"
+        );
+        eprintln!("skipping: browser tools not installed (apt-get install chromium; npm ci --prefix tests/browser)");
+    }
+    ok
+}

@@ -1,0 +1,30 @@
+// Shared by the browser scripts: a static HTTP server for a built site on 127.0.0.1, and
+// Debian's Chromium launched the way this machine's closed network needs.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const TYPES = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".xml": "application/xml", ".json": "application/json", ".pdf": "application/pdf", ".png": "image/png" };
+
+/** Serve `root` like a static host: folders → index.html, 404 otherwise. Resolves to {server, base}. */
+export function serve(root) {
+  const server = http.createServer((req, res) => {
+    const p = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    if (p.includes("..")) { res.writeHead(400).end(); return; }
+    let file = path.join(root, p);
+    if (p.endsWith("/")) file = path.join(file, "index.html");
+    fs.readFile(file, (err, data) => {
+      if (err) { res.writeHead(404, { "Content-Type": "text/plain" }).end("not found"); return; }
+      res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream" }).end(data);
+    });
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok({ server, base: `http://127.0.0.1:${server.address().port}/` })));
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
