@@ -40,7 +40,7 @@ for n in "${sizes[@]}"; do
   [ -f "$corpus/gazette.yaml" ] || python3 "$shared/gen_corpus.py" "$n" "$corpus" >/dev/null
   rm -rf "$work/floor-out" "$work/out-$n"
   # Warm the page cache so both tools read from memory.
-  cat $(find "$corpus/content" -type f) >/dev/null
+  find "$corpus/content" -type f -exec cat {} + >/dev/null
   fpages=$("$floor" "$corpus" "$work/floor-out" 2>&1 | grep -o '^[^ ]* [0-9]* pages' | grep -o '[0-9]*' || echo "$n")
   rm -rf "$work/floor-out"
   measure "floor $n" "$fpages" "$floor" "$corpus" "$work/floor-out"
