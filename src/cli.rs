@@ -74,10 +74,15 @@ pub enum Command {
         port: u16,
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
+        /// Rebuild on changes and reload open pages
         #[arg(long)]
         watch: bool,
+        /// Open the site in the default browser
         #[arg(long)]
         open: bool,
+        /// Publish drafts too
+        #[arg(long)]
+        drafts: bool,
     },
     /// Create a small working site in DIR
     Init { dir: PathBuf },
@@ -187,9 +192,8 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             outcome.exit_code
         }
-        Command::Serve { .. } => {
-            eprintln!("error: `gazette serve` is not available in this version of gazette; build and serve `public/` with any static server");
-            2
+        Command::Serve { root, port, bind, watch, open, drafts } => {
+            crate::serve::run(&crate::serve::ServeOptions { root, port, bind, watch, open, drafts })
         }
         Command::Init { dir } => match crate::init::init(&dir) {
             Ok(()) => {

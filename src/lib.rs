@@ -28,5 +28,6 @@ pub mod output;
 pub mod render;
 pub mod resolve;
 pub mod search;
+pub mod serve;
 pub mod theme;
 pub mod yaml;

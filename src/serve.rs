@@ -1,0 +1,442 @@
+//! `gazette serve [--watch]`: the editor's loop.
+//!
+//! A real HTTP server (tiny_http) serves the last good build from a private folder:
+//! folder URLs → index.html, the site's 404 page, correct MIME types, `base_url` path mapped
+//! so links work locally. Nothing outside the output folder is ever served: `..` (also
+//! percent-encoded), backslashes, NUL and symlinks leading out are refused.
+//!
+//! With `--watch`, changes under content/, themes/ and gazette.yaml trigger a rebuild
+//! (debounced). A good rebuild is swapped in atomically and open pages reload over
+//! Server-Sent Events (stylesheet-only changes refresh the CSS without a reload); a broken
+//! edit keeps the last good site, prints the diagnostics, and shows them as an overlay in
+//! the open pages until fixed. The reload script is injected into HTML responses by the
+//! server only: `gazette build` output never contains it.
+
+use crate::build::{self, Options, Outcome};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub root: PathBuf,
+    pub port: u16,
+    pub bind: String,
+    pub watch: bool,
+    pub open: bool,
+    pub drafts: bool,
+}
+
+const LIVE_JS: &str = r#"(function () {
+  "use strict";
+  if (!window.EventSource) return;
+  var es = new EventSource("/__gazette/events");
+  function overlay(text) {
+    var o = document.getElementById("gazette-overlay");
+    if (!text) { if (o) o.remove(); return; }
+    if (!o) {
+      o = document.createElement("div");
+      o.id = "gazette-overlay";
+      o.setAttribute("role", "alert");
+      o.style.cssText = "position:fixed;inset:0;z-index:2147483647;background:rgba(40,0,0,.94);color:#fff;overflow:auto;padding:1.5rem;font:15px/1.6 monospace;white-space:pre-wrap";
+      document.body.appendChild(o);
+    }
+    o.textContent = "gazette：构建失败，页面仍为上一次成功的版本。修改后保存即可。\n\n" + text;
+  }
+  es.addEventListener("reload", function () { location.reload(); });
+  es.addEventListener("css", function () {
+    overlay(null);
+    document.querySelectorAll('link[rel="stylesheet"]').forEach(function (l) {
+      var u = new URL(l.href); u.searchParams.set("v", Date.now()); l.href = u.href;
+    });
+  });
+  es.addEventListener("build-error", function (e) { overlay(e.data); });
+  es.addEventListener("ok", function () { overlay(null); });
+})();
+"#;
+
+struct State {
+    out: PathBuf,
+    base_path: String,
+    clients: Mutex<Vec<Sender<String>>>,
+    last_error: Mutex<Option<String>>,
+}
+
+impl State {
+    fn broadcast(&self, event: &str, data: &str) {
+        let msg = sse(event, data);
+        self.clients.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c.send(msg.clone()).is_ok());
+    }
+}
+
+fn sse(event: &str, data: &str) -> String {
+    let mut m = format!("event: {event}\n");
+    for line in data.lines() {
+        m.push_str(&format!("data: {line}\n"));
+    }
+    if data.is_empty() {
+        m.push_str("data: \n");
+    }
+    m.push('\n');
+    m
+}
+
+/// A response body that streams SSE messages as they are broadcast, with a keep-alive
+/// comment every 15 s; it ends when the server drops the sender.
+struct SseBody {
+    rx: Receiver<String>,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for SseBody {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.buf.len() {
+            let next = match self.rx.recv_timeout(Duration::from_secs(15)) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => ": ping\n\n".into(),
+                Err(RecvTimeoutError::Disconnected) => return Ok(0),
+            };
+            self.buf = next.into_bytes();
+            self.pos = 0;
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+pub fn mime(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("xml") => "application/xml",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("svg") => "image/svg+xml",
+        Some("webp") => "image/webp",
+        Some("ico") => "image/x-icon",
+        Some("woff") => "font/woff",
+        Some("woff2") => "font/woff2",
+        Some("ttf") => "font/ttf",
+        Some("otf") => "font/otf",
+        Some("mp4") => "video/mp4",
+        Some("mp3") => "audio/mpeg",
+        Some("zip") => "application/zip",
+        Some("doc") => "application/msword",
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some("xls") => "application/vnd.ms-excel",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Map a request path to a file of the output, refusing anything that could leave it.
+/// `Err(status)` for refused or missing paths.
+pub fn resolve_path(out: &Path, base_path: &str, raw: &str) -> Result<PathBuf, u16> {
+    let path = raw.split(['?', '#']).next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| 400u16)?;
+    if decoded.contains('\\') || decoded.contains('\0') {
+        return Err(400);
+    }
+    let bp = base_path.trim_end_matches('/');
+    let rel = if bp.is_empty() { decoded.as_ref() } else { decoded.strip_prefix(bp).ok_or(404u16)? };
+    let mut p = out.to_path_buf();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return Err(400),
+            s => p.push(s),
+        }
+    }
+    if p.is_dir() {
+        p.push("index.html");
+    }
+    let canon = p.canonicalize().map_err(|_| 404u16)?;
+    let root = out.canonicalize().map_err(|_| 404u16)?;
+    if !canon.starts_with(&root) {
+        return Err(403);
+    }
+    if !canon.is_file() {
+        return Err(404);
+    }
+    Ok(canon)
+}
+
+fn inject(html: Vec<u8>) -> Vec<u8> {
+    let tag = b"<script src=\"/__gazette/live.js\"></script>";
+    let pos = html.windows(7).rposition(|w| w.eq_ignore_ascii_case(b"</body>")).unwrap_or(html.len());
+    let mut v = Vec::with_capacity(html.len() + tag.len());
+    v.extend_from_slice(&html[..pos]);
+    v.extend_from_slice(tag);
+    v.extend_from_slice(&html[pos..]);
+    v
+}
+
+fn header(k: &str, v: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).expect("static header")
+}
+
+fn handle(st: &State, req: tiny_http::Request) {
+    let url = req.url().to_string();
+    let path = url.split('?').next().unwrap_or("").to_string();
+    if path == "/__gazette/live.js" {
+        let r = tiny_http::Response::from_string(LIVE_JS)
+            .with_header(header("Content-Type", "text/javascript; charset=utf-8"));
+        req.respond(r).ok();
+        return;
+    }
+    if path == "/__gazette/events" {
+        let (tx, rx) = channel();
+        if let Some(e) = st.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            tx.send(sse("build-error", &e)).ok();
+        } else {
+            tx.send(sse("ok", "")).ok();
+        }
+        st.clients.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
+        // Write the response by hand: tiny_http buffers chunked bodies, and an event stream
+        // must reach the browser the moment it is sent. The body ends when the client goes.
+        let mut w = req.into_writer();
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+        if w.write_all(head.as_bytes()).and_then(|_| w.flush()).is_err() {
+            return;
+        }
+        let mut body = SseBody { rx, buf: Vec::new(), pos: 0 };
+        let mut chunk = [0u8; 4096];
+        loop {
+            match body.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if w.write_all(&chunk[..n]).and_then(|_| w.flush()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        return;
+    }
+    let bp = st.base_path.trim_end_matches('/');
+    if !bp.is_empty() && (path == "/" || path == bp) {
+        let r = tiny_http::Response::empty(302).with_header(header("Location", &format!("{bp}/")));
+        req.respond(r).ok();
+        return;
+    }
+    // A folder URL without its slash: redirect like static hosts do, so relative links work.
+    if !path.ends_with('/') {
+        if let Ok(file) = resolve_path(&st.out, &st.base_path, &path) {
+            if file.ends_with("index.html") && !path.ends_with("index.html") {
+                let r = tiny_http::Response::empty(301).with_header(header("Location", &format!("{path}/")));
+                req.respond(r).ok();
+                return;
+            }
+        }
+    }
+    let (status, file) = match resolve_path(&st.out, &st.base_path, &path) {
+        Ok(f) => (200, Some(f)),
+        Err(404) => (404, st.out.join("404.html").canonicalize().ok()),
+        Err(code) => (code, None),
+    };
+    let Some(file) = file else {
+        req.respond(tiny_http::Response::from_string("").with_status_code(status)).ok();
+        return;
+    };
+    match std::fs::read(&file) {
+        Ok(bytes) => {
+            let m = mime(&file);
+            let body = if m.starts_with("text/html") { inject(bytes) } else { bytes };
+            let r = tiny_http::Response::from_data(body)
+                .with_status_code(status)
+                .with_header(header("Content-Type", m))
+                .with_header(header("Cache-Control", "no-store"));
+            req.respond(r).ok();
+        }
+        Err(_) => {
+            req.respond(tiny_http::Response::from_string("").with_status_code(404)).ok();
+        }
+    }
+}
+
+fn rebuild(opts: &Options, st: &State, changed: &[PathBuf]) {
+    let t = std::time::Instant::now();
+    let outcome: Outcome = build::run(opts);
+    crate::cli::report(&outcome);
+    if outcome.exit_code == 0 {
+        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let css_only = !changed.is_empty() && changed.iter().all(|p| p.extension().is_some_and(|e| e == "css"));
+        eprintln!("rebuilt in {} ms", t.elapsed().as_millis());
+        st.broadcast(if css_only { "css" } else { "reload" }, "");
+    } else {
+        let text: String = outcome.diagnostics.iter().map(|d| format!("{d}\n")).collect();
+        eprintln!("build failed; still serving the last good build");
+        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.clone());
+        st.broadcast("build-error", &text);
+    }
+}
+
+fn ignored(p: &Path) -> bool {
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
+}
+
+fn watch(root: PathBuf, opts: Options, st: Arc<State>) -> Result<(), String> {
+    use notify::{RecursiveMode, Watcher};
+    let (tx, rx) = channel();
+    let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if let Ok(ev) = ev {
+            if !matches!(ev.kind, notify::EventKind::Access(_)) {
+                tx.send(ev.paths).ok();
+            }
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    for (p, mode) in [
+        ("content", RecursiveMode::Recursive),
+        ("themes", RecursiveMode::Recursive),
+        (crate::config::FILE, RecursiveMode::NonRecursive),
+    ] {
+        let path = root.join(p);
+        if path.exists() {
+            w.watch(&path, mode).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    std::thread::spawn(move || {
+        let _keep = w;
+        while let Ok(first) = rx.recv() {
+            // Debounce: an editor's save is often several events; wait for quiet.
+            let mut changed: Vec<PathBuf> = first;
+            while let Ok(more) = rx.recv_timeout(Duration::from_millis(80)) {
+                changed.extend(more);
+            }
+            changed.retain(|p| !ignored(p));
+            if !changed.is_empty() {
+                rebuild(&opts, &st, &changed);
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Remove serve folders left by earlier `gazette serve` processes that are gone (they are
+/// stopped with Ctrl-C and cannot clean up after themselves).
+fn remove_stale_outputs() {
+    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix("gazette-serve-").and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists() {
+                std::fs::remove_dir_all(e.path()).ok();
+            }
+        }
+    }
+}
+
+pub fn run(o: &ServeOptions) -> i32 {
+    remove_stale_outputs();
+    let out = std::env::temp_dir().join(format!("gazette-serve-{}", std::process::id()));
+    let opts = Options {
+        root: o.root.clone(),
+        output: Some(out.clone()),
+        drafts: o.drafts,
+        write: true,
+        ..Default::default()
+    };
+    let first = build::run(&opts);
+    crate::cli::report(&first);
+    if first.exit_code == 2 {
+        return 2;
+    }
+    let base_path = match crate::config::load(&o.root, None) {
+        Ok((cfg, _)) => crate::render::base_path(&cfg.base_url),
+        Err(_) => "/".into(),
+    };
+    let st = Arc::new(State {
+        out: out.clone(),
+        base_path: base_path.clone(),
+        clients: Mutex::new(Vec::new()),
+        last_error: Mutex::new(None),
+    });
+    if first.exit_code != 0 {
+        let text: String = first.diagnostics.iter().map(|d| format!("{d}\n")).collect();
+        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text);
+        std::fs::create_dir_all(&out).ok();
+        if !o.watch {
+            return first.exit_code;
+        }
+        eprintln!("the site has errors; fix them and save (watching for changes)");
+    }
+    let mut server = None;
+    let mut port = o.port;
+    for _ in 0..50 {
+        match tiny_http::Server::http((o.bind.as_str(), port)) {
+            Ok(s) => {
+                server = Some(s);
+                break;
+            }
+            Err(_) if port < u16::MAX => {
+                eprintln!("port {port} is taken, trying {}", port + 1);
+                port += 1;
+            }
+            Err(e) => {
+                eprintln!("error: cannot listen on {}:{port}: {e}", o.bind);
+                return 2;
+            }
+        }
+    }
+    let Some(server) = server else {
+        eprintln!("error: no free port from {} to {port} on {}", o.port, o.bind);
+        return 2;
+    };
+    let host = if o.bind.contains(':') { format!("[{}]", o.bind) } else { o.bind.clone() };
+    let url = format!("http://{host}:{port}{base_path}");
+    eprintln!("serving at {url}{}", if o.watch { " (watching for changes)" } else { "" });
+    if o.open {
+        std::process::Command::new("xdg-open").arg(&url).spawn().ok();
+    }
+    if o.watch {
+        if let Err(e) = watch(o.root.clone(), opts, st.clone()) {
+            eprintln!("error: cannot watch the site: {e}");
+            return 2;
+        }
+    }
+    for req in server.incoming_requests() {
+        let st = st.clone();
+        std::thread::spawn(move || handle(&st, req));
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_paths_leaving_the_output() {
+        let d = tempfile::tempdir().expect("tmp");
+        let out = d.path().join("out");
+        std::fs::create_dir_all(out.join("a")).expect("mkdir");
+        std::fs::write(out.join("a/index.html"), "x").expect("w");
+        std::fs::write(d.path().join("secret.txt"), "s").expect("w");
+        assert!(resolve_path(&out, "/", "/a/").is_ok());
+        for bad in ["/../secret.txt", "/%2e%2e/secret.txt", "/a/%2E%2E/%2e%2e/secret.txt", "/..%5csecret.txt", "/a%00"]
+        {
+            assert!(resolve_path(&out, "/", bad).is_err(), "{bad}");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(d.path().join("secret.txt"), out.join("link.txt")).expect("symlink");
+            assert_eq!(resolve_path(&out, "/", "/link.txt"), Err(403));
+        }
+        assert!(resolve_path(&out, "/gb/", "/gb/a/").is_ok());
+        assert_eq!(resolve_path(&out, "/gb/", "/a/"), Err(404));
+    }
+}

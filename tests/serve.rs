@@ -1,0 +1,221 @@
+//! `gazette serve --watch` with the real server on a free loopback port: pages and MIME
+//! types, traversal attempts refused, an edit visible over HTTP, a broken edit keeping the
+//! old site and reporting the error, the reload event sent, and Chromium reloading by itself.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+    log: mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn start(s: &Site) -> Server {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["serve", "--watch", "--port", &port.to_string(), "--root"])
+        .arg(s.root())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+            seen.push_str(&l);
+            seen.push('\n');
+            if l.starts_with("serving at") {
+                let p: u16 =
+                    l.rsplit(':').next().and_then(|x| x.split('/').next()).and_then(|x| x.parse().ok()).expect("port");
+                return Server { child, port: p, log: rx };
+            }
+        }
+    }
+    panic!("server did not start:\n{seen}");
+}
+
+/// A raw HTTP/1.1 request, so the path reaches the server exactly as written.
+fn raw(port: u16, path: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").expect("write");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn site() -> Site {
+    let s = Site::new();
+    s.write("content/files/附件.pdf", "%PDF-1.4 x");
+    s.write(
+        "content/documents/a.md",
+        &doc("a", "attachments:\n  - title: 附件\n    path: files/附件.pdf\n", "第一版正文。"),
+    );
+    s
+}
+
+#[test]
+fn serves_pages_with_mime_types_and_refuses_traversal() {
+    let s = site();
+    let srv = start(&s);
+    let p = srv.port;
+    let (st, head, body) = raw(p, "/");
+    assert_eq!(st, 200);
+    assert!(head.contains("content-type: text/html"));
+    assert!(body.contains("/__gazette/live.js"), "live reload injected when serving");
+    for (path, mime) in [
+        ("/style.css", "text/css"),
+        ("/feed.xml", "application/xml"),
+        ("/api/documents.json", "application/json"),
+        ("/files/%E9%99%84%E4%BB%B6.pdf", "application/pdf"),
+        ("/favicon.svg", "image/svg+xml"),
+        ("/gazette.js", "text/javascript"),
+    ] {
+        let (st, head, _) = raw(p, path);
+        assert_eq!(st, 200, "{path}");
+        assert!(head.contains(&format!("content-type: {mime}")), "{path}: {head}");
+    }
+    let (st, _, body) = raw(p, "/documents/a/");
+    assert_eq!(st, 200);
+    assert!(body.contains("第一版正文"));
+    let (st, head, _) = raw(p, "/documents/a");
+    assert_eq!(st, 301);
+    assert!(head.contains("location: /documents/a/"));
+    let (st, _, body) = raw(p, "/no/such/page/");
+    assert_eq!(st, 404);
+    assert!(body.contains("页面不存在"), "the site's 404 page");
+    for bad in [
+        "/../gazette.yaml",
+        "/%2e%2e/gazette.yaml",
+        "/documents/%2E%2E/%2e%2e/gazette.yaml",
+        "/..%5cgazette.yaml",
+        "/..\\gazette.yaml",
+        "//etc/passwd",
+        "/%2e%2e%2f%2e%2e%2fetc/passwd",
+    ] {
+        let (st, _, body) = raw(p, bad);
+        assert_ne!(st, 200, "{bad} must be refused");
+        assert!(!body.contains("base_url") && !body.contains("root:"), "{bad} leaked a file");
+    }
+    // gazette build output never carries the reload script.
+    let built = s.build(&[]);
+    built.ok();
+    assert!(!built.read("index.html").contains("__gazette"));
+}
+
+#[test]
+fn edits_are_served_and_broken_edits_keep_the_last_good_site() {
+    let s = site();
+    let srv = start(&s);
+    let p = srv.port;
+    // Listen to the event stream before editing.
+    let mut events = TcpStream::connect(("127.0.0.1", p)).expect("connect");
+    write!(events, "GET /__gazette/events HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    events.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let (etx, erx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = events.read(&mut buf) {
+            if n == 0 || etx.send(String::from_utf8_lossy(&buf[..n]).into_owned()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stream = String::new();
+    let mut wait_event = |name: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if stream.contains(&format!("event: {name}")) {
+                stream.clear();
+                return;
+            }
+            if let Ok(chunk) = erx.recv_timeout(Duration::from_millis(200)) {
+                stream.push_str(&chunk);
+            }
+        }
+        panic!("no `{name}` event; got {stream:?}");
+    };
+    wait_event("ok");
+    s.write("content/documents/a.md", &doc("a", "", "第二版正文。"));
+    wait_until("the edit to be served", || raw(p, "/documents/a/").2.contains("第二版正文"));
+    wait_event("reload");
+    s.write("content/documents/a.md", &doc("a", "", "第三版 [坏链接](doc:missing)"));
+    wait_event("build-error");
+    let (st, _, body) = raw(p, "/documents/a/");
+    assert_eq!(st, 200);
+    assert!(body.contains("第二版正文"), "the last good build is still served");
+    let mut log = String::new();
+    while let Ok(l) = srv.log.recv_timeout(Duration::from_millis(500)) {
+        log.push_str(&l);
+        log.push('\n');
+    }
+    assert!(log.contains("unknown reference `missing`"), "diagnostics printed:\n{log}");
+    s.write("content/documents/a.md", &doc("a", "", "第四版正文。"));
+    wait_until("the fix to be served", || raw(p, "/documents/a/").2.contains("第四版正文"));
+}
+
+#[test]
+fn the_page_reloads_itself_in_chromium() {
+    if !browser_tools_available() {
+        return;
+    }
+    let s = site();
+    let srv = start(&s);
+    let url = format!("http://127.0.0.1:{}/documents/a/", srv.port);
+    let file = s.root().join("content/documents/a.md");
+    let o = Command::new("node")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/reload.mjs"))
+        .arg(&url)
+        .arg(&file)
+        .arg(doc("a", "", "浏览器看到的新版本。"))
+        .arg(doc("a", "", "[坏](doc:nowhere)"))
+        .arg("浏览器看到的新版本")
+        .output()
+        .expect("node");
+    let r: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(r["reloaded"], true, "{r}");
+    assert!(r["overlay"].as_str().is_some_and(|t| t.contains("unknown reference `nowhere`")), "{r}");
+    assert_eq!(r["still_shows"], true, "the last good page stays under the overlay");
+}
