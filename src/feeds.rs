@@ -211,6 +211,7 @@ pub fn catalog(r: &Renderer) -> (String, String) {
             "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(Target::Interp(k)))})).collect::<Vec<_>>(),
             "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
             "faq_count": faq_count,
+            "tasks": crate::tasks::extract(&d.body),
             "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
         }));
         let issuer = r.row(i).issuer.unwrap_or_default();

@@ -29,5 +29,6 @@ pub mod render;
 pub mod resolve;
 pub mod search;
 pub mod serve;
+pub mod tasks;
 pub mod theme;
 pub mod yaml;

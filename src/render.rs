@@ -695,7 +695,7 @@ impl<'a> Renderer<'a> {
             "issues": issues, "topics_in": topics_in, "translations": translations, "translation_of": translation_of,
             "lang": d.lang, "consult_url": d.consult_url,
             "body": body.map(|b| b.html.as_str()).unwrap_or(""), "toc": toc,
-            "jsonld": self.jsonld(i),
+            "jsonld": self.jsonld(i), "tasks": crate::tasks::extract(&d.body),
         }});
         self.page("document.html", &dir, meta, data, d.src.file())
     }

@@ -114,6 +114,8 @@ fn demo_library_in_the_browser() {
     let pages = [
         "",
         "documents/jtw-2024-323/",
+        "documents/fxq-2025-zwgk/",
+        "documents/jtw-2024-323-en/",
         "documents/",
         "interpretations/jd-jaqb-2023-5/",
         "interpretations/",

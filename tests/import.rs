@@ -182,3 +182,24 @@ fn cross_references_between_imported_documents_become_links() {
     let page = built.read("documents/qzf-2024-2/index.html");
     assert!(links(&page).contains(&"../../documents/qzf-2024-1/".to_string()), "auto-linked: {:?}", links(&page));
 }
+
+#[test]
+fn responsible_units_become_a_task_table_and_catalog_data() {
+    if seeds().is_none() {
+        return;
+    }
+    let s = Site::new();
+    assert_eq!(import(&s, &[&seed("002_7279a3ddecec9e39.txt")], &[]).code, 0);
+    let r = s.build(&["--date", "2026-01-01"]);
+    r.ok();
+    let id = std::fs::read_dir(s.root().join("content/documents/2025")).expect("d").flatten().next().expect("f").path();
+    let id = id.file_stem().expect("stem").to_string_lossy().into_owned();
+    let page = text(&r.read(&format!("documents/{id}/index.html")));
+    assert!(page.contains("任务分解") && page.contains("区融媒体中心"), "task table on the page");
+    let v: serde_json::Value = serde_json::from_str(&r.read("api/documents.json")).expect("json");
+    let tasks = v["documents"][0]["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 30, "the 30 numbered tasks of the seed");
+    let t29 = &tasks[28];
+    assert!(t29["text"].as_str().expect("t").starts_with("推进全区政务新媒体账号整合优化"));
+    assert_eq!(t29["units"], serde_json::json!(["区政府办", "区委宣传部", "区融媒体中心", "各有关单位"]));
+}
