@@ -362,10 +362,10 @@ fn write_site_files(
     }
     report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
     for (path, data) in crate::search::build(r.ix, bodies) {
-        report(staging.write(&path, data.as_bytes()), "gazette.yaml");
+        report(staging.write(&path, json_html_safe(&data).as_bytes()), "gazette.yaml");
     }
     let (json, csv) = feeds::catalog(r);
-    report(staging.write("api/documents.json", json.as_bytes()), "gazette.yaml");
+    report(staging.write("api/documents.json", json_html_safe(&json).as_bytes()), "gazette.yaml");
     report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");
     if bodies.has_code {
         report(staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
@@ -396,6 +396,12 @@ fn write_site_files(
             report(staging.copy(f, &content_dir.join(f)), &format!("content/{f}"));
         }
     }
+}
+
+/// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
+/// parser, and inert if someone pastes our data into an HTML page.
+fn json_html_safe(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e")
 }
 
 fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {

@@ -77,6 +77,7 @@ pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dy
 
     // Pass 1: parse, resolving link destinations while byte offsets are at hand.
     let mut events: Vec<Event> = Vec::new();
+    let mut unsafe_link = false;
     for (ev, range) in Parser::new_ext(md, options()).into_offset_iter() {
         let ev = match ev {
             Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
@@ -84,6 +85,7 @@ pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dy
                 let dest = rewrite_dest(&dest_url, loc.clone(), sink).map(&site_url);
                 let dest_url = dest.map(CowStr::from).unwrap_or(dest_url);
                 sink.emitted(&dest_url, &loc);
+                unsafe_link |= !safe_scheme(&dest_url);
                 Event::Start(Tag::Link { link_type, dest_url, title, id })
             }
             Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
@@ -91,6 +93,7 @@ pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dy
                 let dest = rewrite_dest(&dest_url, loc.clone(), sink).map(&site_url);
                 let dest_url = dest.map(CowStr::from).unwrap_or(dest_url);
                 sink.emitted(&dest_url, &loc);
+                unsafe_link |= !safe_scheme(&dest_url);
                 Event::Start(Tag::Image { link_type, dest_url, title, id })
             }
             other => other,
@@ -108,10 +111,47 @@ pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dy
     let mut body = Body::default();
     let events = headings_and_code(events, &mut body);
 
+    let has_raw_html = unsafe_link
+        || events.iter().any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)) && !is_our_code_block(e));
     let mut html = String::with_capacity(md.len() + md.len() / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    body.html = html;
+    // Raw HTML written in a body goes through an allowlist: no script, no event handlers,
+    // no javascript: URLs, no iframes. Bodies without raw HTML (nearly all) skip the cost.
+    body.html = if has_raw_html { sanitize(&html) } else { html };
     body
+}
+
+/// A link destination that is relative, or uses a scheme a government page may link to.
+fn safe_scheme(dest: &str) -> bool {
+    let d = dest.trim_start().to_ascii_lowercase();
+    match d.split_once(':') {
+        Some((scheme, _)) if !scheme.contains(['/', '?', '#']) => matches!(scheme, "http" | "https" | "mailto" | "tel"),
+        _ => true,
+    }
+}
+
+/// The highlighted code blocks this module emits as `Event::Html` are ours, not the author's.
+fn is_our_code_block(e: &Event) -> bool {
+    matches!(e, Event::Html(h) if h.starts_with("<pre class=\"code\">"))
+}
+
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    B.get_or_init(|| {
+        let mut b = ammonia::Builder::default();
+        b.add_generic_attributes(["id", "class", "lang", "title"])
+            .add_tag_attributes("td", ["colspan", "rowspan", "align"])
+            .add_tag_attributes("th", ["colspan", "rowspan", "align", "scope"])
+            .add_tag_attributes("ol", ["start"])
+            .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+            .link_rel(Some("noopener"));
+        b
+    })
+}
+
+/// Clean HTML with the body allowlist.
+pub fn sanitize(html: &str) -> String {
+    sanitizer().clean(html).to_string()
 }
 
 fn is_absolute(u: &str) -> bool {
@@ -469,6 +509,58 @@ mod tests {
         let h = html("根据沪府办发[2023]5号精神，`沪府办发〔2023〕5号`，[沪府办发〔2023〕5号](https://x.example/)");
         assert!(h.contains("根据<a href=\"../../documents/a/\">沪府办发[2023]5号</a>精神"), "{h}");
         assert_eq!(h.matches("documents/a/").count(), 1, "{h}");
+    }
+
+    #[test]
+    fn raw_html_is_sanitized() {
+        let payloads = [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<iframe src=\"https://evil.example/\"></iframe>",
+            "<svg><script>alert(1)</script></svg>",
+            "<p style=\"background:url(javascript:alert(1))\" onclick=\"alert(1)\">x</p>",
+            "[x](javascript:alert(1))",
+            "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+            "<object data=\"x.swf\"></object><embed src=x.swf>",
+            "<form action=\"https://evil.example/\"><input name=a></form>",
+            "<meta http-equiv=refresh content=\"0;url=https://evil.example/\">",
+            "<details open ontoggle=alert(1)>",
+        ];
+        for p in payloads {
+            let h = html(&format!("正文\n\n{p}\n\n<span lang=\"en\">ok</span> <sup>1</sup>"));
+            let lower = h.to_lowercase();
+            for bad in [
+                "<script",
+                "onerror",
+                "onclick",
+                "ontoggle",
+                "javascript:",
+                "<iframe",
+                "<object",
+                "<embed",
+                "<form",
+                "<meta",
+                "style=",
+            ] {
+                assert!(!lower.contains(bad), "{p} left {bad}: {h}");
+            }
+            assert!(h.contains("<sup>1</sup>") && h.contains("ok"), "harmless markup kept: {h}");
+        }
+    }
+
+    #[test]
+    fn dangerous_link_schemes_are_removed_without_any_raw_html() {
+        for p in [
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt:alert(1))",
+            "![x](data:text/html;base64,PHNjcmlwdD4=)",
+            "[x](vbscript:msgbox)",
+        ] {
+            let h = html(p).to_lowercase();
+            assert!(!h.contains("javascript:") && !h.contains("data:") && !h.contains("vbscript:"), "{p}: {h}");
+        }
+        assert!(html("[ok](https://www.example.gov.cn/)").contains("href=\"https://www.example.gov.cn/\""));
     }
 
     #[test]

@@ -259,3 +259,41 @@ fn minify_is_opt_in_and_keeps_the_page_intact() {
         text(&before).split_whitespace().collect::<String>()
     );
 }
+
+#[test]
+fn script_never_reaches_a_page_from_content() {
+    let s = Site::new();
+    s.write(
+        "content/documents/x.md",
+        "---\nid: x\ntitle: \"<script>alert('t')</script>标题\"\nissuer: qzf\npublished: 2024-01-01\ndoc_type: \"<img src=x onerror=alert(1)>\"\ntopics: [\"\\\"><svg onload=alert(1)>\"]\n---\n\n## 一、正文 {#a}\n\n<script>alert(1)</script><img src=\"https://img.example/a.png\" onerror=alert(2)>[点我](javascript:alert(3))<iframe src=\"https://evil.example/\"></iframe>\n\n<sup>保留</sup>\n",
+    );
+    let r = s.build(&[]);
+    r.ok();
+    for f in r.files().iter().filter(|f| f.ends_with(".json")) {
+        let json = r.read(f);
+        assert!(!json.contains('<'), "{f}: `<` written raw in JSON");
+        serde_json::from_str::<serde_json::Value>(&json).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    let handler = regex::Regex::new(r"(?i)<[a-z][^>]*\son[a-z]+\s*=").expect("re");
+    let script = regex::Regex::new(r"(?i)<script(?:\s[^>]*)?>").expect("re");
+    for f in r.files().iter().filter(|f| f.ends_with(".html") || f.ends_with(".xml")) {
+        let page = r.read(f);
+        // Attribute values (escaped text) may contain anything; attribute names may not.
+        let unquoted = regex::Regex::new(r#""[^"]*"|'[^']*'"#).expect("re").replace_all(&page, "\"\"");
+        assert!(!handler.is_match(&unquoted), "{f}: an element with an event handler");
+        for tag in script.find_iter(&page) {
+            assert!(
+                tag.as_str().contains("src=") || tag.as_str().contains("application/ld+json"),
+                "{f}: inline script {}",
+                tag.as_str()
+            );
+        }
+        assert!(
+            !links(&page).iter().any(|l| l.trim().to_lowercase().starts_with("javascript:")),
+            "{f}: javascript: link"
+        );
+        assert!(!page.to_lowercase().contains("<iframe"), "{f}: iframe");
+    }
+    let doc = r.read("documents/x/index.html");
+    assert!(doc.contains("<sup>保留</sup>") && doc.contains("&lt;script&gt;"), "harmless markup kept, titles escaped");
+}
