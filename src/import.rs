@@ -409,12 +409,7 @@ pub fn parse(src: &str, text: &str) -> (Parsed, Vec<Diagnostic>) {
 }
 
 fn fnv_hex(s: &str) -> String {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in s.as_bytes() {
-        h ^= *b as u32;
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    format!("{h:08x}")
+    format!("{:08x}", crate::search::fnv(s, crate::search::BASIS_A))
 }
 
 /// Find an organ in the site's registry by name (or a name ending with it), or plan a new

@@ -97,7 +97,8 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
     (links, ids)
 }
 
-fn decode_entities(s: &str) -> String {
+/// Decode the character references our HTML writers produce (`&amp;`, `&#39;`, `&#x2F;`…).
+pub fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }

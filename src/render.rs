@@ -333,12 +333,9 @@ impl<'a> Renderer<'a> {
             Job::Doc(i) => self.document(i),
             Job::Interp(k) => self.interpretation(k),
             Job::InterpIndex => {
-                let mut items: Vec<usize> =
-                    (0..c.interpretations.len()).filter(|&k| self.ix.visible(Target::Interp(k))).collect();
-                items.sort_by(|&a, &b| {
-                    c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b))
-                });
-                let items: Vec<_> = items
+                let items: Vec<_> = self
+                    .ix
+                    .published_interpretations()
                     .iter()
                     .map(|&k| {
                         let it = &c.interpretations[k];
@@ -473,10 +470,9 @@ impl<'a> Renderer<'a> {
             .filter(|&k| self.ix.visible(Target::Topic(k)))
             .map(|k| json!({"title": c.topics[k].title, "url": self.ix.url(Target::Topic(k)), "count": self.ix.topic_docs[k].len()}))
             .collect();
-        let mut interps: Vec<usize> =
-            (0..c.interpretations.len()).filter(|&k| self.ix.visible(Target::Interp(k))).collect();
-        interps.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
-        let interps: Vec<_> = interps
+        let interps: Vec<_> = self
+            .ix
+            .published_interpretations()
             .iter()
             .take(6)
             .map(|&k| json!({"title": c.interpretations[k].title, "url": self.ix.url(Target::Interp(k))}))

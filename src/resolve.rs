@@ -515,6 +515,14 @@ impl<'a> Index<'a> {
         v
     }
 
+    /// Published interpretations, newest first: the order of every list of them.
+    pub fn published_interpretations(&self) -> Vec<usize> {
+        let c = self.content;
+        let mut v: Vec<usize> = (0..c.interpretations.len()).filter(|&k| self.visible(Target::Interp(k))).collect();
+        v.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
+        v
+    }
+
     pub fn loc_of(&self, t: Target) -> Loc {
         self.source(t).file()
     }

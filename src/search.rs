@@ -30,7 +30,7 @@ const SHARD_TARGET: usize = 24 * 1024;
 const NUM_SHARDS: u32 = 16;
 
 /// FNV-1a 32-bit with a given offset basis (two bases give two independent hashes).
-fn fnv(s: &str, basis: u32) -> u32 {
+pub fn fnv(s: &str, basis: u32) -> u32 {
     let mut h = basis;
     for b in s.as_bytes() {
         h ^= *b as u32;
@@ -38,7 +38,8 @@ fn fnv(s: &str, basis: u32) -> u32 {
     }
     h
 }
-const BASIS_A: u32 = 0x811c_9dc5;
+/// The standard FNV-1a offset basis.
+pub const BASIS_A: u32 = 0x811c_9dc5;
 const BASIS_B: u32 = 0x0129_3847;
 
 fn key(term: &str) -> u64 {
@@ -109,7 +110,7 @@ fn html_text(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+    crate::linkcheck::decode_entities(&out)
 }
 
 struct Item {
@@ -150,9 +151,7 @@ pub fn build(ix: &Index, bodies: &Bodies) -> Vec<(String, String)> {
             date: d.published.to_string(),
         });
     }
-    let mut interps: Vec<usize> = (0..c.interpretations.len()).filter(|&k| ix.visible(Target::Interp(k))).collect();
-    interps.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
-    for k in interps {
+    for k in ix.published_interpretations() {
         let it = &c.interpretations[k];
         let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(Target::Doc(j))));
         let text = bodies.interps[k].as_ref().map(|b| html_text(&b.html)).unwrap_or_default();
