@@ -661,6 +661,13 @@ impl<'a> Renderer<'a> {
         let topics_in: Vec<_> =
             r.topics.iter().map(|&k| json!({"title": c.topics[k].title, "url": ix.url(Target::Topic(k))})).collect();
 
+        // 落款 (GB/T 9704): mark the body's own 发文机关署名 and 成文日期 so they sit right-
+        // aligned; a body without them gets a 落款 block (shown in print) from the metadata.
+        let issuer_names: Vec<&str> =
+            d.issuer.iter().filter_map(|o| ix.organs.get(o.as_str())).map(|&o| c.organs[o].name.as_str()).collect();
+        let (signed_body, has_sign) =
+            mark_signature(body.map(|b| b.html.as_str()).unwrap_or(""), &issuer_names, d.written);
+        let signature = (!has_sign).then(|| json!({"issuers": issuer_names, "date": d.written.map(|w| w.chinese())}));
         let mut meta = self.meta(&d.title, "document", "documents", &dir);
         meta.has_code = body.is_some_and(|b| b.has_code);
         meta.breadcrumbs.push(Crumb { title: "公文库".into(), url: "documents/index.html".into() });
@@ -690,7 +697,7 @@ impl<'a> Renderer<'a> {
             "faq": faq, "interpretations": interps, "relations": relations, "cited_by": cited_by,
             "issues": issues, "topics_in": topics_in, "translations": translations, "translation_of": translation_of,
             "lang": d.lang, "consult_url": d.consult_url,
-            "body": body.map(|b| b.html.as_str()).unwrap_or(""), "toc": toc,
+            "body": signed_body, "signature": signature, "toc": toc,
             "jsonld": self.jsonld(i), "tasks": crate::tasks::extract(&d.body),
         }});
         self.page("document.html", &dir, meta, data, d.src.file())
@@ -873,6 +880,33 @@ impl<'a> Renderer<'a> {
 
 fn year_json(y: u16, organs: Vec<(String, Vec<serde_json::Value>)>) -> serde_json::Value {
     json!({"year": y, "organs": organs.into_iter().map(|(n, items)| json!({"name": n, "items": items})).collect::<Vec<_>>()})
+}
+
+/// Give the body's signature paragraphs (an issuer's name, the 成文日期 in Chinese) the
+/// classes the stylesheets place as GB/T 9704 does. Returns the body and whether both
+/// were found.
+fn mark_signature(html: &str, issuers: &[&str], written: Option<crate::date::Date>) -> (String, bool) {
+    let mut out = html.to_string();
+    let mut found_issuer = false;
+    for n in issuers {
+        let plain = format!("<p>{}</p>", crate::markdown::escape(n));
+        if let Some(i) = out.rfind(&plain) {
+            out.replace_range(
+                i..i + plain.len(),
+                &format!("<p class=\"signature\">{}</p>", crate::markdown::escape(n)),
+            );
+            found_issuer = true;
+        }
+    }
+    let mut found_date = false;
+    if let Some(w) = written {
+        let plain = format!("<p>{}</p>", w.chinese());
+        if let Some(i) = out.rfind(&plain) {
+            out.replace_range(i..i + plain.len(), &format!("<p class=\"sign-date\">{}</p>", w.chinese()));
+            found_date = true;
+        }
+    }
+    (out, found_issuer && found_date || (issuers.is_empty() && found_date))
 }
 
 pub fn page_count(n: usize, per: usize) -> usize {

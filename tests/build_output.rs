@@ -297,3 +297,28 @@ fn script_never_reaches_a_page_from_content() {
     let doc = r.read("documents/x/index.html");
     assert!(doc.contains("<sup>保留</sup>") && doc.contains("&lt;script&gt;"), "harmless markup kept, titles escaped");
 }
+
+#[test]
+fn signature_and_date_are_placed_as_gbt_9704_sets_them() {
+    let s = Site::new();
+    s.write(
+        "content/documents/signed.md",
+        &doc("signed", "written: 2024-04-28\n", "正文。\n\n测试区人民政府\n\n2024年4月28日"),
+    );
+    s.write("content/documents/bare.md", &doc("bare", "written: 2024-04-29\n", "正文。"));
+    let r = s.build(&[]);
+    r.ok();
+    let signed = r.read("documents/signed/index.html");
+    assert!(
+        signed.contains("<p class=\"signature\">测试区人民政府</p>")
+            && signed.contains("<p class=\"sign-date\">2024年4月28日</p>")
+    );
+    assert!(!signed.contains("print-signature"), "no second 落款 when the body has one");
+    let bare = r.read("documents/bare/index.html");
+    assert!(bare.contains("print-signature") && bare.contains("2024年4月29日"), "落款 from the metadata");
+    let css = r.read("print.css");
+    assert!(
+        css.contains("@page") && css.contains("size: A4") && css.contains("37mm 26mm 35mm 28mm"),
+        "A4 with GB/T 9704 margins"
+    );
+}
