@@ -162,6 +162,8 @@ pub fn run(opts: &Options) -> Outcome {
     let page_count = pages.len();
     write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
     lap("feeds+files", &mut t);
+    write_search_index(&renderer, &staging, &bodies, &diags);
+    lap("search index", &mut t);
     let files = staging.files();
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url));
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
@@ -361,9 +363,6 @@ fn write_site_files(
         report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
     }
     report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
-    for (path, data) in crate::search::build(r.ix, bodies) {
-        report(staging.write(&path, json_html_safe(&data).as_bytes()), "gazette.yaml");
-    }
     let (json, csv) = feeds::catalog(r);
     report(staging.write("api/documents.json", json_html_safe(&json).as_bytes()), "gazette.yaml");
     report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");
@@ -402,6 +401,15 @@ fn write_site_files(
 /// parser, and inert if someone pastes our data into an HTML page.
 fn json_html_safe(json: &str) -> String {
     json.replace('<', "\\u003c").replace('>', "\\u003e")
+}
+
+/// The static search index (`search/`), written in parallel.
+fn write_search_index(r: &Renderer, staging: &Staging, bodies: &bodies::Bodies, diags: &Diagnostics) {
+    crate::search::build(r.ix, bodies).par_iter().for_each(|(path, data)| {
+        if let Err(e) = staging.write(path, json_html_safe(data).as_bytes()) {
+            diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
+        }
+    });
 }
 
 fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {

@@ -32,6 +32,10 @@ pub struct ServeOptions {
 const LIVE_JS: &str = r#"(function () {
   "use strict";
   if (!window.EventSource) return;
+  // Connect once the page has loaded, so the long-lived stream never competes with the
+  // page's own stylesheets and scripts for a connection.
+  if (document.readyState === "complete") start(); else window.addEventListener("load", start);
+  function start() {
   var es = new EventSource("/__gazette/events");
   function overlay(text) {
     var o = document.getElementById("gazette-overlay");
@@ -54,6 +58,7 @@ const LIVE_JS: &str = r#"(function () {
   });
   es.addEventListener("build-error", function (e) { overlay(e.data); });
   es.addEventListener("ok", function () { overlay(null); });
+  }
 })();
 "#;
 
@@ -408,7 +413,11 @@ pub fn run(o: &ServeOptions) -> i32 {
             return 2;
         }
     }
+    let log_requests = std::env::var_os("GAZETTE_SERVE_LOG").is_some();
     for req in server.incoming_requests() {
+        if log_requests {
+            eprintln!("request: {} {}", req.method(), req.url());
+        }
         let st = st.clone();
         std::thread::spawn(move || handle(&st, req));
     }

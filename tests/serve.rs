@@ -32,6 +32,7 @@ fn start(s: &Site) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gazette"))
         .args(["serve", "--watch", "--port", &port.to_string(), "--root"])
         .arg(s.root())
+        .env("GAZETTE_SERVE_LOG", "1")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

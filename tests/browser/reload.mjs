@@ -11,7 +11,12 @@ const browser = await launch();
 const report = {};
 try {
   const page = await browser.newPage();
-  await page.goto(url);
+  // The first navigation is retried: under parallel test load tiny_http occasionally leaves
+  // a fresh connection unanswered (known issue, see #6). The reload under test is not retried.
+  for (let attempt = 1; ; attempt++) {
+    try { await page.goto(url, { timeout: 8000 }); break; }
+    catch (e) { if (attempt >= 4) throw e; report.retries = attempt; }
+  }
   await page.evaluate(() => { window.__gazetteMark = 1; });
   await page.waitForTimeout(300); // let the event stream connect
   fs.writeFileSync(file, good);
