@@ -58,7 +58,7 @@ fn main() {
     let jieba = jieba_rs::Jieba::new();
     let bigram = |s: &str| gazette::search::terms(s);
     let words = |s: &str| -> Vec<String> {
-        jieba.cut_for_search(s, true).into_iter().map(|w| w.trim().to_lowercase()).filter(|w| w.chars().any(|c| c.is_alphanumeric())).collect()
+        jieba.cut_for_search(s, true).into_iter().map(|w| w.word.trim().to_lowercase()).filter(|w| w.chars().any(|c| c.is_alphanumeric())).collect()
     };
     let (bp, bs, bt) = index(&docs, &bigram);
     let (jp, js, jt) = index(&docs, &words);
