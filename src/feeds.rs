@@ -193,12 +193,7 @@ pub fn catalog(r: &Renderer) -> (String, String) {
         let d = &c.documents[i];
         let rel = &ix.rel[i];
         let url = cfg.absolute(&ix.url(Target::Doc(i)));
-        let organs: Vec<_> = d
-            .issuer
-            .iter()
-            .filter_map(|o| ix.organs.get(o.as_str()))
-            .map(|&k| json!({"id": c.organs[k].id, "name": c.organs[k].name}))
-            .collect();
+        let organs: Vec<_> = ix.issuers(i).iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
         let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
         docs.push(json!({
             "id": d.id, "title": d.title, "doc_number": d.doc_number, "index_number": d.index_number,

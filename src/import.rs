@@ -88,6 +88,8 @@ fn is_han(c: char) -> bool {
 fn tidy(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
+    // Whether a full-width （ was written: a later ) closes it as ）.
+    let mut opened = false;
     for (i, &c) in chars.iter().enumerate() {
         let prev = out.chars().last();
         let next = chars[i + 1..].iter().copied().find(|c| !c.is_whitespace());
@@ -100,11 +102,12 @@ fn tidy(s: &str) -> String {
             ':' if near_han && !next.is_some_and(|n| n == '/') => out.push('：'),
             ';' if near_han => out.push('；'),
             '(' if near_han => out.push('（'),
-            ')' if near_han || prev == Some('（') || out.contains('（') => out.push('）'),
+            ')' if near_han || opened => out.push('）'),
             '?' if near_han => out.push('？'),
             '!' if near_han => out.push('！'),
             c => out.push(c),
         }
+        opened |= out.ends_with('（');
     }
     out
 }

@@ -192,7 +192,8 @@ fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<
     Some((path, frag))
 }
 
-fn percent_decode(s: &str) -> String {
+/// Percent-decode a URL part (invalid UTF-8 replaced), as links are compared decoded.
+pub fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 

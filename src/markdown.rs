@@ -161,7 +161,7 @@ fn is_absolute(u: &str) -> bool {
 /// Map a link destination to its final URL, or `None` to leave it as written.
 fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String> {
     if let Some(r) = dest.strip_prefix("doc:") {
-        let r = percent_decode(r);
+        let r = crate::linkcheck::percent_decode(r);
         let (reference, fragment) = match r.split_once('#') {
             Some((a, b)) => (a.to_string(), Some(b.to_string())),
             None => (r, None),
@@ -181,12 +181,8 @@ fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String>
     if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || dest.starts_with("//") || has_scheme {
         return None;
     }
-    let path = percent_decode(dest.split(['#', '?']).next().unwrap_or(dest));
+    let path = crate::linkcheck::percent_decode(dest.split(['#', '?']).next().unwrap_or(dest));
     sink.file(&path, loc)
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Whether a character is Chinese text or full-width punctuation (no space around it).

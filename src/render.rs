@@ -633,12 +633,8 @@ impl<'a> Renderer<'a> {
             .map(|b| b.headings.iter().filter(|h| h.level <= 3).collect::<Vec<_>>())
             .filter(|h| h.len() >= 3)
             .unwrap_or_default();
-        let issuers: Vec<_> = d
-            .issuer
-            .iter()
-            .filter_map(|o| ix.organs.get(o.as_str()))
-            .map(|&o| json!({"name": c.organs[o].name, "url": format!("organs/{}/", c.organs[o].id)}))
-            .collect();
+        let issuers: Vec<_> =
+            ix.issuers(i).iter().map(|o| json!({"name": o.name, "url": format!("organs/{}/", o.id)})).collect();
         let services: Vec<_> = d
             .services
             .iter()
@@ -663,8 +659,7 @@ impl<'a> Renderer<'a> {
 
         // 落款 (GB/T 9704): mark the body's own 发文机关署名 and 成文日期 so they sit right-
         // aligned; a body without them gets a 落款 block (shown in print) from the metadata.
-        let issuer_names: Vec<&str> =
-            d.issuer.iter().filter_map(|o| ix.organs.get(o.as_str())).map(|&o| c.organs[o].name.as_str()).collect();
+        let issuer_names: Vec<&str> = ix.issuers(i).iter().map(|o| o.name.as_str()).collect();
         let (signed_body, has_sign) =
             mark_signature(body.map(|b| b.html.as_str()).unwrap_or(""), &issuer_names, d.written);
         let signature = (!has_sign).then(|| json!({"issuers": issuer_names, "date": d.written.map(|w| w.chinese())}));
@@ -719,7 +714,7 @@ impl<'a> Renderer<'a> {
             "inLanguage": d.lang.clone().unwrap_or_else(|| self.cfg.language.clone()),
             "datePublished": d.published.to_string(),
             "legislationLegalForce": r.validity.schema_org(),
-            "legislationPassedBy": d.issuer.iter().filter_map(|o| ix.organs.get(o.as_str())).map(|&o| json!({"@type": "GovernmentOrganization", "name": c.organs[o].name})).collect::<Vec<_>>(),
+            "legislationPassedBy": ix.issuers(i).iter().map(|o| json!({"@type": "GovernmentOrganization", "name": o.name})).collect::<Vec<_>>(),
         });
         let m = v.as_object_mut().expect("object literal");
         if let Some(n) = &d.doc_number {
@@ -947,12 +942,7 @@ pub fn doc_row(ix: &Index, i: usize) -> Row {
     let c = ix.content;
     let d = &c.documents[i];
     let v = ix.rel[i].validity;
-    let issuer = d
-        .issuer
-        .iter()
-        .filter_map(|o| ix.organs.get(o.as_str()).map(|&k| c.organs[k].name.as_str()))
-        .collect::<Vec<_>>()
-        .join("、");
+    let issuer = ix.issuers(i).iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join("、");
     Row {
         title: d.title.clone(),
         url: ix.url(Target::Doc(i)),

@@ -515,6 +515,12 @@ impl<'a> Index<'a> {
         v
     }
 
+    /// The 发文机关 of a document, as registry entries (unknown ids were reported at load).
+    pub fn issuers(&self, i: usize) -> Vec<&'a Organ> {
+        let c = self.content;
+        c.documents[i].issuer.iter().filter_map(|o| self.organs.get(o.as_str())).map(|&k| &c.organs[k]).collect()
+    }
+
     /// Published interpretations, newest first: the order of every list of them.
     pub fn published_interpretations(&self) -> Vec<usize> {
         let c = self.content;
