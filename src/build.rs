@@ -130,6 +130,7 @@ pub fn run(opts: &Options) -> Outcome {
     let content = load::load(root, &cfg, &diags);
     lap("load", &mut t);
     let mut ix = Index::build(&content, date, opts.drafts, &diags);
+    crate::privacy::check_site(&ix, &diags);
     lap("resolve", &mut t);
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links);
     lap("markdown", &mut t);

@@ -25,6 +25,7 @@ pub mod markdown;
 pub mod minify;
 pub mod model;
 pub mod output;
+pub mod privacy;
 pub mod render;
 pub mod resolve;
 pub mod search;

@@ -445,7 +445,7 @@ impl Ctx<'_> {
 
     fn unknown_keys(&mut self, value: &yaml::Value, known: &[&str]) {
         for k in yaml::mapping_keys(value) {
-            if !known.contains(&k.as_str()) {
+            if !known.contains(&k.as_str()) && !PRIVACY_KEYS.contains(&k.as_str()) {
                 let loc = self.src.key(&k);
                 let close = known.iter().find(|c| similar(c, &k));
                 let help = match close {
@@ -455,6 +455,35 @@ impl Ctx<'_> {
                 self.warn(loc, format!("unknown key `{k}` is ignored"), help);
             }
         }
+    }
+}
+
+/// Keys every kind of content takes: the privacy lint's exception and its reason.
+const PRIVACY_KEYS: &[&str] = &["allow_personal_info", "personal_info_reason"];
+
+/// Read `allow_personal_info` (any content kind). The exception must say why, so an
+/// auditor reading the file later can tell a deliberate publication from a slip.
+fn personal_info_flag(ctx: &mut Ctx, value: &yaml::Value) {
+    let Some(flag) = yaml::scalar(value, PRIVACY_KEYS[0]) else { return };
+    let loc = ctx.src.key(PRIVACY_KEYS[0]);
+    match flag.as_str() {
+        "true" => ctx.src.allow_personal_info = true,
+        "false" => return,
+        _ => {
+            ctx.err(
+                loc,
+                "`allow_personal_info` must be `true` or `false`",
+                "write `allow_personal_info: true` and give the reason in `personal_info_reason:`",
+            );
+            return;
+        }
+    }
+    if yaml::scalar(value, PRIVACY_KEYS[1]).is_none_or(|r| r.trim().is_empty()) {
+        ctx.warn(
+            loc,
+            "`allow_personal_info: true` without a `personal_info_reason`",
+            "say why publishing the personal information is lawful, e.g. `personal_info_reason: 公示获奖人员联系方式，经本人同意`",
+        );
     }
 }
 
@@ -712,6 +741,7 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
         ctx.err(loc, "front matter is not a set of `key: value` lines", "");
         return None;
     }
+    personal_info_flag(ctx, &value);
     macro_rules! typed {
         ($t:ty, $keys:expr) => {{
             ctx.unknown_keys(&value, $keys);

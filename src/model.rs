@@ -19,6 +19,8 @@ pub struct Source {
     pub yaml_line: usize,
     /// Line in the file where the Markdown body starts (0 when none).
     pub body_line: usize,
+    /// `allow_personal_info: true`: the privacy lint skips this item (see `privacy`).
+    pub allow_personal_info: bool,
 }
 
 impl Source {

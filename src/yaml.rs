@@ -73,6 +73,17 @@ pub fn mapping_keys(v: &Value) -> Vec<String> {
     }
 }
 
+/// A top-level scalar of a mapping, as text (`true`, `3`, `理由` alike); `None` when absent
+/// or not a scalar.
+pub fn scalar(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 /// Finds the line (1-based) and column of a path in block-style YAML text.
 ///
 /// An indentation scan, not a parser: good enough to point an editor at the right line
