@@ -75,12 +75,17 @@ pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<(Config, Vec
                 .help(format!("is `{}` a gazette site? `gazette init DIR` creates one", root.display()))])
         }
     };
-    let value = yaml::parse(&text)
+    parse(&text, base_url_override)
+}
+
+/// Check config text (the content of `gazette.yaml`).
+pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let value = yaml::parse(text)
         .map_err(|e| vec![Diagnostic::error(&Loc::new(FILE, e.line, e.col), format!("invalid YAML: {}", e.message))])?;
     let mut warnings = Vec::new();
     for k in yaml::mapping_keys(&value) {
         if !KEYS.contains(&k.as_str()) {
-            let (l, c) = yaml::locate(&text, &[Seg::Key(k.clone())]);
+            let (l, c) = yaml::locate(text, &[Seg::Key(k.clone())]);
             warnings.push(
                 Diagnostic::warning(&Loc::new(FILE, l, c), format!("unknown key `{k}` in site config"))
                     .help(format!("known keys: {}", KEYS.join(", "))),
@@ -88,11 +93,11 @@ pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<(Config, Vec
         }
     }
     let raw: Raw = yaml::from_value(value).map_err(|e| {
-        let (l, c) = yaml::locate(&text, &e.path);
+        let (l, c) = yaml::locate(text, &e.path);
         vec![Diagnostic::error(&Loc::new(FILE, l, c), format!("`{}`: {}", yaml::path_string(&e.path), e.message))]
     })?;
     let at = |k: &str| {
-        let (l, c) = yaml::locate(&text, &[Seg::Key(k.into())]);
+        let (l, c) = yaml::locate(text, &[Seg::Key(k.into())]);
         Loc::new(FILE, l, c)
     };
     let mut errors = Vec::new();

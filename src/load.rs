@@ -699,16 +699,44 @@ fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
 }
 
 fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
-    let text = match read_text(path, &ctx.src.path) {
-        Ok(t) => t,
+    match read_text(path, &ctx.src.path) {
+        Ok(text) => parse_text(ctx, &text, kind),
         Err(d) => {
             ctx.diags.push(d);
-            return None;
+            None
         }
+    }
+}
+
+/// Parse and check one content file given as text, alone: no registries, no other files.
+/// `rel` is its path under the site root (`content/documents/a.md`), which decides its
+/// kind. The entry point of the front matter fuzz target (`fuzz/`), and a quick way to
+/// see what the loader says about one file. Returns whether an item came out, and the
+/// diagnostics.
+pub fn check_one(rel: &str, bytes: &[u8], cfg: &Config) -> (bool, Vec<Diagnostic>) {
+    let Some(text) = decode_text(bytes) else {
+        return (false, vec![Diagnostic::error(&Loc::new(rel, bad_utf8_line(bytes), 1), "file is not valid UTF-8")]);
     };
+    let Some(kind) = classify(rel.strip_prefix("content/").unwrap_or(rel)) else {
+        return (false, Vec::new());
+    };
+    let (organs, services, files) = (HashSet::new(), HashSet::new(), BTreeSet::new());
+    let mut ctx = Ctx {
+        src: Source { path: rel.to_string(), ..Default::default() },
+        diags: Vec::new(),
+        cfg,
+        organs: &organs,
+        services: &services,
+        files: &files,
+    };
+    let item = parse_text(&mut ctx, &text, kind).is_some();
+    (item, ctx.diags)
+}
+
+fn parse_text(ctx: &mut Ctx, text: &str, kind: FileKind) -> Option<Loaded> {
     let (yaml_text, body, body_line) = match kind {
-        FileKind::Faq | FileKind::Issue => (text.as_str(), "", 0),
-        _ => match split_front_matter(&text) {
+        FileKind::Faq | FileKind::Issue => (text, "", 0),
+        _ => match split_front_matter(text) {
             Some(parts) => parts,
             None => {
                 let loc = ctx.src.file();
