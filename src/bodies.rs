@@ -40,9 +40,27 @@ struct Sink<'a, 'b> {
     files: BTreeSet<String>,
     /// (href, line) of every emitted link, when the caller wants a link report.
     emitted: Option<Vec<(String, usize)>>,
+    iframe_hosts: &'a [String],
 }
 
 impl LinkSink for Sink<'_, '_> {
+    fn iframe(&mut self, src: &str, loc: Loc) -> bool {
+        let host = markdown::https_host(src);
+        if host.as_ref().is_some_and(|h| self.iframe_hosts.contains(h)) {
+            return true;
+        }
+        self.diags.push(
+            Diagnostic::warning(&loc, format!("`<iframe src=\"{src}\">` removed: its host is not in `iframe_hosts`"))
+                .help(match host {
+                    Some(h) => format!("if the embed is trusted, list `{h}` under `iframe_hosts:` in gazette.yaml"),
+                    None => {
+                        "only https:// embeds from hosts listed under `iframe_hosts:` in gazette.yaml are kept".into()
+                    }
+                }),
+        );
+        false
+    }
+
     fn emitted(&mut self, href: &str, loc: &Loc) {
         if let Some(v) = &mut self.emitted {
             v.push((href.to_string(), loc.line));
@@ -150,6 +168,7 @@ fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, 
         cites: BTreeSet::new(),
         files: BTreeSet::new(),
         emitted: opts.record_links.then(Vec::new),
+        iframe_hosts: opts.iframe_hosts,
     };
     let root = root_of(&ix.url(from));
     let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
@@ -162,6 +181,7 @@ fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, 
 struct Opts<'d> {
     diags: &'d Diagnostics,
     record_links: bool,
+    iframe_hosts: &'d [String],
 }
 
 /// FAQ answers with the line each starts on, for diagnostics.
@@ -177,8 +197,8 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
 }
 
 /// Render all published bodies, check fragments, fill `cited_by`.
-pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool) -> Bodies {
-    let opts = Opts { diags, record_links };
+pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, iframe_hosts: &[String]) -> Bodies {
+    let opts = Opts { diags, record_links, iframe_hosts };
     let c = ix.content;
     let mut jobs: Vec<Target> = Vec::new();
     jobs.extend((0..c.documents.len()).map(Target::Doc));

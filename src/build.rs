@@ -132,7 +132,7 @@ pub fn run(opts: &Options) -> Outcome {
     let mut ix = Index::build(&content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
     lap("resolve", &mut t);
-    let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links);
+    let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
     lap("markdown", &mut t);
     if diags.has_errors() {
         return Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() };
@@ -364,6 +364,10 @@ fn write_site_files(
         report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
     }
     report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
+    // A theme may ship its own `_headers`; then it is copied below like any static file.
+    if !theme.site_static.iter().any(|(p, _)| p == "_headers") {
+        report(staging.write("_headers", feeds::headers_file(cfg).as_bytes()), "gazette.yaml");
+    }
     let (json, csv) = feeds::catalog(r);
     report(staging.write("api/documents.json", json_html_safe(&json).as_bytes()), "gazette.yaml");
     report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");

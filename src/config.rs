@@ -19,6 +19,8 @@ pub struct Config {
     pub topics: Vec<String>,
     pub per_page: usize,
     pub minify: bool,
+    /// Hosts whose `<iframe>` embeds (video players, maps) may appear in bodies.
+    pub iframe_hosts: Vec<String>,
 }
 
 /// The identification fields every Chinese government site shows in its footer.
@@ -50,10 +52,22 @@ struct Raw {
     topics: Vec<String>,
     per_page: Option<usize>,
     minify: Option<bool>,
+    #[serde(default)]
+    iframe_hosts: Vec<String>,
 }
 
-const KEYS: &[&str] =
-    &["title", "base_url", "language", "theme", "description", "footer", "topics", "per_page", "minify"];
+const KEYS: &[&str] = &[
+    "title",
+    "base_url",
+    "language",
+    "theme",
+    "description",
+    "footer",
+    "topics",
+    "per_page",
+    "minify",
+    "iframe_hosts",
+];
 
 pub const FILE: &str = "gazette.yaml";
 
@@ -129,6 +143,15 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
     if theme.is_empty() || theme.contains(['/', '\\']) || theme.starts_with('.') {
         errors.push(Diagnostic::error(&at("theme"), format!("`theme` `{theme}` is not a folder name under themes/")));
     }
+    for (i, h) in raw.iframe_hosts.iter().enumerate() {
+        if h.is_empty() || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            let (l, c) = yaml::locate(text, &[Seg::Key("iframe_hosts".into()), Seg::Index(i)]);
+            errors.push(
+                Diagnostic::error(&Loc::new(FILE, l, c), format!("`iframe_hosts` entry `{h}` is not a host name"))
+                    .help("write the bare host, e.g. `- player.example.gov.cn` (no https://, no path)"),
+            );
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -143,6 +166,7 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
             topics: raw.topics,
             per_page,
             minify: raw.minify.unwrap_or(false),
+            iframe_hosts: raw.iframe_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
         },
         warnings,
     ))

@@ -47,6 +47,10 @@ pub trait LinkSink {
     /// Every link destination as finally written into the HTML, with its place (for the
     /// link report and external checks). Default: ignored.
     fn emitted(&mut self, _href: &str, _loc: &Loc) {}
+    /// May a raw `<iframe src=…>` in the body stay? Reports its own refusal. Default: no.
+    fn iframe(&mut self, _src: &str, _loc: Loc) -> bool {
+        false
+    }
 }
 
 fn options() -> Options {
@@ -115,9 +119,23 @@ pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dy
         || events.iter().any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)) && !is_our_code_block(e));
     let mut html = String::with_capacity(md.len() + md.len() / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    // CSP-friendly: table alignment as classes, not inline styles the policy would block.
+    if html.contains(" style=\"text-align: ") {
+        html = align_classes(&html);
+    }
     // Raw HTML written in a body goes through an allowlist: no script, no event handlers,
-    // no javascript: URLs, no iframes. Bodies without raw HTML (nearly all) skip the cost.
-    body.html = if has_raw_html { sanitize(&html) } else { html };
+    // no javascript: URLs, iframes only from the hosts gazette.yaml lists. Bodies without
+    // raw HTML (nearly all) skip the cost.
+    body.html = if has_raw_html {
+        let frames = allowed_iframes(md, &loc_at, sink);
+        if frames.is_empty() {
+            sanitize(&html)
+        } else {
+            sanitize_with_iframes(&html, frames)
+        }
+    } else {
+        html
+    };
     body
 }
 
@@ -135,23 +153,92 @@ fn is_our_code_block(e: &Event) -> bool {
     matches!(e, Event::Html(h) if h.starts_with("<pre class=\"code\">"))
 }
 
+/// The body allowlist: ammonia's safe defaults plus the attributes 公文 tables need.
+fn allowlist() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.add_generic_attributes(["id", "class", "lang", "title"])
+        .add_tag_attributes("td", ["colspan", "rowspan", "align"])
+        .add_tag_attributes("th", ["colspan", "rowspan", "align", "scope"])
+        .add_tag_attributes("ol", ["start"])
+        .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+        .link_rel(Some("noopener"));
+    b
+}
+
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
-    B.get_or_init(|| {
-        let mut b = ammonia::Builder::default();
-        b.add_generic_attributes(["id", "class", "lang", "title"])
-            .add_tag_attributes("td", ["colspan", "rowspan", "align"])
-            .add_tag_attributes("th", ["colspan", "rowspan", "align", "scope"])
-            .add_tag_attributes("ol", ["start"])
-            .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
-            .link_rel(Some("noopener"));
-        b
-    })
+    B.get_or_init(allowlist)
 }
 
 /// Clean HTML with the body allowlist.
 pub fn sanitize(html: &str) -> String {
     sanitizer().clean(html).to_string()
+}
+
+fn iframe_src_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r#"(?is)<iframe\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"#).expect("static pattern")
+    })
+}
+
+/// The `src` of every raw `<iframe>` in the Markdown that the sink accepts.
+fn allowed_iframes(md: &str, loc_at: &dyn Fn(usize) -> Loc, sink: &mut dyn LinkSink) -> HashSet<String> {
+    let mut ok = HashSet::new();
+    if !md.contains("<iframe") && !md.to_ascii_lowercase().contains("<iframe") {
+        return ok;
+    }
+    for c in iframe_src_re().captures_iter(md) {
+        let Some(m) = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)) else { continue };
+        let src = decode_attr(m.as_str());
+        if sink.iframe(&src, loc_at(c.get(0).map_or(0, |m| m.start()))) {
+            ok.insert(src);
+        }
+    }
+    ok
+}
+
+/// The few entities an author may write in an attribute (`&amp;` in query strings).
+fn decode_attr(v: &str) -> String {
+    v.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'")
+}
+
+/// Host of an `https://` URL, lowercased; `None` for anything else (an embed over plain
+/// http would be blocked as mixed content anyway).
+pub fn https_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit('@').next()?.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Clean HTML with the body allowlist plus `<iframe>` whose `src` is one of `allowed`.
+fn sanitize_with_iframes(html: &str, allowed: HashSet<String>) -> String {
+    let mut b = allowlist();
+    b.add_tags(["iframe"])
+        .add_tag_attributes("iframe", ["src", "title", "width", "height", "allowfullscreen"])
+        .set_tag_attribute_value("iframe", "loading", "lazy")
+        .set_tag_attribute_value("iframe", "referrerpolicy", "no-referrer")
+        .attribute_filter(move |el, attr, value| {
+            if el == "iframe" && attr == "src" && !allowed.contains(value) {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
+    let clean = b.clean(html).to_string();
+    // An iframe whose src was refused is an empty box: drop it.
+    static EMPTY: OnceLock<Regex> = OnceLock::new();
+    let empty = EMPTY.get_or_init(|| Regex::new(r"<iframe(?:\s+(?:title|width|height|allowfullscreen|loading|referrerpolicy)(?:=\x22[^\x22]*\x22)?)*\s*>\s*</iframe>").expect("static pattern"));
+    empty.replace_all(&clean, "").into_owned()
+}
+
+/// pulldown-cmark writes table alignment as `style="text-align: …"`; a CSP without
+/// `'unsafe-inline'` blocks inline styles, so they become classes the theme styles.
+fn align_classes(html: &str) -> String {
+    html.replace(" style=\"text-align: left\"", " class=\"al\"")
+        .replace(" style=\"text-align: center\"", " class=\"ac\"")
+        .replace(" style=\"text-align: right\"", " class=\"ar\"")
 }
 
 fn is_absolute(u: &str) -> bool {
@@ -543,6 +630,53 @@ mod tests {
             }
             assert!(h.contains("<sup>1</sup>") && h.contains("ok"), "harmless markup kept: {h}");
         }
+    }
+
+    /// Accepts embeds from one host, like a site listing it in `iframe_hosts`.
+    struct Frames(Vec<String>);
+    impl LinkSink for Frames {
+        fn doc(&mut self, _: &str, _: Option<&str>, _: Loc) -> Option<String> {
+            None
+        }
+        fn service(&mut self, _: &str, _: Loc) -> Option<String> {
+            None
+        }
+        fn file(&mut self, _: &str, _: Loc) -> Option<String> {
+            None
+        }
+        fn auto(&mut self, _: &str) -> Option<String> {
+            None
+        }
+        fn iframe(&mut self, src: &str, _: Loc) -> bool {
+            self.0.push(src.to_string());
+            https_host(src).as_deref() == Some("v.example.gov.cn")
+        }
+    }
+
+    #[test]
+    fn iframes_only_from_listed_hosts() {
+        let md = "视频：\n\n<iframe src=\"https://v.example.gov.cn/p?id=1&amp;a=2\" title=\"解读视频\" onload=\"x()\"></iframe>\n\n<iframe src=\"https://evil.example/\"></iframe><IFRAME SRC='https://v.example.gov.cn.evil.example/'></IFRAME><iframe src=\"javascript:alert(1)\"></iframe>";
+        let mut sink = Frames(Vec::new());
+        let h = render(md, "x", 1, "", &mut sink).html;
+        assert_eq!(sink.0.len(), 4, "every iframe was asked about: {:?}", sink.0);
+        assert_eq!(h.matches("<iframe").count(), 1, "{h}");
+        assert!(h.contains("src=\"https://v.example.gov.cn/p?id=1&amp;a=2\""), "{h}");
+        assert!(h.contains("title=\"解读视频\"") && h.contains("loading=\"lazy\""), "{h}");
+        assert!(!h.contains("onload") && !h.contains("evil") && !h.contains("javascript"), "{h}");
+        // Without the host listed, nothing survives.
+        assert!(!html(md).contains("<iframe"));
+    }
+
+    #[test]
+    fn table_alignment_uses_classes_not_inline_styles() {
+        let h = html("| a | b | c |\n|:-|:-:|-:|\n| 1 | 2 | 3 |");
+        assert!(!h.contains("style="), "{h}");
+        assert!(
+            h.contains("<th class=\"al\">a</th>")
+                && h.contains("<td class=\"ac\">2</td>")
+                && h.contains("<td class=\"ar\">3</td>"),
+            "{h}"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ fn assert_report(r: &serde_json::Value) {
         let path = p["path"].as_str().unwrap_or("");
         assert_eq!(p["status"], 200, "{path}");
         assert!(p["errors"].as_array().is_some_and(|e| e.is_empty()), "{path}: script errors {}", p["errors"]);
+        assert!(p["csp"].as_array().is_some_and(|e| e.is_empty()), "{path}: CSP violations {}", p["csp"]);
+        let csp = p["csp_header"].as_str().unwrap_or("");
+        assert!(csp.contains("script-src 'self'"), "{path}: served without the _headers CSP ({csp:?})");
         let bad: Vec<&serde_json::Value> = p["axe"]
             .as_array()
             .expect("axe")

@@ -61,3 +61,58 @@ fn personal_numbers_in_published_content_are_errors_at_their_line() {
     r.ok();
     assert!(r.diag("personal_info_reason").starts_with("content/documents/a.md:6:"), "{}", r.stderr);
 }
+
+#[test]
+fn iframes_only_from_hosts_the_config_lists() {
+    let s = Site::new();
+    let body = "视频解读：\n\n<iframe src=\"https://v.example.gov.cn/embed/1\" title=\"解读视频\"></iframe>\n\n<iframe src=\"https://tracker.example.com/x\"></iframe>";
+    s.write("content/documents/a.md", &doc("a", "", body));
+    let r = s.build(&[]);
+    r.ok();
+    let page = r.read("documents/a/index.html");
+    assert!(!page.contains("<iframe"), "no host listed, no iframe");
+    assert!(r.diag("v.example.gov.cn").starts_with("content/documents/a.md:10:1: warning:"), "{}", r.stderr);
+    assert!(r.stderr.contains("iframe_hosts"), "{}", r.stderr);
+    assert!(r.read("_headers").contains("frame-src 'none'"));
+
+    s.write("gazette.yaml", &format!("{CONFIG}iframe_hosts:\n  - v.example.gov.cn\n"));
+    let r = s.build(&[]);
+    r.ok();
+    let page = r.read("documents/a/index.html");
+    assert!(page.contains("<iframe src=\"https://v.example.gov.cn/embed/1\""), "listed host kept");
+    assert!(!page.contains("tracker.example.com"), "unlisted host removed");
+    assert!(r.read("_headers").contains("frame-src https://v.example.gov.cn;"), "the CSP allows the listed host");
+
+    s.write("gazette.yaml", &format!("{CONFIG}iframe_hosts:\n  - https://v.example.gov.cn/embed\n"));
+    let r = s.build(&[]);
+    assert_eq!(r.code, 2, "a bad config is a usage error");
+    assert!(r.diag("not a host name").starts_with("gazette.yaml:4:"), "{}", r.stderr);
+}
+
+#[test]
+fn headers_file_carries_the_csp_under_the_base_path() {
+    let s = Site::new();
+    s.write("gazette.yaml", "title: 测试\nbase_url: https://www.example.gov.cn/gongbao/\n");
+    s.write("content/documents/a.md", &doc("a", "", "正文"));
+    let r = s.build(&[]);
+    r.ok();
+    let h = r.read("_headers");
+    let mut lines = h.lines().filter(|l| !l.starts_with('#'));
+    assert_eq!(lines.next(), Some("/gongbao/*"));
+    let csp = lines.next().expect("csp line");
+    for part in ["default-src 'self'", "script-src 'self';", "style-src 'self';", "object-src 'none'"] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(h.contains("X-Content-Type-Options: nosniff"));
+    // The pages it protects have no inline script (JSON-LD is data, not script) and no
+    // inline style; the browser suite checks the same under the real header.
+    for f in r.files().iter().filter(|f| f.ends_with(".html")) {
+        let page = r.read(f);
+        for (i, _) in page.match_indices("<script") {
+            let tag = &page[i..page[i..].find('>').map_or(page.len(), |j| i + j)];
+            assert!(tag.contains(" src=") || tag.contains("application/ld+json"), "{f}: inline script {tag}");
+        }
+        assert!(!page.contains(" style=\""), "{f}: inline style");
+    }
+}

@@ -7,10 +7,28 @@ import { chromium } from "playwright-core";
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".xml": "application/xml", ".json": "application/json", ".pdf": "application/pdf", ".png": "image/png" };
 
-/** Serve `root` like a static host: folders → index.html, 404 otherwise. Resolves to {server, base}. */
+/** The site's `_headers` file (Netlify format) as [{prefix, headers}], so pages are tested
+ * under the security headers a host would send, the CSP included. */
+function readHeaders(root) {
+  const rules = [];
+  let text = "";
+  try { text = fs.readFileSync(path.join(root, "_headers"), "utf8"); } catch { return rules; }
+  for (const line of text.split("\n")) {
+    if (!line.trim() || line.trim().startsWith("#")) continue;
+    if (!/^\s/.test(line)) { rules.push({ prefix: line.trim().replace(/\*$/, ""), headers: {} }); continue; }
+    const i = line.indexOf(":");
+    if (rules.length && i > 0) rules[rules.length - 1].headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return rules;
+}
+
+/** Serve `root` like a static host: folders → index.html, 404 otherwise, with the headers of
+ * its `_headers` file. Resolves to {server, base}. */
 export function serve(root) {
+  const rules = readHeaders(root);
   const server = http.createServer((req, res) => {
     const p = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    for (const r of rules) if (p.startsWith(r.prefix)) for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
     if (p.includes("..")) { res.writeHead(400).end(); return; }
     let file = path.join(root, p);
     if (p.endsWith("/")) file = path.join(file, "index.html");
