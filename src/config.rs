@@ -21,6 +21,32 @@ pub struct Config {
     pub minify: bool,
     /// Hosts whose `<iframe>` embeds (video players, maps) may appear in bodies.
     pub iframe_hosts: Vec<String>,
+    pub limits: Limits,
+}
+
+/// File size limits, so one runaway file cannot exhaust memory or the host's disk quota.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest file under `content/files/`, in MB.
+    pub attachment_mb: u64,
+    /// Largest Markdown or YAML file, in MB.
+    pub text_mb: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { attachment_mb: 50, text_mb: 5 }
+    }
+}
+
+impl Limits {
+    pub fn attachment_bytes(&self) -> u64 {
+        self.attachment_mb.saturating_mul(1024 * 1024)
+    }
+    pub fn text_bytes(&self) -> u64 {
+        self.text_mb.saturating_mul(1024 * 1024)
+    }
 }
 
 /// The identification fields every Chinese government site shows in its footer.
@@ -54,6 +80,8 @@ struct Raw {
     minify: Option<bool>,
     #[serde(default)]
     iframe_hosts: Vec<String>,
+    #[serde(default)]
+    limits: Limits,
 }
 
 const KEYS: &[&str] = &[
@@ -67,6 +95,7 @@ const KEYS: &[&str] = &[
     "per_page",
     "minify",
     "iframe_hosts",
+    "limits",
 ];
 
 pub const FILE: &str = "gazette.yaml";
@@ -167,6 +196,7 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
             per_page,
             minify: raw.minify.unwrap_or(false),
             iframe_hosts: raw.iframe_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            limits: raw.limits,
         },
         warnings,
     ))

@@ -5,7 +5,7 @@
 //! Files are read and parsed in parallel; problems are collected, never thrown, so one
 //! build reports every broken file at once.
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::date::Date;
 use crate::diag::{rel_path, Diagnostic, Diagnostics, Loc};
 use crate::docnum::{self, DocNumber};
@@ -16,9 +16,6 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
-
-/// Largest Markdown or YAML file accepted, so one runaway file cannot exhaust memory.
-pub const MAX_TEXT_FILE: u64 = 5 * 1024 * 1024;
 
 /// Decode file bytes as UTF-8 text: strip a BOM, turn CRLF/CR into LF. `None` if not UTF-8.
 pub fn decode_text(bytes: &[u8]) -> Option<String> {
@@ -458,6 +455,11 @@ impl Ctx<'_> {
     }
 }
 
+/// `52428800` → `50.0 MB`.
+fn size_text(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
 /// Keys every kind of content takes: the privacy lint's exception and its reason.
 const PRIVACY_KEYS: &[&str] = &["allow_personal_info", "personal_info_reason"];
 
@@ -618,6 +620,16 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     let mut work = Vec::new();
     for (path, rel) in entries {
         if rel.starts_with("files/") {
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if size > cfg.limits.attachment_bytes() {
+                diags.push(
+                    Diagnostic::error(
+                        &Loc::file(format!("content/{rel}")),
+                        format!("file is {}, over the {} MB limit for attachments", size_text(size), cfg.limits.attachment_mb),
+                    )
+                    .help("compress or split it, or publish it elsewhere and link to it; a site that needs larger files can raise `limits: {attachment_mb: N}` in gazette.yaml"),
+                );
+            }
             content.files.insert(rel);
         } else if rel == "organs.yaml" || rel == "services.yaml" {
             // read below
@@ -681,15 +693,16 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     content
 }
 
-/// Read a text file with size and encoding checks.
-fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
+/// Read a text file with size and encoding checks. `limits.text_mb` bounds it, so one
+/// runaway file cannot exhaust memory.
+fn read_text(path: &Path, rel: &str, limits: &Limits) -> Result<String, Diagnostic> {
     let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
-    if meta.len() > MAX_TEXT_FILE {
+    if meta.len() > limits.text_bytes() {
         return Err(Diagnostic::error(
             &Loc::file(rel),
-            format!("file is {} bytes, over the {} byte limit for text files", meta.len(), MAX_TEXT_FILE),
+            format!("file is {}, over the {} MB limit for text files", size_text(meta.len()), limits.text_mb),
         )
-        .help("split the document, or move large material into an attachment under content/files/"));
+        .help("split the document, or move large material into an attachment under content/files/ (the limit is `limits: {text_mb: N}` in gazette.yaml)"));
     }
     let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
     decode_text(&bytes).ok_or_else(|| {
@@ -699,7 +712,7 @@ fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
 }
 
 fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
-    match read_text(path, &ctx.src.path) {
+    match read_text(path, &ctx.src.path, &ctx.cfg.limits) {
         Ok(text) => parse_text(ctx, &text, kind),
         Err(d) => {
             ctx.diags.push(d);
@@ -1198,7 +1211,7 @@ fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags:
     if !path.exists() {
         return Vec::new();
     }
-    let text = match read_text(&path, &rel) {
+    let text = match read_text(&path, &rel, &Limits::default()) {
         Ok(t) => t,
         Err(d) => {
             diags.push(d);

@@ -116,3 +116,41 @@ fn headers_file_carries_the_csp_under_the_base_path() {
         assert!(!page.contains(" style=\""), "{f}: inline style");
     }
 }
+
+fn sized_file(s: &Site, rel: &str, bytes: u64) {
+    let p = s.root().join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    // Sparse: the size is what counts, and the test stays fast.
+    std::fs::File::create(&p).expect("create").set_len(bytes).expect("set_len");
+}
+
+#[test]
+fn oversized_files_get_a_clear_error_and_the_limits_are_configurable() {
+    const MB: u64 = 1024 * 1024;
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "attachments:\n  - title: 附件\n    path: files/big.pdf\n", "正文"));
+    sized_file(&s, "content/files/big.pdf", 50 * MB + 1);
+    let mut huge = doc("huge", "", "");
+    huge.push_str(&"很长的正文。".repeat((5 * MB as usize) / 18 + 1));
+    s.write("content/documents/huge.md", &huge);
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.diag("attachments").starts_with("content/files/big.pdf:1:1: error: file is 50.0 MB, over the 50 MB limit"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.diag("text files").starts_with("content/documents/huge.md:1:1: error:"), "{}", r.stderr);
+    assert!(r.stderr.contains("limits:"), "the help names the setting");
+    assert!(!r.out.exists());
+
+    // Exactly at the limit is fine; a site may lower or raise the limits.
+    sized_file(&s, "content/files/big.pdf", 50 * MB);
+    s.remove("content/documents/huge.md");
+    s.build(&[]).ok();
+    s.write("gazette.yaml", &format!("{CONFIG}limits:\n  attachment_mb: 10\n"));
+    assert_eq!(s.build(&[]).code, 1);
+    s.write("gazette.yaml", &format!("{CONFIG}limits:\n  attachment_mb: 60\n"));
+    sized_file(&s, "content/files/big.pdf", 55 * MB);
+    s.build(&[]).ok();
+}
