@@ -59,6 +59,8 @@ pub struct Outcome {
     pub files: usize,
     pub output: PathBuf,
     pub timings: Vec<(&'static str, f64)>,
+    /// Output files identical to the previous build's, left untouched.
+    pub unchanged: usize,
     pub links: Vec<LinkRecord>,
     /// Service URLs with where each is declared (services.yaml), when links are collected.
     pub services: Vec<(String, Loc)>,
@@ -166,6 +168,7 @@ pub fn run(opts: &Options) -> Outcome {
     write_search_index(&renderer, &staging, &bodies, &diags);
     lap("search index", &mut t);
     let files = staging.files();
+    let unchanged = staging.reused();
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url));
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
@@ -204,6 +207,7 @@ pub fn run(opts: &Options) -> Outcome {
         exit_code: 0,
         pages: page_count,
         files: files.len(),
+        unchanged,
         output: out_dir,
         timings,
         links,

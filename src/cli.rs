@@ -140,9 +140,10 @@ pub fn main_with(cli: Cli) -> i32 {
                 let quiet = !std::io::stderr().is_terminal();
                 if !quiet || std::env::var_os("CI").is_none() {
                     eprintln!(
-                        "built {} pages ({} files) into {}",
+                        "built {} pages ({} files, {} unchanged) into {}",
                         outcome.pages,
                         outcome.files,
+                        outcome.unchanged,
                         outcome.output.display()
                     );
                 }

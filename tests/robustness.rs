@@ -154,3 +154,129 @@ fn oversized_files_get_a_clear_error_and_the_limits_are_configurable() {
     sized_file(&s, "content/files/big.pdf", 55 * MB);
     s.build(&[]).ok();
 }
+
+/// Every output file with its bytes, sorted.
+fn snapshot(out: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let r = Run { code: 0, stderr: String::new(), stdout: String::new(), out: out.to_path_buf() };
+    r.files().into_iter().map(|f| (f.clone(), std::fs::read(out.join(&f)).expect("read"))).collect()
+}
+
+/// A library big enough that a build takes a while (so it can be caught mid-write).
+fn big_site(n: usize) -> Site {
+    let s = Site::new();
+    for i in 0..n {
+        let body = format!(
+            "## 一、总体要求\n\n第{i}号文件的正文。{}\n\n## 二、工作措施\n\n{}",
+            "内容".repeat(200),
+            "措施".repeat(200)
+        );
+        s.write(&format!("content/documents/d{i}.md"), &doc(&format!("d{i}"), "", &body));
+    }
+    s
+}
+
+fn leftovers(root: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(root)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".gazette-") && !n.ends_with("-lock"))
+        .collect()
+}
+
+#[test]
+fn unchanged_output_files_are_not_rewritten() {
+    use std::os::unix::fs::MetadataExt;
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "", "甲文件"));
+    s.write("content/documents/b.md", &doc("b", "", "乙文件第一版"));
+    let r = s.build(&[]);
+    r.ok();
+    let meta = |rel: &str| std::fs::metadata(r.out.join(rel)).expect("stat");
+    let (a1, b1, css1) = (meta("documents/a/index.html"), meta("documents/b/index.html"), meta("style.css"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    s.write("content/documents/b.md", &doc("b", "", "乙文件第二版"));
+    let r = s.build(&[]);
+    r.ok();
+    assert!(r.stderr.contains(" unchanged) into "), "{}", r.stderr);
+    let (a2, b2, css2) = (meta("documents/a/index.html"), meta("documents/b/index.html"), meta("style.css"));
+    assert_eq!((a1.ino(), a1.mtime_nsec()), (a2.ino(), a2.mtime_nsec()), "an unchanged page keeps its file");
+    assert_eq!((css1.ino(), css1.mtime_nsec()), (css2.ino(), css2.mtime_nsec()), "unchanged CSS keeps its file");
+    assert_ne!(b1.ino(), b2.ino(), "the edited page is rewritten");
+    assert!(r.read("documents/b/index.html").contains("乙文件第二版"));
+    // The result is byte-identical to a clean build.
+    let clean = s.root().join("clean");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["build", "--date", "2025-01-01", "--root"])
+        .arg(s.root())
+        .arg("-o")
+        .arg(&clean)
+        .output()
+        .expect("run");
+    assert!(o.status.success());
+    assert!(snapshot(&r.out) == snapshot(&clean), "incremental output differs from a clean build");
+}
+
+#[test]
+fn concurrent_builds_of_one_output_are_serialised() {
+    let s = big_site(600);
+    let bin = env!("CARGO_BIN_EXE_gazette");
+    let kids: Vec<_> = (0..3)
+        .map(|_| {
+            std::process::Command::new(bin)
+                .args(["build", "--date", "2025-01-01", "--root"])
+                .arg(s.root())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outs: Vec<_> = kids.into_iter().map(|k| k.wait_with_output().expect("wait")).collect();
+    for o in &outs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let waited = outs
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("waiting for another gazette build"))
+        .count();
+    assert!(waited >= 1, "the builds overlapped, so at least one waited for the lock");
+    assert!(leftovers(s.root()).is_empty(), "{:?}", leftovers(s.root()));
+    let out = s.root().join("public");
+    assert!(out.join("documents/d599/index.html").is_file());
+    assert_eq!(std::fs::read_dir(out.join("documents")).expect("ls").count(), 601 + 1, "600 documents + index + page/");
+}
+
+#[test]
+fn a_build_killed_mid_write_leaves_the_previous_output_intact() {
+    let s = big_site(1500);
+    s.build(&[]).ok();
+    let out = s.root().join("public");
+    let before = snapshot(&out);
+    s.write("content/documents/d0.md", &doc("d0", "", "改过的正文"));
+    let mut kid = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["build", "--date", "2025-01-01", "--root"])
+        .arg(s.root())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until the staging folder is being filled, then kill -9.
+    let staging = s.root().join(format!(".public.gazette-tmp-{}", kid.id()));
+    let t0 = std::time::Instant::now();
+    loop {
+        let written = std::fs::read_dir(staging.join("documents")).map(|d| d.count()).unwrap_or(0);
+        if written > 20 {
+            break;
+        }
+        assert!(kid.try_wait().expect("try_wait").is_none(), "build finished before it could be interrupted");
+        assert!(t0.elapsed().as_secs() < 60, "no staging folder appeared");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    kid.kill().expect("SIGKILL");
+    kid.wait().expect("reap");
+    assert!(staging.is_dir(), "the killed build left its staging folder (and nothing else)");
+    assert!(snapshot(&out) == before, "the previous output changed");
+    // The next build cleans up and succeeds.
+    s.build(&[]).ok();
+    assert!(leftovers(s.root()).is_empty(), "{:?}", leftovers(s.root()));
+    assert!(std::fs::read_to_string(out.join("documents/d0/index.html")).expect("read").contains("改过的正文"));
+}
