@@ -220,3 +220,100 @@ fn the_page_reloads_itself_in_chromium() {
     assert!(r["overlay"].as_str().is_some_and(|t| t.contains("unknown reference `nowhere`")), "{r}");
     assert_eq!(r["still_shows"], true, "the last good page stays under the overlay");
 }
+
+/// Resident memory of a process, in KB (Linux).
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn under_load_during_rebuilds_every_response_is_complete_and_correct() {
+    let s = site();
+    for i in 0..30 {
+        s.write(&format!("content/documents/x{i}.md"), &doc(&format!("x{i}"), "", &"正文内容。".repeat(300)));
+    }
+    let srv = start(&s);
+    let p = srv.port;
+    let pid = srv.child.id();
+    for _ in 0..3 {
+        raw(p, "/documents/a/");
+    }
+    let rss_before = rss_kb(pid);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // An editor saving every 100 ms, alternating two versions, while 50 clients read.
+    let editor = {
+        let (stop, file) = (stop.clone(), s.root().join("content/documents/a.md"));
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let v = if n % 2 == 0 { "版本甲" } else { "版本乙" };
+                std::fs::write(&file, doc("a", "", &format!("{v}正文。"))).expect("edit");
+                n += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            n
+        })
+    };
+    let paths = ["/documents/a/", "/", "/style.css", "/documents/x7/", "/feed.xml", "/api/documents.json"];
+    let clients: Vec<_> = (0..50)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                for i in 0..40 {
+                    let path = paths[(c + i) % paths.len()];
+                    let (st, head, body) = raw(p, path);
+                    let len: Option<usize> = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok());
+                    let complete = len.is_none_or(|n| n == body.len());
+                    let correct = match path {
+                        "/documents/a/" => {
+                            body.contains("版本甲") || body.contains("第一版正文") || body.contains("版本乙")
+                        }
+                        "/documents/x7/" => body.matches("正文内容。").count() == 300,
+                        "/style.css" => body.contains("text-align: right"),
+                        "/feed.xml" => body.trim_end().ends_with("</feed>"),
+                        "/api/documents.json" => serde_json::from_str::<serde_json::Value>(&body).is_ok(),
+                        _ => body.trim_end().ends_with("</html>"),
+                    };
+                    if st != 200 || !complete || !correct {
+                        failures.push(format!("{path}: status {st}, complete {complete}, correct {correct}"));
+                    }
+                    std::thread::sleep(Duration::from_millis(40));
+                }
+                failures
+            })
+        })
+        .collect();
+    let failures: Vec<String> = clients.into_iter().flat_map(|c| c.join().expect("client")).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let edits = editor.join().expect("editor");
+    assert!(
+        failures.is_empty(),
+        "{} of 2000 requests failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(10)]
+    );
+    assert!(edits >= 5, "rebuilds ran during the load ({edits} edits)");
+    let mut log = String::new();
+    while let Ok(l) = srv.log.recv_timeout(Duration::from_millis(300)) {
+        log.push_str(&l);
+        log.push('\n');
+    }
+    let rebuilds = log.matches("rebuilt in").count();
+    assert!(rebuilds >= 3, "rebuilds ran during the load: {rebuilds}");
+    let rss_after = rss_kb(pid);
+    assert!(
+        rss_after < rss_before + 100 * 1024,
+        "memory grew from {rss_before} KB to {rss_after} KB over 2000 requests and {edits} rebuilds"
+    );
+    eprintln!(
+        "serve under load: 2000 requests, {edits} edits, {rebuilds} rebuilds, RSS {rss_before} KB -> {rss_after} KB"
+    );
+}
