@@ -19,7 +19,7 @@ pub struct SyntaxError {
 /// Parse YAML text into a value tree.
 pub fn parse(text: &str) -> Result<Value, SyntaxError> {
     serde_yaml::from_str::<Value>(text).map_err(|e| {
-        let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let (line, col) = e.location().map(|l| (editor_line(text, l.line()), l.column())).unwrap_or((1, 1));
         let msg = e.to_string();
         // The library appends " at line X column Y"; we print the position ourselves.
         let message = match msg.find(" at line ") {
@@ -28,6 +28,27 @@ pub fn parse(text: &str) -> Result<Value, SyntaxError> {
         };
         SyntaxError { line, col, message }
     })
+}
+
+/// The YAML library counts U+0085, U+2028 and U+2029 as line breaks (YAML 1.1); editors
+/// and our diagnostics count `\n` only. Map the library's line to ours, so a diagnostic
+/// never points past the end of the file (found by the front_matter fuzzer).
+fn editor_line(text: &str, yaml_line: usize) -> usize {
+    let (mut yaml, mut ours) = (1, 1);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if yaml >= yaml_line {
+            break;
+        }
+        let crlf = c == '\r' && chars.peek() == Some(&'\n');
+        if matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}') && !crlf {
+            yaml += 1;
+        }
+        if c == '\n' {
+            ours += 1;
+        }
+    }
+    ours
 }
 
 /// One step of a path into a YAML tree.
@@ -213,6 +234,13 @@ mod tests {
         assert_eq!(locate(text, &[k("attachments"), Seg::Index(0), k("title")]).0, 7);
         assert_eq!(locate(text, &[k("faq"), Seg::Index(1)]).0, 11);
         assert_eq!(locate(text, &[k("missing")]).0, 1);
+    }
+
+    #[test]
+    fn syntax_errors_count_lines_as_editors_do() {
+        let e = parse("a: 1\u{85}b: 2\u{2028}c: [\n").expect_err("bad");
+        assert_eq!(e.line, 2, "NEL and LS are not line breaks in an editor");
+        assert_eq!(parse("a: 1\nb: [\n").expect_err("bad").line, 3);
     }
 
     #[test]
