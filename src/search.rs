@@ -50,8 +50,14 @@ fn is_han(c: char) -> bool {
     crate::markdown::is_cjk(c) && c.is_alphanumeric()
 }
 
+/// Title and quotation marks readers leave out when they type a query (印发上海 for
+/// 印发《上海…》): they do not break a run of Chinese, so bigrams span them. search.js
+/// has the same list.
+pub const TRANSPARENT: &[char] = &['《', '》', '〈', '〉', '“', '”', '‘', '’', '「', '」', '『', '』', '·'];
+
 /// Terms of a text: bigrams of Chinese runs (a lone character is its own term), whole
-/// lowercase tokens of ASCII letters and digits. Everything else separates.
+/// lowercase tokens of ASCII letters and digits. Title and quotation marks are skipped
+/// ([`TRANSPARENT`]); everything else separates.
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut han: Vec<char> = Vec::new();
@@ -74,6 +80,8 @@ pub fn terms(text: &str) -> Vec<String> {
         } else if c.is_ascii_alphanumeric() {
             flush_han(&mut han, &mut out);
             word.push(c.to_ascii_lowercase());
+        } else if TRANSPARENT.contains(&c) && word.is_empty() {
+            continue;
         } else {
             flush_han(&mut han, &mut out);
             if !word.is_empty() {
@@ -331,6 +339,9 @@ mod tests {
         assert_eq!(terms("优化营商环境"), ["优化", "化营", "营商", "商环", "环境"]);
         assert_eq!(terms("5G网络 2024年"), ["5g", "网络", "2024", "年"]);
         assert_eq!(terms("《办》"), ["办"]);
+        // Title marks do not split: 印发上海 finds 印发《上海市…》.
+        assert_eq!(terms("印发《上海"), ["印发", "发上", "上海"]);
+        assert_eq!(terms("“一网通办”改革"), ["一网", "网通", "通办", "办改", "改革"]);
     }
 
     #[test]

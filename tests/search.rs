@@ -15,6 +15,7 @@ fn site() -> Site {
     s.write("content/documents/new.md", "---\nid: new\ntitle: 关于废止旧办法的决定\nissuer: qzf\npublished: 2024-06-01\nrepeals: [old]\n---\n决定废止。\n");
     s.write("content/documents/hidden.md", "---\nid: hidden\ntitle: 机密词汇文件\nissuer: qzf\npublished: 2024-01-01\ndisclosure: 不予公开\n---\n机密词汇正文营商环境。\n");
     s.write("content/interpretations/jd.md", "---\ntitle: 图解：营商环境措施\ninterprets: a\nform: 图解\npublished: 2024-05-03\n---\n本解读介绍解读专用词。\n");
+    s.write("content/documents/kf.md", "---\nid: kf\ntitle: 关于印发《测试区数据开放办法》的通知\nissuer: qzf\npublished: 2024-02-01\n---\n现将办法印发给你们。\n");
     s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 如何办理营业执照？\n    a: 登录一网通办。\n");
     s
 }
@@ -47,7 +48,8 @@ fn chinese_search_in_the_browser() {
         r#"[{"url":"search/?q=营商环境"},{"url":"search/?q=营商"},{"type":"营商","select":{"validity":"repealed"}},
             {"type":"测府发(2024)03号"},{"type":"000000000A/2024-00003"},{"type":""},{"type":"没有这样的词"},
             {"url":"search/?q=解读专用词"},{"url":"search/?q=营业执照"},{"url":"search/?q=机密词汇"},
-            {"url":"search/?q=营商&organ=测试区人民政府办公室"}]"#,
+            {"url":"search/?q=营商&organ=测试区人民政府办公室"},{"url":"search/?q=印发测试区数据"},
+            {"type":"“数据开放办法”"}]"#,
     );
     let t = titles(&v[0]);
     assert_eq!(t.first().map(String::as_str), Some("关于优化营商环境的若干措施"), "title match first: {t:?}");
@@ -71,6 +73,9 @@ fn chinese_search_in_the_browser() {
     assert_eq!(v[8]["hits"][0]["kind"], "问答", "FAQs are searchable");
     assert!(v[9]["hits"].as_array().is_some_and(|h| h.is_empty()), "hidden documents are not found");
     assert_eq!(titles(&v[10]), ["关于印发旧办法的通知"], "organ filter");
+    let kf = "关于印发《测试区数据开放办法》的通知";
+    assert_eq!(titles(&v[11]), [kf], "a query that leaves out 《》 still matches");
+    assert_eq!(titles(&v[12]), [kf], "a query that types the marks matches too");
 }
 
 #[test]

@@ -38,6 +38,8 @@
   }
   var ALNUM = /[\p{L}\p{N}]/u;
   // Same rule as search::terms: bigrams of Chinese runs, whole lowercase ASCII tokens.
+  // Title and quotation marks readers leave out: bigrams span them (search.rs TRANSPARENT).
+  var TRANSPARENT = "《》〈〉“”‘’「」『』·";
   function terms(text) {
     var out = [], han = [], word = "";
     function flushHan() {
@@ -48,6 +50,7 @@
     for (var ch of text) {
       if (isCjk(ch) && ALNUM.test(ch)) { if (word) { out.push(word); word = ""; } han.push(ch); }
       else if (/[A-Za-z0-9]/.test(ch)) { flushHan(); word += ch.toLowerCase(); }
+      else if (TRANSPARENT.indexOf(ch) >= 0 && !word) { continue; }
       else { flushHan(); if (word) { out.push(word); word = ""; } }
     }
     flushHan();
