@@ -44,6 +44,10 @@ struct Sink<'a, 'b> {
 }
 
 impl LinkSink for Sink<'_, '_> {
+    fn problem(&mut self, loc: Loc, message: String, help: &str) {
+        self.diags.push(Diagnostic::warning(&loc, message).help(help));
+    }
+
     fn iframe(&mut self, src: &str, loc: Loc) -> bool {
         let host = markdown::https_host(src);
         if host.as_ref().is_some_and(|h| self.iframe_hosts.contains(h)) {

@@ -58,7 +58,8 @@ pub struct Outcome {
     pub pages: usize,
     pub files: usize,
     pub output: PathBuf,
-    pub timings: Vec<(&'static str, f64)>,
+    /// Per stage: name, seconds, and resident memory (MB) when it ended (`--timings`).
+    pub timings: Vec<(&'static str, f64, u64)>,
     /// Output files identical to the previous build's, left untouched.
     pub unchanged: usize,
     pub links: Vec<LinkRecord>,
@@ -101,11 +102,29 @@ fn check_output(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// A field of /proc/self/status in MB (Linux; 0 elsewhere).
+fn proc_status_mb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+fn resident_mb() -> u64 {
+    proc_status_mb("VmRSS:")
+}
+
+fn peak_resident_mb() -> u64 {
+    proc_status_mb("VmHWM:")
+}
+
 pub fn run(opts: &Options) -> Outcome {
     let t0 = Instant::now();
     let mut timings = Vec::new();
     let mut lap = |name: &'static str, t: &mut Instant| {
-        timings.push((name, t.elapsed().as_secs_f64()));
+        timings.push((name, t.elapsed().as_secs_f64(), resident_mb()));
         *t = Instant::now();
     };
     let mut t = Instant::now();
@@ -201,7 +220,7 @@ pub fn run(opts: &Options) -> Outcome {
         }
     }
     lap("commit", &mut t);
-    timings.push(("total", t0.elapsed().as_secs_f64()));
+    timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
     Outcome {
         diagnostics,
         exit_code: 0,

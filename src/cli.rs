@@ -132,8 +132,9 @@ pub fn main_with(cli: Cli) -> i32 {
             let outcome = build::run(&opts);
             report(&outcome);
             if timings {
-                for (stage, secs) in &outcome.timings {
-                    eprintln!("{stage:>12}: {:8.1} ms", secs * 1000.0);
+                for (stage, secs, mb) in &outcome.timings {
+                    let mem = if *stage == "total" { "peak" } else { "now" };
+                    eprintln!("{stage:>12}: {:8.1} ms   RSS {mem} {mb:>5} MB", secs * 1000.0);
                 }
             }
             if outcome.exit_code == 0 {

@@ -47,6 +47,8 @@ pub trait LinkSink {
     /// Every link destination as finally written into the HTML, with its place (for the
     /// link report and external checks). Default: ignored.
     fn emitted(&mut self, _href: &str, _loc: &Loc) {}
+    /// A problem in the body itself (a duplicate heading id). Default: ignored.
+    fn problem(&mut self, _loc: Loc, _message: String, _help: &str) {}
     /// May a raw `<iframe src=…>` in the body stay? Reports its own refusal. Default: no.
     fn iframe(&mut self, _src: &str, _loc: Loc) -> bool {
         false
@@ -82,8 +84,19 @@ pub fn render(md: &str, path: &str, first_line: usize, root: &str, sink: &mut dy
     // Pass 1: parse, resolving link destinations while byte offsets are at hand.
     let mut events: Vec<Event> = Vec::new();
     let mut unsafe_link = false;
+    let mut explicit_ids: HashSet<String> = HashSet::new();
     for (ev, range) in Parser::new_ext(md, options()).into_offset_iter() {
         let ev = match ev {
+            Event::Start(Tag::Heading { id: Some(ref id), .. })
+                if THEME_IDS.contains(&id.as_ref()) || !explicit_ids.insert(id.to_string()) =>
+            {
+                sink.problem(
+                    loc_at(range.start),
+                    format!("heading id `{{#{id}}}` is already used on this page"),
+                    "give each heading a different {#id}; links to the second one get a suffix otherwise",
+                );
+                ev
+            }
             Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
                 let loc = loc_at(range.start);
                 let dest = rewrite_dest(&dest_url, loc.clone(), sink).map(&site_url);
@@ -466,15 +479,23 @@ pub fn slugify(text: &str) -> String {
     s
 }
 
+/// Element ids the default theme's page templates use; a heading must not take one.
+pub const THEME_IDS: &[&str] = &["main", "q", "search-form", "search-results", "elder-toggle"];
+
 fn headings_and_code<'a>(events: Vec<Event<'a>>, body: &mut Body) -> Vec<Event<'a>> {
-    // Explicit ids are reserved first so a derived id never takes one of them.
-    let mut used: HashSet<String> = events
+    // Explicit ids are reserved first so a derived id never takes one of them; the theme's
+    // ids are taken from the start. An id used twice gets a suffix the second time, so the
+    // page never holds duplicate ids (the author is told, see pass 1).
+    let explicit: Vec<String> = events
         .iter()
         .filter_map(|e| match e {
             Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
             _ => None,
         })
         .collect();
+    let mut used: HashSet<String> = THEME_IDS.iter().map(|s| s.to_string()).collect();
+    let mut explicit_left: HashSet<&str> = explicit.iter().map(String::as_str).collect();
+    used.extend(explicit.iter().cloned());
     let mut out = Vec::with_capacity(events.len());
     let mut it = events.into_iter();
     while let Some(ev) = it.next() {
@@ -492,9 +513,17 @@ fn headings_and_code<'a>(events: Vec<Event<'a>>, body: &mut Body) -> Vec<Event<'
                     inner.push(e);
                 }
                 let id = match id {
-                    Some(explicit) => explicit.to_string(),
-                    None => {
-                        let base = slugify(&text);
+                    // First use of an explicit id: it is the author's.
+                    Some(explicit)
+                        if explicit_left.remove(explicit.as_ref()) && !THEME_IDS.contains(&explicit.as_ref()) =>
+                    {
+                        explicit.to_string()
+                    }
+                    other => {
+                        let base = match other {
+                            Some(explicit) => explicit.to_string(),
+                            None => slugify(&text),
+                        };
                         let mut candidate = base.clone();
                         let mut n = 1;
                         while used.contains(&candidate) {
@@ -691,6 +720,13 @@ mod tests {
             assert!(!h.contains("javascript:") && !h.contains("data:") && !h.contains("vbscript:"), "{p}: {h}");
         }
         assert!(html("[ok](https://www.example.gov.cn/)").contains("href=\"https://www.example.gov.cn/\""));
+    }
+
+    #[test]
+    fn duplicate_and_theme_ids_are_made_unique() {
+        let b = render("## A {#a}\n\n## B {#a}\n\n## Main\n\n## M {#main}", "x", 1, "", &mut NoLinks);
+        let ids: Vec<_> = b.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["a", "a-1", "main-1", "main-2"]);
     }
 
     #[test]

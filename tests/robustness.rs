@@ -280,3 +280,20 @@ fn a_build_killed_mid_write_leaves_the_previous_output_intact() {
     assert!(leftovers(s.root()).is_empty(), "{:?}", leftovers(s.root()));
     assert!(std::fs::read_to_string(out.join("documents/d0/index.html")).expect("read").contains("改过的正文"));
 }
+
+#[test]
+fn a_heading_id_used_twice_is_reported_and_made_unique() {
+    let s = Site::new();
+    s.write(
+        "content/documents/a.md",
+        &doc("a", "", "## 一、要求 {#yq}\n\n正文。\n\n## 二、措施 {#yq}\n\n## 三、main {#main}"),
+    );
+    let r = s.build(&[]);
+    r.ok();
+    assert!(r.diag("{#yq}").starts_with("content/documents/a.md:12:1: warning:"), "{}", r.stderr);
+    assert!(r.diag("{#main}").starts_with("content/documents/a.md:14:1: warning:"), "{}", r.stderr);
+    let page = r.read("documents/a/index.html");
+    assert_eq!(page.matches("id=\"yq\"").count(), 1, "no duplicate id in the page");
+    assert_eq!(page.matches("id=\"main\"").count(), 1, "the theme's id is not taken");
+    assert!(page.contains("id=\"yq-1\""));
+}

@@ -23,6 +23,17 @@ fn docs(root: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Document ids (file stems), in the order `docs` reads them.
+fn ids(root: &str) -> Vec<String> {
+    walkdir::WalkDir::new(format!("{root}/content/documents"))
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect()
+}
+
 /// Postings-size estimate in the shipped format: 16-char key + decimal deltas.
 fn size(postings: &HashMap<String, Vec<u32>>) -> usize {
     postings
@@ -83,6 +94,13 @@ fn main() {
         found.count() as f64 / queries.len() as f64
     };
     let (br, jr) = (recall(&bs, &bigram), recall(&js, &words));
+    // The same queries for pagefind.mjs, which asks Pagefind in Chromium.
+    if let Ok(path) = std::env::var("QUERIES_OUT") {
+        let ids = ids(&root);
+        let list: Vec<serde_json::Value> =
+            queries.iter().map(|(n, q)| serde_json::json!({"id": ids[*n], "q": q})).collect();
+        std::fs::write(&path, serde_json::to_string(&list).unwrap_or_default()).ok();
+    }
     println!("corpus: {root}, {} documents, {} title-substring queries", docs.len(), queries.len());
     println!("| index | recall | terms | postings size | build (tokenize + postings, 1 core) |");
     println!("|---|---|---|---|---|");
