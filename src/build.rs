@@ -433,8 +433,8 @@ fn json_html_safe(json: &str) -> String {
 
 /// The static search index (`search/`), written in parallel.
 fn write_search_index(r: &Renderer, staging: &Staging, bodies: &bodies::Bodies, diags: &Diagnostics) {
-    crate::search::build(r.ix, bodies).par_iter().for_each(|(path, data)| {
-        if let Err(e) = staging.write(path, json_html_safe(data).as_bytes()) {
+    crate::search::build(r.ix, bodies, &|path, data| {
+        if let Err(e) = staging.write(&path, json_html_safe(&data).as_bytes()) {
             diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
         }
     });
