@@ -4,7 +4,7 @@
 //! Exit codes (CONTRACT §7): 0 success, 1 content errors, 2 usage/config/theme/I-O.
 
 use crate::bodies;
-use crate::config::{self, Config};
+use crate::config;
 use crate::date::Date;
 use crate::diag::{Diagnostic, Diagnostics, Loc, Severity};
 use crate::feeds;
@@ -176,7 +176,9 @@ pub fn run(opts: &Options) -> Outcome {
         Staging::dry()
     };
     let renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
-    let (pages, fatal) = render_pages(&renderer, &staging, &cfg, &diags);
+    let jobs = renderer.jobs();
+    let targets = linkcheck::Targets::default();
+    let (pages, fatal) = render_pages(&renderer, &jobs, &staging, &targets, &diags, opts.collect_links);
     lap("render", &mut t);
     if let Some(d) = fatal {
         return Outcome::fail(2, vec![d]);
@@ -188,7 +190,10 @@ pub fn run(opts: &Options) -> Outcome {
     lap("search index", &mut t);
     let files = staging.files();
     let unchanged = staging.reused();
-    let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url));
+    // A page with a broken link is rendered again to name the link as written.
+    let raw_links =
+        |i: usize| -> Vec<String> { renderer.render(jobs[i]).map(|p| linkcheck::scan(&p.html).0).unwrap_or_default() };
+    let broken = linkcheck::check(&pages, &targets, &files, &base_path(&cfg.base_url), &raw_links);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
         content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
@@ -238,7 +243,7 @@ fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnost
     let broken: BTreeSet<(&str, &str)> = broken.iter().map(|d| (d.path.as_str(), d.message.as_str())).collect();
     let mut out = Vec::new();
     for p in pages {
-        for l in &p.links {
+        for l in &p.raw {
             let external = l.starts_with("http://") || l.starts_with("https://") || l.starts_with("//");
             let line = bodies.link_lines.get(&(p.blame.path.clone(), l.clone())).copied().unwrap_or(p.blame.line);
             let is_broken =
@@ -331,16 +336,19 @@ pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::exte
 /// Returns the gate's view of each page, and a theme error if rendering failed.
 fn render_pages(
     r: &Renderer,
+    jobs: &[Job],
     staging: &Staging,
-    cfg: &Config,
+    targets: &linkcheck::Targets,
     diags: &Diagnostics,
+    keep_links: bool,
 ) -> (Vec<PageLinks>, Option<Diagnostic>) {
-    let jobs = r.jobs();
+    let cfg = r.cfg;
+    let base = base_path(&cfg.base_url);
     let results: Vec<Result<PageLinks, Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {
             let page = r.render(job)?;
-            let (links, ids) = linkcheck::scan(&page.html);
+            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, targets, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
             if let Err(e) = staging.write(&page.path, &bytes) {
                 let mut d = Diagnostic::error(&page.blame, e.to_string());
@@ -349,7 +357,7 @@ fn render_pages(
                 }
                 diags.push(d);
             }
-            Ok(PageLinks { path: page.path, blame: page.blame, links, ids })
+            Ok(links)
         })
         .collect();
     let mut pages = Vec::with_capacity(results.len());

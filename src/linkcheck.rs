@@ -8,14 +8,80 @@
 
 use crate::diag::{Diagnostic, Loc};
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
-/// What the gate keeps of one generated HTML page.
+/// What the gate keeps of one generated HTML page: compact, because a 100,000-document
+/// library has some 15 million links. Targets are interned ([`Targets`]), fragments and
+/// element ids are kept as hashes; the link text is recovered only for a page that fails
+/// (by rendering it again), so the common case stores no strings at all.
 pub struct PageLinks {
     /// Output path: `documents/x/index.html`.
     pub path: String,
     pub blame: Loc,
-    pub links: Vec<String>,
-    pub ids: HashSet<String>,
+    /// Distinct (target, fragment hash or 0) pairs of the page's own-site links.
+    targets: Vec<(u32, u64)>,
+    /// Hashes of the page's element ids, sorted.
+    ids: Vec<u64>,
+    /// Every link as written, kept only when the caller asks (link report, external checks).
+    pub raw: Vec<String>,
+}
+
+/// Link targets (output paths) interned once for the whole build.
+#[derive(Default)]
+pub struct Targets {
+    inner: Mutex<(HashMap<String, u32>, Vec<String>)>,
+}
+
+impl Targets {
+    fn intern_all(&self, paths: Vec<String>) -> Vec<u32> {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, names) = &mut *g;
+        paths
+            .into_iter()
+            .map(|p| {
+                if let Some(&id) = map.get(&p) {
+                    return id;
+                }
+                let id = names.len() as u32;
+                names.push(p.clone());
+                map.insert(p, id);
+                id
+            })
+            .collect()
+    }
+}
+
+fn hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish() | 1 // never 0, which means "no fragment"
+}
+
+impl PageLinks {
+    /// Scan a generated page and keep what the gate needs.
+    pub fn new(path: String, blame: Loc, html: &str, base_path: &str, targets: &Targets, keep_raw: bool) -> Self {
+        let (links, ids) = scan(html);
+        let mut resolved: Vec<(String, u64)> = links
+            .iter()
+            .filter_map(|l| target_of(&path, l, base_path))
+            .map(|(t, f)| (t, f.filter(|f| !f.is_empty()).map_or(0, |f| hash(&f))))
+            .collect();
+        resolved.sort_unstable();
+        resolved.dedup();
+        let frags: Vec<u64> = resolved.iter().map(|r| r.1).collect();
+        let tids = targets.intern_all(resolved.into_iter().map(|r| r.0).collect());
+        let mut ids: Vec<u64> = ids.iter().map(|i| hash(i)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        PageLinks {
+            path,
+            blame,
+            targets: tids.into_iter().zip(frags).collect(),
+            ids,
+            raw: if keep_raw { links } else { Vec::new() },
+        }
+    }
 }
 
 /// Collect link attributes and element ids from HTML. Skips comments and the content of
@@ -198,26 +264,55 @@ pub fn percent_decode(s: &str) -> String {
 }
 
 /// Check every link of every page against the written files and the pages' ids.
-pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str) -> Vec<Diagnostic> {
-    let ids: HashMap<&str, &HashSet<String>> = pages.iter().map(|p| (p.path.as_str(), &p.ids)).collect();
+/// `raw_links(i)` gives page `i`'s links as written; it is called only for pages with a
+/// broken link, to name the link in the diagnostic.
+pub fn check(
+    pages: &[PageLinks],
+    targets: &Targets,
+    files: &HashSet<String>,
+    base_path: &str,
+    raw_links: &(dyn Fn(usize) -> Vec<String> + Sync),
+) -> Vec<Diagnostic> {
+    let names = &targets.inner.lock().unwrap_or_else(|e| e.into_inner()).1;
+    let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
+    // Each distinct target once: the file it names (a folder means its index.html).
+    let resolved: Vec<Option<String>> = names
+        .iter()
+        .map(|t| {
+            if files.contains(t) {
+                Some(t.clone())
+            } else {
+                let index = format!("{t}/index.html");
+                files.contains(&index).then_some(index)
+            }
+        })
+        .collect();
+    let ids_of = |file: &str| page_ix.get(file).map(|&i| &pages[i].ids);
+    let bad = |tid: u32, frag: u64| match &resolved[tid as usize] {
+        None => true,
+        Some(file) => frag != 0 && ids_of(file).is_some_and(|ids| ids.binary_search(&frag).is_err()),
+    };
     let mut out = Vec::new();
-    for p in pages {
+    for (i, p) in pages.iter().enumerate() {
+        if !p.targets.iter().any(|&(t, f)| bad(t, f)) {
+            continue;
+        }
         let mut reported = HashSet::new();
-        for link in &p.links {
-            let Some((path, frag)) = target_of(&p.path, link, base_path) else {
+        for link in raw_links(i) {
+            let Some((path, frag)) = target_of(&p.path, &link, base_path) else {
                 continue;
             };
-            let resolved = if files.contains(&path) {
+            let file = if files.contains(&path) {
                 Some(path)
             } else if files.contains(&format!("{path}/index.html")) {
                 Some(format!("{path}/index.html"))
             } else {
                 None
             };
-            let problem = match (&resolved, &frag) {
+            let problem = match (&file, &frag) {
                 (None, _) => Some("names no file of the site".to_string()),
-                (Some(t), Some(f)) if !f.is_empty() => match ids.get(t.as_str()) {
-                    Some(set) if !set.contains(f) => Some(format!("names no `id=\"{f}\"` in {t}")),
+                (Some(t), Some(f)) if !f.is_empty() => match ids_of(t) {
+                    Some(ids) if ids.binary_search(&hash(f)).is_err() => Some(format!("names no `id=\"{f}\"` in {t}")),
                     _ => None,
                 },
                 _ => None,
@@ -249,6 +344,24 @@ mod tests {
         );
         assert_eq!(l, vec!["../x/", "p.png"]);
         assert!(ids.contains("a") && ids.contains("一、"));
+    }
+
+    #[test]
+    fn the_gate_finds_missing_files_and_fragments_and_names_the_link() {
+        let html = [
+            ("index.html", "<a href=\"a/\">ok</a><a href=\"a/#x\">ok</a><a href=\"a/#nope\">bad id</a><a href=\"gone/\">bad</a><a href=\"https://e.example/\">ext</a>"),
+            ("a/index.html", "<h2 id=\"x\">x</h2><a href=\"../index.html#top\">bad id</a><a href=\"#x\">ok</a>"),
+        ];
+        let targets = Targets::default();
+        let pages: Vec<PageLinks> =
+            html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h, "/", &targets, false)).collect();
+        let files: HashSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
+        let raw = |i: usize| scan(html[i].1).0;
+        let msgs: Vec<String> = check(&pages, &targets, &files, "/", &raw).into_iter().map(|d| d.message).collect();
+        assert_eq!(msgs.len(), 3, "{msgs:#?}");
+        assert!(msgs[0].starts_with("broken link `a/#nope` in generated page index.html: names no `id=\"nope\"`"));
+        assert!(msgs[1].starts_with("broken link `gone/` in generated page index.html: names no file"));
+        assert!(msgs[2].starts_with("broken link `../index.html#top` in generated page a/index.html"));
     }
 
     #[test]
