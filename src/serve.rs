@@ -57,7 +57,9 @@ const LIVE_JS: &str = r#"(function () {
     });
   });
   es.addEventListener("build-error", function (e) { overlay(e.data); });
-  es.addEventListener("ok", function () { overlay(null); });
+  // The server greets each new stream with `ok`: mark the page as connected (tests wait
+  // for this before saving, so a reload is never sent before anyone listens).
+  es.addEventListener("ok", function () { overlay(null); document.documentElement.setAttribute("data-gazette-live", "1"); });
   }
 })();
 "#;

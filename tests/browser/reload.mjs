@@ -18,11 +18,12 @@ try {
     catch (e) { if (attempt >= 4) throw e; report.retries = attempt; }
   }
   await page.evaluate(() => { window.__gazetteMark = 1; });
-  await page.waitForTimeout(300); // let the event stream connect
+  // Save only once the event stream is connected (the server's greeting arrived).
+  await page.waitForFunction(() => document.documentElement.dataset.gazetteLive === "1", null, { timeout: 20000 });
   fs.writeFileSync(file, good);
   await page.waitForFunction((t) => !window.__gazetteMark && document.body.textContent.includes(t), expect, { timeout: 20000 });
   report.reloaded = true;
-  await page.waitForTimeout(300);
+  await page.waitForFunction(() => document.documentElement.dataset.gazetteLive === "1", null, { timeout: 20000 });
   fs.writeFileSync(file, broken);
   await page.waitForSelector("#gazette-overlay", { timeout: 20000 });
   report.overlay = await page.textContent("#gazette-overlay");
