@@ -94,6 +94,14 @@ fn main() {
         found.count() as f64 / queries.len() as f64
     };
     let (br, jr) = (recall(&bs, &bigram), recall(&js, &words));
+    // Recall on every n-th query only: the sample pagefind.mjs runs (Pagefind is slow).
+    if let Some(every) = std::env::var("EVERY").ok().and_then(|e| e.parse::<usize>().ok()) {
+        let sample: Vec<&(usize, String)> = queries.iter().step_by(every).collect();
+        let hit = |sets: &[HashSet<String>], f: &dyn Fn(&str) -> Vec<String>| {
+            sample.iter().filter(|(n, q)| { let t = f(q); !t.is_empty() && t.iter().all(|x| sets[*n].contains(x)) }).count()
+        };
+        println!("sample of {} queries: bigrams {} found, jieba {} found", sample.len(), hit(&bs, &bigram), hit(&js, &words));
+    }
     // The same queries for pagefind.mjs, which asks Pagefind in Chromium.
     if let Ok(path) = std::env::var("QUERIES_OUT") {
         let ids = ids(&root);
