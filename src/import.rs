@@ -173,6 +173,11 @@ pub fn parse(src: &str, text: &str) -> (Parsed, Vec<Diagnostic>) {
     // 1. Lines, trimmed, chrome dropped (everything after 分享到 is page furniture).
     let mut lines: Vec<Line> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
+        // Control characters and Unicode line/paragraph separators come with text copied
+        // from web pages; YAML would read them as line breaks or refuse them (found by the
+        // importer fuzzer), and a reader cannot see them. They go.
+        let raw: String =
+            raw.chars().filter(|&c| (!c.is_control() || c == '\t') && !matches!(c, '\u{2028}' | '\u{2029}')).collect();
         let t = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}');
         if CHROME_START.iter().any(|c| t.starts_with(c)) {
             break;
