@@ -452,7 +452,7 @@ pub fn render(p: &Parsed, id: &str, issuer: &str, source: &str) -> String {
     }
     f.push_str(&format!("issuer: {issuer}\n"));
     if let Some(t) = &p.doc_type {
-        f.push_str(&format!("doc_type: {t}\n"));
+        f.push_str(&format!("doc_type: {}\n", quote(t)));
     }
     if let Some(d) = p.written {
         f.push_str(&format!("written: {d}\n"));
@@ -460,7 +460,8 @@ pub fn render(p: &Parsed, id: &str, issuer: &str, source: &str) -> String {
     if let Some(d) = p.published {
         f.push_str(&format!("published: {d}\n"));
     }
-    f.push_str(&format!("disclosure: {}\n---\n\n", p.disclosure));
+    // Every value taken from the source is quoted: a stray `:` must not become YAML.
+    f.push_str(&format!("disclosure: {}\n---\n\n", quote(&p.disclosure)));
     f.push_str(&p.body);
     f
 }
