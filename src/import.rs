@@ -30,6 +30,8 @@ pub struct Parsed {
     pub written: Option<Date>,
     pub published: Option<Date>,
     pub disclosure: String,
+    /// Set when a value that decides publication is unclear: held back until reviewed.
+    pub draft: bool,
     pub doc_type: Option<String>,
     pub body: String,
     /// Notes for the editor, one per unsure value (also reported as warnings).
@@ -214,7 +216,15 @@ pub fn parse(src: &str, text: &str) -> (Parsed, Vec<Diagnostic>) {
                 "索取号" | "索引号" => p.index_number = Some(v),
                 "发布机构" | "发文机关" => p.issuer = Some(tidy(&v)),
                 "文件编号" | "发文字号" => raw_number = Some((v, l.no)),
-                "公开类别" => p.disclosure = v,
+                "公开类别" => match crate::model::Disclosure::parse(&v) {
+                    Some(_) => p.disclosure = v,
+                    None => {
+                        // Publishing is the one thing not to guess: hold it back.
+                        let msg = format!("unknown 公开类别 `{v}`; imported as `draft: true` until someone checks it");
+                        warn(&mut warns, &mut p, l.no, msg);
+                        p.draft = true;
+                    }
+                },
                 _ => {}
             }
         }
@@ -461,7 +471,11 @@ pub fn render(p: &Parsed, id: &str, issuer: &str, source: &str) -> String {
         f.push_str(&format!("published: {d}\n"));
     }
     // Every value taken from the source is quoted: a stray `:` must not become YAML.
-    f.push_str(&format!("disclosure: {}\n---\n\n", quote(&p.disclosure)));
+    f.push_str(&format!("disclosure: {}\n", quote(&p.disclosure)));
+    if p.draft {
+        f.push_str("draft: true\n");
+    }
+    f.push_str("---\n\n");
     f.push_str(&p.body);
     f
 }

@@ -203,3 +203,31 @@ fn responsible_units_become_a_task_table_and_catalog_data() {
     assert!(t29["text"].as_str().expect("t").starts_with("推进全区政务新媒体账号整合优化"));
     assert_eq!(t29["units"], serde_json::json!(["区政府办", "区委宣传部", "区融媒体中心", "各有关单位"]));
 }
+
+#[test]
+fn an_unknown_disclosure_is_held_back_as_a_draft() {
+    let s = Site::new();
+    let src = s.root().join("in.txt");
+    std::fs::write(
+        &src,
+        "关于做好数据开放工作的通知\n发布机构：测试区人民政府 公开类别：待定: 内部\n各单位：\n现将有关事项通知如下。\n测试区人民政府\n2024年5月1日\n",
+    )
+    .expect("write");
+    let r = import(&s, &[src.to_str().expect("path")], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("in.txt:2:1: warning: unknown 公开类别 `待定: 内部`"), "{}", r.stderr);
+    let file = imported(&s, "2024").pop().expect("one file");
+    assert_eq!(front(&file, "draft").as_deref(), Some("true"), "{file}");
+    assert_eq!(front(&file, "disclosure").as_deref(), Some("主动公开"));
+    // It loads, and it is not published until someone removes `draft: true`.
+    let b = s.build(&[]);
+    b.ok();
+    assert!(
+        !b.files().iter().any(|f| f.contains("documents/")
+            && f.ends_with("index.html")
+            && !f.starts_with("documents/index")
+            && !f.contains("/page/")),
+        "{:?}",
+        b.files()
+    );
+}
