@@ -2,12 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc instead of the system allocator: a build allocates millions of small strings
-/// (template values, links, search terms); glibc malloc took a third of the CPU time in a
-/// profile of the 10k corpus (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = match gazette::cli::Cli::try_parse() {
         Ok(c) => c,
