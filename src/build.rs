@@ -177,8 +177,7 @@ pub fn run(opts: &Options) -> Outcome {
     };
     let renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
     let jobs = renderer.jobs();
-    let targets = linkcheck::Targets::default();
-    let (pages, fatal) = render_pages(&renderer, &jobs, &staging, &targets, &diags, opts.collect_links);
+    let (pages, fatal) = render_pages(&renderer, &jobs, &staging, &diags, opts.collect_links);
     lap("render", &mut t);
     if let Some(d) = fatal {
         return Outcome::fail(2, vec![d]);
@@ -193,7 +192,7 @@ pub fn run(opts: &Options) -> Outcome {
     // A page with a broken link is rendered again to name the link as written.
     let raw_links =
         |i: usize| -> Vec<String> { renderer.render(jobs[i]).map(|p| linkcheck::scan(&p.html).0).unwrap_or_default() };
-    let broken = linkcheck::check(&pages, &targets, &files, &base_path(&cfg.base_url), &raw_links);
+    let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &raw_links);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
         content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
@@ -338,7 +337,6 @@ fn render_pages(
     r: &Renderer,
     jobs: &[Job],
     staging: &Staging,
-    targets: &linkcheck::Targets,
     diags: &Diagnostics,
     keep_links: bool,
 ) -> (Vec<PageLinks>, Option<Diagnostic>) {
@@ -348,7 +346,7 @@ fn render_pages(
         .par_iter()
         .map(|&job| {
             let page = r.render(job)?;
-            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, targets, keep_links);
+            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
             if let Err(e) = staging.write(&page.path, &bytes) {
                 let mut d = Diagnostic::error(&page.blame, e.to_string());

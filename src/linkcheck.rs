@@ -8,47 +8,21 @@
 
 use crate::diag::{Diagnostic, Loc};
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 /// What the gate keeps of one generated HTML page: compact, because a 100,000-document
-/// library has some 15 million links. Targets are interned ([`Targets`]), fragments and
-/// element ids are kept as hashes; the link text is recovered only for a page that fails
-/// (by rendering it again), so the common case stores no strings at all.
+/// library has some 15 million links. Targets, fragments and element ids are kept as
+/// 64-bit hashes (no lock, no strings); the link text is recovered only for a page that
+/// fails (by rendering it again).
 pub struct PageLinks {
     /// Output path: `documents/x/index.html`.
     pub path: String,
     pub blame: Loc,
-    /// Distinct (target, fragment hash or 0) pairs of the page's own-site links.
-    targets: Vec<(u32, u64)>,
+    /// Distinct (target path hash, fragment hash or 0) pairs of the page's own-site links.
+    targets: Vec<(u64, u64)>,
     /// Hashes of the page's element ids, sorted.
     ids: Vec<u64>,
     /// Every link as written, kept only when the caller asks (link report, external checks).
     pub raw: Vec<String>,
-}
-
-/// Link targets (output paths) interned once for the whole build.
-#[derive(Default)]
-pub struct Targets {
-    inner: Mutex<(HashMap<String, u32>, Vec<String>)>,
-}
-
-impl Targets {
-    fn intern_all(&self, paths: Vec<String>) -> Vec<u32> {
-        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, names) = &mut *g;
-        paths
-            .into_iter()
-            .map(|p| {
-                if let Some(&id) = map.get(&p) {
-                    return id;
-                }
-                let id = names.len() as u32;
-                names.push(p.clone());
-                map.insert(p, id);
-                id
-            })
-            .collect()
-    }
 }
 
 fn hash(s: &str) -> u64 {
@@ -60,27 +34,19 @@ fn hash(s: &str) -> u64 {
 
 impl PageLinks {
     /// Scan a generated page and keep what the gate needs.
-    pub fn new(path: String, blame: Loc, html: &str, base_path: &str, targets: &Targets, keep_raw: bool) -> Self {
+    pub fn new(path: String, blame: Loc, html: &str, base_path: &str, keep_raw: bool) -> Self {
         let (links, ids) = scan(html);
-        let mut resolved: Vec<(String, u64)> = links
+        let mut targets: Vec<(u64, u64)> = links
             .iter()
             .filter_map(|l| target_of(&path, l, base_path))
-            .map(|(t, f)| (t, f.filter(|f| !f.is_empty()).map_or(0, |f| hash(&f))))
+            .map(|(t, f)| (hash(&t), f.filter(|f| !f.is_empty()).map_or(0, |f| hash(&f))))
             .collect();
-        resolved.sort_unstable();
-        resolved.dedup();
-        let frags: Vec<u64> = resolved.iter().map(|r| r.1).collect();
-        let tids = targets.intern_all(resolved.into_iter().map(|r| r.0).collect());
+        targets.sort_unstable();
+        targets.dedup();
         let mut ids: Vec<u64> = ids.iter().map(|i| hash(i)).collect();
         ids.sort_unstable();
         ids.dedup();
-        PageLinks {
-            path,
-            blame,
-            targets: tids.into_iter().zip(frags).collect(),
-            ids,
-            raw: if keep_raw { links } else { Vec::new() },
-        }
+        PageLinks { path, blame, targets, ids, raw: if keep_raw { links } else { Vec::new() } }
     }
 }
 
@@ -268,29 +234,24 @@ pub fn percent_decode(s: &str) -> String {
 /// broken link, to name the link in the diagnostic.
 pub fn check(
     pages: &[PageLinks],
-    targets: &Targets,
     files: &HashSet<String>,
     base_path: &str,
     raw_links: &(dyn Fn(usize) -> Vec<String> + Sync),
 ) -> Vec<Diagnostic> {
-    let names = &targets.inner.lock().unwrap_or_else(|e| e.into_inner()).1;
     let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
-    // Each distinct target once: the file it names (a folder means its index.html).
-    let resolved: Vec<Option<String>> = names
-        .iter()
-        .map(|t| {
-            if files.contains(t) {
-                Some(t.clone())
-            } else {
-                let index = format!("{t}/index.html");
-                files.contains(&index).then_some(index)
-            }
-        })
-        .collect();
+    // What a target hash names: a file, or a folder with an index.html (and its page).
+    let mut named: HashMap<u64, Option<usize>> = HashMap::with_capacity(files.len() * 2);
+    for f in files {
+        let page = page_ix.get(f.as_str()).copied();
+        named.insert(hash(f), page);
+        if let Some(dir) = f.strip_suffix("/index.html") {
+            named.entry(hash(dir)).or_insert(page);
+        }
+    }
     let ids_of = |file: &str| page_ix.get(file).map(|&i| &pages[i].ids);
-    let bad = |tid: u32, frag: u64| match &resolved[tid as usize] {
+    let bad = |t: u64, frag: u64| match named.get(&t) {
         None => true,
-        Some(file) => frag != 0 && ids_of(file).is_some_and(|ids| ids.binary_search(&frag).is_err()),
+        Some(page) => frag != 0 && page.is_some_and(|i| pages[i].ids.binary_search(&frag).is_err()),
     };
     let mut out = Vec::new();
     for (i, p) in pages.iter().enumerate() {
@@ -352,12 +313,11 @@ mod tests {
             ("index.html", "<a href=\"a/\">ok</a><a href=\"a/#x\">ok</a><a href=\"a/#nope\">bad id</a><a href=\"gone/\">bad</a><a href=\"https://e.example/\">ext</a>"),
             ("a/index.html", "<h2 id=\"x\">x</h2><a href=\"../index.html#top\">bad id</a><a href=\"#x\">ok</a>"),
         ];
-        let targets = Targets::default();
         let pages: Vec<PageLinks> =
-            html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h, "/", &targets, false)).collect();
+            html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h, "/", false)).collect();
         let files: HashSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
         let raw = |i: usize| scan(html[i].1).0;
-        let msgs: Vec<String> = check(&pages, &targets, &files, "/", &raw).into_iter().map(|d| d.message).collect();
+        let msgs: Vec<String> = check(&pages, &files, "/", &raw).into_iter().map(|d| d.message).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
         assert!(msgs[0].starts_with("broken link `a/#nope` in generated page index.html: names no `id=\"nope\"`"));
         assert!(msgs[1].starts_with("broken link `gone/` in generated page index.html: names no file"));

@@ -60,44 +60,61 @@ pub const TRANSPARENT: &[char] = &['《', '》', '〈', '〉', '“', '”', '�
 /// ([`TRANSPARENT`]); everything else separates.
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut han: Vec<char> = Vec::new();
+    for_each_term(text, |t| out.push(t.to_string()));
+    out
+}
+
+/// The terms of [`terms`], handed to `f` one at a time from one reused buffer: the index
+/// hashes millions of bigrams and must not allocate a string for each.
+fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
+    let mut buf = String::new();
+    let mut prev: Option<char> = None; // last Chinese character of the current run
+    let mut run_len = 0usize;
     let mut word = String::new();
-    let flush_han = |han: &mut Vec<char>, out: &mut Vec<String>| {
-        if han.len() == 1 {
-            out.push(han[0].to_string());
+    // A run of one Chinese character is its own term.
+    let end_run = |prev: &mut Option<char>, run_len: &mut usize, f: &mut dyn FnMut(&str)| {
+        if let (1, Some(c)) = (*run_len, *prev) {
+            f(c.encode_utf8(&mut [0u8; 4]));
         }
-        for w in han.windows(2) {
-            out.push(w.iter().collect());
-        }
-        han.clear();
+        *prev = None;
+        *run_len = 0;
     };
     for c in text.chars() {
         if is_han(c) {
             if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+                f(&word);
+                word.clear();
             }
-            han.push(c);
+            if let Some(p) = prev {
+                buf.clear();
+                buf.push(p);
+                buf.push(c);
+                f(&buf);
+            }
+            prev = Some(c);
+            run_len += 1;
         } else if c.is_ascii_alphanumeric() {
-            flush_han(&mut han, &mut out);
+            end_run(&mut prev, &mut run_len, &mut f);
             word.push(c.to_ascii_lowercase());
         } else if TRANSPARENT.contains(&c) && word.is_empty() {
             continue;
         } else {
-            flush_han(&mut han, &mut out);
+            end_run(&mut prev, &mut run_len, &mut f);
             if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+                f(&word);
+                word.clear();
             }
         }
     }
-    flush_han(&mut han, &mut out);
+    end_run(&mut prev, &mut run_len, &mut f);
     if !word.is_empty() {
-        out.push(word);
+        f(&word);
     }
-    out
 }
 
 fn keys_of(text: &str) -> Vec<u64> {
-    let mut k: Vec<u64> = terms(text).iter().map(|t| key(t)).collect();
+    let mut k: Vec<u64> = Vec::new();
+    for_each_term(text, |t| k.push(key(t)));
     k.sort_unstable();
     k.dedup();
     k
@@ -271,7 +288,11 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     };
 
     // Postings: tokenize a chunk in parallel, merge it in item order so lists stay sorted.
-    let mut postings: HashMap<u64, (Postings, Postings)> = HashMap::new();
+    // Postings live in one map per thread-sized partition of the key space, so merging a
+    // chunk's keys runs in parallel too; each partition still sees items in order.
+    let parts = rayon::current_num_threads().max(1);
+    let part_of = |k: u64| (k as usize) % parts;
+    let mut postings: Vec<HashMap<u64, (Postings, Postings)>> = (0..parts).map(|_| HashMap::new()).collect();
     let mut total = 0usize;
     for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
         let keys: Vec<(Vec<u64>, Vec<u64>)> = chunk
@@ -282,22 +303,25 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
                 (keys_of(&it.index_title), keys_of(&body))
             })
             .collect();
-        for (off, (t, b)) in keys.iter().enumerate() {
-            let n = (c_no * TOKENIZE_CHUNK + off) as u32;
-            for k in t {
-                postings.entry(*k).or_default().0.push(n);
+        total += keys.iter().map(|(t, b)| t.len() + b.len()).sum::<usize>();
+        postings.par_iter_mut().enumerate().for_each(|(p, map)| {
+            for (off, (t, b)) in keys.iter().enumerate() {
+                let n = (c_no * TOKENIZE_CHUNK + off) as u32;
+                for k in t.iter().filter(|&&k| part_of(k) == p) {
+                    map.entry(*k).or_default().0.push(n);
+                }
+                for k in b.iter().filter(|&&k| part_of(k) == p) {
+                    map.entry(*k).or_default().1.push(n);
+                }
             }
-            for k in b {
-                postings.entry(*k).or_default().1.push(n);
-            }
-            total += t.len() + b.len();
-        }
+        });
     }
+    let key_count: usize = postings.iter().map(HashMap::len).sum();
     // ~4 bytes per posting in JSON deltas, ~24 per key.
-    let est = total * 4 + postings.len() * 24;
+    let est = total * 4 + key_count * 24;
     let shards = (est / SHARD_TARGET).next_power_of_two().clamp(1, 4096) as u32;
     let mut by_shard: Vec<Vec<u64>> = vec![Vec::new(); shards as usize];
-    for k in postings.keys() {
+    for k in postings.iter().flat_map(|m| m.keys()) {
         by_shard[((k >> 32) as u32 % shards) as usize].push(*k);
     }
     // One shard's JSON at a time per thread, written out at once.
@@ -308,7 +332,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             if n > 0 {
                 out.push(',');
             }
-            let (t, b) = &postings[k];
+            let (t, b) = &postings[part_of(*k)][k];
             out.push_str(&format!("\"{k:016x}\":[{},{}]", t.json(), b.json()));
         }
         out.push('}');
