@@ -34,16 +34,25 @@ pub struct Body {
 }
 
 /// Resolves the links a body makes; implemented by the render stage over the index.
-/// Returned URLs are site-relative (`documents/x/`) or absolute (`https://…`).
+/// Returned URLs are site-relative (`documents/x/`) or absolute (`https://…`). The
+/// defaults resolve nothing (a body rendered on its own, as in tests and fuzzing).
 pub trait LinkSink {
     /// `[t](doc:REF#frag)`. Reports unknown or hidden targets itself.
-    fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String>;
+    fn doc(&mut self, _reference: &str, _fragment: Option<&str>, _loc: Loc) -> Option<String> {
+        None
+    }
     /// `[t](service:ID)`.
-    fn service(&mut self, id: &str, loc: Loc) -> Option<String>;
+    fn service(&mut self, _id: &str, _loc: Loc) -> Option<String> {
+        None
+    }
     /// A relative link to a file under `content/`.
-    fn file(&mut self, path: &str, loc: Loc) -> Option<String>;
+    fn file(&mut self, _path: &str, _loc: Loc) -> Option<String> {
+        None
+    }
     /// A canonical 发文字号 seen in running text: the URL of its published document, if any.
-    fn auto(&mut self, canonical: &str) -> Option<String>;
+    fn auto(&mut self, _canonical: &str) -> Option<String> {
+        None
+    }
     /// Every link destination as finally written into the HTML, with its place (for the
     /// link report and external checks). Default: ignored.
     fn emitted(&mut self, _href: &str, _loc: &Loc) {}
@@ -585,15 +594,6 @@ mod tests {
 
     struct NoLinks;
     impl LinkSink for NoLinks {
-        fn doc(&mut self, _: &str, _: Option<&str>, _: Loc) -> Option<String> {
-            None
-        }
-        fn service(&mut self, _: &str, _: Loc) -> Option<String> {
-            None
-        }
-        fn file(&mut self, _: &str, _: Loc) -> Option<String> {
-            None
-        }
         fn auto(&mut self, c: &str) -> Option<String> {
             (c == "沪府办发〔2023〕5号").then(|| "documents/a/".to_string())
         }
@@ -664,18 +664,6 @@ mod tests {
     /// Accepts embeds from one host, like a site listing it in `iframe_hosts`.
     struct Frames(Vec<String>);
     impl LinkSink for Frames {
-        fn doc(&mut self, _: &str, _: Option<&str>, _: Loc) -> Option<String> {
-            None
-        }
-        fn service(&mut self, _: &str, _: Loc) -> Option<String> {
-            None
-        }
-        fn file(&mut self, _: &str, _: Loc) -> Option<String> {
-            None
-        }
-        fn auto(&mut self, _: &str) -> Option<String> {
-            None
-        }
         fn iframe(&mut self, src: &str, _: Loc) -> bool {
             self.0.push(src.to_string());
             https_host(src).as_deref() == Some("v.example.gov.cn")
