@@ -3,6 +3,9 @@
 use std::path::Path;
 
 const FILES: &[(&str, &str)] = &[
+    // The build output, the link-check cache, and the lock and staging folders a build
+    // keeps beside its output.
+    (".gitignore", "/public\n/.gazette-cache\n.*.gazette-*\n"),
     ("gazette.yaml", "title: 示例区人民政府 政府信息公开\nbase_url: https://www.example.gov.cn/\nlanguage: zh-CN\nfooter:\n  organizer: 示例区人民政府办公室\n  site_code: \"3100000000\"\n  icp: 沪ICP备00000000号\n  contact: 021-00000000\n"),
     ("content/organs.yaml", "- id: qzf\n  name: 示例区人民政府\n  short_name: 区政府\n- id: qzfb\n  name: 示例区人民政府办公室\n  short_name: 区府办\n  parent: qzf\n"),
     ("content/services.yaml", "- id: gkxx-sq\n  name: 政府信息公开申请\n  url: https://zwdt.example.gov.cn/item/gkxx\n  organ: qzfb\n"),

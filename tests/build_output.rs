@@ -210,6 +210,9 @@ fn init_creates_a_site_that_builds() {
         .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("public/documents/qfb-2024-1/index.html").exists());
+    // Git users do not see the output, the cache, or the lock beside the output.
+    let ignore = std::fs::read_to_string(dir.join(".gitignore")).expect(".gitignore");
+    assert!(dir.join(".public.gazette-lock").exists() && ignore.contains(".*.gazette-*") && ignore.contains("/public"));
 }
 
 #[test]
