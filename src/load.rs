@@ -314,7 +314,16 @@ struct Ctx<'a> {
     files: &'a BTreeSet<String>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(
+        path: String,
+        cfg: &'a Config,
+        organs: &'a HashSet<String>,
+        services: &'a HashSet<String>,
+        files: &'a BTreeSet<String>,
+    ) -> Self {
+        Ctx { src: Source { path, ..Default::default() }, diags: Vec::new(), cfg, organs, services, files }
+    }
     fn err(&mut self, loc: Loc, msg: impl Into<String>, help: impl Into<String>) {
         let help = help.into();
         let mut d = Diagnostic::error(&loc, msg);
@@ -666,14 +675,7 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     let loaded: Vec<Loaded> = work
         .par_iter()
         .filter_map(|(path, rel, kind)| {
-            let mut ctx = Ctx {
-                src: Source { path: rel.clone(), ..Default::default() },
-                diags: Vec::new(),
-                cfg,
-                organs: &organ_ids,
-                services: &service_ids,
-                files: &content.files,
-            };
+            let mut ctx = Ctx::new(rel.clone(), cfg, &organ_ids, &service_ids, &content.files);
             let out = load_file(&mut ctx, path, *kind);
             diags.extend(ctx.diags);
             out
@@ -705,10 +707,12 @@ fn read_text(path: &Path, rel: &str, limits: &Limits) -> Result<String, Diagnost
         .help("split the document, or move large material into an attachment under content/files/ (the limit is `limits: {text_mb: N}` in gazette.yaml)"));
     }
     let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(&Loc::file(rel), format!("cannot read: {e}")))?;
-    decode_text(&bytes).ok_or_else(|| {
-        Diagnostic::error(&Loc::new(rel, bad_utf8_line(&bytes), 1), "file is not valid UTF-8")
-            .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
-    })
+    decode_text(&bytes).ok_or_else(|| not_utf8(rel, &bytes))
+}
+
+fn not_utf8(rel: &str, bytes: &[u8]) -> Diagnostic {
+    Diagnostic::error(&Loc::new(rel, bad_utf8_line(bytes), 1), "file is not valid UTF-8")
+        .help("save the file as UTF-8 (files from old systems are often GBK/GB18030)")
 }
 
 fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
@@ -728,20 +732,13 @@ fn load_file(ctx: &mut Ctx, path: &Path, kind: FileKind) -> Option<Loaded> {
 /// diagnostics.
 pub fn check_one(rel: &str, bytes: &[u8], cfg: &Config) -> (bool, Vec<Diagnostic>) {
     let Some(text) = decode_text(bytes) else {
-        return (false, vec![Diagnostic::error(&Loc::new(rel, bad_utf8_line(bytes), 1), "file is not valid UTF-8")]);
+        return (false, vec![not_utf8(rel, bytes)]);
     };
     let Some(kind) = classify(rel.strip_prefix("content/").unwrap_or(rel)) else {
         return (false, Vec::new());
     };
     let (organs, services, files) = (HashSet::new(), HashSet::new(), BTreeSet::new());
-    let mut ctx = Ctx {
-        src: Source { path: rel.to_string(), ..Default::default() },
-        diags: Vec::new(),
-        cfg,
-        organs: &organs,
-        services: &services,
-        files: &files,
-    };
+    let mut ctx = Ctx::new(rel.to_string(), cfg, &organs, &services, &files);
     let item = parse_text(&mut ctx, &text, kind).is_some();
     (item, ctx.diags)
 }

@@ -160,19 +160,18 @@ impl Staging {
         if let Some(path) = self.claim(rel)? {
             // Attachments can be large: compare by size and modification time instead of
             // reading both; a copy keeps the source's mtime, so an unchanged file matches.
+            let src_meta = std::fs::metadata(src).map_err(|e| WriteError::Io(rel.to_string(), e))?;
             let reused = self.previous.as_ref().is_some_and(|prev| {
                 let old = prev.join(rel);
-                let (Ok(a), Ok(b)) = (std::fs::metadata(src), std::fs::symlink_metadata(&old)) else { return false };
-                b.is_file()
-                    && a.len() == b.len()
-                    && a.modified().ok() == b.modified().ok()
-                    && std::fs::hard_link(&old, &path).is_ok()
+                std::fs::symlink_metadata(&old).is_ok_and(|b| {
+                    b.is_file() && src_meta.len() == b.len() && src_meta.modified().ok() == b.modified().ok()
+                }) && std::fs::hard_link(&old, &path).is_ok()
             });
             if reused {
                 self.reused.fetch_add(1, Ordering::Relaxed);
             } else {
                 std::fs::copy(src, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
-                if let Ok(m) = std::fs::metadata(src).and_then(|m| m.modified()) {
+                if let Ok(m) = src_meta.modified() {
                     File::options().write(true).open(&path).and_then(|f| f.set_modified(m)).ok();
                 }
             }
