@@ -295,6 +295,54 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, ifram
     b
 }
 
+/// One body rendered again on its own, with what it links to: `serve` re-renders an
+/// edited body this way and keeps the result only if nothing else on the site changes.
+pub struct Single {
+    pub body: Body,
+    pub cites: BTreeSet<usize>,
+    pub files: BTreeSet<String>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Render `text` as the body of `t` (its FAQ answers unchanged), check the fragments it
+/// links to against the other bodies, and collect its diagnostics instead of reporting them.
+pub fn render_single(ix: &Index, b: &Bodies, t: Target, text: &str, iframe_hosts: &[String]) -> Single {
+    let diags = Diagnostics::default();
+    let opts = Opts { diags: &diags, record_links: false, iframe_hosts };
+    let src = ix.source(t);
+    let faq = match t {
+        Target::Doc(i) => answers(src, "faq", &ix.content.documents[i].faq),
+        _ => Vec::new(),
+    };
+    let one = render_one(ix, t, src, text, &faq, &opts);
+    check_fragments(ix, b, &one.sink_links, &diags);
+    Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
+}
+
+/// The Markdown body of `t` as loaded.
+pub fn source_text<'c>(ix: &Index<'c>, t: Target) -> &'c str {
+    let c = ix.content;
+    match t {
+        Target::Doc(i) => &c.documents[i].body,
+        Target::Interp(i) => &c.interpretations[i].body,
+        Target::Topic(i) => &c.topics[i].body,
+        Target::Page(i) => &c.pages[i].body,
+        Target::Decision(i) => &c.decisions[i].body,
+    }
+}
+
+impl Bodies {
+    pub fn slot(&mut self, t: Target) -> &mut Option<Body> {
+        match t {
+            Target::Doc(i) => &mut self.docs[i],
+            Target::Interp(i) => &mut self.interps[i],
+            Target::Topic(i) => &mut self.topics[i],
+            Target::Page(i) => &mut self.pages[i],
+            Target::Decision(i) => &mut self.decisions[i],
+        }
+    }
+}
+
 fn body_of(b: &Bodies, t: Target) -> Option<&Body> {
     match t {
         Target::Doc(i) => b.docs[i].as_ref(),

@@ -121,6 +121,12 @@ fn peak_resident_mb() -> u64 {
 }
 
 pub fn run(opts: &Options) -> Outcome {
+    run_with(opts, |outcome, _| outcome)
+}
+
+/// Run the pipeline, then hand its outcome to `then`, with the built site kept in memory
+/// when the output was written (`serve --watch` keeps it for fast edits, see `live`).
+pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live::Live>) -> R) -> R {
     let t0 = Instant::now();
     let mut timings = Vec::new();
     let mut lap = |name: &'static str, t: &mut Instant| {
@@ -131,17 +137,17 @@ pub fn run(opts: &Options) -> Outcome {
     let root = &opts.root;
     let (cfg, cfg_warnings) = match config::load(root, opts.base_url.as_deref()) {
         Ok(x) => x,
-        Err(d) => return Outcome::fail(2, d),
+        Err(d) => return then(Outcome::fail(2, d), None),
     };
     let out_dir = opts.output.clone().unwrap_or_else(|| root.join("public"));
     if opts.write {
         if let Err(d) = check_output(root, &out_dir) {
-            return Outcome::fail(2, vec![d]);
+            return then(Outcome::fail(2, vec![d]), None);
         }
     }
     let mut theme = match Theme::load(root, &cfg.theme) {
         Ok(t) => t,
-        Err(d) => return Outcome::fail(2, d),
+        Err(d) => return then(Outcome::fail(2, d), None),
     };
     theme.set_global("site", &cfg);
     let date = opts.date.unwrap_or_else(Date::today);
@@ -156,19 +162,22 @@ pub fn run(opts: &Options) -> Outcome {
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
     lap("markdown", &mut t);
     if diags.has_errors() {
-        return Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() };
+        return then(Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() }, None);
     }
 
     let staging = if opts.write {
         match Staging::create(&out_dir) {
             Ok(s) => s,
             Err(e) => {
-                return Outcome::fail(
-                    2,
-                    vec![Diagnostic::error(
-                        &Loc::file(out_dir.display().to_string()),
-                        format!("cannot create the output folder: {e}"),
-                    )],
+                return then(
+                    Outcome::fail(
+                        2,
+                        vec![Diagnostic::error(
+                            &Loc::file(out_dir.display().to_string()),
+                            format!("cannot create the output folder: {e}"),
+                        )],
+                    ),
+                    None,
                 );
             }
         }
@@ -180,7 +189,7 @@ pub fn run(opts: &Options) -> Outcome {
     let (pages, fatal) = render_pages(&renderer, &jobs, &staging, &diags, opts.collect_links);
     lap("render", &mut t);
     if let Some(d) = fatal {
-        return Outcome::fail(2, vec![d]);
+        return then(Outcome::fail(2, vec![d]), None);
     }
     let page_count = pages.len();
     write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
@@ -212,7 +221,7 @@ pub fn run(opts: &Options) -> Outcome {
     }
     let failed = errors || (opts.deny_warnings && warnings);
     if failed {
-        return Outcome { diagnostics, exit_code: 1, timings, links, services, ..Default::default() };
+        return then(Outcome { diagnostics, exit_code: 1, timings, links, services, ..Default::default() }, None);
     }
     if opts.write {
         if let Err(e) = staging.commit(&out_dir) {
@@ -220,22 +229,28 @@ pub fn run(opts: &Options) -> Outcome {
                 &Loc::file(out_dir.display().to_string()),
                 format!("cannot move the new output into place: {e}"),
             ));
-            return Outcome { diagnostics, exit_code: 2, timings, ..Default::default() };
+            return then(Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
         }
     }
     lap("commit", &mut t);
     timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
-    Outcome {
+    let outcome = Outcome {
         diagnostics,
         exit_code: 0,
         pages: page_count,
         files: files.len(),
         unchanged,
-        output: out_dir,
+        output: out_dir.clone(),
         timings,
         links,
         services,
+    };
+    if !opts.write {
+        return then(outcome, None);
     }
+    drop(renderer);
+    let live = crate::live::Live::new(root, &out_dir, &cfg, &theme, &ix, bodies, pages, files);
+    then(outcome, Some(live))
 }
 
 fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnostic]) -> Vec<LinkRecord> {
@@ -433,7 +448,7 @@ fn write_site_files(
 
 /// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
 /// parser, and inert if someone pastes our data into an HTML page.
-fn json_html_safe(json: &str) -> String {
+pub(crate) fn json_html_safe(json: &str) -> String {
     json.replace('<', "\\u003c").replace('>', "\\u003e")
 }
 

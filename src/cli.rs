@@ -83,6 +83,9 @@ pub enum Command {
         /// Publish drafts too
         #[arg(long)]
         drafts: bool,
+        /// Build into this folder instead of a private temporary one
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// Create a small working site in DIR
     Init { dir: PathBuf },
@@ -194,8 +197,8 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             outcome.exit_code
         }
-        Command::Serve { root, port, bind, watch, open, drafts } => {
-            crate::serve::run(&crate::serve::ServeOptions { root, port, bind, watch, open, drafts })
+        Command::Serve { root, port, bind, watch, open, drafts, output } => {
+            crate::serve::run(&crate::serve::ServeOptions { root, port, bind, watch, open, drafts, output })
         }
         Command::Init { dir } => match crate::init::init(&dir) {
             Ok(()) => {

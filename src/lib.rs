@@ -20,6 +20,7 @@ pub mod highlight;
 pub mod import;
 pub mod init;
 pub mod linkcheck;
+pub mod live;
 pub mod load;
 pub mod markdown;
 pub mod minify;

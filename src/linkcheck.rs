@@ -232,6 +232,38 @@ pub fn percent_decode(s: &str) -> String {
 /// Check every link of every page against the written files and the pages' ids.
 /// `raw_links(i)` gives page `i`'s links as written; it is called only for pages with a
 /// broken link, to name the link in the diagnostic.
+/// What every link target can name: a file, or a folder with an index.html (and the
+/// page there, for its ids). Built once per site; valid while the set of files and the
+/// order of pages stay as they were (a fast edit in `serve` changes neither).
+pub struct Targets {
+    named: HashMap<u64, Option<usize>>,
+}
+
+impl Targets {
+    pub fn new(pages: &[PageLinks], files: &HashSet<String>) -> Self {
+        let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
+        let mut named: HashMap<u64, Option<usize>> = HashMap::with_capacity(files.len() * 2);
+        for f in files {
+            let page = page_ix.get(f.as_str()).copied();
+            named.insert(hash(f), page);
+            if let Some(dir) = f.strip_suffix("/index.html") {
+                named.entry(hash(dir)).or_insert(page);
+            }
+        }
+        Targets { named }
+    }
+
+    /// The pages with at least one link that names no file, or no id in the page it
+    /// names: the gate's verdict from hashes alone, without the links' text.
+    pub fn broken_pages(&self, pages: &[PageLinks]) -> Vec<usize> {
+        let bad = |t: u64, frag: u64| match self.named.get(&t) {
+            None => true,
+            Some(page) => frag != 0 && page.is_some_and(|i| pages[i].ids.binary_search(&frag).is_err()),
+        };
+        (0..pages.len()).filter(|&i| pages[i].targets.iter().any(|&(t, f)| bad(t, f))).collect()
+    }
+}
+
 pub fn check(
     pages: &[PageLinks],
     files: &HashSet<String>,
@@ -239,25 +271,10 @@ pub fn check(
     raw_links: &(dyn Fn(usize) -> Vec<String> + Sync),
 ) -> Vec<Diagnostic> {
     let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
-    // What a target hash names: a file, or a folder with an index.html (and its page).
-    let mut named: HashMap<u64, Option<usize>> = HashMap::with_capacity(files.len() * 2);
-    for f in files {
-        let page = page_ix.get(f.as_str()).copied();
-        named.insert(hash(f), page);
-        if let Some(dir) = f.strip_suffix("/index.html") {
-            named.entry(hash(dir)).or_insert(page);
-        }
-    }
     let ids_of = |file: &str| page_ix.get(file).map(|&i| &pages[i].ids);
-    let bad = |t: u64, frag: u64| match named.get(&t) {
-        None => true,
-        Some(page) => frag != 0 && page.is_some_and(|i| pages[i].ids.binary_search(&frag).is_err()),
-    };
     let mut out = Vec::new();
-    for (i, p) in pages.iter().enumerate() {
-        if !p.targets.iter().any(|&(t, f)| bad(t, f)) {
-            continue;
-        }
+    for i in Targets::new(pages, files).broken_pages(pages) {
+        let p = &pages[i];
         let mut reported = HashSet::new();
         for link in raw_links(i) {
             let Some((path, frag)) = target_of(&p.path, &link, base_path) else {

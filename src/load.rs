@@ -552,6 +552,15 @@ pub fn resolve_content_path(from_file: &str, raw: &str) -> Result<String, &'stat
     Ok(parts.join("/"))
 }
 
+/// The Markdown body now in `src`'s file if only the body changed since it was loaded:
+/// the same front matter text on the same lines. `None` when the front matter changed or
+/// the file cannot be read as before; then the whole site must be loaded again.
+pub fn body_only_edit(root: &Path, src: &Source, limits: &Limits) -> Option<String> {
+    let text = read_text(&root.join(&src.path), &src.path, limits).ok()?;
+    let (yaml, body, body_line) = split_front_matter(&text)?;
+    (yaml == src.yaml && body_line == src.body_line).then(|| body.to_string())
+}
+
 /// Split `---` front matter from the body. Returns (yaml, body, body_line).
 fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
     let rest = text.strip_prefix("---\n").or_else(|| (text == "---").then_some(""))?;

@@ -216,6 +216,29 @@ impl Staging {
     }
 }
 
+/// Replace files of a committed output in place (`serve`'s fast edits), under the build
+/// lock. Each file is written beside its old self and renamed over it, so a reader sees
+/// the old bytes or the new ones, never a half-written file. Files whose bytes are already
+/// `data` are left alone. Returns how many files changed.
+pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<usize> {
+    let _lock = lock(out)?;
+    let mut changed = 0;
+    for (rel, data) in files {
+        let path = out.join(rel);
+        if std::fs::read(&path).is_ok_and(|old| old == *data) {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = path.with_file_name(format!(".gazette-new-{}", std::process::id()));
+        std::fs::write(&tmp, data)?;
+        std::fs::rename(&tmp, &path)?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// Atomically exchange two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {

@@ -217,6 +217,13 @@ impl<'a> Renderer<'a> {
         Renderer { ix, bodies, theme, cfg, rows, listings, issues }
     }
 
+    /// A renderer for item pages only (documents, interpretations, topics, pages,
+    /// decisions): no listings, rows made on demand. Cheap to make, for `serve`'s fast
+    /// edits; listing pages need [`Renderer::new`].
+    pub fn for_items(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
+        Renderer { ix, bodies, theme, cfg, rows: Vec::new(), listings: Vec::new(), issues: Vec::new() }
+    }
+
     /// Every page of the site.
     pub fn jobs(&self) -> Vec<Job> {
         let c = self.ix.content;
@@ -271,7 +278,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn row(&self, i: usize) -> Row {
-        self.rows[i].clone().unwrap_or_else(|| doc_row(self.ix, i))
+        self.rows.get(i).cloned().flatten().unwrap_or_else(|| doc_row(self.ix, i))
     }
 
     fn rows(&self, docs: &[usize]) -> Vec<Row> {

@@ -17,7 +17,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -27,6 +27,8 @@ pub struct ServeOptions {
     pub watch: bool,
     pub open: bool,
     pub drafts: bool,
+    /// Where the site is built; `None` for a private temporary folder.
+    pub output: Option<PathBuf>,
 }
 
 const LIVE_JS: &str = r#"(function () {
@@ -272,14 +274,15 @@ fn handle(st: &State, req: tiny_http::Request) {
     }
 }
 
-fn rebuild(opts: &Options, st: &State, changed: &[PathBuf]) {
-    let t = std::time::Instant::now();
-    let outcome: Outcome = build::run(opts);
-    crate::cli::report(&outcome);
+/// Tell the terminal and the open pages how a full build went.
+fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Instant) {
+    crate::cli::report(outcome);
     if outcome.exit_code == 0 {
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let css_only = !changed.is_empty() && changed.iter().all(|p| p.extension().is_some_and(|e| e == "css"));
-        eprintln!("rebuilt in {} ms", t.elapsed().as_millis());
+        if !changed.is_empty() {
+            eprintln!("rebuilt in {} ms", started.elapsed().as_millis());
+        }
         st.broadcast(if css_only { "css" } else { "reload" }, "");
     } else {
         let text: String = outcome.diagnostics.iter().map(|d| format!("{d}\n")).collect();
@@ -294,7 +297,27 @@ fn ignored(p: &Path) -> bool {
     name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
 }
 
-fn watch(root: PathBuf, opts: Options, st: Arc<State>) -> Result<(), String> {
+/// The next batch of changed paths: wait for one, then for quiet (an editor's save is
+/// often several events). `None` when the watcher is gone.
+fn next_batch(rx: &Receiver<Vec<PathBuf>>) -> Option<Vec<PathBuf>> {
+    loop {
+        let mut changed = rx.recv().ok()?;
+        while let Ok(more) = rx.recv_timeout(DEBOUNCE) {
+            changed.extend(more);
+        }
+        changed.retain(|p| !ignored(p));
+        changed.sort();
+        changed.dedup();
+        if !changed.is_empty() {
+            return Some(changed);
+        }
+    }
+}
+
+/// Quiet time that ends a batch of file events. Short: it is part of every save's delay.
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Receiver<Vec<PathBuf>>), String> {
     use notify::{RecursiveMode, Watcher};
     let (tx, rx) = channel();
     let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
@@ -315,21 +338,69 @@ fn watch(root: PathBuf, opts: Options, st: Arc<State>) -> Result<(), String> {
             w.watch(&path, mode).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    std::thread::spawn(move || {
-        let _keep = w;
-        while let Ok(first) = rx.recv() {
-            // Debounce: an editor's save is often several events; wait for quiet.
-            let mut changed: Vec<PathBuf> = first;
-            while let Ok(more) = rx.recv_timeout(Duration::from_millis(80)) {
-                changed.extend(more);
+    Ok((w, rx))
+}
+
+/// The watch loop: a full build, then fast edits on the site it leaves in memory for as
+/// long as edits allow (see `live`), then a full build again. The first build's outcome
+/// goes to `first` (the server starts once it is known).
+fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sender<(i32, String)>) {
+    let mut first = Some(first);
+    let mut pending: Vec<PathBuf> = Vec::new();
+    loop {
+        let started = Instant::now();
+        let mut watcher_gone = false;
+        build::run_with(&opts, |outcome, live| {
+            report_build(&st, &outcome, &pending, started);
+            if let Some(tx) = first.take() {
+                let text: String = outcome.diagnostics.iter().map(|d| format!("{d}\n")).collect();
+                tx.send((outcome.exit_code, text)).ok();
             }
-            changed.retain(|p| !ignored(p));
-            if !changed.is_empty() {
-                rebuild(&opts, &st, &changed);
+            pending.clear();
+            let mut live = live;
+            loop {
+                let Some(changed) = next_batch(&rx) else {
+                    watcher_gone = true;
+                    return;
+                };
+                let Some(site) = live.as_mut() else {
+                    pending = changed;
+                    return;
+                };
+                let t = Instant::now();
+                match site.apply(&changed) {
+                    Ok(done) if done.failed() => {
+                        let failed = Outcome { diagnostics: done.diagnostics, exit_code: 1, ..Default::default() };
+                        report_build(&st, &failed, &changed, t);
+                    }
+                    Ok(done) if done.pages.is_empty() => {}
+                    Ok(done) => {
+                        crate::cli::report(&Outcome { diagnostics: done.diagnostics, ..Default::default() });
+                        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        st.broadcast("reload", "");
+                        eprintln!("updated {} in {} ms", done.pages.join(", "), t.elapsed().as_millis());
+                        let t = Instant::now();
+                        match site.refresh_search() {
+                            Ok(n) => eprintln!("search index: {n} file(s) updated in {} ms", t.elapsed().as_millis()),
+                            Err(e) => {
+                                eprintln!("error: cannot update the search index: {e}; rebuilding the site");
+                                pending = changed;
+                                return;
+                            }
+                        }
+                    }
+                    Err(why) => {
+                        eprintln!("{why}: rebuilding the site");
+                        pending = changed;
+                        return;
+                    }
+                }
             }
+        });
+        if watcher_gone {
+            return;
         }
-    });
-    Ok(())
+    }
 }
 
 /// Remove serve folders left by earlier `gazette serve` processes that are gone (they are
@@ -349,7 +420,10 @@ fn remove_stale_outputs() {
 
 pub fn run(o: &ServeOptions) -> i32 {
     remove_stale_outputs();
-    let out = std::env::temp_dir().join(format!("gazette-serve-{}", std::process::id()));
+    let out = match &o.output {
+        Some(p) => p.clone(),
+        None => std::env::temp_dir().join(format!("gazette-serve-{}", std::process::id())),
+    };
     let opts = Options {
         root: o.root.clone(),
         output: Some(out.clone()),
@@ -357,11 +431,6 @@ pub fn run(o: &ServeOptions) -> i32 {
         write: true,
         ..Default::default()
     };
-    let first = build::run(&opts);
-    crate::cli::report(&first);
-    if first.exit_code == 2 {
-        return 2;
-    }
     let base_path = match crate::config::load(&o.root, None) {
         Ok((cfg, _)) => crate::render::base_path(&cfg.base_url),
         Err(_) => "/".into(),
@@ -372,12 +441,38 @@ pub fn run(o: &ServeOptions) -> i32 {
         clients: Mutex::new(Vec::new()),
         last_error: Mutex::new(None),
     });
-    if first.exit_code != 0 {
-        let text: String = first.diagnostics.iter().map(|d| format!("{d}\n")).collect();
-        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text);
+    // With --watch, the watcher starts before the first build so no save is missed, and
+    // the session thread keeps the built site for fast edits.
+    let mut _watcher = None;
+    let (code, errors) = if o.watch {
+        let (w, rx) = match start_watcher(&o.root) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: cannot watch the site: {e}");
+                return 2;
+            }
+        };
+        _watcher = Some(w);
+        let (tx, first) = channel();
+        let session_state = st.clone();
+        std::thread::spawn(move || session(opts, session_state, rx, tx));
+        match first.recv() {
+            Ok(x) => x,
+            Err(_) => return 2,
+        }
+    } else {
+        let first = build::run(&opts);
+        crate::cli::report(&first);
+        (first.exit_code, first.diagnostics.iter().map(|d| format!("{d}\n")).collect())
+    };
+    if code == 2 {
+        return 2;
+    }
+    if code != 0 {
+        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(errors);
         std::fs::create_dir_all(&out).ok();
         if !o.watch {
-            return first.exit_code;
+            return code;
         }
         eprintln!("the site has errors; fix them and save (watching for changes)");
     }
@@ -408,12 +503,6 @@ pub fn run(o: &ServeOptions) -> i32 {
     eprintln!("serving at {url}{}", if o.watch { " (watching for changes)" } else { "" });
     if o.open {
         std::process::Command::new("xdg-open").arg(&url).spawn().ok();
-    }
-    if o.watch {
-        if let Err(e) = watch(o.root.clone(), opts, st.clone()) {
-            eprintln!("error: cannot watch the site: {e}");
-            return 2;
-        }
     }
     let log_requests = std::env::var_os("GAZETTE_SERVE_LOG").is_some();
     for req in server.incoming_requests() {

@@ -28,10 +28,15 @@ fn free_port() -> u16 {
 }
 
 fn start(s: &Site) -> Server {
+    start_with(s, &[])
+}
+
+fn start_with(s: &Site, args: &[&str]) -> Server {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gazette"))
         .args(["serve", "--watch", "--port", &port.to_string(), "--root"])
         .arg(s.root())
+        .args(args)
         .env("GAZETTE_SERVE_LOG", "1")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -196,6 +201,70 @@ fn edits_are_served_and_broken_edits_keep_the_last_good_site() {
     wait_until("the fix to be served", || raw(p, "/documents/a/").2.contains("第四版正文"));
 }
 
+/// Wait for a line of serve's log containing `needle`; returns the log up to it.
+fn wait_log(srv: &Server, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        if let Ok(l) = srv.log.recv_timeout(Duration::from_millis(200)) {
+            seen.push_str(&l);
+            seen.push('\n');
+            if l.contains(needle) {
+                return seen;
+            }
+        }
+    }
+    panic!("no log line with {needle:?}; got:\n{seen}");
+}
+
+#[test]
+fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
+    let s = Site::new();
+    let a = |body: &str| doc("a", "", &format!("## 第一节\n\n{body}\n\n## 第二节\n\n办理流程。"));
+    s.write("content/documents/a.md", &a("第一版正文，关于数据开放。"));
+    s.write("content/documents/b.md", &doc("b", "", "详见[甲文件第一节](doc:a#第一节)。"));
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    let today = gazette::date::Date::today().to_string();
+    let clean = |name: &str| {
+        let dir = s.root().join(name);
+        s.build(&["--date", &today, "-o", dir.to_str().expect("utf-8")]).ok();
+        snapshot(&dir)
+    };
+    let b_before = std::fs::metadata(out.join("documents/b/index.html")).expect("b").modified().expect("mtime");
+
+    // A body-only edit: one page rewritten in place, then the search index refreshed.
+    s.write("content/documents/a.md", &a("第二版正文，关于公共资源配置。"));
+    let log = wait_log(&srv, "search index");
+    assert!(log.contains("updated documents/a/index.html in "), "fast path taken:\n{log}");
+    assert!(!log.contains("rebuilding"), "no full build:\n{log}");
+    assert!(raw(p, "/documents/a/").2.contains("第二版正文"));
+    let b_after = std::fs::metadata(out.join("documents/b/index.html")).expect("b").modified().expect("mtime");
+    assert_eq!(b_before, b_after, "other pages are not rewritten");
+    assert_eq!(differences(&snapshot(&out), &clean("clean1")), Vec::<String>::new(), "differs from a clean build");
+
+    // An error in a body is reported without a full build, and the old page stays.
+    s.write("content/documents/a.md", &a("第三版 [坏链接](doc:missing)。"));
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("unknown reference `missing`") && !log.contains("rebuilding"), "{log}");
+    assert!(raw(p, "/documents/a/").2.contains("第二版正文"));
+
+    // A front matter edit (the title shows in listings) takes the full build.
+    s.write("content/documents/a.md", &a("第四版正文。").replace("title: 文件a", "title: 新标题甲"));
+    let log = wait_log(&srv, "rebuilt in");
+    assert!(log.contains("the front matter changed: rebuilding the site"), "{log}");
+    assert!(raw(p, "/documents/").2.contains("新标题甲"));
+    assert_eq!(differences(&snapshot(&out), &clean("clean2")), Vec::<String>::new(), "differs from a clean build");
+
+    // Removing the heading b links to would break a link: the full build decides, and fails.
+    s.write("content/documents/a.md", &doc("a", "", "没有小节了。").replace("title: 文件a", "title: 新标题甲"));
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("a link would break: rebuilding the site"), "{log}");
+    assert!(log.contains("第一节"), "the broken fragment is named:\n{log}");
+    assert!(raw(p, "/documents/a/").2.contains("第四版正文"), "the last good page stays");
+}
+
 #[test]
 fn the_page_reloads_itself_in_chromium() {
     if !browser_tools_available() {
@@ -306,8 +375,10 @@ fn under_load_during_rebuilds_every_response_is_complete_and_correct() {
         log.push_str(&l);
         log.push('\n');
     }
-    let rebuilds = log.matches("rebuilt in").count();
-    assert!(rebuilds >= 3, "rebuilds ran during the load: {rebuilds}");
+    // Full builds ("rebuilt") and fast body edits ("updated documents/a/…") both replace
+    // files under the readers.
+    let rebuilds = log.matches("rebuilt in").count() + log.matches("updated documents/a/index.html").count();
+    assert!(rebuilds >= 3, "rebuilds ran during the load: {rebuilds}\n{log}");
     let rss_after = rss_kb(pid);
     assert!(
         rss_after < rss_before + 100 * 1024,

@@ -116,6 +116,23 @@ impl Run {
     }
 }
 
+/// Every file of an output folder with its bytes, sorted.
+pub fn snapshot(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = walkdir(out);
+    files.sort();
+    files.into_iter().map(|f| (f.clone(), std::fs::read(out.join(&f)).expect("read"))).collect()
+}
+
+/// The paths where two snapshots differ (missing on one side, or other bytes).
+pub fn differences(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) -> Vec<String> {
+    let bm: std::collections::BTreeMap<&str, &Vec<u8>> = b.iter().map(|(p, d)| (p.as_str(), d)).collect();
+    let am: std::collections::BTreeMap<&str, &Vec<u8>> = a.iter().map(|(p, d)| (p.as_str(), d)).collect();
+    let mut out: Vec<String> =
+        a.iter().filter(|(p, d)| bm.get(p.as_str()) != Some(&d)).map(|(p, _)| p.clone()).collect();
+    out.extend(b.iter().filter(|(p, _)| !am.contains_key(p.as_str())).map(|(p, _)| p.clone()));
+    out
+}
+
 fn walkdir(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -1,0 +1,211 @@
+//! Fast edits for `serve --watch`: the editor's common case, saving a change to the text
+//! of one document, shown in the browser in milliseconds instead of a full build.
+//!
+//! After a good build, `build::run_with` hands `serve` a [`Live`] site: the loaded
+//! content, the index, every rendered body and the link gate's view of every page. When
+//! only Markdown bodies change, [`Live::apply`] renders those bodies again and rewrites
+//! their pages in the served folder. A body appears on its own page only (listings,
+//! feeds and the catalogue show front matter), so that page is all there is to redo, as
+//! long as the edit leaves the rest of the site as it was. Each condition below is one
+//! way an edit can reach other pages; when any fails, `apply` says why and `serve` runs
+//! the full build, which stays the reference:
+//!
+//! - the front matter is byte-identical (titles, dates, relations, validity feed every
+//!   listing and relation box);
+//! - the body cites the same documents (被引用 lists on their pages), uses the same
+//!   files (what gets published), and keeps the same 办事 tasks (the catalogue);
+//! - it renders without any diagnostic and passes the privacy lint;
+//! - the whole site still passes the link gate with the new page (others may link to
+//!   its headings).
+//!
+//! The search index also holds body text: [`Live::refresh_search`] rebuilds it afterwards
+//! and replaces the chunks that changed, after the page has been served.
+
+use crate::bodies::{self, Bodies};
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::linkcheck::{self, PageLinks};
+use crate::load;
+use crate::render::{base_path, Job, Renderer};
+use crate::resolve::{Index, Target};
+use crate::theme::Theme;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A built site kept in memory for fast edits.
+pub struct Live<'a> {
+    root: PathBuf,
+    out: PathBuf,
+    cfg: &'a Config,
+    theme: &'a Theme,
+    ix: &'a Index<'a>,
+    bodies: Bodies,
+    pages: Vec<PageLinks>,
+    page_of: HashMap<String, usize>,
+    targets: linkcheck::Targets,
+    /// Content file (`content/documents/a.md`) → the item whose body it holds.
+    by_path: HashMap<String, Target>,
+    /// Bodies as edited since the build (the loaded content keeps the text it was built from).
+    current: HashMap<Target, String>,
+}
+
+/// What a fast edit did: the pages it rewrote, and what it has to say (errors mean the
+/// edit was not applied: the old page stays, as after a failed build).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub pages: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Applied {
+    pub fn failed(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+fn job_of(t: Target) -> Job {
+    match t {
+        Target::Doc(i) => Job::Doc(i),
+        Target::Interp(k) => Job::Interp(k),
+        Target::Topic(k) => Job::Topic(k),
+        Target::Page(k) => Job::Page(k),
+        Target::Decision(k) => Job::Decision(k),
+    }
+}
+
+impl<'a> Live<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        root: &Path,
+        out: &Path,
+        cfg: &'a Config,
+        theme: &'a Theme,
+        ix: &'a Index<'a>,
+        bodies: Bodies,
+        pages: Vec<PageLinks>,
+        files: HashSet<String>,
+    ) -> Self {
+        let c = ix.content;
+        let mut targets: Vec<Target> = Vec::new();
+        targets.extend((0..c.documents.len()).map(Target::Doc));
+        targets.extend((0..c.interpretations.len()).map(Target::Interp));
+        targets.extend((0..c.topics.len()).map(Target::Topic));
+        targets.extend((0..c.pages.len()).map(Target::Page));
+        targets.extend((0..c.decisions.len()).map(Target::Decision));
+        let by_path = targets.into_iter().filter(|&t| ix.visible(t)).map(|t| (ix.source(t).path.clone(), t)).collect();
+        let page_of = pages.iter().enumerate().map(|(k, p)| (p.path.clone(), k)).collect();
+        let targets = linkcheck::Targets::new(&pages, &files);
+        Live {
+            root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            out: out.to_path_buf(),
+            cfg,
+            theme,
+            ix,
+            bodies,
+            pages,
+            page_of,
+            targets,
+            by_path,
+            current: HashMap::new(),
+        }
+    }
+
+    /// Apply changes to the files `changed` (absolute paths from the watcher) if they are
+    /// body-only edits. `Err` says why a full build is needed instead.
+    pub fn apply(&mut self, changed: &[PathBuf]) -> Result<Applied, String> {
+        let mut targets = Vec::new();
+        for p in changed {
+            let abs = p.canonicalize().map_err(|_| format!("{} was removed or renamed", p.display()))?;
+            let rel = abs.strip_prefix(&self.root).map_err(|_| format!("{} is outside the site", p.display()))?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            match self.by_path.get(&rel) {
+                Some(&t) => targets.push(t),
+                None => return Err(format!("{rel} is not the Markdown body of a published item")),
+            }
+        }
+        targets.sort_unstable();
+        targets.dedup();
+        let mut done = Applied::default();
+        for t in targets {
+            self.apply_one(t, &mut done)?;
+        }
+        Ok(done)
+    }
+
+    fn apply_one(&mut self, t: Target, done: &mut Applied) -> Result<(), String> {
+        let (ix, cfg) = (self.ix, self.cfg);
+        let src = ix.source(t);
+        let new = load::body_only_edit(&self.root, src, &cfg.limits)
+            .ok_or_else(|| format!("{}: the front matter changed", src.path))?;
+        let old = self.current.get(&t).map_or(bodies::source_text(ix, t), String::as_str);
+        if new == old {
+            return Ok(());
+        }
+        let before = bodies::render_single(ix, &self.bodies, t, old, &cfg.iframe_hosts);
+        let after = bodies::render_single(ix, &self.bodies, t, &new, &cfg.iframe_hosts);
+        let diags = Diagnostics::default();
+        crate::privacy::check(src, &new, &diags);
+        diags.extend(after.diags);
+        let diags = diags.into_sorted();
+        // The last build was clean and only this body changed: its errors are exactly
+        // what a full build would report, so report them and keep serving the old page.
+        if diags.iter().any(|d| d.severity == Severity::Error) {
+            done.diagnostics.extend(diags);
+            return Ok(());
+        }
+        let why = if after.cites != before.cites {
+            Some("the documents it cites changed")
+        } else if after.files != before.files {
+            Some("the files it links changed")
+        } else if after.body.has_code && !self.bodies.has_code {
+            Some("it is the first page with code")
+        } else if matches!(t, Target::Doc(_)) && crate::tasks::extract(&new) != crate::tasks::extract(old) {
+            Some("its 办事 tasks changed")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(format!("{}: {why}", src.path));
+        }
+        done.diagnostics.extend(diags);
+
+        let previous = self.bodies.slot(t).replace(after.body);
+        let page = Renderer::for_items(ix, &self.bodies, self.theme, cfg).render(job_of(t));
+        let page = match page {
+            Ok(p) => p,
+            Err(_) => {
+                *self.bodies.slot(t) = previous;
+                return Err(format!("{}: the page does not render", src.path));
+            }
+        };
+        let base = base_path(&cfg.base_url);
+        let Some(&k) = self.page_of.get(&page.path) else {
+            *self.bodies.slot(t) = previous;
+            return Err(format!("{}: its page is new", src.path));
+        };
+        let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, false);
+        let old_links = std::mem::replace(&mut self.pages[k], links);
+        if !self.targets.broken_pages(&self.pages).is_empty() {
+            self.pages[k] = old_links;
+            *self.bodies.slot(t) = previous;
+            return Err(format!("{}: a link would break", src.path));
+        }
+        let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
+        crate::output::update_in_place(&self.out, &[(page.path.clone(), bytes)])
+            .map_err(|e| format!("cannot write {}: {e}", page.path))?;
+        self.current.insert(t, new);
+        done.pages.push(page.path);
+        Ok(())
+    }
+
+    /// Rebuild the search index from the current bodies and replace the chunks that
+    /// changed. Returns how many files changed.
+    pub fn refresh_search(&self) -> std::io::Result<usize> {
+        let chunks = std::sync::Mutex::new(Vec::new());
+        crate::search::build(self.ix, &self.bodies, &|path, data| {
+            let bytes = crate::build::json_html_safe(&data).into_bytes();
+            chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
+        });
+        crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+}
