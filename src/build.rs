@@ -4,6 +4,7 @@
 //! Exit codes (CONTRACT §7): 0 success, 1 content errors, 2 usage/config/theme/I-O.
 
 use crate::bodies;
+use crate::cache::{PageCache, Stamp};
 use crate::config;
 use crate::date::Date;
 use crate::diag::{Diagnostic, Diagnostics, Loc, Severity};
@@ -33,6 +34,8 @@ pub struct Options {
     pub timings: bool,
     /// Keep every link of every page (for `check --report` and `--external`).
     pub collect_links: bool,
+    /// Show a progress bar (see `progress`).
+    pub progress: bool,
 }
 
 /// One link of one generated page, for the link report and external checks.
@@ -62,6 +65,8 @@ pub struct Outcome {
     pub timings: Vec<(&'static str, f64, u64)>,
     /// Output files identical to the previous build's, left untouched.
     pub unchanged: usize,
+    /// Pages rendered; the others were known to the build cache (see `cache`).
+    pub rendered: usize,
     pub links: Vec<LinkRecord>,
     /// Service URLs with where each is declared (services.yaml), when links are collected.
     pub services: Vec<(String, Loc)>,
@@ -154,11 +159,15 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
 
     let diags = Diagnostics::default();
     diags.extend(cfg_warnings);
+    let progress = crate::progress::Progress::new(opts.progress);
+    progress.stage("loading", 0);
     let content = load::load(root, &cfg, &diags);
     lap("load", &mut t);
+    progress.stage("resolving", 0);
     let mut ix = Index::build(&content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
     lap("resolve", &mut t);
+    progress.stage("Markdown", 0);
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
     lap("markdown", &mut t);
     if diags.has_errors() {
@@ -184,23 +193,47 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     } else {
         Staging::dry()
     };
-    let renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
-    let jobs = renderer.jobs();
-    let (pages, fatal) = render_pages(&renderer, &jobs, &staging, &diags, opts.collect_links);
-    lap("render", &mut t);
-    if let Some(d) = fatal {
-        return then(Outcome::fail(2, vec![d]), None);
+    // The incremental cache serves builds that write; `check` and link reports need
+    // every page scanned.
+    let cache = (opts.write && !opts.collect_links).then(|| {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(concat!("gazette ", env!("CARGO_PKG_VERSION")).as_bytes());
+        h.update(&theme.fingerprint.to_le_bytes());
+        h.update(&[cfg.minify as u8]);
+        PageCache::open(root, &out_dir, h.digest())
+    });
+    let mut renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
+    if let Some(c) = &cache {
+        renderer = renderer.with_cache(c);
     }
+    let jobs = renderer.jobs();
+    progress.stage("rendering", jobs.len());
+    let rendered = render_pages(&renderer, cache.as_ref(), &jobs, &staging, &diags, &progress, opts.collect_links);
+    lap("render", &mut t);
+    let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
+        Ok(r) => r,
+        Err(d) => return then(Outcome::fail(2, vec![d]), None),
+    };
     let page_count = pages.len();
+    progress.stage("feeds, files", 0);
     write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
     lap("feeds+files", &mut t);
+    progress.stage("search index", 0);
     write_search_index(&renderer, &staging, &bodies, &diags);
     lap("search index", &mut t);
+    progress.stage("link gate", 0);
     let files = staging.files();
     let unchanged = staging.reused();
-    // A page with a broken link is rendered again to name the link as written.
-    let raw_links =
-        |i: usize| -> Vec<String> { renderer.render(jobs[i]).map(|p| linkcheck::scan(&p.html).0).unwrap_or_default() };
+    // A page with a broken link is rendered again to name the link as written (a page
+    // taken over from the previous output is read back instead).
+    let raw_links = |i: usize| -> Vec<String> {
+        let html = match renderer.render(jobs[i]) {
+            Ok(p) if p.reused => staging.staged(&p.path).and_then(|f| std::fs::read_to_string(f).ok()),
+            Ok(p) => Some(p.html),
+            Err(_) => None,
+        };
+        html.map(|h| linkcheck::scan(&h).0).unwrap_or_default()
+    };
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &raw_links);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
@@ -210,6 +243,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     };
     diags.extend(broken);
     lap("link gate", &mut t);
+    progress.stage("committing", 0);
 
     let mut diagnostics = diags.into_sorted();
     let errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
@@ -231,13 +265,18 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
             ));
             return then(Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
         }
+        if let Some(c) = &cache {
+            c.save(&pages, &page_meta);
+        }
     }
     lap("commit", &mut t);
+    progress.finish();
     timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
     let outcome = Outcome {
         diagnostics,
         exit_code: 0,
         pages: page_count,
+        rendered,
         files: files.len(),
         unchanged,
         output: out_dir.clone(),
@@ -346,44 +385,67 @@ pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::exte
     outcome.diagnostics.extend(new_diags);
 }
 
-/// Render every page in parallel, scan its links, minify and write it.
-/// Returns the gate's view of each page, and a theme error if rendering failed.
+/// What the render stage leaves: the gate's view of each page, and per page its cache
+/// key and file stamp (for the next build's cache).
+struct RenderedPages {
+    links: Vec<PageLinks>,
+    meta: Vec<Option<(u64, Stamp)>>,
+    /// Pages rendered (the others were taken over from the previous output).
+    rendered: usize,
+}
+
+/// Render every page in parallel, scan its links, minify and write it; or, for a page the
+/// cache knows, take the previous output's file over with what the gate needs to know.
+/// Returns a theme error if rendering failed.
 fn render_pages(
     r: &Renderer,
+    cache: Option<&PageCache>,
     jobs: &[Job],
     staging: &Staging,
     diags: &Diagnostics,
+    progress: &crate::progress::Progress,
     keep_links: bool,
-) -> (Vec<PageLinks>, Option<Diagnostic>) {
+) -> Result<RenderedPages, Diagnostic> {
     let cfg = r.cfg;
     let base = base_path(&cfg.base_url);
-    let results: Vec<Result<PageLinks, Diagnostic>> = jobs
+    let write_error = |blame: &Loc, e: WriteError| {
+        let mut d = Diagnostic::error(blame, e.to_string());
+        if matches!(e, WriteError::Collision(_)) {
+            d = d.help("an alias or id produces the same URL as another page; change one of them");
+        }
+        diags.push(d);
+    };
+    let results: Vec<Result<(PageLinks, Option<(u64, Stamp)>, bool), Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {
             let page = r.render(job)?;
+            progress.inc();
+            if page.reused {
+                let cache = cache.expect("a reused page comes from the cache");
+                let links = cache.links(&page.path, page.blame.clone()).expect("a reused page is in the cache");
+                if let Err(e) = staging.adopt(&page.path) {
+                    write_error(&page.blame, e);
+                }
+                let meta = page.key.zip(cache.stamp(&page.path));
+                return Ok((links, meta, false));
+            }
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
             if let Err(e) = staging.write(&page.path, &bytes) {
-                let mut d = Diagnostic::error(&page.blame, e.to_string());
-                if matches!(e, WriteError::Collision(_)) {
-                    d = d.help("an alias or id produces the same URL as another page; change one of them");
-                }
-                diags.push(d);
+                write_error(&page.blame, e);
             }
-            Ok(links)
+            let meta = page.key.zip(staging.staged(&page.path).and_then(|p| Stamp::of(&p)));
+            Ok((links, meta, true))
         })
         .collect();
-    let mut pages = Vec::with_capacity(results.len());
-    let mut fatal = None;
+    let mut out = RenderedPages { links: Vec::with_capacity(results.len()), meta: Vec::new(), rendered: 0 };
     for res in results {
-        match res {
-            Ok(p) => pages.push(p),
-            Err(d) => {
-                fatal.get_or_insert(d);
-            }
-        }
+        let (links, meta, rendered) = res?;
+        out.links.push(links);
+        out.meta.push(meta);
+        out.rendered += rendered as usize;
     }
-    (pages, fatal)
+    Ok(out)
 }
 
 fn write_site_files(

@@ -131,6 +131,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 write: true,
                 timings,
                 collect_links: false,
+                progress: crate::progress::Progress::wanted(),
             };
             let outcome = build::run(&opts);
             report(&outcome);
@@ -144,8 +145,9 @@ pub fn main_with(cli: Cli) -> i32 {
                 let quiet = !std::io::stderr().is_terminal();
                 if !quiet || std::env::var_os("CI").is_none() {
                     eprintln!(
-                        "built {} pages ({} files, {} unchanged) into {}",
+                        "built {} pages ({} rendered, {} files, {} unchanged) into {}",
                         outcome.pages,
+                        outcome.rendered,
                         outcome.files,
                         outcome.unchanged,
                         outcome.output.display()

@@ -9,6 +9,7 @@
 
 pub mod bodies;
 pub mod build;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod date;
@@ -27,6 +28,7 @@ pub mod minify;
 pub mod model;
 pub mod output;
 pub mod privacy;
+pub mod progress;
 pub mod render;
 pub mod resolve;
 pub mod search;

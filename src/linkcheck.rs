@@ -50,6 +50,18 @@ impl PageLinks {
     }
 }
 
+impl PageLinks {
+    /// A page's view as the build cache kept it (see `cache`).
+    pub fn from_parts(path: String, blame: Loc, targets: Vec<(u64, u64)>, ids: Vec<u64>) -> Self {
+        PageLinks { path, blame, targets, ids, raw: Vec::new() }
+    }
+
+    /// What the build cache keeps of a page: its targets and ids.
+    pub fn parts(&self) -> (&[(u64, u64)], &[u64]) {
+        (&self.targets, &self.ids)
+    }
+}
+
 /// Collect link attributes and element ids from HTML. Skips comments and the content of
 /// `<script>` and `<style>`.
 pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {

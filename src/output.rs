@@ -179,6 +179,25 @@ impl Staging {
         Ok(())
     }
 
+    /// Take the previous output's `rel` over as it is (the build cache knows it is
+    /// current): a hard link, or a copy where links are not possible.
+    pub fn adopt(&self, rel: &str) -> Result<(), WriteError> {
+        let Some(path) = self.claim(rel)? else { return Ok(()) };
+        let old = self.previous.as_ref().map(|p| p.join(rel)).ok_or_else(|| {
+            WriteError::Io(rel.to_string(), io::Error::new(io::ErrorKind::NotFound, "no previous output"))
+        })?;
+        if std::fs::hard_link(&old, &path).is_err() {
+            std::fs::copy(&old, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
+        }
+        self.reused.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Where `rel` is staged (`None` when nothing is written).
+    pub fn staged(&self, rel: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(rel))
+    }
+
     /// Every path written so far (relative, `/`-separated).
     pub fn files(&self) -> HashSet<String> {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()

@@ -4,6 +4,7 @@
 //! taxonomies).
 
 use crate::bodies::{encode_path, root_of, Bodies};
+use crate::cache::PageCache;
 use crate::config::Config;
 use crate::diag::{Diagnostic, Loc};
 use crate::markdown::Heading;
@@ -74,6 +75,11 @@ pub struct Rendered {
     pub html: String,
     /// Where to point a diagnostic about this page (its source file, or its template).
     pub blame: Loc,
+    /// The page's cache key (template + context), when the renderer has a cache.
+    pub key: Option<u64>,
+    /// The previous output holds this very page (same key): `html` is empty, take the
+    /// old file over instead of writing it.
+    pub reused: bool,
 }
 
 /// A listing with its own URL space: `documents/`, `organs/szf/`, `normative/`.
@@ -135,6 +141,8 @@ pub struct Renderer<'a> {
     pub bodies: &'a Bodies,
     pub theme: &'a Theme,
     pub cfg: &'a Config,
+    /// The incremental build cache, when building (see `cache`).
+    cache: Option<&'a PageCache>,
     rows: Vec<Option<Row>>,
     listings: Vec<Listing>,
     /// Published gazette issues, oldest first (for previous/next).
@@ -214,14 +222,20 @@ impl<'a> Renderer<'a> {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| !ix.hidden_issues[k]).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Renderer { ix, bodies, theme, cfg, rows, listings, issues }
+        Renderer { ix, bodies, theme, cfg, cache: None, rows, listings, issues }
     }
 
     /// A renderer for item pages only (documents, interpretations, topics, pages,
     /// decisions): no listings, rows made on demand. Cheap to make, for `serve`'s fast
     /// edits; listing pages need [`Renderer::new`].
     pub fn for_items(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
-        Renderer { ix, bodies, theme, cfg, rows: Vec::new(), listings: Vec::new(), issues: Vec::new() }
+        Renderer { ix, bodies, theme, cfg, cache: None, rows: Vec::new(), listings: Vec::new(), issues: Vec::new() }
+    }
+
+    /// Skip pages the previous output already holds, as `cache` knows them.
+    pub fn with_cache(mut self, cache: &'a PageCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Every page of the site.
@@ -325,8 +339,20 @@ impl<'a> Renderer<'a> {
         blame: Loc,
     ) -> Result<Rendered, Diagnostic> {
         let root = root_of(dir);
-        let html = self.theme.render(template, &Ctx { root: &root, page: meta, data })?;
-        Ok(Rendered { path: format!("{dir}index.html"), html, blame })
+        self.emit(template, format!("{dir}index.html"), &Ctx { root: &root, page: meta, data }, blame)
+    }
+
+    /// Render `template` with `ctx` into the page at `path`, unless the cache says the
+    /// previous output already holds exactly that page.
+    fn emit<T: Serialize>(&self, template: &str, path: String, ctx: &T, blame: Loc) -> Result<Rendered, Diagnostic> {
+        let key = self.cache.and_then(|_| PageCache::key(template, ctx));
+        if let (Some(cache), Some(k)) = (self.cache, key) {
+            if cache.reusable(&path, k) {
+                return Ok(Rendered { path, html: String::new(), blame, key, reused: true });
+            }
+        }
+        let html = self.theme.render(template, ctx)?;
+        Ok(Rendered { path, html, blame, key, reused: false })
     }
 
     fn template_loc(&self, name: &str) -> Loc {
@@ -446,8 +472,8 @@ impl<'a> Renderer<'a> {
                 meta.canonical = String::new();
                 // Served for any missing URL, so its links are rooted at the site's base path.
                 let root = base_path(&self.cfg.base_url);
-                let html = self.theme.render("404.html", &Ctx { root: &root, page: meta, data: json!({}) })?;
-                Ok(Rendered { path: "404.html".into(), html, blame: self.template_loc("404.html") })
+                let ctx = Ctx { root: &root, page: meta, data: json!({}) };
+                self.emit("404.html", "404.html".into(), &ctx, self.template_loc("404.html"))
             }
             Job::Alias(i, a) => {
                 let d = &c.documents[i];
@@ -459,11 +485,8 @@ impl<'a> Renderer<'a> {
                 };
                 let dir_depth = path.matches('/').count();
                 let target = format!("{}{}", "../".repeat(dir_depth), self.ix.url(Target::Doc(i)));
-                let html = self.theme.render(
-                    "redirect.html",
-                    &json!({"target": target, "title": d.title, "canonical": self.cfg.absolute(&self.ix.url(Target::Doc(i)))}),
-                )?;
-                Ok(Rendered { path, html, blame: d.src.item("aliases", a) })
+                let ctx = json!({"target": target, "title": d.title, "canonical": self.cfg.absolute(&self.ix.url(Target::Doc(i)))});
+                self.emit("redirect.html", path, &ctx, d.src.item("aliases", a))
             }
         }
     }

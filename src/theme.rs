@@ -54,6 +54,9 @@ pub struct Theme {
     /// Static files of the site's theme folder that replace or add to the default ones:
     /// (path under static/, absolute source path).
     pub site_static: Vec<(String, std::path::PathBuf)>,
+    /// Hash of every template's name and text, and of the globals set: what all pages
+    /// share, for the build cache.
+    pub fingerprint: u64,
 }
 
 /// A template problem: a theme bug, reported with the template's path and line.
@@ -106,11 +109,21 @@ impl Theme {
         if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
             return Err(vec![template_error(&e, &origin)]);
         }
-        Ok(Theme { tera, origin, site_static })
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for (n, text) in &sources {
+            for part in [n.as_bytes(), &[0], text.as_bytes(), &[0]] {
+                h.update(part);
+            }
+        }
+        Ok(Theme { tera, origin, site_static, fingerprint: h.digest() })
     }
 
     /// Values every page sees (`site`), set once instead of per page.
     pub fn set_global<T: Serialize>(&mut self, key: &'static str, value: &T) {
+        let mut h = xxhash_rust::xxh3::Xxh3::with_seed(self.fingerprint);
+        h.update(key.as_bytes());
+        crate::cache::hash_json(&mut h, value);
+        self.fingerprint = h.digest();
         self.tera.global_context().insert(key, value);
     }
 

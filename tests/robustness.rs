@@ -174,7 +174,7 @@ fn leftovers(root: &std::path::Path) -> Vec<String> {
         .expect("ls")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".gazette-") && !n.ends_with("-lock"))
+        .filter(|n| n.contains(".gazette-") && !n.ends_with("-lock") && n != ".gazette-cache")
         .collect()
 }
 

@@ -1,0 +1,83 @@
+//! The incremental build cache (`.gazette-cache/`): after one edit, a second `gazette
+//! build` renders only the pages the edit affects, and its output is byte-identical to a
+//! clean build. Checked on a library written by ../shared/bench/gen_corpus.py.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// `gazette build` of `site` into `out`; returns (pages rendered, pages built).
+fn build(site: &Site, out: &Path) -> (usize, usize) {
+    let r = site.build(&["-o", out.to_str().expect("utf-8 path")]);
+    r.ok();
+    let line = r.diag("built ");
+    let num = |after: &str| -> usize {
+        let rest = &line[line.find(after).expect("field") + after.len()..];
+        rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok()).expect("number")
+    };
+    (num("("), num("built "))
+}
+
+/// A clean build into a fresh folder (no previous output, so nothing to reuse).
+fn clean(site: &Site, name: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = site.root().join(name);
+    std::fs::remove_dir_all(&dir).ok();
+    let (rendered, pages) = build(site, &dir);
+    assert_eq!(rendered, pages, "a clean build renders every page");
+    snapshot(&dir)
+}
+
+fn edit(site: &Site, rel: &str, f: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
+    site.write(rel, &f(text));
+}
+
+#[test]
+fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
+    let Some(site) = generated_site(300) else { return };
+    let out = site.root().join("public");
+    let (rendered, pages) = build(&site, &out);
+    assert_eq!(rendered, pages, "the first build renders everything");
+    assert!(pages > 300);
+    assert_eq!(build(&site, &out).0, 0, "nothing changed, nothing rendered");
+
+    // A new paragraph in one document's body: its page, nothing else.
+    let docs = site.root().join("content/documents");
+    let mut files: Vec<_> = walkdir::WalkDir::new(&docs)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.path().strip_prefix(site.root()).expect("rel").to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let doc = &files[7];
+    edit(&site, doc, |t| format!("{t}\n\n新增的一段正文，用于检验增量构建。\n"));
+    let (rendered, _) = build(&site, &out);
+    assert_eq!(rendered, 1, "a body edit renders its own page only");
+    assert_eq!(differences(&snapshot(&out), &clean(&site, "clean1")), Vec::<String>::new());
+
+    // A new title: the document's page, the listings and relation boxes that show it.
+    edit(&site, doc, |t| t.replacen("\ntitle: ", "\ntitle: 修订后的", 1));
+    let (rendered, pages) = build(&site, &out);
+    assert!(rendered > 1 && rendered < pages / 2, "{rendered} of {pages} pages rendered after a title edit");
+    assert_eq!(differences(&snapshot(&out), &clean(&site, "clean2")), Vec::<String>::new());
+
+    // A page changed by hand in the output is not trusted: it is rendered again.
+    let page = out.join("index.html");
+    let original = std::fs::read(&page).expect("read");
+    std::fs::remove_file(&page).expect("rm");
+    std::fs::write(&page, b"tampered").expect("write");
+    assert_eq!(build(&site, &out).0, 1);
+    assert_eq!(std::fs::read(&page).expect("read"), original);
+
+    // A template change reaches every page that uses it.
+    std::fs::create_dir_all(site.root().join("themes/default/templates")).expect("mkdir");
+    let base =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html"))
+            .expect("base.html");
+    site.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板已修改</p></footer>", 1));
+    let (rendered, pages) = build(&site, &out);
+    assert!(rendered > pages * 9 / 10, "{rendered} of {pages} rendered after a template edit");
+    assert!(std::fs::read_to_string(out.join("index.html")).expect("home").contains("模板已修改"));
+    assert_eq!(differences(&snapshot(&out), &clean(&site, "clean3")), Vec::<String>::new());
+}

@@ -1,0 +1,49 @@
+//! The progress bar: on a terminal, once a build has run for over a second; never in CI
+//! or when stderr is not a terminal. The terminal is real: util-linux `script` runs
+//! gazette under a pseudo-terminal and records what it draws.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+/// Run `gazette build` on `site` under a pseudo-terminal; returns what it drew.
+fn on_terminal(site: &Site, ci: bool) -> String {
+    let cmd = format!(
+        "'{}' build --root '{}' -o '{}'",
+        env!("CARGO_BIN_EXE_gazette"),
+        site.root().display(),
+        site.root().join("public").display()
+    );
+    let mut c = Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"]).env_remove("CI");
+    if ci {
+        c.env("CI", "true");
+    }
+    let o = c.output().expect("script (util-linux)");
+    String::from_utf8_lossy(&o.stdout).replace('\r', "\n")
+}
+
+#[test]
+fn a_long_build_on_a_terminal_shows_progress_and_ci_stays_quiet() {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have util-linux `script`");
+        return;
+    }
+    // A debug build of 1,000 generated documents takes several seconds.
+    let Some(site) = generated_site(1000) else { return };
+    let drawn = on_terminal(&site, false);
+    assert!(drawn.contains("rendering [") && drawn.contains(" pages, "), "no progress bar:\n{drawn}");
+    assert!(drawn.contains("built "), "{drawn}");
+    std::fs::remove_dir_all(site.root().join("public")).ok();
+    let ci = on_terminal(&site, true);
+    assert!(ci.contains("built ") && !ci.contains("rendering"), "CI=true draws no bar:\n{ci}");
+    let piped = site.build(&[]);
+    piped.ok();
+    assert!(!piped.stderr.contains("rendering"), "stderr not a terminal, no bar:\n{}", piped.stderr);
+
+    // A build that ends within a second draws nothing.
+    let small = Site::new();
+    small.write("content/documents/a.md", &doc("a", "", "正文。"));
+    let drawn = on_terminal(&small, false);
+    assert!(drawn.contains("built ") && !drawn.contains("rendering"), "{drawn}");
+}
