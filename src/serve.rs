@@ -1,6 +1,6 @@
 //! `gazette serve [--watch]`: the editor's loop.
 //!
-//! A real HTTP server (tiny_http) serves the last good build from a private folder:
+//! A real HTTP server (hyper on tokio) serves the last good build from a private folder:
 //! folder URLs → index.html, the site's 404 page, correct MIME types, `base_url` path mapped
 //! so links work locally. Nothing outside the output folder is ever served: `..` (also
 //! percent-encoded), backslashes, NUL and symlinks leading out are refused.
@@ -13,11 +13,22 @@
 //! server only: `gazette build` output never contains it.
 
 use crate::build::{self, Options, Outcome};
-use std::io::{Read, Write};
+use bytes::Bytes;
+use http_body::Frame;
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::pin::Pin;
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -69,8 +80,9 @@ const LIVE_JS: &str = r#"(function () {
 struct State {
     out: PathBuf,
     base_path: String,
-    clients: Mutex<Vec<Sender<String>>>,
+    clients: Mutex<Vec<UnboundedSender<String>>>,
     last_error: Mutex<Option<String>>,
+    log_requests: bool,
 }
 
 impl State {
@@ -93,28 +105,27 @@ fn sse(event: &str, data: &str) -> String {
 }
 
 /// A response body that streams SSE messages as they are broadcast, with a keep-alive
-/// comment every 15 s; it ends when the server drops the sender.
+/// comment every 15 s; it ends when the server drops the sender, and hyper drops it (and
+/// so the receiver, which takes the client off the list) when the browser goes away.
 struct SseBody {
-    rx: Receiver<String>,
-    buf: Vec<u8>,
-    pos: usize,
+    rx: UnboundedReceiver<String>,
+    ping: tokio::time::Interval,
 }
 
-impl Read for SseBody {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos >= self.buf.len() {
-            let next = match self.rx.recv_timeout(Duration::from_secs(15)) {
-                Ok(m) => m,
-                Err(RecvTimeoutError::Timeout) => ": ping\n\n".into(),
-                Err(RecvTimeoutError::Disconnected) => return Ok(0),
-            };
-            self.buf = next.into_bytes();
-            self.pos = 0;
+impl http_body::Body for SseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(m)) => return Poll::Ready(Some(Ok(Frame::data(Bytes::from(m))))),
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => {}
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        match self.ping.poll_tick(cx) {
+            Poll::Ready(_) => Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b": ping\n\n"))))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -191,86 +202,99 @@ fn inject(html: Vec<u8>) -> Vec<u8> {
     v
 }
 
-fn header(k: &str, v: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).expect("static header")
+type Body = BoxBody<Bytes, Infallible>;
+
+fn respond(status: u16, headers: &[(&str, &str)], body: Body) -> Response<Body> {
+    let mut r = Response::builder().status(status);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r.body(body).unwrap_or_else(|_| Response::new(empty()))
 }
 
-fn handle(st: &State, req: tiny_http::Request) {
-    let url = req.url().to_string();
-    let path = url.split('?').next().unwrap_or("").to_string();
+fn empty() -> Body {
+    Full::new(Bytes::new()).boxed()
+}
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
+
+async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    if st.log_requests {
+        eprintln!("request: {} {}", req.method(), req.uri());
+    }
+    let path = req.uri().path().to_string();
     if path == "/__gazette/live.js" {
-        let r = tiny_http::Response::from_string(LIVE_JS)
-            .with_header(header("Content-Type", "text/javascript; charset=utf-8"));
-        req.respond(r).ok();
-        return;
+        return Ok(respond(200, &[("Content-Type", "text/javascript; charset=utf-8")], full(LIVE_JS)));
     }
     if path == "/__gazette/events" {
-        let (tx, rx) = channel();
-        if let Some(e) = st.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-            tx.send(sse("build-error", &e)).ok();
-        } else {
-            tx.send(sse("ok", "")).ok();
-        }
+        let (tx, rx) = unbounded_channel();
+        let greeting = match st.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            Some(e) => sse("build-error", &e),
+            None => sse("ok", ""),
+        };
+        tx.send(greeting).ok();
         st.clients.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
-        // Write the response by hand: tiny_http buffers chunked bodies, and an event stream
-        // must reach the browser the moment it is sent. The body ends when the client goes.
-        let mut w = req.into_writer();
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
-        if w.write_all(head.as_bytes()).and_then(|_| w.flush()).is_err() {
-            return;
-        }
-        let mut body = SseBody { rx, buf: Vec::new(), pos: 0 };
-        let mut chunk = [0u8; 4096];
-        loop {
-            match body.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if w.write_all(&chunk[..n]).and_then(|_| w.flush()).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        return;
+        let period = Duration::from_secs(15);
+        let ping = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")];
+        return Ok(respond(200, &headers, SseBody { rx, ping }.boxed()));
     }
     let bp = st.base_path.trim_end_matches('/');
     if !bp.is_empty() && (path == "/" || path == bp) {
-        let r = tiny_http::Response::empty(302).with_header(header("Location", &format!("{bp}/")));
-        req.respond(r).ok();
-        return;
+        return Ok(respond(302, &[("Location", &format!("{bp}/"))], empty()));
     }
+    // The file system work runs off the async workers.
+    let st2 = st.clone();
+    let answer = tokio::task::spawn_blocking(move || answer_file(&st2, &path)).await;
+    Ok(answer.unwrap_or_else(|_| respond(500, &[], empty())))
+}
+
+/// The response for a file of the output (or the redirect or error that replaces it).
+fn answer_file(st: &State, path: &str) -> Response<Body> {
     // A folder URL without its slash: redirect like static hosts do, so relative links work.
     if !path.ends_with('/') {
-        if let Ok(file) = resolve_path(&st.out, &st.base_path, &path) {
+        if let Ok(file) = resolve_path(&st.out, &st.base_path, path) {
             if file.ends_with("index.html") && !path.ends_with("index.html") {
-                let r = tiny_http::Response::empty(301).with_header(header("Location", &format!("{path}/")));
-                req.respond(r).ok();
-                return;
+                return respond(301, &[("Location", &format!("{path}/"))], empty());
             }
         }
     }
-    let (status, file) = match resolve_path(&st.out, &st.base_path, &path) {
+    let (status, file) = match resolve_path(&st.out, &st.base_path, path) {
         Ok(f) => (200, Some(f)),
         Err(404) => (404, st.out.join("404.html").canonicalize().ok()),
         Err(code) => (code, None),
     };
     let Some(file) = file else {
-        req.respond(tiny_http::Response::from_string("").with_status_code(status)).ok();
-        return;
+        return respond(status, &[], empty());
     };
     match std::fs::read(&file) {
         Ok(bytes) => {
             let m = mime(&file);
             let body = if m.starts_with("text/html") { inject(bytes) } else { bytes };
-            let r = tiny_http::Response::from_data(body)
-                .with_status_code(status)
-                .with_header(header("Content-Type", m))
-                .with_header(header("Cache-Control", "no-store"));
-            req.respond(r).ok();
+            respond(status, &[("Content-Type", m), ("Cache-Control", "no-store")], full(body))
         }
-        Err(_) => {
-            req.respond(tiny_http::Response::from_string("").with_status_code(404)).ok();
+        Err(_) => respond(404, &[], empty()),
+    }
+}
+
+/// Serve HTTP/1.1 on `listener` until the process ends: one task per connection (hyper).
+async fn serve_forever(listener: std::net::TcpListener, st: Arc<State>) {
+    let listener = match listener.set_nonblocking(true).and_then(|_| tokio::net::TcpListener::from_std(listener)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot serve: {e}");
+            return;
         }
+    };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let st = st.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(st.clone(), req));
+            http1::Builder::new().serve_connection(TokioIo::new(stream), service).await.ok();
+        });
     }
 }
 
@@ -440,6 +464,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         base_path: base_path.clone(),
         clients: Mutex::new(Vec::new()),
         last_error: Mutex::new(None),
+        log_requests: std::env::var_os("GAZETTE_SERVE_LOG").is_some(),
     });
     // With --watch, the watcher starts before the first build so no save is missed, and
     // the session thread keeps the built site for fast edits.
@@ -476,15 +501,15 @@ pub fn run(o: &ServeOptions) -> i32 {
         }
         eprintln!("the site has errors; fix them and save (watching for changes)");
     }
-    let mut server = None;
+    let mut listener = None;
     let mut port = o.port;
     for _ in 0..50 {
-        match tiny_http::Server::http((o.bind.as_str(), port)) {
-            Ok(s) => {
-                server = Some(s);
+        match std::net::TcpListener::bind((o.bind.as_str(), port)) {
+            Ok(l) => {
+                listener = Some(l);
                 break;
             }
-            Err(_) if port < u16::MAX => {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && port < u16::MAX => {
                 eprintln!("port {port} is taken, trying {}", port + 1);
                 port += 1;
             }
@@ -494,7 +519,7 @@ pub fn run(o: &ServeOptions) -> i32 {
             }
         }
     }
-    let Some(server) = server else {
+    let Some(listener) = listener else {
         eprintln!("error: no free port from {} to {port} on {}", o.port, o.bind);
         return 2;
     };
@@ -504,14 +529,14 @@ pub fn run(o: &ServeOptions) -> i32 {
     if o.open {
         std::process::Command::new("xdg-open").arg(&url).spawn().ok();
     }
-    let log_requests = std::env::var_os("GAZETTE_SERVE_LOG").is_some();
-    for req in server.incoming_requests() {
-        if log_requests {
-            eprintln!("request: {} {}", req.method(), req.url());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the server: {e}");
+            return 2;
         }
-        let st = st.clone();
-        std::thread::spawn(move || handle(&st, req));
-    }
+    };
+    runtime.block_on(serve_forever(listener, st));
     0
 }
 

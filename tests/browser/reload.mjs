@@ -11,12 +11,7 @@ const browser = await launch();
 const report = {};
 try {
   const page = await browser.newPage();
-  // The first navigation is retried: under parallel test load tiny_http occasionally leaves
-  // a fresh connection unanswered (known issue, see #6). The reload under test is not retried.
-  for (let attempt = 1; ; attempt++) {
-    try { await page.goto(url, { timeout: 8000 }); break; }
-    catch (e) { if (attempt >= 4) throw e; report.retries = attempt; }
-  }
+  await page.goto(url, { timeout: 15000 });
   await page.evaluate(() => { window.__gazetteMark = 1; });
   // Save only once the event stream is connected (the server's greeting arrived).
   await page.waitForFunction(() => document.documentElement.dataset.gazetteLive === "1", null, { timeout: 20000 });
