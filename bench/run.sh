@@ -50,7 +50,7 @@ for n in "${sizes[@]}"; do
   # The same build again over its own output: nothing changed, so no file is rewritten.
   measure "gazette $n, rebuild unchanged" "$gpages" "$gazette" build --root "$corpus" -o "$work/out-$n" --date 2026-01-01
   # One document's body edited: the build cache renders that page only.
-  doc=$(find "$corpus/content/documents" -name '*.md' | sort | head -1)
+  doc=$(find "$corpus/content/documents" -name '*.md' | sort | sed -n 1p)
   cp "$doc" "$work/saved.md"
   printf '\n\n基准测试新增的一段正文。\n' >>"$doc"
   measure "gazette $n, rebuild after 1 body edit" "$gpages" "$gazette" build --root "$corpus" -o "$work/out-$n" --date 2026-01-01

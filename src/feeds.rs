@@ -212,32 +212,94 @@ pub fn headers_file(cfg: &Config) -> String {
 
 /// The open-data catalog of every published document: JSON and CSV (UTF-8 with BOM so
 /// Excel opens it in Chinese).
-pub fn catalog(r: &Renderer) -> (String, String) {
+/// One document's catalogue record.
+fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     let ix: &Index = r.ix;
     let c = ix.content;
     let cfg = r.cfg;
-    let mut docs = Vec::new();
+    let d = &c.documents[i];
+    let rel = &ix.rel[i];
+    let url = cfg.absolute(&ix.url(Target::Doc(i)));
+    let organs: Vec<_> = ix.issuers(i).iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
+    let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
+    json!({
+        "id": d.id, "title": d.title, "doc_number": d.doc_number, "index_number": d.index_number,
+        "issuer": organs, "doc_type": d.doc_type,
+        "written": d.written.map(|x| x.to_string()), "published": d.published.to_string(),
+        "effective": d.effective.map(|x| x.to_string()), "expires": d.expires.map(|x| x.to_string()),
+        "validity": rel.validity.label(), "normative": d.normative, "registration": d.registration,
+        "topics": d.topics, "tags": d.tags, "lang": d.lang.clone().unwrap_or_else(|| cfg.language.clone()),
+        "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(Target::Interp(k)))})).collect::<Vec<_>>(),
+        "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
+        "faq_count": faq_count,
+        "tasks": crate::tasks::extract(&d.body),
+        "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
+        "url": url,
+    })
+}
+
+/// The catalogue's records, made one at a time as they are written: at 100,000 documents
+/// the whole list as JSON values would take hundreds of megabytes.
+struct Records<'a> {
+    r: &'a Renderer<'a>,
+    docs: &'a [usize],
+}
+
+impl serde::Serialize for Records<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.docs.iter().map(|&i| catalog_record(self.r, i)))
+    }
+}
+
+/// The catalogue, keys in the order a JSON map sorts them.
+#[derive(serde::Serialize)]
+struct Catalog<'a> {
+    base_url: &'a str,
+    build_date: String,
+    count: usize,
+    documents: Records<'a>,
+    site: &'a str,
+}
+
+/// Writes JSON with `<` and `>` as `\u003c`/`\u003e` (see `build::json_html_safe`).
+struct HtmlSafe(Vec<u8>);
+
+impl std::io::Write for HtmlSafe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            match b {
+                b'<' => self.0.extend_from_slice(b"\\u003c"),
+                b'>' => self.0.extend_from_slice(b"\\u003e"),
+                _ => self.0.push(b),
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document.
+pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
+    let ix: &Index = r.ix;
+    let c = ix.content;
+    let cfg = r.cfg;
+    let docs = ix.published_documents();
+    let mut json = HtmlSafe(Vec::new());
+    let catalog = Catalog {
+        base_url: &cfg.base_url,
+        build_date: ix.date.to_string(),
+        count: docs.len(),
+        documents: Records { r, docs: &docs },
+        site: &cfg.title,
+    };
+    serde_json::to_writer_pretty(&mut json, &catalog).ok();
     let mut csv = String::from("\u{feff}id,标题,发文字号,索引号,发文机关,文种,成文日期,发布日期,施行日期,有效期至,有效性,规范性文件,登记号,主题分类,网址\n");
-    for i in ix.published_documents() {
+    for &i in &docs {
         let d = &c.documents[i];
         let rel = &ix.rel[i];
         let url = cfg.absolute(&ix.url(Target::Doc(i)));
-        let organs: Vec<_> = ix.issuers(i).iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
-        let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
-        docs.push(json!({
-            "id": d.id, "title": d.title, "doc_number": d.doc_number, "index_number": d.index_number,
-            "issuer": organs, "doc_type": d.doc_type,
-            "written": d.written.map(|x| x.to_string()), "published": d.published.to_string(),
-            "effective": d.effective.map(|x| x.to_string()), "expires": d.expires.map(|x| x.to_string()),
-            "validity": rel.validity.label(), "normative": d.normative, "registration": d.registration,
-            "topics": d.topics, "tags": d.tags, "lang": d.lang.clone().unwrap_or_else(|| cfg.language.clone()),
-            "url": url,
-            "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(Target::Interp(k)))})).collect::<Vec<_>>(),
-            "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
-            "faq_count": faq_count,
-            "tasks": crate::tasks::extract(&d.body),
-            "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
-        }));
         let issuer = r.row(i).issuer.unwrap_or_default();
         let fields = [
             d.id.clone(),
@@ -259,12 +321,7 @@ pub fn catalog(r: &Renderer) -> (String, String) {
         csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         csv.push_str("\r\n");
     }
-    let json = serde_json::to_string_pretty(&json!({
-        "site": cfg.title, "base_url": cfg.base_url, "build_date": ix.date.to_string(),
-        "count": docs.len(), "documents": docs,
-    }))
-    .unwrap_or_default();
-    (json, csv)
+    (json.0, csv)
 }
 
 fn csv_field(s: &str) -> String {
