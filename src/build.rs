@@ -36,6 +36,8 @@ pub struct Options {
     pub collect_links: bool,
     /// Show a progress bar (see `progress`).
     pub progress: bool,
+    /// Name of the build cache file instead of the output folder's (see `cache`).
+    pub cache_name: Option<String>,
 }
 
 /// One link of one generated page, for the link report and external checks.
@@ -213,7 +215,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
         h.update(concat!("gazette ", env!("CARGO_PKG_VERSION")).as_bytes());
         h.update(&theme.fingerprint.to_le_bytes());
         h.update(&[cfg.minify as u8]);
-        PageCache::open(root, &out_dir, h.digest())
+        PageCache::open(root, &out_dir, opts.cache_name.as_deref(), h.digest())
     });
     let mut renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
     if let Some(c) = &cache {

@@ -79,10 +79,12 @@ pub fn hash_json<T: serde::Serialize>(h: &mut Xxh3, value: &T) -> bool {
 
 impl PageCache {
     /// The cache for building `root` into `out`. `fingerprint` covers everything all pages
-    /// share (see `build`); `out` names the cache file, so two outputs never mix.
-    pub fn open(root: &Path, out: &Path, fingerprint: u64) -> PageCache {
+    /// share (see `build`). The cache file is named after `name`, or the output folder
+    /// when `None`, so two outputs never mix (`serve` names its throw-away folders
+    /// `serve`, so they share one file instead of leaving one per session).
+    pub fn open(root: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
         let abs = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
-        let name = xxhash_rust::xxh3::xxh3_64(abs.to_string_lossy().as_bytes());
+        let name = xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes());
         let file = root.join(".gazette-cache").join(format!("pages-{name:016x}.bin"));
         let old = std::fs::read(&file).ok().and_then(|b| parse(&b, fingerprint)).unwrap_or_default();
         PageCache { file, fingerprint, previous_output: out.to_path_buf(), old }
@@ -222,16 +224,16 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_other_fingerprints_and_damage() {
         let d = tempfile::tempdir().expect("tmp");
-        let c = PageCache::open(d.path(), &d.path().join("public"), 42);
+        let c = PageCache::open(d.path(), &d.path().join("public"), None, 42);
         assert!(c.is_empty());
         let stamp = Stamp { len: 3, mtime_ns: 7 };
         c.save(&[page("a/index.html"), page("x.html"), page("b.html")], &[Some((1, stamp)), None, Some((2, stamp))]);
-        let again = PageCache::open(d.path(), &d.path().join("public"), 42);
+        let again = PageCache::open(d.path(), &d.path().join("public"), None, 42);
         assert_eq!(again.len(), 2);
         assert_eq!(again.old["b.html"].key, 2);
         assert_eq!(again.old["a/index.html"].targets, vec![(1, 0), (2, 5)]);
-        assert!(PageCache::open(d.path(), &d.path().join("public"), 43).is_empty(), "other theme or config");
-        assert!(PageCache::open(d.path(), &d.path().join("other"), 42).is_empty(), "other output folder");
+        assert!(PageCache::open(d.path(), &d.path().join("public"), None, 43).is_empty(), "other theme or config");
+        assert!(PageCache::open(d.path(), &d.path().join("other"), None, 42).is_empty(), "other output folder");
         let bytes = std::fs::read(&c.file).expect("read");
         for cut in [0, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
             assert!(parse(&bytes[..cut], 42).is_none(), "cut at {cut}");

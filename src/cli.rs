@@ -132,6 +132,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 timings,
                 collect_links: false,
                 progress: crate::progress::Progress::wanted(),
+                cache_name: None,
             };
             let outcome = build::run(&opts);
             report(&outcome);

@@ -453,6 +453,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         output: Some(out.clone()),
         drafts: o.drafts,
         write: true,
+        cache_name: o.output.is_none().then(|| "serve".to_string()),
         ..Default::default()
     };
     let base_path = match crate::config::load(&o.root, None) {
