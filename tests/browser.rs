@@ -6,7 +6,7 @@
 //! Screenshots are written to tests/artifacts/<site>/.
 
 mod common;
-use common::browser_tools_available;
+use common::{browser_tools_available, generated_site};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -149,15 +149,12 @@ fn demo_library_in_the_browser() {
 
 #[test]
 fn generated_corpus_in_the_browser() {
-    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
-    if !browser_tools_available() || !gen.exists() {
+    if !browser_tools_available() {
         return;
     }
-    let tmp = tempfile::tempdir().expect("tmp");
-    let site = tmp.path().join("site");
-    assert!(Command::new("python3").arg(&gen).arg("1000").arg(&site).output().expect("python3").status.success());
-    let out = tmp.path().join("public");
-    build(&site, &out);
+    let Some(site) = generated_site(1000) else { return };
+    let out = site.root().join("public");
+    build(site.root(), &out);
     // A document with 阅办联动 services, so the keyboard check can reach its 办 button.
     let doc = std::fs::read_dir(out.join("documents"))
         .expect("docs")

@@ -1,6 +1,8 @@
 //! The repo's own demo library, and a synthetic library written from the contract by
 //! ../shared/bench/gen_corpus.py (not by us), both build cleanly.
 
+mod common;
+use common::generated_site;
 use std::path::Path;
 use std::process::Command;
 
@@ -38,22 +40,10 @@ fn demo_library_builds_with_zero_warnings() {
 
 #[test]
 fn generated_contract_corpus_builds() {
-    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
-    if !gen.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have ../shared beside the checkout: {} not found",
-            gen.display()
-        );
-        eprintln!("skipping: {} not found", gen.display());
-        return;
-    }
-    let tmp = tempfile::tempdir().expect("tmp");
-    let site = tmp.path().join("site");
-    let st = Command::new("python3").arg(&gen).arg("1000").arg(&site).output().expect("python3");
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let out = tmp.path().join("public");
-    let o = gazette(&["build", "--date", "2026-01-01"], &site, &out);
+    let Some(generated) = generated_site(1000) else { return };
+    let site = generated.root();
+    let out = site.join("public");
+    let o = gazette(&["build", "--date", "2026-01-01"], site, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let catalog: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("api/documents.json")).expect("catalog")).expect("json");
