@@ -229,6 +229,10 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
         Ok(r) => r,
         Err(d) => return then(Outcome::fail(2, vec![d]), None),
     };
+    // From here on pages are rendered fresh (the gate's re-render of a failing page).
+    if let Some(c) = &cache {
+        c.release();
+    }
     let page_count = pages.len();
     progress.stage("feeds, files", 0);
     write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
@@ -239,16 +243,9 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     progress.stage("link gate", 0);
     let files = staging.files();
     let unchanged = staging.reused();
-    // A page with a broken link is rendered again to name the link as written (a page
-    // taken over from the previous output is read back instead).
-    let raw_links = |i: usize| -> Vec<String> {
-        let html = match renderer.render(jobs[i]) {
-            Ok(p) if p.reused => staging.staged(&p.path).and_then(|f| std::fs::read_to_string(f).ok()),
-            Ok(p) => Some(p.html),
-            Err(_) => None,
-        };
-        html.map(|h| linkcheck::scan(&h).0).unwrap_or_default()
-    };
+    // A page with a broken link is rendered again to name the link as written.
+    let raw_links =
+        |i: usize| -> Vec<String> { renderer.render(jobs[i]).map(|p| linkcheck::scan(&p.html).0).unwrap_or_default() };
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &raw_links);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
@@ -438,13 +435,12 @@ fn render_pages(
             let page = r.render(job)?;
             progress.inc();
             if page.reused {
-                let cache = cache.expect("a reused page comes from the cache");
-                let links = cache.links(&page.path, page.blame.clone()).expect("a reused page is in the cache");
+                let cached = cache.and_then(|c| c.links(&page.path, page.blame.clone()));
+                let (links, stamp) = cached.expect("a reused page is in the cache");
                 if let Err(e) = staging.adopt(&page.path) {
                     write_error(&page.blame, e);
                 }
-                let meta = page.key.zip(cache.stamp(&page.path));
-                return Ok((links, meta, false));
+                return Ok((links, page.key.map(|k| (k, stamp)), false));
             }
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };

@@ -18,10 +18,11 @@
 //! The file format is private and versioned: unreadable, truncated or foreign files are
 //! ignored (a cold build), never an error.
 
-use crate::linkcheck::PageLinks;
+use crate::linkcheck::{PageLinks, Parts};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 use std::time::SystemTime;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -42,12 +43,19 @@ impl Stamp {
     }
 }
 
-/// One page of a build: its key, its file, what the gate keeps of it.
+/// One page of the previous build: its key, its file, and where the gate's view of it
+/// starts in the cache file (decoded only for pages that are reused).
 struct Entry {
     key: u64,
     stamp: Stamp,
-    targets: Vec<(u64, u64)>,
-    ids: Vec<u64>,
+    links_at: usize,
+}
+
+/// The previous build's cache file, indexed.
+#[derive(Default)]
+struct Old {
+    data: Vec<u8>,
+    entries: HashMap<String, Entry>,
 }
 
 /// The previous build's pages (read at the start of the render stage) and the fingerprint
@@ -56,7 +64,7 @@ pub struct PageCache {
     file: PathBuf,
     fingerprint: u64,
     previous_output: PathBuf,
-    old: HashMap<String, Entry>,
+    old: RwLock<Old>,
 }
 
 /// Feed bytes written by `serde_json` straight into the hasher (no intermediate string).
@@ -86,16 +94,29 @@ impl PageCache {
         let abs = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
         let name = xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes());
         let file = root.join(".gazette-cache").join(format!("pages-{name:016x}.bin"));
-        let old = std::fs::read(&file).ok().and_then(|b| parse(&b, fingerprint)).unwrap_or_default();
-        PageCache { file, fingerprint, previous_output: out.to_path_buf(), old }
+        let old = std::fs::read(&file)
+            .ok()
+            .and_then(|data| Some(Old { entries: index(&data, fingerprint)?, data }))
+            .unwrap_or_default();
+        PageCache { file, fingerprint, previous_output: out.to_path_buf(), old: RwLock::new(old) }
+    }
+
+    fn old(&self) -> std::sync::RwLockReadGuard<'_, Old> {
+        self.old.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn len(&self) -> usize {
-        self.old.len()
+        self.old().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.old.is_empty()
+        self.len() == 0
+    }
+
+    /// Forget the previous build once the render stage is over (at 100,000 documents the
+    /// file is a hundred megabytes); later lookups find nothing.
+    pub fn release(&self) {
+        *self.old.write().unwrap_or_else(|e| e.into_inner()) = Old::default();
     }
 
     /// The key of a page: its template and context.
@@ -109,18 +130,17 @@ impl PageCache {
     /// Whether the previous output's `path` was rendered from `key` and is still the file
     /// the last build wrote.
     pub fn reusable(&self, path: &str, key: u64) -> bool {
-        self.old.get(path).is_some_and(|e| e.key == key && Stamp::of(&self.previous_output.join(path)) == Some(e.stamp))
+        let stamp = self.old().entries.get(path).filter(|e| e.key == key).map(|e| e.stamp);
+        stamp.is_some_and(|s| Stamp::of(&self.previous_output.join(path)) == Some(s))
     }
 
-    /// The gate's view of a reused page.
-    pub fn links(&self, path: &str, blame: crate::diag::Loc) -> Option<PageLinks> {
-        let e = self.old.get(path)?;
-        Some(PageLinks::from_parts(path.to_string(), blame, e.targets.clone(), e.ids.clone()))
-    }
-
-    /// The previous build's stamp of `path` (a reused page keeps its file, so its stamp).
-    pub fn stamp(&self, path: &str) -> Option<Stamp> {
-        self.old.get(path).map(|e| e.stamp)
+    /// The gate's view of a reused page, and the stamp of its file (a reused page keeps its
+    /// file, so its stamp).
+    pub fn links(&self, path: &str, blame: crate::diag::Loc) -> Option<(PageLinks, Stamp)> {
+        let old = self.old();
+        let e = old.entries.get(path)?;
+        let parts = links_at(&old.data, e.links_at)?;
+        Some((PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
     }
 
     /// Write the cache for the build just committed: each page with its key and the stamp
@@ -134,14 +154,18 @@ impl PageCache {
         b.extend_from_slice(&(n as u64).to_le_bytes());
         for (p, m) in pages.iter().zip(meta) {
             let Some((key, stamp)) = m else { continue };
-            let (targets, ids) = p.parts();
+            let (targets, frags, ids) = p.parts();
             b.extend_from_slice(&(p.path.len() as u64).to_le_bytes());
             b.extend_from_slice(p.path.as_bytes());
             b.extend_from_slice(&key.to_le_bytes());
             b.extend_from_slice(&stamp.len.to_le_bytes());
             b.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
             b.extend_from_slice(&(targets.len() as u64).to_le_bytes());
-            for (t, f) in targets {
+            for t in targets {
+                b.extend_from_slice(&t.to_le_bytes());
+            }
+            b.extend_from_slice(&(frags.len() as u64).to_le_bytes());
+            for (t, f) in frags {
                 b.extend_from_slice(&t.to_le_bytes());
                 b.extend_from_slice(&f.to_le_bytes());
             }
@@ -166,8 +190,9 @@ impl PageCache {
     }
 }
 
-/// Read a cache file; `None` when it is not one of ours, of another fingerprint, or cut short.
-fn parse(b: &[u8], fingerprint: u64) -> Option<HashMap<String, Entry>> {
+/// Index a cache file: each page's key, stamp and where its links start. `None` when it is
+/// not one of ours, of another fingerprint, or cut short.
+fn index(b: &[u8], fingerprint: u64) -> Option<HashMap<String, Entry>> {
     let mut r = Reader { b, pos: 0 };
     if r.take(MAGIC.len())? != MAGIC || r.u64()? != fingerprint {
         return None;
@@ -179,19 +204,26 @@ fn parse(b: &[u8], fingerprint: u64) -> Option<HashMap<String, Entry>> {
         let path = std::str::from_utf8(r.take(len)?).ok()?.to_string();
         let key = r.u64()?;
         let stamp = Stamp { len: r.u64()?, mtime_ns: r.u128()? };
-        let nt = r.u64()? as usize;
-        let mut targets = Vec::with_capacity(nt.min(b.len() / 16));
-        for _ in 0..nt {
-            targets.push((r.u64()?, r.u64()?));
+        let links_at = r.pos;
+        for width in [8, 16, 8] {
+            let count = r.u64()? as usize;
+            r.take(count.checked_mul(width)?)?;
         }
-        let ni = r.u64()? as usize;
-        let mut ids = Vec::with_capacity(ni.min(b.len() / 8));
-        for _ in 0..ni {
-            ids.push(r.u64()?);
-        }
-        map.insert(path, Entry { key, stamp, targets, ids });
+        map.insert(path, Entry { key, stamp, links_at });
     }
     (r.pos == b.len()).then_some(map)
+}
+
+/// Decode the links of one page (checked by `index` already).
+fn links_at(b: &[u8], at: usize) -> Option<Parts> {
+    let mut r = Reader { b, pos: at };
+    let n = r.u64()? as usize;
+    let targets = (0..n).map(|_| r.u64()).collect::<Option<Vec<_>>>()?;
+    let n = r.u64()? as usize;
+    let frags = (0..n).map(|_| Some((r.u64()?, r.u64()?))).collect::<Option<Vec<_>>>()?;
+    let n = r.u64()? as usize;
+    let ids = (0..n).map(|_| r.u64()).collect::<Option<Vec<_>>>()?;
+    Some(Parts { targets, frags, ids })
 }
 
 struct Reader<'a> {
@@ -218,7 +250,8 @@ mod tests {
     use super::*;
 
     fn page(path: &str) -> PageLinks {
-        PageLinks::from_parts(path.into(), crate::diag::Loc::file("t"), vec![(1, 0), (2, 5)], vec![9])
+        let parts = Parts { targets: vec![1, 3], frags: vec![(2, 5)], ids: vec![9] };
+        PageLinks::from_parts(path.into(), crate::diag::Loc::file("t"), parts)
     }
 
     #[test]
@@ -230,13 +263,17 @@ mod tests {
         c.save(&[page("a/index.html"), page("x.html"), page("b.html")], &[Some((1, stamp)), None, Some((2, stamp))]);
         let again = PageCache::open(d.path(), &d.path().join("public"), None, 42);
         assert_eq!(again.len(), 2);
-        assert_eq!(again.old["b.html"].key, 2);
-        assert_eq!(again.old["a/index.html"].targets, vec![(1, 0), (2, 5)]);
+        assert_eq!(again.old().entries["b.html"].key, 2);
+        let (links, s) = again.links("a/index.html", crate::diag::Loc::file("t")).expect("cached");
+        assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), stamp));
+        assert!(again.links("x.html", crate::diag::Loc::file("t")).is_none(), "not cacheable, not cached");
+        again.release();
+        assert!(again.is_empty() && again.links("b.html", crate::diag::Loc::file("t")).is_none());
         assert!(PageCache::open(d.path(), &d.path().join("public"), None, 43).is_empty(), "other theme or config");
         assert!(PageCache::open(d.path(), &d.path().join("other"), None, 42).is_empty(), "other output folder");
         let bytes = std::fs::read(&c.file).expect("read");
         for cut in [0, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
-            assert!(parse(&bytes[..cut], 42).is_none(), "cut at {cut}");
+            assert!(index(&bytes[..cut], 42).is_none(), "cut at {cut}");
         }
     }
 

@@ -17,8 +17,11 @@ pub struct PageLinks {
     /// Output path: `documents/x/index.html`.
     pub path: String,
     pub blame: Loc,
-    /// Distinct (target path hash, fragment hash or 0) pairs of the page's own-site links.
-    targets: Vec<(u64, u64)>,
+    /// Hashes of the distinct targets of the page's own-site links without a fragment.
+    targets: Vec<u64>,
+    /// Distinct (target path hash, fragment hash) pairs of its links with a fragment. Apart
+    /// from `targets`: most links have none, and this halves the gate's memory.
+    frags: Vec<(u64, u64)>,
     /// Hashes of the page's element ids, sorted.
     ids: Vec<u64>,
     /// Every link as written, kept only when the caller asks (link report, external checks).
@@ -36,29 +39,42 @@ impl PageLinks {
     /// Scan a generated page and keep what the gate needs.
     pub fn new(path: String, blame: Loc, html: &str, base_path: &str, keep_raw: bool) -> Self {
         let (links, ids) = scan(html);
-        let mut targets: Vec<(u64, u64)> = links
-            .iter()
-            .filter_map(|l| target_of(&path, l, base_path))
-            .map(|(t, f)| (hash(&t), f.filter(|f| !f.is_empty()).map_or(0, |f| hash(&f))))
-            .collect();
+        let mut targets = Vec::new();
+        let mut frags = Vec::new();
+        for (t, f) in links.iter().filter_map(|l| target_of(&path, l, base_path)) {
+            match f.filter(|f| !f.is_empty()) {
+                Some(f) => frags.push((hash(&t), hash(&f))),
+                None => targets.push(hash(&t)),
+            }
+        }
         targets.sort_unstable();
         targets.dedup();
+        frags.sort_unstable();
+        frags.dedup();
         let mut ids: Vec<u64> = ids.iter().map(|i| hash(i)).collect();
         ids.sort_unstable();
         ids.dedup();
-        PageLinks { path, blame, targets, ids, raw: if keep_raw { links } else { Vec::new() } }
+        PageLinks { path, blame, targets, frags, ids, raw: if keep_raw { links } else { Vec::new() } }
     }
+}
+
+/// A page's targets, fragment targets and ids as hashes (see [`PageLinks`]).
+pub struct Parts {
+    pub targets: Vec<u64>,
+    pub frags: Vec<(u64, u64)>,
+    pub ids: Vec<u64>,
 }
 
 impl PageLinks {
     /// A page's view as the build cache kept it (see `cache`).
-    pub fn from_parts(path: String, blame: Loc, targets: Vec<(u64, u64)>, ids: Vec<u64>) -> Self {
-        PageLinks { path, blame, targets, ids, raw: Vec::new() }
+    pub fn from_parts(path: String, blame: Loc, parts: Parts) -> Self {
+        let Parts { targets, frags, ids } = parts;
+        PageLinks { path, blame, targets, frags, ids, raw: Vec::new() }
     }
 
     /// What the build cache keeps of a page: its targets and ids.
-    pub fn parts(&self) -> (&[(u64, u64)], &[u64]) {
-        (&self.targets, &self.ids)
+    pub fn parts(&self) -> (&[u64], &[(u64, u64)], &[u64]) {
+        (&self.targets, &self.frags, &self.ids)
     }
 }
 
@@ -272,7 +288,8 @@ impl Targets {
             None => true,
             Some(page) => frag != 0 && page.is_some_and(|i| pages[i].ids.binary_search(&frag).is_err()),
         };
-        (0..pages.len()).filter(|&i| pages[i].targets.iter().any(|&(t, f)| bad(t, f))).collect()
+        let broken = |p: &PageLinks| p.targets.iter().any(|&t| bad(t, 0)) || p.frags.iter().any(|&(t, f)| bad(t, f));
+        (0..pages.len()).filter(|&i| broken(&pages[i])).collect()
     }
 }
 
