@@ -91,7 +91,7 @@ impl PageCache {
     /// when `None`, so two outputs never mix (`serve` names its throw-away folders
     /// `serve`, so they share one file instead of leaving one per session).
     pub fn open(root: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
-        let abs = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+        let abs = absolute(out);
         let name = xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes());
         let file = root.join(".gazette-cache").join(format!("pages-{name:016x}.bin"));
         let old = std::fs::read(&file)
@@ -187,6 +187,19 @@ impl PageCache {
     /// Forget the cache (after a build whose output was not committed).
     pub fn discard(&self) {
         std::fs::remove_file(&self.file).ok();
+    }
+}
+
+/// The output folder as one absolute, canonical path, whether or not it exists yet (a
+/// first build into `public/` and the next one must name the same cache file).
+fn absolute(out: &Path) -> PathBuf {
+    if let Ok(p) = out.canonicalize() {
+        return p;
+    }
+    let abs = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(out) };
+    match (abs.parent().and_then(|p| p.canonicalize().ok()), abs.file_name()) {
+        (Some(parent), Some(name)) => parent.join(name),
+        _ => abs,
     }
 }
 

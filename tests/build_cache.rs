@@ -81,3 +81,24 @@ fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
     assert!(std::fs::read_to_string(out.join("index.html")).expect("home").contains("模板已修改"));
     assert_eq!(differences(&snapshot(&out), &clean(&site, "clean3")), Vec::<String>::new());
 }
+
+#[test]
+fn a_relative_output_folder_finds_its_cache_from_the_first_build_on() {
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "", "正文。"));
+    let build = || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(["build", "--date", "2025-01-01", "-o", "site-out"])
+            .current_dir(s.root())
+            .env_remove("CI")
+            .output()
+            .expect("run");
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    assert!(!s.root().join("site-out").exists());
+    let first = build();
+    assert!(!first.contains("(0 rendered"), "{first}");
+    let second = build();
+    assert!(second.contains("(0 rendered"), "the second build reuses every page: {second}");
+}
