@@ -115,11 +115,22 @@ impl<'a> Live<'a> {
     pub fn apply(&mut self, changed: &[PathBuf]) -> Result<Applied, String> {
         let mut targets = Vec::new();
         for p in changed {
-            let abs = p.canonicalize().map_err(|_| format!("{} was removed or renamed", p.display()))?;
-            let rel = abs.strip_prefix(&self.root).map_err(|_| format!("{} is outside the site", p.display()))?;
-            let rel = rel.to_string_lossy().replace('\\', "/");
+            let exists = p.exists();
+            // A file already gone is an editor's scratch file (vim's `4913`, a temporary
+            // copy), unless it was one of the site's items.
+            let abs = if exists {
+                p.canonicalize().ok()
+            } else {
+                p.parent().and_then(|d| d.canonicalize().ok()).zip(p.file_name()).map(|(d, n)| d.join(n))
+            };
+            let rel = abs.as_deref().and_then(|a| a.strip_prefix(&self.root).ok());
+            let Some(rel) = rel.map(|r| r.to_string_lossy().replace('\\', "/")) else {
+                return Err(format!("{} is outside the site", p.display()));
+            };
             match self.by_path.get(&rel) {
+                Some(_) if !exists => return Err(format!("{rel} was removed or renamed")),
                 Some(&t) => targets.push(t),
+                None if !exists => continue,
                 None => return Err(format!("{rel} is not the Markdown body of a published item")),
             }
         }

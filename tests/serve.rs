@@ -234,7 +234,10 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     };
     let b_before = std::fs::metadata(out.join("documents/b/index.html")).expect("b").modified().expect("mtime");
 
-    // A body-only edit: one page rewritten in place, then the search index refreshed.
+    // A body-only edit, saved the way vim does (a scratch file `4913` made and removed
+    // first): one page rewritten in place, then the search index refreshed.
+    s.write("content/documents/4913", "");
+    s.remove("content/documents/4913");
     s.write("content/documents/a.md", &a("第二版正文，关于公共资源配置。"));
     let log = wait_log(&srv, "search index");
     assert!(log.contains("updated documents/a/index.html in "), "fast path taken:\n{log}");
