@@ -200,16 +200,23 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
         .collect()
 }
 
+/// Every item that has a Markdown body, published or not.
+pub fn with_bodies(ix: &Index) -> Vec<Target> {
+    let c = ix.content;
+    let mut all: Vec<Target> = Vec::new();
+    all.extend((0..c.documents.len()).map(Target::Doc));
+    all.extend((0..c.interpretations.len()).map(Target::Interp));
+    all.extend((0..c.topics.len()).map(Target::Topic));
+    all.extend((0..c.pages.len()).map(Target::Page));
+    all.extend((0..c.decisions.len()).map(Target::Decision));
+    all
+}
+
 /// Render all published bodies, check fragments, fill `cited_by`.
 pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, iframe_hosts: &[String]) -> Bodies {
     let opts = Opts { diags, record_links, iframe_hosts };
     let c = ix.content;
-    let mut jobs: Vec<Target> = Vec::new();
-    jobs.extend((0..c.documents.len()).map(Target::Doc));
-    jobs.extend((0..c.interpretations.len()).map(Target::Interp));
-    jobs.extend((0..c.topics.len()).map(Target::Topic));
-    jobs.extend((0..c.pages.len()).map(Target::Page));
-    jobs.extend((0..c.decisions.len()).map(Target::Decision));
+    let jobs = with_bodies(ix);
     let ixr: &Index = ix;
     let mut done: Vec<One> = jobs
         .par_iter()

@@ -85,14 +85,11 @@ impl<'a> Live<'a> {
         pages: Vec<PageLinks>,
         files: HashSet<String>,
     ) -> Self {
-        let c = ix.content;
-        let mut targets: Vec<Target> = Vec::new();
-        targets.extend((0..c.documents.len()).map(Target::Doc));
-        targets.extend((0..c.interpretations.len()).map(Target::Interp));
-        targets.extend((0..c.topics.len()).map(Target::Topic));
-        targets.extend((0..c.pages.len()).map(Target::Page));
-        targets.extend((0..c.decisions.len()).map(Target::Decision));
-        let by_path = targets.into_iter().filter(|&t| ix.visible(t)).map(|t| (ix.source(t).path.clone(), t)).collect();
+        let by_path = bodies::with_bodies(ix)
+            .into_iter()
+            .filter(|&t| ix.visible(t))
+            .map(|t| (ix.source(t).path.clone(), t))
+            .collect();
         let page_of = pages.iter().enumerate().map(|(k, p)| (p.path.clone(), k)).collect();
         let targets = linkcheck::Targets::new(&pages, &files);
         Live {
