@@ -326,18 +326,6 @@ pub fn render_single(ix: &Index, b: &Bodies, t: Target, text: &str, iframe_hosts
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
 }
 
-/// The Markdown body of `t` as loaded.
-pub fn source_text<'c>(ix: &Index<'c>, t: Target) -> &'c str {
-    let c = ix.content;
-    match t {
-        Target::Doc(i) => &c.documents[i].body,
-        Target::Interp(i) => &c.interpretations[i].body,
-        Target::Topic(i) => &c.topics[i].body,
-        Target::Page(i) => &c.pages[i].body,
-        Target::Decision(i) => &c.decisions[i].body,
-    }
-}
-
 impl Bodies {
     pub fn slot(&mut self, t: Target) -> &mut Option<Body> {
         match t {

@@ -183,11 +183,6 @@ impl PageCache {
             std::fs::remove_file(&tmp).ok();
         }
     }
-
-    /// Forget the cache (after a build whose output was not committed).
-    pub fn discard(&self) {
-        std::fs::remove_file(&self.file).ok();
-    }
 }
 
 /// The output folder as one absolute, canonical path, whether or not it exists yet (a

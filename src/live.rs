@@ -145,7 +145,7 @@ impl<'a> Live<'a> {
         let src = ix.source(t);
         let new = load::body_only_edit(&self.root, src, &cfg.limits)
             .ok_or_else(|| format!("{}: the front matter changed", src.path))?;
-        let old = self.current.get(&t).map_or(bodies::source_text(ix, t), String::as_str);
+        let old = self.current.get(&t).map_or(ix.source_and_body(t).1, String::as_str);
         if new == old {
             return Ok(());
         }

@@ -247,13 +247,18 @@ impl<'a> Index<'a> {
     }
 
     pub fn source(&self, t: Target) -> &'a Source {
+        self.source_and_body(t).0
+    }
+
+    /// An item's source file and its Markdown body as loaded.
+    pub fn source_and_body(&self, t: Target) -> (&'a Source, &'a str) {
         let c = self.content;
         match t {
-            Target::Doc(i) => &c.documents[i].src,
-            Target::Interp(i) => &c.interpretations[i].src,
-            Target::Topic(i) => &c.topics[i].src,
-            Target::Page(i) => &c.pages[i].src,
-            Target::Decision(i) => &c.decisions[i].src,
+            Target::Doc(i) => (&c.documents[i].src, &c.documents[i].body),
+            Target::Interp(i) => (&c.interpretations[i].src, &c.interpretations[i].body),
+            Target::Topic(i) => (&c.topics[i].src, &c.topics[i].body),
+            Target::Page(i) => (&c.pages[i].src, &c.pages[i].body),
+            Target::Decision(i) => (&c.decisions[i].src, &c.decisions[i].body),
         }
     }
 

@@ -298,6 +298,11 @@ async fn serve_forever(listener: std::net::TcpListener, st: Arc<State>) {
     }
 }
 
+/// Diagnostics as the terminal shows them, for the browser overlay.
+fn as_text(diagnostics: &[crate::diag::Diagnostic]) -> String {
+    diagnostics.iter().map(|d| format!("{d}\n")).collect()
+}
+
 /// Tell the terminal and the open pages how a full build went.
 fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Instant) {
     crate::cli::report(outcome);
@@ -309,7 +314,7 @@ fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Ins
         }
         st.broadcast(if css_only { "css" } else { "reload" }, "");
     } else {
-        let text: String = outcome.diagnostics.iter().map(|d| format!("{d}\n")).collect();
+        let text = as_text(&outcome.diagnostics);
         eprintln!("build failed; still serving the last good build");
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.clone());
         st.broadcast("build-error", &text);
@@ -377,7 +382,7 @@ fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sen
         build::run_with(&opts, |outcome, live| {
             report_build(&st, &outcome, &pending, started);
             if let Some(tx) = first.take() {
-                let text: String = outcome.diagnostics.iter().map(|d| format!("{d}\n")).collect();
+                let text = as_text(&outcome.diagnostics);
                 tx.send((outcome.exit_code, text)).ok();
             }
             pending.clear();
@@ -489,7 +494,7 @@ pub fn run(o: &ServeOptions) -> i32 {
     } else {
         let first = build::run(&opts);
         crate::cli::report(&first);
-        (first.exit_code, first.diagnostics.iter().map(|d| format!("{d}\n")).collect())
+        (first.exit_code, as_text(&first.diagnostics))
     };
     if code == 2 {
         return 2;
