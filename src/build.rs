@@ -212,7 +212,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     // every page scanned.
     let cache = (opts.write && !opts.collect_links).then(|| {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(concat!("gazette ", env!("CARGO_PKG_VERSION")).as_bytes());
+        h.update(&crate::cache::binary_fingerprint().to_le_bytes());
         h.update(&theme.fingerprint.to_le_bytes());
         h.update(&[cfg.minify as u8]);
         PageCache::open(root, &out_dir, opts.cache_name.as_deref(), h.digest())
@@ -223,7 +223,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     }
     let jobs = renderer.jobs();
     progress.stage("rendering", jobs.len());
-    let rendered = render_pages(&renderer, cache.as_ref(), &jobs, &staging, &diags, &progress, opts.collect_links);
+    let rendered = render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links);
     lap("render", &mut t);
     let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
         Ok(r) => r,
@@ -411,7 +411,6 @@ struct RenderedPages {
 /// Returns a theme error if rendering failed.
 fn render_pages(
     r: &Renderer,
-    cache: Option<&PageCache>,
     jobs: &[Job],
     staging: &Staging,
     diags: &Diagnostics,
@@ -434,9 +433,7 @@ fn render_pages(
         .map(|&job| {
             let page = r.render(job)?;
             progress.inc();
-            if page.reused {
-                let cached = cache.and_then(|c| c.links(&page.path, page.blame.clone()));
-                let (links, stamp) = cached.expect("a reused page is in the cache");
+            if let Some((links, stamp)) = page.reused {
                 if let Err(e) = staging.adopt(&page.path) {
                     write_error(&page.blame, e);
                 }

@@ -127,18 +127,16 @@ impl PageCache {
         hash_json(&mut h, ctx).then(|| h.digest())
     }
 
-    /// Whether the previous output's `path` was rendered from `key` and is still the file
-    /// the last build wrote.
-    pub fn reusable(&self, path: &str, key: u64) -> bool {
-        let stamp = self.old().entries.get(path).filter(|e| e.key == key).map(|e| e.stamp);
-        stamp.is_some_and(|s| Stamp::of(&self.previous_output.join(path)) == Some(s))
-    }
-
-    /// The gate's view of a reused page, and the stamp of its file (a reused page keeps its
-    /// file, so its stamp).
-    pub fn links(&self, path: &str, blame: crate::diag::Loc) -> Option<(PageLinks, Stamp)> {
+    /// The previous output's `path`, when it was rendered from `key` and is still the file
+    /// the last build wrote: the gate's view of it and its file's stamp (a reused page
+    /// keeps its file). `None` means render the page: a new key, a changed or missing
+    /// file, or an entry that cannot be decoded.
+    pub fn reuse(&self, path: &str, key: u64, blame: crate::diag::Loc) -> Option<(PageLinks, Stamp)> {
         let old = self.old();
-        let e = old.entries.get(path)?;
+        let e = old.entries.get(path).filter(|e| e.key == key)?;
+        if Stamp::of(&self.previous_output.join(path)) != Some(e.stamp) {
+            return None;
+        }
         let parts = links_at(&old.data, e.links_at)?;
         Some((PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
     }
@@ -183,6 +181,24 @@ impl PageCache {
             std::fs::remove_file(&tmp).ok();
         }
     }
+}
+
+/// What identifies this gazette binary for the build cache: a hash of its own executable
+/// file. Pages cached by another build of gazette (a changed filter, template helper or
+/// rendering rule, even with the same version number) are then never reused. When the
+/// executable cannot be read, a value unique to this process: nothing is reused.
+pub fn binary_fingerprint() -> u64 {
+    static FP: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *FP.get_or_init(|| {
+        let exe = std::env::current_exe().and_then(std::fs::read);
+        match exe {
+            Ok(bytes) => xxhash_rust::xxh3::xxh3_64(&bytes),
+            Err(_) => {
+                let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+                xxhash_rust::xxh3::xxh3_64(format!("{}:{}", std::process::id(), now.as_nanos()).as_bytes())
+            }
+        }
+    })
 }
 
 /// The output folder as one absolute, canonical path, whether or not it exists yet (a
@@ -265,24 +281,42 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_other_fingerprints_and_damage() {
         let d = tempfile::tempdir().expect("tmp");
-        let c = PageCache::open(d.path(), &d.path().join("public"), None, 42);
+        let out = d.path().join("public");
+        std::fs::create_dir_all(out.join("a")).expect("mkdir");
+        std::fs::write(out.join("a/index.html"), "aaa").expect("write");
+        std::fs::write(out.join("b.html"), "bbb").expect("write");
+        let (sa, sb) = (Stamp::of(&out.join("a/index.html")).expect("a"), Stamp::of(&out.join("b.html")).expect("b"));
+        let loc = || crate::diag::Loc::file("t");
+        let c = PageCache::open(d.path(), &out, None, 42);
         assert!(c.is_empty());
-        let stamp = Stamp { len: 3, mtime_ns: 7 };
-        c.save(&[page("a/index.html"), page("x.html"), page("b.html")], &[Some((1, stamp)), None, Some((2, stamp))]);
-        let again = PageCache::open(d.path(), &d.path().join("public"), None, 42);
+        c.save(&[page("a/index.html"), page("x.html"), page("b.html")], &[Some((1, sa)), None, Some((2, sb))]);
+        let again = PageCache::open(d.path(), &out, None, 42);
         assert_eq!(again.len(), 2);
-        assert_eq!(again.old().entries["b.html"].key, 2);
-        let (links, s) = again.links("a/index.html", crate::diag::Loc::file("t")).expect("cached");
-        assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), stamp));
-        assert!(again.links("x.html", crate::diag::Loc::file("t")).is_none(), "not cacheable, not cached");
+        let (links, s) = again.reuse("a/index.html", 1, loc()).expect("cached");
+        assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), sa));
+        assert!(again.reuse("a/index.html", 7, loc()).is_none(), "another key");
+        assert!(again.reuse("x.html", 1, loc()).is_none(), "not cacheable, not cached");
+        std::fs::write(out.join("b.html"), "changed").expect("write");
+        assert!(again.reuse("b.html", 2, loc()).is_none(), "the file was changed by hand");
         again.release();
-        assert!(again.is_empty() && again.links("b.html", crate::diag::Loc::file("t")).is_none());
-        assert!(PageCache::open(d.path(), &d.path().join("public"), None, 43).is_empty(), "other theme or config");
+        assert!(again.is_empty() && again.reuse("a/index.html", 1, loc()).is_none());
+        assert!(PageCache::open(d.path(), &out, None, 43).is_empty(), "other theme or config");
         assert!(PageCache::open(d.path(), &d.path().join("other"), None, 42).is_empty(), "other output folder");
         let bytes = std::fs::read(&c.file).expect("read");
         for cut in [0, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
             assert!(index(&bytes[..cut], 42).is_none(), "cut at {cut}");
         }
+        // An entry whose links cannot be decoded: the page is rendered, not a panic.
+        let entries = HashMap::from([("a/index.html".to_string(), Entry { key: 1, stamp: sa, links_at: 999 })]);
+        *again.old.write().expect("lock") = Old { data: vec![0; 4], entries };
+        assert!(again.reuse("a/index.html", 1, loc()).is_none());
+    }
+
+    #[test]
+    fn the_binary_has_one_fingerprint() {
+        assert_eq!(binary_fingerprint(), binary_fingerprint());
+        let exe = std::fs::read(std::env::current_exe().expect("exe")).expect("read");
+        assert_eq!(binary_fingerprint(), xxhash_rust::xxh3::xxh3_64(&exe));
     }
 
     #[test]

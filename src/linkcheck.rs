@@ -28,11 +28,11 @@ pub struct PageLinks {
     pub raw: Vec<String>,
 }
 
+/// The gate's 64-bit hash of a path, fragment or id. XXH3, a fixed algorithm: the build
+/// cache stores these hashes on disk, so they must not change with the Rust release (as
+/// `DefaultHasher` may).
 fn hash(s: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish() | 1 // never 0, which means "no fragment"
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes()) | 1 // never 0, which means "no fragment"
 }
 
 impl PageLinks {
@@ -78,32 +78,46 @@ impl PageLinks {
     }
 }
 
+/// HTML's own whitespace (the spec's ASCII whitespace). Never `char::is_whitespace` on a
+/// byte: 0x85 and 0xA0 are continuation bytes of many Chinese characters (你 is E4 BD A0).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+}
+
 /// Collect link attributes and element ids from HTML. Skips comments and the content of
 /// `<script>` and `<style>`.
+///
+/// Hand-written rather than an HTML tokenizer crate: it runs over every generated page
+/// (hundreds of megabytes at 100,000 documents), needs only attribute values, and works
+/// on byte offsets that always fall on ASCII delimiters, so slicing stays on character
+/// boundaries whatever the text between them is (a theme may put any text in a tag).
 pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
     let mut links = Vec::new();
     let mut ids = HashSet::new();
     let b = html.as_bytes();
+    let n = b.len();
     let mut i = 0;
-    while let Some(off) = html[i..].find('<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
-        if html[i..].starts_with("!--") {
-            i = html[i..].find("-->").map_or(html.len(), |e| i + e + 3);
+        if b[i..].starts_with(b"!--") {
+            i = memchr::memmem::find(&b[i..], b"-->").map_or(n, |e| i + e + 3);
             continue;
         }
-        let name_end =
-            html[i..].find(|c: char| c.is_whitespace() || c == '>' || c == '/').map_or(html.len(), |e| i + e);
-        let name = html[i..name_end].to_ascii_lowercase();
-        if name.is_empty() || name.starts_with('!') || name.starts_with('?') {
+        let mut name_end = i;
+        while name_end < n && !is_space(b[name_end]) && b[name_end] != b'>' && b[name_end] != b'/' {
+            name_end += 1;
+        }
+        let name = &b[i..name_end];
+        if name.is_empty() || name[0] == b'!' || name[0] == b'?' {
             continue;
         }
         let mut j = name_end;
         // attributes
         loop {
-            while j < b.len() && (b[j] as char).is_whitespace() {
+            while j < n && is_space(b[j]) {
                 j += 1;
             }
-            if j >= b.len() || b[j] == b'>' || (b[j] == b'/' && b.get(j + 1) == Some(&b'>')) {
+            if j >= n || b[j] == b'>' || (b[j] == b'/' && b.get(j + 1) == Some(&b'>')) {
                 break;
             }
             if b[j] == b'/' {
@@ -111,50 +125,61 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
                 continue;
             }
             let an_start = j;
-            while j < b.len() && !(b[j] as char).is_whitespace() && b[j] != b'=' && b[j] != b'>' {
+            while j < n && !is_space(b[j]) && b[j] != b'=' && b[j] != b'>' {
                 j += 1;
             }
-            let attr = html[an_start..j].to_ascii_lowercase();
-            while j < b.len() && (b[j] as char).is_whitespace() {
+            let attr = &b[an_start..j];
+            while j < n && is_space(b[j]) {
                 j += 1;
             }
             let mut value = None;
-            if j < b.len() && b[j] == b'=' {
+            if j < n && b[j] == b'=' {
                 j += 1;
-                while j < b.len() && (b[j] as char).is_whitespace() {
+                while j < n && is_space(b[j]) {
                     j += 1;
                 }
-                if j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                if j < n && (b[j] == b'"' || b[j] == b'\'') {
                     let q = b[j];
-                    let end = html[j + 1..].find(q as char).map_or(html.len(), |e| j + 1 + e);
+                    let end = memchr::memchr(q, &b[j + 1..]).map_or(n, |e| j + 1 + e);
                     value = Some(&html[j + 1..end]);
-                    j = (end + 1).min(html.len());
+                    j = (end + 1).min(n);
                 } else {
-                    let end = html[j..].find(|c: char| c.is_whitespace() || c == '>').map_or(html.len(), |e| j + e);
-                    value = Some(&html[j..end]);
-                    j = end;
+                    let start = j;
+                    while j < n && !is_space(b[j]) && b[j] != b'>' {
+                        j += 1;
+                    }
+                    value = Some(&html[start..j]);
                 }
             }
             if let Some(v) = value {
-                match attr.as_str() {
-                    "href" | "src" | "action" | "poster" => links.push(decode_entities(v)),
-                    "id" => {
-                        ids.insert(decode_entities(v));
-                    }
-                    "name" if name == "a" => {
-                        ids.insert(decode_entities(v));
-                    }
-                    _ => {}
+                if ["href", "src", "action", "poster"].iter().any(|a| attr.eq_ignore_ascii_case(a.as_bytes())) {
+                    links.push(decode_entities(v));
+                } else if attr.eq_ignore_ascii_case(b"id")
+                    || (attr.eq_ignore_ascii_case(b"name") && name.eq_ignore_ascii_case(b"a"))
+                {
+                    ids.insert(decode_entities(v));
                 }
             }
         }
-        i = j.min(html.len());
-        if name == "script" || name == "style" {
-            let close = format!("</{name}");
-            i = html[i..].to_ascii_lowercase().find(&close).map_or(html.len(), |e| i + e);
+        i = j.min(n);
+        if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
+            i = find_close(b, i, name).unwrap_or(n);
         }
     }
     (links, ids)
+}
+
+/// Where `</name` (any case) starts at or after `from`.
+fn find_close(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    while let Some(off) = memchr::memmem::find(&b[at..], b"</") {
+        let p = at + off;
+        if b.get(p + 2..p + 2 + name.len()).is_some_and(|t| t.eq_ignore_ascii_case(name)) {
+            return Some(p);
+        }
+        at = p + 2;
+    }
+    None
 }
 
 /// Decode the character references our HTML writers produce (`&amp;`, `&#39;`, `&#x2F;`…).
@@ -351,6 +376,25 @@ mod tests {
         );
         assert_eq!(l, vec!["../x/", "p.png"]);
         assert!(ids.contains("a") && ids.contains("一、"));
+    }
+
+    #[test]
+    fn chinese_text_inside_a_tag_is_not_whitespace() {
+        // 你 is E4 BD A0 and 览 is E8 A7 88; 0xA0 and 0x85 are whitespace as Latin-1 chars.
+        let (l, ids) = scan("<div class=\"doc-body\" 你 id=x><a 览 href=\"y/\">t</a><p title=你好>z</p><SCRIPT>'<a href=no>'</Script><a href=\"b\">");
+        assert_eq!(l, vec!["y/", "b"]);
+        assert!(ids.contains("x"));
+        let s = "<a title=\"你\" 你 href=\"甲乙\" 览=览>";
+        for (k, _) in s.char_indices() {
+            scan(&s[..k]); // cut anywhere: never a panic
+        }
+    }
+
+    #[test]
+    fn hashes_are_stable_across_releases() {
+        // XXH3-64 of the text, low bit set: the build cache stores these on disk.
+        assert_eq!(hash(""), 0x2d06800538d394c3);
+        assert_eq!(hash("documents/a/index.html"), xxhash_rust::xxh3::xxh3_64(b"documents/a/index.html") | 1);
     }
 
     #[test]

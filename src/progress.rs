@@ -9,6 +9,12 @@ use std::time::Duration;
 
 const DELAY: Duration = Duration::from_secs(1);
 
+/// The delay before the bar appears: one second, or `GAZETTE_PROGRESS_DELAY_MS` (the
+/// test suite sets 0, so it does not depend on how fast a machine builds).
+fn delay() -> Duration {
+    std::env::var("GAZETTE_PROGRESS_DELAY_MS").ok().and_then(|v| v.parse().ok()).map_or(DELAY, Duration::from_millis)
+}
+
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
@@ -31,8 +37,9 @@ impl Progress {
             b.set_style(style(false));
             // Appear only once the build has run for a while, whatever stage it is in.
             let later = b.clone();
+            let delay = delay();
             std::thread::spawn(move || {
-                std::thread::sleep(DELAY);
+                std::thread::sleep(delay);
                 if !later.is_finished() {
                     later.set_draw_target(ProgressDrawTarget::stderr());
                     later.enable_steady_tick(Duration::from_millis(120));

@@ -78,8 +78,8 @@ pub struct Rendered {
     /// The page's cache key (template + context), when the renderer has a cache.
     pub key: Option<u64>,
     /// The previous output holds this very page (same key): `html` is empty, take the
-    /// old file over instead of writing it.
-    pub reused: bool,
+    /// old file over instead of writing it; here is the gate's view of it and its stamp.
+    pub reused: Option<(crate::linkcheck::PageLinks, crate::cache::Stamp)>,
 }
 
 /// A listing with its own URL space: `documents/`, `organs/szf/`, `normative/`.
@@ -347,12 +347,12 @@ impl<'a> Renderer<'a> {
     fn emit<T: Serialize>(&self, template: &str, path: String, ctx: &T, blame: Loc) -> Result<Rendered, Diagnostic> {
         let key = self.cache.and_then(|_| PageCache::key(template, ctx));
         if let (Some(cache), Some(k)) = (self.cache, key) {
-            if cache.reusable(&path, k) {
-                return Ok(Rendered { path, html: String::new(), blame, key, reused: true });
+            if let Some(found) = cache.reuse(&path, k, blame.clone()) {
+                return Ok(Rendered { path, html: String::new(), blame, key, reused: Some(found) });
             }
         }
         let html = self.theme.render(template, ctx)?;
-        Ok(Rendered { path, html, blame, key, reused: false })
+        Ok(Rendered { path, html, blame, key, reused: None })
     }
 
     fn template_loc(&self, name: &str) -> Loc {

@@ -102,3 +102,40 @@ fn a_relative_output_folder_finds_its_cache_from_the_first_build_on() {
     let second = build();
     assert!(second.contains("(0 rendered"), "the second build reuses every page: {second}");
 }
+
+#[test]
+fn another_build_of_gazette_renders_every_page_again() {
+    // A rebuilt binary may render differently (a changed filter or rule) under the same
+    // version number: pages cached by one binary must never be reused by another.
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "", "正文。"));
+    s.write("content/documents/b.md", &doc("b", "", "正文。"));
+    let bin = s.root().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let first = bin.join("gazette-1");
+    let second = bin.join("gazette-2");
+    std::fs::copy(env!("CARGO_BIN_EXE_gazette"), &first).expect("copy");
+    let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_gazette")).expect("read");
+    bytes.extend_from_slice(b"another build"); // same program, other bytes: another binary
+    std::fs::write(&second, bytes).expect("write");
+    std::fs::set_permissions(&second, std::fs::metadata(&first).expect("meta").permissions()).expect("chmod");
+    let build = |exe: &Path| {
+        let o = std::process::Command::new(exe)
+            .args(["build", "--date", "2025-01-01", "--root"])
+            .arg(s.root())
+            .env_remove("CI")
+            .output()
+            .expect("run");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    build(&first);
+    assert!(build(&first).contains("(0 rendered"), "the same binary reuses its pages");
+    let other = build(&second);
+    let rendered_all = |line: &str| {
+        let l = line.lines().find(|l| l.starts_with("built ")).expect("summary");
+        let n: Vec<&str> = l.split(|c: char| !c.is_ascii_digit()).filter(|x| !x.is_empty()).collect();
+        n[0] == n[1]
+    };
+    assert!(rendered_all(&other), "another binary renders every page: {other}");
+}

@@ -325,3 +325,20 @@ fn signature_and_date_are_placed_as_gbt_9704_sets_them() {
         "A4 with GB/T 9704 margins"
     );
 }
+
+#[test]
+fn chinese_text_inside_a_theme_tag_builds_and_its_links_are_still_checked() {
+    // 你 is E4 BD A0: its last byte is a non-breaking space as Latin-1. A template with it
+    // inside a tag once made every build panic ("byte index is not a char boundary").
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "", "正文"));
+    let tpl = "{% extends \"base.html\" %}{% block content %}<div class=\"doc-body\" 你><a 览 href=\"{{ root }}documents/a/\">{{ doc.title }}</a></div>{% endblock content %}";
+    s.write("themes/default/templates/document.html", tpl);
+    let r = s.build(&[]);
+    r.ok();
+    assert!(r.read("documents/a/index.html").contains("<div class=\"doc-body\" 你><a 览 href="));
+    s.write("themes/default/templates/document.html", &tpl.replace("documents/a/", "documents/gone/"));
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.diag("broken link").contains("documents/gone/"), "{}", r.stderr);
+}
