@@ -11,18 +11,6 @@ use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Relative prefix from a page folder (`documents/x/`) to the site root (`../../`).
-pub fn root_of(page_dir: &str) -> String {
-    "../".repeat(page_dir.matches('/').count())
-}
-
-/// Percent-encode a site-relative path segment by segment (Chinese file names).
-pub fn encode_path(p: &str) -> String {
-    const SET: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-    p.split('/').map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string()).collect::<Vec<_>>().join("/")
-}
-
 /// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
 struct OutLink {
     target: Target,
@@ -101,7 +89,7 @@ impl LinkSink for Sink<'_, '_> {
         match resolve_content_path(self.from_path, path) {
             Ok(p) if self.ix.content.files.contains(&p) => {
                 self.files.insert(p.clone());
-                Some(encode_path(&p))
+                Some(crate::routes::encode_path(&p))
             }
             Ok(p) => {
                 self.diags.push(
@@ -174,7 +162,7 @@ fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, 
         emitted: opts.record_links.then(Vec::new),
         iframe_hosts: opts.iframe_hosts,
     };
-    let root = root_of(&ix.url(from));
+    let root = crate::routes::root_of(&ix.url(from));
     let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
     let faq = faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html).collect();
     opts.diags.extend(std::mem::take(&mut sink.diags));

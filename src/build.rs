@@ -12,8 +12,9 @@ use crate::feeds;
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
 use crate::output::{Staging, WriteError};
-use crate::render::{base_path, Job, Renderer};
-use crate::resolve::{Index, Target};
+use crate::render::{Job, Renderer};
+use crate::routes::base_path;
+use crate::resolve::Index;
 use crate::theme::{self, Theme};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -535,33 +536,20 @@ fn write_search_index(r: &Renderer, staging: &Staging, bodies: &bodies::Bodies, 
 
 fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
     let c = r.ix.content;
-    let mut urls = Vec::new();
-    for job in r.jobs() {
-        let entry = match job {
-            Job::Home => Some((String::new(), None)),
-            Job::Doc(i) => Some((r.ix.url(Target::Doc(i)), Some(c.documents[i].published.to_string()))),
-            Job::Interp(k) => {
-                Some((r.ix.url(Target::Interp(k)), c.interpretations[k].published.map(|d| d.to_string())))
-            }
-            Job::Topic(k) => Some((r.ix.url(Target::Topic(k)), None)),
-            Job::Page(k) => Some((r.ix.url(Target::Page(k)), c.pages[k].published.map(|d| d.to_string()))),
-            Job::Decision(k) => Some((r.ix.url(Target::Decision(k)), None)),
-            Job::Issue(k) => Some((crate::render::issue_url(&c.issues[k]), Some(c.issues[k].published.to_string()))),
-            Job::NotFound | Job::Alias(..) => None,
-            Job::List(..)
-            | Job::InterpIndex
-            | Job::TopicIndex
-            | Job::DecisionIndex
-            | Job::GazetteIndex
-            | Job::OrganIndex
-            | Job::BrowseIndex
-            | Job::Search => {
-                // Listings: their URL is the folder of the page they render to.
-                r.render_path(job).map(|p| (p.trim_end_matches("index.html").to_string(), None))
-            }
-        };
-        urls.extend(entry);
-    }
+    let mut urls: Vec<(String, Option<String>)> = r
+        .jobs()
+        .into_iter()
+        .filter_map(|job| {
+            let date = match job {
+                Job::Doc(i) => Some(c.documents[i].published),
+                Job::Interp(k) => c.interpretations[k].published,
+                Job::Page(k) => c.pages[k].published,
+                Job::Issue(k) => Some(c.issues[k].published),
+                _ => None,
+            };
+            Some((r.url(job)?, date.map(|d| d.to_string())))
+        })
+        .collect();
     urls.sort();
     urls.dedup();
     urls

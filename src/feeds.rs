@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::render::{issue_label, issue_url, Renderer};
 use crate::resolve::{Index, Target};
+use crate::routes;
 use serde_json::json;
 
 /// Entries in a feed: subscribers want what is new, not the archive.
@@ -88,7 +89,7 @@ fn doc_entry(r: &Renderer, i: usize) -> Entry {
     summary.push(format!("有效性：{}", r.ix.rel[i].validity.label()));
     Entry {
         title: d.title.clone(),
-        url: row.url,
+        url: row.url.clone(),
         updated: d.published.rfc3339(),
         summary: summary.join(" · "),
         categories: d.topics.clone(),
@@ -104,28 +105,26 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
     let entries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Entry> {
         docs.take(FEED_ENTRIES).map(|i| doc_entry(r, i)).collect()
     };
-    let mut out =
-        vec![("feed.xml".to_string(), atom(cfg, &cfg.title, "feed.xml", "", &entries(&mut all.iter().copied())))];
+    let mut out = vec![(
+        routes::FEED.to_string(),
+        atom(cfg, &cfg.title, routes::FEED, routes::HOME, &entries(&mut all.iter().copied())),
+    )];
     for o in &c.organs {
-        let path = format!("organs/{}/feed.xml", o.id);
+        let dir = routes::organ(&o.id);
+        let path = routes::feed(&dir);
         let e = entries(&mut all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)));
-        out.push((
-            path.clone(),
-            atom(cfg, &format!("{} - {}", o.name, cfg.title), &path, &format!("organs/{}/", o.id), &e),
-        ));
+        out.push((path.clone(), atom(cfg, &format!("{} - {}", o.name, cfg.title), &path, &dir, &e)));
     }
     for (k, t) in c.topics.iter().enumerate() {
         if !ix.visible(Target::Topic(k)) {
             continue;
         }
-        let path = format!("topics/{}/feed.xml", t.id);
+        let dir = routes::topic(&t.id);
+        let path = routes::feed(&dir);
         let e = entries(&mut ix.topic_docs[k].iter().copied());
-        out.push((
-            path.clone(),
-            atom(cfg, &format!("{} - {}", t.title, cfg.title), &path, &format!("topics/{}/", t.id), &e),
-        ));
+        out.push((path.clone(), atom(cfg, &format!("{} - {}", t.title, cfg.title), &path, &dir, &e)));
     }
-    let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| !ix.hidden_issues[k]).collect();
+    let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
     issues.sort_by_key(|&k| std::cmp::Reverse((c.issues[k].year, c.issues[k].number)));
     let e: Vec<Entry> = issues
         .iter()
@@ -143,7 +142,7 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         .collect();
     out.push((
         "gazette/feed.xml".into(),
-        atom(cfg, &format!("政府公报 - {}", cfg.title), "gazette/feed.xml", "gazette/", &e),
+        atom(cfg, &format!("政府公报 - {}", cfg.title), &routes::feed(routes::GAZETTE), routes::GAZETTE, &e),
     ));
     out
 }
@@ -153,7 +152,7 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
     let urlset = |chunk: &[(String, Option<String>)]| {
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         for (u, lastmod) in chunk {
-            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&cfg.absolute(&crate::bodies::encode_path(u)))));
+            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&cfg.absolute(&crate::routes::encode_path(u)))));
             if let Some(l) = lastmod {
                 x.push_str(&format!("<lastmod>{l}</lastmod>"));
             }
@@ -200,7 +199,7 @@ pub fn content_security_policy(cfg: &Config) -> String {
 /// `_headers` (Netlify, Cloudflare Pages and other hosts that read one): security headers
 /// for every page under the base path. DEPLOYMENT.md gives the same for nginx and Apache.
 pub fn headers_file(cfg: &Config) -> String {
-    let base = crate::render::base_path(&cfg.base_url);
+    let base = crate::routes::base_path(&cfg.base_url);
     format!(
         "# Security headers, written by `gazette build`. The default theme satisfies this CSP.\n\
          {base}*\n  Content-Security-Policy: {}\n  X-Content-Type-Options: nosniff\n  \
@@ -300,7 +299,7 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
         let d = &c.documents[i];
         let rel = &ix.rel[i];
         let url = cfg.absolute(&ix.url(Target::Doc(i)));
-        let issuer = r.row(i).issuer.unwrap_or_default();
+        let issuer = ix.issuer_names(i);
         let fields = [
             d.id.clone(),
             d.title.clone(),

@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod progress;
 pub mod render;
 pub mod resolve;
+pub mod routes;
 pub mod search;
 pub mod serve;
 pub mod tasks;

@@ -138,12 +138,12 @@ pub fn check_site(ix: &Index, diags: &Diagnostics) {
         }
     }
     for (i, f) in c.faqs.iter().enumerate() {
-        if !ix.hidden_faqs[i] {
+        if ix.faq_visible(i) {
             check(&f.src, "", diags);
         }
     }
     for (i, g) in c.issues.iter().enumerate() {
-        if !ix.hidden_issues[i] {
+        if ix.issue_visible(i) {
             check(&g.src, "", diags);
         }
     }

@@ -10,6 +10,7 @@ use crate::date::Date;
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::docnum;
 use crate::model::*;
+use crate::routes;
 use std::collections::{BTreeSet, HashMap};
 
 /// A linkable item: what a REF can name.
@@ -91,8 +92,8 @@ pub struct Index<'a> {
     hidden_topics: Vec<Option<Hidden>>,
     hidden_pages: Vec<Option<Hidden>>,
     hidden_decisions: Vec<Option<Hidden>>,
-    pub hidden_faqs: Vec<bool>,
-    pub hidden_issues: Vec<bool>,
+    hidden_faqs: Vec<bool>,
+    hidden_issues: Vec<bool>,
     pub organs: HashMap<&'a str, usize>,
     pub services: HashMap<&'a str, usize>,
     pub rel: Vec<DocRelations>,
@@ -232,6 +233,16 @@ impl<'a> Index<'a> {
         self.hidden_docs[i].is_none()
     }
 
+    /// Whether a FAQ set is published (CONTRACT §5; it also needs its document).
+    pub fn faq_visible(&self, k: usize) -> bool {
+        !self.hidden_faqs[k]
+    }
+
+    /// Whether a gazette issue is published (CONTRACT §5).
+    pub fn issue_visible(&self, k: usize) -> bool {
+        !self.hidden_issues[k]
+    }
+
     /// Find what a REF names: an id, or a 发文字号 in any accepted bracket form.
     pub fn lookup(&self, raw: &str) -> Option<Target> {
         if let Some(t) = self.ids.get(raw) {
@@ -277,11 +288,11 @@ impl<'a> Index<'a> {
     pub fn url(&self, t: Target) -> String {
         let c = self.content;
         match t {
-            Target::Doc(i) => format!("documents/{}/", c.documents[i].id),
-            Target::Interp(i) => format!("interpretations/{}/", c.interpretations[i].id),
-            Target::Topic(i) => format!("topics/{}/", c.topics[i].id),
-            Target::Page(i) => format!("pages/{}/", c.pages[i].id),
-            Target::Decision(i) => format!("decisions/{}/", c.decisions[i].id),
+            Target::Doc(i) => routes::document(&c.documents[i].id),
+            Target::Interp(i) => routes::interpretation(&c.interpretations[i].id),
+            Target::Topic(i) => routes::topic(&c.topics[i].id),
+            Target::Page(i) => routes::page(&c.pages[i].id),
+            Target::Decision(i) => routes::decision(&c.decisions[i].id),
         }
     }
 
@@ -396,7 +407,7 @@ impl<'a> Index<'a> {
             }
         }
         for (k, f) in c.faqs.iter().enumerate() {
-            if self.hidden_faqs[k] {
+            if !self.faq_visible(k) {
                 continue;
             }
             if let Some(Target::Doc(j)) = self.check_ref(&f.src, &f.for_ref, true, diags) {
@@ -406,7 +417,7 @@ impl<'a> Index<'a> {
         }
         let mut seen_issue: HashMap<(u16, u32), &str> = HashMap::new();
         for (k, iss) in c.issues.iter().enumerate() {
-            if self.hidden_issues[k] {
+            if !self.issue_visible(k) {
                 continue;
             }
             if let Some(prev) = seen_issue.insert((iss.year, iss.number), &iss.src.path) {
@@ -524,6 +535,11 @@ impl<'a> Index<'a> {
     pub fn issuers(&self, i: usize) -> Vec<&'a Organ> {
         let c = self.content;
         c.documents[i].issuer.iter().filter_map(|o| self.organs.get(o.as_str())).map(|&k| &c.organs[k]).collect()
+    }
+
+    /// The 发文机关 of a document by name, joined as listings show them (`甲、乙`).
+    pub fn issuer_names(&self, i: usize) -> String {
+        self.issuers(i).iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join("、")
     }
 
     /// Published interpretations, newest first: the order of every list of them.

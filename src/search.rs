@@ -360,7 +360,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     let mut metas = Vec::with_capacity(items.len());
     for it in &items {
         let d = it.doc.map(|j| (&c.documents[j], &ix.rel[j]));
-        let issuer = it.doc.map(|j| crate::render::doc_row(ix, j).issuer.unwrap_or_default()).unwrap_or_default();
+        let issuer = it.doc.map(|j| ix.issuer_names(j)).unwrap_or_default();
         let excerpt = &it.excerpt;
         metas.push(json!([
             it.title,

@@ -462,7 +462,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         ..Default::default()
     };
     let base_path = match crate::config::load(&o.root, None) {
-        Ok((cfg, _)) => crate::render::base_path(&cfg.base_url),
+        Ok((cfg, _)) => crate::routes::base_path(&cfg.base_url),
         Err(_) => "/".into(),
     };
     let st = Arc::new(State {

@@ -1,0 +1,144 @@
+//! Where a page meets its template: the context every page shares (`root`, `page`), the
+//! build cache's key, and the theme.
+
+use super::Renderer;
+use crate::cache::Stamp;
+use crate::diag::{Diagnostic, Loc};
+use crate::linkcheck::PageLinks;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// A breadcrumb or any titled link (site-relative URL).
+#[derive(Serialize, Clone, Copy)]
+pub struct Crumb<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct FeedLink {
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct Alt<'a> {
+    pub lang: &'a str,
+    pub url: String,
+}
+
+/// What every page tells the base template about itself.
+#[derive(Serialize)]
+pub struct PageMeta<'a> {
+    pub title: Cow<'a, str>,
+    pub kind: &'static str,
+    pub section: &'static str,
+    pub lang: &'a str,
+    pub canonical: String,
+    pub description: Option<&'a str>,
+    pub has_code: bool,
+    pub feeds: Vec<FeedLink>,
+    pub alternates: Vec<Alt<'a>>,
+    pub breadcrumbs: Vec<Crumb<'a>>,
+}
+
+/// A page's whole context: `root` (the way back to the site root), `page`, and the
+/// page kind's own view under its key (`doc`, `list`…). Serialised by hand as one map so
+/// the view is not copied or flattened.
+pub struct Ctx<'a, T> {
+    pub root: &'a str,
+    pub page: PageMeta<'a>,
+    pub key: &'static str,
+    pub data: Option<T>,
+}
+
+impl<T: Serialize> Serialize for Ctx<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("root", self.root)?;
+        m.serialize_entry("page", &self.page)?;
+        if let Some(d) = &self.data {
+            m.serialize_entry(self.key, d)?;
+        }
+        m.end()
+    }
+}
+
+/// A rendered page, ready for the link gate and the writer.
+pub struct Rendered {
+    /// Output path relative to the output folder: `documents/x/index.html`.
+    pub path: String,
+    pub html: String,
+    /// Where to point a diagnostic about this page (its source file, or its template).
+    pub blame: Loc,
+    /// The page's cache key (template + context), when the renderer has a cache.
+    pub key: Option<u64>,
+    /// The previous output holds this very page (same key): `html` is empty, take the
+    /// old file over instead of writing it; here is the gate's view of it and its stamp.
+    pub reused: Option<(PageLinks, Stamp)>,
+}
+
+impl<'a> Renderer<'a> {
+    /// The `page` part of a context, with the site's language and the canonical URL.
+    pub(super) fn meta(
+        &self,
+        title: impl Into<Cow<'a, str>>,
+        kind: &'static str,
+        section: &'static str,
+        url: &str,
+    ) -> PageMeta<'a> {
+        PageMeta {
+            title: title.into(),
+            kind,
+            section,
+            lang: &self.cfg.language,
+            canonical: self.cfg.absolute(url),
+            description: None,
+            has_code: false,
+            feeds: Vec::new(),
+            alternates: Vec::new(),
+            breadcrumbs: Vec::new(),
+        }
+    }
+
+    /// Render the page of folder `dir` (`documents/a/`) with `template`, its `page` meta
+    /// and its view under `key`.
+    pub(super) fn page<T: Serialize>(
+        &self,
+        template: &str,
+        dir: &str,
+        meta: PageMeta<'_>,
+        key: &'static str,
+        data: T,
+        blame: Loc,
+    ) -> Result<Rendered, Diagnostic> {
+        let root = crate::routes::root_of(dir);
+        let ctx = Ctx { root: &root, page: meta, key, data: Some(data) };
+        self.emit(template, crate::routes::file(dir), &ctx, blame)
+    }
+
+    /// Render `template` with `ctx` into the page at `path`, unless the cache says the
+    /// previous output already holds exactly that page.
+    pub(super) fn emit<T: Serialize>(
+        &self,
+        template: &str,
+        path: String,
+        ctx: &T,
+        blame: Loc,
+    ) -> Result<Rendered, Diagnostic> {
+        let key = self.cache.and_then(|_| crate::cache::PageCache::key(template, ctx));
+        if let (Some(cache), Some(k)) = (self.cache, key) {
+            if let Some(found) = cache.reuse(&path, k, blame.clone()) {
+                return Ok(Rendered { path, html: String::new(), blame, key, reused: Some(found) });
+            }
+        }
+        let html = self.theme.render(template, ctx)?;
+        Ok(Rendered { path, html, blame, key, reused: None })
+    }
+
+    /// Where a diagnostic about a listing or index page points: its template.
+    pub(super) fn template_loc(&self, name: &str) -> Loc {
+        Loc::file(format!("themes/{}/templates/{name}", self.cfg.theme))
+    }
+}

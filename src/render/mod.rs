@@ -1,0 +1,75 @@
+//! Stage 4, render: each page's small typed view (only what that page shows), rendered
+//! with the theme. Listings and rows are computed once and shared; no page ever gets the
+//! whole site in its context (the trap that makes Zola and Hugo slow on big taxonomies).
+//!
+//! - [`plan`]: every page as a [`Job`], and what pages share (rows, listings, issues);
+//! - [`views`]: one view struct per page kind, borrowing from the site — the template
+//!   context a theme sees;
+//! - [`emit`]: the shared context (`root`, `page`), the build cache, the theme.
+
+mod emit;
+mod plan;
+mod views;
+
+pub use emit::Rendered;
+pub use plan::{doc_row, issue_label, issue_url, page_count, Job, Row};
+
+use crate::bodies::Bodies;
+use crate::cache::PageCache;
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::resolve::Index;
+use crate::theme::Theme;
+use plan::Plan;
+
+pub struct Renderer<'a> {
+    pub ix: &'a Index<'a>,
+    pub bodies: &'a Bodies,
+    pub theme: &'a Theme,
+    pub cfg: &'a Config,
+    /// The incremental build cache, when building (see `cache`).
+    cache: Option<&'a PageCache>,
+    plan: Plan,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
+        Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::new(ix) }
+    }
+
+    /// A renderer for item pages only (documents, interpretations, topics, pages,
+    /// decisions): no listings, rows made on demand. Cheap to make, for `serve`'s fast
+    /// edits; listing pages need [`Renderer::new`].
+    pub fn for_items(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
+        Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::default() }
+    }
+
+    /// Skip pages the previous output already holds, as `cache` knows them.
+    pub fn with_cache(mut self, cache: &'a PageCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Render one page (or find it unchanged in the previous output).
+    pub fn render(&self, job: Job) -> Result<Rendered, Diagnostic> {
+        match job {
+            Job::Home => self.home(),
+            Job::Doc(i) => self.document(i),
+            Job::Interp(k) => self.interpretation(k),
+            Job::InterpIndex => self.interpretation_index(),
+            Job::Topic(k) => self.topic(k),
+            Job::TopicIndex => self.topic_index(),
+            Job::Page(k) => self.free_page(k),
+            Job::Decision(k) => self.decision(k),
+            Job::DecisionIndex => self.decision_index(),
+            Job::Issue(k) => self.issue(k),
+            Job::GazetteIndex => self.gazette_index(),
+            Job::OrganIndex => self.organ_index(),
+            Job::List(l, n) => self.listing(l, n),
+            Job::BrowseIndex => self.browse_index(),
+            Job::Search => self.search_page(),
+            Job::NotFound => self.not_found(),
+            Job::Alias(i, a) => self.alias(i, a),
+        }
+    }
+}

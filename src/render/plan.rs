@@ -1,0 +1,294 @@
+//! The page plan: every page of the site as a [`Job`], and what several pages share,
+//! computed once (listing rows, listings with their URL spaces, the published gazette
+//! issues in order).
+
+use super::Renderer;
+use crate::model::GazetteIssue;
+use crate::resolve::{Index, Target};
+use crate::routes;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One listing row: a document (or another item) as every list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub title: String,
+    pub url: String,
+    pub number: Option<String>,
+    pub issuer: Option<String>,
+    pub published: Option<String>,
+    pub validity: Option<&'static str>,
+    pub validity_slug: Option<&'static str>,
+    pub kind: Option<&'static str>,
+}
+
+/// One page to render.
+#[derive(Debug, Clone, Copy)]
+pub enum Job {
+    Home,
+    Doc(usize),
+    Interp(usize),
+    InterpIndex,
+    Topic(usize),
+    TopicIndex,
+    Page(usize),
+    Decision(usize),
+    DecisionIndex,
+    Issue(usize),
+    GazetteIndex,
+    OrganIndex,
+    /// Page `n` (from 1) of listing `l` of [`Plan::listings`].
+    List(usize, usize),
+    BrowseIndex,
+    Search,
+    NotFound,
+    /// Alias `a` of document `i`: a redirect page at an old URL.
+    Alias(usize, usize),
+}
+
+/// What a listing is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingKind {
+    /// 公文库: every published document.
+    All,
+    /// 行政规范性文件库: shows 登记号, 有效期 and 有效性 instead of plain rows.
+    Normative,
+    /// One 发文机关's documents (its index into `Content::organs`).
+    Organ(usize),
+    /// One value of a browse facet (its index into [`FACETS`]).
+    Facet(usize),
+}
+
+/// A listing with its own URL space: `documents/`, `organs/szf/`, `normative/`.
+pub struct Listing {
+    pub kind: ListingKind,
+    pub dir: String,
+    pub heading: String,
+    /// A facet value as shown (`2024年`, `通知`), for the browse page.
+    pub value: String,
+    pub section: &'static str,
+    pub docs: Vec<usize>,
+    pub crumbs: &'static [(&'static str, &'static str)],
+}
+
+/// Browse facets: (key and URL folder, label of the facet).
+pub const FACETS: &[(&str, &str)] =
+    &[("year", "发布年份"), ("type", "文种"), ("topic", "主题分类"), ("validity", "有效性")];
+
+const ORGAN_CRUMBS: &[(&str, &str)] = &[("发文机关", "organs/index.html")];
+const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", "documents/index.html"), ("分类浏览", "browse/index.html")];
+
+/// What the pages of one build share.
+#[derive(Default)]
+pub struct Plan {
+    /// Per document: its row when it is published.
+    pub rows: Vec<Option<Row>>,
+    /// Every published document, newest first (the 公文库).
+    pub all: Vec<usize>,
+    pub listings: Vec<Listing>,
+    /// Published gazette issues, oldest first (for previous/next).
+    pub issues: Vec<usize>,
+}
+
+impl Plan {
+    pub fn new(ix: &Index) -> Plan {
+        let c = ix.content;
+        let rows = (0..c.documents.len()).map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
+        let all = ix.published_documents();
+        let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
+            kind,
+            dir,
+            heading,
+            value: String::new(),
+            section,
+            docs,
+            crumbs,
+        };
+        let mut listings = vec![
+            listing(ListingKind::All, routes::DOCUMENTS.into(), "公文库".into(), "documents", all.clone(), &[][..]),
+            listing(
+                ListingKind::Normative,
+                routes::NORMATIVE.into(),
+                "行政规范性文件库".into(),
+                "normative",
+                all.iter().copied().filter(|&i| c.documents[i].normative).collect(),
+                &[],
+            ),
+        ];
+        for (k, o) in c.organs.iter().enumerate() {
+            let docs = all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)).collect();
+            listings.push(listing(ListingKind::Organ(k), routes::organ(&o.id), o.name.clone(), "organs", docs, ORGAN_CRUMBS));
+        }
+        // Browse facets: every value that occurs, each a paginated listing, newest first.
+        for (f, &(facet, label)) in FACETS.iter().enumerate() {
+            let mut groups: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+            for &i in &all {
+                let d = &c.documents[i];
+                let values: Vec<(String, String)> = match facet {
+                    "year" => vec![(format!("{:04}", d.published.year), format!("{}年", d.published.year))],
+                    "type" => d.doc_type.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
+                    "topic" => d.topics.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
+                    _ => {
+                        let v = ix.rel[i].validity;
+                        vec![(v.slug().to_string(), v.label().to_string())]
+                    }
+                };
+                for (seg, shown) in values {
+                    groups.entry(seg).or_insert_with(|| (shown, Vec::new())).1.push(i);
+                }
+            }
+            let ordered: Vec<(String, (String, Vec<usize>))> =
+                if facet == "year" { groups.into_iter().rev().collect() } else { groups.into_iter().collect() };
+            for (seg, (shown, mut docs)) in ordered {
+                docs.dedup();
+                let mut l = listing(
+                    ListingKind::Facet(f),
+                    routes::browse(facet, &seg),
+                    format!("{label}：{shown}"),
+                    "documents",
+                    docs,
+                    FACET_CRUMBS,
+                );
+                l.value = shown;
+                listings.push(l);
+            }
+        }
+        let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
+        issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
+        issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
+        Plan { rows, all, listings, issues }
+    }
+}
+
+impl Renderer<'_> {
+    /// Every page of the site.
+    pub fn jobs(&self) -> Vec<Job> {
+        let c = self.ix.content;
+        let ix = self.ix;
+        let mut jobs = vec![
+            Job::Home,
+            Job::InterpIndex,
+            Job::TopicIndex,
+            Job::DecisionIndex,
+            Job::GazetteIndex,
+            Job::OrganIndex,
+            Job::BrowseIndex,
+            Job::Search,
+            Job::NotFound,
+        ];
+        for i in 0..c.documents.len() {
+            if ix.doc_visible(i) {
+                jobs.push(Job::Doc(i));
+                for a in 0..c.documents[i].aliases.len() {
+                    jobs.push(Job::Alias(i, a));
+                }
+            }
+        }
+        jobs.extend((0..c.interpretations.len()).filter(|&k| ix.visible(Target::Interp(k))).map(Job::Interp));
+        jobs.extend((0..c.topics.len()).filter(|&k| ix.visible(Target::Topic(k))).map(Job::Topic));
+        jobs.extend((0..c.pages.len()).filter(|&k| ix.visible(Target::Page(k))).map(Job::Page));
+        jobs.extend((0..c.decisions.len()).filter(|&k| ix.visible(Target::Decision(k))).map(Job::Decision));
+        jobs.extend(self.plan.issues.iter().map(|&k| Job::Issue(k)));
+        for (l, listing) in self.plan.listings.iter().enumerate() {
+            for p in 0..page_count(listing.docs.len(), self.cfg.per_page) {
+                jobs.push(Job::List(l, p + 1));
+            }
+        }
+        jobs
+    }
+
+    /// The folder URL of a job's page (`documents/a/`, `organs/szf/page/2/`); `None` for
+    /// the pages that are files of their own (404, redirects).
+    pub fn url(&self, job: Job) -> Option<String> {
+        let ix = self.ix;
+        Some(match job {
+            Job::Home => routes::HOME.into(),
+            Job::Doc(i) => ix.url(Target::Doc(i)),
+            Job::Interp(k) => ix.url(Target::Interp(k)),
+            Job::Topic(k) => ix.url(Target::Topic(k)),
+            Job::Page(k) => ix.url(Target::Page(k)),
+            Job::Decision(k) => ix.url(Target::Decision(k)),
+            Job::Issue(k) => issue_url(&ix.content.issues[k]),
+            Job::List(l, n) => routes::listing_page(&self.plan.listings[l].dir, n),
+            Job::InterpIndex => routes::INTERPRETATIONS.into(),
+            Job::TopicIndex => routes::TOPICS.into(),
+            Job::DecisionIndex => routes::DECISIONS.into(),
+            Job::GazetteIndex => routes::GAZETTE.into(),
+            Job::OrganIndex => routes::ORGANS.into(),
+            Job::Search => routes::SEARCH.into(),
+            Job::BrowseIndex => routes::BROWSE.into(),
+            Job::NotFound | Job::Alias(..) => return None,
+        })
+    }
+
+    /// A published document's listing row (made on demand by an item-only renderer).
+    pub fn row(&self, i: usize) -> std::borrow::Cow<'_, Row> {
+        match self.plan.rows.get(i).and_then(Option::as_ref) {
+            Some(r) => std::borrow::Cow::Borrowed(r),
+            None => std::borrow::Cow::Owned(doc_row(self.ix, i)),
+        }
+    }
+
+    pub(super) fn rows(&self, docs: &[usize]) -> Vec<std::borrow::Cow<'_, Row>> {
+        docs.iter().map(|&i| self.row(i)).collect()
+    }
+
+    /// The row of any linkable item (relations may name topics, pages…).
+    pub(super) fn target_row(&self, t: Target) -> std::borrow::Cow<'_, Row> {
+        match t {
+            Target::Doc(i) => self.row(i),
+            other => std::borrow::Cow::Owned(Row {
+                title: self.ix.title(other).to_string(),
+                url: self.ix.url(other),
+                number: None,
+                issuer: None,
+                published: None,
+                validity: None,
+                validity_slug: None,
+                kind: Some(kind_label(other)),
+            }),
+        }
+    }
+}
+
+pub fn page_count(n: usize, per: usize) -> usize {
+    n.div_ceil(per.max(1)).max(1)
+}
+
+pub fn issue_url(iss: &GazetteIssue) -> String {
+    routes::gazette_issue(iss.year, iss.number)
+}
+
+pub fn issue_label(iss: &GazetteIssue) -> String {
+    match iss.total {
+        Some(t) => format!("{}年第{}期（总第{}期）", iss.year, iss.number, t),
+        None => format!("{}年第{}期", iss.year, iss.number),
+    }
+}
+
+pub(super) fn kind_label(t: Target) -> &'static str {
+    match t {
+        Target::Doc(_) => "公文",
+        Target::Interp(_) => "政策解读",
+        Target::Topic(_) => "主题",
+        Target::Page(_) => "页面",
+        Target::Decision(_) => "重大决策",
+    }
+}
+
+/// The listing row of a document.
+pub fn doc_row(ix: &Index, i: usize) -> Row {
+    let c = ix.content;
+    let d = &c.documents[i];
+    let v = ix.rel[i].validity;
+    Row {
+        title: d.title.clone(),
+        url: ix.url(Target::Doc(i)),
+        number: d.doc_number.clone(),
+        issuer: Some(ix.issuer_names(i)),
+        published: Some(d.published.to_string()),
+        validity: Some(v.label()),
+        validity_slug: Some(v.slug()),
+        kind: None,
+    }
+}

@@ -1,0 +1,368 @@
+//! Listing and index pages: the home page, paginated listings (公文库, 规范性文件库,
+//! organs, browse facets), and the indexes of interpretations, topics, organs, gazette
+//! issues and decisions, the browse page and the search form.
+
+use super::{Counted, IssueLink};
+use crate::diag::Diagnostic;
+use crate::model::Validity;
+use crate::render::emit::{Crumb, FeedLink, Rendered};
+use crate::render::plan::{issue_label, issue_url, page_count, ListingKind, Row, FACETS};
+use crate::render::Renderer;
+use crate::resolve::Target;
+use crate::routes;
+use serde::Serialize;
+use std::borrow::Cow;
+
+#[derive(Serialize)]
+struct HomeView<'a> {
+    latest: Vec<Cow<'a, Row>>,
+    issue: Option<IssueLink>,
+    topics: Vec<Counted<'a>>,
+    interpretations: Vec<Titled<'a>>,
+}
+
+#[derive(Serialize)]
+struct Titled<'a> {
+    title: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ListView<'a> {
+    heading: &'a str,
+    /// The organ of an organ's listing.
+    organ: Option<OrganInfo<'a>>,
+    total: usize,
+    /// The 规范性文件库 table's rows (登记号, 有效期), instead of `rows`.
+    normative: Option<Vec<NormativeRow<'a>>>,
+    /// The browse facets, on the 公文库's first page.
+    facets: Option<Vec<Facet<'a>>>,
+    rows: Vec<Cow<'a, Row>>,
+    pages: Vec<PageLink>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OrganInfo<'a> {
+    short_name: Option<&'a str>,
+    code: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct NormativeRow<'a> {
+    row: Cow<'a, Row>,
+    registration: Option<&'a str>,
+    expires: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PageLink {
+    n: usize,
+    url: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct Facet<'a> {
+    key: &'static str,
+    label: &'static str,
+    values: Vec<Counted<'a>>,
+}
+
+#[derive(Serialize)]
+struct InterpItem<'a> {
+    title: &'a str,
+    url: String,
+    form: &'a str,
+    published: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OrganCount<'a> {
+    name: &'a str,
+    url: String,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct IssueYear {
+    year: u16,
+    issues: Vec<IssueItem>,
+}
+
+#[derive(Serialize)]
+struct IssueItem {
+    url: String,
+    label: String,
+    published: String,
+}
+
+#[derive(Serialize)]
+struct DecisionYear<'a> {
+    year: u16,
+    organs: Vec<DecisionOrgan<'a>>,
+}
+
+#[derive(Serialize)]
+struct DecisionOrgan<'a> {
+    name: &'a str,
+    items: Vec<DecisionItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct DecisionItem<'a> {
+    title: &'a str,
+    url: String,
+    status: &'a str,
+}
+
+/// The filter values of the search form, rendered into the page so it works before JS.
+#[derive(Serialize)]
+struct SearchFilters<'a> {
+    organs: Vec<&'a str>,
+    years: Vec<u16>,
+    types: Vec<&'a str>,
+    topics: Vec<&'a str>,
+    validity: Vec<ValidityOption>,
+}
+
+#[derive(Serialize)]
+struct ValidityOption {
+    slug: &'static str,
+    label: &'static str,
+}
+
+impl<'a> Renderer<'a> {
+    pub(in crate::render) fn home(&self) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let latest: Vec<usize> = self.plan.all.iter().copied().take(10).collect();
+        let view = HomeView {
+            latest: self.rows(&latest),
+            issue: self.plan.issues.last().map(|&k| IssueLink {
+                url: issue_url(&c.issues[k]),
+                label: issue_label(&c.issues[k]),
+            }),
+            topics: self.visible_topics(),
+            interpretations: self
+                .ix
+                .published_interpretations()
+                .iter()
+                .take(6)
+                .map(|&k| Titled { title: &c.interpretations[k].title, url: self.ix.url(Target::Interp(k)) })
+                .collect(),
+        };
+        let mut meta = self.meta(self.cfg.title.as_str(), "home", "home", routes::HOME);
+        meta.description = (!self.cfg.description.is_empty()).then_some(self.cfg.description.as_str());
+        self.page("index.html", routes::HOME, meta, "home", view, self.template_loc("index.html"))
+    }
+
+    /// Published topics with their number of documents.
+    fn visible_topics(&self) -> Vec<Counted<'a>> {
+        let c = self.ix.content;
+        (0..c.topics.len())
+            .filter(|&k| self.ix.visible(Target::Topic(k)))
+            .map(|k| Counted {
+                title: &c.topics[k].title,
+                url: self.ix.url(Target::Topic(k)),
+                count: self.ix.topic_docs[k].len(),
+            })
+            .collect()
+    }
+
+    /// Facet groups with their values and counts, for the browse page and the 公文库 page.
+    fn facets(&self) -> Vec<Facet<'_>> {
+        FACETS
+            .iter()
+            .enumerate()
+            .map(|(f, &(key, label))| Facet {
+                key,
+                label,
+                values: self
+                    .plan
+                    .listings
+                    .iter()
+                    .filter(|l| l.kind == ListingKind::Facet(f))
+                    .map(|l| Counted { title: &l.value, url: l.dir.clone(), count: l.docs.len() })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    pub(in crate::render) fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let listing = &self.plan.listings[l];
+        let per = self.cfg.per_page;
+        let pages = page_count(listing.docs.len(), per);
+        let url_of = |p: usize| routes::listing_page(&listing.dir, p);
+        let dir = url_of(n);
+        let slice = &listing.docs[((n - 1) * per).min(listing.docs.len())..(n * per).min(listing.docs.len())];
+        let title: Cow<str> =
+            if n == 1 { listing.heading.as_str().into() } else { format!("{}（第{n}页）", listing.heading).into() };
+        let mut meta = self.meta(title, "list", listing.section, &dir);
+        meta.breadcrumbs = listing.crumbs.iter().map(|&(title, url)| Crumb { title, url }).collect();
+        let organ = match listing.kind {
+            ListingKind::Organ(o) => {
+                meta.feeds.push(FeedLink {
+                    title: format!("{}（订阅）", listing.heading),
+                    url: routes::feed(&listing.dir),
+                });
+                let o = &c.organs[o];
+                Some(OrganInfo {
+                    short_name: o.short_name.as_deref(),
+                    code: o.code.as_deref(),
+                    url: o.url.as_deref(),
+                })
+            }
+            _ => None,
+        };
+        let normative = (listing.kind == ListingKind::Normative).then(|| {
+            slice
+                .iter()
+                .map(|&i| {
+                    let d = &c.documents[i];
+                    NormativeRow {
+                        row: self.row(i),
+                        registration: d.registration.as_deref(),
+                        expires: d.expires.map(|x| x.to_string()),
+                    }
+                })
+                .collect()
+        });
+        let view = ListView {
+            heading: &listing.heading,
+            organ,
+            total: listing.docs.len(),
+            normative,
+            facets: (listing.kind == ListingKind::All && n == 1).then(|| self.facets()),
+            rows: self.rows(slice),
+            pages: (1..=pages).map(|p| PageLink { n: p, url: url_of(p), current: p == n }).collect(),
+            prev: (n > 1).then(|| url_of(n - 1)),
+            next: (n < pages).then(|| url_of(n + 1)),
+        };
+        self.page("list.html", &dir, meta, "list", view, self.template_loc("list.html"))
+    }
+
+    pub(in crate::render) fn interpretation_index(&self) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let items: Vec<InterpItem> = self
+            .ix
+            .published_interpretations()
+            .iter()
+            .map(|&k| {
+                let it = &c.interpretations[k];
+                InterpItem {
+                    title: &it.title,
+                    url: self.ix.url(Target::Interp(k)),
+                    form: &it.form,
+                    published: it.published.map(|d| d.to_string()),
+                }
+            })
+            .collect();
+        let dir = routes::INTERPRETATIONS;
+        let meta = self.meta("政策解读", "interpretations", "interpretations", dir);
+        self.page("interpretations.html", dir, meta, "items", items, self.template_loc("interpretations.html"))
+    }
+
+    pub(in crate::render) fn topic_index(&self) -> Result<Rendered, Diagnostic> {
+        let dir = routes::TOPICS;
+        let meta = self.meta("政策集成主题", "topics", "topics", dir);
+        self.page("topics.html", dir, meta, "topics", self.visible_topics(), self.template_loc("topics.html"))
+    }
+
+    pub(in crate::render) fn gazette_index(&self) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let mut years: Vec<IssueYear> = Vec::new();
+        for &k in self.plan.issues.iter().rev() {
+            let iss = &c.issues[k];
+            let item = IssueItem { url: issue_url(iss), label: issue_label(iss), published: iss.published.to_string() };
+            match years.last_mut() {
+                Some(y) if y.year == iss.year => y.issues.push(item),
+                _ => years.push(IssueYear { year: iss.year, issues: vec![item] }),
+            }
+        }
+        let dir = routes::GAZETTE;
+        let mut meta = self.meta("政府公报", "gazette", "gazette", dir);
+        meta.feeds.push(FeedLink { title: "政府公报（订阅）".into(), url: routes::feed(dir) });
+        self.page("gazette_index.html", dir, meta, "years", years, self.template_loc("gazette_index.html"))
+    }
+
+    pub(in crate::render) fn organ_index(&self) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let organs: Vec<OrganCount> = self
+            .plan
+            .listings
+            .iter()
+            .filter_map(|l| match l.kind {
+                ListingKind::Organ(o) => Some(OrganCount {
+                    name: &c.organs[o].name,
+                    url: routes::organ(&c.organs[o].id),
+                    count: l.docs.len(),
+                }),
+                _ => None,
+            })
+            .collect();
+        let dir = routes::ORGANS;
+        let meta = self.meta("发文机关", "organs", "organs", dir);
+        self.page("organs.html", dir, meta, "organs", organs, self.template_loc("organs.html"))
+    }
+
+    pub(in crate::render) fn decision_index(&self) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let mut ds: Vec<usize> = (0..c.decisions.len()).filter(|&k| self.ix.visible(Target::Decision(k))).collect();
+        ds.sort_by(|&a, &b| {
+            let (x, y) = (&c.decisions[a], &c.decisions[b]);
+            y.year.cmp(&x.year).then(x.organ.cmp(&y.organ)).then(x.id.cmp(&y.id))
+        });
+        let mut years: Vec<DecisionYear> = Vec::new();
+        for k in ds {
+            let d = &c.decisions[k];
+            let name = self.ix.organs.get(d.organ.as_str()).map_or(d.organ.as_str(), |&o| c.organs[o].name.as_str());
+            let item = DecisionItem { title: &d.title, url: self.ix.url(Target::Decision(k)), status: &d.status };
+            if years.last().is_none_or(|y| y.year != d.year) {
+                years.push(DecisionYear { year: d.year, organs: Vec::new() });
+            }
+            let organs = &mut years.last_mut().expect("pushed above").organs;
+            match organs.last_mut() {
+                Some(o) if o.name == name => o.items.push(item),
+                _ => organs.push(DecisionOrgan { name, items: vec![item] }),
+            }
+        }
+        let dir = routes::DECISIONS;
+        let meta = self.meta("重大行政决策事项目录", "decisions", "decisions", dir);
+        self.page("decisions.html", dir, meta, "years", years, self.template_loc("decisions.html"))
+    }
+
+    pub(in crate::render) fn browse_index(&self) -> Result<Rendered, Diagnostic> {
+        let dir = routes::BROWSE;
+        let meta = self.meta("分类浏览", "browse", "documents", dir);
+        self.page("browse.html", dir, meta, "facets", self.facets(), self.template_loc("browse.html"))
+    }
+
+    pub(in crate::render) fn search_page(&self) -> Result<Rendered, Diagnostic> {
+        let c = self.ix.content;
+        let all = &self.plan.all;
+        let organs: Vec<&str> = c
+            .organs
+            .iter()
+            .filter(|o| all.iter().any(|&i| c.documents[i].issuer.contains(&o.id)))
+            .map(|o| o.name.as_str())
+            .collect();
+        let mut years: Vec<u16> = all.iter().map(|&i| c.documents[i].published.year).collect();
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        years.dedup();
+        let mut types: Vec<&str> = all.iter().filter_map(|&i| c.documents[i].doc_type.as_deref()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let mut topics: Vec<&str> =
+            all.iter().flat_map(|&i| c.documents[i].topics.iter().map(String::as_str)).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let validity = Validity::ALL.iter().map(|v| ValidityOption { slug: v.slug(), label: v.label() }).collect();
+        let filters = SearchFilters { organs, years, types, topics, validity };
+        let dir = routes::SEARCH;
+        let meta = self.meta("搜索", "search", "search", dir);
+        self.page("search.html", dir, meta, "search", filters, self.template_loc("search.html"))
+    }
+}

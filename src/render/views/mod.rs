@@ -1,0 +1,38 @@
+//! One typed view per page kind: what its template reads, borrowed from the site where
+//! it can be. These structs are the template context of the theme (a site's own
+//! templates see the same fields).
+
+mod document;
+mod items;
+mod lists;
+
+use serde::Serialize;
+
+/// A titled link to a page of the site (site-relative URL).
+#[derive(Serialize)]
+pub(super) struct Link<'a> {
+    pub title: &'a str,
+    pub url: String,
+}
+
+/// A named link (an organ, a service).
+#[derive(Serialize)]
+pub(super) struct Named<'a> {
+    pub name: &'a str,
+    pub url: String,
+}
+
+/// A gazette issue as linked from other pages.
+#[derive(Serialize)]
+pub(super) struct IssueLink {
+    pub label: String,
+    pub url: String,
+}
+
+/// An item with a count (topics, organs, facet values).
+#[derive(Serialize)]
+pub(super) struct Counted<'a> {
+    pub title: &'a str,
+    pub url: String,
+    pub count: usize,
+}
