@@ -7,6 +7,7 @@
 //! templates and the Markdown renderer wrote them.
 
 use crate::diag::{Diagnostic, Loc};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// What the gate keeps of one generated HTML page: compact, because a 100,000-document
@@ -38,23 +39,32 @@ fn hash(s: &str) -> u64 {
 impl PageLinks {
     /// Scan a generated page and keep what the gate needs.
     pub fn new(path: String, blame: Loc, html: &str, base_path: &str, keep_raw: bool) -> Self {
-        let (links, ids) = scan(html);
         let mut targets = Vec::new();
         let mut frags = Vec::new();
-        for (t, f) in links.iter().filter_map(|l| target_of(&path, l, base_path)) {
-            match f.filter(|f| !f.is_empty()) {
-                Some(f) => frags.push((hash(&t), hash(&f))),
-                None => targets.push(hash(&t)),
+        let mut ids = Vec::new();
+        let mut raw = Vec::new();
+        let mut buf = String::new();
+        scan_with(html, |found| match found {
+            Found::Link(l) => {
+                if let Some(f) = target_into(&path, &l, base_path, &mut buf) {
+                    match f.filter(|f| !f.is_empty()) {
+                        Some(f) => frags.push((hash(&buf), hash(&f))),
+                        None => targets.push(hash(&buf)),
+                    }
+                }
+                if keep_raw {
+                    raw.push(l.into_owned());
+                }
             }
-        }
+            Found::Id(i) => ids.push(hash(&i)),
+        });
         targets.sort_unstable();
         targets.dedup();
         frags.sort_unstable();
         frags.dedup();
-        let mut ids: Vec<u64> = ids.iter().map(|i| hash(i)).collect();
         ids.sort_unstable();
         ids.dedup();
-        PageLinks { path, blame, targets, frags, ids, raw: if keep_raw { links } else { Vec::new() } }
+        PageLinks { path, blame, targets, frags, ids, raw }
     }
 }
 
@@ -94,6 +104,25 @@ fn is_space(b: u8) -> bool {
 pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
     let mut links = Vec::new();
     let mut ids = HashSet::new();
+    scan_with(html, |found| match found {
+        Found::Link(l) => links.push(l.into_owned()),
+        Found::Id(i) => {
+            ids.insert(i.into_owned());
+        }
+    });
+    (links, ids)
+}
+
+/// An attribute [`scan_with`] reports, entities decoded (borrowed when it has none).
+pub enum Found<'h> {
+    /// `href`, `src`, `action` or `poster`.
+    Link(Cow<'h, str>),
+    /// `id`, or `name` of an `<a>`.
+    Id(Cow<'h, str>),
+}
+
+/// [`scan`] without collecting: each link and id is handed to `f` as found.
+pub fn scan_with<'h>(html: &'h str, mut f: impl FnMut(Found<'h>)) {
     let b = html.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -153,11 +182,11 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
             }
             if let Some(v) = value {
                 if ["href", "src", "action", "poster"].iter().any(|a| attr.eq_ignore_ascii_case(a.as_bytes())) {
-                    links.push(decode_entities(v));
+                    f(Found::Link(decode_entities(v)));
                 } else if attr.eq_ignore_ascii_case(b"id")
                     || (attr.eq_ignore_ascii_case(b"name") && name.eq_ignore_ascii_case(b"a"))
                 {
-                    ids.insert(decode_entities(v));
+                    f(Found::Id(decode_entities(v)));
                 }
             }
         }
@@ -166,7 +195,6 @@ pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
             i = find_close(b, i, name).unwrap_or(n);
         }
     }
-    (links, ids)
 }
 
 /// Where `</name` (any case) starts at or after `from`.
@@ -182,54 +210,27 @@ fn find_close(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
     None
 }
 
-/// Decode the character references our HTML writers produce (`&amp;`, `&#39;`, `&#x2F;`…).
-pub fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = rest.find('&') {
-        out.push_str(&rest[..p]);
-        rest = &rest[p..];
-        let end = rest.find(';').filter(|&e| e <= 10);
-        let decoded = end.and_then(|e| {
-            let ent = &rest[1..e];
-            let ch = match ent {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                    u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
-                }
-                _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            ch.map(|c| (c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &rest[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+/// Decode character references (`&amp;`, `&#39;`, `&#x2F;`, named ones), borrowed when
+/// there are none.
+pub fn decode_entities(s: &str) -> Cow<'_, str> {
+    html_escape::decode_html_entities(s)
 }
 
 /// Where a link from `page` (an output path) points, as an output path and fragment.
 /// `None` for links the gate does not own (other schemes, other hosts).
 fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<String>)> {
+    let mut out = String::new();
+    let frag = target_into(page, link, base_path, &mut out)?;
+    Some((out, frag.map(Cow::into_owned)))
+}
+
+/// [`target_of`] into a reused buffer: the path is written to `out`, the fragment
+/// returned (borrowed from `link` unless it had to be decoded). The gate calls this for
+/// every link of every page, so it allocates only for what needs decoding.
+fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String) -> Option<Option<Cow<'l, str>>> {
     let link = link.trim();
     let (before_frag, frag) = match link.split_once('#') {
-        Some((a, f)) => (a, Some(percent_decode(f))),
+        Some((a, f)) => (a, Some(percent_decode_cow(f))),
         None => (link, None),
     };
     let path_part = before_frag.split('?').next().unwrap_or("");
@@ -241,40 +242,55 @@ fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<
             return None;
         }
     }
-    let page_dir = match page.rfind('/') {
-        Some(i) => &page[..=i],
-        None => "",
-    };
-    let joined = if path_part.is_empty() {
-        page.to_string()
+    out.clear();
+    // The path to normalise: the page itself, a root-absolute path under the base path,
+    // or the link relative to the page's folder (two parts, walked in turn).
+    let (first, second) = if path_part.is_empty() {
+        (page, "")
     } else if let Some(abs) = path_part.strip_prefix('/') {
-        // Root-absolute: must live under the base path to be ours.
-        let bp = base_path.trim_start_matches('/');
-        match abs.strip_prefix(bp) {
-            Some(r) => r.to_string(),
-            None => format!("\u{0}outside:{path_part}"),
+        match abs.strip_prefix(base_path.trim_start_matches('/')) {
+            Some(r) => (r, ""),
+            None => {
+                out.push_str("\u{0}outside:");
+                out.push_str(path_part);
+                return Some(frag);
+            }
         }
     } else {
-        format!("{page_dir}{path_part}")
+        (page.rfind('/').map_or("", |i| &page[..=i]), path_part)
     };
-    let mut parts: Vec<String> = Vec::new();
-    let trailing = joined.ends_with('/') || joined.is_empty();
-    for seg in joined.split('/') {
+    let whole_ends_with_slash = if second.is_empty() { first.ends_with('/') } else { second.ends_with('/') };
+    // End offsets in `out` of the segments kept so far, for `..`.
+    let mut ends: Vec<usize> = Vec::with_capacity(8);
+    for seg in first.split('/').chain(if second.is_empty() { None } else { Some(second.split('/')) }.into_iter().flatten()) {
         match seg {
             "" | "." => {}
             ".." => {
-                if parts.pop().is_none() {
-                    return Some(("\u{0}above-root".into(), frag));
+                if ends.pop().is_none() {
+                    out.clear();
+                    out.push_str("\u{0}above-root");
+                    return Some(frag);
                 }
+                out.truncate(ends.last().map_or(0, |&e| e));
             }
-            s => parts.push(percent_decode(s)),
+            s => {
+                if !ends.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(&percent_decode_cow(s));
+                ends.push(out.len());
+            }
         }
     }
-    let mut path = parts.join("/");
-    if trailing {
-        path = if path.is_empty() { "index.html".into() } else { format!("{path}/index.html") };
+    if whole_ends_with_slash || (first.is_empty() && second.is_empty()) {
+        out.push_str(if out.is_empty() { "index.html" } else { "/index.html" });
     }
-    Some((path, frag))
+    Some(frag)
+}
+
+/// Percent-decode a URL part, borrowed when there is nothing to decode.
+fn percent_decode_cow(s: &str) -> Cow<'_, str> {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy()
 }
 
 /// Percent-decode a URL part (invalid UTF-8 replaced), as links are compared decoded.

@@ -211,7 +211,7 @@ fn allowed_iframes(md: &str, loc_at: &dyn Fn(usize) -> Loc, sink: &mut dyn LinkS
         let Some(m) = c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)) else { continue };
         let src = crate::linkcheck::decode_entities(m.as_str());
         if sink.iframe(&src, loc_at(c.get(0).map_or(0, |m| m.start()))) {
-            ok.insert(src);
+            ok.insert(src.into_owned());
         }
     }
     ok

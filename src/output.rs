@@ -129,7 +129,14 @@ impl Staging {
         };
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(rel.to_string(), e))?;
+            // Most pages are alone in a new folder whose parent exists: one mkdir, not the
+            // stat-then-mkdir of create_dir_all.
+            let made = match std::fs::create_dir(parent) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+                Err(_) => std::fs::create_dir_all(parent),
+            };
+            made.map_err(|e| WriteError::Io(rel.to_string(), e))?;
         }
         Ok(Some(path))
     }

@@ -135,7 +135,7 @@ fn html_text(html: &str) -> String {
             _ => {}
         }
     }
-    crate::linkcheck::decode_entities(&out)
+    crate::linkcheck::decode_entities(&out).into_owned()
 }
 
 /// Where an item's searchable text comes from. The text itself is extracted only while

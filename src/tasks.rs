@@ -22,6 +22,11 @@ fn units_re() -> &'static Regex {
 /// Tasks of a Markdown body, in order.
 pub fn extract(md: &str) -> Vec<Task> {
     let mut out = Vec::new();
+    // Every task names its 责任单位/责任部门: most documents have none, so skip the
+    // line-by-line pattern search (run for every document page and catalogue record).
+    if !md.contains("责任") {
+        return out;
+    }
     let mut section = String::new();
     for line in md.lines() {
         let t = line.trim();

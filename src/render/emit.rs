@@ -55,7 +55,7 @@ pub struct Ctx<'a, T> {
 
 impl<T: Serialize> Serialize for Ctx<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
+        let mut m = s.serialize_map(Some(2 + self.data.is_some() as usize))?;
         m.serialize_entry("root", self.root)?;
         m.serialize_entry("page", &self.page)?;
         if let Some(d) = &self.data {

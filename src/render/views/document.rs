@@ -281,6 +281,9 @@ impl<'a> Renderer<'a> {
             keywords: (!d.topics.is_empty()).then(|| d.topics.join(",")),
         };
         let json = serde_json::to_string(&ld).unwrap_or_default();
+        if !json.contains(['<', '>', '&']) {
+            return json;
+        }
         json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
     }
 }
