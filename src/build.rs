@@ -13,8 +13,8 @@ use crate::linkcheck::{self, PageLinks};
 use crate::load;
 use crate::output::{Staging, WriteError};
 use crate::render::{Job, Renderer};
-use crate::routes::base_path;
 use crate::resolve::Index;
+use crate::routes::base_path;
 use crate::theme::{self, Theme};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -147,6 +147,9 @@ pub fn run(opts: &Options) -> Outcome {
 /// when the output was written (`serve --watch` keeps it for fast edits, see `live`).
 pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live::Live>) -> R) -> R {
     let t0 = Instant::now();
+    if opts.write && !opts.collect_links {
+        crate::cache::warm_binary_fingerprint();
+    }
     let mut timings = Vec::new();
     let mut lap = |name: &'static str, t: &mut Instant| {
         let secs = t.elapsed().as_secs_f64();
@@ -245,8 +248,9 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     let files = staging.files();
     let unchanged = staging.reused();
     // A page with a broken link is rendered again to name the link as written.
-    let raw_links =
-        |i: usize| -> Vec<String> { renderer.render(jobs[i]).map(|p| linkcheck::scan(&p.html).0).unwrap_or_default() };
+    let raw_links = |i: usize| -> Vec<String> {
+        renderer.render(jobs[i]).map(|p| linkcheck::scan(&String::from_utf8_lossy(&p.html)).0).unwrap_or_default()
+    };
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &raw_links);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
@@ -441,7 +445,7 @@ fn render_pages(
                 return Ok((links, page.key.map(|k| (k, stamp)), false));
             }
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
-            let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
+            let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
             if let Err(e) = staging.write(&page.path, &bytes) {
                 write_error(&page.blame, e);
             }

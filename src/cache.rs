@@ -221,6 +221,12 @@ pub fn binary_fingerprint() -> u64 {
     })
 }
 
+/// Start computing [`binary_fingerprint`] on a thread of its own, so reading the
+/// executable overlaps with loading the site instead of delaying the render stage.
+pub fn warm_binary_fingerprint() {
+    std::thread::spawn(binary_fingerprint);
+}
+
 /// The output folder as one absolute, canonical path, whether or not it exists yet (a
 /// first build into `public/` and the next one must name the same cache file).
 fn absolute(out: &Path) -> PathBuf {

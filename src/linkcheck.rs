@@ -38,7 +38,7 @@ fn hash(s: &str) -> u64 {
 
 impl PageLinks {
     /// Scan a generated page and keep what the gate needs.
-    pub fn new(path: String, blame: Loc, html: &str, base_path: &str, keep_raw: bool) -> Self {
+    pub fn new(path: String, blame: Loc, html: &[u8], base_path: &str, keep_raw: bool) -> Self {
         let mut targets = Vec::new();
         let mut frags = Vec::new();
         let mut ids = Vec::new();
@@ -104,7 +104,7 @@ fn is_space(b: u8) -> bool {
 pub fn scan(html: &str) -> (Vec<String>, HashSet<String>) {
     let mut links = Vec::new();
     let mut ids = HashSet::new();
-    scan_with(html, |found| match found {
+    scan_with(html.as_bytes(), |found| match found {
         Found::Link(l) => links.push(l.into_owned()),
         Found::Id(i) => {
             ids.insert(i.into_owned());
@@ -121,9 +121,11 @@ pub enum Found<'h> {
     Id(Cow<'h, str>),
 }
 
-/// [`scan`] without collecting: each link and id is handed to `f` as found.
-pub fn scan_with<'h>(html: &'h str, mut f: impl FnMut(Found<'h>)) {
-    let b = html.as_bytes();
+/// [`scan`] without collecting: each link and id is handed to `f` as found. Works on
+/// bytes (a rendered page need not be checked as UTF-8 as a whole); a value that is not
+/// UTF-8 is skipped.
+pub fn scan_with<'h>(html: &'h [u8], mut f: impl FnMut(Found<'h>)) {
+    let b = html;
     let n = b.len();
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
@@ -170,17 +172,17 @@ pub fn scan_with<'h>(html: &'h str, mut f: impl FnMut(Found<'h>)) {
                 if j < n && (b[j] == b'"' || b[j] == b'\'') {
                     let q = b[j];
                     let end = memchr::memchr(q, &b[j + 1..]).map_or(n, |e| j + 1 + e);
-                    value = Some(&html[j + 1..end]);
+                    value = Some(&b[j + 1..end]);
                     j = (end + 1).min(n);
                 } else {
                     let start = j;
                     while j < n && !is_space(b[j]) && b[j] != b'>' {
                         j += 1;
                     }
-                    value = Some(&html[start..j]);
+                    value = Some(&b[start..j]);
                 }
             }
-            if let Some(v) = value {
+            if let Some(Ok(v)) = value.map(std::str::from_utf8) {
                 if ["href", "src", "action", "poster"].iter().any(|a| attr.eq_ignore_ascii_case(a.as_bytes())) {
                     f(Found::Link(decode_entities(v)));
                 } else if attr.eq_ignore_ascii_case(b"id")
@@ -262,7 +264,9 @@ fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String)
     let whole_ends_with_slash = if second.is_empty() { first.ends_with('/') } else { second.ends_with('/') };
     // End offsets in `out` of the segments kept so far, for `..`.
     let mut ends: Vec<usize> = Vec::with_capacity(8);
-    for seg in first.split('/').chain(if second.is_empty() { None } else { Some(second.split('/')) }.into_iter().flatten()) {
+    for seg in
+        first.split('/').chain(if second.is_empty() { None } else { Some(second.split('/')) }.into_iter().flatten())
+    {
         match seg {
             "" | "." => {}
             ".." => {
@@ -290,6 +294,9 @@ fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String)
 
 /// Percent-decode a URL part, borrowed when there is nothing to decode.
 fn percent_decode_cow(s: &str) -> Cow<'_, str> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
     percent_encoding::percent_decode_str(s).decode_utf8_lossy()
 }
 
@@ -420,7 +427,7 @@ mod tests {
             ("a/index.html", "<h2 id=\"x\">x</h2><a href=\"../index.html#top\">bad id</a><a href=\"#x\">ok</a>"),
         ];
         let pages: Vec<PageLinks> =
-            html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h, "/", false)).collect();
+            html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h.as_bytes(), "/", false)).collect();
         let files: HashSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
         let raw = |i: usize| scan(html[i].1).0;
         let msgs: Vec<String> = check(&pages, &files, "/", &raw).into_iter().map(|d| d.message).collect();

@@ -27,8 +27,8 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
 use crate::render::{Job, Renderer};
-use crate::routes::base_path;
 use crate::resolve::{Index, Target};
+use crate::routes::base_path;
 use crate::theme::Theme;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -199,7 +199,7 @@ impl<'a> Live<'a> {
             *self.bodies.slot(t) = previous;
             return Err(format!("{}: a link would break", src.path));
         }
-        let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html.into_bytes() };
+        let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
         crate::output::update_in_place(&self.out, &[(page.path.clone(), bytes)])
             .map_err(|e| format!("cannot write {}: {e}", page.path))?;
         self.current.insert(t, new);

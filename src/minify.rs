@@ -22,6 +22,6 @@ fn cfg() -> &'static minify_html::Cfg {
     })
 }
 
-pub fn html(src: &str) -> Vec<u8> {
-    minify_html::minify(src.as_bytes(), cfg())
+pub fn html(src: &[u8]) -> Vec<u8> {
+    minify_html::minify(src, cfg())
 }

@@ -131,10 +131,13 @@ impl Theme {
         self.tera.contains_template(template)
     }
 
-    /// Render `template` with a page's own small context.
-    pub fn render<T: Serialize>(&self, template: &str, ctx: &T) -> Result<String, ThemeError> {
+    /// Render `template` with a page's own small context. The page comes as bytes, UTF-8
+    /// by construction (every input is a `str`): not validated again as a `String`.
+    pub fn render<T: Serialize>(&self, template: &str, ctx: &T) -> Result<Vec<u8>, ThemeError> {
         let context = tera::Context::from_serialize(ctx).map_err(|e| template_error(&e, &self.origin))?;
-        self.tera.render(template, &context).map_err(|e| template_error(&e, &self.origin))
+        let mut out = Vec::with_capacity(16 * 1024);
+        self.tera.render_to(template, &context, &mut out).map_err(|e| template_error(&e, &self.origin))?;
+        Ok(out)
     }
 }
 

@@ -69,7 +69,8 @@ impl<T: Serialize> Serialize for Ctx<'_, T> {
 pub struct Rendered {
     /// Output path relative to the output folder: `documents/x/index.html`.
     pub path: String,
-    pub html: String,
+    /// The page, UTF-8.
+    pub html: Vec<u8>,
     /// Where to point a diagnostic about this page (its source file, or its template).
     pub blame: Loc,
     /// The page's cache key (template + context), when the renderer has a cache.
@@ -130,7 +131,7 @@ impl<'a> Renderer<'a> {
         let key = self.cache.and_then(|_| crate::cache::PageCache::key(template, ctx));
         if let (Some(cache), Some(k)) = (self.cache, key) {
             if let Some(found) = cache.reuse(&path, k, blame.clone()) {
-                return Ok(Rendered { path, html: String::new(), blame, key, reused: Some(found) });
+                return Ok(Rendered { path, html: Vec::new(), blame, key, reused: Some(found) });
             }
         }
         let html = self.theme.render(template, ctx)?;

@@ -6,6 +6,7 @@ use super::Renderer;
 use crate::model::GazetteIssue;
 use crate::resolve::{Index, Target};
 use crate::routes;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -93,7 +94,7 @@ pub struct Plan {
 impl Plan {
     pub fn new(ix: &Index) -> Plan {
         let c = ix.content;
-        let rows = (0..c.documents.len()).map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
+        let rows = (0..c.documents.len()).into_par_iter().map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
         let all = ix.published_documents();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
@@ -117,7 +118,14 @@ impl Plan {
         ];
         for (k, o) in c.organs.iter().enumerate() {
             let docs = all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)).collect();
-            listings.push(listing(ListingKind::Organ(k), routes::organ(&o.id), o.name.clone(), "organs", docs, ORGAN_CRUMBS));
+            listings.push(listing(
+                ListingKind::Organ(k),
+                routes::organ(&o.id),
+                o.name.clone(),
+                "organs",
+                docs,
+                ORGAN_CRUMBS,
+            ));
         }
         // Browse facets: every value that occurs, each a paginated listing, newest first.
         for (f, &(facet, label)) in FACETS.iter().enumerate() {

@@ -140,10 +140,11 @@ impl<'a> Renderer<'a> {
         let latest: Vec<usize> = self.plan.all.iter().copied().take(10).collect();
         let view = HomeView {
             latest: self.rows(&latest),
-            issue: self.plan.issues.last().map(|&k| IssueLink {
-                url: issue_url(&c.issues[k]),
-                label: issue_label(&c.issues[k]),
-            }),
+            issue: self
+                .plan
+                .issues
+                .last()
+                .map(|&k| IssueLink { url: issue_url(&c.issues[k]), label: issue_label(&c.issues[k]) }),
             topics: self.visible_topics(),
             interpretations: self
                 .ix
@@ -204,16 +205,12 @@ impl<'a> Renderer<'a> {
         meta.breadcrumbs = listing.crumbs.iter().map(|&(title, url)| Crumb { title, url }).collect();
         let organ = match listing.kind {
             ListingKind::Organ(o) => {
-                meta.feeds.push(FeedLink {
-                    title: format!("{}（订阅）", listing.heading),
-                    url: routes::feed(&listing.dir),
-                });
+                meta.feeds
+                    .push(FeedLink {
+                        title: format!("{}（订阅）", listing.heading), url: routes::feed(&listing.dir)
+                    });
                 let o = &c.organs[o];
-                Some(OrganInfo {
-                    short_name: o.short_name.as_deref(),
-                    code: o.code.as_deref(),
-                    url: o.url.as_deref(),
-                })
+                Some(OrganInfo { short_name: o.short_name.as_deref(), code: o.code.as_deref(), url: o.url.as_deref() })
             }
             _ => None,
         };
