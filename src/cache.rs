@@ -85,21 +85,49 @@ pub fn hash_json<T: serde::Serialize>(h: &mut Xxh3, value: &T) -> bool {
     serde_json::to_writer(HashWriter(h), value).is_ok()
 }
 
-/// postcard output fed straight into the hasher.
-struct HashFlavor(Xxh3);
+/// postcard output fed into the hasher, small pieces (varints, short strings) gathered
+/// in a buffer first: a streaming hasher's per-call cost outweighs hashing a few bytes.
+struct HashFlavor {
+    h: Xxh3,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl HashFlavor {
+    fn new(h: Xxh3) -> Self {
+        HashFlavor { h, buf: [0; 256], len: 0 }
+    }
+    fn flush(&mut self) {
+        self.h.update(&self.buf[..self.len]);
+        self.len = 0;
+    }
+}
 
 impl postcard::ser_flavors::Flavor for HashFlavor {
     type Output = u64;
     fn try_push(&mut self, b: u8) -> postcard::Result<()> {
-        self.0.update(&[b]);
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        self.buf[self.len] = b;
+        self.len += 1;
         Ok(())
     }
     fn try_extend(&mut self, b: &[u8]) -> postcard::Result<()> {
-        self.0.update(b);
+        if self.len + b.len() > self.buf.len() {
+            self.flush();
+        }
+        if b.len() > self.buf.len() / 2 {
+            self.h.update(b);
+        } else {
+            self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+            self.len += b.len();
+        }
         Ok(())
     }
-    fn finalize(self) -> postcard::Result<u64> {
-        Ok(self.0.digest())
+    fn finalize(mut self) -> postcard::Result<u64> {
+        self.flush();
+        Ok(self.h.digest())
     }
 }
 
@@ -144,7 +172,7 @@ impl PageCache {
         let mut h = Xxh3::new();
         h.update(template.as_bytes());
         h.update(&[0]);
-        postcard::serialize_with_flavor(ctx, HashFlavor(h)).ok()
+        postcard::serialize_with_flavor(ctx, HashFlavor::new(h)).ok()
     }
 
     /// The previous output's `path`, when it was rendered from `key` and is still the file

@@ -24,7 +24,9 @@ pub fn extract(md: &str) -> Vec<Task> {
     let mut out = Vec::new();
     // Every task names its 责任单位/责任部门: most documents have none, so skip the
     // line-by-line pattern search (run for every document page and catalogue record).
-    if !md.contains("责任") {
+    static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new("责任"));
+    if finder.find(md.as_bytes()).is_none() {
         return out;
     }
     let mut section = String::new();
@@ -34,7 +36,7 @@ pub fn extract(md: &str) -> Vec<Task> {
             section = h.trim_start_matches('#').trim().split(" {#").next().unwrap_or("").to_string();
             continue;
         }
-        if !t.contains("责任") {
+        if finder.find(t.as_bytes()).is_none() {
             continue; // the pattern needs it: skip the regex on most lines
         }
         let caps: Vec<_> = units_re().captures_iter(t).collect();
