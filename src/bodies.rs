@@ -18,8 +18,8 @@ struct OutLink {
     loc: Loc,
 }
 
-struct Sink<'a, 'b> {
-    ix: &'a Index<'b>,
+struct Sink<'a> {
+    ix: &'a Index,
     from: Target,
     from_path: &'a str,
     diags: Vec<Diagnostic>,
@@ -31,7 +31,7 @@ struct Sink<'a, 'b> {
     iframe_hosts: &'a [String],
 }
 
-impl LinkSink for Sink<'_, '_> {
+impl LinkSink for Sink<'_> {
     fn problem(&mut self, loc: Loc, message: String, help: &str) {
         self.diags.push(Diagnostic::warning(&loc, message).help(help));
     }
@@ -190,7 +190,7 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
 
 /// Every item that has a Markdown body, published or not.
 pub fn with_bodies(ix: &Index) -> Vec<Target> {
-    let c = ix.content;
+    let c = &ix.content;
     let mut all: Vec<Target> = Vec::new();
     all.extend((0..c.documents.len()).map(Target::Doc));
     all.extend((0..c.interpretations.len()).map(Target::Interp));
@@ -203,7 +203,7 @@ pub fn with_bodies(ix: &Index) -> Vec<Target> {
 /// Render all published bodies, check fragments, fill `cited_by`.
 pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, iframe_hosts: &[String]) -> Bodies {
     let opts = Opts { diags, record_links, iframe_hosts };
-    let c = ix.content;
+    let c = &ix.content;
     let jobs = with_bodies(ix);
     let ixr: &Index = ix;
     let mut done: Vec<One> = jobs

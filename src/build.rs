@@ -85,6 +85,20 @@ impl Outcome {
     pub fn warnings(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
     }
+
+    /// Print the diagnostics to stderr, one per problem, then a count.
+    pub fn report(&self) {
+        use std::io::Write;
+        let stderr = std::io::stderr();
+        let mut e = stderr.lock();
+        for d in &self.diagnostics {
+            writeln!(e, "{d}").ok();
+        }
+        let (errs, warns) = (self.errors(), self.warnings());
+        if errs > 0 || warns > 0 {
+            writeln!(e, "{errs} error(s), {warns} warning(s)").ok();
+        }
+    }
 }
 
 /// Refuse output folders that would destroy the site: the root itself, a parent of it,
@@ -140,12 +154,25 @@ fn peak_resident_mb() -> u64 {
 }
 
 pub fn run(opts: &Options) -> Outcome {
-    run_with(opts, |outcome, _| outcome)
+    run_site(opts).0
 }
 
-/// Run the pipeline, then hand its outcome to `then`, with the built site kept in memory
-/// when the output was written (`serve --watch` keeps it for fast edits, see `live`).
-pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live::Live>) -> R) -> R {
+/// A site as the last good build left it, owned, for whoever keeps it (`serve --watch`
+/// hands it to `live` for fast edits).
+pub struct Built {
+    pub root: PathBuf,
+    pub out: PathBuf,
+    pub cfg: config::Config,
+    pub theme: Theme,
+    pub ix: Index,
+    pub bodies: bodies::Bodies,
+    /// The link gate's view of every page, and every file written.
+    pub pages: Vec<PageLinks>,
+    pub files: std::collections::HashSet<String>,
+}
+
+/// Run the pipeline; when the output was written, also return the site it built.
+pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     let t0 = Instant::now();
     if opts.write && !opts.collect_links {
         crate::cache::warm_binary_fingerprint();
@@ -161,17 +188,17 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     let root = &opts.root;
     let (cfg, cfg_warnings) = match config::load(root, opts.base_url.as_deref()) {
         Ok(x) => x,
-        Err(d) => return then(Outcome::fail(2, d), None),
+        Err(d) => return (Outcome::fail(2, d), None),
     };
     let out_dir = opts.output.clone().unwrap_or_else(|| root.join("public"));
     if opts.write {
         if let Err(d) = check_output(root, &out_dir) {
-            return then(Outcome::fail(2, vec![d]), None);
+            return (Outcome::fail(2, vec![d]), None);
         }
     }
     let mut theme = match Theme::load(root, &cfg.theme) {
         Ok(t) => t,
-        Err(d) => return then(Outcome::fail(2, d), None),
+        Err(d) => return (Outcome::fail(2, d), None),
     };
     theme.set_global("site", &cfg);
     let date = opts.date.unwrap_or_else(Date::today);
@@ -183,21 +210,21 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     let content = load::load(root, &cfg, &diags);
     lap("load", &mut t);
     progress.stage("resolving", 0);
-    let mut ix = Index::build(&content, date, opts.drafts, &diags);
+    let mut ix = Index::build(content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
     lap("resolve", &mut t);
     progress.stage("Markdown", 0);
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
     lap("markdown", &mut t);
     if diags.has_errors() {
-        return then(Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() }, None);
+        return (Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() }, None);
     }
 
     let staging = if opts.write {
         match Staging::create(&out_dir) {
             Ok(s) => s,
             Err(e) => {
-                return then(
+                return (
                     Outcome::fail(
                         2,
                         vec![Diagnostic::error(
@@ -231,7 +258,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     lap("render", &mut t);
     let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
         Ok(r) => r,
-        Err(d) => return then(Outcome::fail(2, vec![d]), None),
+        Err(d) => return (Outcome::fail(2, vec![d]), None),
     };
     // From here on pages are rendered fresh (the gate's re-render of a failing page).
     if let Some(c) = &cache {
@@ -254,7 +281,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &raw_links);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
-        content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
+        ix.content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
     } else {
         Vec::new()
     };
@@ -272,7 +299,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
     }
     let failed = errors || (opts.deny_warnings && warnings);
     if failed {
-        return then(Outcome { diagnostics, exit_code: 1, timings, links, services, ..Default::default() }, None);
+        return (Outcome { diagnostics, exit_code: 1, timings, links, services, ..Default::default() }, None);
     }
     if opts.write {
         if let Err(e) = staging.commit(&out_dir) {
@@ -280,7 +307,7 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
                 &Loc::file(out_dir.display().to_string()),
                 format!("cannot move the new output into place: {e}"),
             ));
-            return then(Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
+            return (Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
         }
         if let Some(c) = &cache {
             c.save(&pages, &page_meta);
@@ -302,11 +329,11 @@ pub fn run_with<R>(opts: &Options, then: impl FnOnce(Outcome, Option<crate::live
         services,
     };
     if !opts.write {
-        return then(outcome, None);
+        return (outcome, None);
     }
     drop(renderer);
-    let live = crate::live::Live::new(root, &out_dir, &cfg, &theme, &ix, bodies, pages, files);
-    then(outcome, Some(live))
+    let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, files };
+    (outcome, Some(built))
 }
 
 fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnostic]) -> Vec<LinkRecord> {
@@ -507,7 +534,7 @@ fn write_site_files(
     }
     // content/files/** is published as is, except files that only hidden documents use:
     // an unpublished document's attachment must not leak through its file (§5).
-    let c = r.ix.content;
+    let c = &r.ix.content;
     let hidden_only: BTreeSet<&str> = (0..c.documents.len())
         .filter(|&i| !r.ix.doc_visible(i))
         .flat_map(|i| c.documents[i].attachments.iter().map(|a| a.path.as_str()))
@@ -523,23 +550,17 @@ fn write_site_files(
     }
 }
 
-/// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
-/// parser, and inert if someone pastes our data into an HTML page.
-pub(crate) fn json_html_safe(json: &str) -> String {
-    json.replace('<', "\\u003c").replace('>', "\\u003e")
-}
-
 /// The static search index (`search/`), written in parallel.
 fn write_search_index(r: &Renderer, staging: &Staging, bodies: &bodies::Bodies, diags: &Diagnostics) {
     crate::search::build(r.ix, bodies, &|path, data| {
-        if let Err(e) = staging.write(&path, json_html_safe(&data).as_bytes()) {
+        if let Err(e) = staging.write(&path, crate::search::json_html_safe(&data).as_bytes()) {
             diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
         }
     });
 }
 
 fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
-    let c = r.ix.content;
+    let c = &r.ix.content;
     let mut urls: Vec<(String, Option<String>)> = r
         .jobs()
         .into_iter()

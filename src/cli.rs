@@ -3,7 +3,7 @@
 use crate::build::{self, Options, Outcome};
 use crate::date::Date;
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -104,19 +104,6 @@ fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).ok_or_else(|| format!("`{s}` is not a date in YYYY-MM-DD form"))
 }
 
-/// Print diagnostics to stderr, one per problem, then a summary line.
-pub fn report(outcome: &Outcome) {
-    let stderr = std::io::stderr();
-    let mut e = stderr.lock();
-    for d in &outcome.diagnostics {
-        writeln!(e, "{d}").ok();
-    }
-    let (errs, warns) = (outcome.errors(), outcome.warnings());
-    if errs > 0 || warns > 0 {
-        writeln!(e, "{errs} error(s), {warns} warning(s)").ok();
-    }
-}
-
 /// Run the CLI; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
@@ -135,7 +122,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 cache_name: None,
             };
             let outcome = build::run(&opts);
-            report(&outcome);
+            outcome.report();
             if timings {
                 for (stage, secs, mb) in &outcome.timings {
                     let mem = if *stage == "total" { "peak" } else { "now" };
@@ -180,7 +167,7 @@ pub fn main_with(cli: Cli) -> i32 {
                     outcome.exit_code = 1;
                 }
             }
-            report(&outcome);
+            outcome.report();
             if let Some(path) = report_file {
                 let json = serde_json::json!({
                     "exit_code": outcome.exit_code,
@@ -219,7 +206,7 @@ pub fn main_with(cli: Cli) -> i32 {
         },
         Command::Import { files, into, force } => {
             let (diags, code) = crate::import::run(&files, &into, force);
-            report(&Outcome { diagnostics: diags, ..Default::default() });
+            Outcome { diagnostics: diags, ..Default::default() }.report();
             code
         }
     }

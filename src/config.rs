@@ -105,7 +105,7 @@ pub const FILE: &str = "gazette.yaml";
 pub fn load(root: &Path, base_url_override: Option<&str>) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
     let file = Loc::file(FILE);
     let text = match std::fs::read(root.join(FILE)) {
-        Ok(b) => match crate::load::decode_text(&b) {
+        Ok(b) => match crate::text::decode_text(&b) {
             Some(t) => t,
             None => {
                 return Err(vec![

@@ -99,7 +99,7 @@ fn doc_entry(r: &Renderer, i: usize) -> Entry {
 /// All feeds: (output path, XML).
 pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
     let ix = r.ix;
-    let c = ix.content;
+    let c = &ix.content;
     let cfg = r.cfg;
     let all = ix.published_documents();
     let entries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Entry> {
@@ -214,7 +214,7 @@ pub fn headers_file(cfg: &Config) -> String {
 /// One document's catalogue record.
 fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     let ix: &Index = r.ix;
-    let c = ix.content;
+    let c = &ix.content;
     let cfg = r.cfg;
     let d = &c.documents[i];
     let rel = &ix.rel[i];
@@ -260,7 +260,7 @@ struct Catalog<'a> {
     site: &'a str,
 }
 
-/// Writes JSON with `<` and `>` as `\u003c`/`\u003e` (see `build::json_html_safe`).
+/// Writes JSON with `<` and `>` as `\u003c`/`\u003e` (see `search::json_html_safe`).
 struct HtmlSafe(Vec<u8>);
 
 impl std::io::Write for HtmlSafe {
@@ -282,7 +282,7 @@ impl std::io::Write for HtmlSafe {
 /// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document.
 pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
     let ix: &Index = r.ix;
-    let c = ix.content;
+    let c = &ix.content;
     let cfg = r.cfg;
     let docs = ix.published_documents();
     let mut json = HtmlSafe(Vec::new());

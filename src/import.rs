@@ -511,7 +511,7 @@ pub fn run(files: &[PathBuf], into: &Path, force: bool) -> (Vec<Diagnostic>, i32
                 continue;
             }
         };
-        let Some(text) = crate::load::decode_text(&bytes) else {
+        let Some(text) = crate::text::decode_text(&bytes) else {
             diags.push(
                 Diagnostic::error(&Loc::file(&shown), "not valid UTF-8")
                     .help("convert the file to UTF-8 first (e.g. `iconv -f GB18030 -t UTF-8`)"),

@@ -35,5 +35,6 @@ pub mod routes;
 pub mod search;
 pub mod serve;
 pub mod tasks;
+pub mod text;
 pub mod theme;
 pub mod yaml;

@@ -1,7 +1,7 @@
 //! Fast edits for `serve --watch`: the editor's common case, saving a change to the text
 //! of one document, shown in the browser in milliseconds instead of a full build.
 //!
-//! After a good build, `build::run_with` hands `serve` a [`Live`] site: the loaded
+//! After a good build, `build::run_site` hands `serve` the site it built, kept as [`Live`]: the loaded
 //! content, the index, every rendered body and the link gate's view of every page. When
 //! only Markdown bodies change, [`Live::apply`] renders those bodies again and rewrites
 //! their pages in the served folder. A body appears on its own page only (listings,
@@ -22,6 +22,7 @@
 //! and replaces the chunks that changed, after the page has been served.
 
 use crate::bodies::{self, Bodies};
+use crate::build::Built;
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::linkcheck::{self, PageLinks};
@@ -30,16 +31,16 @@ use crate::render::{Job, Renderer};
 use crate::resolve::{Index, Target};
 use crate::routes::base_path;
 use crate::theme::Theme;
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// A built site kept in memory for fast edits.
-pub struct Live<'a> {
+pub struct Live {
     root: PathBuf,
     out: PathBuf,
-    cfg: &'a Config,
-    theme: &'a Theme,
-    ix: &'a Index<'a>,
+    cfg: Config,
+    theme: Theme,
+    ix: Index,
     bodies: Bodies,
     pages: Vec<PageLinks>,
     page_of: HashMap<String, usize>,
@@ -74,19 +75,11 @@ fn job_of(t: Target) -> Job {
     }
 }
 
-impl<'a> Live<'a> {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        root: &Path,
-        out: &Path,
-        cfg: &'a Config,
-        theme: &'a Theme,
-        ix: &'a Index<'a>,
-        bodies: Bodies,
-        pages: Vec<PageLinks>,
-        files: HashSet<String>,
-    ) -> Self {
-        let by_path = bodies::with_bodies(ix)
+impl Live {
+    /// Keep the site the last good build left (see `build::run_site`).
+    pub fn new(built: Built) -> Self {
+        let Built { root, out, cfg, theme, ix, bodies, pages, files } = built;
+        let by_path = bodies::with_bodies(&ix)
             .into_iter()
             .filter(|&t| ix.visible(t))
             .map(|t| (ix.source(t).path.clone(), t))
@@ -94,8 +87,8 @@ impl<'a> Live<'a> {
         let page_of = pages.iter().enumerate().map(|(k, p)| (p.path.clone(), k)).collect();
         let targets = linkcheck::Targets::new(&pages, &files);
         Live {
-            root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
-            out: out.to_path_buf(),
+            root: root.canonicalize().unwrap_or(root),
+            out,
             cfg,
             theme,
             ix,
@@ -142,7 +135,7 @@ impl<'a> Live<'a> {
     }
 
     fn apply_one(&mut self, t: Target, done: &mut Applied) -> Result<(), String> {
-        let (ix, cfg) = (self.ix, self.cfg);
+        let (ix, cfg) = (&self.ix, &self.cfg);
         let src = ix.source(t);
         let new = load::body_only_edit(&self.root, src, &cfg.limits)
             .ok_or_else(|| format!("{}: the front matter changed", src.path))?;
@@ -179,7 +172,7 @@ impl<'a> Live<'a> {
         done.diagnostics.extend(diags);
 
         let previous = self.bodies.slot(t).replace(after.body);
-        let page = Renderer::for_items(ix, &self.bodies, self.theme, cfg).render(job_of(t));
+        let page = Renderer::for_items(ix, &self.bodies, &self.theme, cfg).render(job_of(t));
         let page = match page {
             Ok(p) => p,
             Err(_) => {
@@ -211,8 +204,8 @@ impl<'a> Live<'a> {
     /// changed. Returns how many files changed.
     pub fn refresh_search(&self) -> std::io::Result<usize> {
         let chunks = std::sync::Mutex::new(Vec::new());
-        crate::search::build(self.ix, &self.bodies, &|path, data| {
-            let bytes = crate::build::json_html_safe(&data).into_bytes();
+        crate::search::build(&self.ix, &self.bodies, &|path, data| {
+            let bytes = crate::search::json_html_safe(&data).into_bytes();
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
         });
         crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))

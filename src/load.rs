@@ -17,12 +17,7 @@ use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
-/// Decode file bytes as UTF-8 text: strip a BOM, turn CRLF/CR into LF. `None` if not UTF-8.
-pub fn decode_text(bytes: &[u8]) -> Option<String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let s = std::str::from_utf8(bytes).ok()?;
-    Some(if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n") } else { s.to_string() })
-}
+pub use crate::text::decode_text;
 
 /// Line (1-based) of the first invalid UTF-8 byte, for the diagnostic.
 fn bad_utf8_line(bytes: &[u8]) -> usize {

@@ -125,7 +125,7 @@ fn mask(digits: &str) -> String {
 /// Check every published item of the site. Hidden items are skipped: they are never
 /// written, and 依申请公开 files legitimately hold personal data.
 pub fn check_site(ix: &Index, diags: &Diagnostics) {
-    let c = ix.content;
+    let c = &ix.content;
     let items = (0..c.documents.len())
         .map(|i| (Target::Doc(i), c.documents[i].body.as_str()))
         .chain((0..c.interpretations.len()).map(|i| (Target::Interp(i), c.interpretations[i].body.as_str())))

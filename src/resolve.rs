@@ -81,12 +81,14 @@ pub struct DocRelations {
     pub validity_cause: Option<usize>,
 }
 
-pub struct Index<'a> {
-    pub content: &'a Content,
+/// The resolved site: the loaded content (owned, so a built site can be kept and handed
+/// on, as `serve --watch` does) with everything the later stages look up.
+pub struct Index {
+    pub content: Content,
     pub date: Date,
     pub drafts: bool,
-    ids: HashMap<&'a str, Target>,
-    numbers: HashMap<&'a str, usize>,
+    ids: HashMap<String, Target>,
+    numbers: HashMap<String, usize>,
     hidden_docs: Vec<Option<Hidden>>,
     hidden_interps: Vec<Option<Hidden>>,
     hidden_topics: Vec<Option<Hidden>>,
@@ -94,8 +96,8 @@ pub struct Index<'a> {
     hidden_decisions: Vec<Option<Hidden>>,
     hidden_faqs: Vec<bool>,
     hidden_issues: Vec<bool>,
-    pub organs: HashMap<&'a str, usize>,
-    pub services: HashMap<&'a str, usize>,
+    pub organs: HashMap<String, usize>,
+    pub services: HashMap<String, usize>,
     pub rel: Vec<DocRelations>,
     /// Topic members, resolved (explicit documents, then matches), newest first.
     pub topic_docs: Vec<Vec<usize>>,
@@ -115,10 +117,10 @@ fn hidden_by(draft: bool, published: Option<Date>, date: Date, drafts: bool) -> 
     }
 }
 
-impl<'a> Index<'a> {
+impl Index {
     /// Build the index and check every front-matter REF. Problems go to `diags`.
-    pub fn build(content: &'a Content, date: Date, drafts: bool, diags: &Diagnostics) -> Index<'a> {
-        let c = content;
+    pub fn build(content: Content, date: Date, drafts: bool, diags: &Diagnostics) -> Index {
+        let c = &content;
         let hidden_docs = c
             .documents
             .iter()
@@ -128,7 +130,6 @@ impl<'a> Index<'a> {
             })
             .collect();
         let mut ix = Index {
-            content,
             date,
             drafts,
             ids: HashMap::new(),
@@ -144,12 +145,13 @@ impl<'a> Index<'a> {
                 .iter()
                 .map(|i| hidden_by(i.draft, Some(i.published), date, drafts).is_some())
                 .collect(),
-            organs: c.organs.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect(),
-            services: c.services.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect(),
+            organs: c.organs.iter().enumerate().map(|(i, o)| (o.id.clone(), i)).collect(),
+            services: c.services.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect(),
             rel: vec![DocRelations::default(); c.documents.len()],
             topic_docs: vec![Vec::new(); c.topics.len()],
             faq_for: vec![None; c.faqs.len()],
             interp_of: vec![None; c.interpretations.len()],
+            content, // last: the fields above read it
         };
         ix.register_ids(diags);
         ix.register_numbers(diags);
@@ -160,8 +162,8 @@ impl<'a> Index<'a> {
     }
 
     fn register_ids(&mut self, diags: &Diagnostics) {
-        let c = self.content;
-        let mut all: Vec<(&'a str, Target, &'a Source)> = Vec::new();
+        let c = &self.content;
+        let mut all: Vec<(&str, Target, &Source)> = Vec::new();
         all.extend(c.documents.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Doc(i), &d.src)));
         all.extend(c.interpretations.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Interp(i), &d.src)));
         all.extend(c.topics.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Topic(i), &d.src)));
@@ -180,12 +182,12 @@ impl<'a> Index<'a> {
                 continue;
             }
             first.insert(id, src);
-            self.ids.insert(id, t);
+            self.ids.insert(id.to_string(), t);
         }
     }
 
     fn register_numbers(&mut self, diags: &Diagnostics) {
-        let c = self.content;
+        let c = &self.content;
         let mut order: Vec<usize> = (0..c.documents.len()).collect();
         order.sort_by(|&a, &b| c.documents[a].src.path.cmp(&c.documents[b].src.path));
         let mut index_numbers: HashMap<&str, usize> = HashMap::new();
@@ -198,7 +200,7 @@ impl<'a> Index<'a> {
                             .help(format!("`{}` has the same 发文字号", c.documents[prev].src.path)),
                     );
                 } else {
-                    self.numbers.insert(n, i);
+                    self.numbers.insert(n.clone(), i);
                 }
             }
             if let Some(n) = &d.index_number {
@@ -257,13 +259,13 @@ impl<'a> Index<'a> {
         self.numbers.get(canonical).copied().filter(|&i| self.doc_visible(i))
     }
 
-    pub fn source(&self, t: Target) -> &'a Source {
+    pub fn source(&self, t: Target) -> &Source {
         self.source_and_body(t).0
     }
 
     /// An item's source file and its Markdown body as loaded.
-    pub fn source_and_body(&self, t: Target) -> (&'a Source, &'a str) {
-        let c = self.content;
+    pub fn source_and_body(&self, t: Target) -> (&Source, &str) {
+        let c = &self.content;
         match t {
             Target::Doc(i) => (&c.documents[i].src, &c.documents[i].body),
             Target::Interp(i) => (&c.interpretations[i].src, &c.interpretations[i].body),
@@ -273,8 +275,8 @@ impl<'a> Index<'a> {
         }
     }
 
-    pub fn title(&self, t: Target) -> &'a str {
-        let c = self.content;
+    pub fn title(&self, t: Target) -> &str {
+        let c = &self.content;
         match t {
             Target::Doc(i) => &c.documents[i].title,
             Target::Interp(i) => &c.interpretations[i].title,
@@ -286,7 +288,7 @@ impl<'a> Index<'a> {
 
     /// Site-relative URL of an item's page (CONTRACT §8).
     pub fn url(&self, t: Target) -> String {
-        let c = self.content;
+        let c = &self.content;
         match t {
             Target::Doc(i) => routes::document(&c.documents[i].id),
             Target::Interp(i) => routes::interpretation(&c.interpretations[i].id),
@@ -342,7 +344,7 @@ impl<'a> Index<'a> {
     }
 
     fn link_documents(&mut self, diags: &Diagnostics) {
-        let c = self.content;
+        let c = &self.content;
         for (i, d) in c.documents.iter().enumerate() {
             if !self.doc_visible(i) {
                 continue;
@@ -396,7 +398,7 @@ impl<'a> Index<'a> {
     }
 
     fn link_others(&mut self, diags: &Diagnostics) {
-        let c = self.content;
+        let c = &self.content;
         for (k, it) in c.interpretations.iter().enumerate() {
             if !self.visible(Target::Interp(k)) {
                 continue;
@@ -494,7 +496,7 @@ impl<'a> Index<'a> {
     /// CONTRACT §4: explicit `validity` wins; else repealed → amended → expired →
     /// not yet effective → valid, at the build date.
     fn derive_validity(&mut self) {
-        let c = self.content;
+        let c = &self.content;
         for (i, d) in c.documents.iter().enumerate() {
             let r = &mut self.rel[i];
             let first = |v: &[Target]| v.iter().find_map(|t| if let Target::Doc(j) = t { Some(*j) } else { None });
@@ -525,15 +527,15 @@ impl<'a> Index<'a> {
 
     /// Published documents, newest first: the order of every listing.
     pub fn published_documents(&self) -> Vec<usize> {
-        let c = self.content;
+        let c = &self.content;
         let mut v: Vec<usize> = (0..c.documents.len()).filter(|&i| self.doc_visible(i)).collect();
         v.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
         v
     }
 
     /// The 发文机关 of a document, as registry entries (unknown ids were reported at load).
-    pub fn issuers(&self, i: usize) -> Vec<&'a Organ> {
-        let c = self.content;
+    pub fn issuers(&self, i: usize) -> Vec<&Organ> {
+        let c = &self.content;
         c.documents[i].issuer.iter().filter_map(|o| self.organs.get(o.as_str())).map(|&k| &c.organs[k]).collect()
     }
 
@@ -544,7 +546,7 @@ impl<'a> Index<'a> {
 
     /// Published interpretations, newest first: the order of every list of them.
     pub fn published_interpretations(&self) -> Vec<usize> {
-        let c = self.content;
+        let c = &self.content;
         let mut v: Vec<usize> = (0..c.interpretations.len()).filter(|&k| self.visible(Target::Interp(k))).collect();
         v.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
         v

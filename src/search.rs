@@ -216,7 +216,7 @@ const TOKENIZE_CHUNK: usize = 2048;
 
 /// Build every search file and hand each to `emit(path, contents)` as soon as it is ready.
 pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)) {
-    let c = ix.content;
+    let c = &ix.content;
     let mut items: Vec<Item> = Vec::new();
     let item = |title: &str, index_title: String, text_of: TextOf, url: String, kind, doc, policy, date| Item {
         title: title.to_string(),
@@ -421,6 +421,12 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
         })
         .to_string(),
     );
+}
+
+/// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
+/// parser, and inert if someone pastes our data into an HTML page.
+pub fn json_html_safe(json: &str) -> String {
+    json.replace('<', "\\u003c").replace('>', "\\u003e")
 }
 
 #[cfg(test)]

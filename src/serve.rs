@@ -13,6 +13,7 @@
 //! server only: `gazette build` output never contains it.
 
 use crate::build::{self, Options, Outcome};
+use crate::live::Live;
 use bytes::Bytes;
 use http_body::Frame;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
@@ -305,7 +306,7 @@ fn as_text(diagnostics: &[crate::diag::Diagnostic]) -> String {
 
 /// Tell the terminal and the open pages how a full build went.
 fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Instant) {
-    crate::cli::report(outcome);
+    outcome.report();
     if outcome.exit_code == 0 {
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let css_only = !changed.is_empty() && changed.iter().all(|p| p.extension().is_some_and(|e| e == "css"));
@@ -378,56 +379,51 @@ fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sen
     let mut pending: Vec<PathBuf> = Vec::new();
     loop {
         let started = Instant::now();
-        let mut watcher_gone = false;
-        build::run_with(&opts, |outcome, live| {
-            report_build(&st, &outcome, &pending, started);
-            if let Some(tx) = first.take() {
-                let text = as_text(&outcome.diagnostics);
-                tx.send((outcome.exit_code, text)).ok();
-            }
-            pending.clear();
-            let mut live = live;
-            loop {
-                let Some(changed) = next_batch(&rx) else {
-                    watcher_gone = true;
-                    return;
-                };
-                let Some(site) = live.as_mut() else {
-                    pending = changed;
-                    return;
-                };
-                let t = Instant::now();
-                match site.apply(&changed) {
-                    Ok(done) if done.failed() => {
-                        let failed = Outcome { diagnostics: done.diagnostics, exit_code: 1, ..Default::default() };
-                        report_build(&st, &failed, &changed, t);
-                    }
-                    Ok(done) if done.pages.is_empty() => {}
-                    Ok(done) => {
-                        crate::cli::report(&Outcome { diagnostics: done.diagnostics, ..Default::default() });
-                        *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                        st.broadcast("reload", "");
-                        eprintln!("updated {} in {} ms", done.pages.join(", "), t.elapsed().as_millis());
-                        let t = Instant::now();
-                        match site.refresh_search() {
-                            Ok(n) => eprintln!("search index: {n} file(s) updated in {} ms", t.elapsed().as_millis()),
-                            Err(e) => {
-                                eprintln!("error: cannot update the search index: {e}; rebuilding the site");
-                                pending = changed;
-                                return;
-                            }
+        let (outcome, built) = build::run_site(&opts);
+        report_build(&st, &outcome, &pending, started);
+        if let Some(tx) = first.take() {
+            let text = as_text(&outcome.diagnostics);
+            tx.send((outcome.exit_code, text)).ok();
+        }
+        pending.clear();
+        let mut live = built.map(Live::new);
+        // Fast edits for as long as they apply; then back to a full build.
+        loop {
+            let Some(changed) = next_batch(&rx) else {
+                return; // the watcher is gone
+            };
+            let Some(site) = live.as_mut() else {
+                pending = changed;
+                break;
+            };
+            let t = Instant::now();
+            match site.apply(&changed) {
+                Ok(done) if done.failed() => {
+                    let failed = Outcome { diagnostics: done.diagnostics, exit_code: 1, ..Default::default() };
+                    report_build(&st, &failed, &changed, t);
+                }
+                Ok(done) if done.pages.is_empty() => {}
+                Ok(done) => {
+                    Outcome { diagnostics: done.diagnostics, ..Default::default() }.report();
+                    *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    st.broadcast("reload", "");
+                    eprintln!("updated {} in {} ms", done.pages.join(", "), t.elapsed().as_millis());
+                    let t = Instant::now();
+                    match site.refresh_search() {
+                        Ok(n) => eprintln!("search index: {n} file(s) updated in {} ms", t.elapsed().as_millis()),
+                        Err(e) => {
+                            eprintln!("error: cannot update the search index: {e}; rebuilding the site");
+                            pending = changed;
+                            break;
                         }
                     }
-                    Err(why) => {
-                        eprintln!("{why}: rebuilding the site");
-                        pending = changed;
-                        return;
-                    }
+                }
+                Err(why) => {
+                    eprintln!("{why}: rebuilding the site");
+                    pending = changed;
+                    break;
                 }
             }
-        });
-        if watcher_gone {
-            return;
         }
     }
 }
@@ -493,7 +489,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         }
     } else {
         let first = build::run(&opts);
-        crate::cli::report(&first);
+        first.report();
         (first.exit_code, as_text(&first.diagnostics))
     };
     if code == 2 {

@@ -83,7 +83,7 @@ impl Theme {
                 }
                 let rel_name = crate::diag::rel_path(&tpl_dir, e.path());
                 let shown = format!("themes/{name}/templates/{rel_name}");
-                match std::fs::read(e.path()).ok().and_then(|b| crate::load::decode_text(&b)) {
+                match std::fs::read(e.path()).ok().and_then(|b| crate::text::decode_text(&b)) {
                     Some(text) => {
                         sources.retain(|(n, _)| *n != rel_name);
                         sources.push((rel_name.clone(), text));

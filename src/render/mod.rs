@@ -23,7 +23,7 @@ use crate::theme::Theme;
 use plan::Plan;
 
 pub struct Renderer<'a> {
-    pub ix: &'a Index<'a>,
+    pub ix: &'a Index,
     pub bodies: &'a Bodies,
     pub theme: &'a Theme,
     pub cfg: &'a Config,
@@ -33,14 +33,14 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
+    pub fn new(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
         Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::new(ix) }
     }
 
     /// A renderer for item pages only (documents, interpretations, topics, pages,
     /// decisions): no listings, rows made on demand. Cheap to make, for `serve`'s fast
     /// edits; listing pages need [`Renderer::new`].
-    pub fn for_items(ix: &'a Index<'a>, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
+    pub fn for_items(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
         Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::default() }
     }
 

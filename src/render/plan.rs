@@ -93,7 +93,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(ix: &Index) -> Plan {
-        let c = ix.content;
+        let c = &ix.content;
         let rows = (0..c.documents.len()).into_par_iter().map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
         let all = ix.published_documents();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
@@ -171,7 +171,7 @@ impl Plan {
 impl Renderer<'_> {
     /// Every page of the site.
     pub fn jobs(&self) -> Vec<Job> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let ix = self.ix;
         let mut jobs = vec![
             Job::Home,
@@ -286,7 +286,7 @@ pub(super) fn kind_label(t: Target) -> &'static str {
 
 /// The listing row of a document.
 pub fn doc_row(ix: &Index, i: usize) -> Row {
-    let c = ix.content;
+    let c = &ix.content;
     let d = &c.documents[i];
     let v = ix.rel[i].validity;
     Row {

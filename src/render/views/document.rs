@@ -109,7 +109,7 @@ struct Signature<'a> {
 impl<'a> Renderer<'a> {
     pub(in crate::render) fn document(&self, i: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
-        let c = ix.content;
+        let c = &ix.content;
         let d = &c.documents[i];
         let r = &ix.rel[i];
         let dir = ix.url(Target::Doc(i));

@@ -94,7 +94,7 @@ struct RedirectView<'a> {
 
 impl<'a> Renderer<'a> {
     pub(in crate::render) fn interpretation(&self, k: usize) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let it = &c.interpretations[k];
         let dir = self.ix.url(Target::Interp(k));
         let b = self.bodies.interps[k].as_ref();
@@ -152,7 +152,7 @@ impl<'a> Renderer<'a> {
 
     pub(in crate::render) fn decision(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
-        let c = ix.content;
+        let c = &ix.content;
         let d = &c.decisions[k];
         let dir = ix.url(Target::Decision(k));
         let mut stages: Vec<_> = d.stages.iter().collect();
@@ -185,7 +185,7 @@ impl<'a> Renderer<'a> {
 
     pub(in crate::render) fn issue(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
-        let c = ix.content;
+        let c = &ix.content;
         let iss = &c.issues[k];
         let dir = issue_url(iss);
         let pos = self.plan.issues.iter().position(|&x| x == k).unwrap_or(0);

@@ -136,7 +136,7 @@ struct ValidityOption {
 
 impl<'a> Renderer<'a> {
     pub(in crate::render) fn home(&self) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let latest: Vec<usize> = self.plan.all.iter().copied().take(10).collect();
         let view = HomeView {
             latest: self.rows(&latest),
@@ -161,7 +161,7 @@ impl<'a> Renderer<'a> {
 
     /// Published topics with their number of documents.
     fn visible_topics(&self) -> Vec<Counted<'a>> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         (0..c.topics.len())
             .filter(|&k| self.ix.visible(Target::Topic(k)))
             .map(|k| Counted {
@@ -192,7 +192,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(in crate::render) fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let listing = &self.plan.listings[l];
         let per = self.cfg.per_page;
         let pages = page_count(listing.docs.len(), per);
@@ -242,7 +242,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(in crate::render) fn interpretation_index(&self) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let items: Vec<InterpItem> = self
             .ix
             .published_interpretations()
@@ -269,7 +269,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(in crate::render) fn gazette_index(&self) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let mut years: Vec<IssueYear> = Vec::new();
         for &k in self.plan.issues.iter().rev() {
             let iss = &c.issues[k];
@@ -286,7 +286,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(in crate::render) fn organ_index(&self) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let organs: Vec<OrganCount> = self
             .plan
             .listings
@@ -306,7 +306,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(in crate::render) fn decision_index(&self) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let mut ds: Vec<usize> = (0..c.decisions.len()).filter(|&k| self.ix.visible(Target::Decision(k))).collect();
         ds.sort_by(|&a, &b| {
             let (x, y) = (&c.decisions[a], &c.decisions[b]);
@@ -338,7 +338,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub(in crate::render) fn search_page(&self) -> Result<Rendered, Diagnostic> {
-        let c = self.ix.content;
+        let c = &self.ix.content;
         let all = &self.plan.all;
         let organs: Vec<&str> = c
             .organs
