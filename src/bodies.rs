@@ -5,22 +5,22 @@
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::load::resolve_content_path;
 use crate::markdown::{self, Body, LinkSink};
-use crate::model::Source;
-use crate::resolve::{Index, Target};
+use crate::model::{ItemMap, Source};
+use crate::resolve::{Index, ItemId};
 use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
 struct OutLink {
-    target: Target,
+    target: ItemId,
     fragment: Option<String>,
     loc: Loc,
 }
 
 struct Sink<'a> {
     ix: &'a Index,
-    from: Target,
+    from: ItemId,
     from_path: &'a str,
     diags: Vec<Diagnostic>,
     links: Vec<OutLink>,
@@ -65,7 +65,7 @@ impl LinkSink for Sink<'_> {
         let t = self.ix.check_ref(self.ix.source(self.from), &r, false, &diags);
         self.diags.extend(diags.into_sorted());
         let t = t?;
-        if let Target::Doc(j) = t {
+        if let ItemId::Doc(j) = t {
             self.cites.insert(j);
         }
         self.links.push(OutLink { target: t, fragment: fragment.map(str::to_string), loc });
@@ -111,22 +111,19 @@ impl LinkSink for Sink<'_> {
 
     fn auto(&mut self, canonical: &str) -> Option<String> {
         let j = self.ix.published_by_number(canonical)?;
-        if self.from == Target::Doc(j) {
+        if self.from == ItemId::Doc(j) {
             return None; // a document never links to itself
         }
         self.cites.insert(j);
-        Some(self.ix.url(Target::Doc(j)))
+        Some(self.ix.url(ItemId::Doc(j)))
     }
 }
 
 /// Rendered bodies of every published item (None for hidden ones).
 #[derive(Default)]
 pub struct Bodies {
-    pub docs: Vec<Option<Body>>,
-    pub interps: Vec<Option<Body>>,
-    pub topics: Vec<Option<Body>>,
-    pub pages: Vec<Option<Body>>,
-    pub decisions: Vec<Option<Body>>,
+    /// Per item: its rendered body (published items only).
+    items: ItemMap<Option<Body>>,
     /// Per document: its inline FAQ answers, rendered.
     pub doc_faq: Vec<Vec<String>>,
     /// Per FAQ set: its answers, rendered.
@@ -144,13 +141,13 @@ struct One {
     sink_links: Vec<OutLink>,
     cites: BTreeSet<usize>,
     files: BTreeSet<String>,
-    from: Target,
+    from: ItemId,
     emitted: Vec<(String, String, usize)>,
 }
 
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
-fn render_one(ix: &Index, from: Target, src: &Source, body: &str, faq: &[(&str, usize)], opts: &Opts) -> One {
+fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, usize)], opts: &Opts) -> One {
     let mut sink = Sink {
         ix,
         from,
@@ -189,15 +186,8 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
 }
 
 /// Every item that has a Markdown body, published or not.
-pub fn with_bodies(ix: &Index) -> Vec<Target> {
-    let c = &ix.content;
-    let mut all: Vec<Target> = Vec::new();
-    all.extend((0..c.documents.len()).map(Target::Doc));
-    all.extend((0..c.interpretations.len()).map(Target::Interp));
-    all.extend((0..c.topics.len()).map(Target::Topic));
-    all.extend((0..c.pages.len()).map(Target::Page));
-    all.extend((0..c.decisions.len()).map(Target::Decision));
-    all
+pub fn with_bodies(ix: &Index) -> Vec<ItemId> {
+    ix.content.items().collect()
 }
 
 /// Render all published bodies, check fragments, fill `cited_by`.
@@ -209,15 +199,9 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, ifram
     let mut done: Vec<One> = jobs
         .par_iter()
         .filter(|t| ixr.visible(**t))
-        .map(|&t| match t {
-            Target::Doc(i) => {
-                let d = &c.documents[i];
-                render_one(ixr, t, &d.src, &d.body, &answers(&d.src, "faq", &d.faq), &opts)
-            }
-            Target::Interp(i) => render_one(ixr, t, &c.interpretations[i].src, &c.interpretations[i].body, &[], &opts),
-            Target::Topic(i) => render_one(ixr, t, &c.topics[i].src, &c.topics[i].body, &[], &opts),
-            Target::Page(i) => render_one(ixr, t, &c.pages[i].src, &c.pages[i].body, &[], &opts),
-            Target::Decision(i) => render_one(ixr, t, &c.decisions[i].src, &c.decisions[i].body, &[], &opts),
+        .map(|&t| {
+            let item = c.item(t);
+            render_one(ixr, t, item.src(), item.body(), &faq_answers(ixr, t), &opts)
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -226,18 +210,14 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, ifram
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(ixr, Target::Doc(j), &f.src, "", &answers(&f.src, "items", &f.items), &opts);
+            let mut one = render_one(ixr, ItemId::Doc(j), &f.src, "", &answers(&f.src, "items", &f.items), &opts);
             one.body = None;
             Some((k, one))
         })
         .collect();
 
     let mut b = Bodies {
-        docs: vec![None; c.documents.len()],
-        interps: vec![None; c.interpretations.len()],
-        topics: vec![None; c.topics.len()],
-        pages: vec![None; c.pages.len()],
-        decisions: vec![None; c.decisions.len()],
+        items: ItemMap::new(c, |_, _| None),
         doc_faq: vec![Vec::new(); c.documents.len()],
         faq_sets: vec![Vec::new(); c.faqs.len()],
         ..Default::default()
@@ -248,7 +228,7 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, ifram
         }
     }
     let mut links = Vec::new();
-    let mut cites: Vec<(Target, BTreeSet<usize>)> = Vec::new();
+    let mut cites: Vec<(ItemId, BTreeSet<usize>)> = Vec::new();
     for one in done.iter_mut() {
         for (src, href, line) in one.emitted.drain(..) {
             b.link_lines.entry((src, href)).or_insert(line);
@@ -268,21 +248,15 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, ifram
     }
     for one in done {
         b.has_code |= one.body.as_ref().is_some_and(|x| x.has_code);
-        match one.from {
-            Target::Doc(i) => {
-                b.docs[i] = one.body;
-                b.doc_faq[i] = one.faq;
-            }
-            Target::Interp(i) => b.interps[i] = one.body,
-            Target::Topic(i) => b.topics[i] = one.body,
-            Target::Page(i) => b.pages[i] = one.body,
-            Target::Decision(i) => b.decisions[i] = one.body,
+        if let ItemId::Doc(i) = one.from {
+            b.doc_faq[i] = one.faq;
         }
+        *b.items.get_mut(one.from) = one.body;
     }
     check_fragments(ixr, &b, &links, diags);
     for (from, targets) in cites {
         for j in targets {
-            if from != Target::Doc(j) {
+            if from != ItemId::Doc(j) {
                 ix.rel[j].cited_by.insert(from);
             }
         }
@@ -301,38 +275,33 @@ pub struct Single {
 
 /// Render `text` as the body of `t` (its FAQ answers unchanged), check the fragments it
 /// links to against the other bodies, and collect its diagnostics instead of reporting them.
-pub fn render_single(ix: &Index, b: &Bodies, t: Target, text: &str, iframe_hosts: &[String]) -> Single {
+pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts: &[String]) -> Single {
     let diags = Diagnostics::default();
     let opts = Opts { diags: &diags, record_links: false, iframe_hosts };
-    let src = ix.source(t);
-    let faq = match t {
-        Target::Doc(i) => answers(src, "faq", &ix.content.documents[i].faq),
-        _ => Vec::new(),
-    };
-    let one = render_one(ix, t, src, text, &faq, &opts);
+    let one = render_one(ix, t, ix.source(t), text, &faq_answers(ix, t), &opts);
     check_fragments(ix, b, &one.sink_links, &diags);
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
 }
 
-impl Bodies {
-    pub fn slot(&mut self, t: Target) -> &mut Option<Body> {
-        match t {
-            Target::Doc(i) => &mut self.docs[i],
-            Target::Interp(i) => &mut self.interps[i],
-            Target::Topic(i) => &mut self.topics[i],
-            Target::Page(i) => &mut self.pages[i],
-            Target::Decision(i) => &mut self.decisions[i],
+/// A document's inline FAQ answers with their lines (other kinds have none).
+fn faq_answers(ix: &Index, t: ItemId) -> Vec<(&str, usize)> {
+    match t {
+        ItemId::Doc(i) => {
+            let d = &ix.content.documents[i];
+            answers(&d.src, "faq", &d.faq)
         }
+        _ => Vec::new(),
     }
 }
 
-fn body_of(b: &Bodies, t: Target) -> Option<&Body> {
-    match t {
-        Target::Doc(i) => b.docs[i].as_ref(),
-        Target::Interp(i) => b.interps[i].as_ref(),
-        Target::Topic(i) => b.topics[i].as_ref(),
-        Target::Page(i) => b.pages[i].as_ref(),
-        Target::Decision(i) => b.decisions[i].as_ref(),
+impl Bodies {
+    /// The rendered body of a published item.
+    pub fn body(&self, t: ItemId) -> Option<&Body> {
+        self.items.get(t).as_ref()
+    }
+
+    pub fn slot(&mut self, t: ItemId) -> &mut Option<Body> {
+        self.items.get_mut(t)
     }
 }
 
@@ -340,7 +309,7 @@ fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostic
     for l in links {
         let Some(f) = &l.fragment else { continue };
         let ids: HashSet<&str> =
-            body_of(b, l.target).map(|x| x.headings.iter().map(|h| h.id.as_str()).collect()).unwrap_or_default();
+            b.body(l.target).map(|x| x.headings.iter().map(|h| h.id.as_str()).collect()).unwrap_or_default();
         if !ids.contains(f.as_str()) {
             let mut known: Vec<&str> = ids.into_iter().collect();
             known.sort();

@@ -566,9 +566,7 @@ fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
         .into_iter()
         .filter_map(|job| {
             let date = match job {
-                Job::Doc(i) => Some(c.documents[i].published),
-                Job::Interp(k) => c.interpretations[k].published,
-                Job::Page(k) => c.pages[k].published,
+                Job::Item(t) => c.item(t).published(),
                 Job::Issue(k) => Some(c.issues[k].published),
                 _ => None,
             };

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::render::{issue_label, issue_url, Renderer};
-use crate::resolve::{Index, Target};
+use crate::resolve::{Index, ItemId};
 use crate::routes;
 use serde_json::json;
 
@@ -116,7 +116,7 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         out.push((path.clone(), atom(cfg, &format!("{} - {}", o.name, cfg.title), &path, &dir, &e)));
     }
     for (k, t) in c.topics.iter().enumerate() {
-        if !ix.visible(Target::Topic(k)) {
+        if !ix.visible(ItemId::Topic(k)) {
             continue;
         }
         let dir = routes::topic(&t.id);
@@ -218,7 +218,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     let cfg = r.cfg;
     let d = &c.documents[i];
     let rel = &ix.rel[i];
-    let url = cfg.absolute(&ix.url(Target::Doc(i)));
+    let url = cfg.absolute(&ix.url(ItemId::Doc(i)));
     let organs: Vec<_> = ix.issuers(i).iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
     let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
     json!({
@@ -228,7 +228,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
         "effective": d.effective.map(|x| x.to_string()), "expires": d.expires.map(|x| x.to_string()),
         "validity": rel.validity.label(), "normative": d.normative, "registration": d.registration,
         "topics": d.topics, "tags": d.tags, "lang": d.lang.clone().unwrap_or_else(|| cfg.language.clone()),
-        "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(Target::Interp(k)))})).collect::<Vec<_>>(),
+        "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(ItemId::Interp(k)))})).collect::<Vec<_>>(),
         "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
         "faq_count": faq_count,
         "tasks": crate::tasks::extract(&d.body),
@@ -298,7 +298,7 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
     for &i in &docs {
         let d = &c.documents[i];
         let rel = &ix.rel[i];
-        let url = cfg.absolute(&ix.url(Target::Doc(i)));
+        let url = cfg.absolute(&ix.url(ItemId::Doc(i)));
         let issuer = ix.issuer_names(i);
         let fields = [
             d.id.clone(),

@@ -28,7 +28,7 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
 use crate::render::{Job, Renderer};
-use crate::resolve::{Index, Target};
+use crate::resolve::{Index, ItemId};
 use crate::routes::base_path;
 use crate::theme::Theme;
 use std::collections::HashMap;
@@ -46,9 +46,9 @@ pub struct Live {
     page_of: HashMap<String, usize>,
     targets: linkcheck::Targets,
     /// Content file (`content/documents/a.md`) → the item whose body it holds.
-    by_path: HashMap<String, Target>,
+    by_path: HashMap<String, ItemId>,
     /// Bodies as edited since the build (the loaded content keeps the text it was built from).
-    current: HashMap<Target, String>,
+    current: HashMap<ItemId, String>,
 }
 
 /// What a fast edit did: the pages it rewrote, and what it has to say (errors mean the
@@ -62,16 +62,6 @@ pub struct Applied {
 impl Applied {
     pub fn failed(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity == Severity::Error)
-    }
-}
-
-fn job_of(t: Target) -> Job {
-    match t {
-        Target::Doc(i) => Job::Doc(i),
-        Target::Interp(k) => Job::Interp(k),
-        Target::Topic(k) => Job::Topic(k),
-        Target::Page(k) => Job::Page(k),
-        Target::Decision(k) => Job::Decision(k),
     }
 }
 
@@ -134,7 +124,7 @@ impl Live {
         Ok(done)
     }
 
-    fn apply_one(&mut self, t: Target, done: &mut Applied) -> Result<(), String> {
+    fn apply_one(&mut self, t: ItemId, done: &mut Applied) -> Result<(), String> {
         let (ix, cfg) = (&self.ix, &self.cfg);
         let src = ix.source(t);
         let new = load::body_only_edit(&self.root, src, &cfg.limits)
@@ -161,7 +151,7 @@ impl Live {
             Some("the files it links changed")
         } else if after.body.has_code && !self.bodies.has_code {
             Some("it is the first page with code")
-        } else if matches!(t, Target::Doc(_)) && crate::tasks::extract(&new) != crate::tasks::extract(old) {
+        } else if matches!(t, ItemId::Doc(_)) && crate::tasks::extract(&new) != crate::tasks::extract(old) {
             Some("its 办事 tasks changed")
         } else {
             None
@@ -172,7 +162,7 @@ impl Live {
         done.diagnostics.extend(diags);
 
         let previous = self.bodies.slot(t).replace(after.body);
-        let page = Renderer::for_items(ix, &self.bodies, &self.theme, cfg).render(job_of(t));
+        let page = Renderer::for_items(ix, &self.bodies, &self.theme, cfg).render(Job::Item(t));
         let page = match page {
             Ok(p) => p,
             Err(_) => {

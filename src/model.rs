@@ -282,6 +282,144 @@ pub struct Page {
     pub body: String,
 }
 
+/// One item of the five kinds a REF can name, each with a page of its own: the index
+/// into its kind's list in [`Content`]. Every stage addresses items this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemId {
+    Doc(usize),
+    Interp(usize),
+    Topic(usize),
+    Page(usize),
+    Decision(usize),
+}
+
+impl ItemId {
+    /// The kind as diagnostics name it.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            ItemId::Doc(_) => "document",
+            ItemId::Interp(_) => "interpretation",
+            ItemId::Topic(_) => "topic",
+            ItemId::Page(_) => "page",
+            ItemId::Decision(_) => "decision",
+        }
+    }
+
+    /// The kind as pages name it (relation boxes, 被引用).
+    pub fn kind_label(self) -> &'static str {
+        match self {
+            ItemId::Doc(_) => "公文",
+            ItemId::Interp(_) => "政策解读",
+            ItemId::Topic(_) => "主题",
+            ItemId::Page(_) => "页面",
+            ItemId::Decision(_) => "重大决策",
+        }
+    }
+
+    /// The folder URL of an item with this id (CONTRACT §8).
+    pub fn url(self, id: &str) -> String {
+        use crate::routes;
+        match self {
+            ItemId::Doc(_) => routes::document(id),
+            ItemId::Interp(_) => routes::interpretation(id),
+            ItemId::Topic(_) => routes::topic(id),
+            ItemId::Page(_) => routes::page(id),
+            ItemId::Decision(_) => routes::decision(id),
+        }
+    }
+}
+
+/// What every kind with a page shares: its file, id, title, Markdown body, `draft` and
+/// publication date. Code that works on any item goes through this (one match, in
+/// [`Content::item`]), so a new kind is an `impl` here, not an arm in every stage.
+pub trait Item {
+    fn src(&self) -> &Source;
+    fn id(&self) -> &str;
+    fn title(&self) -> &str;
+    fn body(&self) -> &str;
+    fn draft(&self) -> bool;
+    /// Its publication date, when the kind has one (a later date embargoes it).
+    fn published(&self) -> Option<Date>;
+}
+
+macro_rules! item {
+    ($kind:ty, |$x:ident| $published:expr) => {
+        impl Item for $kind {
+            fn src(&self) -> &Source {
+                &self.src
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn title(&self) -> &str {
+                &self.title
+            }
+            fn body(&self) -> &str {
+                &self.body
+            }
+            fn draft(&self) -> bool {
+                self.draft
+            }
+            fn published(&self) -> Option<Date> {
+                let $x = self;
+                $published
+            }
+        }
+    };
+}
+item!(Document, |d| Some(d.published));
+item!(Interpretation, |i| i.published);
+item!(Topic, |_t| None);
+item!(Page, |p| p.published);
+item!(Decision, |_d| None);
+
+/// One value per item, kept per kind: what a stage knows of each item (its body, why it
+/// is hidden), addressed by [`ItemId`].
+#[derive(Debug, Clone, Default)]
+pub struct ItemMap<T> {
+    docs: Vec<T>,
+    interps: Vec<T>,
+    topics: Vec<T>,
+    pages: Vec<T>,
+    decisions: Vec<T>,
+}
+
+impl<T> ItemMap<T> {
+    /// A value for every item of `c`.
+    pub fn new(c: &Content, mut f: impl FnMut(ItemId, &dyn Item) -> T) -> Self {
+        fn all<K: Item, T>(v: &[K], id: fn(usize) -> ItemId, f: &mut impl FnMut(ItemId, &dyn Item) -> T) -> Vec<T> {
+            v.iter().enumerate().map(|(i, x)| f(id(i), x)).collect()
+        }
+        ItemMap {
+            docs: all(&c.documents, ItemId::Doc, &mut f),
+            interps: all(&c.interpretations, ItemId::Interp, &mut f),
+            topics: all(&c.topics, ItemId::Topic, &mut f),
+            pages: all(&c.pages, ItemId::Page, &mut f),
+            decisions: all(&c.decisions, ItemId::Decision, &mut f),
+        }
+    }
+
+    pub fn get(&self, t: ItemId) -> &T {
+        match t {
+            ItemId::Doc(i) => &self.docs[i],
+            ItemId::Interp(i) => &self.interps[i],
+            ItemId::Topic(i) => &self.topics[i],
+            ItemId::Page(i) => &self.pages[i],
+            ItemId::Decision(i) => &self.decisions[i],
+        }
+    }
+
+    pub fn get_mut(&mut self, t: ItemId) -> &mut T {
+        match t {
+            ItemId::Doc(i) => &mut self.docs[i],
+            ItemId::Interp(i) => &mut self.interps[i],
+            ItemId::Topic(i) => &mut self.topics[i],
+            ItemId::Page(i) => &mut self.pages[i],
+            ItemId::Decision(i) => &mut self.decisions[i],
+        }
+    }
+}
+
 /// Everything loaded from a site, before references are resolved.
 #[derive(Debug, Default)]
 pub struct Content {
@@ -296,4 +434,27 @@ pub struct Content {
     pub pages: Vec<Page>,
     /// Files under `content/files/`, relative to `content/` (`files/附件1.pdf`).
     pub files: std::collections::BTreeSet<String>,
+}
+
+impl Content {
+    /// The item `t` names, as any kind.
+    pub fn item(&self, t: ItemId) -> &dyn Item {
+        match t {
+            ItemId::Doc(i) => &self.documents[i],
+            ItemId::Interp(i) => &self.interpretations[i],
+            ItemId::Topic(i) => &self.topics[i],
+            ItemId::Page(i) => &self.pages[i],
+            ItemId::Decision(i) => &self.decisions[i],
+        }
+    }
+
+    /// Every item of the five kinds, documents first, each kind in load order.
+    pub fn items(&self) -> impl Iterator<Item = ItemId> + '_ {
+        (0..self.documents.len())
+            .map(ItemId::Doc)
+            .chain((0..self.interpretations.len()).map(ItemId::Interp))
+            .chain((0..self.topics.len()).map(ItemId::Topic))
+            .chain((0..self.pages.len()).map(ItemId::Page))
+            .chain((0..self.decisions.len()).map(ItemId::Decision))
+    }
 }

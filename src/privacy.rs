@@ -10,7 +10,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::model::Source;
-use crate::resolve::{Index, Target};
+use crate::resolve::Index;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -126,16 +126,9 @@ fn mask(digits: &str) -> String {
 /// written, and 依申请公开 files legitimately hold personal data.
 pub fn check_site(ix: &Index, diags: &Diagnostics) {
     let c = &ix.content;
-    let items = (0..c.documents.len())
-        .map(|i| (Target::Doc(i), c.documents[i].body.as_str()))
-        .chain((0..c.interpretations.len()).map(|i| (Target::Interp(i), c.interpretations[i].body.as_str())))
-        .chain((0..c.topics.len()).map(|i| (Target::Topic(i), c.topics[i].body.as_str())))
-        .chain((0..c.pages.len()).map(|i| (Target::Page(i), c.pages[i].body.as_str())))
-        .chain((0..c.decisions.len()).map(|i| (Target::Decision(i), c.decisions[i].body.as_str())));
-    for (t, body) in items {
-        if ix.visible(t) {
-            check(ix.source(t), body, diags);
-        }
+    for t in c.items().filter(|&t| ix.visible(t)) {
+        let (src, body) = ix.source_and_body(t);
+        check(src, body, diags);
     }
     for (i, f) in c.faqs.iter().enumerate() {
         if ix.faq_visible(i) {

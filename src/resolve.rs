@@ -9,31 +9,9 @@
 use crate::date::Date;
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::docnum;
+pub use crate::model::ItemId;
 use crate::model::*;
-use crate::routes;
 use std::collections::{BTreeSet, HashMap};
-
-/// A linkable item: what a REF can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
-    Doc(usize),
-    Interp(usize),
-    Topic(usize),
-    Page(usize),
-    Decision(usize),
-}
-
-impl Target {
-    fn kind_name(self) -> &'static str {
-        match self {
-            Target::Doc(_) => "document",
-            Target::Interp(_) => "interpretation",
-            Target::Topic(_) => "topic",
-            Target::Page(_) => "page",
-            Target::Decision(_) => "decision",
-        }
-    }
-}
 
 /// Why an item is not published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,17 +35,17 @@ impl Hidden {
 /// Relations of one published document, all to published items, sorted for stable output.
 #[derive(Debug, Default, Clone)]
 pub struct DocRelations {
-    pub basis: Vec<Target>,
-    pub supporting: Vec<Target>,
-    pub amends: Vec<Target>,
-    pub repeals: Vec<Target>,
-    pub related: Vec<Target>,
-    pub amended_by: Vec<Target>,
-    pub repealed_by: Vec<Target>,
+    pub basis: Vec<ItemId>,
+    pub supporting: Vec<ItemId>,
+    pub amends: Vec<ItemId>,
+    pub repeals: Vec<ItemId>,
+    pub related: Vec<ItemId>,
+    pub amended_by: Vec<ItemId>,
+    pub repealed_by: Vec<ItemId>,
     /// Documents that list this one as their 政策依据.
-    pub basis_of: Vec<Target>,
+    pub basis_of: Vec<ItemId>,
     /// Documents that list this one as 配套文件 (i.e. this one supports them).
-    pub supporting_of: Vec<Target>,
+    pub supporting_of: Vec<ItemId>,
     pub interpretations: Vec<usize>,
     pub faq_sets: Vec<usize>,
     pub translations: Vec<usize>,
@@ -75,7 +53,7 @@ pub struct DocRelations {
     pub issues: Vec<usize>,
     pub topics: Vec<usize>,
     /// Every published item whose body cites this one (filled after bodies are rendered).
-    pub cited_by: BTreeSet<Target>,
+    pub cited_by: BTreeSet<ItemId>,
     pub validity: Validity,
     /// The document that repealed or amended this one, for the validity note.
     pub validity_cause: Option<usize>,
@@ -87,13 +65,10 @@ pub struct Index {
     pub content: Content,
     pub date: Date,
     pub drafts: bool,
-    ids: HashMap<String, Target>,
+    ids: HashMap<String, ItemId>,
     numbers: HashMap<String, usize>,
-    hidden_docs: Vec<Option<Hidden>>,
-    hidden_interps: Vec<Option<Hidden>>,
-    hidden_topics: Vec<Option<Hidden>>,
-    hidden_pages: Vec<Option<Hidden>>,
-    hidden_decisions: Vec<Option<Hidden>>,
+    /// Why each item is not published (`None`: it is), CONTRACT §5.
+    hidden: ItemMap<Option<Hidden>>,
     hidden_faqs: Vec<bool>,
     hidden_issues: Vec<bool>,
     pub organs: HashMap<String, usize>,
@@ -121,24 +96,18 @@ impl Index {
     /// Build the index and check every front-matter REF. Problems go to `diags`.
     pub fn build(content: Content, date: Date, drafts: bool, diags: &Diagnostics) -> Index {
         let c = &content;
-        let hidden_docs = c
-            .documents
-            .iter()
-            .map(|d| match d.disclosure {
-                Disclosure::Active => hidden_by(d.draft, Some(d.published), date, drafts),
-                other => Some(Hidden::Disclosure(other)),
-            })
-            .collect();
+        let hidden = ItemMap::new(c, |t, item| match t {
+            ItemId::Doc(i) if c.documents[i].disclosure != Disclosure::Active => {
+                Some(Hidden::Disclosure(c.documents[i].disclosure))
+            }
+            _ => hidden_by(item.draft(), item.published(), date, drafts),
+        });
         let mut ix = Index {
             date,
             drafts,
             ids: HashMap::new(),
             numbers: HashMap::new(),
-            hidden_docs,
-            hidden_interps: c.interpretations.iter().map(|i| hidden_by(i.draft, i.published, date, drafts)).collect(),
-            hidden_topics: c.topics.iter().map(|t| hidden_by(t.draft, None, date, drafts)).collect(),
-            hidden_pages: c.pages.iter().map(|p| hidden_by(p.draft, p.published, date, drafts)).collect(),
-            hidden_decisions: c.decisions.iter().map(|d| hidden_by(d.draft, None, date, drafts)).collect(),
+            hidden,
             hidden_faqs: c.faqs.iter().map(|f| hidden_by(f.draft, None, date, drafts).is_some()).collect(),
             hidden_issues: c
                 .issues
@@ -163,12 +132,7 @@ impl Index {
 
     fn register_ids(&mut self, diags: &Diagnostics) {
         let c = &self.content;
-        let mut all: Vec<(&str, Target, &Source)> = Vec::new();
-        all.extend(c.documents.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Doc(i), &d.src)));
-        all.extend(c.interpretations.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Interp(i), &d.src)));
-        all.extend(c.topics.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Topic(i), &d.src)));
-        all.extend(c.pages.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Page(i), &d.src)));
-        all.extend(c.decisions.iter().enumerate().map(|(i, d)| (d.id.as_str(), Target::Decision(i), &d.src)));
+        let mut all: Vec<(&str, ItemId, &Source)> = c.items().map(|t| (c.item(t).id(), t, c.item(t).src())).collect();
         // Sorted by path so "first" and "duplicate" are stable whatever the load order.
         all.sort_by(|a, b| a.2.path.cmp(&b.2.path));
         let mut first: HashMap<&str, &Source> = HashMap::new();
@@ -217,22 +181,16 @@ impl Index {
     }
 
     /// Whether an item appears in the output. The single gate for CONTRACT §5.
-    pub fn visible(&self, t: Target) -> bool {
+    pub fn visible(&self, t: ItemId) -> bool {
         self.hidden(t).is_none()
     }
 
-    fn hidden(&self, t: Target) -> Option<Hidden> {
-        match t {
-            Target::Doc(i) => self.hidden_docs[i],
-            Target::Interp(i) => self.hidden_interps[i],
-            Target::Topic(i) => self.hidden_topics[i],
-            Target::Page(i) => self.hidden_pages[i],
-            Target::Decision(i) => self.hidden_decisions[i],
-        }
+    fn hidden(&self, t: ItemId) -> Option<Hidden> {
+        *self.hidden.get(t)
     }
 
     pub fn doc_visible(&self, i: usize) -> bool {
-        self.hidden_docs[i].is_none()
+        self.visible(ItemId::Doc(i))
     }
 
     /// Whether a FAQ set is published (CONTRACT §5; it also needs its document).
@@ -246,12 +204,12 @@ impl Index {
     }
 
     /// Find what a REF names: an id, or a 发文字号 in any accepted bracket form.
-    pub fn lookup(&self, raw: &str) -> Option<Target> {
+    pub fn lookup(&self, raw: &str) -> Option<ItemId> {
         if let Some(t) = self.ids.get(raw) {
             return Some(*t);
         }
         let canon = docnum::canonical(raw)?;
-        self.numbers.get(canon.as_str()).map(|&i| Target::Doc(i))
+        self.numbers.get(canon.as_str()).map(|&i| ItemId::Doc(i))
     }
 
     /// A published document by canonical 发文字号 (auto-linking).
@@ -259,49 +217,29 @@ impl Index {
         self.numbers.get(canonical).copied().filter(|&i| self.doc_visible(i))
     }
 
-    pub fn source(&self, t: Target) -> &Source {
+    pub fn source(&self, t: ItemId) -> &Source {
         self.source_and_body(t).0
     }
 
     /// An item's source file and its Markdown body as loaded.
-    pub fn source_and_body(&self, t: Target) -> (&Source, &str) {
-        let c = &self.content;
-        match t {
-            Target::Doc(i) => (&c.documents[i].src, &c.documents[i].body),
-            Target::Interp(i) => (&c.interpretations[i].src, &c.interpretations[i].body),
-            Target::Topic(i) => (&c.topics[i].src, &c.topics[i].body),
-            Target::Page(i) => (&c.pages[i].src, &c.pages[i].body),
-            Target::Decision(i) => (&c.decisions[i].src, &c.decisions[i].body),
-        }
+    pub fn source_and_body(&self, t: ItemId) -> (&Source, &str) {
+        let item = self.content.item(t);
+        (item.src(), item.body())
     }
 
-    pub fn title(&self, t: Target) -> &str {
-        let c = &self.content;
-        match t {
-            Target::Doc(i) => &c.documents[i].title,
-            Target::Interp(i) => &c.interpretations[i].title,
-            Target::Topic(i) => &c.topics[i].title,
-            Target::Page(i) => &c.pages[i].title,
-            Target::Decision(i) => &c.decisions[i].title,
-        }
+    pub fn title(&self, t: ItemId) -> &str {
+        self.content.item(t).title()
     }
 
     /// Site-relative URL of an item's page (CONTRACT §8).
-    pub fn url(&self, t: Target) -> String {
-        let c = &self.content;
-        match t {
-            Target::Doc(i) => routes::document(&c.documents[i].id),
-            Target::Interp(i) => routes::interpretation(&c.interpretations[i].id),
-            Target::Topic(i) => routes::topic(&c.topics[i].id),
-            Target::Page(i) => routes::page(&c.pages[i].id),
-            Target::Decision(i) => routes::decision(&c.decisions[i].id),
-        }
+    pub fn url(&self, t: ItemId) -> String {
+        t.url(self.content.item(t).id())
     }
 
     /// Resolve and check one REF made by a published item. `docs_only` for relations
     /// that only make sense between 公文 (basis, amends…). Reports and returns `None` on
     /// any problem.
-    pub fn check_ref(&self, from: &Source, r: &Ref, docs_only: bool, diags: &Diagnostics) -> Option<Target> {
+    pub fn check_ref(&self, from: &Source, r: &Ref, docs_only: bool, diags: &Diagnostics) -> Option<ItemId> {
         let Some(t) = self.lookup(&r.raw) else {
             let mut d = Diagnostic::error(&r.loc, format!("unknown reference `{}`", r.raw));
             d = match docnum::canonical(&r.raw) {
@@ -313,7 +251,7 @@ impl Index {
             diags.push(d);
             return None;
         };
-        if docs_only && !matches!(t, Target::Doc(_)) {
+        if docs_only && !matches!(t, ItemId::Doc(_)) {
             diags.push(Diagnostic::error(&r.loc, format!("`{}` is a {}, not a document", r.raw, t.kind_name())));
             return None;
         }
@@ -327,8 +265,8 @@ impl Index {
         Some(t)
     }
 
-    fn check_refs(&self, from: &Source, refs: &[Ref], diags: &Diagnostics) -> Vec<Target> {
-        let mut out: Vec<Target> = refs
+    fn check_refs(&self, from: &Source, refs: &[Ref], diags: &Diagnostics) -> Vec<ItemId> {
+        let mut out: Vec<ItemId> = refs
             .iter()
             .filter_map(|r| {
                 let t = self.check_ref(from, r, true, diags)?;
@@ -353,32 +291,32 @@ impl Index {
             let supporting = self.check_refs(&d.src, &d.supporting, diags);
             let amends = self.check_refs(&d.src, &d.amends, diags);
             let repeals = self.check_refs(&d.src, &d.repeals, diags);
-            let mut related: Vec<Target> =
+            let mut related: Vec<ItemId> =
                 d.related.iter().filter_map(|r| self.check_ref(&d.src, r, false, diags)).collect();
             dedup_keep_order(&mut related);
             let translation_of = d.translation_of.as_ref().and_then(|r| self.check_ref(&d.src, r, true, diags));
-            let me = Target::Doc(i);
+            let me = ItemId::Doc(i);
             for t in &basis {
-                if let Target::Doc(j) = *t {
+                if let ItemId::Doc(j) = *t {
                     self.rel[j].basis_of.push(me);
                 }
             }
             for t in &supporting {
-                if let Target::Doc(j) = *t {
+                if let ItemId::Doc(j) = *t {
                     self.rel[j].supporting_of.push(me);
                 }
             }
             for t in &amends {
-                if let Target::Doc(j) = *t {
+                if let ItemId::Doc(j) = *t {
                     self.rel[j].amended_by.push(me);
                 }
             }
             for t in &repeals {
-                if let Target::Doc(j) = *t {
+                if let ItemId::Doc(j) = *t {
                     self.rel[j].repealed_by.push(me);
                 }
             }
-            if let Some(Target::Doc(j)) = translation_of {
+            if let Some(ItemId::Doc(j)) = translation_of {
                 if d.lang.is_none() {
                     diags.push(
                         Diagnostic::error(&d.src.key("translation_of"), "a translation needs `lang`")
@@ -400,10 +338,10 @@ impl Index {
     fn link_others(&mut self, diags: &Diagnostics) {
         let c = &self.content;
         for (k, it) in c.interpretations.iter().enumerate() {
-            if !self.visible(Target::Interp(k)) {
+            if !self.visible(ItemId::Interp(k)) {
                 continue;
             }
-            if let Some(Target::Doc(j)) = self.check_ref(&it.src, &it.interprets, true, diags) {
+            if let Some(ItemId::Doc(j)) = self.check_ref(&it.src, &it.interprets, true, diags) {
                 self.rel[j].interpretations.push(k);
                 self.interp_of[k] = Some(j);
             }
@@ -412,7 +350,7 @@ impl Index {
             if !self.faq_visible(k) {
                 continue;
             }
-            if let Some(Target::Doc(j)) = self.check_ref(&f.src, &f.for_ref, true, diags) {
+            if let Some(ItemId::Doc(j)) = self.check_ref(&f.src, &f.for_ref, true, diags) {
                 self.rel[j].faq_sets.push(k);
                 self.faq_for[k] = Some(j);
             }
@@ -434,7 +372,7 @@ impl Index {
             }
             for s in &iss.sections {
                 for r in &s.items {
-                    if let Some(Target::Doc(j)) = self.check_ref(&iss.src, r, true, diags) {
+                    if let Some(ItemId::Doc(j)) = self.check_ref(&iss.src, r, true, diags) {
                         if !self.rel[j].issues.contains(&k) {
                             self.rel[j].issues.push(k);
                         }
@@ -443,14 +381,14 @@ impl Index {
             }
         }
         for (k, t) in c.topics.iter().enumerate() {
-            if !self.visible(Target::Topic(k)) {
+            if !self.visible(ItemId::Topic(k)) {
                 continue;
             }
             let mut docs: Vec<usize> = t
                 .documents
                 .iter()
                 .filter_map(|r| match self.check_ref(&t.src, r, true, diags) {
-                    Some(Target::Doc(j)) => Some(j),
+                    Some(ItemId::Doc(j)) => Some(j),
                     _ => None,
                 })
                 .collect();
@@ -472,7 +410,7 @@ impl Index {
             self.topic_docs[k] = docs;
         }
         for (k, dcs) in c.decisions.iter().enumerate() {
-            if !self.visible(Target::Decision(k)) {
+            if !self.visible(ItemId::Decision(k)) {
                 continue;
             }
             for s in &dcs.stages {
@@ -484,7 +422,7 @@ impl Index {
         for r in &mut self.rel {
             for v in [&mut r.basis_of, &mut r.supporting_of, &mut r.amended_by, &mut r.repealed_by] {
                 v.sort_by(|a, b| match (a, b) {
-                    (Target::Doc(x), Target::Doc(y)) => newest_first(&c.documents[*x], &c.documents[*y]),
+                    (ItemId::Doc(x), ItemId::Doc(y)) => newest_first(&c.documents[*x], &c.documents[*y]),
                     _ => a.cmp(b),
                 });
             }
@@ -499,7 +437,7 @@ impl Index {
         let c = &self.content;
         for (i, d) in c.documents.iter().enumerate() {
             let r = &mut self.rel[i];
-            let first = |v: &[Target]| v.iter().find_map(|t| if let Target::Doc(j) = t { Some(*j) } else { None });
+            let first = |v: &[ItemId]| v.iter().find_map(|t| if let ItemId::Doc(j) = t { Some(*j) } else { None });
             let (validity, cause) = if let Some(v) = d.validity {
                 (
                     v,
@@ -547,12 +485,12 @@ impl Index {
     /// Published interpretations, newest first: the order of every list of them.
     pub fn published_interpretations(&self) -> Vec<usize> {
         let c = &self.content;
-        let mut v: Vec<usize> = (0..c.interpretations.len()).filter(|&k| self.visible(Target::Interp(k))).collect();
+        let mut v: Vec<usize> = (0..c.interpretations.len()).filter(|&k| self.visible(ItemId::Interp(k))).collect();
         v.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
         v
     }
 
-    pub fn loc_of(&self, t: Target) -> Loc {
+    pub fn loc_of(&self, t: ItemId) -> Loc {
         self.source(t).file()
     }
 }
@@ -562,7 +500,7 @@ pub fn newest_first(a: &Document, b: &Document) -> std::cmp::Ordering {
     b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
 }
 
-fn dedup_keep_order(v: &mut Vec<Target>) {
+fn dedup_keep_order(v: &mut Vec<ItemId>) {
     let mut seen = std::collections::HashSet::new();
     v.retain(|t| seen.insert(*t));
 }

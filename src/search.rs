@@ -19,7 +19,7 @@
 
 use crate::bodies::Bodies;
 use crate::docnum;
-use crate::resolve::{Index, Target};
+use crate::resolve::{Index, ItemId};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -240,7 +240,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             &d.title,
             index_title,
             TextOf::Doc(i),
-            ix.url(Target::Doc(i)),
+            ix.url(ItemId::Doc(i)),
             "公文",
             Some(i),
             None,
@@ -251,9 +251,9 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     }
     for k in ix.published_interpretations() {
         let it = &c.interpretations[k];
-        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(Target::Doc(j))));
+        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(ItemId::Doc(j))));
         let date = it.published.map(|d| d.to_string()).unwrap_or_default();
-        let url = ix.url(Target::Interp(k));
+        let url = ix.url(ItemId::Interp(k));
         items.push(item(
             &it.title,
             it.title.clone(),
@@ -273,15 +273,15 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             .iter()
             .flat_map(|&k| c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k, n))));
         for (q, text_of) in qas.chain(sets) {
-            let url = format!("{}#h-faq", ix.url(Target::Doc(i)));
-            let policy = Some((d.title.clone(), ix.url(Target::Doc(i))));
+            let url = format!("{}#h-faq", ix.url(ItemId::Doc(i)));
+            let policy = Some((d.title.clone(), ix.url(ItemId::Doc(i))));
             items.push(item(q, q.to_string(), text_of, url, "问答", Some(i), policy, d.published.to_string()));
         }
     }
     let text = |t: TextOf| -> String {
         match t {
-            TextOf::Doc(i) => bodies.docs[i].as_ref().map(|b| html_text(&b.html)).unwrap_or_default(),
-            TextOf::Interp(k) => bodies.interps[k].as_ref().map(|b| html_text(&b.html)).unwrap_or_default(),
+            TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| html_text(&b.html)).unwrap_or_default(),
+            TextOf::Interp(k) => bodies.body(ItemId::Interp(k)).map(|b| html_text(&b.html)).unwrap_or_default(),
             TextOf::DocFaq(i, n) => bodies.doc_faq[i].get(n).map(|a| html_text(a)).unwrap_or_default(),
             TextOf::SetFaq(k, n) => bodies.faq_sets[k].get(n).map(|a| html_text(a)).unwrap_or_default(),
         }

@@ -18,7 +18,7 @@ use crate::bodies::Bodies;
 use crate::cache::PageCache;
 use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::resolve::Index;
+use crate::resolve::{Index, ItemId};
 use crate::theme::Theme;
 use plan::Plan;
 
@@ -54,13 +54,13 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, job: Job) -> Result<Rendered, Diagnostic> {
         match job {
             Job::Home => self.home(),
-            Job::Doc(i) => self.document(i),
-            Job::Interp(k) => self.interpretation(k),
+            Job::Item(ItemId::Doc(i)) => self.document(i),
+            Job::Item(ItemId::Interp(k)) => self.interpretation(k),
+            Job::Item(ItemId::Topic(k)) => self.topic(k),
+            Job::Item(ItemId::Page(k)) => self.free_page(k),
+            Job::Item(ItemId::Decision(k)) => self.decision(k),
             Job::InterpIndex => self.interpretation_index(),
-            Job::Topic(k) => self.topic(k),
             Job::TopicIndex => self.topic_index(),
-            Job::Page(k) => self.free_page(k),
-            Job::Decision(k) => self.decision(k),
             Job::DecisionIndex => self.decision_index(),
             Job::Issue(k) => self.issue(k),
             Job::GazetteIndex => self.gazette_index(),

@@ -4,7 +4,7 @@
 
 use super::Renderer;
 use crate::model::GazetteIssue;
-use crate::resolve::{Index, Target};
+use crate::resolve::{Index, ItemId};
 use crate::routes;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,13 +27,10 @@ pub struct Row {
 #[derive(Debug, Clone, Copy)]
 pub enum Job {
     Home,
-    Doc(usize),
-    Interp(usize),
+    /// The page of a document, interpretation, topic, free page or decision.
+    Item(ItemId),
     InterpIndex,
-    Topic(usize),
     TopicIndex,
-    Page(usize),
-    Decision(usize),
     DecisionIndex,
     Issue(usize),
     GazetteIndex,
@@ -184,18 +181,12 @@ impl Renderer<'_> {
             Job::Search,
             Job::NotFound,
         ];
-        for i in 0..c.documents.len() {
-            if ix.doc_visible(i) {
-                jobs.push(Job::Doc(i));
-                for a in 0..c.documents[i].aliases.len() {
-                    jobs.push(Job::Alias(i, a));
-                }
+        for t in c.items().filter(|&t| ix.visible(t)) {
+            jobs.push(Job::Item(t));
+            if let ItemId::Doc(i) = t {
+                jobs.extend((0..c.documents[i].aliases.len()).map(|a| Job::Alias(i, a)));
             }
         }
-        jobs.extend((0..c.interpretations.len()).filter(|&k| ix.visible(Target::Interp(k))).map(Job::Interp));
-        jobs.extend((0..c.topics.len()).filter(|&k| ix.visible(Target::Topic(k))).map(Job::Topic));
-        jobs.extend((0..c.pages.len()).filter(|&k| ix.visible(Target::Page(k))).map(Job::Page));
-        jobs.extend((0..c.decisions.len()).filter(|&k| ix.visible(Target::Decision(k))).map(Job::Decision));
         jobs.extend(self.plan.issues.iter().map(|&k| Job::Issue(k)));
         for (l, listing) in self.plan.listings.iter().enumerate() {
             for p in 0..page_count(listing.docs.len(), self.cfg.per_page) {
@@ -211,11 +202,7 @@ impl Renderer<'_> {
         let ix = self.ix;
         Some(match job {
             Job::Home => routes::HOME.into(),
-            Job::Doc(i) => ix.url(Target::Doc(i)),
-            Job::Interp(k) => ix.url(Target::Interp(k)),
-            Job::Topic(k) => ix.url(Target::Topic(k)),
-            Job::Page(k) => ix.url(Target::Page(k)),
-            Job::Decision(k) => ix.url(Target::Decision(k)),
+            Job::Item(t) => ix.url(t),
             Job::Issue(k) => issue_url(&ix.content.issues[k]),
             Job::List(l, n) => routes::listing_page(&self.plan.listings[l].dir, n),
             Job::InterpIndex => routes::INTERPRETATIONS.into(),
@@ -242,9 +229,9 @@ impl Renderer<'_> {
     }
 
     /// The row of any linkable item (relations may name topics, pages…).
-    pub(super) fn target_row(&self, t: Target) -> std::borrow::Cow<'_, Row> {
+    pub(super) fn target_row(&self, t: ItemId) -> std::borrow::Cow<'_, Row> {
         match t {
-            Target::Doc(i) => self.row(i),
+            ItemId::Doc(i) => self.row(i),
             other => std::borrow::Cow::Owned(Row {
                 title: self.ix.title(other).to_string(),
                 url: self.ix.url(other),
@@ -253,7 +240,7 @@ impl Renderer<'_> {
                 published: None,
                 validity: None,
                 validity_slug: None,
-                kind: Some(kind_label(other)),
+                kind: Some(other.kind_label()),
             }),
         }
     }
@@ -274,16 +261,6 @@ pub fn issue_label(iss: &GazetteIssue) -> String {
     }
 }
 
-pub(super) fn kind_label(t: Target) -> &'static str {
-    match t {
-        Target::Doc(_) => "公文",
-        Target::Interp(_) => "政策解读",
-        Target::Topic(_) => "主题",
-        Target::Page(_) => "页面",
-        Target::Decision(_) => "重大决策",
-    }
-}
-
 /// The listing row of a document.
 pub fn doc_row(ix: &Index, i: usize) -> Row {
     let c = &ix.content;
@@ -291,7 +268,7 @@ pub fn doc_row(ix: &Index, i: usize) -> Row {
     let v = ix.rel[i].validity;
     Row {
         title: d.title.clone(),
-        url: ix.url(Target::Doc(i)),
+        url: ix.url(ItemId::Doc(i)),
         number: d.doc_number.clone(),
         issuer: Some(ix.issuer_names(i)),
         published: Some(d.published.to_string()),

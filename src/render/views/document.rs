@@ -6,9 +6,9 @@ use crate::diag::Diagnostic;
 use crate::markdown::Heading;
 use crate::model::Validity;
 use crate::render::emit::{Alt, Crumb, Rendered};
-use crate::render::plan::{issue_label, issue_url, kind_label, Row};
+use crate::render::plan::{issue_label, issue_url, Row};
 use crate::render::Renderer;
-use crate::resolve::Target;
+use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -112,8 +112,8 @@ impl<'a> Renderer<'a> {
         let c = &ix.content;
         let d = &c.documents[i];
         let r = &ix.rel[i];
-        let dir = ix.url(Target::Doc(i));
-        let body = self.bodies.docs[i].as_ref();
+        let dir = ix.url(ItemId::Doc(i));
+        let body = self.bodies.body(ItemId::Doc(i));
         let mut faq: Vec<Qa> = d
             .faq
             .iter()
@@ -125,7 +125,7 @@ impl<'a> Renderer<'a> {
                 faq.push(Qa { q: &q.q, a, updated: q.updated.map(|u| u.to_string()) });
             }
         }
-        let rows_of = |v: &[Target]| -> Vec<Cow<Row>> { v.iter().map(|&t| self.target_row(t)).collect() };
+        let rows_of = |v: &[ItemId]| -> Vec<Cow<Row>> { v.iter().map(|&t| self.target_row(t)).collect() };
         let relations: Vec<Relation> = [
             ("政策依据", &r.basis),
             ("配套文件", &r.supporting),
@@ -147,7 +147,7 @@ impl<'a> Renderer<'a> {
             .map(|&t| CitedBy {
                 title: ix.title(t),
                 url: ix.url(t),
-                kind: (!matches!(t, Target::Doc(_))).then(|| kind_label(t)),
+                kind: (!matches!(t, ItemId::Doc(_))).then(|| t.kind_label()),
             })
             .collect();
         let interpretations = r
@@ -155,12 +155,12 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|&k| {
                 let it = &c.interpretations[k];
-                InterpLink { title: &it.title, url: ix.url(Target::Interp(k)), form: &it.form }
+                InterpLink { title: &it.title, url: ix.url(ItemId::Interp(k)), form: &it.form }
             })
             .collect();
         let lang_of = |j: usize| c.documents[j].lang.as_deref().unwrap_or(&self.cfg.language);
         let lang_link =
-            |j: usize| LangLink { lang: lang_of(j), title: &c.documents[j].title, url: ix.url(Target::Doc(j)) };
+            |j: usize| LangLink { lang: lang_of(j), title: &c.documents[j].title, url: ix.url(ItemId::Doc(j)) };
         let issuers = ix.issuers(i);
         let issuer_names: Vec<&str> = issuers.iter().map(|o| o.name.as_str()).collect();
         // 落款 (GB/T 9704): mark the body's own 发文机关署名 and 成文日期 so they sit right-
@@ -176,10 +176,10 @@ impl<'a> Renderer<'a> {
             meta.lang = lang;
         }
         if let Some(j) = r.translation_of {
-            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(Target::Doc(j)) });
+            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(ItemId::Doc(j)) });
         }
         for &j in &r.translations {
-            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(Target::Doc(j)) });
+            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(ItemId::Doc(j)) });
         }
         if !meta.alternates.is_empty() {
             meta.alternates.push(Alt { lang: meta.lang, url: dir.clone() });
@@ -232,7 +232,7 @@ impl<'a> Renderer<'a> {
             topics_in: r
                 .topics
                 .iter()
-                .map(|&k| Link { title: &c.topics[k].title, url: ix.url(Target::Topic(k)) })
+                .map(|&k| Link { title: &c.topics[k].title, url: ix.url(ItemId::Topic(k)) })
                 .collect(),
             translations: r.translations.iter().map(|&j| lang_link(j)).collect(),
             translation_of: r.translation_of.map(lang_link),
@@ -255,8 +255,8 @@ impl<'a> Renderer<'a> {
         let ix = self.ix;
         let d = &ix.content.documents[i];
         let r = &ix.rel[i];
-        let abs = |v: &[Target]| -> Vec<String> { v.iter().map(|t| self.cfg.absolute(&ix.url(*t))).collect() };
-        let url = self.cfg.absolute(&ix.url(Target::Doc(i)));
+        let abs = |v: &[ItemId]| -> Vec<String> { v.iter().map(|t| self.cfg.absolute(&ix.url(*t))).collect() };
+        let url = self.cfg.absolute(&ix.url(ItemId::Doc(i)));
         let ld = Legislation {
             context: "https://schema.org",
             kind: "Legislation",

@@ -8,7 +8,7 @@ use crate::model::DECISION_STAGES;
 use crate::render::emit::{Crumb, Ctx, FeedLink, Rendered};
 use crate::render::plan::{issue_label, issue_url, Row};
 use crate::render::Renderer;
-use crate::resolve::Target;
+use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -96,8 +96,8 @@ impl<'a> Renderer<'a> {
     pub(in crate::render) fn interpretation(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let it = &c.interpretations[k];
-        let dir = self.ix.url(Target::Interp(k));
-        let b = self.bodies.interps[k].as_ref();
+        let dir = self.ix.url(ItemId::Interp(k));
+        let b = self.bodies.body(ItemId::Interp(k));
         // A media link: outside URLs as they are, files of the site relative to this page.
         let media = |v: &Option<String>| -> Option<String> {
             v.as_ref().map(|u| {
@@ -126,8 +126,8 @@ impl<'a> Renderer<'a> {
 
     pub(in crate::render) fn topic(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let t = &self.ix.content.topics[k];
-        let dir = self.ix.url(Target::Topic(k));
-        let b = self.bodies.topics[k].as_ref();
+        let dir = self.ix.url(ItemId::Topic(k));
+        let b = self.bodies.body(ItemId::Topic(k));
         let mut meta = self.meta(t.title.as_str(), "topic", "topics", &dir);
         meta.feeds.push(FeedLink { title: format!("{}（订阅）", t.title), url: routes::feed(&dir) });
         meta.breadcrumbs.push(Crumb { title: "主题", url: "topics/index.html" });
@@ -142,8 +142,8 @@ impl<'a> Renderer<'a> {
 
     pub(in crate::render) fn free_page(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let p = &self.ix.content.pages[k];
-        let dir = self.ix.url(Target::Page(k));
-        let b = self.bodies.pages[k].as_ref();
+        let dir = self.ix.url(ItemId::Page(k));
+        let b = self.bodies.body(ItemId::Page(k));
         let mut meta = self.meta(p.title.as_str(), "page", "pages", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
         let view = PageView { title: &p.title, body: b.map_or("", |b| b.html.as_str()) };
@@ -154,7 +154,7 @@ impl<'a> Renderer<'a> {
         let ix = self.ix;
         let c = &ix.content;
         let d = &c.decisions[k];
-        let dir = ix.url(Target::Decision(k));
+        let dir = ix.url(ItemId::Decision(k));
         let mut stages: Vec<_> = d.stages.iter().collect();
         stages.sort_by_key(|s| DECISION_STAGES.iter().position(|x| *x == s.stage).unwrap_or(usize::MAX));
         let stages = stages
@@ -176,7 +176,7 @@ impl<'a> Renderer<'a> {
             year: d.year,
             status: &d.status,
             stages,
-            body: self.bodies.decisions[k].as_ref().map_or("", |b| b.html.as_str()),
+            body: self.bodies.body(ItemId::Decision(k)).map_or("", |b| b.html.as_str()),
         };
         let mut meta = self.meta(d.title.as_str(), "decision", "decisions", &dir);
         meta.breadcrumbs.push(Crumb { title: "重大行政决策事项目录", url: "decisions/index.html" });
@@ -202,7 +202,7 @@ impl<'a> Renderer<'a> {
                     .items
                     .iter()
                     .filter_map(|r| match ix.lookup(&r.raw) {
-                        Some(Target::Doc(j)) if ix.doc_visible(j) => Some(self.row(j)),
+                        Some(ItemId::Doc(j)) if ix.doc_visible(j) => Some(self.row(j)),
                         _ => None,
                     })
                     .collect(),
@@ -237,7 +237,7 @@ impl<'a> Renderer<'a> {
     pub(in crate::render) fn alias(&self, i: usize, a: usize) -> Result<Rendered, Diagnostic> {
         let d = &self.ix.content.documents[i];
         let path = routes::alias_file(&d.aliases[a]);
-        let url = self.ix.url(Target::Doc(i));
+        let url = self.ix.url(ItemId::Doc(i));
         let view = RedirectView {
             target: format!("{}{url}", "../".repeat(path.matches('/').count())),
             title: &d.title,

@@ -8,7 +8,7 @@ use crate::model::Validity;
 use crate::render::emit::{Crumb, FeedLink, Rendered};
 use crate::render::plan::{issue_label, issue_url, page_count, ListingKind, Row, FACETS};
 use crate::render::Renderer;
-use crate::resolve::Target;
+use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -151,7 +151,7 @@ impl<'a> Renderer<'a> {
                 .published_interpretations()
                 .iter()
                 .take(6)
-                .map(|&k| Titled { title: &c.interpretations[k].title, url: self.ix.url(Target::Interp(k)) })
+                .map(|&k| Titled { title: &c.interpretations[k].title, url: self.ix.url(ItemId::Interp(k)) })
                 .collect(),
         };
         let mut meta = self.meta(self.cfg.title.as_str(), "home", "home", routes::HOME);
@@ -163,10 +163,10 @@ impl<'a> Renderer<'a> {
     fn visible_topics(&self) -> Vec<Counted<'a>> {
         let c = &self.ix.content;
         (0..c.topics.len())
-            .filter(|&k| self.ix.visible(Target::Topic(k)))
+            .filter(|&k| self.ix.visible(ItemId::Topic(k)))
             .map(|k| Counted {
                 title: &c.topics[k].title,
-                url: self.ix.url(Target::Topic(k)),
+                url: self.ix.url(ItemId::Topic(k)),
                 count: self.ix.topic_docs[k].len(),
             })
             .collect()
@@ -251,7 +251,7 @@ impl<'a> Renderer<'a> {
                 let it = &c.interpretations[k];
                 InterpItem {
                     title: &it.title,
-                    url: self.ix.url(Target::Interp(k)),
+                    url: self.ix.url(ItemId::Interp(k)),
                     form: &it.form,
                     published: it.published.map(|d| d.to_string()),
                 }
@@ -307,7 +307,7 @@ impl<'a> Renderer<'a> {
 
     pub(in crate::render) fn decision_index(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
-        let mut ds: Vec<usize> = (0..c.decisions.len()).filter(|&k| self.ix.visible(Target::Decision(k))).collect();
+        let mut ds: Vec<usize> = (0..c.decisions.len()).filter(|&k| self.ix.visible(ItemId::Decision(k))).collect();
         ds.sort_by(|&a, &b| {
             let (x, y) = (&c.decisions[a], &c.decisions[b]);
             y.year.cmp(&x.year).then(x.organ.cmp(&y.organ)).then(x.id.cmp(&y.id))
@@ -316,7 +316,7 @@ impl<'a> Renderer<'a> {
         for k in ds {
             let d = &c.decisions[k];
             let name = self.ix.organs.get(d.organ.as_str()).map_or(d.organ.as_str(), |&o| c.organs[o].name.as_str());
-            let item = DecisionItem { title: &d.title, url: self.ix.url(Target::Decision(k)), status: &d.status };
+            let item = DecisionItem { title: &d.title, url: self.ix.url(ItemId::Decision(k)), status: &d.status };
             if years.last().is_none_or(|y| y.year != d.year) {
                 years.push(DecisionYear { year: d.year, organs: Vec::new() });
             }
