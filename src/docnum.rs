@@ -83,12 +83,6 @@ fn canonical_of(s: &str) -> Option<String> {
     Some(format!("{prefix}第{num}号"))
 }
 
-/// Where a 发文字号 could start in running text: used by the auto-linker to know which
-/// characters may begin a match. Kept here so the bracket list lives in one place.
-pub fn bracket_chars() -> (&'static [char], &'static [char]) {
-    (OPEN, CLOSE)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

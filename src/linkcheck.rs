@@ -7,6 +7,7 @@
 //! templates and the Markdown renderer wrote them.
 
 use crate::diag::{Diagnostic, Loc};
+use crate::routes;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -232,7 +233,7 @@ fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<
 fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String) -> Option<Option<Cow<'l, str>>> {
     let link = link.trim();
     let (before_frag, frag) = match link.split_once('#') {
-        Some((a, f)) => (a, Some(percent_decode_cow(f))),
+        Some((a, f)) => (a, Some(routes::percent_decode(f))),
         None => (link, None),
     };
     let path_part = before_frag.split('?').next().unwrap_or("");
@@ -281,7 +282,7 @@ fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String)
                 if !ends.is_empty() {
                     out.push('/');
                 }
-                out.push_str(&percent_decode_cow(s));
+                out.push_str(&routes::percent_decode(s));
                 ends.push(out.len());
             }
         }
@@ -290,19 +291,6 @@ fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String)
         out.push_str(if out.is_empty() { "index.html" } else { "/index.html" });
     }
     Some(frag)
-}
-
-/// Percent-decode a URL part, borrowed when there is nothing to decode.
-fn percent_decode_cow(s: &str) -> Cow<'_, str> {
-    if !s.contains('%') {
-        return Cow::Borrowed(s);
-    }
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy()
-}
-
-/// Percent-decode a URL part (invalid UTF-8 replaced), as links are compared decoded.
-pub fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Check every link of every page against the written files and the pages' ids.

@@ -262,7 +262,7 @@ fn is_absolute(u: &str) -> bool {
 /// Map a link destination to its final URL, or `None` to leave it as written.
 fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String> {
     if let Some(r) = dest.strip_prefix("doc:") {
-        let r = crate::linkcheck::percent_decode(r);
+        let r = crate::routes::percent_decode(r).into_owned();
         let (reference, fragment) = match r.split_once('#') {
             Some((a, b)) => (a.to_string(), Some(b.to_string())),
             None => (r, None),
@@ -282,7 +282,7 @@ fn rewrite_dest(dest: &str, loc: Loc, sink: &mut dyn LinkSink) -> Option<String>
     if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || dest.starts_with("//") || has_scheme {
         return None;
     }
-    let path = crate::linkcheck::percent_decode(dest.split(['#', '?']).next().unwrap_or(dest));
+    let path = crate::routes::percent_decode(dest.split(['#', '?']).next().unwrap_or(dest)).into_owned();
     sink.file(&path, loc)
 }
 

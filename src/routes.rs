@@ -110,6 +110,15 @@ pub fn encode_path(p: &str) -> String {
     p.split('/').map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string()).collect::<Vec<_>>().join("/")
 }
 
+/// Percent-decode a URL part as links are compared (invalid UTF-8 replaced), borrowed
+/// when there is nothing to decode.
+pub fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('%') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy()
+}
+
 /// The file an alias (an old URL of a document) is written to: a folder alias gets its
 /// `index.html`.
 pub fn alias_file(alias: &str) -> String {

@@ -81,11 +81,6 @@ pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, ShapeError> {
     })
 }
 
-/// Serialize data as YAML (used by `init` and `import` to write front matter).
-pub fn to_string<T: serde::Serialize>(v: &T) -> String {
-    serde_yaml::to_string(v).unwrap_or_default()
-}
-
 /// Keys of a mapping value, in order (for unknown-key warnings).
 pub fn mapping_keys(v: &Value) -> Vec<String> {
     match v {

@@ -12,7 +12,7 @@ mod plan;
 mod views;
 
 pub use emit::Rendered;
-pub use plan::{doc_row, issue_label, issue_url, page_count, Job, Row};
+pub use plan::{issue_label, issue_url, Job};
 
 use crate::bodies::Bodies;
 use crate::cache::PageCache;
