@@ -6,6 +6,7 @@
 # (`--timings`), and the peak RSS, as a Markdown table.
 #
 #   bench/compare-speed.sh OLD_BINARY NEW_BINARY [RUNS] [SIZES...]   default: 5 runs, 10000
+#   DISKS="tmpfs" bench/compare-speed.sh ...                         one kind of disk only
 #
 # See bench/compare-outputs.sh for building an old binary from an earlier commit.
 set -euo pipefail
@@ -35,7 +36,7 @@ for n in "${sizes[@]}"; do
   corpus="$work/c$n"
   [ -f "$corpus/gazette.yaml" ] || python3 ../shared/bench/gen_corpus.py "$n" "$corpus" >/dev/null
   find "$corpus/content" -type f -exec cat {} + >/dev/null # warm the page cache
-  for disk in tmpfs ext4; do
+  for disk in ${DISKS:-tmpfs ext4}; do
     if [ "$disk" = tmpfs ]; then out=/dev/shm/gazette-compare-out; else out="$work/out"; fi
     : >"$work/old.txt"
     : >"$work/new.txt"

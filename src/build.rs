@@ -473,10 +473,14 @@ fn render_pages(
             }
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
-            if let Err(e) = staging.write(&page.path, &bytes) {
-                write_error(&page.blame, e);
-            }
-            let meta = page.key.zip(staging.staged(&page.path).and_then(|p| Stamp::of(&p)));
+            let written = match staging.write_with_metadata(&page.path, &bytes) {
+                Ok(m) => m,
+                Err(e) => {
+                    write_error(&page.blame, e);
+                    None
+                }
+            };
+            let meta = page.key.zip(written.as_ref().and_then(Stamp::from_metadata));
             Ok((links, meta, true))
         })
         .collect();

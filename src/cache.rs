@@ -37,9 +37,13 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn of(path: &Path) -> Option<Stamp> {
-        let m = std::fs::symlink_metadata(path).ok().filter(|m| m.is_file())?;
+        Stamp::from_metadata(&std::fs::symlink_metadata(path).ok()?)
+    }
+
+    /// The stamp of a file whose metadata is at hand (a file just written).
+    pub fn from_metadata(m: &std::fs::Metadata) -> Option<Stamp> {
         let mtime_ns = m.modified().ok()?.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_nanos();
-        Some(Stamp { len: m.len(), mtime_ns })
+        m.is_file().then_some(Stamp { len: m.len(), mtime_ns })
     }
 }
 
@@ -240,9 +244,22 @@ impl PageCache {
 pub fn binary_fingerprint() -> u64 {
     static FP: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *FP.get_or_init(|| {
-        let exe = std::env::current_exe().and_then(std::fs::read);
-        match exe {
-            Ok(bytes) => xxhash_rust::xxh3::xxh3_64(&bytes),
+        // Streamed in chunks: the executable is tens of megabytes.
+        let hash_file = |path: PathBuf| -> std::io::Result<u64> {
+            use std::io::Read;
+            let mut f = std::fs::File::open(path)?;
+            let mut h = Xxh3::new();
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = f.read(&mut buf)?;
+                if n == 0 {
+                    return Ok(h.digest());
+                }
+                h.update(&buf[..n]);
+            }
+        };
+        match std::env::current_exe().and_then(hash_file) {
+            Ok(fp) => fp,
             Err(_) => {
                 let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
                 xxhash_rust::xxh3::xxh3_64(format!("{}:{}", std::process::id(), now.as_nanos()).as_bytes())

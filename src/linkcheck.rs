@@ -44,10 +44,10 @@ impl PageLinks {
         let mut frags = Vec::new();
         let mut ids = Vec::new();
         let mut raw = Vec::new();
-        let mut buf = String::new();
+        let (mut buf, mut ends) = (String::new(), Vec::new());
         scan_with(html, |found| match found {
             Found::Link(l) => {
-                if let Some(f) = target_into(&path, &l, base_path, &mut buf) {
+                if let Some(f) = target_into(&path, &l, base_path, &mut buf, &mut ends) {
                     match f.filter(|f| !f.is_empty()) {
                         Some(f) => frags.push((hash(&buf), hash(&f))),
                         None => targets.push(hash(&buf)),
@@ -223,14 +223,21 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
 /// `None` for links the gate does not own (other schemes, other hosts).
 fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<String>)> {
     let mut out = String::new();
-    let frag = target_into(page, link, base_path, &mut out)?;
+    let frag = target_into(page, link, base_path, &mut out, &mut Vec::new())?;
     Some((out, frag.map(Cow::into_owned)))
 }
 
-/// [`target_of`] into a reused buffer: the path is written to `out`, the fragment
-/// returned (borrowed from `link` unless it had to be decoded). The gate calls this for
-/// every link of every page, so it allocates only for what needs decoding.
-fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String) -> Option<Option<Cow<'l, str>>> {
+/// [`target_of`] into reused buffers: the path is written to `out`, the fragment
+/// returned (borrowed from `link` unless it had to be decoded); `ends` is scratch space.
+/// The gate calls this for every link of every page, so it allocates only for what
+/// needs decoding.
+fn target_into<'l>(
+    page: &str,
+    link: &'l str,
+    base_path: &str,
+    out: &mut String,
+    ends: &mut Vec<usize>,
+) -> Option<Option<Cow<'l, str>>> {
     let link = link.trim();
     let (before_frag, frag) = match link.split_once('#') {
         Some((a, f)) => (a, Some(routes::percent_decode(f))),
@@ -264,7 +271,7 @@ fn target_into<'l>(page: &str, link: &'l str, base_path: &str, out: &mut String)
     };
     let whole_ends_with_slash = if second.is_empty() { first.ends_with('/') } else { second.ends_with('/') };
     // End offsets in `out` of the segments kept so far, for `..`.
-    let mut ends: Vec<usize> = Vec::with_capacity(8);
+    ends.clear();
     for seg in
         first.split('/').chain(if second.is_empty() { None } else { Some(second.split('/')) }.into_iter().flatten())
     {

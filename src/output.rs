@@ -155,12 +155,20 @@ impl Staging {
     }
 
     pub fn write(&self, rel: &str, data: &[u8]) -> Result<(), WriteError> {
-        if let Some(path) = self.claim(rel)? {
-            if !self.reuse(rel, data, &path) {
-                std::fs::write(&path, data).map_err(|e| WriteError::Io(rel.to_string(), e))?;
-            }
+        self.write_with_metadata(rel, data).map(drop)
+    }
+
+    /// [`Staging::write`], returning the metadata of the file now staged (for the build
+    /// cache's stamp), read from the open file instead of by path.
+    pub fn write_with_metadata(&self, rel: &str, data: &[u8]) -> Result<Option<std::fs::Metadata>, WriteError> {
+        let Some(path) = self.claim(rel)? else { return Ok(None) };
+        if self.reuse(rel, data, &path) {
+            return Ok(std::fs::symlink_metadata(&path).ok());
         }
-        Ok(())
+        let err = |e| WriteError::Io(rel.to_string(), e);
+        let mut f = File::create(&path).map_err(err)?;
+        io::Write::write_all(&mut f, data).map_err(err)?;
+        Ok(f.metadata().ok())
     }
 
     pub fn copy(&self, rel: &str, src: &Path) -> Result<(), WriteError> {
@@ -198,11 +206,6 @@ impl Staging {
         }
         self.reused.fetch_add(1, Ordering::Relaxed);
         Ok(())
-    }
-
-    /// Where `rel` is staged (`None` when nothing is written).
-    pub fn staged(&self, rel: &str) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(rel))
     }
 
     /// Every path written so far (relative, `/`-separated).
