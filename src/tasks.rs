@@ -20,24 +20,26 @@ fn units_re() -> &'static Regex {
 }
 
 /// Tasks of a Markdown body, in order.
+///
+/// Every task names its 责任单位/责任部门, so only the lines holding "责任" are read (found
+/// with memmem); each takes its section from the nearest heading line above it. Run for
+/// every document page and catalogue record, this stays off the other lines.
 pub fn extract(md: &str) -> Vec<Task> {
-    let mut out = Vec::new();
-    // Every task names its 责任单位/责任部门: most documents have none, so skip the
-    // line-by-line pattern search (run for every document page and catalogue record).
     static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
     let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new("责任"));
-    if finder.find(md.as_bytes()).is_none() {
-        return out;
-    }
-    let mut section = String::new();
-    for line in md.lines() {
-        let t = line.trim();
-        if let Some(h) = t.strip_prefix('#') {
-            section = h.trim_start_matches('#').trim().split(" {#").next().unwrap_or("").to_string();
-            continue;
+    let bytes = md.as_bytes();
+    let mut out = Vec::new();
+    let mut last_line = usize::MAX;
+    for pos in finder.find_iter(bytes) {
+        let start = memchr::memrchr(b'\n', &bytes[..pos]).map_or(0, |i| i + 1);
+        if start == last_line {
+            continue; // a second 责任 on the same line
         }
-        if finder.find(t.as_bytes()).is_none() {
-            continue; // the pattern needs it: skip the regex on most lines
+        last_line = start;
+        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(md.len(), |i| pos + i);
+        let t = md[start..end].trim();
+        if t.starts_with('#') {
+            continue; // a heading names a section, not a task
         }
         let caps: Vec<_> = units_re().captures_iter(t).collect();
         if caps.is_empty() {
@@ -53,9 +55,20 @@ pub fn extract(md: &str) -> Vec<Task> {
         let text =
             text.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['.', ' ']).replace('\\', "");
         let text: String = text.trim().trim_end_matches(['。', '；']).chars().take(120).collect();
-        out.push(Task { section: section.clone(), text, units });
+        out.push(Task { section: section_above(md, start), text, units });
     }
     out
+}
+
+/// The text of the nearest heading line (`## 一、…`, id attribute dropped) that ends
+/// before `line_start`; empty when there is none.
+fn section_above(md: &str, line_start: usize) -> String {
+    for line in md[..line_start].lines().rev() {
+        if let Some(h) = line.trim().strip_prefix('#') {
+            return h.trim_start_matches('#').trim().split(" {#").next().unwrap_or("").to_string();
+        }
+    }
+    String::new()
 }
 
 #[cfg(test)]
@@ -73,5 +86,11 @@ mod tests {
             }
         );
         assert_eq!(t[1].units, ["区政府办", "区数据局"]);
+        // Sections follow the nearest heading; a heading naming 责任 is no task.
+        let md = "1. 先行任务。（责任单位：甲）\n## 二、责任落实\n\n  2. 后续任务（责任部门：乙；丙）\n";
+        let t = extract(md);
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].section.as_str(), t[0].text.as_str()), ("", "先行任务"));
+        assert_eq!((t[1].section.as_str(), t[1].units.clone()), ("二、责任落实", vec!["乙".to_string(), "丙".to_string()]));
     }
 }

@@ -125,39 +125,48 @@ impl Plan {
             ));
         }
         // Browse facets: every value that occurs, each a paginated listing, newest first.
-        for (f, &(facet, label)) in FACETS.iter().enumerate() {
-            let mut groups: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-            for &i in &all {
-                let d = &c.documents[i];
-                let values: Vec<(String, String)> = match facet {
-                    "year" => vec![(format!("{:04}", d.published.year), format!("{}年", d.published.year))],
-                    "type" => d.doc_type.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
-                    "topic" => d.topics.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
-                    _ => {
-                        let v = ix.rel[i].validity;
-                        vec![(v.slug().to_string(), v.label().to_string())]
+        // Each facet's groups on its own (in parallel), appended in FACETS order.
+        let facet_listings: Vec<Vec<Listing>> = FACETS
+            .par_iter()
+            .enumerate()
+            .map(|(f, &(facet, label))| {
+                let mut groups: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+                for &i in &all {
+                    let d = &c.documents[i];
+                    let values: Vec<(String, String)> = match facet {
+                        "year" => vec![(format!("{:04}", d.published.year), format!("{}年", d.published.year))],
+                        "type" => d.doc_type.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
+                        "topic" => d.topics.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
+                        _ => {
+                            let v = ix.rel[i].validity;
+                            vec![(v.slug().to_string(), v.label().to_string())]
+                        }
+                    };
+                    for (seg, shown) in values {
+                        groups.entry(seg).or_insert_with(|| (shown, Vec::new())).1.push(i);
                     }
-                };
-                for (seg, shown) in values {
-                    groups.entry(seg).or_insert_with(|| (shown, Vec::new())).1.push(i);
                 }
-            }
-            let ordered: Vec<(String, (String, Vec<usize>))> =
-                if facet == "year" { groups.into_iter().rev().collect() } else { groups.into_iter().collect() };
-            for (seg, (shown, mut docs)) in ordered {
-                docs.dedup();
-                let mut l = listing(
-                    ListingKind::Facet(f),
-                    routes::browse(facet, &seg),
-                    format!("{label}：{shown}"),
-                    "documents",
-                    docs,
-                    FACET_CRUMBS,
-                );
-                l.value = shown;
-                listings.push(l);
-            }
-        }
+                let ordered: Vec<(String, (String, Vec<usize>))> =
+                    if facet == "year" { groups.into_iter().rev().collect() } else { groups.into_iter().collect() };
+                ordered
+                    .into_iter()
+                    .map(|(seg, (shown, mut docs))| {
+                        docs.dedup();
+                        let mut l = listing(
+                            ListingKind::Facet(f),
+                            routes::browse(facet, &seg),
+                            format!("{label}：{shown}"),
+                            "documents",
+                            docs,
+                            FACET_CRUMBS,
+                        );
+                        l.value = shown;
+                        l
+                    })
+                    .collect()
+            })
+            .collect();
+        listings.extend(facet_listings.into_iter().flatten());
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
