@@ -5,40 +5,37 @@
 //! (`cli`, `build`, and the parsers and checkers they exercise on their own); every other
 //! module is crate-private.
 //!
-//! The pipeline runs one way, one module per stage (see ARCHITECTURE.md):
-//! [`config`] → [`load`] → [`resolve`] → [`bodies`] → [`render`] → [`linkcheck`] →
-//! [`output`], driven by [`build`]. Third-party formats each live behind one module:
-//! YAML in [`yaml`], Markdown in [`markdown`], templates in [`theme`], highlighting in
-//! [`highlight`], minification in [`minify`].
+//! The tree shows the architecture (see ARCHITECTURE.md):
+//! - `stages/`: the pipeline, one module per stage, data flowing one way:
+//!   [`config`] → [`load`] → [`resolve`] → [`bodies`] → [`render`] → [`linkcheck`] →
+//!   [`output`], driven by [`build`];
+//! - `adapters/`: one module per third-party format: YAML in [`yaml`], Markdown in
+//!   [`markdown`], templates in [`theme`], highlighting in [`highlight`], minification in
+//!   [`minify`], the progress bar in [`progress`], HTTP checks in [`external`];
+//! - `commands/`: [`cli`], [`serve`] and its fast edits [`live`], [`import`], [`init`];
+//! - at the top: the content model ([`model`]), output URLs ([`routes`]), diagnostics
+//!   ([`diag`]), and the small rules every stage shares ([`date`], [`docnum`], [`text`],
+//!   [`tasks`]).
+//!
+//! Every module is also reachable at the crate root (`crate::load`), so a path names
+//! the module, not the folder.
 
-pub(crate) mod bodies;
+mod adapters;
+mod commands;
+mod stages;
+
 pub mod build;
-pub(crate) mod cache;
-pub mod cli;
-pub mod config;
 pub mod date;
 pub mod diag;
 pub(crate) mod docnum;
-pub(crate) mod external;
-pub(crate) mod feeds;
-pub(crate) mod highlight;
-pub mod import;
-pub(crate) mod init;
-pub mod linkcheck;
-pub(crate) mod live;
-pub mod load;
-pub mod markdown;
-pub(crate) mod minify;
 pub(crate) mod model;
-pub(crate) mod output;
-pub(crate) mod privacy;
-pub(crate) mod progress;
-pub(crate) mod render;
-pub(crate) mod resolve;
 pub(crate) mod routes;
-pub mod search;
-pub(crate) mod serve;
 pub(crate) mod tasks;
 pub(crate) mod text;
-pub(crate) mod theme;
-pub(crate) mod yaml;
+
+pub use adapters::markdown;
+pub(crate) use adapters::{external, highlight, minify, progress, theme, yaml};
+pub use commands::{cli, import};
+pub(crate) use commands::{init, live, serve};
+pub(crate) use stages::{bodies, cache, feeds, output, privacy, render, resolve};
+pub use stages::{config, linkcheck, load, search};

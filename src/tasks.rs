@@ -91,6 +91,9 @@ mod tests {
         let t = extract(md);
         assert_eq!(t.len(), 2);
         assert_eq!((t[0].section.as_str(), t[0].text.as_str()), ("", "先行任务"));
-        assert_eq!((t[1].section.as_str(), t[1].units.clone()), ("二、责任落实", vec!["乙".to_string(), "丙".to_string()]));
+        assert_eq!(
+            (t[1].section.as_str(), t[1].units.clone()),
+            ("二、责任落实", vec!["乙".to_string(), "丙".to_string()])
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 macro_rules! embed {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../themes/default/templates/", $name)))),*]
+        &[$(($name, include_str!(concat!("../../themes/default/templates/", $name)))),*]
     };
 }
 
@@ -40,11 +40,11 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = embed!(
 
 /// The default theme's static files (path under `static/`, bytes).
 pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
-    ("style.css", include_bytes!("../themes/default/static/style.css")),
-    ("print.css", include_bytes!("../themes/default/static/print.css")),
-    ("gazette.js", include_bytes!("../themes/default/static/gazette.js")),
-    ("search.js", include_bytes!("../themes/default/static/search.js")),
-    ("favicon.svg", include_bytes!("../themes/default/static/favicon.svg")),
+    ("style.css", include_bytes!("../../themes/default/static/style.css")),
+    ("print.css", include_bytes!("../../themes/default/static/print.css")),
+    ("gazette.js", include_bytes!("../../themes/default/static/gazette.js")),
+    ("search.js", include_bytes!("../../themes/default/static/search.js")),
+    ("favicon.svg", include_bytes!("../../themes/default/static/favicon.svg")),
 ];
 
 pub struct Theme {

@@ -107,7 +107,7 @@ struct Signature<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub(in crate::render) fn document(&self, i: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn document(&self, i: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
         let c = &ix.content;
         let d = &c.documents[i];

@@ -457,7 +457,7 @@ mod tests {
     fn keys_match_the_javascript_client() {
         // The client's own fnv/hex/key functions, taken from search.js and run in Node, must
         // give the keys this module writes for the same terms.
-        let js = include_str!("../themes/default/static/search.js");
+        let js = include_str!("../../themes/default/static/search.js");
         let grab = |start: &str| -> &str {
             let i = js.find(start).expect("function in search.js");
             let line = js[i..].find('\n').expect("line");

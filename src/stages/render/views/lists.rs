@@ -135,7 +135,7 @@ struct ValidityOption {
 }
 
 impl<'a> Renderer<'a> {
-    pub(in crate::render) fn home(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn home(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let latest: Vec<usize> = self.plan.all.iter().copied().take(10).collect();
         let view = HomeView {
@@ -191,7 +191,7 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    pub(in crate::render) fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let listing = &self.plan.listings[l];
         let per = self.cfg.per_page;
@@ -241,7 +241,7 @@ impl<'a> Renderer<'a> {
         self.page("list.html", &dir, meta, "list", view, self.template_loc("list.html"))
     }
 
-    pub(in crate::render) fn interpretation_index(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn interpretation_index(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let items: Vec<InterpItem> = self
             .ix
@@ -262,13 +262,13 @@ impl<'a> Renderer<'a> {
         self.page("interpretations.html", dir, meta, "items", items, self.template_loc("interpretations.html"))
     }
 
-    pub(in crate::render) fn topic_index(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn topic_index(&self) -> Result<Rendered, Diagnostic> {
         let dir = routes::TOPICS;
         let meta = self.meta("政策集成主题", "topics", "topics", dir);
         self.page("topics.html", dir, meta, "topics", self.visible_topics(), self.template_loc("topics.html"))
     }
 
-    pub(in crate::render) fn gazette_index(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn gazette_index(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let mut years: Vec<IssueYear> = Vec::new();
         for &k in self.plan.issues.iter().rev() {
@@ -285,7 +285,7 @@ impl<'a> Renderer<'a> {
         self.page("gazette_index.html", dir, meta, "years", years, self.template_loc("gazette_index.html"))
     }
 
-    pub(in crate::render) fn organ_index(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn organ_index(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let organs: Vec<OrganCount> = self
             .plan
@@ -305,7 +305,7 @@ impl<'a> Renderer<'a> {
         self.page("organs.html", dir, meta, "organs", organs, self.template_loc("organs.html"))
     }
 
-    pub(in crate::render) fn decision_index(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn decision_index(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let mut ds: Vec<usize> = (0..c.decisions.len()).filter(|&k| self.ix.visible(ItemId::Decision(k))).collect();
         ds.sort_by(|&a, &b| {
@@ -331,13 +331,13 @@ impl<'a> Renderer<'a> {
         self.page("decisions.html", dir, meta, "years", years, self.template_loc("decisions.html"))
     }
 
-    pub(in crate::render) fn browse_index(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn browse_index(&self) -> Result<Rendered, Diagnostic> {
         let dir = routes::BROWSE;
         let meta = self.meta("分类浏览", "browse", "documents", dir);
         self.page("browse.html", dir, meta, "facets", self.facets(), self.template_loc("browse.html"))
     }
 
-    pub(in crate::render) fn search_page(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn search_page(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let all = &self.plan.all;
         let organs: Vec<&str> = c

@@ -93,7 +93,7 @@ struct RedirectView<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub(in crate::render) fn interpretation(&self, k: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn interpretation(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let it = &c.interpretations[k];
         let dir = self.ix.url(ItemId::Interp(k));
@@ -124,7 +124,7 @@ impl<'a> Renderer<'a> {
         self.page("interpretation.html", &dir, meta, "it", view, it.src.file())
     }
 
-    pub(in crate::render) fn topic(&self, k: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn topic(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let t = &self.ix.content.topics[k];
         let dir = self.ix.url(ItemId::Topic(k));
         let b = self.bodies.body(ItemId::Topic(k));
@@ -140,7 +140,7 @@ impl<'a> Renderer<'a> {
         self.page("topic.html", &dir, meta, "topic", view, t.src.file())
     }
 
-    pub(in crate::render) fn free_page(&self, k: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn free_page(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let p = &self.ix.content.pages[k];
         let dir = self.ix.url(ItemId::Page(k));
         let b = self.bodies.body(ItemId::Page(k));
@@ -150,7 +150,7 @@ impl<'a> Renderer<'a> {
         self.page("page.html", &dir, meta, "pg", view, p.src.file())
     }
 
-    pub(in crate::render) fn decision(&self, k: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn decision(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
         let c = &ix.content;
         let d = &c.decisions[k];
@@ -183,7 +183,7 @@ impl<'a> Renderer<'a> {
         self.page("decision.html", &dir, meta, "dec", view, d.src.file())
     }
 
-    pub(in crate::render) fn issue(&self, k: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn issue(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
         let c = &ix.content;
         let iss = &c.issues[k];
@@ -225,7 +225,7 @@ impl<'a> Renderer<'a> {
         self.page("gazette_issue.html", &dir, meta, "issue", view, iss.src.file())
     }
 
-    pub(in crate::render) fn not_found(&self) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn not_found(&self) -> Result<Rendered, Diagnostic> {
         let mut meta = self.meta("页面不存在", "error", "", routes::NOT_FOUND);
         meta.canonical = String::new();
         // Served for any missing URL, so its links are rooted at the site's base path.
@@ -234,7 +234,7 @@ impl<'a> Renderer<'a> {
         self.emit("404.html", routes::NOT_FOUND.into(), &ctx, self.template_loc("404.html"))
     }
 
-    pub(in crate::render) fn alias(&self, i: usize, a: usize) -> Result<Rendered, Diagnostic> {
+    pub(in crate::stages::render) fn alias(&self, i: usize, a: usize) -> Result<Rendered, Diagnostic> {
         let d = &self.ix.content.documents[i];
         let path = routes::alias_file(&d.aliases[a]);
         let url = self.ix.url(ItemId::Doc(i));
