@@ -98,7 +98,12 @@ fn catalog_json_and_csv_list_exactly_the_published_documents() {
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM so Excel reads Chinese");
     let csv = String::from_utf8(csv).expect("utf8");
     assert_eq!(csv.lines().count(), 5, "header + 4 rows");
+    assert!(csv.split_inclusive('\n').all(|l| l.ends_with("\r\n")), "every record ends in CRLF (RFC 4180)");
     assert!(csv.contains("测府发〔2020〕1号") && csv.contains("已废止") && !csv.contains("hidden"));
+    // A parser reads back every field of every row, header included.
+    let mut rows = csv::ReaderBuilder::new().from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(rows.headers().expect("header").len(), 15);
+    assert!(rows.records().all(|r| r.expect("record").len() == 15));
 }
 
 #[test]

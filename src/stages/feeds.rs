@@ -294,41 +294,58 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
         site: &cfg.title,
     };
     serde_json::to_writer_pretty(&mut json, &catalog).ok();
-    let mut csv = String::from("\u{feff}id,标题,发文字号,索引号,发文机关,文种,成文日期,发布日期,施行日期,有效期至,有效性,规范性文件,登记号,主题分类,网址\n");
+    // UTF-8 with a BOM so Excel opens it in Chinese; CRLF records (RFC 4180).
+    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
+    let header = [
+        "id",
+        "标题",
+        "发文字号",
+        "索引号",
+        "发文机关",
+        "文种",
+        "成文日期",
+        "发布日期",
+        "施行日期",
+        "有效期至",
+        "有效性",
+        "规范性文件",
+        "登记号",
+        "主题分类",
+        "网址",
+    ];
+    csv.write_record(header).ok();
     for &i in &docs {
         let d = &c.documents[i];
         let rel = &ix.rel[i];
-        let url = cfg.absolute(&ix.url(ItemId::Doc(i)));
-        let issuer = ix.issuer_names(i);
+        let date = |x: Option<crate::date::Date>| x.map(|x| x.to_string()).unwrap_or_default();
         let fields = [
             d.id.clone(),
             d.title.clone(),
             d.doc_number.clone().unwrap_or_default(),
             d.index_number.clone().unwrap_or_default(),
-            issuer,
+            ix.issuer_names(i),
             d.doc_type.clone().unwrap_or_default(),
-            d.written.map(|x| x.to_string()).unwrap_or_default(),
+            date(d.written),
             d.published.to_string(),
-            d.effective.map(|x| x.to_string()).unwrap_or_default(),
-            d.expires.map(|x| x.to_string()).unwrap_or_default(),
+            date(d.effective),
+            date(d.expires),
             rel.validity.label().to_string(),
             if d.normative { "是".into() } else { "否".into() },
             d.registration.clone().unwrap_or_default(),
             d.topics.join(";"),
-            url,
+            cfg.absolute(&ix.url(ItemId::Doc(i))),
         ];
-        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        csv.push_str("\r\n");
+        csv.write_record(fields.iter().map(|f| formula_safe(f).into_owned())).ok();
     }
+    let csv = csv.into_inner().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     (json.0, csv)
 }
 
-fn csv_field(s: &str) -> String {
-    // A leading = + - @ would run as a formula in Excel: neutralise it.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A spreadsheet cell that cannot run as a formula: a leading = + - @ gets a `'`.
+fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}").into()
     } else {
-        s
+        s.into()
     }
 }
