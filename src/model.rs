@@ -329,6 +329,36 @@ impl ItemId {
     }
 }
 
+macro_rules! index_type {
+    ($name:ident, $kind:ty, $variant:tt, $what:literal) => {
+        #[doc = concat!("The index of ", $what, " in its list in [`Content`]: relations say which kind they point to.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub usize);
+
+        impl std::ops::Index<$name> for Vec<$kind> {
+            type Output = $kind;
+            fn index(&self, i: $name) -> &$kind {
+                &self[i.0]
+            }
+        }
+
+        index_type!(@item $name, $variant);
+    };
+    (@item $name:ident, _) => {};
+    (@item $name:ident, $variant:ident) => {
+        impl From<$name> for ItemId {
+            fn from(i: $name) -> ItemId {
+                ItemId::$variant(i.0)
+            }
+        }
+    };
+}
+index_type!(DocIx, Document, Doc, "a document");
+index_type!(InterpIx, Interpretation, Interp, "an interpretation");
+index_type!(TopicIx, Topic, Topic, "a topic");
+index_type!(FaqIx, FaqSet, _, "a FAQ set");
+index_type!(IssueIx, GazetteIssue, _, "a gazette issue");
+
 /// What every kind with a page shares: its file, id, title, Markdown body, `draft` and
 /// publication date. Code that works on any item goes through this (one match, in
 /// [`Content::item`]), so a new kind is an `impl` here, not an arm in every stage.

@@ -210,7 +210,7 @@ pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, ifram
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(ixr, ItemId::Doc(j), &f.src, "", &answers(&f.src, "items", &f.items), &opts);
+            let mut one = render_one(ixr, j.into(), &f.src, "", &answers(&f.src, "items", &f.items), &opts);
             one.body = None;
             Some((k, one))
         })

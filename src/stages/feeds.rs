@@ -228,7 +228,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
         "effective": d.effective.map(|x| x.to_string()), "expires": d.expires.map(|x| x.to_string()),
         "validity": rel.validity.label(), "normative": d.normative, "registration": d.registration,
         "topics": d.topics, "tags": d.tags, "lang": d.lang.clone().unwrap_or_else(|| cfg.language.clone()),
-        "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(ItemId::Interp(k)))})).collect::<Vec<_>>(),
+        "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(k.into()))})).collect::<Vec<_>>(),
         "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
         "faq_count": faq_count,
         "tasks": crate::tasks::extract(&d.body),

@@ -46,17 +46,17 @@ pub struct DocRelations {
     pub basis_of: Vec<ItemId>,
     /// Documents that list this one as 配套文件 (i.e. this one supports them).
     pub supporting_of: Vec<ItemId>,
-    pub interpretations: Vec<usize>,
-    pub faq_sets: Vec<usize>,
-    pub translations: Vec<usize>,
-    pub translation_of: Option<usize>,
-    pub issues: Vec<usize>,
-    pub topics: Vec<usize>,
+    pub interpretations: Vec<InterpIx>,
+    pub faq_sets: Vec<FaqIx>,
+    pub translations: Vec<DocIx>,
+    pub translation_of: Option<DocIx>,
+    pub issues: Vec<IssueIx>,
+    pub topics: Vec<TopicIx>,
     /// Every published item whose body cites this one (filled after bodies are rendered).
     pub cited_by: BTreeSet<ItemId>,
     pub validity: Validity,
     /// The document that repealed or amended this one, for the validity note.
-    pub validity_cause: Option<usize>,
+    pub validity_cause: Option<DocIx>,
 }
 
 /// The resolved site: the loaded content (owned, so a built site can be kept and handed
@@ -77,9 +77,9 @@ pub struct Index {
     /// Topic members, resolved (explicit documents, then matches), newest first.
     pub topic_docs: Vec<Vec<usize>>,
     /// FAQ set → the document it is for.
-    pub faq_for: Vec<Option<usize>>,
+    pub faq_for: Vec<Option<DocIx>>,
     /// Interpretation → the document it interprets.
-    pub interp_of: Vec<Option<usize>>,
+    pub interp_of: Vec<Option<DocIx>>,
 }
 
 fn hidden_by(draft: bool, published: Option<Date>, date: Date, drafts: bool) -> Option<Hidden> {
@@ -323,8 +323,8 @@ impl Index {
                             .help("add the language of this version, e.g. `lang: en`"),
                     );
                 }
-                self.rel[j].translations.push(i);
-                self.rel[i].translation_of = Some(j);
+                self.rel[j].translations.push(DocIx(i));
+                self.rel[i].translation_of = Some(DocIx(j));
             }
             let r = &mut self.rel[i];
             r.basis = basis;
@@ -342,8 +342,8 @@ impl Index {
                 continue;
             }
             if let Some(ItemId::Doc(j)) = self.check_ref(&it.src, &it.interprets, true, diags) {
-                self.rel[j].interpretations.push(k);
-                self.interp_of[k] = Some(j);
+                self.rel[j].interpretations.push(InterpIx(k));
+                self.interp_of[k] = Some(DocIx(j));
             }
         }
         for (k, f) in c.faqs.iter().enumerate() {
@@ -351,8 +351,8 @@ impl Index {
                 continue;
             }
             if let Some(ItemId::Doc(j)) = self.check_ref(&f.src, &f.for_ref, true, diags) {
-                self.rel[j].faq_sets.push(k);
-                self.faq_for[k] = Some(j);
+                self.rel[j].faq_sets.push(FaqIx(k));
+                self.faq_for[k] = Some(DocIx(j));
             }
         }
         let mut seen_issue: HashMap<(u16, u32), &str> = HashMap::new();
@@ -373,8 +373,8 @@ impl Index {
             for s in &iss.sections {
                 for r in &s.items {
                     if let Some(ItemId::Doc(j)) = self.check_ref(&iss.src, r, true, diags) {
-                        if !self.rel[j].issues.contains(&k) {
-                            self.rel[j].issues.push(k);
+                        if !self.rel[j].issues.contains(&IssueIx(k)) {
+                            self.rel[j].issues.push(IssueIx(k));
                         }
                     }
                 }
@@ -405,7 +405,7 @@ impl Index {
             docs.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
             docs.dedup();
             for &j in &docs {
-                self.rel[j].topics.push(k);
+                self.rel[j].topics.push(TopicIx(k));
             }
             self.topic_docs[k] = docs;
         }
@@ -459,7 +459,7 @@ impl Index {
                 (Validity::Valid, None)
             };
             r.validity = validity;
-            r.validity_cause = cause;
+            r.validity_cause = cause.map(DocIx);
         }
     }
 

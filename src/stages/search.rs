@@ -251,7 +251,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     }
     for k in ix.published_interpretations() {
         let it = &c.interpretations[k];
-        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(ItemId::Doc(j))));
+        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(j.into())));
         let date = it.published.map(|d| d.to_string()).unwrap_or_default();
         let url = ix.url(ItemId::Interp(k));
         items.push(item(
@@ -260,7 +260,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             TextOf::Interp(k),
             url,
             "政策解读",
-            ix.interp_of[k],
+            ix.interp_of[k].map(|j| j.0),
             policy,
             date,
         ));
@@ -268,10 +268,9 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     for i in ix.published_documents() {
         let d = &c.documents[i];
         let qas = d.faq.iter().enumerate().map(|(n, q)| (q.q.as_str(), TextOf::DocFaq(i, n)));
-        let sets = ix.rel[i]
-            .faq_sets
-            .iter()
-            .flat_map(|&k| c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k, n))));
+        let sets = ix.rel[i].faq_sets.iter().flat_map(|&k| {
+            c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k.0, n)))
+        });
         for (q, text_of) in qas.chain(sets) {
             let url = format!("{}#h-faq", ix.url(ItemId::Doc(i)));
             let policy = Some((d.title.clone(), ix.url(ItemId::Doc(i))));

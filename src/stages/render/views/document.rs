@@ -4,7 +4,7 @@
 use super::{IssueLink, Link, Named};
 use crate::diag::Diagnostic;
 use crate::markdown::Heading;
-use crate::model::Validity;
+use crate::model::{DocIx, Validity};
 use crate::render::emit::{Alt, Crumb, Rendered};
 use crate::render::plan::{issue_label, issue_url, Row};
 use crate::render::Renderer;
@@ -121,7 +121,7 @@ impl<'a> Renderer<'a> {
             .map(|(q, a)| Qa { q: &q.q, a, updated: q.updated.map(|u| u.to_string()) })
             .collect();
         for &k in &r.faq_sets {
-            for (q, a) in c.faqs[k].items.iter().zip(&self.bodies.faq_sets[k]) {
+            for (q, a) in c.faqs[k].items.iter().zip(&self.bodies.faq_sets[k.0]) {
                 faq.push(Qa { q: &q.q, a, updated: q.updated.map(|u| u.to_string()) });
             }
         }
@@ -155,12 +155,11 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|&k| {
                 let it = &c.interpretations[k];
-                InterpLink { title: &it.title, url: ix.url(ItemId::Interp(k)), form: &it.form }
+                InterpLink { title: &it.title, url: ix.url(k.into()), form: &it.form }
             })
             .collect();
-        let lang_of = |j: usize| c.documents[j].lang.as_deref().unwrap_or(&self.cfg.language);
-        let lang_link =
-            |j: usize| LangLink { lang: lang_of(j), title: &c.documents[j].title, url: ix.url(ItemId::Doc(j)) };
+        let lang_of = |j: DocIx| c.documents[j].lang.as_deref().unwrap_or(&self.cfg.language);
+        let lang_link = |j: DocIx| LangLink { lang: lang_of(j), title: &c.documents[j].title, url: ix.url(j.into()) };
         let issuers = ix.issuers(i);
         let issuer_names: Vec<&str> = issuers.iter().map(|o| o.name.as_str()).collect();
         // 落款 (GB/T 9704): mark the body's own 发文机关署名 and 成文日期 so they sit right-
@@ -176,10 +175,10 @@ impl<'a> Renderer<'a> {
             meta.lang = lang;
         }
         if let Some(j) = r.translation_of {
-            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(ItemId::Doc(j)) });
+            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(j.into()) });
         }
         for &j in &r.translations {
-            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(ItemId::Doc(j)) });
+            meta.alternates.push(Alt { lang: lang_of(j), url: ix.url(j.into()) });
         }
         if !meta.alternates.is_empty() {
             meta.alternates.push(Alt { lang: meta.lang, url: dir.clone() });
@@ -202,7 +201,7 @@ impl<'a> Renderer<'a> {
             registration: d.registration.as_deref(),
             validity: r.validity.label(),
             validity_slug: r.validity.slug(),
-            validity_cause: r.validity_cause.map(|j| self.row(j)),
+            validity_cause: r.validity_cause.map(|j| self.row(j.0)),
             validity_cause_label: if r.validity == Validity::Repealed { "废止文件" } else { "修改文件" },
             topics: &d.topics,
             attachments: d
@@ -229,11 +228,7 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .map(|&k| IssueLink { label: issue_label(&c.issues[k]), url: issue_url(&c.issues[k]) })
                 .collect(),
-            topics_in: r
-                .topics
-                .iter()
-                .map(|&k| Link { title: &c.topics[k].title, url: ix.url(ItemId::Topic(k)) })
-                .collect(),
+            topics_in: r.topics.iter().map(|&k| Link { title: &c.topics[k].title, url: ix.url(k.into()) }).collect(),
             translations: r.translations.iter().map(|&j| lang_link(j)).collect(),
             translation_of: r.translation_of.map(lang_link),
             lang: d.lang.as_deref(),

@@ -113,7 +113,7 @@ impl<'a> Renderer<'a> {
             form: &it.form,
             published: it.published.map(|d| d.to_string()),
             issuer: it.issuer.as_ref().and_then(|o| self.ix.organs.get(o.as_str())).map(|&o| c.organs[o].name.as_str()),
-            doc: self.ix.interp_of[k].map(|j| self.row(j)),
+            doc: self.ix.interp_of[k].map(|j| self.row(j.0)),
             image: media(&it.image),
             video: media(&it.video),
             body: b.map_or("", |b| b.html.as_str()),
