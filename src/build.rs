@@ -14,7 +14,7 @@ use crate::load;
 use crate::output::{Staging, WriteError};
 use crate::render::{Job, Renderer};
 use crate::resolve::Index;
-use crate::routes::base_path;
+use crate::routes::{self, base_path};
 use crate::theme::{self, Theme};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -515,16 +515,16 @@ fn write_site_files(
     for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
         report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
     }
-    report(staging.write("robots.txt", feeds::robots(cfg).as_bytes()), "gazette.yaml");
+    report(staging.write(routes::ROBOTS, feeds::robots(cfg).as_bytes()), "gazette.yaml");
     // A theme may ship its own `_headers`; then it is copied below like any static file.
-    if !theme.site_static.iter().any(|(p, _)| p == "_headers") {
-        report(staging.write("_headers", feeds::headers_file(cfg).as_bytes()), "gazette.yaml");
+    if !theme.site_static.iter().any(|(p, _)| p == routes::HEADERS) {
+        report(staging.write(routes::HEADERS, feeds::headers_file(cfg).as_bytes()), "gazette.yaml");
     }
     let (json, csv) = feeds::catalog(r);
-    report(staging.write("api/documents.json", &json), "gazette.yaml");
-    report(staging.write("api/documents.csv", csv.as_bytes()), "gazette.yaml");
+    report(staging.write(routes::CATALOG_JSON, &json), "gazette.yaml");
+    report(staging.write(routes::CATALOG_CSV, csv.as_bytes()), "gazette.yaml");
     if bodies.has_code {
-        report(staging.write("syntax.css", crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
+        report(staging.write(routes::SYNTAX_CSS, crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
     }
     // Theme static files: the site's theme folder wins over the built-in ones.
     let overridden: BTreeSet<&str> = theme.site_static.iter().map(|(p, _)| p.as_str()).collect();

@@ -7,17 +7,45 @@
 
 /// The home page's folder (the site root).
 pub const HOME: &str = "";
-/// 公文库: every published document, newest first.
-pub const DOCUMENTS: &str = "documents/";
-/// 行政规范性文件库.
-pub const NORMATIVE: &str = "normative/";
-pub const INTERPRETATIONS: &str = "interpretations/";
-pub const TOPICS: &str = "topics/";
-pub const ORGANS: &str = "organs/";
-pub const GAZETTE: &str = "gazette/";
-pub const DECISIONS: &str = "decisions/";
-pub const BROWSE: &str = "browse/";
-pub const SEARCH: &str = "search/";
+/// A section's folder and the file of its index page (what breadcrumbs link to).
+macro_rules! section {
+    ($(#[$doc:meta])* $dir:ident, $page:ident, $path:literal) => {
+        $(#[$doc])*
+        pub const $dir: &str = $path;
+        #[allow(dead_code)] // not every section is linked as a page by name
+        pub const $page: &str = concat!($path, "index.html");
+    };
+}
+section!(
+    /// 公文库: every published document, newest first.
+    DOCUMENTS, DOCUMENTS_PAGE, "documents/"
+);
+section!(
+    /// 行政规范性文件库.
+    NORMATIVE, NORMATIVE_PAGE, "normative/"
+);
+section!(INTERPRETATIONS, INTERPRETATIONS_PAGE, "interpretations/");
+section!(TOPICS, TOPICS_PAGE, "topics/");
+section!(ORGANS, ORGANS_PAGE, "organs/");
+section!(GAZETTE, GAZETTE_PAGE, "gazette/");
+section!(DECISIONS, DECISIONS_PAGE, "decisions/");
+section!(BROWSE, BROWSE_PAGE, "browse/");
+section!(SEARCH, SEARCH_PAGE, "search/");
+
+/// Site-wide files.
+pub const SITEMAP: &str = "sitemap.xml";
+pub const ROBOTS: &str = "robots.txt";
+/// Security headers for hosts that read them (Netlify, Cloudflare Pages…).
+pub const HEADERS: &str = "_headers";
+pub const CATALOG_JSON: &str = "api/documents.json";
+pub const CATALOG_CSV: &str = "api/documents.csv";
+/// Code highlighting classes, written when a page has code.
+pub const SYNTAX_CSS: &str = "syntax.css";
+
+/// Part `n` (from 1) of a sitemap past 50,000 URLs.
+pub fn sitemap_part(n: usize) -> String {
+    format!("sitemap-{n}.xml")
+}
 /// Served for any missing URL, so it sits at the root whatever its links say.
 pub const NOT_FOUND: &str = "404.html";
 /// The site's Atom feed.

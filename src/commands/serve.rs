@@ -264,7 +264,7 @@ fn answer_file(st: &State, path: &str) -> Response<Body> {
     }
     let (status, file) = match resolve_path(&st.out, &st.base_path, path) {
         Ok(f) => (200, Some(f)),
-        Err(404) => (404, st.out.join("404.html").canonicalize().ok()),
+        Err(404) => (404, st.out.join(crate::routes::NOT_FOUND).canonicalize().ok()),
         Err(code) => (code, None),
     };
     let Some(file) = file else {

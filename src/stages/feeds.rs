@@ -141,7 +141,7 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         })
         .collect();
     out.push((
-        "gazette/feed.xml".into(),
+        routes::feed(routes::GAZETTE),
         atom(cfg, &format!("政府公报 - {}", cfg.title), &routes::feed(routes::GAZETTE), routes::GAZETTE, &e),
     ));
     out
@@ -162,22 +162,22 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
         x
     };
     if urls.len() <= SITEMAP_MAX {
-        return vec![("sitemap.xml".into(), urlset(urls))];
+        return vec![(routes::SITEMAP.into(), urlset(urls))];
     }
     let mut out = Vec::new();
     let mut index = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (n, chunk) in urls.chunks(SITEMAP_MAX).enumerate() {
-        let name = format!("sitemap-{}.xml", n + 1);
+        let name = routes::sitemap_part(n + 1);
         index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&cfg.absolute(&name))));
         out.push((name, urlset(chunk)));
     }
     index.push_str("</sitemapindex>\n");
-    out.push(("sitemap.xml".into(), index));
+    out.push((routes::SITEMAP.into(), index));
     out
 }
 
 pub fn robots(cfg: &Config) -> String {
-    format!("User-agent: *\nAllow: /\nSitemap: {}\n", cfg.absolute("sitemap.xml"))
+    format!("User-agent: *\nAllow: /\nSitemap: {}\n", cfg.absolute(routes::SITEMAP))
 }
 
 /// The Content-Security-Policy the default theme satisfies: no inline script or style, no

@@ -73,8 +73,8 @@ pub struct Listing {
 pub const FACETS: &[(&str, &str)] =
     &[("year", "发布年份"), ("type", "文种"), ("topic", "主题分类"), ("validity", "有效性")];
 
-const ORGAN_CRUMBS: &[(&str, &str)] = &[("发文机关", "organs/index.html")];
-const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", "documents/index.html"), ("分类浏览", "browse/index.html")];
+const ORGAN_CRUMBS: &[(&str, &str)] = &[("发文机关", routes::ORGANS_PAGE)];
+const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), ("分类浏览", routes::BROWSE_PAGE)];
 
 /// What the pages of one build share.
 #[derive(Default)]

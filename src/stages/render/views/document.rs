@@ -170,7 +170,7 @@ impl<'a> Renderer<'a> {
 
         let mut meta = self.meta(d.title.as_str(), "document", "documents", &dir);
         meta.has_code = body.is_some_and(|b| b.has_code);
-        meta.breadcrumbs.push(Crumb { title: "公文库", url: "documents/index.html" });
+        meta.breadcrumbs.push(Crumb { title: "公文库", url: routes::DOCUMENTS_PAGE });
         if let Some(lang) = &d.lang {
             meta.lang = lang;
         }

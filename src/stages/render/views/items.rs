@@ -120,7 +120,7 @@ impl<'a> Renderer<'a> {
         };
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
-        meta.breadcrumbs.push(Crumb { title: "政策解读", url: "interpretations/index.html" });
+        meta.breadcrumbs.push(Crumb { title: "政策解读", url: routes::INTERPRETATIONS_PAGE });
         self.page("interpretation.html", &dir, meta, "it", view, it.src.file())
     }
 
@@ -130,7 +130,7 @@ impl<'a> Renderer<'a> {
         let b = self.bodies.body(ItemId::Topic(k));
         let mut meta = self.meta(t.title.as_str(), "topic", "topics", &dir);
         meta.feeds.push(FeedLink { title: format!("{}（订阅）", t.title), url: routes::feed(&dir) });
-        meta.breadcrumbs.push(Crumb { title: "主题", url: "topics/index.html" });
+        meta.breadcrumbs.push(Crumb { title: "主题", url: routes::TOPICS_PAGE });
         meta.has_code = b.is_some_and(|b| b.has_code);
         let view = TopicView {
             title: &t.title,
@@ -179,7 +179,7 @@ impl<'a> Renderer<'a> {
             body: self.bodies.body(ItemId::Decision(k)).map_or("", |b| b.html.as_str()),
         };
         let mut meta = self.meta(d.title.as_str(), "decision", "decisions", &dir);
-        meta.breadcrumbs.push(Crumb { title: "重大行政决策事项目录", url: "decisions/index.html" });
+        meta.breadcrumbs.push(Crumb { title: "重大行政决策事项目录", url: routes::DECISIONS_PAGE });
         self.page("decision.html", &dir, meta, "dec", view, d.src.file())
     }
 
@@ -210,7 +210,7 @@ impl<'a> Renderer<'a> {
             .collect();
         let heading = iss.title.clone().unwrap_or_else(|| format!("{}政府公报 {}", self.cfg.title, issue_label(iss)));
         let mut meta = self.meta(heading.clone(), "gazette-issue", "gazette", &dir);
-        meta.breadcrumbs.push(Crumb { title: "政府公报", url: "gazette/index.html" });
+        meta.breadcrumbs.push(Crumb { title: "政府公报", url: routes::GAZETTE_PAGE });
         let view = IssueView {
             heading: &heading,
             year: iss.year,
