@@ -113,8 +113,18 @@ impl Plan {
                 &[],
             ),
         ];
-        for (k, o) in c.organs.iter().enumerate() {
-            let docs = all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)).collect();
+        // Each organ's documents, newest first, in one pass over the library.
+        let mut by_organ: Vec<Vec<usize>> = vec![Vec::new(); c.organs.len()];
+        for &i in &all {
+            for id in &c.documents[i].issuer {
+                if let Some(&k) = ix.organs.get(id) {
+                    if by_organ[k].last() != Some(&i) {
+                        by_organ[k].push(i);
+                    }
+                }
+            }
+        }
+        for ((k, o), docs) in c.organs.iter().enumerate().zip(by_organ) {
             listings.push(listing(
                 ListingKind::Organ(k),
                 routes::organ(&o.id),

@@ -340,11 +340,15 @@ impl<'a> Renderer<'a> {
     pub(in crate::stages::render) fn search_page(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let all = &self.plan.all;
-        let organs: Vec<&str> = c
-            .organs
+        // Organs with published documents, in registry order (their listings know).
+        let organs: Vec<&str> = self
+            .plan
+            .listings
             .iter()
-            .filter(|o| all.iter().any(|&i| c.documents[i].issuer.contains(&o.id)))
-            .map(|o| o.name.as_str())
+            .filter_map(|l| match l.kind {
+                ListingKind::Organ(o) if !l.docs.is_empty() => Some(c.organs[o].name.as_str()),
+                _ => None,
+            })
             .collect();
         let mut years: Vec<u16> = all.iter().map(|&i| c.documents[i].published.year).collect();
         years.sort_unstable_by(|a, b| b.cmp(a));
