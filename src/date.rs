@@ -56,8 +56,26 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 }
 
 impl fmt::Display for Date {
+    /// `YYYY-MM-DD`, digits written directly: every page shows several dates.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        if self.year > 9999 {
+            return write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day);
+        }
+        let digit = |n: u16, place: u16| b'0' + (n / place % 10) as u8;
+        let (y, m, d) = (self.year, self.month as u16, self.day as u16);
+        let b = [
+            digit(y, 1000),
+            digit(y, 100),
+            digit(y, 10),
+            digit(y, 1),
+            b'-',
+            digit(m, 10),
+            digit(m, 1),
+            b'-',
+            digit(d, 10),
+            digit(d, 1),
+        ];
+        f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -70,6 +88,14 @@ impl From<Date> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn prints_as_written() {
+        for s in ["2024-05-10", "0999-01-31", "2000-12-01"] {
+            assert_eq!(Date::parse(s).expect(s).to_string(), s);
+        }
+        assert_eq!(Date { year: 12345, month: 1, day: 2 }.to_string(), "12345-01-02");
+    }
+
     #[test]
     fn parses_and_rejects() {
         assert_eq!(Date::parse("2024-05-10").map(|d| d.to_string()), Some("2024-05-10".into()));

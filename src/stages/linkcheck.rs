@@ -216,6 +216,9 @@ fn find_close(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
 /// Decode character references (`&amp;`, `&#39;`, `&#x2F;`, named ones), borrowed when
 /// there are none.
 pub fn decode_entities(s: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'&', s.as_bytes()).is_none() {
+        return Cow::Borrowed(s); // most attribute values: no scan by character
+    }
     html_escape::decode_html_entities(s)
 }
 
