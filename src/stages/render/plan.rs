@@ -140,28 +140,37 @@ impl Plan {
             .par_iter()
             .enumerate()
             .map(|(f, &(facet, label))| {
-                let mut groups: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-                for &i in &all {
-                    let d = &c.documents[i];
-                    let values: Vec<(String, String)> = match facet {
-                        "year" => vec![(format!("{:04}", d.published.year), format!("{}年", d.published.year))],
-                        "type" => d.doc_type.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
-                        "topic" => d.topics.iter().map(|t| (routes::path_segment(t), t.clone())).collect(),
-                        _ => {
-                            let v = ix.rel[i].validity;
-                            vec![(v.slug().to_string(), v.label().to_string())]
-                        }
-                    };
-                    for (seg, shown) in values {
-                        groups.entry(seg).or_insert_with(|| (shown, Vec::new())).1.push(i);
-                    }
-                }
-                let ordered: Vec<(String, (String, Vec<usize>))> =
-                    if facet == "year" { groups.into_iter().rev().collect() } else { groups.into_iter().collect() };
+                let docs = |i: usize| &c.documents[i];
+                let groups = match facet {
+                    "year" => group_by(
+                        &all,
+                        |i, k| k.push(docs(i).published.year),
+                        |y| format!("{y:04}"),
+                        |y| format!("{y}年"),
+                    ),
+                    "type" => group_by(
+                        &all,
+                        |i, k| k.extend(docs(i).doc_type.as_deref()),
+                        |t| routes::path_segment(t),
+                        |t| t.to_string(),
+                    ),
+                    "topic" => group_by(
+                        &all,
+                        |i, k| k.extend(docs(i).topics.iter().map(String::as_str)),
+                        |t| routes::path_segment(t),
+                        |t| t.to_string(),
+                    ),
+                    _ => group_by(
+                        &all,
+                        |i, k| k.push(ix.rel[i].validity),
+                        |v| v.slug().to_string(),
+                        |v| v.label().to_string(),
+                    ),
+                };
+                let ordered: Box<dyn Iterator<Item = _>> =
+                    if facet == "year" { Box::new(groups.into_iter().rev()) } else { Box::new(groups.into_iter()) };
                 ordered
-                    .into_iter()
-                    .map(|(seg, (shown, mut docs))| {
-                        docs.dedup();
+                    .map(|(seg, shown, docs)| {
                         let mut l = listing(
                             ListingKind::Facet(f),
                             routes::browse(facet, &seg),
@@ -182,6 +191,45 @@ impl Plan {
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
         Plan { rows, all, listings, issues }
     }
+}
+
+/// The documents of `all` grouped by the values `keys` gives each (a year, a 文种, a
+/// topic…): per URL segment (`seg` of a value, in segment order), the value as shown (the
+/// first one met, should two values share a segment) and its documents in `all`'s order.
+/// Values are grouped before anything is formatted: one string per value, not per
+/// document.
+fn group_by<K: std::hash::Hash + Eq + Clone>(
+    all: &[usize],
+    keys: impl Fn(usize, &mut Vec<K>),
+    seg: impl Fn(&K) -> String,
+    shown: impl Fn(&K) -> String,
+) -> Vec<(String, String, Vec<usize>)> {
+    let mut index: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    // Per value, in the order first met: the positions in `all` of its documents.
+    let mut groups: Vec<(K, Vec<usize>)> = Vec::new();
+    let mut buf = Vec::new();
+    for (p, &i) in all.iter().enumerate() {
+        keys(i, &mut buf);
+        for k in buf.drain(..) {
+            let g = *index.entry(k.clone()).or_insert_with(|| {
+                groups.push((k, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(p);
+        }
+    }
+    let mut by_seg: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    for (k, positions) in groups {
+        by_seg.entry(seg(&k)).or_insert_with(|| (shown(&k), Vec::new())).1.extend(positions);
+    }
+    by_seg
+        .into_iter()
+        .map(|(s, (shown, mut pos))| {
+            pos.sort_unstable();
+            pos.dedup();
+            (s, shown, pos.into_iter().map(|p| all[p]).collect())
+        })
+        .collect()
 }
 
 impl Renderer<'_> {
@@ -294,5 +342,29 @@ pub fn doc_row(ix: &Index, i: usize) -> Row {
         validity: Some(v.label()),
         validity_slug: Some(v.slug()),
         kind: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facet_values_group_by_segment_in_library_order() {
+        // Documents 7, 3, 5, 9 in listing order; 3 and 9 have values that share a segment.
+        let all = [7, 3, 5, 9];
+        let values = |i: usize| -> Vec<&str> {
+            match i {
+                7 => vec!["乙"],
+                3 => vec!["a/b", "乙"],
+                5 => vec!["甲"],
+                _ => vec!["a-b", "a/b"],
+            }
+        };
+        let groups = group_by(&all, |i, k| k.extend(values(i)), |v| routes::path_segment(v), |v| v.to_string());
+        let got: Vec<(&str, &str, Vec<usize>)> =
+            groups.iter().map(|(s, shown, d)| (s.as_str(), shown.as_str(), d.clone())).collect();
+        // Segment order; the first value met names a shared segment; a document once.
+        assert_eq!(got, vec![("a-b", "a/b", vec![3, 9]), ("乙", "乙", vec![7, 3]), ("甲", "甲", vec![5])]);
     }
 }
