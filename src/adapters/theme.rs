@@ -59,6 +59,25 @@ pub struct Theme {
     pub fingerprint: u64,
 }
 
+/// A view converted to the template engine's own value once, for data that many pages
+/// show (a document's listing row, on every listing, relation box and issue that
+/// lists it): each page shares it instead of converting it again. Serialises as the
+/// view it was made from.
+#[derive(Clone)]
+pub struct Prepared(tera::Value);
+
+impl Prepared {
+    pub fn new<T: Serialize>(view: &T) -> Prepared {
+        Prepared(tera::Value::from_serializable(view))
+    }
+}
+
+impl Serialize for Prepared {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// A template problem: a theme bug, reported with the template's path and line.
 pub type ThemeError = Diagnostic;
 

@@ -78,7 +78,7 @@ pub fn atom(cfg: &Config, title: &str, feed_path: &str, page_url: &str, entries:
 
 fn doc_entry(r: &Renderer, i: usize) -> Entry {
     let d = &r.ix.content.documents[i];
-    let row = r.row(i);
+    let row = r.row_data(i);
     let mut summary = Vec::new();
     if let Some(n) = &d.doc_number {
         summary.push(n.clone());

@@ -6,6 +6,7 @@ use super::Renderer;
 use crate::model::GazetteIssue;
 use crate::resolve::{Index, ItemId};
 use crate::routes;
+use crate::theme::Prepared;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -76,11 +77,30 @@ pub const FACETS: &[(&str, &str)] =
 const ORGAN_CRUMBS: &[(&str, &str)] = &[("发文机关", routes::ORGANS_PAGE)];
 const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), ("分类浏览", routes::BROWSE_PAGE)];
 
+/// A listing row in a page's view: the plan's shared copy when it has one, else made
+/// for this page (an item-only renderer, or an item that is not a document).
+pub enum RowView<'a> {
+    Shared(&'a Prepared),
+    Own(Row),
+}
+
+impl Serialize for RowView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RowView::Shared(p) => p.serialize(s),
+            RowView::Own(r) => r.serialize(s),
+        }
+    }
+}
+
 /// What the pages of one build share.
 #[derive(Default)]
 pub struct Plan {
     /// Per document: its row when it is published.
     pub rows: Vec<Option<Row>>,
+    /// The same rows as the template engine's values, shared by every page that lists
+    /// the document (see `theme::Prepared`).
+    shared: Vec<Option<Prepared>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
     pub listings: Vec<Listing>,
@@ -91,7 +111,9 @@ pub struct Plan {
 impl Plan {
     pub fn new(ix: &Index) -> Plan {
         let c = &ix.content;
-        let rows = (0..c.documents.len()).into_par_iter().map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
+        let rows: Vec<Option<Row>> =
+            (0..c.documents.len()).into_par_iter().map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
+        let shared = rows.par_iter().map(|r| r.as_ref().map(Prepared::new)).collect();
         let all = ix.published_documents();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
@@ -189,7 +211,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { rows, all, listings, issues }
+        Plan { rows, shared, all, listings, issues }
     }
 }
 
@@ -283,23 +305,32 @@ impl Renderer<'_> {
         })
     }
 
-    /// A published document's listing row (made on demand by an item-only renderer).
-    pub fn row(&self, i: usize) -> std::borrow::Cow<'_, Row> {
+    /// A published document's listing row, as data (made on demand by an item-only
+    /// renderer).
+    pub fn row_data(&self, i: usize) -> std::borrow::Cow<'_, Row> {
         match self.plan.rows.get(i).and_then(Option::as_ref) {
             Some(r) => std::borrow::Cow::Borrowed(r),
             None => std::borrow::Cow::Owned(doc_row(self.ix, i)),
         }
     }
 
-    pub(super) fn rows(&self, docs: &[usize]) -> Vec<std::borrow::Cow<'_, Row>> {
+    /// A published document's listing row, for a page's view.
+    pub(super) fn row(&self, i: usize) -> RowView<'_> {
+        match self.plan.shared.get(i).and_then(Option::as_ref) {
+            Some(p) => RowView::Shared(p),
+            None => RowView::Own(doc_row(self.ix, i)),
+        }
+    }
+
+    pub(super) fn rows(&self, docs: &[usize]) -> Vec<RowView<'_>> {
         docs.iter().map(|&i| self.row(i)).collect()
     }
 
     /// The row of any linkable item (relations may name topics, pages…).
-    pub(super) fn target_row(&self, t: ItemId) -> std::borrow::Cow<'_, Row> {
+    pub(super) fn target_row(&self, t: ItemId) -> RowView<'_> {
         match t {
             ItemId::Doc(i) => self.row(i),
-            other => std::borrow::Cow::Owned(Row {
+            other => RowView::Own(Row {
                 title: self.ix.title(other).to_string(),
                 url: self.ix.url(other),
                 number: None,

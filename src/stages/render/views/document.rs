@@ -6,7 +6,7 @@ use crate::diag::Diagnostic;
 use crate::markdown::Heading;
 use crate::model::{DocIx, Validity};
 use crate::render::emit::{Alt, Crumb, Rendered};
-use crate::render::plan::{issue_label, issue_url, Row};
+use crate::render::plan::{issue_label, issue_url, RowView};
 use crate::render::Renderer;
 use crate::resolve::ItemId;
 use crate::routes;
@@ -33,7 +33,7 @@ struct DocumentView<'a> {
     validity: &'static str,
     validity_slug: &'static str,
     /// The repealing or amending document.
-    validity_cause: Option<Cow<'a, Row>>,
+    validity_cause: Option<RowView<'a>>,
     validity_cause_label: &'static str,
     topics: &'a [String],
     attachments: Vec<Attachment<'a>>,
@@ -82,7 +82,7 @@ struct InterpLink<'a> {
 #[derive(Serialize)]
 struct Relation<'a> {
     label: &'static str,
-    rows: Vec<Cow<'a, Row>>,
+    rows: Vec<RowView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -125,7 +125,7 @@ impl<'a> Renderer<'a> {
                 faq.push(Qa { q: &q.q, a, updated: q.updated.map(|u| u.to_string()) });
             }
         }
-        let rows_of = |v: &[ItemId]| -> Vec<Cow<Row>> { v.iter().map(|&t| self.target_row(t)).collect() };
+        let rows_of = |v: &[ItemId]| -> Vec<RowView> { v.iter().map(|&t| self.target_row(t)).collect() };
         let relations: Vec<Relation> = [
             ("政策依据", &r.basis),
             ("配套文件", &r.supporting),

@@ -6,12 +6,11 @@ use super::IssueLink;
 use crate::diag::Diagnostic;
 use crate::model::DECISION_STAGES;
 use crate::render::emit::{Crumb, Ctx, FeedLink, Rendered};
-use crate::render::plan::{issue_label, issue_url, Row};
+use crate::render::plan::{issue_label, issue_url, RowView};
 use crate::render::Renderer;
 use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
-use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct InterpretationView<'a> {
@@ -20,7 +19,7 @@ struct InterpretationView<'a> {
     published: Option<String>,
     issuer: Option<&'a str>,
     /// The interpreted document.
-    doc: Option<Cow<'a, Row>>,
+    doc: Option<RowView<'a>>,
     image: Option<String>,
     video: Option<String>,
     body: &'a str,
@@ -30,7 +29,7 @@ struct InterpretationView<'a> {
 struct TopicView<'a> {
     title: &'a str,
     body: &'a str,
-    rows: Vec<Cow<'a, Row>>,
+    rows: Vec<RowView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -81,7 +80,7 @@ struct IssueView<'a> {
 #[derive(Serialize)]
 struct IssueSection<'a> {
     title: &'a str,
-    rows: Vec<Cow<'a, Row>>,
+    rows: Vec<RowView<'a>>,
 }
 
 /// The context of an alias's redirect page (a page of its own: no `root`, no `page`).

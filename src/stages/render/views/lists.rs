@@ -6,7 +6,7 @@ use super::{Counted, IssueLink};
 use crate::diag::Diagnostic;
 use crate::model::Validity;
 use crate::render::emit::{Crumb, FeedLink, Rendered};
-use crate::render::plan::{issue_label, issue_url, page_count, ListingKind, Row, FACETS};
+use crate::render::plan::{issue_label, issue_url, page_count, ListingKind, RowView, FACETS};
 use crate::render::Renderer;
 use crate::resolve::ItemId;
 use crate::routes;
@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct HomeView<'a> {
-    latest: Vec<Cow<'a, Row>>,
+    latest: Vec<RowView<'a>>,
     issue: Option<IssueLink>,
     topics: Vec<Counted<'a>>,
     interpretations: Vec<Titled<'a>>,
@@ -37,7 +37,7 @@ struct ListView<'a> {
     normative: Option<Vec<NormativeRow<'a>>>,
     /// The browse facets, on the 公文库's first page.
     facets: Option<Vec<Facet<'a>>>,
-    rows: Vec<Cow<'a, Row>>,
+    rows: Vec<RowView<'a>>,
     pages: Vec<PageLink>,
     prev: Option<String>,
     next: Option<String>,
@@ -52,7 +52,7 @@ struct OrganInfo<'a> {
 
 #[derive(Serialize)]
 struct NormativeRow<'a> {
-    row: Cow<'a, Row>,
+    row: RowView<'a>,
     registration: Option<&'a str>,
     expires: Option<String>,
 }
