@@ -275,27 +275,32 @@ fn target_into<'l>(
     let whole_ends_with_slash = if second.is_empty() { first.ends_with('/') } else { second.ends_with('/') };
     // End offsets in `out` of the segments kept so far, for `..`.
     ends.clear();
-    for seg in
-        first.split('/').chain(if second.is_empty() { None } else { Some(second.split('/')) }.into_iter().flatten())
-    {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if ends.pop().is_none() {
-                    out.clear();
-                    out.push_str("\u{0}above-root");
-                    return Some(frag);
+    // Walk one part's segments into `out`; false when `..` climbs above the root.
+    let walk = |part: &str, out: &mut String, ends: &mut Vec<usize>| -> bool {
+        for seg in part.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    if ends.pop().is_none() {
+                        return false;
+                    }
+                    out.truncate(ends.last().map_or(0, |&e| e));
                 }
-                out.truncate(ends.last().map_or(0, |&e| e));
-            }
-            s => {
-                if !ends.is_empty() {
-                    out.push('/');
+                s => {
+                    if !ends.is_empty() {
+                        out.push('/');
+                    }
+                    out.push_str(&routes::percent_decode(s));
+                    ends.push(out.len());
                 }
-                out.push_str(&routes::percent_decode(s));
-                ends.push(out.len());
             }
         }
+        true
+    };
+    if !walk(first, out, ends) || !walk(second, out, ends) {
+        out.clear();
+        out.push_str("\u{0}above-root");
+        return Some(frag);
     }
     if whole_ends_with_slash || (first.is_empty() && second.is_empty()) {
         out.push_str(if out.is_empty() { "index.html" } else { "/index.html" });

@@ -80,14 +80,20 @@ const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), (
 /// A listing row in a page's view: the plan's shared copy when it has one, else made
 /// for this page (an item-only renderer, or an item that is not a document).
 pub enum RowView<'a> {
-    Shared(&'a Prepared),
+    /// The shared row and the hash of its fields.
+    Shared(&'a (Prepared, u64)),
     Own(Row),
 }
 
+/// For the template engine (a human-readable format) a row is its fields. For the build
+/// cache's key (postcard, compact) a shared row is the hash of its fields, made once
+/// with the row: the key still follows every field, without walking them again on every
+/// page that lists the document.
 impl Serialize for RowView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            RowView::Shared(p) => p.serialize(s),
+            RowView::Shared((_, hash)) if !s.is_human_readable() => s.serialize_u64(*hash),
+            RowView::Shared((p, _)) => p.serialize(s),
             RowView::Own(r) => r.serialize(s),
         }
     }
@@ -100,7 +106,7 @@ pub struct Plan {
     pub rows: Vec<Option<Row>>,
     /// The same rows as the template engine's values, shared by every page that lists
     /// the document (see `theme::Prepared`).
-    shared: Vec<Option<Prepared>>,
+    shared: Vec<Option<(Prepared, u64)>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
     pub listings: Vec<Listing>,
@@ -113,7 +119,10 @@ impl Plan {
         let c = &ix.content;
         let rows: Vec<Option<Row>> =
             (0..c.documents.len()).into_par_iter().map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
-        let shared = rows.par_iter().map(|r| r.as_ref().map(Prepared::new)).collect();
+        let shared = rows
+            .par_iter()
+            .map(|r| r.as_ref().map(|r| (Prepared::new(r), crate::cache::PageCache::key("row", r).unwrap_or(0))))
+            .collect();
         let all = ix.published_documents();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
