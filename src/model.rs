@@ -367,6 +367,8 @@ pub trait Item {
     fn id(&self) -> &str;
     fn title(&self) -> &str;
     fn body(&self) -> &str;
+    /// The Markdown body, to replace it (`serve`'s fast edits keep the site current).
+    fn body_mut(&mut self) -> &mut String;
     fn draft(&self) -> bool;
     /// Its publication date, when the kind has one (a later date embargoes it).
     fn published(&self) -> Option<Date>;
@@ -386,6 +388,9 @@ macro_rules! item {
             }
             fn body(&self) -> &str {
                 &self.body
+            }
+            fn body_mut(&mut self) -> &mut String {
+                &mut self.body
             }
             fn draft(&self) -> bool {
                 self.draft
@@ -475,6 +480,16 @@ impl Content {
             ItemId::Topic(i) => &self.topics[i],
             ItemId::Page(i) => &self.pages[i],
             ItemId::Decision(i) => &self.decisions[i],
+        }
+    }
+
+    pub fn item_mut(&mut self, t: ItemId) -> &mut dyn Item {
+        match t {
+            ItemId::Doc(i) => &mut self.documents[i],
+            ItemId::Interp(i) => &mut self.interpretations[i],
+            ItemId::Topic(i) => &mut self.topics[i],
+            ItemId::Page(i) => &mut self.pages[i],
+            ItemId::Decision(i) => &mut self.decisions[i],
         }
     }
 

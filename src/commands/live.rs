@@ -47,8 +47,6 @@ pub struct Live {
     targets: linkcheck::Targets,
     /// Content file (`content/documents/a.md`) → the item whose body it holds.
     by_path: HashMap<String, ItemId>,
-    /// Bodies as edited since the build (the loaded content keeps the text it was built from).
-    current: HashMap<ItemId, String>,
 }
 
 /// What a fast edit did: the pages it rewrote, and what it has to say (errors mean the
@@ -87,7 +85,6 @@ impl Live {
             page_of,
             targets,
             by_path,
-            current: HashMap::new(),
         }
     }
 
@@ -129,7 +126,7 @@ impl Live {
         let src = ix.source(t);
         let new = load::body_only_edit(&self.root, src, &cfg.limits)
             .ok_or_else(|| format!("{}: the front matter changed", src.path))?;
-        let old = self.current.get(&t).map_or(ix.source_and_body(t).1, String::as_str);
+        let old = ix.source_and_body(t).1;
         if new == old {
             return Ok(());
         }
@@ -185,7 +182,7 @@ impl Live {
         let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
         crate::output::update_in_place(&self.out, &[(page.path.clone(), bytes)])
             .map_err(|e| format!("cannot write {}: {e}", page.path))?;
-        self.current.insert(t, new);
+        *self.ix.content.item_mut(t).body_mut() = new; // the site stays as saved
         done.pages.push(page.path);
         Ok(())
     }
