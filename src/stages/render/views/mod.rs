@@ -2,9 +2,16 @@
 //! it can be. These structs are the template context of the theme (a site's own
 //! templates see the same fields).
 
+mod decision;
 mod document;
-mod items;
-mod lists;
+mod home;
+mod indexes;
+mod interpretation;
+mod issue;
+mod listing;
+mod page;
+mod special;
+mod topic;
 
 use serde::Serialize;
 

@@ -1,71 +1,18 @@
-//! Listing and index pages: the home page, paginated listings (公文库, 规范性文件库,
-//! organs, browse facets), and the indexes of interpretations, topics, organs, gazette
-//! issues and decisions, the browse page and the search form.
+//! The index pages: interpretations, topics, organs, gazette issues by year, decisions by
+//! year and organ, the browse page, and the search form with its filters.
 
-use super::{Counted, IssueLink};
+use super::Counted;
 use crate::diag::Diagnostic;
 use crate::model::Validity;
-use crate::render::emit::{Crumb, FeedLink, Rendered};
-use crate::render::plan::{issue_label, issue_url, page_count, ListingKind, RowView, FACETS};
+use crate::render::emit::{FeedLink, Rendered};
+use crate::render::plan::{issue_label, issue_url, ListingKind, FACETS};
 use crate::render::Renderer;
 use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
-use std::borrow::Cow;
 
 #[derive(Serialize)]
-struct HomeView<'a> {
-    latest: Vec<RowView<'a>>,
-    issue: Option<IssueLink>,
-    topics: Vec<Counted<'a>>,
-    interpretations: Vec<Titled<'a>>,
-}
-
-#[derive(Serialize)]
-struct Titled<'a> {
-    title: &'a str,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct ListView<'a> {
-    heading: &'a str,
-    /// The organ of an organ's listing.
-    organ: Option<OrganInfo<'a>>,
-    total: usize,
-    /// The 规范性文件库 table's rows (登记号, 有效期), instead of `rows`.
-    normative: Option<Vec<NormativeRow<'a>>>,
-    /// The browse facets, on the 公文库's first page.
-    facets: Option<Vec<Facet<'a>>>,
-    rows: Vec<RowView<'a>>,
-    pages: Vec<PageLink>,
-    prev: Option<String>,
-    next: Option<String>,
-}
-
-#[derive(Serialize)]
-struct OrganInfo<'a> {
-    short_name: Option<&'a str>,
-    code: Option<&'a str>,
-    url: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct NormativeRow<'a> {
-    row: RowView<'a>,
-    registration: Option<&'a str>,
-    expires: Option<String>,
-}
-
-#[derive(Serialize)]
-struct PageLink {
-    n: usize,
-    url: String,
-    current: bool,
-}
-
-#[derive(Serialize)]
-struct Facet<'a> {
+pub(super) struct Facet<'a> {
     key: &'static str,
     label: &'static str,
     values: Vec<Counted<'a>>,
@@ -135,32 +82,8 @@ struct ValidityOption {
 }
 
 impl<'a> Renderer<'a> {
-    pub(in crate::stages::render) fn home(&self) -> Result<Rendered, Diagnostic> {
-        let c = &self.ix.content;
-        let latest: Vec<usize> = self.plan.all.iter().copied().take(10).collect();
-        let view = HomeView {
-            latest: self.rows(&latest),
-            issue: self
-                .plan
-                .issues
-                .last()
-                .map(|&k| IssueLink { url: issue_url(&c.issues[k]), label: issue_label(&c.issues[k]) }),
-            topics: self.visible_topics(),
-            interpretations: self
-                .ix
-                .published_interpretations()
-                .iter()
-                .take(6)
-                .map(|&k| Titled { title: &c.interpretations[k].title, url: self.ix.url(ItemId::Interp(k)) })
-                .collect(),
-        };
-        let mut meta = self.meta(self.cfg.title.as_str(), "home", "home", routes::HOME);
-        meta.description = (!self.cfg.description.is_empty()).then_some(self.cfg.description.as_str());
-        self.page("index.html", routes::HOME, meta, "home", view, self.template_loc("index.html"))
-    }
-
     /// Published topics with their number of documents.
-    fn visible_topics(&self) -> Vec<Counted<'a>> {
+    pub(super) fn visible_topics(&self) -> Vec<Counted<'a>> {
         let c = &self.ix.content;
         (0..c.topics.len())
             .filter(|&k| self.ix.visible(ItemId::Topic(k)))
@@ -173,7 +96,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// Facet groups with their values and counts, for the browse page and the 公文库 page.
-    fn facets(&self) -> Vec<Facet<'_>> {
+    pub(super) fn facets(&self) -> Vec<Facet<'_>> {
         FACETS
             .iter()
             .enumerate()
@@ -189,56 +112,6 @@ impl<'a> Renderer<'a> {
                     .collect(),
             })
             .collect()
-    }
-
-    pub(in crate::stages::render) fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
-        let c = &self.ix.content;
-        let listing = &self.plan.listings[l];
-        let per = self.cfg.per_page;
-        let pages = page_count(listing.docs.len(), per);
-        let url_of = |p: usize| routes::listing_page(&listing.dir, p);
-        let dir = url_of(n);
-        let slice = &listing.docs[((n - 1) * per).min(listing.docs.len())..(n * per).min(listing.docs.len())];
-        let title: Cow<str> =
-            if n == 1 { listing.heading.as_str().into() } else { format!("{}（第{n}页）", listing.heading).into() };
-        let mut meta = self.meta(title, "list", listing.section, &dir);
-        meta.breadcrumbs = listing.crumbs.iter().map(|&(title, url)| Crumb { title, url }).collect();
-        let organ = match listing.kind {
-            ListingKind::Organ(o) => {
-                meta.feeds
-                    .push(FeedLink {
-                        title: format!("{}（订阅）", listing.heading), url: routes::feed(&listing.dir)
-                    });
-                let o = &c.organs[o];
-                Some(OrganInfo { short_name: o.short_name.as_deref(), code: o.code.as_deref(), url: o.url.as_deref() })
-            }
-            _ => None,
-        };
-        let normative = (listing.kind == ListingKind::Normative).then(|| {
-            slice
-                .iter()
-                .map(|&i| {
-                    let d = &c.documents[i];
-                    NormativeRow {
-                        row: self.row(i),
-                        registration: d.registration.as_deref(),
-                        expires: d.expires.map(|x| x.to_string()),
-                    }
-                })
-                .collect()
-        });
-        let view = ListView {
-            heading: &listing.heading,
-            organ,
-            total: listing.docs.len(),
-            normative,
-            facets: (listing.kind == ListingKind::All && n == 1).then(|| self.facets()),
-            rows: self.rows(slice),
-            pages: (1..=pages).map(|p| PageLink { n: p, url: url_of(p), current: p == n }).collect(),
-            prev: (n > 1).then(|| url_of(n - 1)),
-            next: (n < pages).then(|| url_of(n + 1)),
-        };
-        self.page("list.html", &dir, meta, "list", view, self.template_loc("list.html"))
     }
 
     pub(in crate::stages::render) fn interpretation_index(&self) -> Result<Rendered, Diagnostic> {

@@ -1,0 +1,25 @@
+//! A free page (公开指南, 年度报告…).
+
+use crate::diag::Diagnostic;
+use crate::render::emit::Rendered;
+use crate::render::Renderer;
+use crate::resolve::ItemId;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    title: &'a str,
+    body: &'a str,
+}
+
+impl<'a> Renderer<'a> {
+    pub(in crate::stages::render) fn free_page(&self, k: usize) -> Result<Rendered, Diagnostic> {
+        let p = &self.ix.content.pages[k];
+        let dir = self.ix.url(ItemId::Page(k));
+        let b = self.bodies.body(ItemId::Page(k));
+        let mut meta = self.meta(p.title.as_str(), "page", "pages", &dir);
+        meta.has_code = b.is_some_and(|b| b.has_code);
+        let view = PageView { title: &p.title, body: b.map_or("", |b| b.html.as_str()) };
+        self.page("page.html", &dir, meta, "pg", view, p.src.file())
+    }
+}

@@ -1,0 +1,34 @@
+//! The topic page (政策集成主题): introduction and member documents.
+
+use crate::diag::Diagnostic;
+use crate::render::emit::{Crumb, FeedLink, Rendered};
+use crate::render::plan::RowView;
+use crate::render::Renderer;
+use crate::resolve::ItemId;
+use crate::routes;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct TopicView<'a> {
+    title: &'a str,
+    body: &'a str,
+    rows: Vec<RowView<'a>>,
+}
+
+impl<'a> Renderer<'a> {
+    pub(in crate::stages::render) fn topic(&self, k: usize) -> Result<Rendered, Diagnostic> {
+        let t = &self.ix.content.topics[k];
+        let dir = self.ix.url(ItemId::Topic(k));
+        let b = self.bodies.body(ItemId::Topic(k));
+        let mut meta = self.meta(t.title.as_str(), "topic", "topics", &dir);
+        meta.feeds.push(FeedLink { title: format!("{}（订阅）", t.title), url: routes::feed(&dir) });
+        meta.breadcrumbs.push(Crumb { title: "主题", url: routes::TOPICS_PAGE });
+        meta.has_code = b.is_some_and(|b| b.has_code);
+        let view = TopicView {
+            title: &t.title,
+            body: b.map_or("", |b| b.html.trim()),
+            rows: self.rows(&self.ix.topic_docs[k]),
+        };
+        self.page("topic.html", &dir, meta, "topic", view, t.src.file())
+    }
+}
