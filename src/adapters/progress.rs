@@ -29,6 +29,12 @@ fn style(counted: bool) -> ProgressStyle {
     ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
 }
 
+/// Whether this runs in CI: `CI` set to anything but empty, `false` or `0` (CI services
+/// set `CI=true`; a developer's `CI=false` or an exported empty `CI` means not in CI).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "false" | "0"))
+}
+
 impl Progress {
     /// A bar for an interactive terminal (`enabled`), or one that does nothing.
     pub fn new(enabled: bool) -> Progress {
@@ -54,7 +60,7 @@ impl Progress {
     /// not in CI.
     pub fn wanted() -> bool {
         use std::io::IsTerminal;
-        std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+        std::io::stderr().is_terminal() && !in_ci()
     }
 
     /// A new stage of `total` steps (0 when it is not counted).

@@ -3,7 +3,6 @@
 use crate::build::{self, Options, Outcome};
 use crate::date::Date;
 use clap::{Parser, Subcommand};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -130,17 +129,16 @@ pub fn main_with(cli: Cli) -> i32 {
                 }
             }
             if outcome.exit_code == 0 {
-                let quiet = !std::io::stderr().is_terminal();
-                if !quiet || std::env::var_os("CI").is_none() {
-                    eprintln!(
-                        "built {} pages ({} rendered, {} files, {} unchanged) into {}",
-                        outcome.pages,
-                        outcome.rendered,
-                        outcome.files,
-                        outcome.unchanged,
-                        outcome.output.display()
-                    );
-                }
+                // The summary is printed everywhere, CI logs included (only the progress
+                // bar is for terminals).
+                eprintln!(
+                    "built {} pages ({} rendered, {} files, {} unchanged) into {}",
+                    outcome.pages,
+                    outcome.rendered,
+                    outcome.files,
+                    outcome.unchanged,
+                    outcome.output.display()
+                );
             }
             outcome.exit_code
         }
