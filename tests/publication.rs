@@ -147,3 +147,32 @@ fn aliases_get_redirect_pages() {
     assert!(red.contains("../../documents/a/") && red.contains("refresh"));
     assert!(r.exists("old/a/index.html"));
 }
+
+#[test]
+fn an_alias_must_be_a_plain_url_path() {
+    // An alias becomes a file of the output: no markup, scheme, escapes or climbing out.
+    let s = Site::new();
+    let bad = "aliases:\n  - \"<script>.html\"\n  - \"javascript:alert(1)\"\n  - ../../etc/x.html\n  - \"old page.html\"\n  - /%2E%2E/x.html\n";
+    s.write("content/documents/a.md", &doc("a", bad, "x"));
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let cases = [
+        ("<script>.html", 7),
+        ("javascript:alert(1)", 8),
+        ("../../etc/x.html", 9),
+        ("old page.html", 10),
+        ("/%2E%2E/x.html", 11),
+    ];
+    for (alias, line) in cases {
+        let d = r.diag(&format!("alias `{alias}`"));
+        assert!(d.starts_with(&format!("content/documents/a.md:{line}:")), "{d}");
+        assert!(d.contains("is not a plain URL path"), "{d}");
+    }
+    assert!(!r.out.exists(), "nothing written");
+    // Old portals' paths pass, Chinese file names (written decoded) included.
+    let good = "aliases: [/xxgk/2019/123.html, /旧站/测试-1.htm, \"/a_b/c_d~e.shtml\", old/a/]\n";
+    s.write("content/documents/a.md", &doc("a", good, "x"));
+    let r = s.build(&[]);
+    r.ok();
+    assert!(r.exists("旧站/测试-1.htm") && r.exists("a_b/c_d~e.shtml") && r.exists("old/a/index.html"));
+}

@@ -289,6 +289,18 @@ fn classify(rel_to_content: &str) -> Option<FileKind> {
     }
 }
 
+/// An old URL's path as an alias may give it: RFC 3986 path characters (letters, digits,
+/// `-._~!$&'()*+,;=@`), non-ASCII letters and digits (Chinese file names, written
+/// decoded), `/` between segments; no `:` (a scheme such as `javascript:`), `%` (a
+/// server decodes it, so the file must be named decoded; `%2E%2E` would climb out), `..`,
+/// query or fragment. The alias becomes a file of the output: nothing else may pass.
+fn is_plain_path(a: &str) -> bool {
+    let path = a.trim_start_matches('/');
+    !path.is_empty()
+        && path.split('/').all(|seg| seg != "." && seg != "..")
+        && a.chars().all(|c| c.is_alphanumeric() || "-._~!$&'()*+,;=@/".contains(c))
+}
+
 /// Ids that would collide with generated paths (`documents/page/2/`, `organs/x/feed.xml`).
 pub const RESERVED_IDS: &[&str] = &["page", "index.html", "feed.xml"];
 
@@ -991,12 +1003,14 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     }
     let aliases: Vec<String> = Ctx::strings(f.aliases);
     for (i, a) in aliases.iter().enumerate() {
-        if a.contains("..") || a.contains('\\') || a.contains("://") || a.contains(['?', '#']) {
+        if !is_plain_path(a) {
             let loc = ctx.src.item("aliases", i);
             ctx.err(
                 loc,
-                format!("alias `{a}` is not a path inside the site"),
-                "write the old URL's path, e.g. `/xxgk/2019/123.html`",
+                format!("alias `{a}` is not a plain URL path inside the site"),
+                "write the old URL's path, decoded, e.g. `/xxgk/2019/123.html` or `/旧站/通知.html`: letters, \
+                 digits and `-._~`, segments separated by `/`; no scheme, query, fragment, `%`, `..` or \
+                 characters such as `<>:\"`",
             );
         }
     }
