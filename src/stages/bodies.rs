@@ -185,16 +185,11 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
         .collect()
 }
 
-/// Every item that has a Markdown body, published or not.
-pub fn with_bodies(ix: &Index) -> Vec<ItemId> {
-    ix.content.items().collect()
-}
-
 /// Render all published bodies, check fragments, fill `cited_by`.
 pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, iframe_hosts: &[String]) -> Bodies {
     let opts = Opts { diags, record_links, iframe_hosts };
     let c = &ix.content;
-    let jobs = with_bodies(ix);
+    let jobs: Vec<ItemId> = c.items().collect();
     let ixr: &Index = ix;
     let mut done: Vec<One> = jobs
         .par_iter()

@@ -78,18 +78,15 @@ pub fn atom(cfg: &Config, title: &str, feed_path: &str, page_url: &str, entries:
 
 fn doc_entry(r: &Renderer, i: usize) -> Entry {
     let d = &r.ix.content.documents[i];
-    let row = r.row_data(i);
     let mut summary = Vec::new();
     if let Some(n) = &d.doc_number {
         summary.push(n.clone());
     }
-    if let Some(iss) = &row.issuer {
-        summary.push(iss.clone());
-    }
+    summary.push(r.ix.issuer_names(i));
     summary.push(format!("有效性：{}", r.ix.rel[i].validity.label()));
     Entry {
         title: d.title.clone(),
-        url: row.url.clone(),
+        url: r.ix.url(ItemId::Doc(i)),
         updated: d.published.rfc3339(),
         summary: summary.join(" · "),
         categories: d.topics.clone(),

@@ -102,10 +102,9 @@ impl Serialize for RowView<'_> {
 /// What the pages of one build share.
 #[derive(Default)]
 pub struct Plan {
-    /// Per document: its row when it is published.
-    pub rows: Vec<Option<Row>>,
-    /// The same rows as the template engine's values, shared by every page that lists
-    /// the document (see `theme::Prepared`).
+    /// Per published document: its listing row as the template engine's value, shared by
+    /// every page that lists the document (see `theme::Prepared`), and the hash of its
+    /// fields for cache keys.
     shared: Vec<Option<(Prepared, u64)>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
@@ -117,11 +116,12 @@ pub struct Plan {
 impl Plan {
     pub fn new(ix: &Index) -> Plan {
         let c = &ix.content;
-        let rows: Vec<Option<Row>> =
-            (0..c.documents.len()).into_par_iter().map(|i| ix.doc_visible(i).then(|| doc_row(ix, i))).collect();
-        let shared = rows
-            .par_iter()
-            .map(|r| r.as_ref().map(|r| (Prepared::new(r), crate::cache::PageCache::key("row", r).unwrap_or(0))))
+        let shared = (0..c.documents.len())
+            .into_par_iter()
+            .map(|i| {
+                let row = ix.doc_visible(i).then(|| doc_row(ix, i))?;
+                Some((Prepared::new(&row), crate::cache::PageCache::key("row", &row).unwrap_or(0)))
+            })
             .collect();
         let all = ix.published_documents();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
@@ -220,7 +220,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { rows, shared, all, listings, issues }
+        Plan { shared, all, listings, issues }
     }
 }
 
@@ -312,15 +312,6 @@ impl Renderer<'_> {
             Job::BrowseIndex => routes::BROWSE.into(),
             Job::NotFound | Job::Alias(..) => return None,
         })
-    }
-
-    /// A published document's listing row, as data (made on demand by an item-only
-    /// renderer).
-    pub fn row_data(&self, i: usize) -> std::borrow::Cow<'_, Row> {
-        match self.plan.rows.get(i).and_then(Option::as_ref) {
-            Some(r) => std::borrow::Cow::Borrowed(r),
-            None => std::borrow::Cow::Owned(doc_row(self.ix, i)),
-        }
     }
 
     /// A published document's listing row, for a page's view.
