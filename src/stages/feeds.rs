@@ -228,7 +228,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
         "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(k.into()))})).collect::<Vec<_>>(),
         "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
         "faq_count": faq_count,
-        "tasks": crate::tasks::extract(&d.body),
+        "tasks": &*r.tasks(i),
         "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
         "url": url,
     })

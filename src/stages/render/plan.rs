@@ -6,6 +6,7 @@ use super::Renderer;
 use crate::model::GazetteIssue;
 use crate::resolve::{Index, ItemId};
 use crate::routes;
+use crate::tasks::Task;
 use crate::theme::Prepared;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -106,6 +107,8 @@ pub struct Plan {
     /// every page that lists the document (see `theme::Prepared`), and the hash of its
     /// fields for cache keys.
     shared: Vec<Option<(Prepared, u64)>>,
+    /// Per published document: its 任务分解, read once for its page and its catalogue record.
+    tasks: Vec<Vec<Task>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
     pub listings: Vec<Listing>,
@@ -116,6 +119,10 @@ pub struct Plan {
 impl Plan {
     pub fn new(ix: &Index) -> Plan {
         let c = &ix.content;
+        let tasks = (0..c.documents.len())
+            .into_par_iter()
+            .map(|i| if ix.doc_visible(i) { crate::tasks::extract(&c.documents[i].body) } else { Vec::new() })
+            .collect();
         let shared = (0..c.documents.len())
             .into_par_iter()
             .map(|i| {
@@ -220,7 +227,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { shared, all, listings, issues }
+        Plan { shared, tasks, all, listings, issues }
     }
 }
 
@@ -312,6 +319,14 @@ impl Renderer<'_> {
             Job::BrowseIndex => routes::BROWSE.into(),
             Job::NotFound | Job::Alias(..) => return None,
         })
+    }
+
+    /// A published document's 任务分解 (read on demand by an item-only renderer).
+    pub fn tasks(&self, i: usize) -> std::borrow::Cow<'_, [Task]> {
+        match self.plan.tasks.get(i) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(crate::tasks::extract(&self.ix.content.documents[i].body)),
+        }
     }
 
     /// A published document's listing row, for a page's view.

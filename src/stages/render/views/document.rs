@@ -55,7 +55,7 @@ struct DocumentView<'a> {
     toc: Vec<&'a Heading>,
     /// schema.org `Legislation`, safe inside `<script>`.
     jsonld: String,
-    tasks: Vec<crate::tasks::Task>,
+    tasks: Cow<'a, [crate::tasks::Task]>,
 }
 
 #[derive(Serialize)]
@@ -240,7 +240,7 @@ impl<'a> Renderer<'a> {
                 .filter(|h| h.len() >= 3)
                 .unwrap_or_default(),
             jsonld: self.jsonld(i),
-            tasks: crate::tasks::extract(&d.body),
+            tasks: self.tasks(i),
         };
         self.page("document.html", &dir, meta, "doc", view, d.src.file())
     }
