@@ -176,3 +176,45 @@ fn an_alias_must_be_a_plain_url_path() {
     r.ok();
     assert!(r.exists("旧站/测试-1.htm") && r.exists("a_b/c_d~e.shtml") && r.exists("old/a/index.html"));
 }
+
+#[test]
+fn an_interpretation_or_faq_for_an_embargoed_document_waits_for_it() {
+    // CONTRACT §5: not an error; published with its document (its own later date holds).
+    let s = Site::new();
+    s.write(
+        "content/documents/future.md",
+        "---\nid: future\ntitle: 待发布文件\nissuer: qzf\npublished: 2025-06-01\n---\n正文。\n",
+    );
+    s.write(
+        "content/interpretations/jd.md",
+        "---\nid: jd\ntitle: MARKER-JD 解读\ninterprets: future\npublished: 2025-05-20\n---\n解读正文。\n",
+    );
+    s.write(
+        "content/interpretations/jd-late.md",
+        "---\nid: jd-late\ntitle: MARKER-LATE 解读\ninterprets: future\npublished: 2025-08-01\n---\n晚些的解读。\n",
+    );
+    s.write("content/faqs/future.yaml", "for: future\nitems:\n  - q: MARKER-FAQ 问题？\n    a: 回答。\n");
+    let r = s.build(&["--date", "2025-01-01"]);
+    r.ok();
+    let all = all_output_text(&r);
+    for m in ["MARKER-", "interpretations/jd", "future"] {
+        assert!(!all.contains(m), "waiting item leaked before its document: {m}");
+    }
+    let r = s.build(&["--date", "2025-07-01"]);
+    r.ok();
+    assert!(r.exists("interpretations/jd/index.html"), "published with its document");
+    assert!(!r.exists("interpretations/jd-late/index.html"), "its own later date still holds");
+    let page = r.read("documents/future/index.html");
+    assert!(page.contains("MARKER-JD") && page.contains("MARKER-FAQ"), "the document shows its 解读 and FAQ");
+    assert!(!page.contains("MARKER-LATE"));
+
+    // A 解读 of a draft document is still an error: only an embargo is waited for.
+    s.write(
+        "content/documents/future.md",
+        "---\nid: future\ntitle: 待发布文件\nissuer: qzf\npublished: 2025-06-01\ndraft: true\n---\n正文。\n",
+    );
+    let r = s.build(&["--date", "2025-07-01"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.diag("content/interpretations/jd.md:").contains("names an unpublished item"), "{}", r.stderr);
+    assert!(r.diag("content/faqs/future.yaml:").contains("names an unpublished item"), "{}", r.stderr);
+}

@@ -124,6 +124,7 @@ impl Index {
         };
         ix.register_ids(diags);
         ix.register_numbers(diags);
+        ix.wait_for_embargoed();
         ix.link_documents(diags);
         ix.link_others(diags);
         ix.derive_validity();
@@ -176,6 +177,32 @@ impl Index {
                 } else {
                     index_numbers.insert(n, i);
                 }
+            }
+        }
+    }
+
+    /// CONTRACT §5: a 解读 or FAQ set prepared for an embargoed document (published later,
+    /// otherwise public) is not an error; it is hidden until its document is published,
+    /// and its own later date still holds. Only an embargo is waited for: a 解读 of a
+    /// draft or withheld document stays an error (the REF check reports it).
+    fn wait_for_embargoed(&mut self) {
+        let embargo_of = |ix: &Index, r: &Ref| match ix.lookup(&r.raw) {
+            Some(t @ ItemId::Doc(_)) => match ix.hidden(t) {
+                Some(Hidden::Embargoed(d)) => Some(d),
+                _ => None,
+            },
+            _ => None,
+        };
+        let c = &self.content;
+        for (k, it) in c.interpretations.iter().enumerate() {
+            let me = ItemId::Interp(k);
+            if let (None, Some(d)) = (self.hidden(me), embargo_of(self, &it.interprets)) {
+                *self.hidden.get_mut(me) = Some(Hidden::Embargoed(it.published.map_or(d, |p| p.max(d))));
+            }
+        }
+        for (k, f) in c.faqs.iter().enumerate() {
+            if !self.hidden_faqs[k] && embargo_of(self, &f.for_ref).is_some() {
+                self.hidden_faqs[k] = true;
             }
         }
     }
