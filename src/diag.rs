@@ -113,3 +113,33 @@ pub fn rel_path(root: &Path, file: &Path) -> String {
     let p: PathBuf = file.strip_prefix(root).unwrap_or(file).to_path_buf();
     p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
+
+/// "Did you mean": the candidate closest to `word` by edit distance, if it is close
+/// enough to be a typo (`hp-2023-03` → `hp-2023-3`, `baseurl` → `base_url`) rather than
+/// another word. Ties go to the smallest candidate, so the help never depends on order.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let len = word.chars().count();
+    // One edit for short words, two from six characters on: `sq` is not a typo of `ab`.
+    let limit = if len < 6 { 1 } else { 2 };
+    candidates
+        .into_iter()
+        .filter(|c| *c != word && c.chars().count().abs_diff(len) <= limit)
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggests_typos_not_other_words() {
+        assert_eq!(did_you_mean("hp-2023-03", ["hp-2023-3", "hp-2023-30", "jtw-2024-1"]), Some("hp-2023-3"));
+        assert_eq!(did_you_mean("baseurl", ["base_url", "title"]), Some("base_url"));
+        assert_eq!(did_you_mean("qzff", ["qzf", "qfb"]), Some("qzf"));
+        assert_eq!(did_you_mean("sq", ["ab", "cd"]), None);
+        assert_eq!(did_you_mean("完全不同", ["政务公开"]), None);
+    }
+}

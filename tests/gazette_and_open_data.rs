@@ -185,3 +185,77 @@ fn translations_link_both_ways_with_hreflang_and_lang() {
     assert!(zh.contains("hreflang=en") || zh.contains("hreflang=\"en\""));
     assert!(links(&zh).contains(&"../../documents/new-en/".to_string()));
 }
+
+/// Every string value under a JSON value, for "no relative URL anywhere" checks.
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn without_a_base_url_no_feed_sitemap_canonical_or_relative_url_is_written() {
+    // CONTRACT §7: these carry absolute URLs only; without a base_url they are not written.
+    for config in [
+        "title: 测试区政府信息公开\n",
+        "title: 测试区政府信息公开\nbaseurl: https://www.example.gov.cn/\n",
+        "title: 测试区政府信息公开\nbase_url: /gongbao/\n",
+    ] {
+        let s = site();
+        s.write("gazette.yaml", config);
+        let r = s.build(&[]);
+        r.ok();
+        let w = r.diag("base_url");
+        assert!(w.starts_with("gazette.yaml:") && w.contains("warning:"), "{config}: {}", r.stderr);
+        assert!(r.stderr.contains("feeds") && r.stderr.contains("sitemap"), "says what is left out: {}", r.stderr);
+        if config.contains("baseurl") {
+            assert!(r.stderr.contains("did you mean `base_url`?"), "{}", r.stderr);
+        }
+        for f in r.files() {
+            assert!(!f.ends_with("feed.xml") && !f.starts_with("sitemap"), "{config}: {f} written");
+            if f.ends_with(".html") {
+                let html = r.read(&f);
+                assert!(!html.contains("rel=\"canonical\""), "{f}: canonical link without a base_url");
+                assert!(!html.contains("application/atom+xml") && !html.contains("feed.xml"), "{f}: links a feed");
+                assert!(!html.contains("sitemap.xml"), "{f}: links the sitemap");
+                if let Some(start) = html.find("application/ld+json") {
+                    let body = &html[html[start..].find('>').expect(">") + start + 1..];
+                    let v: serde_json::Value =
+                        serde_json::from_str(&body[..body.find("</script>").expect("end")]).expect("JSON-LD");
+                    assert_eq!(v["@type"], "Legislation", "{f}: JSON-LD keeps the metadata");
+                    let mut all = Vec::new();
+                    strings(&v, &mut all);
+                    assert!(
+                        all.iter().all(|s| !s.contains("documents/") && !s.starts_with('/')),
+                        "{f}: relative URL in JSON-LD: {all:?}"
+                    );
+                }
+            }
+        }
+        let catalog: serde_json::Value = serde_json::from_str(&r.read("api/documents.json")).expect("catalog");
+        assert_eq!(catalog["count"], 4);
+        let mut all = Vec::new();
+        strings(&catalog, &mut all);
+        assert!(
+            all.iter().all(|s| !s.contains("documents/") && !s.contains("gazette/") && !s.starts_with('/')),
+            "relative URL in the catalog: {all:?}"
+        );
+        assert!(!r.read("api/documents.csv").contains("documents/"), "relative URL in the CSV");
+        assert!(!r.read("robots.txt").contains("Sitemap:"), "robots.txt names no sitemap");
+    }
+}
+
+#[test]
+fn a_bad_base_url_on_the_command_line_is_reported_against_the_command_line() {
+    let s = site();
+    let r = s.build(&["--base-url", "www.example.gov.cn"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--base-url"), "{}", r.stderr);
+    assert!(!r.stderr.contains("gazette.yaml"), "not blamed on the config file: {}", r.stderr);
+    let r = s.build(&["--base-url", "https://mirror.example.gov.cn/gb"]);
+    r.ok();
+    assert!(r.read("feed.xml").contains("https://mirror.example.gov.cn/gb/documents/new/"));
+}

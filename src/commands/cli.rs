@@ -26,8 +26,8 @@ pub enum Command {
         /// Output folder [default: ROOT/public]
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Override base_url from gazette.yaml
-        #[arg(long)]
+        /// Override base_url from gazette.yaml (an absolute http(s) URL, or a path)
+        #[arg(long, value_parser = parse_base_url)]
         base_url: Option<String>,
         /// Publish drafts too
         #[arg(long)]
@@ -101,6 +101,14 @@ pub enum Command {
 
 fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).ok_or_else(|| format!("`{s}` is not a date in YYYY-MM-DD form"))
+}
+
+/// A bad `--base-url` is a usage error reported against the command line (exit 2), not
+/// against gazette.yaml's `base_url`, which it overrides.
+fn parse_base_url(s: &str) -> Result<String, String> {
+    crate::config::normalize_base_url(s).ok_or_else(|| {
+        format!("`{s}` is not an absolute http(s) URL or a path starting with `/` (e.g. https://www.example.gov.cn/xxgk/)")
+    })
 }
 
 /// Run the CLI; returns the process exit code.

@@ -9,8 +9,12 @@ use std::path::Path;
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     pub title: String,
-    /// Always ends with `/`.
+    /// Always ends with `/`; `/` when none is set.
     pub base_url: String,
+    /// `base_url` when it is an absolute http(s) URL: the only base for the URLs of
+    /// feeds, sitemaps, canonical links, JSON-LD and the catalog (CONTRACT §7). `None`
+    /// (no base_url, or a path only) leaves those out rather than writing relative ones.
+    pub site_url: Option<String>,
     pub language: String,
     pub theme: String,
     pub description: String,
@@ -129,9 +133,12 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
     for k in yaml::mapping_keys(&value) {
         if !KEYS.contains(&k.as_str()) {
             let (l, c) = yaml::locate(text, &[Seg::Key(k.clone())]);
+            let help = match crate::diag::did_you_mean(&k, KEYS.iter().copied()) {
+                Some(known) => format!("did you mean `{known}`?"),
+                None => format!("known keys: {}", KEYS.join(", ")),
+            };
             warnings.push(
-                Diagnostic::warning(&Loc::new(FILE, l, c), format!("unknown key `{k}` in site config"))
-                    .help(format!("known keys: {}", KEYS.join(", "))),
+                Diagnostic::warning(&Loc::new(FILE, l, c), format!("unknown key `{k}` in site config")).help(help),
             );
         }
     }
@@ -164,6 +171,18 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
             "/".into()
         }
     };
+    let site_url = (base_url.starts_with("https://") || base_url.starts_with("http://")).then(|| base_url.clone());
+    if site_url.is_none() {
+        let loc = if text.contains("base_url") { at("base_url") } else { Loc::file(FILE) };
+        warnings.push(
+            Diagnostic::warning(
+                &loc,
+                "no absolute `base_url`: Atom feeds, sitemaps, canonical links and the URLs in JSON-LD \
+                 and the catalog are not written (they must be absolute)",
+            )
+            .help("set the address the site is served at, e.g. `base_url: https://www.example.gov.cn/xxgk/`"),
+        );
+    }
     let per_page = raw.per_page.unwrap_or(50);
     if per_page == 0 {
         errors.push(Diagnostic::error(&at("per_page"), "`per_page` must be at least 1"));
@@ -188,6 +207,7 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
         Config {
             title,
             base_url,
+            site_url,
             language: raw.language.unwrap_or_else(|| "zh-CN".into()),
             theme,
             description: raw.description.unwrap_or_default(),
@@ -203,7 +223,7 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
 }
 
 /// `https://host/path` or `/path`, always ending in `/`.
-fn normalize_base_url(u: &str) -> Option<String> {
+pub fn normalize_base_url(u: &str) -> Option<String> {
     let u = u.trim();
     let ok = u.starts_with('/')
         || ((u.starts_with("https://") || u.starts_with("http://"))
@@ -215,8 +235,9 @@ fn normalize_base_url(u: &str) -> Option<String> {
 }
 
 impl Config {
-    /// Absolute URL of a site-relative path, for feeds, sitemaps and canonical links.
-    pub fn absolute(&self, rel: &str) -> String {
-        format!("{}{}", self.base_url, rel)
+    /// Absolute URL of a site-relative path, for feeds, sitemaps, canonical links,
+    /// JSON-LD and the catalog; `None` without an absolute base_url (see `site_url`).
+    pub fn absolute(&self, rel: &str) -> Option<String> {
+        self.site_url.as_ref().map(|base| format!("{base}{rel}"))
     }
 }

@@ -30,6 +30,13 @@ pub fn xml_escape(s: &str) -> String {
     o
 }
 
+/// The absolute URL of a site-relative path in a feed or sitemap. Feeds and sitemaps are
+/// only made when the site has an absolute base_url ([`feeds`] and [`sitemaps`] return
+/// nothing otherwise), so the base is never empty here.
+fn abs(cfg: &Config, rel: &str) -> String {
+    format!("{}{rel}", cfg.site_url.as_deref().unwrap_or_default())
+}
+
 /// One Atom entry.
 pub struct Entry {
     pub title: String,
@@ -46,20 +53,20 @@ pub fn atom(cfg: &Config, title: &str, feed_path: &str, page_url: &str, entries:
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     x.push_str(&format!("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n", xml_escape(&cfg.language)));
     x.push_str(&format!("<title>{}</title>\n", xml_escape(title)));
-    x.push_str(&format!("<id>{}</id>\n", xml_escape(&cfg.absolute(feed_path))));
+    x.push_str(&format!("<id>{}</id>\n", xml_escape(&abs(cfg, feed_path))));
     x.push_str(&format!(
         "<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
-        xml_escape(&cfg.absolute(feed_path))
+        xml_escape(&abs(cfg, feed_path))
     ));
     x.push_str(&format!(
         "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-        xml_escape(&cfg.absolute(page_url))
+        xml_escape(&abs(cfg, page_url))
     ));
     x.push_str(&format!("<updated>{updated}</updated>\n"));
     x.push_str(&format!("<author><name>{}</name></author>\n", xml_escape(&cfg.title)));
     x.push_str("<generator>gazette</generator>\n");
     for e in entries {
-        let url = xml_escape(&cfg.absolute(&e.url));
+        let url = xml_escape(&abs(cfg, &e.url));
         x.push_str("<entry>\n");
         x.push_str(&format!("<title>{}</title>\n", xml_escape(&e.title)));
         x.push_str(&format!("<id>{url}</id>\n<link rel=\"alternate\" type=\"text/html\" href=\"{url}\"/>\n"));
@@ -94,10 +101,14 @@ fn doc_entry(r: &Renderer, i: usize) -> Entry {
 }
 
 /// All feeds: (output path, XML).
+/// Every Atom feed; none without an absolute base_url (CONTRACT §7).
 pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
     let ix = r.ix;
     let c = &ix.content;
     let cfg = r.cfg;
+    if cfg.site_url.is_none() {
+        return Vec::new();
+    }
     let all = ix.published_documents();
     let entries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Entry> {
         docs.take(FEED_ENTRIES).map(|i| doc_entry(r, i)).collect()
@@ -145,11 +156,15 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
 }
 
 /// Sitemap files: one `sitemap.xml`, or past 50,000 URLs an index over `sitemap-N.xml`.
+/// None without an absolute base_url (CONTRACT §7).
 pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String, String)> {
+    if cfg.site_url.is_none() {
+        return Vec::new();
+    }
     let urlset = |chunk: &[(String, Option<String>)]| {
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         for (u, lastmod) in chunk {
-            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&cfg.absolute(&crate::routes::encode_path(u)))));
+            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&abs(cfg, &crate::routes::encode_path(u)))));
             if let Some(l) = lastmod {
                 x.push_str(&format!("<lastmod>{l}</lastmod>"));
             }
@@ -165,7 +180,7 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
     let mut index = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (n, chunk) in urls.chunks(SITEMAP_MAX).enumerate() {
         let name = routes::sitemap_part(n + 1);
-        index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&cfg.absolute(&name))));
+        index.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&abs(cfg, &name))));
         out.push((name, urlset(chunk)));
     }
     index.push_str("</sitemapindex>\n");
@@ -173,8 +188,12 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
     out
 }
 
+/// robots.txt, naming the sitemap when there is one.
 pub fn robots(cfg: &Config) -> String {
-    format!("User-agent: *\nAllow: /\nSitemap: {}\n", cfg.absolute(routes::SITEMAP))
+    match cfg.site_url {
+        Some(_) => format!("User-agent: *\nAllow: /\nSitemap: {}\n", abs(cfg, routes::SITEMAP)),
+        None => "User-agent: *\nAllow: /\n".into(),
+    }
 }
 
 /// The Content-Security-Policy the default theme satisfies: no inline script or style, no
@@ -215,6 +234,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     let cfg = r.cfg;
     let d = &c.documents[i];
     let rel = &ix.rel[i];
+    // Option: without an absolute base_url the catalogue carries no URLs (CONTRACT §7).
     let url = cfg.absolute(&ix.url(ItemId::Doc(i)));
     let organs: Vec<_> = ix.issuers(i).iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
     let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
@@ -226,7 +246,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
         "validity": rel.validity.label(), "normative": d.normative, "registration": d.registration,
         "topics": d.topics, "tags": d.tags, "lang": d.lang.clone().unwrap_or_else(|| cfg.language.clone()),
         "interpretations": rel.interpretations.iter().map(|&k| json!({"title": c.interpretations[k].title, "form": c.interpretations[k].form, "url": cfg.absolute(&ix.url(k.into()))})).collect::<Vec<_>>(),
-        "faq_url": (faq_count > 0).then(|| format!("{url}#h-faq")),
+        "faq_url": url.as_ref().filter(|_| faq_count > 0).map(|u| format!("{u}#h-faq")),
         "faq_count": faq_count,
         "tasks": &*r.tasks(i),
         "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
@@ -250,7 +270,8 @@ impl serde::Serialize for Records<'_> {
 /// The catalogue, keys in the order a JSON map sorts them.
 #[derive(serde::Serialize)]
 struct Catalog<'a> {
-    base_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base_url: Option<&'a str>,
     build_date: String,
     count: usize,
     documents: Records<'a>,
@@ -284,7 +305,7 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
     let docs = ix.published_documents();
     let mut json = HtmlSafe(Vec::new());
     let catalog = Catalog {
-        base_url: &cfg.base_url,
+        base_url: cfg.site_url.as_deref(),
         build_date: ix.date.to_string(),
         count: docs.len(),
         documents: Records { r, docs: &docs },
@@ -330,7 +351,7 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
             if d.normative { "是".into() } else { "否".into() },
             d.registration.clone().unwrap_or_default(),
             d.topics.join(";"),
-            cfg.absolute(&ix.url(ItemId::Doc(i))),
+            cfg.absolute(&ix.url(ItemId::Doc(i))).unwrap_or_default(),
         ];
         csv.write_record(fields.iter().map(|f| formula_safe(f).into_owned())).ok();
     }

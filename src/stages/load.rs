@@ -460,7 +460,7 @@ impl<'a> Ctx<'a> {
         for k in yaml::mapping_keys(value) {
             if !known.contains(&k.as_str()) && !PRIVACY_KEYS.contains(&k.as_str()) {
                 let loc = self.src.key(&k);
-                let close = known.iter().find(|c| similar(c, &k));
+                let close = crate::diag::did_you_mean(&k, known.iter().copied());
                 let help = match close {
                     Some(c) => format!("did you mean `{c}`?"),
                     None => format!("known keys: {}", known.join(", ")),
@@ -503,24 +503,6 @@ fn personal_info_flag(ctx: &mut Ctx, value: &yaml::Value) {
             "say why publishing the personal information is lawful, e.g. `personal_info_reason: 公示获奖人员联系方式，经本人同意`",
         );
     }
-}
-
-/// A cheap "did you mean": same letters give or take one.
-fn similar(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()] <= 2
 }
 
 /// Where an attachment or file link points, relative to `content/`.

@@ -35,7 +35,8 @@ pub struct PageMeta<'a> {
     pub kind: &'static str,
     pub section: &'static str,
     pub lang: &'a str,
-    pub canonical: String,
+    /// Absent without an absolute base_url (CONTRACT §7).
+    pub canonical: Option<String>,
     pub description: Option<&'a str>,
     pub has_code: bool,
     pub feeds: Vec<FeedLink>,
@@ -109,11 +110,14 @@ impl<'a> Renderer<'a> {
         &self,
         template: &str,
         dir: &str,
-        meta: PageMeta<'_>,
+        mut meta: PageMeta<'_>,
         key: &'static str,
         data: T,
         blame: Loc,
     ) -> Result<Rendered, Diagnostic> {
+        if self.cfg.site_url.is_none() {
+            meta.feeds.clear(); // not written without an absolute base_url (CONTRACT §7)
+        }
         let root = crate::routes::root_of(dir);
         let ctx = Ctx { root: &root, page: meta, key, data: Some(data) };
         self.emit(template, crate::routes::file(dir), &ctx, blame)

@@ -250,13 +250,15 @@ impl<'a> Renderer<'a> {
         let ix = self.ix;
         let d = &ix.content.documents[i];
         let r = &ix.rel[i];
-        let abs = |v: &[ItemId]| -> Vec<String> { v.iter().map(|t| self.cfg.absolute(&ix.url(*t))).collect() };
+        // Without an absolute base_url, JSON-LD keeps the metadata and leaves every URL
+        // out (CONTRACT §7: never relative URLs).
+        let abs = |v: &[ItemId]| -> Vec<String> { v.iter().filter_map(|t| self.cfg.absolute(&ix.url(*t))).collect() };
         let url = self.cfg.absolute(&ix.url(ItemId::Doc(i)));
         let ld = Legislation {
             context: "https://schema.org",
             kind: "Legislation",
-            id: &url,
-            url: &url,
+            id: url.as_deref(),
+            url: url.as_deref(),
             name: &d.title,
             in_language: d.lang.as_deref().unwrap_or(&self.cfg.language),
             date_published: d.published.to_string(),
@@ -289,8 +291,8 @@ impl<'a> Renderer<'a> {
 struct Legislation<'a> {
     #[serde(rename = "@context")]
     context: &'static str,
-    #[serde(rename = "@id")]
-    id: &'a str,
+    #[serde(rename = "@id", skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     #[serde(rename = "@type")]
     kind: &'static str,
     #[serde(rename = "datePublished")]
@@ -318,7 +320,8 @@ struct Legislation<'a> {
     #[serde(rename = "legislationType", skip_serializing_if = "Option::is_none")]
     legislation_type: Option<&'a str>,
     name: &'a str,
-    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
 }
 
 #[derive(Serialize)]

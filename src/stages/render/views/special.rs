@@ -13,13 +13,13 @@ use serde::Serialize;
 struct RedirectView<'a> {
     target: String,
     title: &'a str,
-    canonical: String,
+    canonical: Option<String>,
 }
 
 impl<'a> Renderer<'a> {
     pub(in crate::stages::render) fn not_found(&self) -> Result<Rendered, Diagnostic> {
         let mut meta = self.meta("页面不存在", "error", "", routes::NOT_FOUND);
-        meta.canonical = String::new();
+        meta.canonical = None;
         // Served for any missing URL, so its links are rooted at the site's base path.
         let root = routes::base_path(&self.cfg.base_url);
         let ctx: Ctx<()> = Ctx { root: &root, page: meta, key: "", data: None };
