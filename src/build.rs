@@ -73,6 +73,8 @@ pub struct Outcome {
     pub links: Vec<LinkRecord>,
     /// Service URLs with where each is declared (services.yaml), when links are collected.
     pub services: Vec<(String, Loc)>,
+    /// The site's own absolute base_url: links under it are the site's, not external.
+    pub site_url: Option<String>,
 }
 
 impl Outcome {
@@ -299,7 +301,10 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     }
     let failed = errors || (opts.deny_warnings && warnings);
     if failed {
-        return (Outcome { diagnostics, exit_code: 1, timings, links, services, ..Default::default() }, None);
+        return (
+            Outcome { diagnostics, exit_code: 1, timings, links, services, site_url: cfg.site_url, ..Default::default() },
+            None,
+        );
     }
     if opts.write {
         if let Err(e) = staging.commit(&out_dir) {
@@ -327,6 +332,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
         timings,
         links,
         services,
+        site_url: cfg.site_url.clone(),
     };
     if !opts.write {
         return (outcome, None);
@@ -373,9 +379,13 @@ fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnost
 pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::external::Settings) {
     use crate::external::Verdict;
     let service_urls: BTreeSet<&str> = outcome.services.iter().map(|(u, _)| u.as_str()).collect();
+    // The site's own URLs (canonical links, absolute links in bodies) are not external:
+    // before launch they do not answer, and after it they are the pages being checked.
+    let site_url = outcome.site_url.clone();
+    let own = |u: &str| site_url.as_deref().is_some_and(|s| u.starts_with(s));
     let mut urls: Vec<String> = outcome.services.iter().map(|(u, _)| u.clone()).collect();
     for r in &outcome.links {
-        if r.external && (r.url.starts_with("http://") || r.url.starts_with("https://")) {
+        if r.external && (r.url.starts_with("http://") || r.url.starts_with("https://")) && !own(&r.url) {
             urls.push(r.url.clone());
         }
     }
@@ -410,6 +420,10 @@ pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::exte
         new_diags.push(d);
     }
     for r in outcome.links.iter_mut().filter(|r| r.external) {
+        if own(&r.url) {
+            r.status = "own site".into();
+            continue;
+        }
         match results.get(&r.url) {
             Some(Verdict::Ok) => r.status = "ok".into(),
             Some(Verdict::Dead(why)) => {

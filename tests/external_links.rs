@@ -137,3 +137,27 @@ fn a_dead_service_link_fails_the_check_and_ok_results_are_cached() {
     let cache = std::fs::read_to_string(s.root().join(".gazette-cache/external-links.json")).expect("cache written");
     assert!(cache.contains(&format!("{base}/ok")) && !cache.contains(&format!("{base}/gone\"")));
 }
+
+#[test]
+fn check_external_never_requests_the_sites_own_urls() {
+    // Before launch the site's own canonical URLs do not answer yet: they are not
+    // external links, so they are neither requested nor reported.
+    let base = start_server();
+    let s = site(&base, "/ok");
+    s.write("gazette.yaml", &format!("title: 测试区政府信息公开\nbase_url: {base}/site/\n"));
+    s.write("content/documents/c.md", &doc("c", "", &format!("见[本站文件]({base}/site/documents/a/)。")));
+    let report = s.root().join("links.json");
+    let r = check(&s, &report);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("{base}/gone")), "other links are still checked:\n{}", r.stderr);
+    assert!(!r.stderr.contains(&format!("{base}/site/")), "own URLs reported:\n{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let own: Vec<&serde_json::Value> = v["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter(|l| l["url"].as_str().is_some_and(|u| u.starts_with(&format!("{base}/site/"))))
+        .collect();
+    assert!(!own.is_empty(), "the body's link to the site itself is in the report");
+    assert!(own.iter().all(|l| l["status"] == "own site"), "{own:#?}");
+}
