@@ -39,6 +39,8 @@ pub struct Options {
     pub progress: bool,
     /// Name of the build cache file instead of the output folder's (see `cache`).
     pub cache_name: Option<String>,
+    /// The cache folder instead of `ROOT/.gazette-cache` (`--cache-dir`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One link of one generated page, for the link report and external checks.
@@ -248,7 +250,8 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
         h.update(&crate::cache::binary_fingerprint().to_le_bytes());
         h.update(&theme.fingerprint.to_le_bytes());
         h.update(&[cfg.minify as u8]);
-        PageCache::open(root, &out_dir, opts.cache_name.as_deref(), h.digest())
+        let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
+        PageCache::open(&dir, &out_dir, opts.cache_name.as_deref(), h.digest())
     });
     let mut renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
     if let Some(c) = &cache {
@@ -302,7 +305,15 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     let failed = errors || (opts.deny_warnings && warnings);
     if failed {
         return (
-            Outcome { diagnostics, exit_code: 1, timings, links, services, site_url: cfg.site_url, ..Default::default() },
+            Outcome {
+                diagnostics,
+                exit_code: 1,
+                timings,
+                links,
+                services,
+                site_url: cfg.site_url,
+                ..Default::default()
+            },
             None,
         );
     }
@@ -376,7 +387,8 @@ fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnost
 /// records, and report dead ones with every page that links to them. A dead service
 /// link is an error (the "办" button must work); other dead links and the ones that need
 /// review are warnings.
-pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::external::Settings) {
+/// Results are cached in `cache_dir` (see `cache::folder`).
+pub fn check_external(outcome: &mut Outcome, cache_dir: &Path, settings: &crate::external::Settings) {
     use crate::external::Verdict;
     let service_urls: BTreeSet<&str> = outcome.services.iter().map(|(u, _)| u.as_str()).collect();
     // The site's own URLs (canonical links, absolute links in bodies) are not external:
@@ -391,7 +403,7 @@ pub fn check_external(outcome: &mut Outcome, root: &Path, settings: &crate::exte
     }
     let mut seen = std::collections::HashSet::new();
     urls.retain(|u| seen.insert(u.clone()));
-    let results = crate::external::check_all(&urls, &root.join(".gazette-cache/external-links.json"), settings);
+    let results = crate::external::check_all(&urls, &cache_dir.join("external-links.json"), settings);
     let mut new_diags = Vec::new();
     for u in &urls {
         let Some(v) = results.get(u) else { continue };

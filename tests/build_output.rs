@@ -210,9 +210,18 @@ fn init_creates_a_site_that_builds() {
         .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("public/documents/qfb-2024-1/index.html").exists());
-    // Git users do not see the output, the cache, or the lock beside the output.
+    // Git users do not see the output or the cache; nothing stays beside the output.
     let ignore = std::fs::read_to_string(dir.join(".gitignore")).expect(".gitignore");
-    assert!(dir.join(".public.gazette-lock").exists() && ignore.contains(".*.gazette-*") && ignore.contains("/public"));
+    assert!(ignore.contains(".*.gazette-*") && ignore.contains("/public") && ignore.contains(".gazette-cache"));
+    let mut beside: Vec<String> = std::fs::read_dir(&dir)
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert!(
+        beside.iter().all(|n| !n.contains("gazette-lock") && !n.contains("gazette-tmp")),
+        "left beside: {beside:?}"
+    );
 }
 
 #[test]
@@ -341,4 +350,46 @@ fn chinese_text_inside_a_theme_tag_builds_and_its_links_are_still_checked() {
     let r = s.build(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.diag("broken link").contains("documents/gone/"), "{}", r.stderr);
+}
+
+#[test]
+fn nothing_stays_beside_the_output_after_a_build_or_a_failed_one() {
+    let s = full_site();
+    let web = s.root().join("www");
+    std::fs::create_dir_all(&web).expect("mkdir");
+    let out = web.join("site");
+    let listing = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&web)
+            .expect("ls")
+            .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    s.build(&["-o", out.to_str().expect("utf8")]).ok();
+    assert_eq!(listing(), vec!["site"], "a lock or staging folder beside the web root gets served");
+    s.write("content/documents/bad.md", "---\nid: bad\ntitle: 坏\nissuer: nobody\npublished: 2024-01-01\n---\n");
+    assert_eq!(s.build(&["-o", out.to_str().expect("utf8")]).code, 1);
+    assert_eq!(listing(), vec!["site"]);
+}
+
+#[test]
+fn the_cache_folder_is_settable_by_option_or_environment() {
+    let s = full_site();
+    let dir = s.root().join("ci-cache");
+    s.build(&["--cache-dir", dir.to_str().expect("utf8")]).ok();
+    let cached = |d: &std::path::Path| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
+    assert!(cached(&dir) > 0, "--cache-dir holds the build cache");
+    assert!(!s.root().join(".gazette-cache").exists(), "and nothing goes to the default place");
+    let env_dir = s.root().join("env-cache");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["build", "--date", "2025-01-01", "--root"])
+        .arg(s.root())
+        .env("GAZETTE_CACHE_DIR", &env_dir)
+        .env_remove("CI")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cached(&env_dir) > 0, "GAZETTE_CACHE_DIR holds the build cache");
+    assert!(!s.root().join(".gazette-cache").exists());
 }

@@ -32,11 +32,16 @@ fn start(s: &Site) -> Server {
 }
 
 fn start_with(s: &Site, args: &[&str]) -> Server {
+    start_env(s, args, &[])
+}
+
+fn start_env(s: &Site, args: &[&str], env: &[(&str, &std::path::Path)]) -> Server {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gazette"))
         .args(["serve", "--watch", "--port", &port.to_string(), "--root"])
         .arg(s.root())
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .env("GAZETTE_SERVE_LOG", "1")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -390,4 +395,35 @@ fn under_load_during_rebuilds_every_response_is_complete_and_correct() {
     eprintln!(
         "serve under load: 2000 requests, {edits} edits, {rebuilds} rebuilds, RSS {rss_before} KB -> {rss_after} KB"
     );
+}
+
+#[test]
+fn serve_removes_its_temporary_site_on_ctrl_c_and_sigterm() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let s = Site::new();
+        s.write("content/documents/a.md", &doc("a", "", "正文。"));
+        let tmp = s.root().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("mkdir");
+        let mut srv = start_env(&s, &[], &[("TMPDIR", &tmp)]);
+        let (status, _, _) = raw(srv.port, "/documents/a/");
+        assert_eq!(status, 200);
+        let pid = srv.child.id();
+        assert!(tmp.join(format!("gazette-serve-{pid}")).is_dir(), "serve builds into the temp folder");
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(st) = srv.child.try_wait().expect("wait") {
+                break st;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on signal {signal}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let left: Vec<String> = std::fs::read_dir(&tmp)
+            .expect("ls")
+            .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(left.is_empty(), "signal {signal}: left in the temp folder: {left:?}");
+        assert!(status.success() || status.code() == Some(130) || status.code() == Some(143), "{status:?}");
+    }
 }

@@ -41,6 +41,9 @@ pub enum Command {
         /// Print where the time went, by stage
         #[arg(long)]
         timings: bool,
+        /// Build cache folder [default: ROOT/.gazette-cache]
+        #[arg(long, env = "GAZETTE_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Check the site as a build would, without writing anything
     Check {
@@ -64,6 +67,9 @@ pub enum Command {
         /// Extra attempts for external URLs answering 403/429/5xx or timing out
         #[arg(long, default_value_t = 2)]
         retries: u32,
+        /// Build cache folder [default: ROOT/.gazette-cache]
+        #[arg(long, env = "GAZETTE_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Serve the built site locally
     Serve {
@@ -85,6 +91,9 @@ pub enum Command {
         /// Build into this folder instead of a private temporary one
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Build cache folder [default: ROOT/.gazette-cache]
+        #[arg(long, env = "GAZETTE_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Create a small working site in DIR
     Init { dir: PathBuf },
@@ -107,14 +116,16 @@ fn parse_date(s: &str) -> Result<Date, String> {
 /// against gazette.yaml's `base_url`, which it overrides.
 fn parse_base_url(s: &str) -> Result<String, String> {
     crate::config::normalize_base_url(s).ok_or_else(|| {
-        format!("`{s}` is not an absolute http(s) URL or a path starting with `/` (e.g. https://www.example.gov.cn/xxgk/)")
+        format!(
+            "`{s}` is not an absolute http(s) URL or a path starting with `/` (e.g. https://www.example.gov.cn/xxgk/)"
+        )
     })
 }
 
 /// Run the CLI; returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
     match cli.command {
-        Command::Build { root, output, base_url, drafts, date, deny_warnings, timings } => {
+        Command::Build { root, output, base_url, drafts, date, deny_warnings, timings, cache_dir } => {
             let opts = Options {
                 root,
                 output,
@@ -127,6 +138,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 collect_links: false,
                 progress: crate::progress::Progress::wanted(),
                 cache_name: None,
+                cache_dir,
             };
             let outcome = build::run(&opts);
             outcome.report();
@@ -150,7 +162,17 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             outcome.exit_code
         }
-        Command::Check { root, external, report: report_file, deny_warnings, date, drafts, timeout, retries } => {
+        Command::Check {
+            root,
+            external,
+            report: report_file,
+            deny_warnings,
+            date,
+            drafts,
+            timeout,
+            retries,
+            cache_dir,
+        } => {
             let collect_links = external || report_file.is_some();
             let opts = Options {
                 root: root.clone(),
@@ -168,7 +190,8 @@ pub fn main_with(cli: Cli) -> i32 {
                     retries,
                     ..Default::default()
                 };
-                build::check_external(&mut outcome, &root, &settings);
+                let dir = crate::cache::folder(&root, cache_dir.as_deref());
+                build::check_external(&mut outcome, &dir, &settings);
                 if deny_warnings && outcome.warnings() > 0 && outcome.exit_code == 0 {
                     outcome.exit_code = 1;
                 }
@@ -193,8 +216,8 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             outcome.exit_code
         }
-        Command::Serve { root, port, bind, watch, open, drafts, output } => {
-            crate::serve::run(&crate::serve::ServeOptions { root, port, bind, watch, open, drafts, output })
+        Command::Serve { root, port, bind, watch, open, drafts, output, cache_dir } => {
+            crate::serve::run(&crate::serve::ServeOptions { root, port, bind, watch, open, drafts, output, cache_dir })
         }
         Command::Init { dir } => match crate::init::init(&dir) {
             Ok(()) => {

@@ -41,6 +41,8 @@ pub struct ServeOptions {
     pub drafts: bool,
     /// Where the site is built; `None` for a private temporary folder.
     pub output: Option<PathBuf>,
+    /// The build cache folder (`--cache-dir`), else the site's `.gazette-cache/`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 const LIVE_JS: &str = r#"(function () {
@@ -428,19 +430,53 @@ fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sen
     }
 }
 
-/// Remove serve folders left by earlier `gazette serve` processes that are gone (they are
-/// stopped with Ctrl-C and cannot clean up after themselves).
+/// Remove serve folders left by earlier `gazette serve` processes that are gone (killed
+/// with SIGKILL, or stopped before this version cleaned up on signals): the site
+/// `gazette-serve-<pid>/`, and its lock file and staging folders `.gazette-serve-<pid>.…`.
 fn remove_stale_outputs() {
     let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let pid = name.strip_prefix("gazette-serve-").and_then(|p| p.parse::<u32>().ok());
+        let rest = name.strip_prefix("gazette-serve-").or_else(|| name.strip_prefix(".gazette-serve-"));
+        let pid = rest.and_then(|r| r.split('.').next()).and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {
             if cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists() {
-                std::fs::remove_dir_all(e.path()).ok();
+                if e.path().is_dir() {
+                    std::fs::remove_dir_all(e.path()).ok();
+                } else {
+                    std::fs::remove_file(e.path()).ok();
+                }
             }
         }
     }
+}
+
+/// On Ctrl-C (SIGINT) or SIGTERM, leave nothing behind: wait for a build in progress,
+/// remove the private temporary site (`private`) or just the lock and staging folders
+/// beside an `--output` folder, and exit. Installed before the first build, so a signal
+/// during it is handled too.
+fn clean_up_on_signals(runtime: &tokio::runtime::Runtime, out: &Path, private: bool) {
+    #[cfg(unix)]
+    for kind in [tokio::signal::unix::SignalKind::interrupt(), tokio::signal::unix::SignalKind::terminate()] {
+        let _guard = runtime.enter();
+        let Ok(mut signals) = tokio::signal::unix::signal(kind) else { continue };
+        let out = out.to_path_buf();
+        runtime.spawn(async move {
+            if signals.recv().await.is_some() {
+                eprintln!("stopping…");
+                let code = match crate::output::release(&out, private) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("error: cannot remove {}: {e}", out.display());
+                        1
+                    }
+                };
+                std::process::exit(code);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = (runtime, out, private);
 }
 
 pub fn run(o: &ServeOptions) -> i32 {
@@ -455,8 +491,17 @@ pub fn run(o: &ServeOptions) -> i32 {
         drafts: o.drafts,
         write: true,
         cache_name: o.output.is_none().then(|| "serve".to_string()),
+        cache_dir: o.cache_dir.clone(),
         ..Default::default()
     };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the server: {e}");
+            return 2;
+        }
+    };
+    clean_up_on_signals(&runtime, &out, o.output.is_none());
     let base_path = match crate::config::load(&o.root, None) {
         Ok((cfg, _)) => crate::routes::base_path(&cfg.base_url),
         Err(_) => "/".into(),
@@ -531,13 +576,6 @@ pub fn run(o: &ServeOptions) -> i32 {
     if o.open {
         std::process::Command::new("xdg-open").arg(&url).spawn().ok();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the server: {e}");
-            return 2;
-        }
-    };
     runtime.block_on(serve_forever(listener, st));
     0
 }

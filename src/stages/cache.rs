@@ -135,15 +135,21 @@ impl postcard::ser_flavors::Flavor for HashFlavor {
     }
 }
 
+/// The cache folder: `--cache-dir` / `GAZETTE_CACHE_DIR` when given (CI layouts keep
+/// caches outside the checkout), else `.gazette-cache/` in the site root.
+pub fn folder(root: &Path, explicit: Option<&Path>) -> PathBuf {
+    explicit.map_or_else(|| root.join(".gazette-cache"), Path::to_path_buf)
+}
+
 impl PageCache {
-    /// The cache for building `root` into `out`. `fingerprint` covers everything all pages
+    /// The cache in folder `dir` (see [`folder`]) for building into `out`. `fingerprint` covers everything all pages
     /// share (see `build`). The cache file is named after `name`, or the output folder
     /// when `None`, so two outputs never mix (`serve` names its throw-away folders
     /// `serve`, so they share one file instead of leaving one per session).
-    pub fn open(root: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
+    pub fn open(dir: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
         let abs = absolute(out);
         let name = xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes());
-        let file = root.join(".gazette-cache").join(format!("pages-{name:016x}.bin"));
+        let file = dir.join(format!("pages-{name:016x}.bin"));
         let old = std::fs::read(&file)
             .ok()
             .and_then(|data| Some(Old { entries: index(&data, fingerprint)?, data }))
@@ -360,10 +366,10 @@ mod tests {
         std::fs::write(out.join("b.html"), "bbb").expect("write");
         let (sa, sb) = (Stamp::of(&out.join("a/index.html")).expect("a"), Stamp::of(&out.join("b.html")).expect("b"));
         let loc = || crate::diag::Loc::file("t");
-        let c = PageCache::open(d.path(), &out, None, 42);
+        let c = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42);
         assert!(c.is_empty());
         c.save(&[page("a/index.html"), page("x.html"), page("b.html")], &[Some((1, sa)), None, Some((2, sb))]);
-        let again = PageCache::open(d.path(), &out, None, 42);
+        let again = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42);
         assert_eq!(again.len(), 2);
         let (links, s) = again.reuse("a/index.html", 1, loc()).expect("cached");
         assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), sa));
@@ -373,8 +379,11 @@ mod tests {
         assert!(again.reuse("b.html", 2, loc()).is_none(), "the file was changed by hand");
         again.release();
         assert!(again.is_empty() && again.reuse("a/index.html", 1, loc()).is_none());
-        assert!(PageCache::open(d.path(), &out, None, 43).is_empty(), "other theme or config");
-        assert!(PageCache::open(d.path(), &d.path().join("other"), None, 42).is_empty(), "other output folder");
+        assert!(PageCache::open(&d.path().join(".gazette-cache"), &out, None, 43).is_empty(), "other theme or config");
+        assert!(
+            PageCache::open(&d.path().join(".gazette-cache"), &d.path().join("other"), None, 42).is_empty(),
+            "other output folder"
+        );
         let bytes = std::fs::read(&c.file).expect("read");
         for cut in [0, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
             assert!(index(&bytes[..cut], 42).is_none(), "cut at {cut}");

@@ -58,10 +58,7 @@ pub fn atom(cfg: &Config, title: &str, feed_path: &str, page_url: &str, entries:
         "<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
         xml_escape(&abs(cfg, feed_path))
     ));
-    x.push_str(&format!(
-        "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-        xml_escape(&abs(cfg, page_url))
-    ));
+    x.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", xml_escape(&abs(cfg, page_url))));
     x.push_str(&format!("<updated>{updated}</updated>\n"));
     x.push_str(&format!("<author><name>{}</name></author>\n", xml_escape(&cfg.title)));
     x.push_str("<generator>gazette</generator>\n");

@@ -6,7 +6,8 @@
 //! Three more guarantees live here:
 //! - **One build per output at a time.** A lock file beside the output serialises
 //!   concurrent builds (two CI jobs, an editor's build while `serve` runs); the second
-//!   waits, then finds the first one's output.
+//!   waits, then finds the first one's output. The lock file is removed when the build
+//!   ends (beside a web root it would be served); see [`OutputLock`] for why that is safe.
 //! - **Interrupted builds leave no damage.** A build killed mid-write (kill -9, power
 //!   loss) leaves only its staging folder, which the next build removes. The swap itself
 //!   is one `renameat2(RENAME_EXCHANGE)` on Linux: there is no instant without an output.
@@ -29,7 +30,7 @@ pub struct Staging {
     files: Mutex<HashSet<String>>,
     committed: bool,
     /// Held until the staging folder is committed or dropped.
-    _lock: Option<File>,
+    _lock: Option<OutputLock>,
     /// How many files were hard-linked from the previous output (for `--timings`).
     reused: AtomicUsize,
 }
@@ -62,19 +63,66 @@ fn sibling(out: &Path, tag: &str) -> PathBuf {
     out_parent(out).join(format!(".{}.gazette-{tag}-{}", out_name(out), std::process::id()))
 }
 
-/// Take the output's lock, waiting (and saying so) while another build holds it.
-fn lock(out: &Path) -> io::Result<File> {
-    let path = out_parent(out).join(format!(".{}.gazette-lock", out_name(out)));
-    let f = File::options().create(true).truncate(false).write(true).open(&path)?;
-    match f.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("waiting for another gazette build writing {} to finish…", out.display());
-            f.lock()?;
+/// The lock on one output folder: an exclusive `flock` on `.<out>.gazette-lock` beside
+/// it, held while a build writes, and the file removed when it is released.
+///
+/// Removing a lock file is only safe if a waiter cannot end up holding a lock on a file
+/// that is no longer the one at the path (it would then run beside the next build that
+/// creates a fresh file). So the file is unlinked while the lock is still held, and a
+/// process that gets the lock checks that the path still names the file it locked;
+/// if not, it opens the path again and waits anew.
+pub struct OutputLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl OutputLock {
+    /// Take the output's lock, waiting (and saying so) while another build holds it.
+    pub fn take(out: &Path) -> io::Result<OutputLock> {
+        let path = out_parent(out).join(format!(".{}.gazette-lock", out_name(out)));
+        let mut said = false;
+        loop {
+            let file = File::options().create(true).truncate(false).write(true).open(&path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if !said {
+                        eprintln!("waiting for another gazette build writing {} to finish…", out.display());
+                        said = true;
+                    }
+                    file.lock()?;
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+            if same_file(&file, &path) {
+                return Ok(OutputLock { file, path });
+            }
+            // The holder we waited for removed the file: ours is stale. Try again.
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(e),
     }
-    Ok(f)
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Unlink first, unlock after (when `file` closes): see the type's comment.
+        std::fs::remove_file(&self.path).ok();
+        self.file.unlock().ok();
+    }
+}
+
+/// Whether `path` still names the open `file` (same device and inode).
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// Staging and old folders left by builds that were killed. Only called with the lock
@@ -95,7 +143,7 @@ impl Staging {
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let lock = lock(out)?;
+        let lock = OutputLock::take(out)?;
         remove_leftovers(out);
         let dir = sibling(out, "tmp");
         std::fs::create_dir_all(&dir)?;
@@ -245,12 +293,25 @@ impl Staging {
     }
 }
 
+/// Stop using an output folder for good, when the process is asked to end (`serve` on
+/// Ctrl-C or SIGTERM): wait for a build that is writing it, remove its staging folders,
+/// and with `remove` the output itself (a private temporary site). The lock file goes too.
+pub fn release(out: &Path, remove: bool) -> io::Result<()> {
+    let lock = OutputLock::take(out)?;
+    remove_leftovers(out);
+    if remove && out.exists() {
+        std::fs::remove_dir_all(out)?;
+    }
+    drop(lock);
+    Ok(())
+}
+
 /// Replace files of a committed output in place (`serve`'s fast edits), under the build
 /// lock. Each file is written beside its old self and renamed over it, so a reader sees
 /// the old bytes or the new ones, never a half-written file. Files whose bytes are already
 /// `data` are left alone. Returns how many files changed.
 pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<usize> {
-    let _lock = lock(out)?;
+    let _lock = OutputLock::take(out)?;
     let mut changed = 0;
     for (rel, data) in files {
         let path = out.join(rel);
