@@ -242,3 +242,69 @@ fn unknown_keys_warn_with_a_suggestion() {
     assert!(d.contains("warning:"));
     assert!(r.stderr.contains("did you mean `published`?"));
 }
+
+#[test]
+fn output_link_errors_come_in_the_same_run_at_their_markdown_line_decoded_with_the_anchors() {
+    // Issue 18, point 1: a content error elsewhere does not hide the link gate's findings.
+    let s = Site::new();
+    s.write("content/documents/a.md", "---\nid: a\ntitle: t\nissuer: nobody\npublished: 2024-01-01\n---\n");
+    s.write(
+        "content/documents/b.md",
+        &doc("b", "", "## 第一节\n\n正文。\n\n## 第二节\n\n见[第九节](#第九节)和[第一节](#第一节)。"),
+    );
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.diag("unknown organ `nobody`");
+    let d = r.diag("broken link");
+    // doc() puts the body after 7 lines of front matter and a blank line: the link is on line 14.
+    assert!(d.starts_with("content/documents/b.md:14:"), "at the Markdown line: {d}");
+    assert!(d.contains("`#第九节`") && !d.contains("%E7"), "decoded: {d}");
+    let help = r.stderr.split(&d).nth(1).expect("help").lines().nth(1).unwrap_or_default().to_string();
+    assert!(help.contains("#第一节") && help.contains("#第二节"), "lists the anchors: {help}");
+    assert!(!r.stderr.contains("`#第一节`"), "a working anchor is not reported:\n{}", r.stderr);
+    assert!(!r.out.exists(), "a failed build writes nothing");
+}
+
+#[test]
+fn a_broken_file_is_reported_once_not_in_every_file_that_cites_it() {
+    // Issue 18, point 2: no cascade of "unknown reference" from a file that did not load.
+    let s = Site::new();
+    s.write(
+        "content/documents/hp-2023-3.md",
+        "---\nid: hp-2023-3\ntitle: [坏的\nissuer: qzf\npublished: 2024-01-01\n---\n",
+    );
+    s.write("content/documents/a.md", &doc("a", "basis: [hp-2023-3]\n", "见[它](doc:hp-2023-3)。"));
+    s.write("content/documents/b.md", &doc("b", "related: [hp-2023-3]\n", "x"));
+    s.write(
+        "content/interpretations/jd.md",
+        "---\nid: jd\ntitle: 解读\ninterprets: hp-2023-3\npublished: 2024-01-02\n---\n",
+    );
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.diag("content/documents/hp-2023-3.md:").contains("error"), "{}", r.stderr);
+    assert!(!r.stderr.contains("unknown reference"), "cascade:\n{}", r.stderr);
+    let once = r.stderr.matches("could not be checked").count();
+    assert_eq!(once, 1, "said once:\n{}", r.stderr);
+    assert!(r.diag("could not be checked").starts_with("content/documents/hp-2023-3.md:"), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_ids_services_and_organs_suggest_the_near_one_and_type_errors_say_what_to_write() {
+    // Issue 18, point 3.
+    let s = Site::new();
+    s.write("content/documents/hp-2023-3.md", &doc("hp-2023-3", "", "x"));
+    s.write("content/documents/a.md", &doc("a", "basis: [hp-2023-03]\nservices: [sqq]\n", "见[它](doc:hp-2023-03)。"));
+    s.write("content/documents/b.md", "---\nid: b\ntitle: t\nissuer: qzff\npublished: 2024-01-01\n---\n");
+    s.write("content/documents/c.md", "---\nid: c\ntitle: t\nissuer: qzf\npublished: 2024-01-01\nnormative: 是\n---\n");
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let help_of = |needle: &str| -> String {
+        let d = r.diag(needle);
+        r.stderr.split(&d).nth(1).expect("after").lines().skip(1).take_while(|l| l.starts_with("  = help")).collect()
+    };
+    assert!(help_of("unknown reference `hp-2023-03`").contains("did you mean `hp-2023-3`?"), "{}", r.stderr);
+    assert!(help_of("unknown service `sqq`").contains("did you mean `sq`?"), "{}", r.stderr);
+    assert!(help_of("unknown organ `qzff`").contains("did you mean `qzf`?"), "{}", r.stderr);
+    let h = help_of("normative");
+    assert!(h.contains("true") && h.contains("false"), "type help: {h}\n{}", r.stderr);
+}

@@ -81,6 +81,25 @@ pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, ShapeError> {
     })
 }
 
+/// What to write instead, for a [`ShapeError`]'s message (serde's "expected …"), so an
+/// editor who wrote `normative: 是` learns the YAML for it. Empty when there is no advice.
+pub fn type_help(message: &str) -> &'static str {
+    let expected = message.rsplit("expected ").next().unwrap_or("");
+    if expected.starts_with("a boolean") {
+        "write `true` or `false` (是/否 and yes/no are text, not a yes-or-no value)"
+    } else if expected.starts_with("a sequence") {
+        "write a list: `[a, b]` on the same line, or one `- item` per line below the key"
+    } else if expected.starts_with("a string") {
+        "write text; put it in quotes if it looks like a number, date or list: `\"2024\"`"
+    } else if expected.starts_with("a map") || expected.starts_with("struct") {
+        "write `key: value` lines indented below this key"
+    } else if expected.starts_with('u') || expected.starts_with('i') || expected.contains("integer") {
+        "write a whole number without quotes, e.g. `5`"
+    } else {
+        ""
+    }
+}
+
 /// Keys of a mapping value, in order (for unknown-key warnings).
 pub fn mapping_keys(v: &Value) -> Vec<String> {
     match v {

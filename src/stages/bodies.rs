@@ -76,10 +76,14 @@ impl LinkSink for Sink<'_> {
         match self.ix.services.get(id) {
             Some(&k) => Some(self.ix.content.services[k].url.clone()),
             None => {
-                self.diags.push(
-                    Diagnostic::error(&loc, format!("unknown service `{id}`"))
-                        .help("every `service:` link must name an id from content/services.yaml"),
-                );
+                let known = self.ix.services.keys().map(String::as_str);
+                let help = match crate::diag::did_you_mean(id, known) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? every `service:` link names an id from content/services.yaml")
+                    }
+                    None => "every `service:` link must name an id from content/services.yaml".into(),
+                };
+                self.diags.push(Diagnostic::error(&loc, format!("unknown service `{id}`")).help(help));
                 None
             }
         }

@@ -144,7 +144,9 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
     }
     let raw: Raw = yaml::from_value(value).map_err(|e| {
         let (l, c) = yaml::locate(text, &e.path);
-        vec![Diagnostic::error(&Loc::new(FILE, l, c), format!("`{}`: {}", yaml::path_string(&e.path), e.message))]
+        let d = Diagnostic::error(&Loc::new(FILE, l, c), format!("`{}`: {}", yaml::path_string(&e.path), e.message));
+        let help = yaml::type_help(&e.message);
+        vec![if help.is_empty() { d } else { d.help(help) }]
     })?;
     let at = |k: &str| {
         let (l, c) = yaml::locate(text, &[Seg::Key(k.into())]);

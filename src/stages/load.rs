@@ -411,11 +411,11 @@ impl<'a> Ctx<'a> {
 
     fn organ(&mut self, loc: Loc, id: &str) {
         if !self.organs.contains(id) {
-            self.err(
-                loc,
-                format!("unknown organ `{id}`"),
-                "every 发文机关 must be listed in content/organs.yaml with this id",
-            );
+            let help = match crate::diag::did_you_mean(id, self.organs.iter().map(String::as_str)) {
+                Some(near) => format!("did you mean `{near}`? every 发文机关 must be listed in content/organs.yaml"),
+                None => "every 发文机关 must be listed in content/organs.yaml with this id".into(),
+            };
+            self.err(loc, format!("unknown organ `{id}`"), help);
         }
     }
 
@@ -785,7 +785,8 @@ fn parse_text(ctx: &mut Ctx, text: &str, kind: FileKind) -> Option<Loaded> {
                 Ok(v) => v,
                 Err(e) => {
                     let loc = ctx.src.loc(&e.path);
-                    ctx.err(loc, format!("`{}`: {}", yaml::path_string(&e.path), e.message), "");
+                    let help = yaml::type_help(&e.message);
+                    ctx.err(loc, format!("`{}`: {}", yaml::path_string(&e.path), e.message), help);
                     return None;
                 }
             }
@@ -953,11 +954,13 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     for (i, s) in services.iter().enumerate() {
         if !ctx.services.contains(s) {
             let loc = ctx.src.item("services", i);
-            ctx.err(
-                loc,
-                format!("unknown service `{s}`"),
-                "every 阅办联动 service must be listed in content/services.yaml",
-            );
+            let help = match crate::diag::did_you_mean(s, ctx.services.iter().map(String::as_str)) {
+                Some(near) => {
+                    format!("did you mean `{near}`? every 阅办联动 service must be listed in content/services.yaml")
+                }
+                None => "every 阅办联动 service must be listed in content/services.yaml".into(),
+            };
+            ctx.err(loc, format!("unknown service `{s}`"), help);
         }
     }
     let mut attachments = Vec::new();

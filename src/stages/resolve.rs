@@ -270,10 +270,23 @@ impl Index {
         let Some(t) = self.lookup(&r.raw) else {
             let mut d = Diagnostic::error(&r.loc, format!("unknown reference `{}`", r.raw));
             d = match docnum::canonical(&r.raw) {
-                Some(c) => d.help(format!("no document in the library has 发文字号 `{c}`")),
-                None => {
-                    d.help("a REF is the `id` of a document, interpretation, topic or page, or a document's 发文字号")
+                Some(c) => {
+                    let d = d.help(format!("no document in the library has 发文字号 `{c}`"));
+                    let numbers = self.numbers.iter().filter(|(_, &i)| self.doc_visible(i)).map(|(n, _)| n.as_str());
+                    match crate::diag::did_you_mean(&c, numbers) {
+                        Some(near) => d.help(format!("did you mean `{near}`?")),
+                        None => d,
+                    }
                 }
+                None => match crate::diag::did_you_mean(
+                    &r.raw,
+                    self.ids.iter().filter(|(_, &t)| self.visible(t)).map(|(id, _)| id.as_str()),
+                ) {
+                    Some(near) => d.help(format!("did you mean `{near}`?")),
+                    None => d.help(
+                        "a REF is the `id` of a document, interpretation, topic or page, or a document's 发文字号",
+                    ),
+                },
             };
             diags.push(d);
             return None;
