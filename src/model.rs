@@ -469,6 +469,17 @@ pub struct Content {
     pub pages: Vec<Page>,
     /// Files under `content/files/`, relative to `content/` (`files/附件1.pdf`).
     pub files: std::collections::BTreeSet<String>,
+    /// Content files that did not load (their error is reported), with the names a REF
+    /// may use for them, so REFs to them are not reported again as unknown.
+    pub unloaded: Vec<Unloaded>,
+}
+
+/// A content file that did not load: its path and what REFs may call it (its `id:` line
+/// or file stem, its `doc_number:` line), read from the raw text as well as can be.
+#[derive(Debug, Clone)]
+pub struct Unloaded {
+    pub path: String,
+    pub names: Vec<String>,
 }
 
 impl Content {

@@ -670,16 +670,23 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     }
     let service_ids: HashSet<String> = content.services.iter().map(|s| s.id.clone()).collect();
 
-    let loaded: Vec<Loaded> = work
+    let loaded: Vec<Result<Loaded, Unloaded>> = work
         .par_iter()
-        .filter_map(|(path, rel, kind)| {
+        .map(|(path, rel, kind)| {
             let mut ctx = Ctx::new(rel.clone(), cfg, &organ_ids, &service_ids, &content.files);
             let out = load_file(&mut ctx, path, *kind);
             diags.extend(ctx.diags);
-            out
+            out.ok_or_else(|| unloaded(path, rel))
         })
         .collect();
     for l in loaded {
+        let l = match l {
+            Ok(l) => l,
+            Err(u) => {
+                content.unloaded.push(u);
+                continue;
+            }
+        };
         match l {
             Loaded::Document(d) => content.documents.push(*d),
             Loaded::Interpretation(i) => content.interpretations.push(i),
@@ -691,6 +698,25 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
         }
     }
     content
+}
+
+/// What REFs may call a file that did not load: its `id:` (or file stem) and
+/// `doc_number:`, read line by line from the raw text, which may not even be YAML.
+fn unloaded(path: &Path, rel: &str) -> Unloaded {
+    let stem = Path::new(rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let text = std::fs::read(path).ok().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let value = |key: &str| {
+        text.lines().take(200).find_map(|l| {
+            let v = l.strip_prefix(key)?.strip_prefix(':')?.trim().trim_matches(['"', '\'']);
+            (!v.is_empty()).then(|| v.to_string())
+        })
+    };
+    let mut names = vec![value("id").unwrap_or(stem)];
+    if let Some(n) = value("doc_number") {
+        names.extend(crate::docnum::canonical(&n));
+        names.push(n);
+    }
+    Unloaded { path: rel.to_string(), names }
 }
 
 /// Read a text file with size and encoding checks. `limits.text_mb` bounds it, so one

@@ -239,6 +239,12 @@ impl Index {
         self.numbers.get(canon.as_str()).map(|&i| ItemId::Doc(i))
     }
 
+    /// The content file that did not load which a REF names, if any.
+    fn unloaded(&self, raw: &str) -> Option<&Unloaded> {
+        let canon = docnum::canonical(raw);
+        self.content.unloaded.iter().find(|u| u.names.iter().any(|n| n == raw || Some(n) == canon.as_ref()))
+    }
+
     /// A published document by canonical 发文字号 (auto-linking).
     pub fn published_by_number(&self, canonical: &str) -> Option<usize> {
         self.numbers.get(canonical).copied().filter(|&i| self.doc_visible(i))
@@ -268,6 +274,16 @@ impl Index {
     /// any problem.
     pub fn check_ref(&self, from: &Source, r: &Ref, docs_only: bool, diags: &Diagnostics) -> Option<ItemId> {
         let Some(t) = self.lookup(&r.raw) else {
+            if let Some(u) = self.unloaded(&r.raw) {
+                // The file it names did not load and has its own error: say once, there,
+                // that REFs to it wait, instead of an error in every file that cites it.
+                // (Identical diagnostics are merged when they are sorted.)
+                diags.push(
+                    Diagnostic::warning(&Loc::file(&u.path), "references to this file could not be checked")
+                        .help("it did not load (see its error); the files that refer to it are checked once it does"),
+                );
+                return None;
+            }
             let mut d = Diagnostic::error(&r.loc, format!("unknown reference `{}`", r.raw));
             d = match docnum::canonical(&r.raw) {
                 Some(c) => {
