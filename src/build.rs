@@ -220,11 +220,12 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     progress.stage("Markdown", 0);
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
     lap("markdown", &mut t);
-    if diags.has_errors() {
-        return (Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() }, None);
-    }
+    // With content errors the build still renders every page, without writing, so the
+    // link gate reports its findings in this same run (all errors at once, CONTRACT §7).
+    let content_errors = diags.has_errors();
+    let write = opts.write && !content_errors;
 
-    let staging = if opts.write {
+    let staging = if write {
         match Staging::create(&out_dir) {
             Ok(s) => s,
             Err(e) => {
@@ -245,7 +246,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     };
     // The incremental cache serves builds that write; `check` and link reports need
     // every page scanned.
-    let cache = (opts.write && !opts.collect_links).then(|| {
+    let cache = (write && !opts.collect_links).then(|| {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(&crate::cache::binary_fingerprint().to_le_bytes());
         h.update(&theme.fingerprint.to_le_bytes());
@@ -263,6 +264,11 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     lap("render", &mut t);
     let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
         Ok(r) => r,
+        // A template that fails on content with errors may fail only because of them:
+        // report the content errors (exit 1), as a build that stopped before rendering.
+        Err(_) if content_errors => {
+            return (Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() }, None)
+        }
         Err(d) => return (Outcome::fail(2, vec![d]), None),
     };
     // From here on pages are rendered fresh (the gate's re-render of a failing page).
@@ -279,11 +285,8 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     progress.stage("link gate", 0);
     let files = staging.files();
     let unchanged = staging.reused();
-    // A page with a broken link is rendered again to name the link as written.
-    let raw_links = |i: usize| -> Vec<String> {
-        renderer.render(jobs[i]).map(|p| linkcheck::scan(&String::from_utf8_lossy(&p.html)).0).unwrap_or_default()
-    };
-    let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &raw_links);
+    let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme };
+    let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &explain);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
         ix.content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
@@ -317,7 +320,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
             None,
         );
     }
-    if opts.write {
+    if write {
         if let Err(e) = staging.commit(&out_dir) {
             diagnostics.push(Diagnostic::error(
                 &Loc::file(out_dir.display().to_string()),
@@ -351,6 +354,60 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     drop(renderer);
     let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, files };
     (outcome, Some(built))
+}
+
+/// Answers the link gate's questions about a page it found broken (see
+/// `linkcheck::Explain`) by rendering it, and its Markdown, again.
+struct GateExplainer<'a> {
+    renderer: &'a Renderer<'a>,
+    jobs: &'a [Job],
+    bodies: &'a bodies::Bodies,
+    theme: &'a Theme,
+}
+
+impl linkcheck::Explain for GateExplainer<'_> {
+    fn links(&self, i: usize) -> Vec<String> {
+        self.renderer
+            .render(self.jobs[i])
+            .map(|p| linkcheck::scan(&String::from_utf8_lossy(&p.html)).0)
+            .unwrap_or_default()
+    }
+
+    fn source(&self, i: usize, link: &str) -> Option<Loc> {
+        let decoded = routes::percent_decode(link);
+        if let Job::Item(t) = self.jobs[i] {
+            let r = self.renderer;
+            let found = bodies::link_sources(r.ix, t, &r.cfg.iframe_hosts)
+                .into_iter()
+                .find(|(href, _)| routes::percent_decode(href) == decoded);
+            if let Some((_, loc)) = found {
+                return Some(loc);
+            }
+        }
+        // Not from Markdown: the template line that writes the link's fixed part.
+        let mut literal = link.trim_start_matches("./");
+        while let Some(rest) = literal.strip_prefix("../") {
+            literal = rest;
+        }
+        self.theme.line_of(literal)
+    }
+
+    fn anchors(&self, i: usize) -> Vec<String> {
+        if let Job::Item(t) = self.jobs[i] {
+            if let Some(b) = self.bodies.body(t) {
+                if !b.headings.is_empty() {
+                    return b.headings.iter().map(|h| h.id.clone()).collect();
+                }
+            }
+        }
+        let mut ids: Vec<String> = self
+            .renderer
+            .render(self.jobs[i])
+            .map(|p| linkcheck::scan(&String::from_utf8_lossy(&p.html)).1.into_iter().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
 }
 
 fn link_records(pages: &[PageLinks], bodies: &bodies::Bodies, broken: &[Diagnostic]) -> Vec<LinkRecord> {

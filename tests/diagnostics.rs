@@ -230,7 +230,10 @@ fn a_broken_link_in_a_template_fails_the_build() {
     let r = s.build(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let d = r.diag("broken link");
-    assert!(d.starts_with("content/documents/a.md:") && d.contains("no-such-page"), "{d}");
+    assert!(
+        d.starts_with("themes/default/templates/document.html:1:") && d.contains("no-such-page"),
+        "at the template line: {d}"
+    );
 }
 
 #[test]

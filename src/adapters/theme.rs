@@ -57,6 +57,9 @@ pub struct Theme {
     /// Hash of every template's name and text, and of the globals set: what all pages
     /// share, for the build cache.
     pub fingerprint: u64,
+    /// Every template's text by name, to point a broken link at the template line that
+    /// wrote it ([`Theme::line_of`]).
+    sources: Vec<(String, String)>,
 }
 
 /// A view converted to the template engine's own value once, for data that many pages
@@ -134,7 +137,7 @@ impl Theme {
                 h.update(part);
             }
         }
-        Ok(Theme { tera, origin, site_static, fingerprint: h.digest() })
+        Ok(Theme { tera, origin, site_static, fingerprint: h.digest(), sources })
     }
 
     /// Values every page sees (`site`), set once instead of per page.
@@ -144,6 +147,24 @@ impl Theme {
         crate::cache::hash_json(&mut h, value);
         self.fingerprint = h.digest();
         self.tera.global_context().insert(key, value);
+    }
+
+    /// Where a template writes `literal` (the fixed part of a link, `no-such-page/`): its
+    /// file and line, when exactly one template line has it. Templates that build a link
+    /// from variables only cannot be found this way; the caller falls back to the page.
+    pub fn line_of(&self, literal: &str) -> Option<Loc> {
+        if literal.is_empty() {
+            return None;
+        }
+        let mut found = self.sources.iter().flat_map(|(name, text)| {
+            text.lines().enumerate().filter_map(move |(n, l)| l.find(literal).map(|c| (name, n + 1, c + 1)))
+        });
+        let (name, line, col) = found.next()?;
+        if found.next().is_some() {
+            return None; // ambiguous: better the page's own file than a wrong line
+        }
+        let shown = self.origin.get(name).cloned().unwrap_or_else(|| format!("themes/{name}"));
+        Some(Loc::new(shown, line, col))
     }
 
     pub fn has(&self, template: &str) -> bool {

@@ -282,6 +282,23 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
 }
 
+/// Where each link on item `t`'s page that came from Markdown was written: (href as
+/// emitted, its file and line), from its body, inline FAQ answers and FAQ sets. Renders
+/// them again, so it is for the few pages the link gate finds broken.
+pub fn link_sources(ix: &Index, t: ItemId, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
+    let diags = Diagnostics::default();
+    let opts = Opts { diags: &diags, record_links: true, iframe_hosts };
+    let item = ix.content.item(t);
+    let mut ones = vec![render_one(ix, t, item.src(), item.body(), &faq_answers(ix, t), &opts)];
+    if let ItemId::Doc(j) = t {
+        for &k in &ix.rel[j].faq_sets {
+            let f = &ix.content.faqs[k.0];
+            ones.push(render_one(ix, t, &f.src, "", &answers(&f.src, "items", &f.items), &opts));
+        }
+    }
+    ones.into_iter().flat_map(|o| o.emitted).map(|(path, href, line)| (href, Loc::new(path, line, 1))).collect()
+}
+
 /// A document's inline FAQ answers with their lines (other kinds have none).
 fn faq_answers(ix: &Index, t: ItemId) -> Vec<(&str, usize)> {
     match t {

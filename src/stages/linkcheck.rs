@@ -308,9 +308,6 @@ fn target_into<'l>(
     Some(frag)
 }
 
-/// Check every link of every page against the written files and the pages' ids.
-/// `raw_links(i)` gives page `i`'s links as written; it is called only for pages with a
-/// broken link, to name the link in the diagnostic.
 /// What every link target can name: a file, or a folder with an index.html (and the
 /// page there, for its ids). Built once per site; valid while the set of files and the
 /// order of pages stay as they were (a fast edit in `serve` changes neither).
@@ -344,19 +341,27 @@ impl Targets {
     }
 }
 
-pub fn check(
-    pages: &[PageLinks],
-    files: &HashSet<String>,
-    base_path: &str,
-    raw_links: &(dyn Fn(usize) -> Vec<String> + Sync),
-) -> Vec<Diagnostic> {
+/// What the gate asks about a page it found broken, to report the link as a person
+/// wrote it: only called for those few pages (each answer may render the page again).
+pub trait Explain: Sync {
+    /// Page `i`'s links as written in its HTML (entities decoded).
+    fn links(&self, page: usize) -> Vec<String>;
+    /// Where link `link` of page `i` was written: a Markdown line, or a template line.
+    fn source(&self, page: usize, link: &str) -> Option<Loc>;
+    /// The anchors page `i` offers, the most useful first (a document's headings).
+    fn anchors(&self, page: usize) -> Vec<String>;
+}
+
+/// Check every link of every page against the written files and the pages' ids; report
+/// each broken link once per page, decoded (`#第九节`, not `#%E7%AC%AC…`), at the line
+/// that wrote it, with the anchors its target has when the fragment is what is wrong.
+pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str, explain: &dyn Explain) -> Vec<Diagnostic> {
     let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
-    let ids_of = |file: &str| page_ix.get(file).map(|&i| &pages[i].ids);
     let mut out = Vec::new();
     for i in Targets::new(pages, files).broken_pages(pages) {
         let p = &pages[i];
         let mut reported = HashSet::new();
-        for link in raw_links(i) {
+        for link in explain.links(i) {
             let Some((path, frag)) = target_of(&p.path, &link, base_path) else {
                 continue;
             };
@@ -367,24 +372,34 @@ pub fn check(
             } else {
                 None
             };
-            let problem = match (&file, &frag) {
-                (None, _) => Some("names no file of the site".to_string()),
-                (Some(t), Some(f)) if !f.is_empty() => match ids_of(t) {
-                    Some(ids) if ids.binary_search(&hash(f)).is_err() => Some(format!("names no `id=\"{f}\"` in {t}")),
-                    _ => None,
+            let (why, help) = match (&file, &frag) {
+                (None, _) => (
+                    "names no file of the site".to_string(),
+                    "every link in the output must work; fix the content or the template that writes it".to_string(),
+                ),
+                (Some(t), Some(f)) if !f.is_empty() => match page_ix.get(t.as_str()) {
+                    Some(&j) if pages[j].ids.binary_search(&hash(f)).is_err() => {
+                        let anchors = explain.anchors(j);
+                        let help = if anchors.is_empty() {
+                            format!("{t} has no anchors to link to")
+                        } else {
+                            let shown: Vec<String> = anchors.iter().take(12).map(|a| format!("#{a}")).collect();
+                            let more = if anchors.len() > 12 { " …" } else { "" };
+                            format!("anchors in {t}: {}{more}", shown.join(" "))
+                        };
+                        (format!("names no anchor `#{f}` in {t}"), help)
+                    }
+                    _ => continue,
                 },
-                _ => None,
+                _ => continue,
             };
-            if let Some(why) = problem {
-                if reported.insert(link.clone()) {
-                    out.push(
-                        Diagnostic::error(
-                            &p.blame,
-                            format!("broken link `{link}` in generated page {}: {why}", p.path),
-                        )
-                        .help("every link in the output must work; fix the content or the template that writes it"),
-                    );
-                }
+            if reported.insert(link.clone()) {
+                let shown = routes::percent_decode(&link);
+                let at = explain.source(i, &link).unwrap_or_else(|| p.blame.clone());
+                out.push(
+                    Diagnostic::error(&at, format!("broken link `{shown}` in generated page {}: {why}", p.path))
+                        .help(help),
+                );
             }
         }
     }
@@ -432,10 +447,25 @@ mod tests {
         let pages: Vec<PageLinks> =
             html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h.as_bytes(), "/", false)).collect();
         let files: HashSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
-        let raw = |i: usize| scan(html[i].1).0;
-        let msgs: Vec<String> = check(&pages, &files, "/", &raw).into_iter().map(|d| d.message).collect();
+        struct Raw<'a>(&'a [(&'a str, &'a str)]);
+        impl Explain for Raw<'_> {
+            fn links(&self, i: usize) -> Vec<String> {
+                scan(self.0[i].1).0
+            }
+            fn source(&self, _: usize, _: &str) -> Option<Loc> {
+                None
+            }
+            fn anchors(&self, i: usize) -> Vec<String> {
+                let mut ids: Vec<String> = scan(self.0[i].1).1.into_iter().collect();
+                ids.sort();
+                ids
+            }
+        }
+        let diags = check(&pages, &files, "/", &Raw(&html));
+        assert!(diags[0].help[0].contains("anchors in a/index.html: #x"), "{:?}", diags[0].help);
+        let msgs: Vec<String> = diags.into_iter().map(|d| d.message).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
-        assert!(msgs[0].starts_with("broken link `a/#nope` in generated page index.html: names no `id=\"nope\"`"));
+        assert!(msgs[0].starts_with("broken link `a/#nope` in generated page index.html: names no anchor `#nope`"));
         assert!(msgs[1].starts_with("broken link `gone/` in generated page index.html: names no file"));
         assert!(msgs[2].starts_with("broken link `../index.html#top` in generated page a/index.html"));
     }
