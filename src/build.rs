@@ -77,6 +77,8 @@ pub struct Outcome {
     pub services: Vec<(String, Loc)>,
     /// The site's own absolute base_url: links under it are the site's, not external.
     pub site_url: Option<String>,
+    /// Documents held back by an embargo: (file, the date they are published).
+    pub embargoed: Vec<(String, Date)>,
 }
 
 impl Outcome {
@@ -88,6 +90,20 @@ impl Outcome {
     }
     pub fn warnings(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+    }
+
+    /// The summary's note on embargoed documents: each file and its date (a long list
+    /// is cut), or nothing when none is held back.
+    pub fn embargo_note(&self) -> Option<String> {
+        const SHOWN: usize = 20;
+        if self.embargoed.is_empty() {
+            return None;
+        }
+        let mut list: Vec<String> = self.embargoed.iter().take(SHOWN).map(|(p, d)| format!("{p} ({d})")).collect();
+        if self.embargoed.len() > SHOWN {
+            list.push(format!("and {} more", self.embargoed.len() - SHOWN));
+        }
+        Some(format!("{} document(s) embargoed, published on their date: {}", self.embargoed.len(), list.join(", ")))
     }
 
     /// Print the diagnostics to stderr, one per problem, then a count.
@@ -216,6 +232,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
+    crate::lint::check(&ix, &diags);
     lap("resolve", &mut t);
     progress.stage("Markdown", 0);
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
@@ -347,6 +364,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
         links,
         services,
         site_url: cfg.site_url.clone(),
+        embargoed: ix.embargoed_documents().into_iter().map(|(p, d)| (p.to_string(), d)).collect(),
     };
     if !opts.write {
         return (outcome, None);

@@ -45,6 +45,14 @@ pub fn canonical(raw: &str) -> Option<String> {
     }
 }
 
+/// The year of a 发文字号 (`沪府发〔2024〕5号` → 2024); `None` for the 令 form or text that
+/// is no 发文字号.
+pub fn year(raw: &str) -> Option<u16> {
+    let c = canonical(raw)?;
+    let (_, rest) = c.split_once('〔')?;
+    rest.split_once('〕')?.0.parse().ok()
+}
+
 fn canonical_of(s: &str) -> Option<String> {
     let body = s.strip_suffix('号')?;
     if let Some(open) = s.find(OPEN) {

@@ -186,6 +186,52 @@ pub struct Document {
     pub body: String,
 }
 
+/// 文种: the fifteen of GB/T 9704-2012 / 党政机关公文处理工作条例 (决议 … 纪要, 令 as 命令),
+/// then the kinds offices commonly publish as 规范性文件 and plans. A `doc_type` outside
+/// this list gets a warning with the nearest one (`通知书` → 通知).
+pub const DOC_TYPES: &[&str] = &[
+    "决议",
+    "决定",
+    "命令",
+    "令",
+    "公报",
+    "公告",
+    "通告",
+    "意见",
+    "通知",
+    "通报",
+    "报告",
+    "请示",
+    "批复",
+    "议案",
+    "函",
+    "纪要",
+    "规定",
+    "办法",
+    "细则",
+    "条例",
+    "规则",
+    "方案",
+    "要点",
+    "规划",
+    "计划",
+    "指引",
+    "指南",
+    "清单",
+    "目录",
+    "标准",
+    "预案",
+    "公示",
+    "实施意见",
+    "实施方案",
+    "实施细则",
+    "指导意见",
+    "工作要点",
+    "工作方案",
+    "复函",
+    "答复",
+];
+
 pub const INTERPRETATION_FORMS: &[&str] = &["文字", "图解", "视频", "音频", "问答", "专家解读", "媒体解读"];
 
 /// A 政策解读.

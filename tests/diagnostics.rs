@@ -311,3 +311,47 @@ fn unknown_ids_services_and_organs_suggest_the_near_one_and_type_errors_say_what
     let h = help_of("normative");
     assert!(h.contains("true") && h.contains("false"), "type help: {h}\n{}", r.stderr);
 }
+
+#[test]
+fn probably_wrong_metadata_is_a_warning_at_its_line_and_embargoes_are_listed() {
+    // Issue 18, point 4. The build date is 2025-01-01 (`Site::build`).
+    let s = Site::new();
+    let front = |id: &str, extra: &str| format!("---\nid: {id}\ntitle: 文件{id}\nissuer: qzf\n{extra}---\n正文。\n");
+    s.write("content/documents/a.md", &front("a", "published: 2024-03-01\nwritten: 2024-03-05\n"));
+    s.write("content/documents/b.md", &front("b", "published: 2024-03-01\nwritten: 2025-06-01\n"));
+    s.write(
+        "content/documents/c.md",
+        &front("c", "published: 2024-03-01\neffective: 2024-04-01\nexpires: 2024-03-31\n"),
+    );
+    s.write(
+        "content/documents/d.md",
+        &front("d", "published: 2024-03-01\nwritten: 2024-02-01\ndoc_number: 测府发〔2023〕5号\n"),
+    );
+    s.write("content/documents/e.md", &front("e", "published: 2024-03-01\ndoc_type: 通知书\n"));
+    s.write("content/documents/f.md", &front("f", "published: 2099-05-01\n"));
+    s.write("content/documents/g.md", &front("g", "published: 2025-03-01\n"));
+    s.write("content/interpretations/jd.md", "---\nid: jd\ntitle: 解读\ninterprets: a\npublished: 2024-02-01\n---\n");
+    s.write("content/faqs/a1.yaml", "for: a\nitems:\n  - q: 问？\n    a: 答。\n");
+    s.write("content/faqs/a2.yaml", "for: a\nitems:\n  - q: 又问？\n    a: 又答。\n");
+    let r = s.build(&[]);
+    r.ok();
+    let warning_at = |needle: &str, at: &str| {
+        let d = r.diag(needle);
+        assert!(d.starts_with(at) && d.contains(": warning: "), "{needle}: {d}\n{}", r.stderr);
+    };
+    warning_at("is before 成文日期", "content/documents/a.md:5:");
+    warning_at("is after the build date", "content/documents/b.md:6:");
+    warning_at("有效期至 2024-03-31 is before 施行日期", "content/documents/c.md:7:");
+    warning_at("发文字号 year 2023 differs", "content/documents/d.md:7:");
+    warning_at("文种 `通知书`", "content/documents/e.md:6:");
+    assert!(r.stderr.contains("did you mean 通知?"), "{}", r.stderr);
+    warning_at("more than a year ahead", "content/documents/f.md:5:");
+    assert!(!r.stderr.contains("content/documents/g.md:5:"), "an embargo of weeks is normal");
+    warning_at("解读 is published (2024-02-01) before its document", "content/interpretations/jd.md:5:");
+    warning_at("a second FAQ set", "content/faqs/a2.yaml:1:");
+    assert!(!r.stderr.contains("content/faqs/a1.yaml"), "the first set is fine");
+    // The summary lists what is held back, so a typo cannot hide a document silently.
+    let summary = r.stderr.split("built ").nth(1).expect("summary");
+    assert!(summary.contains("content/documents/f.md (2099-05-01)"), "{summary}");
+    assert!(summary.contains("content/documents/g.md (2025-03-01)"), "{summary}");
+}

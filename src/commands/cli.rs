@@ -159,6 +159,9 @@ pub fn main_with(cli: Cli) -> i32 {
                     outcome.unchanged,
                     outcome.output.display()
                 );
+                if let Some(note) = outcome.embargo_note() {
+                    eprintln!("{note}");
+                }
             }
             outcome.exit_code
         }
@@ -213,6 +216,9 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             if outcome.exit_code == 0 {
                 eprintln!("check passed: {} pages, no broken links", outcome.pages);
+                if let Some(note) = outcome.embargo_note() {
+                    eprintln!("{note}");
+                }
             }
             outcome.exit_code
         }

@@ -141,13 +141,9 @@ const HEADER_KEYS: &[&str] = &[
     "主题分类",
     "成文日期",
 ];
-const DOC_TYPES: &[&str] = &[
-    "通知", "意见", "办法", "决定", "公告", "通告", "通报", "批复", "函", "纪要", "规定", "细则", "方案", "要点",
-    "规划", "报告", "命令", "议案", "请示", "决议", "公报",
-];
 
 fn doc_type_of(title: &str) -> Option<String> {
-    DOC_TYPES.iter().filter(|t| title.ends_with(*t)).max_by_key(|t| t.len()).map(|t| t.to_string())
+    crate::model::DOC_TYPES.iter().filter(|t| title.ends_with(*t)).max_by_key(|t| t.len()).map(|t| t.to_string())
 }
 
 fn looks_like_organ(s: &str) -> bool {

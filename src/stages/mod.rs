@@ -1,5 +1,5 @@
 //! The pipeline, one module per stage, in the order data flows:
-//! config → load → resolve (+ privacy) → bodies → render (+ feeds, search) → linkcheck →
+//! config → load → resolve (+ privacy, lint) → bodies → render (+ feeds, search) → linkcheck →
 //! output, with the build cache beside render. `build` drives them.
 
 pub mod bodies;
@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod feeds;
 pub mod linkcheck;
+pub mod lint;
 pub mod load;
 pub mod output;
 pub mod privacy;

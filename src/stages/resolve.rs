@@ -207,6 +207,20 @@ impl Index {
         }
     }
 
+    /// Documents held back by an embargo, with the date each is published, by path: the
+    /// build summary lists them, so a mistyped year cannot hide a document silently.
+    pub fn embargoed_documents(&self) -> Vec<(&str, Date)> {
+        let c = &self.content;
+        let mut v: Vec<(&str, Date)> = (0..c.documents.len())
+            .filter_map(|i| match self.hidden(ItemId::Doc(i)) {
+                Some(Hidden::Embargoed(d)) => Some((c.documents[i].src.path.as_str(), d)),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Whether an item appears in the output. The single gate for CONTRACT §5.
     pub fn visible(&self, t: ItemId) -> bool {
         self.hidden(t).is_none()
