@@ -518,6 +518,8 @@ pub struct Content {
     /// Content files that did not load (their error is reported), with the names a REF
     /// may use for them, so REFs to them are not reported again as unknown.
     pub unloaded: Vec<Unloaded>,
+    /// services.yaml did not load: `service:` links are not checked against it.
+    pub services_broken: bool,
 }
 
 /// A content file that did not load: its path and what REFs may call it (its `id:` line

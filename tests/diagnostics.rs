@@ -355,3 +355,19 @@ fn probably_wrong_metadata_is_a_warning_at_its_line_and_embargoes_are_listed() {
     assert!(summary.contains("content/documents/f.md (2099-05-01)"), "{summary}");
     assert!(summary.contains("content/documents/g.md (2025-03-01)"), "{summary}");
 }
+
+#[test]
+fn a_broken_registry_is_reported_once_not_as_unknown_ids_everywhere() {
+    let s = Site::new();
+    s.write("content/organs.yaml", "- id: qzf\n  name: [测试区人民政府\n");
+    s.write("content/services.yaml", "id: sq\n");
+    for id in ["a", "b", "c"] {
+        s.write(&format!("content/documents/{id}.md"), &doc(id, "services: [sq]\n", "见[办理](service:sq)。"));
+    }
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.diag("invalid YAML").starts_with("content/organs.yaml:"), "{}", r.stderr);
+    assert!(r.diag("must be a list").starts_with("content/services.yaml:"), "{}", r.stderr);
+    assert!(!r.stderr.contains("unknown organ") && !r.stderr.contains("unknown service"), "cascade:\n{}", r.stderr);
+    assert_eq!(r.stderr.matches("could not be checked").count(), 2, "once per registry:\n{}", r.stderr);
+}

@@ -75,6 +75,7 @@ impl LinkSink for Sink<'_> {
     fn service(&mut self, id: &str, loc: Loc) -> Option<String> {
         match self.ix.services.get(id) {
             Some(&k) => Some(self.ix.content.services[k].url.clone()),
+            None if self.ix.content.services_broken => None, // said once at services.yaml
             None => {
                 let known = self.ix.services.keys().map(String::as_str);
                 let help = match crate::diag::did_you_mean(id, known) {

@@ -316,8 +316,10 @@ struct Ctx<'a> {
     src: Source,
     diags: Vec<Diagnostic>,
     cfg: &'a Config,
-    organs: &'a HashSet<String>,
-    services: &'a HashSet<String>,
+    /// Known organ and service ids; `None` when the registry did not load (its own error
+    /// is reported; ids are not checked against an empty list, which would fail them all).
+    organs: Option<&'a HashSet<String>>,
+    services: Option<&'a HashSet<String>>,
     files: &'a BTreeSet<String>,
 }
 
@@ -325,8 +327,8 @@ impl<'a> Ctx<'a> {
     fn new(
         path: String,
         cfg: &'a Config,
-        organs: &'a HashSet<String>,
-        services: &'a HashSet<String>,
+        organs: Option<&'a HashSet<String>>,
+        services: Option<&'a HashSet<String>>,
         files: &'a BTreeSet<String>,
     ) -> Self {
         Ctx { src: Source { path, ..Default::default() }, diags: Vec::new(), cfg, organs, services, files }
@@ -410,8 +412,9 @@ impl<'a> Ctx<'a> {
     }
 
     fn organ(&mut self, loc: Loc, id: &str) {
-        if !self.organs.contains(id) {
-            let help = match crate::diag::did_you_mean(id, self.organs.iter().map(String::as_str)) {
+        let Some(organs) = self.organs else { return };
+        if !organs.contains(id) {
+            let help = match crate::diag::did_you_mean(id, organs.iter().map(String::as_str)) {
                 Some(near) => format!("did you mean `{near}`? every 发文机关 must be listed in content/organs.yaml"),
                 None => "every 发文机关 must be listed in content/organs.yaml with this id".into(),
             };
@@ -648,12 +651,27 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
         }
     }
 
-    content.organs = load_organs(root, diags);
-    content.services = load_services(root, diags);
+    let organs = load_organs(root, diags);
+    let services = load_services(root, diags);
+    // A registry that did not load is said once, here, not as an unknown id in every
+    // file that uses one (its own error is already reported).
+    for (name, broken) in [("organs.yaml", organs.is_none()), ("services.yaml", services.is_none())] {
+        if broken {
+            diags.push(
+                Diagnostic::warning(&Loc::file(format!("content/{name}")), "the ids it lists could not be checked")
+                    .help("it did not load (see its error); the content that uses its ids is checked once it does"),
+            );
+        }
+    }
+    let organs_loaded = organs.is_some();
+    let services_loaded = services.is_some();
+    content.organs = organs.unwrap_or_default();
+    content.services = services.unwrap_or_default();
+    content.services_broken = !services_loaded;
     let organ_ids: HashSet<String> = content.organs.iter().map(|o| o.id.clone()).collect();
     for s in &content.services {
         if let Some(o) = &s.organ {
-            if !organ_ids.contains(o) {
+            if organs_loaded && !organ_ids.contains(o) {
                 diags.push(
                     Diagnostic::error(&s.loc, format!("service `{}` names unknown organ `{o}`", s.id))
                         .help("add the organ to content/organs.yaml or fix the id"),
@@ -673,7 +691,13 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     let loaded: Vec<Result<Loaded, Unloaded>> = work
         .par_iter()
         .map(|(path, rel, kind)| {
-            let mut ctx = Ctx::new(rel.clone(), cfg, &organ_ids, &service_ids, &content.files);
+            let mut ctx = Ctx::new(
+                rel.clone(),
+                cfg,
+                organs_loaded.then_some(&organ_ids),
+                services_loaded.then_some(&service_ids),
+                &content.files,
+            );
             let out = load_file(&mut ctx, path, *kind);
             diags.extend(ctx.diags);
             out.ok_or_else(|| unloaded(path, rel))
@@ -762,7 +786,7 @@ pub fn check_one(rel: &str, bytes: &[u8], cfg: &Config) -> (bool, Vec<Diagnostic
         return (false, Vec::new());
     };
     let (organs, services, files) = (HashSet::new(), HashSet::new(), BTreeSet::new());
-    let mut ctx = Ctx::new(rel.to_string(), cfg, &organs, &services, &files);
+    let mut ctx = Ctx::new(rel.to_string(), cfg, Some(&organs), Some(&services), &files);
     let item = parse_text(&mut ctx, &text, kind).is_some();
     (item, ctx.diags)
 }
@@ -978,9 +1002,10 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
     }
     let services = Ctx::strings(f.services);
     for (i, s) in services.iter().enumerate() {
-        if !ctx.services.contains(s) {
+        let Some(known) = ctx.services else { break };
+        if !known.contains(s) {
             let loc = ctx.src.item("services", i);
-            let help = match crate::diag::did_you_mean(s, ctx.services.iter().map(String::as_str)) {
+            let help = match crate::diag::did_you_mean(s, known.iter().map(String::as_str)) {
                 Some(near) => {
                     format!("did you mean `{near}`? every 阅办联动 service must be listed in content/services.yaml")
                 }
@@ -1231,30 +1256,36 @@ fn decision(ctx: &mut Ctx, f: DecisionFront, body: String) -> Option<Decision> {
 }
 
 /// Read a registry file (a YAML list of mappings). Missing file = empty registry.
-fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags: &Diagnostics) -> Vec<(T, Loc)> {
+/// A registry's entries, or `None` when the file as a whole did not load (unreadable,
+/// not YAML, not a list): then its ids are unknown, not absent.
+fn load_registry<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    name: &str,
+    diags: &Diagnostics,
+) -> Option<Vec<(T, Loc)>> {
     let rel = format!("content/{name}");
     let path = root.join(&rel);
     if !path.exists() {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let text = match read_text(&path, &rel, &Limits::default()) {
         Ok(t) => t,
         Err(d) => {
             diags.push(d);
-            return Vec::new();
+            return None;
         }
     };
     let value = match yaml::parse(&text) {
-        Ok(yaml::Value::Null) => return Vec::new(),
+        Ok(yaml::Value::Null) => return Some(Vec::new()),
         Ok(v) => v,
         Err(e) => {
             diags.push(Diagnostic::error(&Loc::new(&rel, e.line, e.col), format!("invalid YAML: {}", e.message)));
-            return Vec::new();
+            return None;
         }
     };
     let yaml::Value::Sequence(items) = value else {
         diags.push(Diagnostic::error(&Loc::file(&rel), format!("{name} must be a list of entries (`- id: …`)")));
-        return Vec::new();
+        return None;
     };
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
@@ -1269,12 +1300,14 @@ fn load_registry<T: serde::de::DeserializeOwned>(root: &Path, name: &str, diags:
             }
         }
     }
-    out
+    Some(out)
 }
 
-fn load_organs(root: &Path, diags: &Diagnostics) -> Vec<Organ> {
+/// `None` when the registry did not load (see `load_registry`).
+fn load_organs(root: &Path, diags: &Diagnostics) -> Option<Vec<Organ>> {
     let mut seen = HashSet::new();
-    load_registry::<OrganFront>(root, "organs.yaml", diags)
+    let entries = load_registry::<OrganFront>(root, "organs.yaml", diags)?;
+    let list = entries
         .into_iter()
         .filter_map(|(o, loc)| {
             let id = o.id.0.trim().to_string();
@@ -1299,12 +1332,15 @@ fn load_organs(root: &Path, diags: &Diagnostics) -> Vec<Organ> {
                 loc,
             })
         })
-        .collect()
+        .collect();
+    Some(list)
 }
 
-fn load_services(root: &Path, diags: &Diagnostics) -> Vec<Service> {
+/// `None` when the registry did not load (see `load_registry`).
+fn load_services(root: &Path, diags: &Diagnostics) -> Option<Vec<Service>> {
     let mut seen = HashSet::new();
-    load_registry::<ServiceFront>(root, "services.yaml", diags)
+    let entries = load_registry::<ServiceFront>(root, "services.yaml", diags)?;
+    let list = entries
         .into_iter()
         .filter_map(|(s, loc)| {
             let id = s.id.0.trim().to_string();
@@ -1328,7 +1364,8 @@ fn load_services(root: &Path, diags: &Diagnostics) -> Vec<Service> {
             }
             Some(Service { id, name: s.name.0, url, organ: s.organ.map(|t| t.0), loc })
         })
-        .collect()
+        .collect();
+    Some(list)
 }
 
 /// Normalise a path for comparisons: drop `.` components. Used for output-folder checks.
