@@ -621,6 +621,9 @@ fn write_site_files(
     if !theme.site_static.iter().any(|(p, _)| p == routes::HEADERS) {
         report(staging.write(routes::HEADERS, feeds::headers_file(cfg).as_bytes()), "gazette.yaml");
     }
+    crate::finder::build(r, &mut |path, json| {
+        report(staging.write(&path, crate::search::json_html_safe(&json).as_bytes()), "gazette.yaml")
+    });
     let (json, csv) = feeds::catalog(r);
     report(staging.write(routes::CATALOG_JSON, &json), "gazette.yaml");
     report(staging.write(routes::CATALOG_CSV, csv.as_bytes()), "gazette.yaml");

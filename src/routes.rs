@@ -31,6 +31,14 @@ section!(GAZETTE, GAZETTE_PAGE, "gazette/");
 section!(DECISIONS, DECISIONS_PAGE, "decisions/");
 section!(BROWSE, BROWSE_PAGE, "browse/");
 section!(SEARCH, SEARCH_PAGE, "search/");
+section!(
+    /// 需求侧标签: the 标签目录 by dimension, and one listing per tag value.
+    TAGS, TAGS_PAGE, "tags/"
+);
+section!(
+    /// 政策找人: pick who you are, see the policies for you.
+    FINDER, FINDER_PAGE, "finder/"
+);
 
 /// Site-wide files.
 pub const SITEMAP: &str = "sitemap.xml";
@@ -82,6 +90,11 @@ pub fn gazette_issue(year: u16, number: u32) -> String {
 /// A browse facet's value (`browse/year/2024/`); `segment` comes from [`path_segment`].
 pub fn browse(facet: &str, segment: &str) -> String {
     format!("{BROWSE}{facet}/{segment}/")
+}
+
+/// A tag value's listing (`tags/企业/`); `segment` comes from [`path_segment`].
+pub fn tag(segment: &str) -> String {
+    format!("{TAGS}{segment}/")
 }
 
 /// Page `n` (from 1) of a paginated listing whose first page is `dir`.

@@ -34,6 +34,8 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = embed!(
     "decisions.html",
     "search.html",
     "browse.html",
+    "tags.html",
+    "finder.html",
     "404.html",
     "redirect.html",
 );
@@ -44,6 +46,7 @@ pub const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     ("print.css", include_bytes!("../../themes/default/static/print.css")),
     ("gazette.js", include_bytes!("../../themes/default/static/gazette.js")),
     ("search.js", include_bytes!("../../themes/default/static/search.js")),
+    ("finder.js", include_bytes!("../../themes/default/static/finder.js")),
     ("favicon.svg", include_bytes!("../../themes/default/static/favicon.svg")),
 ];
 

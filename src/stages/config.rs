@@ -26,6 +26,23 @@ pub struct Config {
     /// Hosts whose `<iframe>` embeds (video players, maps) may appear in bodies.
     pub iframe_hosts: Vec<String>,
     pub limits: Limits,
+    /// 标签目录 (`tag_catalog`): demand-side tag dimensions and their values, in the
+    /// order written. Empty: tags are free text.
+    pub tag_catalog: Vec<TagDimension>,
+}
+
+/// One dimension of the 标签目录 (`适用对象: [企业, 个人]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TagDimension {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+impl Config {
+    /// The dimension a catalogue value belongs to, if the catalogue has it.
+    pub fn tag_dimension(&self, value: &str) -> Option<&str> {
+        self.tag_catalog.iter().find(|d| d.values.iter().any(|v| v == value)).map(|d| d.name.as_str())
+    }
 }
 
 /// File size limits, so one runaway file cannot exhaust memory or the host's disk quota.
@@ -86,6 +103,8 @@ struct Raw {
     iframe_hosts: Vec<String>,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    tag_catalog: indexmap::IndexMap<String, Vec<String>>,
 }
 
 const KEYS: &[&str] = &[
@@ -100,6 +119,7 @@ const KEYS: &[&str] = &[
     "minify",
     "iframe_hosts",
     "limits",
+    "tag_catalog",
 ];
 
 pub const FILE: &str = "gazette.yaml";
@@ -202,6 +222,31 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
             );
         }
     }
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (dim, values) in &raw.tag_catalog {
+        let at_dim = || {
+            let (l, c) = yaml::locate(text, &[Seg::Key("tag_catalog".into()), Seg::Key(dim.clone())]);
+            Loc::new(FILE, l, c)
+        };
+        if dim.trim().is_empty() || values.is_empty() {
+            errors.push(
+                Diagnostic::error(&at_dim(), format!("tag dimension `{dim}` needs a name and at least one value"))
+                    .help("write e.g. `适用对象: [企业, 个人, 社会组织]`"),
+            );
+        }
+        for (i, v) in values.iter().enumerate() {
+            let (l, c) = yaml::locate(text, &[Seg::Key("tag_catalog".into()), Seg::Key(dim.clone()), Seg::Index(i)]);
+            let at = Loc::new(FILE, l, c);
+            if v.trim().is_empty() {
+                errors.push(Diagnostic::error(&at, format!("empty tag value in `{dim}`")));
+            } else if let Some(other) = seen.insert(v.as_str(), dim.as_str()) {
+                errors.push(
+                    Diagnostic::error(&at, format!("tag `{v}` is in two dimensions: `{other}` and `{dim}`"))
+                        .help("a value may sit in one dimension only, so a tag says one thing; rename one of them"),
+                );
+            }
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -219,6 +264,14 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
             minify: raw.minify.unwrap_or(false),
             iframe_hosts: raw.iframe_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
             limits: raw.limits,
+            tag_catalog: raw
+                .tag_catalog
+                .into_iter()
+                .map(|(name, values)| TagDimension {
+                    name,
+                    values: values.into_iter().map(|v| v.trim().to_string()).collect(),
+                })
+                .collect(),
         },
         warnings,
     ))

@@ -129,6 +129,12 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         let e = entries(&mut ix.topic_docs[k].iter().copied());
         out.push((path.clone(), atom(cfg, &format!("{} - {}", t.title, cfg.title), &path, &dir, &e)));
     }
+    // 订阅 by 需求侧标签: one feed per tag value (CONTRACT §8).
+    for (value, dir, docs) in r.tag_listings() {
+        let path = routes::feed(dir);
+        let e = entries(&mut docs.iter().copied());
+        out.push((path.clone(), atom(cfg, &format!("标签：{value} - {}", cfg.title), &path, dir, &e)));
+    }
     let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
     issues.sort_by_key(|&k| std::cmp::Reverse((c.issues[k].year, c.issues[k].number)));
     let e: Vec<Entry> = issues
@@ -235,7 +241,7 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     let url = cfg.absolute(&ix.url(ItemId::Doc(i)));
     let organs: Vec<_> = ix.issuers(i).iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
     let faq_count = d.faq.len() + rel.faq_sets.iter().map(|&k| c.faqs[k].items.len()).sum::<usize>();
-    json!({
+    let mut record = json!({
         "id": d.id, "title": d.title, "doc_number": d.doc_number, "index_number": d.index_number,
         "issuer": organs, "doc_type": d.doc_type,
         "written": d.written.map(|x| x.to_string()), "published": d.published.to_string(),
@@ -248,7 +254,17 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
         "tasks": &*r.tasks(i),
         "gazette_issues": rel.issues.iter().map(|&k| json!({"label": issue_label(&c.issues[k]), "url": cfg.absolute(&issue_url(&c.issues[k]))})).collect::<Vec<_>>(),
         "url": url,
-    })
+    });
+    // With a 标签目录, the tags also by dimension: {"适用对象": ["企业"], "行业": []}.
+    if !cfg.tag_catalog.is_empty() {
+        let by_dim: serde_json::Map<String, serde_json::Value> = cfg
+            .tag_catalog
+            .iter()
+            .map(|dim| (dim.name.clone(), json!(d.tags.iter().filter(|t| dim.values.contains(t)).collect::<Vec<_>>())))
+            .collect();
+        record["tag_dimensions"] = serde_json::Value::Object(by_dim);
+    }
+    record
 }
 
 /// The catalogue's records, made one at a time as they are written: at 100,000 documents
@@ -311,7 +327,7 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
     serde_json::to_writer_pretty(&mut json, &catalog).ok();
     // UTF-8 with a BOM so Excel opens it in Chinese; CRLF records (RFC 4180).
     let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
-    let header = [
+    let mut header: Vec<String> = [
         "id",
         "标题",
         "发文字号",
@@ -327,8 +343,13 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
         "登记号",
         "主题分类",
         "网址",
-    ];
-    csv.write_record(header).ok();
+        "标签",
+    ]
+    .map(String::from)
+    .to_vec();
+    // With a 标签目录, one more column per dimension (`标签：适用对象`).
+    header.extend(cfg.tag_catalog.iter().map(|dim| format!("标签：{}", dim.name)));
+    csv.write_record(&header).ok();
     for &i in &docs {
         let d = &c.documents[i];
         let rel = &ix.rel[i];
@@ -349,8 +370,13 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
             d.registration.clone().unwrap_or_default(),
             d.topics.join(";"),
             cfg.absolute(&ix.url(ItemId::Doc(i))).unwrap_or_default(),
+            d.tags.join(";"),
         ];
-        csv.write_record(fields.iter().map(|f| formula_safe(f).into_owned())).ok();
+        let dims = cfg.tag_catalog.iter().map(|dim| {
+            d.tags.iter().filter(|t| dim.values.contains(t)).map(String::as_str).collect::<Vec<_>>().join(";")
+        });
+        let row: Vec<String> = fields.into_iter().chain(dims).map(|f| formula_safe(&f).into_owned()).collect();
+        csv.write_record(&row).ok();
     }
     let csv = csv.into_inner().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     (json.0, csv)

@@ -411,6 +411,44 @@ impl<'a> Ctx<'a> {
         v.into_iter().map(|t| t.0.trim().to_string()).filter(|s| !s.is_empty()).collect()
     }
 
+    /// Tags at `path` (`tags`, `match.tags`): with a `tag_catalog`, each must be one of its
+    /// values (CONTRACT §2); without one, tags are free text.
+    fn tags(&mut self, path: &[&str], v: Vec<Text>) -> Vec<String> {
+        let catalog = &self.cfg.tag_catalog;
+        let mut out = Vec::new();
+        for (i, t) in v.into_iter().enumerate() {
+            let t = t.0.trim().to_string();
+            if t.is_empty() {
+                continue;
+            }
+            if !catalog.is_empty() && self.cfg.tag_dimension(&t).is_none() {
+                let mut at: Vec<Seg> = path.iter().map(|k| Seg::Key(k.to_string())).collect();
+                at.push(Seg::Index(i));
+                let loc = self.src.loc(&at);
+                let all = catalog.iter().flat_map(|d| d.values.iter().map(String::as_str));
+                let help = match crate::diag::did_you_mean(&t, all) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? tags must be values of `tag_catalog` in gazette.yaml")
+                    }
+                    None => format!(
+                        "tags must be values of `tag_catalog` in gazette.yaml: {}",
+                        catalog
+                            .iter()
+                            .map(|d| format!("{}: {}", d.name, d.values.join("、")))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                };
+                self.err(loc, format!("tag `{t}` is not in the 标签目录"), help);
+                continue;
+            }
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
     fn organ(&mut self, loc: Loc, id: &str) {
         let Some(organs) = self.organs else { return };
         if !organs.contains(id) {
@@ -876,12 +914,13 @@ fn parse_text(ctx: &mut Ctx, text: &str, kind: FileKind) -> Option<Loaded> {
             let id = ctx.id(f.id);
             let title = ctx.required("title", f.title, "标题");
             let documents = ctx.refs("documents", f.documents);
+            let match_tags = ctx.tags(&["match", "tags"], f.matches.tags);
             Some(Loaded::Topic(Topic {
                 src: ctx.src.clone(),
                 id,
                 title: title?,
                 documents,
-                match_tags: Ctx::strings(f.matches.tags),
+                match_tags,
                 match_topics: Ctx::strings(f.matches.topics),
                 draft: f.draft.unwrap_or(false),
                 body,
@@ -1077,7 +1116,7 @@ fn document(ctx: &mut Ctx, f: DocFront, body: String) -> Option<Document> {
         registration: f.registration.map(|t| t.0.trim().to_string()),
         validity,
         topics,
-        tags: Ctx::strings(f.tags),
+        tags: ctx.tags(&["tags"], f.tags),
         basis,
         supporting,
         amends,

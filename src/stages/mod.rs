@@ -6,6 +6,7 @@ pub mod bodies;
 pub mod cache;
 pub mod config;
 pub mod feeds;
+pub mod finder;
 pub mod linkcheck;
 pub mod lint;
 pub mod load;

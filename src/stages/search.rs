@@ -12,8 +12,8 @@
 //! - `idx/<s>.json`: `{key: [[title item deltas], [body item deltas]]}`;
 //! - `num/<s>.json`: `{canonical number: [items]}`;
 //! - `meta/<k>.json`: items `k*20 .. k*20+19`: what a result line shows;
-//! - `facets/<field>.json`: per item organ, year, 文种, 主题分类 or 有效性 (fetched only
-//!   when that field filters).
+//! - `facets/<field>.json`: per item organ, year, 文种, 主题分类, 有效性 or 需求侧标签
+//!   (fetched only when that field filters).
 //!
 //! Only published items are indexed (CONTRACT §5).
 
@@ -355,7 +355,9 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
     let mut types: Vec<String> = Vec::new();
     let mut topics: Vec<String> = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
     let (mut f_org, mut f_year, mut f_type, mut f_topic, mut f_val) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut f_tag = vec![];
     let mut metas = Vec::with_capacity(items.len());
     for it in &items {
         let d = it.doc.map(|j| (&c.documents[j], &ix.rel[j]));
@@ -388,6 +390,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
                 f_type.push(json!(d.doc_type.as_ref().map(|t| idx(&mut types, t))));
                 f_topic.push(json!(d.topics.iter().map(|t| idx(&mut topics, t)).collect::<Vec<_>>()));
                 f_val.push(json!(crate::model::Validity::ALL.iter().position(|v| *v == r.validity)));
+                f_tag.push(json!(d.tags.iter().map(|t| idx(&mut tags, t)).collect::<Vec<_>>()));
             }
             None => {
                 f_org.push(json!([]));
@@ -395,6 +398,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
                 f_type.push(json!(null));
                 f_topic.push(json!([]));
                 f_val.push(json!(null));
+                f_tag.push(json!([]));
             }
         }
     }
@@ -403,7 +407,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     }
     // One file per facet: a filtered query fetches only the field it filters on.
     for (name, values) in
-        [("organ", f_org), ("year", f_year), ("type", f_type), ("topic", f_topic), ("validity", f_val)]
+        [("organ", f_org), ("year", f_year), ("type", f_type), ("topic", f_topic), ("validity", f_val), ("tag", f_tag)]
     {
         emit(format!("search/facets/{name}.json"), serde_json::Value::Array(values).to_string());
     }
@@ -416,7 +420,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
         json!({
             "version": 1, "count": items.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
             "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
-            "types": types, "topics": topics, "validity": validity,
+            "types": types, "topics": topics, "validity": validity, "tags": tags,
         })
         .to_string(),
     );

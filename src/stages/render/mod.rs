@@ -34,7 +34,7 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     pub fn new(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
-        Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::new(ix) }
+        Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::new(ix, cfg) }
     }
 
     /// A renderer for item pages only (documents, interpretations, topics, pages,
@@ -48,6 +48,16 @@ impl<'a> Renderer<'a> {
     pub fn with_cache(mut self, cache: &'a PageCache) -> Self {
         self.cache = Some(cache);
         self
+    }
+
+    /// Every 需求侧标签 value's listing: (value, folder, its documents newest first), for
+    /// the tag feeds.
+    pub fn tag_listings(&self) -> impl Iterator<Item = (&str, &str, &[usize])> {
+        self.plan
+            .listings
+            .iter()
+            .filter(|l| matches!(l.kind, plan::ListingKind::Tag(_)))
+            .map(|l| (l.value.as_str(), l.dir.as_str(), l.docs.as_slice()))
     }
 
     /// Render one page (or find it unchanged in the previous output).
@@ -68,6 +78,8 @@ impl<'a> Renderer<'a> {
             Job::List(l, n) => self.listing(l, n),
             Job::BrowseIndex => self.browse_index(),
             Job::Search => self.search_page(),
+            Job::TagIndex => self.tag_index(),
+            Job::Finder => self.finder_page(),
             Job::NotFound => self.not_found(),
             Job::Alias(i, a) => self.alias(i, a),
         }

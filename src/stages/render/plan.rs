@@ -23,6 +23,16 @@ pub struct Row {
     pub validity: Option<&'static str>,
     pub validity_slug: Option<&'static str>,
     pub kind: Option<&'static str>,
+    /// 阅办联动: the document's online services, each a "办" link in the row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<RowService>,
+}
+
+/// A service of a listing row: its name and 一网通办 URL.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowService {
+    pub name: String,
+    pub url: String,
 }
 
 /// One page to render.
@@ -41,6 +51,10 @@ pub enum Job {
     List(usize, usize),
     BrowseIndex,
     Search,
+    /// The 标签目录 page.
+    TagIndex,
+    /// The 政策找人 finder.
+    Finder,
     NotFound,
     /// Alias `a` of document `i`: a redirect page at an old URL.
     Alias(usize, usize),
@@ -57,6 +71,9 @@ pub enum ListingKind {
     Organ(usize),
     /// One value of a browse facet (its index into [`FACETS`]).
     Facet(usize),
+    /// One 需求侧标签 value (`value` of the listing); its dimension when the site has a
+    /// 标签目录 (an index into `Config::tag_catalog`).
+    Tag(Option<usize>),
 }
 
 /// A listing with its own URL space: `documents/`, `organs/szf/`, `normative/`.
@@ -76,6 +93,7 @@ pub const FACETS: &[(&str, &str)] =
     &[("year", "发布年份"), ("type", "文种"), ("topic", "主题分类"), ("validity", "有效性")];
 
 const ORGAN_CRUMBS: &[(&str, &str)] = &[("发文机关", routes::ORGANS_PAGE)];
+const TAG_CRUMBS: &[(&str, &str)] = &[("标签", routes::TAGS_PAGE)];
 const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), ("分类浏览", routes::BROWSE_PAGE)];
 
 /// A listing row in a page's view: the plan's shared copy when it has one, else made
@@ -117,7 +135,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(ix: &Index) -> Plan {
+    pub fn new(ix: &Index, cfg: &crate::config::Config) -> Plan {
         let c = &ix.content;
         let tasks = (0..c.documents.len())
             .into_par_iter()
@@ -224,11 +242,47 @@ impl Plan {
             })
             .collect();
         listings.extend(facet_listings.into_iter().flatten());
+        listings.extend(tag_listings(ix, cfg, &all));
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
         Plan { shared, tasks, all, listings, issues }
     }
+}
+
+/// One listing per 需求侧标签 value, newest first. With a 标签目录, every value of it in
+/// its order (a value no document has yet gets an empty page, so the catalogue's links
+/// all work); without one, every tag in use, in segment order.
+fn tag_listings(ix: &Index, cfg: &crate::config::Config, all: &[usize]) -> Vec<Listing> {
+    let c = &ix.content;
+    let groups = group_by(
+        all,
+        |i, k| k.extend(c.documents[i].tags.iter().map(String::as_str)),
+        |t| routes::path_segment(t),
+        |t| t.to_string(),
+    );
+    let listing = |dim: Option<usize>, seg: &str, value: String, docs: Vec<usize>| Listing {
+        kind: ListingKind::Tag(dim),
+        dir: routes::tag(seg),
+        heading: format!("标签：{value}"),
+        value,
+        section: "tags",
+        docs,
+        crumbs: TAG_CRUMBS,
+    };
+    if cfg.tag_catalog.is_empty() {
+        return groups.into_iter().map(|(seg, shown, docs)| listing(None, &seg, shown, docs)).collect();
+    }
+    let mut by_value: std::collections::HashMap<String, Vec<usize>> =
+        groups.into_iter().map(|(_, shown, docs)| (shown, docs)).collect();
+    let mut out = Vec::new();
+    for (d, dim) in cfg.tag_catalog.iter().enumerate() {
+        for v in &dim.values {
+            let docs = by_value.remove(v).unwrap_or_default();
+            out.push(listing(Some(d), &routes::path_segment(v), v.clone(), docs));
+        }
+    }
+    out
 }
 
 /// The documents of `all` grouped by the values `keys` gives each (a year, a 文种, a
@@ -284,6 +338,8 @@ impl Renderer<'_> {
             Job::OrganIndex,
             Job::BrowseIndex,
             Job::Search,
+            Job::TagIndex,
+            Job::Finder,
             Job::NotFound,
         ];
         for t in c.items().filter(|&t| ix.visible(t)) {
@@ -317,6 +373,8 @@ impl Renderer<'_> {
             Job::OrganIndex => routes::ORGANS.into(),
             Job::Search => routes::SEARCH.into(),
             Job::BrowseIndex => routes::BROWSE.into(),
+            Job::TagIndex => routes::TAGS.into(),
+            Job::Finder => routes::FINDER.into(),
             Job::NotFound | Job::Alias(..) => return None,
         })
     }
@@ -354,6 +412,7 @@ impl Renderer<'_> {
                 validity: None,
                 validity_slug: None,
                 kind: Some(other.kind_label()),
+                services: Vec::new(),
             }),
         }
     }
@@ -388,6 +447,12 @@ pub fn doc_row(ix: &Index, i: usize) -> Row {
         validity: Some(v.label()),
         validity_slug: Some(v.slug()),
         kind: None,
+        services: d
+            .services
+            .iter()
+            .filter_map(|s| ix.services.get(s.as_str()))
+            .map(|&k| RowService { name: c.services[k].name.clone(), url: c.services[k].url.clone() })
+            .collect(),
     }
 }
 

@@ -78,7 +78,13 @@
   function filters() {
     var f = {};
     ["organ", "year", "type", "topic", "validity"].forEach(function (k) { var el = form.elements[k]; if (el && el.value) f[k] = el.value; });
+    // 需求侧标签: one select per dimension, named after it (?适用对象=企业).
+    Array.prototype.forEach.call(form.querySelectorAll("select[data-facet=tag]"), function (s) { if (s.value) f[s.name] = s.value; });
     return f;
+  }
+  function isTag(k) {
+    var el = form.elements[k];
+    return !!(el && el.getAttribute && el.getAttribute("data-facet") === "tag");
   }
 
   function run(q, f, shown) {
@@ -91,7 +97,9 @@
       var shardIds = {};
       ts.forEach(function (t) { shardIds[fnv(t, A) % cfg.shards] = true; });
       var loads = Object.keys(shardIds).map(function (s) { return get("idx/" + s + ".json"); });
-      var facetLoads = Object.keys(f).map(function (k) { return get("facets/" + k + ".json").then(function (v) { return [k, v]; }); });
+      var fields = {};
+      Object.keys(f).forEach(function (k) { fields[isTag(k) ? "tag" : k] = true; });
+      var facetLoads = Object.keys(fields).map(function (k) { return get("facets/" + k + ".json").then(function (v) { return [k, v]; }); });
       return Promise.all([Promise.all(loads), q ? get("num/" + numShard + ".json") : Promise.resolve({}), Promise.all(facetLoads)])
         .then(function (r) {
           var shards = {}; r[0].forEach(function (m) { Object.assign(shards, m); });
@@ -123,6 +131,7 @@
               if (f.type && fc.type[n] !== cfg.types.indexOf(f.type)) return false;
               if (f.topic && fc.topic[n].indexOf(cfg.topics.indexOf(f.topic)) < 0) return false;
               if (f.validity && fc.validity[n] !== validityIx) return false;
+              for (var k in f) if (isTag(k) && fc.tag[n].indexOf(cfg.tags.indexOf(f[k])) < 0) return false;
               return true;
             });
           }

@@ -44,6 +44,8 @@ struct DocumentView<'a> {
     cited_by: Vec<CitedBy<'a>>,
     issues: Vec<IssueLink>,
     topics_in: Vec<Link<'a>>,
+    /// 需求侧标签, each linking its tag page.
+    tags: Vec<Link<'a>>,
     translations: Vec<LangLink<'a>>,
     translation_of: Option<LangLink<'a>>,
     lang: Option<&'a str>,
@@ -229,6 +231,7 @@ impl<'a> Renderer<'a> {
                 .map(|&k| IssueLink { label: issue_label(&c.issues[k]), url: issue_url(&c.issues[k]) })
                 .collect(),
             topics_in: r.topics.iter().map(|&k| Link { title: &c.topics[k].title, url: ix.url(k.into()) }).collect(),
+            tags: super::tag_links(&d.tags),
             translations: r.translations.iter().map(|&j| lang_link(j)).collect(),
             translation_of: r.translation_of.map(lang_link),
             lang: d.lang.as_deref(),

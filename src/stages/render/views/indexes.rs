@@ -73,6 +73,8 @@ struct SearchFilters<'a> {
     types: Vec<&'a str>,
     topics: Vec<&'a str>,
     validity: Vec<ValidityOption>,
+    /// One filter per 标签目录 dimension (one 标签 filter for free tags).
+    tag_dimensions: Vec<super::tags::TagDimensionView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -234,7 +236,12 @@ impl<'a> Renderer<'a> {
         topics.sort_unstable();
         topics.dedup();
         let validity = Validity::ALL.iter().map(|v| ValidityOption { slug: v.slug(), label: v.label() }).collect();
-        let filters = SearchFilters { organs, years, types, topics, validity };
+        let mut tag_dimensions = self.tag_dimensions();
+        for d in &mut tag_dimensions {
+            d.values.retain(|v| v.count > 0); // a filter only offers what can be found
+        }
+        tag_dimensions.retain(|d| !d.values.is_empty());
+        let filters = SearchFilters { organs, years, types, topics, validity, tag_dimensions };
         let dir = routes::SEARCH;
         let meta = self.meta("搜索", "search", "search", dir);
         self.page("search.html", dir, meta, "search", filters, self.template_loc("search.html"))

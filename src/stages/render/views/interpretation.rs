@@ -19,6 +19,8 @@ struct InterpretationView<'a> {
     image: Option<String>,
     video: Option<String>,
     body: &'a str,
+    /// The interpreted document's 需求侧标签.
+    tags: Vec<super::Link<'a>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -46,6 +48,7 @@ impl<'a> Renderer<'a> {
             image: media(&it.image),
             video: media(&it.video),
             body: b.map_or("", |b| b.html.as_str()),
+            tags: self.ix.interp_of[k].map(|j| super::tag_links(&c.documents[j.0].tags)).unwrap_or_default(),
         };
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);

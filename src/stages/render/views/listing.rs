@@ -1,5 +1,5 @@
 //! Paginated listings: 公文库 (with the browse facets on its first page), 行政规范性文件库,
-//! each organ's documents, each browse facet value.
+//! each organ's documents, each browse facet value, each 需求侧标签 value.
 
 use super::indexes::Facet;
 use crate::diag::Diagnostic;
@@ -21,6 +21,9 @@ struct ListView<'a> {
     /// The browse facets, on the 公文库's first page.
     facets: Option<Vec<Facet<'a>>>,
     rows: Vec<RowView<'a>>,
+    /// The listing's Atom feed (organs, tags), for a visible 订阅 link; none without an
+    /// absolute base_url (no feeds are written then).
+    feed: Option<String>,
     pages: Vec<PageLink>,
     prev: Option<String>,
     next: Option<String>,
@@ -60,12 +63,13 @@ impl<'a> Renderer<'a> {
             if n == 1 { listing.heading.as_str().into() } else { format!("{}（第{n}页）", listing.heading).into() };
         let mut meta = self.meta(title, "list", listing.section, &dir);
         meta.breadcrumbs = listing.crumbs.iter().map(|&(title, url)| Crumb { title, url }).collect();
+        let has_feed = matches!(listing.kind, ListingKind::Organ(_) | ListingKind::Tag(_));
+        if has_feed {
+            meta.feeds
+                .push(FeedLink { title: format!("{}（订阅）", listing.heading), url: routes::feed(&listing.dir) });
+        }
         let organ = match listing.kind {
             ListingKind::Organ(o) => {
-                meta.feeds
-                    .push(FeedLink {
-                        title: format!("{}（订阅）", listing.heading), url: routes::feed(&listing.dir)
-                    });
                 let o = &c.organs[o];
                 Some(OrganInfo { short_name: o.short_name.as_deref(), code: o.code.as_deref(), url: o.url.as_deref() })
             }
@@ -91,6 +95,7 @@ impl<'a> Renderer<'a> {
             normative,
             facets: (listing.kind == ListingKind::All && n == 1).then(|| self.facets()),
             rows: self.rows(slice),
+            feed: (has_feed && self.cfg.site_url.is_some()).then(|| routes::feed(&listing.dir)),
             pages: (1..=pages).map(|p| PageLink { n: p, url: url_of(p), current: p == n }).collect(),
             prev: (n > 1).then(|| url_of(n - 1)),
             next: (n < pages).then(|| url_of(n + 1)),

@@ -11,6 +11,7 @@ mod issue;
 mod listing;
 mod page;
 mod special;
+mod tags;
 mod topic;
 
 use serde::Serialize;
@@ -27,6 +28,11 @@ pub(super) struct Link<'a> {
 pub(super) struct Named<'a> {
     pub name: &'a str,
     pub url: String,
+}
+
+/// A document's 需求侧标签, each linking its tag page.
+pub(super) fn tag_links(tags: &[String]) -> Vec<Link<'_>> {
+    tags.iter().map(|t| Link { title: t, url: crate::routes::tag(&crate::routes::path_segment(t)) }).collect()
 }
 
 /// A gazette issue as linked from other pages.

@@ -1,0 +1,88 @@
+//! The 政策找人 finder's static index (`finder/`): which policies carry each 需求侧标签
+//! value, so a page can answer "which policies are for me?" by fetching one small list
+//! per value picked, as search does for its terms. The client is
+//! `themes/default/static/finder.js`.
+//!
+//! Files, under `finder/`:
+//! - `config.json`: `{count, current, chunk, values: {value: n}}`;
+//! - `t/<n>.json`: the positions of value `n`'s documents, ascending, as deltas;
+//! - `meta/<k>.json`: documents `k*chunk ..`: what a result line shows.
+//!
+//! Positions order the tagged documents as the finder lists them: policies in force
+//! first (valid, not yet effective, amended), newest first, then the repealed and
+//! expired ones (`current` is where they start), so an intersection of ascending lists is
+//! already in display order. Only published documents are indexed (CONTRACT §5).
+
+use crate::model::Validity;
+use crate::render::Renderer;
+use crate::resolve::ItemId;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Documents per metadata file: one page of results.
+const CHUNK: usize = 20;
+
+/// Build the finder's files and hand each to `emit(path, json)`.
+pub fn build(r: &Renderer, emit: &mut dyn FnMut(String, String)) {
+    let ix = r.ix;
+    let c = &ix.content;
+    let in_force = |i: usize| !matches!(ix.rel[i].validity, Validity::Repealed | Validity::Expired);
+    let tagged: Vec<usize> =
+        ix.published_documents().into_iter().filter(|&i| !c.documents[i].tags.is_empty()).collect();
+    let mut order: Vec<usize> = tagged.iter().copied().filter(|&i| in_force(i)).collect();
+    let current = order.len();
+    order.extend(tagged.iter().copied().filter(|&i| !in_force(i)));
+    let position: HashMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
+
+    let mut values = serde_json::Map::new();
+    for (n, (value, _, docs)) in r.tag_listings().enumerate() {
+        let mut pos: Vec<usize> = docs.iter().filter_map(|i| position.get(i).copied()).collect();
+        pos.sort_unstable();
+        let mut prev = 0;
+        let deltas: Vec<usize> = pos
+            .iter()
+            .map(|&p| {
+                let d = p - prev;
+                prev = p;
+                d
+            })
+            .collect();
+        values.insert(value.to_string(), json!(n));
+        emit(format!("finder/t/{n}.json"), serde_json::to_string(&deltas).unwrap_or_default());
+    }
+    for (k, chunk) in order.chunks(CHUNK).enumerate() {
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|&i| {
+                let d = &c.documents[i];
+                let rel = &ix.rel[i];
+                let services: Vec<(&str, &str)> = d
+                    .services
+                    .iter()
+                    .filter_map(|s| ix.services.get(s.as_str()))
+                    .map(|&s| (c.services[s].name.as_str(), c.services[s].url.as_str()))
+                    .collect();
+                let interpretations: Vec<(&str, String)> = rel
+                    .interpretations
+                    .iter()
+                    .map(|&k| (c.interpretations[k.0].title.as_str(), ix.url(ItemId::Interp(k.0))))
+                    .collect();
+                json!([
+                    d.title,
+                    ix.url(ItemId::Doc(i)),
+                    d.doc_number,
+                    ix.issuer_names(i),
+                    d.published.to_string(),
+                    rel.validity.label(),
+                    rel.validity.slug(),
+                    services,
+                    interpretations,
+                    d.tags,
+                ])
+            })
+            .collect();
+        emit(format!("finder/meta/{k}.json"), serde_json::to_string(&rows).unwrap_or_default());
+    }
+    let config = json!({ "count": order.len(), "current": current, "chunk": CHUNK, "values": values });
+    emit("finder/config.json".into(), config.to_string());
+}
