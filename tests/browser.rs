@@ -133,6 +133,9 @@ fn demo_library_in_the_browser() {
         "normative/",
         "browse/",
         "search/",
+        "tags/",
+        "tags/企业/",
+        "finder/",
         "404.html",
     ];
     let r = browser_report(&out, "demo", &pages);
