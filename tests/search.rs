@@ -11,7 +11,7 @@ use std::process::Command;
 fn site() -> Site {
     let s = Site::new();
     s.write("content/documents/a.md", "---\nid: a\ntitle: 关于优化营商环境的若干措施\nissuer: qzf\npublished: 2024-05-01\ndoc_number: 测府发〔2024〕3号\nindex_number: 000000000A/2024-00003\ndoc_type: 意见\n---\n为进一步提升服务水平，制定本意见。\n");
-    s.write("content/documents/old.md", "---\nid: old\ntitle: 关于印发旧办法的通知\nissuer: qfb\npublished: 2019-03-01\ndoc_type: 通知\n---\n本办法涉及营商环境评价。\n");
+    s.write("content/documents/old.md", "---\nid: old\ntitle: 关于印发旧办法的通知\nissuer: qfb\npublished: 2019-03-01\ndoc_type: 通知\ntags: [企业]\n---\n本办法涉及营商环境评价。\n");
     s.write("content/documents/new.md", "---\nid: new\ntitle: 关于废止旧办法的决定\nissuer: qzf\npublished: 2024-06-01\nrepeals: [old]\n---\n决定废止。\n");
     s.write("content/documents/hidden.md", "---\nid: hidden\ntitle: 机密词汇文件\nissuer: qzf\npublished: 2024-01-01\ndisclosure: 不予公开\n---\n机密词汇正文营商环境。\n");
     s.write("content/interpretations/jd.md", "---\ntitle: 图解：营商环境措施\ninterprets: a\nform: 图解\npublished: 2024-05-03\n---\n本解读介绍解读专用词。\n");
@@ -49,7 +49,7 @@ fn chinese_search_in_the_browser() {
             {"type":"测府发(2024)03号"},{"type":"000000000A/2024-00003"},{"type":""},{"type":"没有这样的词"},
             {"url":"search/?q=解读专用词"},{"url":"search/?q=营业执照"},{"url":"search/?q=机密词汇"},
             {"url":"search/?q=营商&organ=测试区人民政府办公室"},{"url":"search/?q=印发测试区数据"},
-            {"type":"“数据开放办法”"}]"#,
+            {"type":"“数据开放办法”"},{"url":"search/?q=营商&标签=企业"},{"type":"营商","select":{"标签":"企业"}}]"#,
     );
     let t = titles(&v[0]);
     assert_eq!(t.first().map(String::as_str), Some("关于优化营商环境的若干措施"), "title match first: {t:?}");
@@ -76,6 +76,9 @@ fn chinese_search_in_the_browser() {
     let kf = "关于印发《测试区数据开放办法》的通知";
     assert_eq!(titles(&v[11]), [kf], "a query that leaves out 《》 still matches");
     assert_eq!(titles(&v[12]), [kf], "a query that types the marks matches too");
+    assert_eq!(titles(&v[13]), ["关于印发旧办法的通知"], "tag filter from the URL");
+    assert_eq!(titles(&v[14]), ["关于印发旧办法的通知"], "tag filter from the form");
+    assert!(v[14]["url"].as_str().unwrap_or("").contains("%E6%A0%87%E7%AD%BE="), "kept in the URL: {}", v[14]["url"]);
 }
 
 #[test]

@@ -296,3 +296,23 @@ impl Config {
         self.site_url.as_ref().map(|base| format!("{base}{rel}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_catalog_keeps_its_order_and_a_value_sits_in_one_dimension() {
+        let (cfg, _) = parse(
+            "title: t\nbase_url: https://x.gov.cn/\ntag_catalog:\n  行业: [制造业, 批发零售]\n  适用对象: [企业]\n",
+            None,
+        )
+        .expect("config");
+        let names: Vec<&str> = cfg.tag_catalog.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["行业", "适用对象"], "the order written, not sorted");
+        assert_eq!(cfg.tag_dimension("企业"), Some("适用对象"));
+        assert_eq!(cfg.tag_dimension("个人"), None);
+        let e = parse("title: t\ntag_catalog:\n  甲: [企业]\n  乙: [企业]\n", None).err().expect("error");
+        assert!(e[0].message.contains("two dimensions") && e[0].path == FILE && e[0].line == 4, "{e:?}");
+    }
+}
