@@ -23,6 +23,7 @@ node tests/browser/finder.mjs "$out" '[
 ]' | python3 -c '
 import json, sys
 for r in json.load(sys.stdin):
-    print(f"| {r[\"url\"]} | {r[\"count\"]} | {len(r[\"hits\"])} shown | {r[\"bytes\"]:,} bytes |")
+    url, count, shown, nbytes = r["url"], r["count"], len(r["hits"]), r["bytes"]
+    print(f"| {url} | {count} | {shown} shown | {nbytes:,} bytes |")
 '
 echo "finder/ on disk: $(du -sb "$out/finder" | cut -f1) bytes, $(find "$out/finder" -type f | wc -l) files"
