@@ -97,14 +97,20 @@ pub enum Command {
     },
     /// Create a small working site in DIR
     Init { dir: PathBuf },
-    /// Import plain-text documents into a site
+    /// Import documents (.txt, .html/.htm, .docx, .ofd, and folders of them) into a site
     Import {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The site to import into
         #[arg(long, default_value = ".")]
         into: PathBuf,
+        /// Replace documents that exist with other content
         #[arg(long)]
         force: bool,
+        /// Write what was read from each source, with its line, and every warning
+        /// (FILE.csv for a spreadsheet, or FILE.json)
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -239,9 +245,25 @@ pub fn main_with(cli: Cli) -> i32 {
                 2
             }
         },
-        Command::Import { files, into, force } => {
-            let (diags, code) = crate::import::run(&files, &into, force);
+        Command::Import { files, into, force, report } => {
+            let opts = crate::import::Options {
+                sources: files,
+                into,
+                force,
+                report,
+                progress: crate::progress::Progress::wanted(),
+            };
+            let (diags, code, rows) = crate::import::run(&opts);
             Outcome { diagnostics: diags, ..Default::default() }.report();
+            let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
+            eprintln!(
+                "import: {} imported ({} as drafts to review), {} unchanged, {} failed, {} skipped",
+                count("imported") + count("draft"),
+                count("draft"),
+                count("unchanged"),
+                count("failed"),
+                count("skipped")
+            );
             code
         }
     }

@@ -347,6 +347,21 @@ fn header_regex() -> &'static Regex {
     })
 }
 
+/// Whether `cell` is exactly a header field's name (`索引号`, `发文字号：`).
+pub fn is_header_field(cell: &str) -> bool {
+    header_field(cell.trim().trim_end_matches(['：', ':']).trim_matches(['【', '】'])).is_some()
+}
+
+/// Whether a text begins with a header field (`发布机构：…`, `【字号】…`).
+pub fn starts_with_header_field(text: &str) -> bool {
+    header_regex().captures(text).is_some_and(|c| c.get(0).is_some_and(|m| m.start() == 0))
+}
+
+/// Whether a table row's text holds a header field anywhere.
+pub fn has_header_field(text: &str) -> bool {
+    header_regex().is_match(text) || text.split_whitespace().any(is_header_field)
+}
+
 fn header_field(name: &str) -> Option<&'static str> {
     let n: String = simplified(name).chars().filter(|c| !c.is_whitespace() && *c != '\u{3000}').collect();
     HEADER_FIELDS.iter().find(|(names, _)| names.contains(&n.as_str())).map(|(_, f)| *f)

@@ -1,0 +1,382 @@
+//! Web pages (`.html`, `.htm`) of old portals, saved or mirrored: the one module that knows
+//! the HTML parser (scraper, over html5ever).
+//!
+//! The 公文要素 table is read wherever it is on the page, in its common layouts (th/td
+//! pairs, several pairs to a row, `key：value` cells or lines); the body comes from the
+//! page's main content element (the one with the most text among the usual content
+//! containers), without navigation, scripts and portal chrome. The portal's own meta tags
+//! (`ArticleTitle`, `PubDate`, `ContentSource`) count as header fields. Links to
+//! attachments and to 解读 are collected for the importer.
+
+use super::recognise::{Hint, SourceLine};
+use super::Extracted;
+use scraper::{ElementRef, Html, Node, Selector};
+
+/// Class or id words of page furniture around the document.
+const CHROME: &[&str] = &[
+    "nav",
+    "menu",
+    "header",
+    "footer",
+    "share",
+    "print",
+    "crumb",
+    "bread",
+    "position",
+    "location",
+    "toolbar",
+    "qrcode",
+    "ewm",
+    "bdshare",
+    "fontsize",
+    "font-size",
+    "sidebar",
+    "related",
+    "xgwj",
+    "xglj",
+    "copyright",
+    "search",
+];
+/// Class or id words of the element that holds the document's text.
+const CONTENT: &[&str] = &[
+    "trs_editor",
+    "article",
+    "content",
+    "zoom",
+    "pages_content",
+    "custom_unionstyle",
+    "con",
+    "main",
+    "text",
+    "detail",
+    "zwnr",
+];
+const ATTACHMENT_EXT: &[&str] =
+    &["pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar", "7z", "txt", "jpg", "png"];
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("static selector")
+}
+
+fn words(e: &ElementRef) -> String {
+    format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or("")).to_ascii_lowercase()
+}
+
+fn is_chrome(e: &ElementRef) -> bool {
+    let name = e.value().name();
+    if matches!(
+        name,
+        "script"
+            | "style"
+            | "nav"
+            | "header"
+            | "footer"
+            | "aside"
+            | "noscript"
+            | "form"
+            | "select"
+            | "button"
+            | "iframe"
+    ) {
+        return true;
+    }
+    let w = words(e);
+    !w.trim().is_empty()
+        && CHROME
+            .iter()
+            .any(|c| w.split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-').any(|x| x == *c || x.starts_with(c)))
+}
+
+fn text_of(e: &ElementRef) -> String {
+    e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "tr"
+            | "table"
+            | "section"
+            | "article"
+            | "center"
+            | "blockquote"
+            | "pre"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "br"
+            | "hr"
+            | "td"
+            | "th"
+    )
+}
+
+fn align_hint(e: &ElementRef, hint: &mut Hint) {
+    let style = e.attr("style").unwrap_or("").to_ascii_lowercase().replace(' ', "");
+    let align = e.attr("align").unwrap_or("").to_ascii_lowercase();
+    if align == "center" || style.contains("text-align:center") || e.value().name() == "center" {
+        hint.centered = true;
+    }
+    if align == "right" || style.contains("text-align:right") {
+        hint.right = true;
+    }
+    if style.contains("color:red")
+        || style.contains("#ff0000")
+        || style.contains("#f00;")
+        || style.contains("rgb(255,0,0)")
+    {
+        hint.red = true;
+    }
+}
+
+/// Whether a table is a 公文要素 table: most of its rows hold a known field name.
+fn is_header_table(t: &ElementRef) -> bool {
+    let rows: Vec<String> = t.select(&sel("tr")).map(|r| text_of(&r)).collect();
+    let keyed = rows.iter().filter(|r| super::recognise::has_header_field(r)).count();
+    !rows.is_empty() && keyed * 2 >= rows.len() && keyed >= 2
+}
+
+/// A 公文要素 table as `key：value` lines: cells in pairs (`th td th td`), or one cell that
+/// already says `key：value`.
+fn header_lines(t: &ElementRef, no: &mut usize, out: &mut Vec<SourceLine>) {
+    for row in t.select(&sel("tr")) {
+        let cells: Vec<String> = row.select(&sel("th, td")).map(|c| text_of(&c)).collect();
+        let mut line = String::new();
+        let mut k = 0;
+        while k < cells.len() {
+            let c = cells[k].trim().trim_end_matches(['：', ':']).to_string();
+            if super::recognise::is_header_field(&c) && k + 1 < cells.len() {
+                line.push_str(&format!("{c}：{}　", cells[k + 1].trim()));
+                k += 2;
+            } else {
+                if !cells[k].trim().is_empty() {
+                    line.push_str(cells[k].trim());
+                    line.push('　');
+                }
+                k += 1;
+            }
+        }
+        *no += 1;
+        out.push(SourceLine {
+            no: *no,
+            text: line.trim().to_string(),
+            hint: Hint { paragraph: true, ..Hint::default() },
+        });
+    }
+}
+
+/// A body table as Markdown rows.
+fn table_lines(t: &ElementRef, no: &mut usize, out: &mut Vec<SourceLine>) {
+    let rows: Vec<Vec<String>> = t
+        .select(&sel("tr"))
+        .map(|r| r.select(&sel("th, td")).map(|c| text_of(&c).replace('|', "\\|")).collect::<Vec<_>>())
+        .filter(|r: &Vec<String>| !r.is_empty())
+        .collect();
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    if width == 0 {
+        return;
+    }
+    let verbatim = Hint { verbatim: true, paragraph: true, ..Hint::default() };
+    for (i, r) in rows.iter().enumerate() {
+        let mut cells = r.clone();
+        cells.resize(width, String::new());
+        *no += 1;
+        out.push(SourceLine { no: *no, text: format!("| {} |", cells.join(" | ")), hint: verbatim });
+        if i == 0 {
+            out.push(SourceLine { no: *no, text: format!("|{}", "---|".repeat(width)), hint: verbatim });
+        }
+    }
+}
+
+struct Walker<'a> {
+    out: Vec<SourceLine>,
+    no: usize,
+    buf: String,
+    hint: Hint,
+    x: &'a mut Extracted,
+}
+
+impl Walker<'_> {
+    fn flush(&mut self) {
+        let t = self.buf.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !t.is_empty() {
+            self.no += 1;
+            let mut hint = self.hint;
+            hint.paragraph = true;
+            self.out.push(SourceLine { no: self.no, text: t, hint });
+        }
+        self.buf.clear();
+        self.hint = Hint::default();
+    }
+
+    fn walk(&mut self, e: ElementRef) {
+        if is_chrome(&e) {
+            return;
+        }
+        let name = e.value().name();
+        if name == "table" {
+            self.flush();
+            if is_header_table(&e) {
+                header_lines(&e, &mut self.no, &mut self.out);
+            } else {
+                table_lines(&e, &mut self.no, &mut self.out);
+            }
+            return;
+        }
+        if name == "a" {
+            if let Some(href) = e.attr("href") {
+                let text = text_of(&e);
+                let ext = href.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+                if ATTACHMENT_EXT.contains(&ext.as_str()) && !href.contains('?') {
+                    self.x
+                        .attachments
+                        .push((if text.is_empty() { href.to_string() } else { text.clone() }, href.to_string()));
+                } else if text.contains("解读") {
+                    self.x.links.push((text.clone(), href.to_string()));
+                }
+            }
+        }
+        if name == "img" {
+            if let Some(src) = e.attr("src").filter(|s| !s.starts_with("data:")) {
+                self.flush();
+                let alt = e.attr("alt").unwrap_or("图片").replace(['[', ']'], "");
+                let name = super::file_name_of(src);
+                self.no += 1;
+                self.out.push(SourceLine {
+                    no: self.no,
+                    text: format!("![{alt}]({}{name})", super::FILES_MARK),
+                    hint: Hint { verbatim: true, paragraph: true, ..Hint::default() },
+                });
+                self.x.images.push((name, src.to_string()));
+            }
+            return;
+        }
+        let is_block = block(name);
+        if is_block {
+            self.flush();
+            align_hint(&e, &mut self.hint);
+            if let Some(level) = name.strip_prefix('h').and_then(|n| n.parse::<u8>().ok()) {
+                self.hint.heading = level;
+                self.hint.large = level == 1;
+            }
+        }
+        for child in e.children() {
+            match child.value() {
+                Node::Text(t) => self.buf.push_str(t),
+                Node::Element(_) => {
+                    if let Some(c) = ElementRef::wrap(child) {
+                        let before = self.hint;
+                        self.walk(c);
+                        if !is_block {
+                            self.hint = before;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if is_block {
+            self.flush();
+        }
+    }
+}
+
+/// The element holding the document: among the usual content containers, the one with
+/// the most text; the body when there is none.
+fn main_content<'a>(doc: &'a Html) -> Option<ElementRef<'a>> {
+    let all = sel("div, td, article, section, main");
+    let mut best: Option<(usize, ElementRef)> = None;
+    for e in doc.select(&all) {
+        let w = words(&e);
+        if !CONTENT.iter().any(|c| w.split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '_').any(|x| x == *c)) {
+            continue;
+        }
+        if is_chrome(&e) {
+            continue;
+        }
+        let n = e.text().map(|t| t.trim().chars().count()).sum::<usize>();
+        if n > 50 && best.as_ref().is_none_or(|(m, _)| n > *m) {
+            best = Some((n, e));
+        }
+    }
+    best.map(|(_, e)| e).or_else(|| doc.select(&sel("body")).next())
+}
+
+/// Read a web page into lines for the recogniser.
+pub fn read(text: &str) -> Extracted {
+    let doc = Html::parse_document(text);
+    let mut x = Extracted::default();
+    let mut head: Vec<SourceLine> = Vec::new();
+    let mut no = 0;
+    // The portal's meta tags (TRS and most CMSs of Chinese government sites write them).
+    for (meta, key) in [("ArticleTitle", "标题"), ("PubDate", "发布日期"), ("ContentSource", "发布机构")] {
+        let s = sel(&format!("meta[name=\"{meta}\"]"));
+        if let Some(v) = doc.select(&s).next().and_then(|m| m.attr("content")).map(str::trim).filter(|v| !v.is_empty())
+        {
+            if key == "发布机构" && !super::recognise::looks_like_organ(v) {
+                continue; // often the site's name, not the issuing organ
+            }
+            no += 1;
+            head.push(SourceLine {
+                no,
+                text: format!("{key}：{v}"),
+                hint: Hint { paragraph: true, ..Hint::default() },
+            });
+        }
+    }
+    // 公文要素 tables anywhere on the page (often outside the content element).
+    let content = main_content(&doc);
+    for t in doc.select(&sel("table")) {
+        let inside = content.is_some_and(|c| t.ancestors().any(|a| a.id() == c.id()));
+        if !inside && is_header_table(&t) {
+            header_lines(&t, &mut no, &mut head);
+        }
+    }
+    // `key：value` lines of an info block outside the content element (divs, lists).
+    let info = sel("div, ul, dl, p");
+    for e in doc.select(&info) {
+        let inside = content.is_some_and(|c| {
+            e.id() == c.id() || e.ancestors().any(|a| a.id() == c.id()) || c.ancestors().any(|a| a.id() == e.id())
+        });
+        if inside || is_chrome(&e) || e.select(&sel("div, ul, dl, table")).next().is_some() {
+            continue;
+        }
+        let t = text_of(&e);
+        if t.chars().count() <= 200 && super::recognise::starts_with_header_field(&t) {
+            no += 1;
+            head.push(SourceLine { no, text: t, hint: Hint { paragraph: true, ..Hint::default() } });
+        }
+    }
+    let title_el = doc.select(&sel("h1")).next().or_else(|| doc.select(&sel("title")).next());
+    let mut w = Walker { out: Vec::new(), no, buf: String::new(), hint: Hint::default(), x: &mut x };
+    if let Some(c) = content {
+        // A title heading outside the content element still heads the document.
+        if let Some(h) = title_el.filter(|h| !h.ancestors().any(|a| a.id() == c.id()) && h.value().name() == "h1") {
+            let t = text_of(&h);
+            if !t.is_empty() {
+                w.no += 1;
+                w.out.push(SourceLine {
+                    no: w.no,
+                    text: t,
+                    hint: Hint { paragraph: true, large: true, heading: 1, ..Hint::default() },
+                });
+            }
+        }
+        w.walk(c);
+        w.flush();
+    }
+    let mut body = std::mem::take(&mut w.out);
+    head.append(&mut body);
+    x.lines = head;
+    x
+}
