@@ -22,15 +22,27 @@ fn val(e: &BytesStart) -> Option<String> {
     attr(e, "w:val").or_else(|| attr(e, "val"))
 }
 
-/// Heading levels of the document's styles by style id (`heading 1` → 1, `Title` → 1).
-fn heading_styles(xml: &str) -> HashMap<String, u8> {
-    let mut out = HashMap::new();
+/// What a paragraph style gives its paragraphs: a heading level (`heading 1` → 1, `Title`
+/// → 1), and a numbering (`List Number`: numId, level).
+#[derive(Default, Clone)]
+struct Style {
+    heading: Option<u8>,
+    num: Option<(String, String)>,
+}
+
+fn paragraph_styles(xml: &str) -> HashMap<String, Style> {
+    let mut out: HashMap<String, Style> = HashMap::new();
     let mut r = Reader::from_str(xml);
     let mut id: Option<String> = None;
     loop {
         match r.read_event() {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.local_name().as_ref() {
                 "style" => id = attr(&e, "w:styleId"),
+                "numId" => {
+                    if let (Some(i), Some(v)) = (&id, val(&e)) {
+                        out.entry(i.clone()).or_default().num = Some((v, "0".into()));
+                    }
+                }
                 "name" => {
                     if let (Some(i), Some(n)) = (&id, val(&e)) {
                         let n = n.to_ascii_lowercase();
@@ -40,7 +52,7 @@ fn heading_styles(xml: &str) -> HashMap<String, u8> {
                             n.strip_prefix("heading ").and_then(|l| l.trim().parse::<u8>().ok())
                         };
                         if let Some(l) = level {
-                            out.insert(i.clone(), l);
+                            out.entry(i.clone()).or_default().heading = Some(l);
                         }
                     }
                 }
@@ -139,7 +151,7 @@ struct Para {
 pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
     let mut pkg = Package::open(bytes)?;
     let xml = pkg.text("word/document.xml").ok_or("no word/document.xml: not a Word document")?;
-    let styles = pkg.text("word/styles.xml").map(|s| heading_styles(&s)).unwrap_or_default();
+    let styles = pkg.text("word/styles.xml").map(|s| paragraph_styles(&s)).unwrap_or_default();
     let numbering = pkg.text("word/numbering.xml").map(|s| numbering(&s)).unwrap_or_default();
     let rels: HashMap<String, String> = pkg
         .text("word/_rels/document.xml.rels")
@@ -234,10 +246,13 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                 "p" => stack.push(Para::default()),
                 "pStyle" => {
-                    if let (Some(p), Some(v)) = (stack.last_mut(), val(&e)) {
-                        if let Some(&l) = styles.get(&v) {
+                    if let (Some(p), Some(st)) = (stack.last_mut(), val(&e).and_then(|v| styles.get(&v))) {
+                        if let Some(l) = st.heading {
                             p.hint.heading = l;
                             p.hint.large |= l == 1;
+                        }
+                        if p.num.is_none() {
+                            p.num.clone_from(&st.num);
                         }
                     }
                 }

@@ -357,11 +357,32 @@ pub fn read(text: &str) -> Extracted {
             head.push(SourceLine { no, text: t, hint: Hint { paragraph: true, ..Hint::default() } });
         }
     }
-    let title_el = doc.select(&sel("h1")).next().or_else(|| doc.select(&sel("title")).next());
+    // The page's title element: an h1, or an h2/h3/div/p whose class says title.
+    let looks_like_title = |e: &ElementRef| {
+        let t = text_of(e);
+        let simple = super::recognise::simplified(&t);
+        (8..=100).contains(&t.chars().count())
+            && (simple.contains("关于") || super::recognise::doc_type_of(&simple).is_some())
+    };
+    let title_el = doc
+        .select(&sel("h1"))
+        .next()
+        .or_else(|| doc.select(&sel("h2, h3")).find(|e| !is_chrome(e) && looks_like_title(e)))
+        .or_else(|| {
+            doc.select(&sel("h2, h3, div, p")).find(|e| {
+                let w = words(e);
+                let n = text_of(e).chars().count();
+                (8..=100).contains(&n)
+                    && w.split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-').any(|x| {
+                        x == "title" || x == "tit" || x.ends_with("-title") || x.ends_with("_title") || x == "bt"
+                    })
+                    && e.select(&sel("div, p, table")).next().is_none()
+            })
+        });
     let mut w = Walker { out: Vec::new(), no, buf: String::new(), hint: Hint::default(), x: &mut x };
     if let Some(c) = content {
         // A title heading outside the content element still heads the document.
-        if let Some(h) = title_el.filter(|h| !h.ancestors().any(|a| a.id() == c.id()) && h.value().name() == "h1") {
+        if let Some(h) = title_el.filter(|h| !h.ancestors().any(|a| a.id() == c.id())) {
             let t = text_of(&h);
             if !t.is_empty() {
                 w.no += 1;

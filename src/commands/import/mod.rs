@@ -38,7 +38,7 @@ pub struct Extracted {
 }
 
 /// Where an image's Markdown says its folder is, until the document's id is known.
-const FILES_MARK: &str = "\u{1}files/";
+const FILES_MARK: &str = "\u{E000}files/";
 
 /// The last path segment of a link, made a safe file name.
 fn file_name_of(href: &str) -> String {
@@ -245,7 +245,7 @@ fn read_source(path: &Path, shown: &str) -> Read {
         Ok(x) => x,
         Err(msg) => return fail(
             msg,
-            "import reads .txt, .html/.htm, .docx and .ofd; save the document in one of them (Word/WPS: Save As .docx)",
+            "import reads .txt, .html/.htm, .docx and .ofd (Word/WPS: Save As .docx); a file in one of them that fails may be damaged: open it and save it again",
         ),
     };
     let (parsed, mut w) = recognise(shown, extra.lines.clone());

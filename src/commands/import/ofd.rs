@@ -194,8 +194,10 @@ fn line_text(l: &Line) -> String {
     for (i, g) in l.glyphs.iter().enumerate() {
         if i > 0 {
             let p = &l.glyphs[i - 1];
-            let gap = g.x - (p.x + p.size * if p.c.is_ascii() { 0.5 } else { 1.0 });
-            if p.c.is_ascii_alphanumeric() && g.c.is_ascii_alphanumeric() && gap > 0.5 * g.size {
+            // Letters and digits advance by half a character or a whole one, depending on
+            // the font: a space is a gap clearly wider than a whole character.
+            let gap = g.x - (p.x + p.size);
+            if p.c.is_ascii_alphanumeric() && g.c.is_ascii_alphanumeric() && gap > 0.3 * g.size {
                 s.push(' ');
             }
         }

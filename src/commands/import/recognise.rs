@@ -296,6 +296,9 @@ const CHROME_LINE: &[&str] = &[
 ];
 const CHROME_PREFIX: &[&str] = &[
     "扫一扫",
+    "附件下载",
+    "相关解读",
+    "相关链接",
     "【字体",
     "字体：",
     "字号：",
@@ -551,14 +554,47 @@ pub fn recognise(src: &str, input: Vec<SourceLine>) -> (Parsed, Vec<Diagnostic>)
 
     // 3. 红头, standalone 发文字号, title: before the 主送 line (or the first body
     //    paragraph when there is none).
-    let salute = lines.iter().take(12).position(|l| {
-        let t = &l.text;
-        (t.ends_with('：') || t.ends_with(':')) && t.chars().count() <= 80 && !t.starts_with("附件")
-    });
-    let head_end = salute.unwrap_or_else(|| {
-        // No 主送 (a 公告, a 令): the head is what comes before the first long line.
-        lines.iter().take(8).position(|l| l.text.chars().count() > 60).unwrap_or(0)
-    });
+    // The head ends at the 主送 line, or without one (a 公告, a 令) at the first sentence.
+    let head_of = |lines: &[SourceLine]| -> usize {
+        let salute = lines.iter().take(12).position(|l| {
+            let t = &l.text;
+            (t.ends_with('：') || t.ends_with(':')) && t.chars().count() <= 80 && !t.starts_with("附件")
+        });
+        salute.unwrap_or_else(|| {
+            lines
+                .iter()
+                .take(8)
+                .position(|l| l.text.chars().count() > 60 || l.text.ends_with(['。', '；']))
+                .unwrap_or(0)
+        })
+    };
+    let head_end = head_of(&lines);
+    // A title already known (a header field, a meta tag, a semantic tag) is not body text
+    // where the page shows it again, on one line or wrapped over several.
+    if !p.title.is_empty() {
+        let title = tidy(&p.title);
+        let mut k = 0;
+        while k < head_end.min(lines.len()) {
+            let mut joined = String::new();
+            let mut end = k;
+            while end < head_end.min(lines.len()) && title.starts_with(&(joined.clone() + &tidy(&lines[end].text))) {
+                joined.push_str(&tidy(&lines[end].text));
+                end += 1;
+                if joined == title {
+                    break;
+                }
+            }
+            if joined == title
+                || (joined.chars().count() >= 8
+                    && title.trim_matches(['《', '》']) == joined.trim_matches(['《', '》']))
+            {
+                lines.drain(k..end);
+                break;
+            }
+            k += 1;
+        }
+    }
+    let head_end = head_of(&lines);
     let mut drop = Vec::new();
     let mut title_lines: Vec<usize> = Vec::new();
     for (k, l) in lines.iter().enumerate().take(head_end) {
