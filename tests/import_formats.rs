@@ -217,3 +217,35 @@ fn a_folder_of_mixed_files_imports_with_a_report_and_one_bad_file_never_stops_th
     // Images and attachments came along.
     assert!(s.root().join("content/files").is_dir());
 }
+
+#[test]
+fn damaged_word_ofd_and_web_files_are_reported_never_a_panic() {
+    let s = Site::new();
+    let dir = s.root().join("damaged");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut n = 0;
+    for f in
+        ["docx/classic.docx", "docx/image.docx", "ofd/custom-tags.ofd", "ofd/two-pages.ofd", "html/govcn-table.html"]
+    {
+        let bytes = std::fs::read(fixtures().join(f)).expect("fixture");
+        let ext = f.rsplit('.').next().expect("ext");
+        // Cut short at several places, and with bytes flipped through the middle.
+        for cut in [10, bytes.len() / 3, bytes.len() / 2, bytes.len() - 7] {
+            n += 1;
+            std::fs::write(dir.join(format!("cut-{n}.{ext}")), &bytes[..cut]).expect("write");
+        }
+        let mut flipped = bytes.clone();
+        for i in (bytes.len() / 4..bytes.len() * 3 / 4).step_by(97) {
+            flipped[i] ^= 0x5a;
+        }
+        n += 1;
+        std::fs::write(dir.join(format!("flipped-{n}.{ext}")), &flipped).expect("write");
+    }
+    let r = import(&s, &[&dir], &[]);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    assert!(r.stderr.contains("failed"), "{}", r.stderr);
+    // Whatever was imported still builds.
+    let check = s.run(&["check", "--date", "2025-06-01"]);
+    assert!(!check.stderr.contains("panicked"), "{}", check.stderr);
+}
