@@ -87,6 +87,11 @@ pub fn gazette_issue(year: u16, number: u32) -> String {
     format!("{GAZETTE}{year}/{number}/")
 }
 
+/// A gazette issue read whole: every article in order, with the issue's 目录.
+pub fn gazette_issue_full(year: u16, number: u32) -> String {
+    format!("{}all/", gazette_issue(year, number))
+}
+
 /// A browse facet's value (`browse/year/2024/`); `segment` comes from [`path_segment`].
 pub fn browse(facet: &str, segment: &str) -> String {
     format!("{BROWSE}{facet}/{segment}/")

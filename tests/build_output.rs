@@ -84,6 +84,8 @@ fn document_page_shows_the_metadata_table_and_relations() {
         assert!(t.contains(value), "value {value} missing");
     }
     assert!(t.contains("附件1 任务分解表"));
+    // A 要素 the document does not have shows as —, never as an empty cell (b has no 索引号).
+    assert!(r.read("documents/b/index.html").contains("索引号</th><td>—</td>"), "a missing 索引号 shows —");
     assert!(links(&html).contains(&"../../files/%E9%99%84%E4%BB%B61.pdf".to_string()), "{:?}", links(&html));
     assert!(links(&html).contains(&"https://zwdt.example.gov.cn/item/sq".to_string()), "办 button links the service");
     assert!(t.contains("办"));

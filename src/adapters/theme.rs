@@ -27,6 +27,7 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = embed!(
     "topic.html",
     "topics.html",
     "gazette_issue.html",
+    "gazette_issue_full.html",
     "gazette_index.html",
     "interpretations.html",
     "page.html",

@@ -29,6 +29,8 @@ pub struct Config {
     /// 标签目录 (`tag_catalog`): demand-side tag dimensions and their values, in the
     /// order written. Empty: tags are free text.
     pub tag_catalog: Vec<TagDimension>,
+    /// The 公报's name (`示例区人民政府公报`), in its issues' titles and its feed.
+    pub gazette_name: String,
 }
 
 /// One dimension of the 标签目录 (`适用对象: [企业, 个人]`).
@@ -105,6 +107,7 @@ struct Raw {
     limits: Limits,
     #[serde(default)]
     tag_catalog: indexmap::IndexMap<String, Vec<String>>,
+    gazette_name: Option<String>,
 }
 
 const KEYS: &[&str] = &[
@@ -120,6 +123,7 @@ const KEYS: &[&str] = &[
     "iframe_hosts",
     "limits",
     "tag_catalog",
+    "gazette_name",
 ];
 
 pub const FILE: &str = "gazette.yaml";
@@ -264,6 +268,7 @@ pub fn parse(text: &str, base_url_override: Option<&str>) -> Result<(Config, Vec
             minify: raw.minify.unwrap_or(false),
             iframe_hosts: raw.iframe_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
             limits: raw.limits,
+            gazette_name: raw.gazette_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "政府公报".into()),
             tag_catalog: raw
                 .tag_catalog
                 .into_iter()

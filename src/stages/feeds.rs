@@ -143,7 +143,7 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         .map(|&k| {
             let iss = &c.issues[k];
             Entry {
-                title: iss.title.clone().unwrap_or_else(|| format!("政府公报 {}", issue_label(iss))),
+                title: iss.title.clone().unwrap_or_else(|| format!("{} {}", cfg.gazette_name, issue_label(iss))),
                 url: issue_url(iss),
                 updated: iss.published.rfc3339(),
                 summary: issue_label(iss),
@@ -153,7 +153,13 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         .collect();
     out.push((
         routes::feed(routes::GAZETTE),
-        atom(cfg, &format!("政府公报 - {}", cfg.title), &routes::feed(routes::GAZETTE), routes::GAZETTE, &e),
+        atom(
+            cfg,
+            &format!("{} - {}", cfg.gazette_name, cfg.title),
+            &routes::feed(routes::GAZETTE),
+            routes::GAZETTE,
+            &e,
+        ),
     ));
     out
 }

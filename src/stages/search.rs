@@ -12,6 +12,7 @@
 //! - `idx/<s>.json`: `{key: [[title item deltas], [body item deltas]]}`;
 //! - `num/<s>.json`: `{canonical number: [items]}`;
 //! - `meta/<k>.json`: items `k*20 .. k*20+19`: what a result line shows;
+//! - `text/<n>.json`: item `n`'s text, for the passages a shown result matched;
 //! - `facets/<field>.json`: per item organ, year, 文种, 主题分类, 有效性 or 需求侧标签
 //!   (fetched only when that field filters).
 //!
@@ -28,6 +29,8 @@ pub const META_CHUNK: usize = 20;
 /// Aim for shards of about this many bytes, so a query's fetch stays small.
 const SHARD_TARGET: usize = 24 * 1024;
 const NUM_SHARDS: u32 = 16;
+/// Characters of an item's text kept for result snippets (`text/<n>.json`).
+const TEXT_MAX: usize = 20_000;
 
 /// FNV-1a 32-bit with a given offset basis (two bases give two independent hashes).
 pub fn fnv(s: &str, basis: u32) -> u32 {
@@ -296,9 +299,16 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
         let keys: Vec<(Vec<u64>, Vec<u64>)> = chunk
             .par_iter_mut()
-            .map(|it| {
+            .enumerate()
+            .map(|(off, it)| {
                 let body = text(it.text_of);
-                it.excerpt = body.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(240).collect();
+                let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+                it.excerpt = flat.chars().take(240).collect();
+                // The item's text, fetched only for the results a query shows, so a result
+                // can show the passage that matched wherever it is.
+                let n = c_no * TOKENIZE_CHUNK + off;
+                let shown: String = flat.chars().take(TEXT_MAX).collect();
+                emit(format!("search/text/{n}.json"), serde_json::to_string(&shown).unwrap_or_default());
                 (keys_of(&it.index_title), keys_of(&body))
             })
             .collect();

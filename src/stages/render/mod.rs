@@ -73,6 +73,7 @@ impl<'a> Renderer<'a> {
             Job::TopicIndex => self.topic_index(),
             Job::DecisionIndex => self.decision_index(),
             Job::Issue(k) => self.issue(k),
+            Job::IssueFull(k) => self.issue_full(k),
             Job::GazetteIndex => self.gazette_index(),
             Job::OrganIndex => self.organ_index(),
             Job::List(l, n) => self.listing(l, n),

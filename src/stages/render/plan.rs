@@ -45,6 +45,8 @@ pub enum Job {
     TopicIndex,
     DecisionIndex,
     Issue(usize),
+    /// A gazette issue read whole (every article in order, printable as one document).
+    IssueFull(usize),
     GazetteIndex,
     OrganIndex,
     /// Page `n` (from 1) of listing `l` of [`Plan::listings`].
@@ -348,7 +350,7 @@ impl Renderer<'_> {
                 jobs.extend((0..c.documents[i].aliases.len()).map(|a| Job::Alias(i, a)));
             }
         }
-        jobs.extend(self.plan.issues.iter().map(|&k| Job::Issue(k)));
+        jobs.extend(self.plan.issues.iter().flat_map(|&k| [Job::Issue(k), Job::IssueFull(k)]));
         for (l, listing) in self.plan.listings.iter().enumerate() {
             for p in 0..page_count(listing.docs.len(), self.cfg.per_page) {
                 jobs.push(Job::List(l, p + 1));
@@ -365,6 +367,7 @@ impl Renderer<'_> {
             Job::Home => routes::HOME.into(),
             Job::Item(t) => ix.url(t),
             Job::Issue(k) => issue_url(&ix.content.issues[k]),
+            Job::IssueFull(k) => routes::gazette_issue_full(ix.content.issues[k].year, ix.content.issues[k].number),
             Job::List(l, n) => routes::listing_page(&self.plan.listings[l].dir, n),
             Job::InterpIndex => routes::INTERPRETATIONS.into(),
             Job::TopicIndex => routes::TOPICS.into(),

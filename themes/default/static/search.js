@@ -69,11 +69,34 @@
   function decode(d) { var v = [], x = 0; for (var i = 0; i < d.length; i++) { x += d[i]; v.push(x); } return v; }
   function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; }); }
   function highlight(text, q) {
-    var words = q.split(/\s+/).filter(Boolean).map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    var raw = q.split(/\s+/).filter(Boolean);
+    // The whole words first, then their Chinese bigrams, so 营商环境 marks 营商 in 营商主体 too.
+    raw.slice().forEach(function (w) { terms(w).forEach(function (t) { if (t.length > 1 && raw.indexOf(t) < 0) raw.push(t); }); });
+    var words = raw.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
     var h = esc(text);
     if (!words.length) return h;
     var re = new RegExp("(" + words.map(esc).join("|") + ")", "gi");
     return h.replace(re, "<mark>$1</mark>");
+  }
+  // The passages of `text` around the query's words (or its bigrams, for Chinese typed
+  // without spaces): up to two, ~50 characters either side, joined by "…".
+  function snippet(text, q) {
+    if (!text) return null;
+    var words = q.split(/\s+/).filter(Boolean);
+    var needles = words.slice();
+    words.forEach(function (w) { terms(w).forEach(function (t) { if (t.length > 1 && needles.indexOf(t) < 0) needles.push(t); }); });
+    var lower = text.toLowerCase();
+    var hits = [];
+    needles.forEach(function (w) { var i = lower.indexOf(w.toLowerCase()); if (i >= 0) hits.push(i); });
+    if (!hits.length) return null;
+    hits.sort(function (a, b) { return a - b; });
+    var spans = [];
+    hits.forEach(function (i) {
+      var a = Math.max(0, i - 50), b = Math.min(text.length, i + 70);
+      var last = spans[spans.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], b); else spans.push([a, b]);
+    });
+    return spans.slice(0, 2).map(function (s) { return (s[0] > 0 ? "…" : "") + text.slice(s[0], s[1]); }).join(" ") + (spans[Math.min(spans.length, 2) - 1][1] < text.length ? "…" : "");
   }
   function filters() {
     var f = {};
@@ -139,10 +162,17 @@
           var page = ids.slice(0, shown);
           var chunks = {};
           page.forEach(function (n) { chunks[Math.floor(n / cfg.meta_chunk)] = true; });
-          return Promise.all(Object.keys(chunks).map(function (k) { return get("meta/" + k + ".json").then(function (m) { return [Number(k), m]; }); }))
-            .then(function (ms) {
-              var meta = {}; ms.forEach(function (x) { meta[x[0]] = x[1]; });
-              return { total: ids.length, items: page.map(function (n) { return meta[Math.floor(n / cfg.meta_chunk)][n % cfg.meta_chunk]; }) };
+          // The text of the shown results only: the passages that matched.
+          var texts = q ? page.map(function (n) { return get("text/" + n + ".json").catch(function () { return ""; }); }) : [];
+          return Promise.all([Promise.all(Object.keys(chunks).map(function (k) { return get("meta/" + k + ".json").then(function (m) { return [Number(k), m]; }); })), Promise.all(texts)])
+            .then(function (r2) {
+              var meta = {}; r2[0].forEach(function (x) { meta[x[0]] = x[1]; });
+              return { total: ids.length, items: page.map(function (n, i) {
+                var m = meta[Math.floor(n / cfg.meta_chunk)][n % cfg.meta_chunk].slice();
+                var snip = q ? snippet(r2[1][i] || "", q) : null;
+                if (snip) m[8] = snip;
+                return m;
+              }) };
             });
         });
     });
@@ -165,7 +195,7 @@
       if (m[5]) h += '<span class="validity validity-' + esc(m[6]) + '">' + esc(m[5]) + "</span>";
       h += "</span>";
       if (m[9]) h += '<span class="policy">相关政策：<a href="' + esc(root + m[10]) + '">' + esc(m[9]) + "</a></span>";
-      if (m[8]) h += '<p class="excerpt">' + highlight(m[8], q) + "…</p>";
+      if (m[8]) h += '<p class="excerpt">' + highlight(m[8], q) + (/…$/.test(m[8]) ? "" : "…") + "</p>";
       h += "</li>";
     });
     h += "</ol>";

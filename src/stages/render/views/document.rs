@@ -137,7 +137,7 @@ impl<'a> Renderer<'a> {
             ("本文件废止了", &r.repeals),
             ("修改本文件的文件", &r.amended_by),
             ("废止本文件的文件", &r.repealed_by),
-            ("相关文件", &r.related),
+            ("其他相关文件", &r.related),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())

@@ -155,8 +155,8 @@ impl<'a> Renderer<'a> {
             }
         }
         let dir = routes::GAZETTE;
-        let mut meta = self.meta("政府公报", "gazette", "gazette", dir);
-        meta.feeds.push(FeedLink { title: "政府公报（订阅）".into(), url: routes::feed(dir) });
+        let mut meta = self.meta(self.cfg.gazette_name.as_str(), "gazette", "gazette", dir);
+        meta.feeds.push(FeedLink { title: format!("{}（订阅）", self.cfg.gazette_name), url: routes::feed(dir) });
         self.page("gazette_index.html", dir, meta, "years", years, self.template_loc("gazette_index.html"))
     }
 

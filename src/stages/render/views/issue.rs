@@ -1,4 +1,5 @@
-//! A gazette issue (政府公报): its 目录 by section, previous and next issue.
+//! A gazette issue (政府公报): its 目录 by section, previous and next issue; and the
+//! whole issue on one page (every article in order), to read or print as one document.
 
 use super::IssueLink;
 use crate::diag::Diagnostic;
@@ -20,6 +21,46 @@ struct IssueView<'a> {
     sections: Vec<IssueSection<'a>>,
     prev: Option<IssueLink>,
     next: Option<IssueLink>,
+    /// The whole-issue page.
+    full: String,
+}
+
+/// The whole issue: its 目录 and every article's text, in order.
+#[derive(Serialize)]
+struct IssueFullView<'a> {
+    heading: &'a str,
+    label: String,
+    published_cn: String,
+    issue_url: String,
+    sections: Vec<FullSection<'a>>,
+}
+
+#[derive(Serialize)]
+struct FullSection<'a> {
+    title: &'a str,
+    articles: Vec<Article<'a>>,
+}
+
+#[derive(Serialize)]
+struct Article<'a> {
+    anchor: String,
+    title: &'a str,
+    url: String,
+    number: Option<&'a str>,
+    issuer: String,
+    published_cn: String,
+    body: String,
+}
+
+/// A document's body as the whole-issue page shows it: ids and fragment links made
+/// unique to the article (`a3-一总体要求`), links from the document's folder made from
+/// the issue page's folder.
+fn rebase_body(html: &str, anchor: &str, root: &str) -> String {
+    // Bodies are rendered for documents/<id>/, two folders below the root.
+    html.replace(" id=\"", &format!(" id=\"{anchor}-"))
+        .replace("href=\"#", &format!("href=\"#{anchor}-"))
+        .replace("href=\"../../", &format!("href=\"{root}"))
+        .replace("src=\"../../", &format!("src=\"{root}"))
 }
 
 #[derive(Serialize)]
@@ -54,7 +95,7 @@ impl<'a> Renderer<'a> {
                     .collect(),
             })
             .collect();
-        let heading = iss.title.clone().unwrap_or_else(|| format!("{}政府公报 {}", self.cfg.title, issue_label(iss)));
+        let heading = self.issue_heading(k);
         let mut meta = self.meta(heading.clone(), "gazette-issue", "gazette", &dir);
         meta.breadcrumbs.push(Crumb { title: "政府公报", url: routes::GAZETTE_PAGE });
         let view = IssueView {
@@ -67,7 +108,68 @@ impl<'a> Renderer<'a> {
             sections,
             prev: nav(pos.checked_sub(1)),
             next: nav(Some(pos + 1)),
+            full: routes::gazette_issue_full(iss.year, iss.number),
         };
         self.page("gazette_issue.html", &dir, meta, "issue", view, iss.src.file())
+    }
+
+    /// An issue's title: its own, or the 公报's name and the issue (`示例区人民政府公报
+    /// 2024年第1期`).
+    fn issue_heading(&self, k: usize) -> String {
+        let iss = &self.ix.content.issues[k];
+        iss.title.clone().unwrap_or_else(|| format!("{} {}", self.cfg.gazette_name, issue_label(iss)))
+    }
+
+    pub(in crate::stages::render) fn issue_full(&self, k: usize) -> Result<Rendered, Diagnostic> {
+        let ix = self.ix;
+        let c = &ix.content;
+        let iss = &c.issues[k];
+        let dir = routes::gazette_issue_full(iss.year, iss.number);
+        let root = routes::root_of(&dir);
+        let mut n = 0;
+        let sections = iss
+            .sections
+            .iter()
+            .map(|s| FullSection {
+                title: &s.title,
+                articles: s
+                    .items
+                    .iter()
+                    .filter_map(|r| match ix.lookup(&r.raw) {
+                        Some(ItemId::Doc(j)) if ix.doc_visible(j) => Some(j),
+                        _ => None,
+                    })
+                    .map(|j| {
+                        n += 1;
+                        let d = &c.documents[j];
+                        let anchor = format!("a{n}");
+                        let body = self
+                            .bodies
+                            .body(ItemId::Doc(j))
+                            .map_or(String::new(), |b| rebase_body(&b.html, &anchor, &root));
+                        Article {
+                            anchor,
+                            title: &d.title,
+                            url: ix.url(ItemId::Doc(j)),
+                            number: d.doc_number.as_deref(),
+                            issuer: ix.issuer_names(j),
+                            published_cn: d.published.chinese(),
+                            body,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let heading = self.issue_heading(k);
+        let mut meta = self.meta(format!("{heading}（全文）"), "gazette-full", "gazette", &dir);
+        meta.breadcrumbs.push(Crumb { title: "政府公报", url: routes::GAZETTE_PAGE });
+        let view = IssueFullView {
+            heading: &heading,
+            label: issue_label(iss),
+            published_cn: iss.published.chinese(),
+            issue_url: issue_url(iss),
+            sections,
+        };
+        self.page("gazette_issue_full.html", &dir, meta, "issue", view, iss.src.file())
     }
 }
