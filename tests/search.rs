@@ -17,6 +17,12 @@ fn site() -> Site {
     s.write("content/interpretations/jd.md", "---\ntitle: 图解：营商环境措施\ninterprets: a\nform: 图解\npublished: 2024-05-03\n---\n本解读介绍解读专用词。\n");
     s.write("content/documents/kf.md", "---\nid: kf\ntitle: 关于印发《测试区数据开放办法》的通知\nissuer: qzf\npublished: 2024-02-01\n---\n现将办法印发给你们。\n");
     s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 如何办理营业执照？\n    a: 登录一网通办。\n");
+    // A long document whose match is far from its start.
+    let filler = "各单位应当按照统一部署，认真做好本单位档案工作，确保各项任务落到实处。".repeat(40);
+    s.write(
+        "content/documents/da.md",
+        &format!("---\nid: da\ntitle: 关于加强机关档案工作的通知\nissuer: qzf\npublished: 2024-03-01\n---\n{filler}\n\n推行电子档案单套制归档，逐步减少纸质档案。\n"),
+    );
     s
 }
 
@@ -49,7 +55,8 @@ fn chinese_search_in_the_browser() {
             {"type":"测府发(2024)03号"},{"type":"000000000A/2024-00003"},{"type":""},{"type":"没有这样的词"},
             {"url":"search/?q=解读专用词"},{"url":"search/?q=营业执照"},{"url":"search/?q=机密词汇"},
             {"url":"search/?q=营商&organ=测试区人民政府办公室"},{"url":"search/?q=印发测试区数据"},
-            {"type":"“数据开放办法”"},{"url":"search/?q=营商&标签=企业"},{"type":"营商","select":{"标签":"企业"}}]"#,
+            {"type":"“数据开放办法”"},{"url":"search/?q=营商&标签=企业"},{"type":"营商","select":{"标签":"企业"}},
+            {"url":"search/?q=电子档案单套制"}]"#,
     );
     let t = titles(&v[0]);
     assert_eq!(t.first().map(String::as_str), Some("关于优化营商环境的若干措施"), "title match first: {t:?}");
@@ -79,6 +86,13 @@ fn chinese_search_in_the_browser() {
     assert_eq!(titles(&v[13]), ["关于印发旧办法的通知"], "tag filter from the URL");
     assert_eq!(titles(&v[14]), ["关于印发旧办法的通知"], "tag filter from the form");
     assert!(v[14]["url"].as_str().unwrap_or("").contains("%E6%A0%87%E7%AD%BE="), "kept in the URL: {}", v[14]["url"]);
+    // The passage that matched, 1,400 characters into the text, with the query marked.
+    let hit = &v[15]["hits"][0];
+    assert_eq!(hit["title"], "关于加强机关档案工作的通知");
+    let excerpt = hit["excerpt"].as_str().unwrap_or("");
+    assert!(excerpt.contains("<mark>电子档案单套制</mark>归档"), "{excerpt}");
+    assert!(excerpt.starts_with('…'), "a passage from the middle: {excerpt}");
+    eprintln!("bytes fetched for a snippet query: {}", v[15]["bytes"]);
 }
 
 #[test]

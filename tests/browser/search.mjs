@@ -42,6 +42,7 @@ try {
         kind: (h.querySelector(".kind") || {}).textContent || null,
         policy: (h.querySelector(".policy a") || {}).textContent || null,
         marked: !!h.querySelector("mark"),
+        excerpt: (h.querySelector(".excerpt") || {}).innerHTML || null,
       })),
       url: location.search,
     }));

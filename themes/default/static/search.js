@@ -83,11 +83,19 @@
   function snippet(text, q) {
     if (!text) return null;
     var words = q.split(/\s+/).filter(Boolean);
-    var needles = words.slice();
-    words.forEach(function (w) { terms(w).forEach(function (t) { if (t.length > 1 && needles.indexOf(t) < 0) needles.push(t); }); });
     var lower = text.toLowerCase();
-    var hits = [];
-    needles.forEach(function (w) { var i = lower.indexOf(w.toLowerCase()); if (i >= 0) hits.push(i); });
+    var find = function (list) {
+      var hits = [];
+      list.forEach(function (w) { var i = lower.indexOf(w.toLowerCase()); if (i >= 0) hits.push(i); });
+      return hits;
+    };
+    // Where the words typed appear whole; else where their bigrams do.
+    var hits = find(words);
+    if (!hits.length) {
+      var grams = [];
+      words.forEach(function (w) { terms(w).forEach(function (t) { if (t.length > 1 && grams.indexOf(t) < 0) grams.push(t); }); });
+      hits = find(grams);
+    }
     if (!hits.length) return null;
     hits.sort(function (a, b) { return a - b; });
     var spans = [];
