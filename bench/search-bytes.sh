@@ -17,9 +17,9 @@ node tests/browser/search.mjs "$out" '[
   {"url": "search/?q=营商环境"}, {"url": "search/?q=一网通办"}, {"url": "search/?q=促进中小企业发展"},
   {"url": "search/?q=印发上海市"}, {"url": "search/?q=营商环境&validity=valid"}
 ]' | python3 -c '
-import json, sys
+import json, sys, urllib.parse
 for r in json.load(sys.stdin):
-    url, shown, nbytes = r["url"], len(r["hits"]), r["bytes"]
+    url, shown, nbytes = urllib.parse.unquote(r["url"]), len(r["hits"]), r["bytes"]
     marked = sum(1 for h in r["hits"] if h.get("excerpt") and "<mark>" in h["excerpt"])
     print(f"| {url} | {shown} shown, {marked} with a marked passage | {nbytes:,} bytes |")
 '

@@ -126,6 +126,7 @@ fn demo_library_in_the_browser() {
         "organs/",
         "topics/zwgk-yaodian/",
         "gazette/2024/1/",
+        "gazette/2024/1/all/",
         "gazette/",
         "pages/about/",
         "decisions/sjq-2024-zwgk-jc/",
