@@ -291,25 +291,34 @@ impl Walker<'_> {
     }
 }
 
+/// Whether class/id words name a content container: a word that is one of [`CONTENT`], or
+/// contains a longer one (`xxgk_content`, `ArticleContent`, `UCAP-CONTENT`).
+fn is_content_container(w: &str) -> bool {
+    w.split(|ch: char| !ch.is_ascii_alphanumeric())
+        .filter(|x| !x.is_empty())
+        .any(|x| CONTENT.iter().any(|c| x == *c || (c.len() >= 4 && x.contains(c))))
+}
+
 /// The element holding the document: among the usual content containers, the one with
 /// the most text; the body when there is none.
 fn main_content<'a>(doc: &'a Html) -> Option<ElementRef<'a>> {
     let all = sel("div, td, article, section, main");
-    let mut best: Option<(usize, ElementRef)> = None;
-    for e in doc.select(&all) {
-        let w = words(&e);
-        if !CONTENT.iter().any(|c| w.split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '_').any(|x| x == *c)) {
-            continue;
-        }
-        if is_chrome(&e) {
-            continue;
-        }
-        let n = e.text().map(|t| t.trim().chars().count()).sum::<usize>();
-        if n > 50 && best.as_ref().is_none_or(|(m, _)| n > *m) {
-            best = Some((n, e));
-        }
-    }
-    best.map(|(_, e)| e).or_else(|| doc.select(&sel("body")).next())
+    let candidates: Vec<(usize, ElementRef)> = doc
+        .select(&all)
+        .filter(|e| is_content_container(&words(e)) && !is_chrome(e))
+        .map(|e| (e.text().map(|t| t.trim().chars().count()).sum::<usize>(), e))
+        .filter(|(n, _)| *n > 50)
+        .collect();
+    let Some(&(most, outer)) = candidates.iter().max_by_key(|(n, _)| *n) else {
+        return doc.select(&sel("body")).next();
+    };
+    // A `main` wrapper holds the sidebar too: the innermost container that still holds
+    // most of the text is the document.
+    candidates
+        .iter()
+        .filter(|(n, e)| *n * 10 >= most * 6 && (e.id() == outer.id() || e.ancestors().any(|a| a.id() == outer.id())))
+        .min_by_key(|(n, _)| *n)
+        .map(|(_, e)| *e)
 }
 
 /// Read a web page into lines for the recogniser.
