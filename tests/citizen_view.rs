@@ -93,6 +93,21 @@ fn the_demo_as_a_citizen_sees_it() {
         "{}",
         v["issue_page"]
     );
+    // Print font stacks name the 仿宋/宋体/楷体 of Windows, macOS and common Linux packages.
+    let print = std::fs::read_to_string(out.join("print.css")).expect("print.css");
+    for family in [
+        "FangSong",
+        "STFangsong",
+        "Fandol Fang",
+        "SimSun",
+        "Songti SC",
+        "Noto Serif CJK SC",
+        "KaiTi",
+        "STKaiti",
+        "AR PL UKai CN",
+    ] {
+        assert!(print.contains(&format!("\"{family}\"")), "print.css names {family}");
+    }
     for name in [
         "home-375",
         "home-1280",
