@@ -249,3 +249,158 @@ fn damaged_word_ofd_and_web_files_are_reported_never_a_panic() {
     let check = s.run(&["check", "--date", "2025-06-01"]);
     assert!(!check.stderr.contains("panicked"), "{}", check.stderr);
 }
+
+/// A small deterministic generator for the mutation test (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Mutate text as damaged or unexpected producers do: cut, duplicate, drop a span, insert
+/// markup of the format or odd characters.
+fn mutate(s: &str, rng: &mut Rng, pieces: &[&str]) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = chars.clone();
+    for _ in 0..1 + rng.below(4) {
+        let n = out.len().max(1);
+        let (a, b) = {
+            let a = rng.below(n);
+            (a, (a + rng.below(200)).min(out.len()))
+        };
+        match rng.below(5) {
+            0 => out.truncate(a),
+            1 => {
+                let span: Vec<char> = out[a..b].to_vec();
+                out.splice(a..a, span);
+            }
+            2 => {
+                out.drain(a..b);
+            }
+            3 => {
+                let p = pieces[rng.below(pieces.len())];
+                out.splice(a..a, p.chars());
+            }
+            _ => {
+                let c = ['\u{0}', '\u{feff}', '\u{2028}', '〔', '》', '：', '\n', '<', '&', '"'][rng.below(10)];
+                out.insert(a.min(out.len()), c);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Rebuild a ZIP package with one entry's text replaced.
+fn rezip(original: &[u8], entry: &str, text: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(original)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).expect("entry");
+        let name = f.name().expect("entry name").to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).expect("read");
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).expect("start");
+        out.write_all(if name == entry { text.as_bytes() } else { &data }).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn mutated_sources_in_every_format_never_panic() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let cases: &[(&str, &str, Option<&str>, &[&str])] = &[
+        ("txt/gwy-header.txt", "txt", None, &["索 引 号：", "【字号】", "二〇二四年十三月一日", "文件", "："]),
+        (
+            "html/govcn-table.html",
+            "html",
+            None,
+            &[
+                "<table><tr><td>",
+                "</td></tr>",
+                "<p>",
+                "<div class=\"content\">",
+                "<h1>",
+                "<br>",
+                "&#x0;",
+                "<meta name=\"PubDate\" content=\"x\">",
+            ],
+        ),
+        (
+            "docx/body-table.docx",
+            "docx",
+            Some("word/document.xml"),
+            &[
+                "<w:p>",
+                "</w:p>",
+                "<w:tbl><w:tr><w:tc>",
+                "</w:tc>",
+                "<w:t>",
+                "<w:numPr><w:numId w:val=\"9\"/></w:numPr>",
+                "<a:blip r:embed=\"rIdX\"/>",
+                "&amp;",
+                "&#xFFFF;",
+            ],
+        ),
+        (
+            "ofd/two-pages.ofd",
+            "ofd",
+            Some("Doc_0/Pages/Page_0/Content.xml"),
+            &[
+                "<ofd:TextObject ID=\"1\" Boundary=\"x\" Size=\"-1\">",
+                "<ofd:TextCode X=\"1e308\" Y=\"NaN\" DeltaX=\"g 99999999 1\">",
+                "</ofd:TextCode>",
+                "CTM=\"0 1 -1 0 0 0\"",
+                "<![CDATA[字]]>",
+            ],
+        ),
+        (
+            "ofd/custom-tags.ofd",
+            "ofd",
+            Some("Doc_0/Tags/CustomTag.xml"),
+            &["<od:标题>", "<od:ObjectRef PageRef=\"9\">", "</od:ObjectRef>", "99999"],
+        ),
+        (
+            "ofd/shuffled.ofd",
+            "ofd",
+            Some("Doc_0/Document.xml"),
+            &[
+                "<ofd:Page ID=\"9\" BaseLoc=\"../../x\"/>",
+                "<ofd:PhysicalBox>0 0 -1",
+                "<ofd:CustomTags>/</ofd:CustomTags>",
+            ],
+        ),
+    ];
+    let mut runs = 0;
+    for (file, ext, entry, pieces) in cases {
+        let bytes = std::fs::read(fixtures().join(file)).expect("fixture");
+        let text = match entry {
+            Some(e) => {
+                use std::io::Read;
+                let mut z = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+                let mut s = String::new();
+                z.by_name(e).expect("entry").read_to_string(&mut s).expect("utf8");
+                s
+            }
+            None => String::from_utf8(bytes.clone()).expect("utf8"),
+        };
+        for _ in 0..400 {
+            let m = mutate(&text, &mut rng, pieces);
+            let input = match entry {
+                Some(e) => rezip(&bytes, e, &m),
+                None => m.into_bytes(),
+            };
+            // Any result is fine; a panic fails the test.
+            let _ = gazette::import::read_bytes(ext, input, file);
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 2400);
+}

@@ -208,20 +208,37 @@ enum Read {
 }
 
 fn read_source(path: &Path, shown: &str) -> Read {
-    let fail = |msg: String, help: &str| {
-        let d = Diagnostic::error(&Loc::file(shown), msg);
-        Read::Failed(if help.is_empty() { d } else { d.help(help) })
-    };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return fail(format!("cannot read: {e}"), ""),
+        Err(e) => return Read::Failed(Diagnostic::error(&Loc::file(shown), format!("cannot read: {e}"))),
     };
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    match read_bytes(&ext, bytes, shown) {
+        Ok((parsed, warns, extra)) => Read::Done { parsed, warns, extra },
+        Err(d) => Read::Failed(d),
+    }
+}
+
+/// Read and recognise one source's bytes as format `ext` (`txt`, `html`, `docx`, `ofd`…);
+/// `shown` names it in diagnostics. Never panics, whatever the bytes (see the mutation
+/// test in tests/import_formats.rs): a source that cannot be read is an error value.
+pub fn read_bytes(ext: &str, bytes: Vec<u8>, shown: &str) -> Result<(Parsed, Vec<Diagnostic>, Extracted), Diagnostic> {
+    let fail = |msg: String, help: &str| {
+        let d = Diagnostic::error(&Loc::file(shown), msg);
+        if help.is_empty() {
+            d
+        } else {
+            d.help(help)
+        }
+    };
     let mut warns = Vec::new();
-    let extracted = match ext.as_str() {
+    let extracted = match ext {
         "txt" | "html" | "htm" => {
             let Some((text, gb)) = decode(&bytes) else {
-                return fail("neither UTF-8 nor GB18030 text".into(), "save the file as UTF-8 and import it again");
+                return Err(fail(
+                    "neither UTF-8 nor GB18030 text".into(),
+                    "save the file as UTF-8 and import it again",
+                ));
             };
             if gb {
                 warns.push(Diagnostic::warning(&Loc::file(shown), "read as GB18030 (GBK) text, not UTF-8"));
@@ -241,16 +258,15 @@ fn read_source(path: &Path, shown: &str) -> Read {
         "doc" | "wps" => Err("the old binary Word format is not read".into()),
         _ => Err(format!("`.{ext}` is not a format gazette import reads")),
     };
-    let extra = match extracted {
-        Ok(x) => x,
-        Err(msg) => return fail(
+    let extra = extracted.map_err(|msg| {
+        fail(
             msg,
             "import reads .txt, .html/.htm, .docx and .ofd (Word/WPS: Save As .docx); a file in one of them that fails may be damaged: open it and save it again",
-        ),
-    };
+        )
+    })?;
     let (parsed, mut w) = recognise(shown, extra.lines.clone());
     warns.append(&mut w);
-    Read::Done { parsed, warns, extra }
+    Ok((parsed, warns, extra))
 }
 
 /// Every file to import: files as given, folders walked (formats `import` reads only;
