@@ -228,6 +228,11 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let a = |body: &str| doc("a", "", &format!("## 第一节\n\n{body}\n\n## 第二节\n\n办理流程。"));
     s.write("content/documents/a.md", &a("第一版正文，关于数据开放。"));
     s.write("content/documents/b.md", &doc("b", "", "详见[甲文件第一节](doc:a#第一节)。"));
+    // a is in a 公报 issue: its whole-issue page shows a's body too.
+    s.write(
+        "content/gazette/2024-1.yaml",
+        "year: 2024\nnumber: 1\npublished: 2024-06-01\nsections:\n  - title: 文件\n    items: [a, b]\n",
+    );
     let out = s.root().join("served");
     let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
     let p = srv.port;
@@ -245,9 +250,13 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     s.remove("content/documents/4913");
     s.write("content/documents/a.md", &a("第二版正文，关于公共资源配置。"));
     let log = wait_log(&srv, "search index");
-    assert!(log.contains("updated documents/a/index.html in "), "fast path taken:\n{log}");
+    assert!(
+        log.contains("updated documents/a/index.html, gazette/2024/1/all/index.html in "),
+        "fast path taken, the page and its whole-issue page:\n{log}"
+    );
     assert!(!log.contains("rebuilding"), "no full build:\n{log}");
     assert!(raw(p, "/documents/a/").2.contains("第二版正文"));
+    assert!(raw(p, "/gazette/2024/1/all/").2.contains("第二版正文"), "the whole-issue page follows");
     let b_after = std::fs::metadata(out.join("documents/b/index.html")).expect("b").modified().expect("mtime");
     assert_eq!(b_before, b_after, "other pages are not rewritten");
     assert_eq!(differences(&snapshot(&out), &clean("clean1")), Vec::<String>::new(), "differs from a clean build");

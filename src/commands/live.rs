@@ -4,9 +4,10 @@
 //! After a good build, `build::run_site` hands `serve` the site it built, kept as [`Live`]: the loaded
 //! content, the index, every rendered body and the link gate's view of every page. When
 //! only Markdown bodies change, [`Live::apply`] renders those bodies again and rewrites
-//! their pages in the served folder. A body appears on its own page only (listings,
-//! feeds and the catalogue show front matter), so that page is all there is to redo, as
-//! long as the edit leaves the rest of the site as it was. Each condition below is one
+//! their pages in the served folder. A body appears on its own page and, for a document
+//! in a 公报 issue, on that issue's whole-issue page (listings, feeds and the catalogue
+//! show front matter), so those pages are all there is to redo, as long as the edit
+//! leaves the rest of the site as it was. Each condition below is one
 //! way an edit can reach other pages; when any fails, `apply` says why and `serve` runs
 //! the full build, which stays the reference:
 //!
@@ -155,31 +156,47 @@ impl Live {
         done.diagnostics.extend(diags);
 
         let previous = self.bodies.slot(t).replace(after.body);
-        let page = Renderer::for_items(ix, &self.bodies, &self.theme, cfg).render(Job::Item(t));
-        let page = match page {
-            Ok(p) => p,
-            Err(_) => {
-                *self.bodies.slot(t) = previous;
-                return Err(format!("{}: the page does not render", src.path));
-            }
-        };
-        let base = base_path(&cfg.base_url);
-        let Some(&k) = self.page_of.get(&page.path) else {
-            *self.bodies.slot(t) = previous;
-            return Err(format!("{}: its page is new", src.path));
-        };
-        let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, false);
-        let old_links = std::mem::replace(&mut self.pages[k], links);
-        if !self.targets.broken_pages(&self.pages).is_empty() {
-            self.pages[k] = old_links;
-            *self.bodies.slot(t) = previous;
-            return Err(format!("{}: a link would break", src.path));
+        // The item's page, and every whole-issue page of a 公报 that carries it (they show
+        // its body too).
+        let mut jobs = vec![Job::Item(t)];
+        if let ItemId::Doc(j) = t {
+            jobs.extend(ix.rel[j].issues.iter().map(|k| Job::IssueFull(k.0)));
         }
-        let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
-        crate::output::update_in_place(&self.out, &[(page.path.clone(), bytes)])
-            .map_err(|e| format!("cannot write {}: {e}", page.path))?;
+        let path = src.path.clone();
+        let minify = cfg.minify;
+        let base = base_path(&cfg.base_url);
+        let rendered: Result<Vec<_>, _> = {
+            let renderer = Renderer::for_items(ix, &self.bodies, &self.theme, cfg);
+            jobs.into_iter().map(|job| renderer.render(job)).collect()
+        };
+        let Ok(pages) = rendered else {
+            *self.bodies.slot(t) = previous;
+            return Err(format!("{path}: a page does not render"));
+        };
+        let mut swapped: Vec<(usize, PageLinks)> = Vec::new();
+        let restore = |me: &mut Self, swapped: Vec<(usize, PageLinks)>, previous| {
+            for (k, links) in swapped.into_iter().rev() {
+                me.pages[k] = links;
+            }
+            *me.bodies.slot(t) = previous;
+        };
+        for page in &pages {
+            let Some(&k) = self.page_of.get(&page.path) else {
+                restore(self, swapped, previous);
+                return Err(format!("{path}: its page is new"));
+            };
+            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, false);
+            swapped.push((k, std::mem::replace(&mut self.pages[k], links)));
+        }
+        if !self.targets.broken_pages(&self.pages).is_empty() {
+            restore(self, swapped, previous);
+            return Err(format!("{path}: a link would break"));
+        }
+        let files: Vec<(String, Vec<u8>)> =
+            pages.into_iter().map(|p| (p.path, if minify { crate::minify::html(&p.html) } else { p.html })).collect();
+        crate::output::update_in_place(&self.out, &files).map_err(|e| format!("cannot write {}: {e}", files[0].0))?;
         *self.ix.content.item_mut(t).body_mut() = new; // the site stays as saved
-        done.pages.push(page.path);
+        done.pages.extend(files.into_iter().map(|(p, _)| p));
         Ok(())
     }
 
