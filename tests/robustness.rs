@@ -247,6 +247,8 @@ fn a_build_killed_mid_write_leaves_the_previous_output_intact() {
     let out = s.root().join("public");
     let before = snapshot(&out);
     s.write("content/documents/d0.md", &doc("d0", "", "改过的正文"));
+    // A new site title changes every page, so the staging folder fills with all of them.
+    s.write("gazette.yaml", &CONFIG.replace("测试区政府信息公开", "测试区政府信息公开（新版）"));
     let mut kid = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
         .args(["build", "--date", "2025-01-01", "--root"])
         .arg(s.root())
@@ -273,6 +275,46 @@ fn a_build_killed_mid_write_leaves_the_previous_output_intact() {
     s.build(&[]).ok();
     assert!(leftovers(s.root()).is_empty(), "{:?}", leftovers(s.root()));
     assert!(std::fs::read_to_string(out.join("documents/d0/index.html")).expect("read").contains("改过的正文"));
+}
+
+#[test]
+fn a_build_killed_in_the_middle_of_its_commit_is_completed_by_the_next_one() {
+    let s = big_site(300);
+    s.build(&[]).ok();
+    let out = s.root().join("public");
+    // Every page changes, one document goes, one comes.
+    s.write("gazette.yaml", &CONFIG.replace("测试区政府信息公开", "测试区政府信息公开（新版）"));
+    s.remove("content/documents/d1.md");
+    s.write("content/documents/new.md", &doc("new", "", "新来的文件"));
+    let killed = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["build", "--date", "2025-01-01", "--root"])
+        .arg(s.root())
+        .env("GAZETTE_TEST_CRASH_IN_COMMIT", "100")
+        .output()
+        .expect("run");
+    assert!(!killed.status.success(), "the build was to die in its commit");
+    assert!(s.root().join(".public.gazette-journal").exists(), "it left its journal");
+    // The next build completes the commit first, then builds: the output is a clean build's.
+    s.build(&[]).ok();
+    assert!(leftovers(s.root()).is_empty(), "{:?}", leftovers(s.root()));
+    let clean = s.root().join("clean");
+    s.build(&["-o", clean.to_str().expect("utf8")]).ok();
+    assert_eq!(differences(&snapshot(&out), &snapshot(&clean)), Vec::<String>::new());
+    assert!(!out.join("documents/d1/index.html").exists(), "a page no longer built is deleted");
+    assert!(out.join("documents/new/index.html").exists());
+    // And a journal alone (killed after the moves, before its removal) is harmless.
+    s.write("gazette.yaml", CONFIG);
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["build", "--date", "2025-01-01", "--root"])
+        .arg(s.root())
+        .env("GAZETTE_TEST_CRASH_IN_COMMIT", "0")
+        .output()
+        .expect("run");
+    assert!(!again.status.success());
+    s.build(&[]).ok();
+    std::fs::remove_dir_all(&clean).expect("rm");
+    s.build(&["-o", clean.to_str().expect("utf8")]).ok();
+    assert_eq!(differences(&snapshot(&out), &snapshot(&clean)), Vec::<String>::new());
 }
 
 #[test]

@@ -1,19 +1,27 @@
-//! Writing the output atomically. Everything is written into a staging folder beside the
-//! output folder; only a build with no errors swaps it in, so a failed build leaves the
-//! previous output exactly as it was (CONTRACT §7), and a host syncing the folder never
-//! sees a half-written site.
+//! Writing the output. A build writes what changed (new files, and files whose bytes
+//! differ from the previous output's) into a staging folder beside the output; only a build
+//! with no errors applies it to the output in place, so a failed build leaves the previous
+//! output exactly as it was (CONTRACT §7).
 //!
-//! Three more guarantees live here:
+//! Four more guarantees live here:
 //! - **One build per output at a time.** A lock file beside the output serialises
 //!   concurrent builds (two CI jobs, an editor's build while `serve` runs); the second
 //!   waits, then finds the first one's output. The lock file is removed when the build
 //!   ends (beside a web root it would be served); see [`OutputLock`] for why that is safe.
-//! - **Interrupted builds leave no damage.** A build killed mid-write (kill -9, power
-//!   loss) leaves only its staging folder, which the next build removes. The swap itself
-//!   is one `renameat2(RENAME_EXCHANGE)` on Linux: there is no instant without an output.
-//! - **Unchanged files are not rewritten.** A file whose bytes equal the previous
-//!   output's is hard-linked from it, keeping its inode and modification time, so
-//!   `rsync`, `aws s3 sync` and other mtime/size syncers move only what changed.
+//! - **Only what changed is touched.** Unchanged files stay as they are (same inode and
+//!   modification time, so `rsync`, `aws s3 sync` and other mtime/size syncers move only
+//!   what changed); changed files are renamed over their old selves, one atomic rename
+//!   each; files the build no longer produces are deleted. A one-page edit of a
+//!   100,000-document library moves a handful of files instead of building and deleting
+//!   a 143,000-file tree.
+//! - **Interrupted builds leave no damage.** A build killed before it commits leaves only
+//!   its staging folder, which the next build removes. The commit first writes a journal
+//!   (`.<out>.gazette-journal`: what to move in, what to delete); a build killed while
+//!   applying it leaves the journal, and the next build completes the commit before it
+//!   starts. So the output is the previous build's, the new one's, or (after a kill in the
+//!   middle of a commit, until the next build) a mix the journal repairs.
+//! - **Nothing stays beside the output** once a build has ended: no lock, no staging
+//!   folder, no journal.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -25,13 +33,16 @@ use std::sync::Mutex;
 pub struct Staging {
     /// `None` for `gazette check`: record what would be written, write nothing.
     dir: Option<PathBuf>,
-    /// The output folder as it was before this build, to reuse unchanged files from.
+    /// The output folder as it was before this build, whose unchanged files stay.
     previous: Option<PathBuf>,
+    /// Every file this build produces (relative, `/`-separated).
     files: Mutex<HashSet<String>>,
+    /// The files written into the staging folder: new or changed.
+    staged: Mutex<Vec<String>>,
     committed: bool,
     /// Held until the staging folder is committed or dropped.
     _lock: Option<OutputLock>,
-    /// How many files were hard-linked from the previous output (for `--timings`).
+    /// How many files were left as the previous output had them (for the summary).
     reused: AtomicUsize,
 }
 
@@ -144,6 +155,8 @@ impl Staging {
             std::fs::create_dir_all(parent)?;
         }
         let lock = OutputLock::take(out)?;
+        // A commit a killed build left half done is completed first.
+        Journal::recover(out)?;
         remove_leftovers(out);
         let dir = sibling(out, "tmp");
         std::fs::create_dir_all(&dir)?;
@@ -151,6 +164,7 @@ impl Staging {
             dir: Some(dir),
             previous: out.is_dir().then(|| out.to_path_buf()),
             files: Mutex::new(HashSet::new()),
+            staged: Mutex::new(Vec::new()),
             committed: false,
             _lock: Some(lock),
             reused: AtomicUsize::new(0),
@@ -162,19 +176,24 @@ impl Staging {
             dir: None,
             previous: None,
             files: Mutex::new(HashSet::new()),
+            staged: Mutex::new(Vec::new()),
             committed: false,
             _lock: None,
             reused: AtomicUsize::new(0),
         }
     }
 
-    fn claim(&self, rel: &str) -> Result<Option<PathBuf>, WriteError> {
+    /// Record `rel` as produced by this build; `None` for a dry run.
+    fn claim(&self, rel: &str) -> Result<Option<&Path>, WriteError> {
         if !self.files.lock().unwrap_or_else(|e| e.into_inner()).insert(rel.to_string()) {
             return Err(WriteError::Collision(rel.to_string()));
         }
-        let Some(dir) = &self.dir else {
-            return Ok(None);
-        };
+        Ok(self.dir.as_deref())
+    }
+
+    /// The staging path for a new or changed `rel`, its folder made.
+    fn stage(&self, dir: &Path, rel: &str) -> Result<PathBuf, WriteError> {
+        self.staged.lock().unwrap_or_else(|e| e.into_inner()).push(rel.to_string());
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             // Most pages are alone in a new folder whose parent exists: one mkdir, not the
@@ -186,20 +205,19 @@ impl Staging {
             };
             made.map_err(|e| WriteError::Io(rel.to_string(), e))?;
         }
-        Ok(Some(path))
+        Ok(path)
     }
 
-    /// Hard-link the previous output's `rel` to `to` if its bytes are `data`.
-    fn reuse(&self, rel: &str, data: &[u8], to: &Path) -> bool {
-        let Some(prev) = &self.previous else { return false };
-        let old = prev.join(rel);
+    /// The previous output's `rel`, if its bytes are `data`: it stays as it is.
+    fn unchanged(&self, rel: &str, data: &[u8]) -> Option<std::fs::Metadata> {
+        let old = self.previous.as_ref()?.join(rel);
         // Size first: most changed files differ in length, and it costs no read.
-        let same_len = std::fs::symlink_metadata(&old).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64);
-        if same_len && std::fs::read(&old).is_ok_and(|b| b == data) && std::fs::hard_link(&old, to).is_ok() {
+        let meta = std::fs::symlink_metadata(&old).ok().filter(|m| m.is_file() && m.len() == data.len() as u64)?;
+        if std::fs::read(&old).is_ok_and(|b| b == data) {
             self.reused.fetch_add(1, Ordering::Relaxed);
-            return true;
+            return Some(meta);
         }
-        false
+        None
     }
 
     pub fn write(&self, rel: &str, data: &[u8]) -> Result<(), WriteError> {
@@ -209,10 +227,11 @@ impl Staging {
     /// [`Staging::write`], returning the metadata of the file now staged (for the build
     /// cache's stamp), read from the open file instead of by path.
     pub fn write_with_metadata(&self, rel: &str, data: &[u8]) -> Result<Option<std::fs::Metadata>, WriteError> {
-        let Some(path) = self.claim(rel)? else { return Ok(None) };
-        if self.reuse(rel, data, &path) {
-            return Ok(std::fs::symlink_metadata(&path).ok());
+        let Some(dir) = self.claim(rel)? else { return Ok(None) };
+        if let Some(meta) = self.unchanged(rel, data) {
+            return Ok(Some(meta));
         }
+        let path = self.stage(dir, rel)?;
         let err = |e| WriteError::Io(rel.to_string(), e);
         let mut f = File::create(&path).map_err(err)?;
         io::Write::write_all(&mut f, data).map_err(err)?;
@@ -220,19 +239,19 @@ impl Staging {
     }
 
     pub fn copy(&self, rel: &str, src: &Path) -> Result<(), WriteError> {
-        if let Some(path) = self.claim(rel)? {
+        if let Some(dir) = self.claim(rel)? {
             // Attachments can be large: compare by size and modification time instead of
             // reading both; a copy keeps the source's mtime, so an unchanged file matches.
             let src_meta = std::fs::metadata(src).map_err(|e| WriteError::Io(rel.to_string(), e))?;
             let reused = self.previous.as_ref().is_some_and(|prev| {
-                let old = prev.join(rel);
-                std::fs::symlink_metadata(&old).is_ok_and(|b| {
+                std::fs::symlink_metadata(prev.join(rel)).is_ok_and(|b| {
                     b.is_file() && src_meta.len() == b.len() && src_meta.modified().ok() == b.modified().ok()
-                }) && std::fs::hard_link(&old, &path).is_ok()
+                })
             });
             if reused {
                 self.reused.fetch_add(1, Ordering::Relaxed);
             } else {
+                let path = self.stage(dir, rel)?;
                 std::fs::copy(src, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
                 if let Ok(m) = src_meta.modified() {
                     File::options().write(true).open(&path).and_then(|f| f.set_modified(m)).ok();
@@ -242,15 +261,17 @@ impl Staging {
         Ok(())
     }
 
-    /// Take the previous output's `rel` over as it is (the build cache knows it is
-    /// current): a hard link, or a copy where links are not possible.
+    /// Keep the previous output's `rel` as it is (the build cache knows it is current).
     pub fn adopt(&self, rel: &str) -> Result<(), WriteError> {
-        let Some(path) = self.claim(rel)? else { return Ok(()) };
-        let old = self.previous.as_ref().map(|p| p.join(rel)).ok_or_else(|| {
-            WriteError::Io(rel.to_string(), io::Error::new(io::ErrorKind::NotFound, "no previous output"))
-        })?;
-        if std::fs::hard_link(&old, &path).is_err() {
-            std::fs::copy(&old, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
+        if self.claim(rel)?.is_none() {
+            return Ok(());
+        }
+        let exists = self.previous.as_ref().is_some_and(|p| p.join(rel).is_file());
+        if !exists {
+            return Err(WriteError::Io(
+                rel.to_string(),
+                io::Error::new(io::ErrorKind::NotFound, "not in the previous output"),
+            ));
         }
         self.reused.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -266,31 +287,167 @@ impl Staging {
         self.reused.load(Ordering::Relaxed)
     }
 
-    /// Swap the staging folder in as `out`, atomically where the OS allows, then delete
-    /// the previous output.
+    /// Apply the staging folder to `out`: a new output is the staging folder renamed; an
+    /// existing one gets the changed files renamed in and the files no longer produced
+    /// deleted, under a journal (see the module comment).
     pub fn commit(mut self, out: &Path) -> io::Result<()> {
         let Some(dir) = self.dir.clone() else {
             return Ok(());
         };
         if !out.exists() {
             std::fs::rename(&dir, out)?;
-        } else if exchange(&dir, out).is_ok() {
-            // `dir` now holds the previous output.
-            std::fs::remove_dir_all(&dir).ok();
-        } else {
-            // No atomic exchange (not Linux, or a filesystem without it): two renames,
-            // restoring the previous output if the second fails.
-            let old = sibling(out, "old");
-            std::fs::rename(out, &old)?;
-            if let Err(e) = std::fs::rename(&dir, out) {
-                std::fs::rename(&old, out).ok();
-                return Err(e);
-            }
-            std::fs::remove_dir_all(&old).ok();
+            self.committed = true;
+            return Ok(());
         }
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let mut delete = Vec::new();
+        for e in walkdir::WalkDir::new(out).min_depth(1).into_iter().flatten() {
+            if e.file_type().is_dir() {
+                continue;
+            }
+            let rel = crate::diag::rel_path(out, e.path());
+            if !files.contains(&rel) {
+                delete.push(rel);
+            }
+        }
+        drop(files);
+        let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|e| e.into_inner()));
+        let journal = Journal { staging: dir.clone(), staged, delete };
+        journal.write(out)?;
+        journal.apply(out)?;
+        Journal::remove(out);
         self.committed = true;
         Ok(())
     }
+}
+
+/// A commit in progress: what to move from the staging folder into the output, and what
+/// to delete from it. Written (and synced) before the output is touched; applying it twice
+/// is harmless, so a build that finds one completes it.
+struct Journal {
+    staging: PathBuf,
+    staged: Vec<String>,
+    delete: Vec<String>,
+}
+
+impl Journal {
+    fn path(out: &Path) -> PathBuf {
+        out_parent(out).join(format!(".{}.gazette-journal", out_name(out)))
+    }
+
+    /// One line per entry: `S <staging folder>`, `M <path>` (move in), `D <path>` (delete).
+    fn write(&self, out: &Path) -> io::Result<()> {
+        let mut text = format!("S {}\n", self.staging.display());
+        for p in &self.staged {
+            text.push_str(&format!("M {p}\n"));
+        }
+        for p in &self.delete {
+            text.push_str(&format!("D {p}\n"));
+        }
+        let tmp = out_parent(out).join(format!(".{}.gazette-journal-new", out_name(out)));
+        {
+            let mut f = File::create(&tmp)?;
+            io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, Self::path(out))
+    }
+
+    fn read(out: &Path) -> Option<Journal> {
+        let text = std::fs::read_to_string(Self::path(out)).ok()?;
+        let mut j = Journal { staging: PathBuf::new(), staged: Vec::new(), delete: Vec::new() };
+        for line in text.lines() {
+            match line.split_at_checked(2) {
+                Some(("S ", p)) => j.staging = PathBuf::from(p),
+                Some(("M ", p)) => j.staged.push(p.to_string()),
+                Some(("D ", p)) => j.delete.push(p.to_string()),
+                _ => {}
+            }
+        }
+        Some(j)
+    }
+
+    /// Complete a commit a killed build left (called with the lock held).
+    fn recover(out: &Path) -> io::Result<()> {
+        // A journal still being written was never applied: nothing to complete.
+        std::fs::remove_file(out_parent(out).join(format!(".{}.gazette-journal-new", out_name(out)))).ok();
+        if let Some(j) = Self::read(out) {
+            j.apply(out)?;
+            Self::remove(out);
+        }
+        Ok(())
+    }
+
+    fn remove(out: &Path) {
+        std::fs::remove_file(Self::path(out)).ok();
+    }
+
+    fn apply(&self, out: &Path) -> io::Result<()> {
+        let crash_after: Option<usize> =
+            std::env::var("GAZETTE_TEST_CRASH_IN_COMMIT").ok().and_then(|n| n.parse().ok());
+        for (n, rel) in self.staged.iter().enumerate() {
+            if crash_after == Some(n) {
+                std::process::abort(); // tests only: a build killed in the middle of a commit
+            }
+            let from = self.staging.join(rel);
+            if !from.exists() {
+                continue; // moved by the run that was interrupted
+            }
+            let to = out.join(rel);
+            make_room(out, &to)?;
+            std::fs::rename(&from, &to)?;
+        }
+        let mut dirs = std::collections::BTreeSet::new();
+        for rel in &self.delete {
+            match std::fs::remove_file(out.join(rel)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) if out.join(rel).is_dir() => {
+                    let _ = e; // a folder by now (a page where a file was): it stays
+                }
+                Err(e) => return Err(e),
+            }
+            let mut p = Path::new(rel).parent();
+            while let Some(d) = p.filter(|d| !d.as_os_str().is_empty()) {
+                dirs.insert(d.to_path_buf());
+                p = d.parent();
+            }
+        }
+        // Folders left empty, deepest first.
+        for d in dirs.iter().rev() {
+            std::fs::remove_dir(out.join(d)).ok();
+        }
+        std::fs::remove_dir_all(&self.staging).ok();
+        Ok(())
+    }
+}
+
+/// Clear the way for a file at `to` inside `out`: a folder where the file goes is
+/// removed, and so is a file where one of its folders goes (an alias that became a page).
+fn make_room(out: &Path, to: &Path) -> io::Result<()> {
+    if to.is_dir() {
+        std::fs::remove_dir_all(to)?;
+    }
+    let mut missing = Vec::new();
+    let mut p = to.parent();
+    while let Some(d) = p.filter(|d| d.starts_with(out) && *d != out) {
+        if d.is_dir() {
+            break;
+        }
+        if d.exists() {
+            std::fs::remove_file(d)?;
+        }
+        missing.push(d.to_path_buf());
+        p = d.parent();
+    }
+    for d in missing.iter().rev() {
+        match std::fs::create_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Stop using an output folder for good, when the process is asked to end (`serve` on
@@ -298,6 +455,7 @@ impl Staging {
 /// and with `remove` the output itself (a private temporary site). The lock file goes too.
 pub fn release(out: &Path, remove: bool) -> io::Result<()> {
     let lock = OutputLock::take(out)?;
+    Journal::recover(out)?;
     remove_leftovers(out);
     if remove && out.exists() {
         std::fs::remove_dir_all(out)?;
@@ -327,27 +485,6 @@ pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<us
         changed += 1;
     }
     Ok(changed)
-}
-
-/// Atomically exchange two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    let cb = CString::new(b.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
-    let r = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> io::Result<()> {
-    Err(io::Error::new(io::ErrorKind::Unsupported, "no atomic exchange"))
 }
 
 impl Drop for Staging {
