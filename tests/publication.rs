@@ -34,7 +34,9 @@ fn hidden_documents_leave_no_trace() {
         ),
     );
     s.write("content/files/draft-only.pdf", "MARKER-ATTACHMENT");
-    s.write("content/documents/future.md", "---\nid: future-secret\ntitle: MARKER-EMBARGO-TITLE\nissuer: qzf\npublished: 2099-01-01\n---\nMARKER-EMBARGO\n");
+    s.write("content/documents/future.md", "---\nid: future-secret\ntitle: MARKER-EMBARGO-TITLE\nissuer: qzf\npublished: 2099-01-01\ntags: [MARKER-TAG-EMBARGO]\n---\nMARKER-EMBARGO\n");
+    // Hidden documents' tags make no tag page, finder entry or search facet either.
+    s.write("content/documents/tagged-draft.md", &doc("tagged-draft", "draft: true\ntags: [MARKER-TAG-DRAFT]\n", "MARKER-DRAFT-2"));
     s.write("content/interpretations/jd.md", "---\ntitle: MARKER-INTERP-DRAFT\ninterprets: pub\ndraft: true\n---\n");
     s.write("content/pages/p.md", "---\nid: p\ntitle: MARKER-PAGE-DRAFT\ndraft: true\n---\n");
     // A published document mentions the hidden one's number: no auto-link, no backlink.
@@ -47,6 +49,7 @@ fn hidden_documents_leave_no_trace() {
     {
         assert!(!all.contains(marker), "hidden content leaked: {marker}");
     }
+    assert!(!r.files().iter().any(|f| f.contains("MARKER")), "no page of a hidden item's tag");
     assert!(r.exists("documents/pub/index.html"));
     let mention = r.read("documents/mention/index.html");
     assert!(!links(&mention).iter().any(|l| l.contains("req")), "no auto-link to a hidden document");
