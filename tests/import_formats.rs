@@ -196,6 +196,15 @@ fn a_folder_of_mixed_files_imports_with_a_report_and_one_bad_file_never_stops_th
     assert_eq!((&d[1], &d[5]), ("imported", "1"), "the value's source line");
     assert!(d[2].starts_with("content/documents/2023/"), "the file written: {}", &d[2]);
     assert_eq!(&find("txt/gwy-header.txt", "doc_number")[5], "4");
+    // A web page's values point at the line of the HTML file that holds them.
+    let page = std::fs::read_to_string(fixtures().join("html/govcn-table.html")).expect("page");
+    let value = &find("html/govcn-table.html", "index_number")[4];
+    let line = page.lines().position(|l| l.contains(value)).expect("value in the page") + 1;
+    assert_eq!(
+        find("html/govcn-table.html", "index_number")[5].to_string(),
+        line.to_string(),
+        "source line of {value}"
+    );
     assert!(rows.iter().any(|r| r[0].ends_with("scan.pdf") && &r[1] == "skipped"), "unread formats are listed");
     assert!(rows.iter().any(|r| r[0].ends_with("broken.docx") && &r[1] == "failed" && !r[6].is_empty()));
     // And as JSON.

@@ -36,7 +36,10 @@ fn hidden_documents_leave_no_trace() {
     s.write("content/files/draft-only.pdf", "MARKER-ATTACHMENT");
     s.write("content/documents/future.md", "---\nid: future-secret\ntitle: MARKER-EMBARGO-TITLE\nissuer: qzf\npublished: 2099-01-01\ntags: [MARKER-TAG-EMBARGO]\n---\nMARKER-EMBARGO\n");
     // Hidden documents' tags make no tag page, finder entry or search facet either.
-    s.write("content/documents/tagged-draft.md", &doc("tagged-draft", "draft: true\ntags: [MARKER-TAG-DRAFT]\n", "MARKER-DRAFT-2"));
+    s.write(
+        "content/documents/tagged-draft.md",
+        &doc("tagged-draft", "draft: true\ntags: [MARKER-TAG-DRAFT]\n", "MARKER-DRAFT-2"),
+    );
     s.write("content/interpretations/jd.md", "---\ntitle: MARKER-INTERP-DRAFT\ninterprets: pub\ndraft: true\n---\n");
     s.write("content/pages/p.md", "---\nid: p\ntitle: MARKER-PAGE-DRAFT\ndraft: true\n---\n");
     // A published document mentions the hidden one's number: no auto-link, no backlink.

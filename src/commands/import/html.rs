@@ -321,6 +321,35 @@ fn main_content<'a>(doc: &'a Html) -> Option<ElementRef<'a>> {
         .map(|(_, e)| *e)
 }
 
+/// Number each line by the line of the page's source where its text is, so diagnostics and
+/// `--report` point into the HTML file as an editor sees it: the first few characters of
+/// each line's text are looked for after the previous line's place (page order is source
+/// order, but for header fields gathered from anywhere, which are looked for from the top).
+fn source_lines(html: &str, lines: &mut [SourceLine]) {
+    let line_at = |offset: usize| html[..offset].matches('\n').count() + 1;
+    let mut from = 0;
+    let mut last = 1;
+    for l in lines.iter_mut() {
+        let probe: String = l.text.split(['：', ':']).next_back().unwrap_or("").trim().chars().take(6).collect();
+        let probe = if probe.chars().count() >= 2 { probe } else { l.text.chars().take(6).collect() };
+        let found = if probe.is_empty() {
+            None
+        } else {
+            html[from..].find(&probe).map(|i| from + i).or_else(|| html.find(&probe))
+        };
+        match found {
+            Some(i) => {
+                last = line_at(i);
+                if i >= from {
+                    from = i;
+                }
+            }
+            None => {}
+        }
+        l.no = last;
+    }
+}
+
 /// Read a web page into lines for the recogniser.
 pub fn read(text: &str) -> Extracted {
     let doc = Html::parse_document(text);
@@ -407,6 +436,7 @@ pub fn read(text: &str) -> Extracted {
     }
     let mut body = std::mem::take(&mut w.out);
     head.append(&mut body);
+    source_lines(text, &mut head);
     x.lines = head;
     x
 }
