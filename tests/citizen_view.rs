@@ -88,6 +88,13 @@ fn the_demo_as_a_citizen_sees_it() {
         assert_eq!(i["overflow"], false);
     }
     assert_eq!(v["issue_page"]["whole"], true, "the issue page links its whole-issue view");
+    let ip = &v["issue_print"];
+    assert_eq!(ip["toc"], true, "the whole issue prints with its 目录: {ip}");
+    assert!(
+        ip["breaks"].as_array().is_some_and(|b| !b.is_empty() && b.iter().all(|x| x == "page")),
+        "each article on a new page: {ip}"
+    );
+    assert_eq!(ip["nav"], 0.0, "no navigation in print");
     assert!(
         v["issue_page"]["h1"].as_str().unwrap_or("").starts_with("政务公开演示公报 2024年第1期"),
         "{}",

@@ -126,6 +126,18 @@ try {
     await ctx.close();
   }
   {
+    // The whole issue prints as one document: its 目录, then each article on a new page.
+    const { ctx, page } = await open(issue + "all/");
+    await page.emulateMedia({ media: "print" });
+    out.issue_print = await page.evaluate(() => ({
+      toc: document.querySelector(".issue-toc").getBoundingClientRect().height > 0,
+      breaks: [...document.querySelectorAll(".issue-article")].map((a) => getComputedStyle(a).breakBefore),
+      nav: document.querySelector(".site-nav").getBoundingClientRect().height,
+    }));
+    await page.pdf({ path: path.join(artifactDir, "issue-all-print.pdf"), format: "A4" });
+    await ctx.close();
+  }
+  {
     const { ctx, page } = await open(issue);
     out.issue_page = await page.evaluate(() => ({ h1: document.querySelector("h1").textContent, whole: !!document.querySelector(".read-whole a") }));
     await ctx.close();
