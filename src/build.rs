@@ -384,25 +384,28 @@ struct GateExplainer<'a> {
 }
 
 impl linkcheck::Explain for GateExplainer<'_> {
-    fn links(&self, i: usize) -> Vec<String> {
-        self.renderer
-            .render(self.jobs[i])
-            .map(|p| linkcheck::scan(&String::from_utf8_lossy(&p.html)).0)
-            .unwrap_or_default()
+    fn links(&self, i: usize) -> Vec<(String, Option<Loc>)> {
+        let Ok(page) = self.renderer.render(self.jobs[i]) else { return Vec::new() };
+        // The page's Markdown links with their lines, rendered again once for the page.
+        let from_markdown = match self.jobs[i] {
+            Job::Item(t) => bodies::link_sources(self.renderer.ix, t, &self.renderer.cfg.iframe_hosts),
+            _ => Vec::new(),
+        };
+        let decoded: Vec<(String, Loc)> =
+            from_markdown.into_iter().map(|(href, loc)| (routes::percent_decode(&href).into_owned(), loc)).collect();
+        linkcheck::scan(&String::from_utf8_lossy(&page.html))
+            .0
+            .into_iter()
+            .map(|link| {
+                let d = routes::percent_decode(&link);
+                let source = decoded.iter().find(|(h, _)| *h == d).map(|(_, loc)| loc.clone());
+                (link, source)
+            })
+            .collect()
     }
 
-    fn source(&self, i: usize, link: &str) -> Option<Loc> {
-        let decoded = routes::percent_decode(link);
-        if let Job::Item(t) = self.jobs[i] {
-            let r = self.renderer;
-            let found = bodies::link_sources(r.ix, t, &r.cfg.iframe_hosts)
-                .into_iter()
-                .find(|(href, _)| routes::percent_decode(href) == decoded);
-            if let Some((_, loc)) = found {
-                return Some(loc);
-            }
-        }
-        // Not from Markdown: the template line that writes the link's fixed part.
+    fn template_line(&self, link: &str) -> Option<Loc> {
+        // The template line that writes the link's fixed part.
         let mut literal = link.trim_start_matches("./");
         while let Some(rest) = literal.strip_prefix("../") {
             literal = rest;

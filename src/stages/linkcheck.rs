@@ -344,10 +344,11 @@ impl Targets {
 /// What the gate asks about a page it found broken, to report the link as a person
 /// wrote it: only called for those few pages (each answer may render the page again).
 pub trait Explain: Sync {
-    /// Page `i`'s links as written in its HTML (entities decoded).
-    fn links(&self, page: usize) -> Vec<String>;
-    /// Where link `link` of page `i` was written: a Markdown line, or a template line.
-    fn source(&self, page: usize, link: &str) -> Option<Loc>;
+    /// Page `i`'s links as written in its HTML (entities decoded), each with the Markdown
+    /// line that wrote it, if one did.
+    fn links(&self, page: usize) -> Vec<(String, Option<Loc>)>;
+    /// The template line that writes `link`, for a link no Markdown wrote.
+    fn template_line(&self, link: &str) -> Option<Loc>;
     /// The anchors page `i` offers, the most useful first (a document's headings).
     fn anchors(&self, page: usize) -> Vec<String>;
 }
@@ -361,7 +362,7 @@ pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str, expl
     for i in Targets::new(pages, files).broken_pages(pages) {
         let p = &pages[i];
         let mut reported = HashSet::new();
-        for link in explain.links(i) {
+        for (link, source) in explain.links(i) {
             let Some((path, frag)) = target_of(&p.path, &link, base_path) else {
                 continue;
             };
@@ -395,7 +396,7 @@ pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str, expl
             };
             if reported.insert(link.clone()) {
                 let shown = routes::percent_decode(&link);
-                let at = explain.source(i, &link).unwrap_or_else(|| p.blame.clone());
+                let at = source.or_else(|| explain.template_line(&link)).unwrap_or_else(|| p.blame.clone());
                 out.push(
                     Diagnostic::error(&at, format!("broken link `{shown}` in generated page {}: {why}", p.path))
                         .help(help),
@@ -449,10 +450,10 @@ mod tests {
         let files: HashSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
         struct Raw<'a>(&'a [(&'a str, &'a str)]);
         impl Explain for Raw<'_> {
-            fn links(&self, i: usize) -> Vec<String> {
-                scan(self.0[i].1).0
+            fn links(&self, i: usize) -> Vec<(String, Option<Loc>)> {
+                scan(self.0[i].1).0.into_iter().map(|l| (l, None)).collect()
             }
-            fn source(&self, _: usize, _: &str) -> Option<Loc> {
+            fn template_line(&self, _: &str) -> Option<Loc> {
                 None
             }
             fn anchors(&self, i: usize) -> Vec<String> {
