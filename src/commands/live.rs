@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
-use crate::render::{Job, Renderer};
+use crate::render::Renderer;
 use crate::resolve::{Index, ItemId};
 use crate::routes::base_path;
 use crate::theme::Theme;
@@ -156,18 +156,12 @@ impl Live {
         done.diagnostics.extend(diags);
 
         let previous = self.bodies.slot(t).replace(after.body);
-        // The item's page, and every whole-issue page of a 公报 that carries it (they show
-        // its body too).
-        let mut jobs = vec![Job::Item(t)];
-        if let ItemId::Doc(j) = t {
-            jobs.extend(ix.rel[j].issues.iter().map(|k| Job::IssueFull(k.0)));
-        }
         let path = src.path.clone();
         let minify = cfg.minify;
         let base = base_path(&cfg.base_url);
         let rendered: Result<Vec<_>, _> = {
             let renderer = Renderer::for_items(ix, &self.bodies, &self.theme, cfg);
-            jobs.into_iter().map(|job| renderer.render(job)).collect()
+            renderer.pages_showing_body(t).into_iter().map(|job| renderer.render(job)).collect()
         };
         let Ok(pages) = rendered else {
             *self.bodies.slot(t) = previous;

@@ -359,6 +359,16 @@ impl Renderer<'_> {
         jobs
     }
 
+    /// The pages that show item `t`'s body: its own, and for a document in a 公报 issue
+    /// that issue's whole-issue page. (Listings, feeds and the catalogue show front matter.)
+    pub fn pages_showing_body(&self, t: ItemId) -> Vec<Job> {
+        let mut jobs = vec![Job::Item(t)];
+        if let ItemId::Doc(j) = t {
+            jobs.extend(self.ix.rel[j].issues.iter().map(|k| Job::IssueFull(k.0)));
+        }
+        jobs
+    }
+
     /// The folder URL of a job's page (`documents/a/`, `organs/szf/page/2/`); `None` for
     /// the pages that are files of their own (404, redirects).
     pub fn url(&self, job: Job) -> Option<String> {
