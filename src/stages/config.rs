@@ -41,6 +41,13 @@ pub struct TagDimension {
 }
 
 impl Config {
+    /// `tags` split by the catalogue's dimensions, in its order: (dimension, its tags).
+    pub fn tags_by_dimension<'a>(&'a self, tags: &'a [String]) -> impl Iterator<Item = (&'a str, Vec<&'a str>)> {
+        self.tag_catalog.iter().map(move |dim| {
+            (dim.name.as_str(), tags.iter().filter(|t| dim.values.contains(t)).map(String::as_str).collect())
+        })
+    }
+
     /// The dimension a catalogue value belongs to, if the catalogue has it.
     pub fn tag_dimension(&self, value: &str) -> Option<&str> {
         self.tag_catalog.iter().find(|d| d.values.iter().any(|v| v == value)).map(|d| d.name.as_str())

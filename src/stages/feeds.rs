@@ -263,11 +263,8 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     });
     // With a 标签目录, the tags also by dimension: {"适用对象": ["企业"], "行业": []}.
     if !cfg.tag_catalog.is_empty() {
-        let by_dim: serde_json::Map<String, serde_json::Value> = cfg
-            .tag_catalog
-            .iter()
-            .map(|dim| (dim.name.clone(), json!(d.tags.iter().filter(|t| dim.values.contains(t)).collect::<Vec<_>>())))
-            .collect();
+        let by_dim: serde_json::Map<String, serde_json::Value> =
+            cfg.tags_by_dimension(&d.tags).map(|(dim, tags)| (dim.to_string(), json!(tags))).collect();
         record["tag_dimensions"] = serde_json::Value::Object(by_dim);
     }
     record
@@ -378,9 +375,7 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
             cfg.absolute(&ix.url(ItemId::Doc(i))).unwrap_or_default(),
             d.tags.join(";"),
         ];
-        let dims = cfg.tag_catalog.iter().map(|dim| {
-            d.tags.iter().filter(|t| dim.values.contains(t)).map(String::as_str).collect::<Vec<_>>().join(";")
-        });
+        let dims = cfg.tags_by_dimension(&d.tags).map(|(_, tags)| tags.join(";"));
         let row: Vec<String> = fields.into_iter().chain(dims).map(|f| formula_safe(&f).into_owned()).collect();
         csv.write_record(&row).ok();
     }

@@ -36,19 +36,13 @@ pub fn build(r: &Renderer, emit: &mut dyn FnMut(String, String)) {
 
     let mut values = serde_json::Map::new();
     for (n, (value, _, docs)) in r.tag_listings().enumerate() {
-        let mut pos: Vec<usize> = docs.iter().filter_map(|i| position.get(i).copied()).collect();
+        let mut pos: Vec<u32> = docs.iter().filter_map(|i| position.get(i).map(|&p| p as u32)).collect();
         pos.sort_unstable();
-        let mut prev = 0;
-        let deltas: Vec<usize> = pos
-            .iter()
-            .map(|&p| {
-                let d = p - prev;
-                prev = p;
-                d
-            })
-            .collect();
+        // The same delta lists as search's postings (finder.js decodes them alike).
+        let mut list = crate::search::Postings::default();
+        pos.into_iter().for_each(|p| list.push(p));
         values.insert(value.to_string(), json!(n));
-        emit(format!("finder/t/{n}.json"), serde_json::to_string(&deltas).unwrap_or_default());
+        emit(format!("finder/t/{n}.json"), list.json());
     }
     for (k, chunk) in order.chunks(CHUNK).enumerate() {
         let rows: Vec<serde_json::Value> = chunk

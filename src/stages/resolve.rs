@@ -259,6 +259,14 @@ impl Index {
         self.content.unloaded.iter().find(|u| u.names.iter().any(|n| n == raw || Some(n) == canon.as_ref()))
     }
 
+    /// The published documents a section of a 公报 issue lists, in its order.
+    pub fn section_docs<'s>(&'s self, s: &'s IssueSection) -> impl Iterator<Item = usize> + 's {
+        s.items.iter().filter_map(|r| match self.lookup(&r.raw) {
+            Some(ItemId::Doc(j)) if self.doc_visible(j) => Some(j),
+            _ => None,
+        })
+    }
+
     /// A published document by canonical 发文字号 (auto-linking).
     pub fn published_by_number(&self, canonical: &str) -> Option<usize> {
         self.numbers.get(canonical).copied().filter(|&i| self.doc_visible(i))

@@ -169,14 +169,15 @@ struct Item {
 /// A postings list as varint-encoded deltas of ascending item numbers: about 1.5 bytes a
 /// posting instead of 4, which is most of the index's memory on a large library.
 #[derive(Default)]
-struct Postings {
+pub(crate) struct Postings {
     last: u32,
     count: u32,
     bytes: Vec<u8>,
 }
 
 impl Postings {
-    fn push(&mut self, n: u32) {
+    /// Add the next item number (ascending).
+    pub(crate) fn push(&mut self, n: u32) {
         let mut d = n - if self.count == 0 { 0 } else { self.last };
         loop {
             let b = (d & 0x7f) as u8;
@@ -192,7 +193,7 @@ impl Postings {
     }
 
     /// `[d1,d2,…]`: the deltas as the client reads them.
-    fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let mut s = String::with_capacity(self.bytes.len() * 3 + 2);
         s.push('[');
         let (mut d, mut shift, mut first) = (0u32, 0, true);

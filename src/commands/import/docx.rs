@@ -5,21 +5,15 @@
 
 use super::package::{self, Package};
 use super::recognise::{Hint, SourceLine};
+use super::xml::{attr, entity};
 use super::Extracted;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
 
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == name || a.key.local_name().as_ref() == name)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
-}
-
 /// The `w:val` of an element.
 fn val(e: &BytesStart) -> Option<String> {
-    attr(e, "w:val").or_else(|| attr(e, "val"))
+    attr(e, "val")
 }
 
 /// What a paragraph style gives its paragraphs: a heading level (`heading 1` → 1, `Title`
@@ -37,7 +31,7 @@ fn paragraph_styles(xml: &str) -> HashMap<String, Style> {
     loop {
         match r.read_event() {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.local_name().as_ref() {
-                "style" => id = attr(&e, "w:styleId"),
+                "style" => id = attr(&e, "styleId"),
                 "numId" => {
                     if let (Some(i), Some(v)) = (&id, val(&e)) {
                         out.entry(i.clone()).or_default().num = Some((v, "0".into()));
@@ -76,8 +70,8 @@ fn numbering(xml: &str) -> Numbering {
     loop {
         match r.read_event() {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.local_name().as_ref() {
-                "abstractNum" => abs = attr(&e, "w:abstractNumId"),
-                "lvl" => lvl = attr(&e, "w:ilvl"),
+                "abstractNum" => abs = attr(&e, "abstractNumId"),
+                "lvl" => lvl = attr(&e, "ilvl"),
                 "numFmt" | "lvlText" => {
                     if let (Some(a), Some(l), Some(v)) = (&abs, &lvl, val(&e)) {
                         let entry = abstracts.entry(a.clone()).or_default().entry(l.clone()).or_default();
@@ -88,7 +82,7 @@ fn numbering(xml: &str) -> Numbering {
                         }
                     }
                 }
-                "num" => num = attr(&e, "w:numId"),
+                "num" => num = attr(&e, "numId"),
                 "abstractNumId" => {
                     if let (Some(n), Some(v)) = (&num, val(&e)) {
                         nums.insert(n.clone(), v);
@@ -130,11 +124,7 @@ fn label(fmt: &str, text: &str, n: usize) -> String {
     for k in 2..10 {
         l = l.replace(&format!("%{k}"), "");
     }
-    if l.ends_with('.') && !fmt.starts_with("chinese") {
-        l
-    } else {
-        l
-    }
+    l
 }
 
 #[derive(Default)]
@@ -173,7 +163,7 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
         })
         .unwrap_or_default();
 
-    let mut x = Extracted::default();
+    let mut images: Vec<(String, String)> = Vec::new();
     let mut lines: Vec<SourceLine> = Vec::new();
     let mut no = 0usize;
     let mut counters: HashMap<(String, String), usize> = HashMap::new();
@@ -185,7 +175,7 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
     let emit = |p: Para,
                 tables: &mut Vec<Vec<Vec<String>>>,
                 lines: &mut Vec<SourceLine>,
-                x: &mut Extracted,
+                images: &mut Vec<(String, String)>,
                 no: &mut usize,
                 counters: &mut HashMap<(String, String), usize>| {
         let mut text = p.text.clone();
@@ -232,7 +222,7 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
                     text: format!("![图片]({}{name})", super::FILES_MARK),
                     hint: Hint { verbatim: true, paragraph: true, ..Hint::default() },
                 });
-                x.images.push((name, format!("docx:{part}")));
+                images.push((name, part));
             }
         }
     };
@@ -293,7 +283,7 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
                     }
                 }
                 "blip" => {
-                    if let (Some(p), Some(id)) = (stack.last_mut(), attr(&e, "r:embed")) {
+                    if let (Some(p), Some(id)) = (stack.last_mut(), attr(&e, "embed")) {
                         p.images.push(id);
                     }
                 }
@@ -332,7 +322,7 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
                 "t" => in_text = false,
                 "p" => {
                     if let Some(p) = stack.pop() {
-                        emit(p, &mut tables, &mut lines, &mut x, &mut no, &mut counters);
+                        emit(p, &mut tables, &mut lines, &mut images, &mut no, &mut counters);
                     }
                 }
                 "tbl" => {
@@ -346,29 +336,9 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
             _ => {}
         }
     }
-    for (name, part) in std::mem::take(&mut x.images) {
-        let part = part.trim_start_matches("docx:");
-        if let Some(b) = pkg.read(part) {
-            x.embedded.push((name, b));
-        }
-    }
-    x.lines = lines;
-    Ok(x)
-}
-
-/// The character an entity or character reference in XML text stands for.
-pub(super) fn entity(g: &quick_xml::events::BytesRef) -> Option<char> {
-    if let Ok(Some(c)) = g.resolve_char_ref() {
-        return Some(c);
-    }
-    match &**g {
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "amp" => Some('&'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => None,
-    }
+    // The images the paragraphs show: (name in the Markdown, part in the package).
+    let embedded = images.into_iter().filter_map(|(name, part)| Some((name, pkg.read(&part)?))).collect();
+    Ok(Extracted { lines, embedded, ..Default::default() })
 }
 
 fn is_red(c: &str) -> bool {
@@ -380,8 +350,7 @@ fn is_red(c: &str) -> bool {
     ch(0) >= 0xC0 && ch(2) <= 0x60 && ch(4) <= 0x60
 }
 
-/// A finished table: a 公文要素 table as `key：value` lines, any other as Markdown rows; a
-/// table inside a cell becomes that cell's text.
+/// A finished table: as lines (see `table`), or, inside a cell, that cell's text.
 fn table_lines(t: Vec<Vec<String>>, outer: &mut [Vec<Vec<String>>], lines: &mut Vec<SourceLine>, no: &mut usize) {
     if let Some(cell) = outer.last_mut().and_then(|o| o.last_mut()).and_then(|r| r.last_mut()) {
         let text: Vec<String> = t.iter().map(|r| r.join(" ")).collect();
@@ -389,43 +358,5 @@ fn table_lines(t: Vec<Vec<String>>, outer: &mut [Vec<Vec<String>>], lines: &mut 
         return;
     }
     let rows: Vec<Vec<String>> = t.into_iter().filter(|r| r.iter().any(|c| !c.trim().is_empty())).collect();
-    if rows.is_empty() {
-        return;
-    }
-    let keyed = rows.iter().filter(|r| r.iter().any(|c| super::recognise::is_header_field(c))).count();
-    if keyed >= 2 && keyed * 2 >= rows.len() {
-        for r in &rows {
-            let mut line = String::new();
-            let mut k = 0;
-            while k < r.len() {
-                let c = r[k].trim().trim_end_matches(['：', ':']);
-                if super::recognise::is_header_field(c) && k + 1 < r.len() {
-                    line.push_str(&format!("{c}：{}　", r[k + 1].trim()));
-                    k += 2;
-                } else {
-                    line.push_str(r[k].trim());
-                    line.push('　');
-                    k += 1;
-                }
-            }
-            *no += 1;
-            lines.push(SourceLine {
-                no: *no,
-                text: line.trim().to_string(),
-                hint: Hint { paragraph: true, ..Hint::default() },
-            });
-        }
-        return;
-    }
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let verbatim = Hint { verbatim: true, paragraph: true, ..Hint::default() };
-    for (i, r) in rows.iter().enumerate() {
-        let mut cells: Vec<String> = r.iter().map(|c| c.trim().replace('|', "\\|")).collect();
-        cells.resize(width, String::new());
-        *no += 1;
-        lines.push(SourceLine { no: *no, text: format!("| {} |", cells.join(" | ")), hint: verbatim });
-        if i == 0 {
-            lines.push(SourceLine { no: *no, text: format!("|{}", "---|".repeat(width)), hint: verbatim });
-        }
-    }
+    super::table::lines(rows, no, lines);
 }

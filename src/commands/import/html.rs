@@ -139,63 +139,9 @@ fn align_hint(e: &ElementRef, hint: &mut Hint) {
     }
 }
 
-/// Whether a table is a 公文要素 table: most of its rows hold a known field name.
-fn is_header_table(t: &ElementRef) -> bool {
-    let rows: Vec<String> = t.select(&sel("tr")).map(|r| text_of(&r)).collect();
-    let keyed = rows.iter().filter(|r| super::recognise::has_header_field(r)).count();
-    !rows.is_empty() && keyed * 2 >= rows.len() && keyed >= 2
-}
-
-/// A 公文要素 table as `key：value` lines: cells in pairs (`th td th td`), or one cell that
-/// already says `key：value`.
-fn header_lines(t: &ElementRef, no: &mut usize, out: &mut Vec<SourceLine>) {
-    for row in t.select(&sel("tr")) {
-        let cells: Vec<String> = row.select(&sel("th, td")).map(|c| text_of(&c)).collect();
-        let mut line = String::new();
-        let mut k = 0;
-        while k < cells.len() {
-            let c = cells[k].trim().trim_end_matches(['：', ':']).to_string();
-            if super::recognise::is_header_field(&c) && k + 1 < cells.len() {
-                line.push_str(&format!("{c}：{}　", cells[k + 1].trim()));
-                k += 2;
-            } else {
-                if !cells[k].trim().is_empty() {
-                    line.push_str(cells[k].trim());
-                    line.push('　');
-                }
-                k += 1;
-            }
-        }
-        *no += 1;
-        out.push(SourceLine {
-            no: *no,
-            text: line.trim().to_string(),
-            hint: Hint { paragraph: true, ..Hint::default() },
-        });
-    }
-}
-
-/// A body table as Markdown rows.
-fn table_lines(t: &ElementRef, no: &mut usize, out: &mut Vec<SourceLine>) {
-    let rows: Vec<Vec<String>> = t
-        .select(&sel("tr"))
-        .map(|r| r.select(&sel("th, td")).map(|c| text_of(&c).replace('|', "\\|")).collect::<Vec<_>>())
-        .filter(|r: &Vec<String>| !r.is_empty())
-        .collect();
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    if width == 0 {
-        return;
-    }
-    let verbatim = Hint { verbatim: true, paragraph: true, ..Hint::default() };
-    for (i, r) in rows.iter().enumerate() {
-        let mut cells = r.clone();
-        cells.resize(width, String::new());
-        *no += 1;
-        out.push(SourceLine { no: *no, text: format!("| {} |", cells.join(" | ")), hint: verbatim });
-        if i == 0 {
-            out.push(SourceLine { no: *no, text: format!("|{}", "---|".repeat(width)), hint: verbatim });
-        }
-    }
+/// A table's rows as the texts of their cells.
+fn rows_of(t: &ElementRef) -> Vec<Vec<String>> {
+    t.select(&sel("tr")).map(|r| r.select(&sel("th, td")).map(|c| text_of(&c)).collect()).collect()
 }
 
 struct Walker<'a> {
@@ -226,11 +172,7 @@ impl Walker<'_> {
         let name = e.value().name();
         if name == "table" {
             self.flush();
-            if is_header_table(&e) {
-                header_lines(&e, &mut self.no, &mut self.out);
-            } else {
-                table_lines(&e, &mut self.no, &mut self.out);
-            }
+            super::table::lines(rows_of(&e), &mut self.no, &mut self.out);
             return;
         }
         if name == "a" {
@@ -376,8 +318,9 @@ pub fn read(text: &str) -> Extracted {
     let content = main_content(&doc);
     for t in doc.select(&sel("table")) {
         let inside = content.is_some_and(|c| t.ancestors().any(|a| a.id() == c.id()));
-        if !inside && is_header_table(&t) {
-            header_lines(&t, &mut no, &mut head);
+        let rows = if inside { Vec::new() } else { rows_of(&t) };
+        if super::table::is_field_table(&rows) {
+            super::table::field_lines(&rows, &mut no, &mut head);
         }
     }
     // `key：value` lines of an info block outside the content element (divs, lists).

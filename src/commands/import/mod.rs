@@ -17,6 +17,8 @@ mod html;
 mod ofd;
 mod package;
 mod recognise;
+mod table;
+mod xml;
 
 use crate::diag::{Diagnostic, Loc};
 pub use recognise::{parse, recognise, Hint, Parsed, SourceLine};
@@ -201,28 +203,37 @@ fn decode(bytes: &[u8]) -> Option<(String, bool)> {
     (!bad).then(|| (t.replace("\r\n", "\n").replace('\r', "\n"), true))
 }
 
-/// One source read and recognised (the parallel part of an import).
-enum Read {
-    Done { parsed: Parsed, warns: Vec<Diagnostic>, extra: Extracted },
-    Failed(Diagnostic),
-}
+/// One source read and recognised (the parallel part of an import): what was read, its
+/// warnings and what it brings along; or why it cannot be imported.
+type Read = Result<(Parsed, Vec<Diagnostic>, Extracted), Diagnostic>;
 
 fn read_source(path: &Path, shown: &str) -> Read {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return Read::Failed(Diagnostic::error(&Loc::file(shown), format!("cannot read: {e}"))),
-    };
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(&Loc::file(shown), format!("cannot read: {e}")))?;
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    match read_bytes(&ext, bytes, shown) {
-        Ok((parsed, warns, extra)) => Read::Done { parsed, warns, extra },
-        Err(d) => Read::Failed(d),
-    }
+    read_bytes(&ext, bytes, shown)
+}
+
+/// A warning about an imported source: a `# REVIEW:` note in its file, a line of its
+/// report row, and a diagnostic.
+fn review(msg: String, p: &mut Parsed, row: &mut ReportRow, diags: &mut Vec<Diagnostic>, shown: &str) {
+    p.review.push(msg.clone());
+    row.warnings.push(ReportWarning { line: 1, message: msg.clone() });
+    diags.push(Diagnostic::warning(&Loc::file(shown), msg));
+}
+
+/// A source that could not be imported: its error in its report row and the diagnostics.
+fn fail(mut row: ReportRow, d: Diagnostic, diags: &mut Vec<Diagnostic>, report: &mut Vec<ReportRow>) {
+    row.status = "failed";
+    row.output = None;
+    row.warnings.push(ReportWarning { line: d.line, message: d.message.clone() });
+    diags.push(d);
+    report.push(row);
 }
 
 /// Read and recognise one source's bytes as format `ext` (`txt`, `html`, `docx`, `ofd`…);
 /// `shown` names it in diagnostics. Never panics, whatever the bytes (see the mutation
 /// test in tests/import_formats.rs): a source that cannot be read is an error value.
-pub fn read_bytes(ext: &str, bytes: Vec<u8>, shown: &str) -> Result<(Parsed, Vec<Diagnostic>, Extracted), Diagnostic> {
+pub fn read_bytes(ext: &str, bytes: Vec<u8>, shown: &str) -> Read {
     let fail = |msg: String, help: &str| {
         let d = Diagnostic::error(&Loc::file(shown), msg);
         if help.is_empty() {
@@ -347,12 +358,10 @@ pub fn run(opts: &Options) -> (Vec<Diagnostic>, i32, Vec<ReportRow>) {
             warnings: Vec::new(),
         };
         let (mut p, warns, extra) = match r {
-            Read::Done { parsed, warns, extra } => (parsed, warns, extra),
-            Read::Failed(d) => {
-                row.warnings.push(ReportWarning { line: d.line, message: d.message.clone() });
-                diags.push(d);
+            Ok(read) => read,
+            Err(d) => {
+                fail(row, d, &mut diags, &mut report);
                 failed = true;
-                report.push(row);
                 continue;
             }
         };
@@ -361,19 +370,15 @@ pub fn run(opts: &Options) -> (Vec<Diagnostic>, i32, Vec<ReportRow>) {
         let Some(published) = p.published else {
             let d = Diagnostic::error(&Loc::file(&shown), "no 发布日期 or 成文日期 found; cannot import")
                 .help("add a line like `发布日期：2024-05-16` to the source");
-            row.warnings.push(ReportWarning { line: 1, message: d.message.clone() });
-            diags.push(d);
+            fail(row, d, &mut diags, &mut report);
             failed = true;
-            report.push(row);
             continue;
         };
         if !scheme.is_empty() {
             let (ok, other): (Vec<String>, Vec<String>) = p.topics.drain(..).partition(|t| scheme.contains(t));
             for t in other {
                 let msg = format!("主题分类 `{t}` is not in the site's `topics:`; left out");
-                p.review.push(msg.clone());
-                row.warnings.push(ReportWarning { line: 1, message: msg.clone() });
-                diags.push(Diagnostic::warning(&Loc::file(&shown), msg));
+                review(msg, &mut p, &mut row, &mut diags, &shown);
             }
             p.topics = ok;
         }
@@ -394,7 +399,7 @@ pub fn run(opts: &Options) -> (Vec<Diagnostic>, i32, Vec<ReportRow>) {
         // Files the document brings: images (embedded or beside the page) and attachments.
         let source_dir = file.parent().unwrap_or(Path::new("."));
         let files_dir = format!("files/{id}/");
-        let mut copies: Vec<(String, Vec<u8>)> = extra.embedded.iter().map(|(n, b)| (n.clone(), b.clone())).collect();
+        let mut copies: Vec<(String, Vec<u8>)> = extra.embedded;
         for (name, href) in &extra.images {
             if href.starts_with("https://") {
                 p.body = p.body.replace(&format!("{FILES_MARK}{name}"), href);
@@ -403,10 +408,13 @@ pub fn run(opts: &Options) -> (Vec<Diagnostic>, i32, Vec<ReportRow>) {
             match local_file(source_dir, href) {
                 Some(b) => copies.push((name.clone(), b)),
                 None => {
-                    let msg = format!("image `{href}` is not beside the page; left out");
-                    p.review.push(msg.clone());
-                    row.warnings.push(ReportWarning { line: 1, message: msg.clone() });
-                    diags.push(Diagnostic::warning(&Loc::file(&shown), msg));
+                    review(
+                        format!("image `{href}` is not beside the page; left out"),
+                        &mut p,
+                        &mut row,
+                        &mut diags,
+                        &shown,
+                    );
                     p.body = p
                         .body
                         .lines()
@@ -427,9 +435,7 @@ pub fn run(opts: &Options) -> (Vec<Diagnostic>, i32, Vec<ReportRow>) {
                 }
                 None => {
                     let msg = format!("attachment `{title}` ({href}) is not beside the page; copy it into content/{files_dir} and list it under `attachments:`");
-                    p.review.push(msg.clone());
-                    row.warnings.push(ReportWarning { line: 1, message: msg.clone() });
-                    diags.push(Diagnostic::warning(&Loc::file(&shown), msg));
+                    review(msg, &mut p, &mut row, &mut diags, &shown);
                 }
             }
         }
@@ -455,12 +461,8 @@ pub fn run(opts: &Options) -> (Vec<Diagnostic>, i32, Vec<ReportRow>) {
             Ok(_) if !opts.force => {
                 let d = Diagnostic::error(&Loc::file(&rel), "already exists with other content; not overwritten")
                     .help("pass --force to replace it");
-                row.warnings.push(ReportWarning { line: 1, message: d.message.clone() });
-                row.status = "failed";
-                row.output = None;
-                diags.push(d);
+                fail(row, d, &mut diags, &mut report);
                 failed = true;
-                report.push(row);
                 continue;
             }
             _ => {}

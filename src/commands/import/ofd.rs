@@ -12,17 +12,11 @@
 
 use super::package::{self, Package};
 use super::recognise::{Hint, SourceLine};
+use super::xml::{attr, entity};
 use super::Extracted;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::collections::HashMap;
-
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
-}
 
 fn numbers(s: &str) -> Vec<f64> {
     s.split_whitespace().filter_map(|n| n.parse().ok()).collect()
@@ -70,7 +64,6 @@ fn read_page(xml: &str) -> PageText {
     let mut code: Option<(Option<f64>, Option<f64>, Vec<f64>, Vec<f64>, String)> = None;
     // X/Y carry over from the previous TextCode of the same object when missing.
     let (mut last_x, mut last_y) = (0.0, 0.0);
-    let mut in_fill = false;
     loop {
         let ev = match r.read_event() {
             Ok(ev) => ev,
@@ -93,7 +86,6 @@ fn read_page(xml: &str) -> PageText {
                     (last_x, last_y) = (0.0, 0.0);
                 }
                 "FillColor" => {
-                    in_fill = true;
                     if let (Some(o), Some(v)) = (obj.as_mut(), attr(&e, "Value")) {
                         let c = numbers(&v);
                         o.5 = c.len() >= 3 && c[0] >= 180.0 && c[1] <= 90.0 && c[2] <= 90.0;
@@ -123,7 +115,7 @@ fn read_page(xml: &str) -> PageText {
                 }
             }
             Event::GeneralRef(g) => {
-                if let (Some(c), Some(ch)) = (code.as_mut(), super::docx::entity(&g)) {
+                if let (Some(c), Some(ch)) = (code.as_mut(), entity(&g)) {
                     c.4.push(ch);
                 }
             }
@@ -157,14 +149,12 @@ fn read_page(xml: &str) -> PageText {
                     }
                 }
                 "TextObject" => obj = None,
-                "FillColor" => in_fill = false,
                 _ => {}
             },
             Event::Eof => break,
             _ => {}
         }
     }
-    let _ = in_fill;
     out
 }
 
@@ -301,7 +291,6 @@ pub fn read(bytes: Vec<u8>) -> Result<Extracted, String> {
             };
             no += 1;
             out.push(SourceLine { no, text, hint });
-            let _ = l.y;
         }
     }
     if !any_text {

@@ -151,26 +151,21 @@ pub fn simplified(s: &str) -> String {
         ('權', '权'),
         ('證', '证'),
         ('稱', '称'),
-        ('施', '施'),
         ('効', '效'),
         ('現', '现'),
         ('廢', '废'),
-        ('止', '止'),
         ('級', '级'),
         ('檔', '档'),
         ('單', '单'),
-        ('位', '位'),
     ];
     s.chars().map(|c| PAIRS.iter().find(|(t, _)| *t == c).map_or(c, |(_, s)| *s)).collect()
 }
 
 /// Chinese numerals of a date (`二〇二四`, `十二`, `三十一`) as a number.
 fn cn_number(s: &str, positional: bool) -> Option<u32> {
-    let digit =
-        |c: char| "〇零一二三四五六七八九".chars().position(|d| d == c).map(|p| if p == 0 { 0 } else { p as u32 - 1 });
     let digit = |c: char| match c {
         '〇' | '零' | 'Ｏ' | 'O' | '0' => Some(0),
-        c => digit(c),
+        c => "一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32 + 1),
     };
     if s.is_empty() {
         return None;
@@ -523,18 +518,10 @@ pub fn recognise(src: &str, input: Vec<SourceLine>) -> (Parsed, Vec<Diagnostic>)
                 }
                 "disclosure" => {
                     let simple = simplified(&v);
-                    let parsed = crate::model::Disclosure::parse(&simple).or_else(|| {
-                        ["主动公开", "依申请公开", "不予公开"]
-                            .iter()
-                            .find(|d| simple.contains(*d))
-                            .and_then(|d| crate::model::Disclosure::parse(d))
-                    });
-                    match parsed {
-                        Some(_) => {
-                            p.disclosure = ["主动公开", "依申请公开", "不予公开"]
-                                .iter()
-                                .find(|d| simple.contains(*d))
-                                .map_or(v.clone(), |d| d.to_string());
+                    // The category named, even with words around it (`主动公开（全文）`).
+                    match ["主动公开", "依申请公开", "不予公开"].iter().find(|d| simple.contains(*d)) {
+                        Some(d) => {
+                            p.disclosure = d.to_string();
                             p.note("disclosure", &v, l.no);
                         }
                         None => {

@@ -83,17 +83,7 @@ impl<'a> Renderer<'a> {
         let sections = iss
             .sections
             .iter()
-            .map(|s| IssueSection {
-                title: &s.title,
-                rows: s
-                    .items
-                    .iter()
-                    .filter_map(|r| match ix.lookup(&r.raw) {
-                        Some(ItemId::Doc(j)) if ix.doc_visible(j) => Some(self.row(j)),
-                        _ => None,
-                    })
-                    .collect(),
-            })
+            .map(|s| IssueSection { title: &s.title, rows: ix.section_docs(s).map(|j| self.row(j)).collect() })
             .collect();
         let heading = self.issue_heading(k);
         let mut meta = self.meta(heading.clone(), "gazette-issue", "gazette", &dir);
@@ -132,13 +122,8 @@ impl<'a> Renderer<'a> {
             .iter()
             .map(|s| FullSection {
                 title: &s.title,
-                articles: s
-                    .items
-                    .iter()
-                    .filter_map(|r| match ix.lookup(&r.raw) {
-                        Some(ItemId::Doc(j)) if ix.doc_visible(j) => Some(j),
-                        _ => None,
-                    })
+                articles: ix
+                    .section_docs(s)
                     .map(|j| {
                         n += 1;
                         let d = &c.documents[j];
