@@ -6,23 +6,12 @@
 //! Screenshots are written to tests/artifacts/<site>/.
 
 mod common;
-use common::{browser_tools_available, generated_site};
+use common::{browser_tools_available, build_into, generated_site};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tools_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-fn build(root: &Path, out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(["build", "--date", "2025-06-01", "--root"])
-        .arg(root)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .expect("gazette");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn browser_report(out: &Path, name: &str, pages: &[&str]) -> serde_json::Value {
@@ -113,7 +102,7 @@ fn demo_library_in_the_browser() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tmp");
     let out = tmp.path().join("public");
-    build(root, &out);
+    build_into(root, &out);
     let pages = [
         "",
         "documents/jtw-2024-323/",
@@ -158,7 +147,7 @@ fn generated_corpus_in_the_browser() {
     }
     let Some(site) = generated_site(1000) else { return };
     let out = site.root().join("public");
-    build(site.root(), &out);
+    build_into(site.root(), &out);
     // A document with 阅办联动 services, so the keyboard check can reach its 办 button.
     let doc = std::fs::read_dir(out.join("documents"))
         .expect("docs")

@@ -6,7 +6,7 @@
 //! whole-issue view. Screenshots at 375 and 1280 px in tests/artifacts/citizen/.
 
 mod common;
-use common::browser_tools_available;
+use common::{browser_tools_available, build_into};
 use std::path::Path;
 use std::process::Command;
 
@@ -18,14 +18,7 @@ fn the_demo_as_a_citizen_sees_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tmp");
     let out = tmp.path().join("public");
-    let o = Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(["build", "--date", "2025-06-01", "--root"])
-        .arg(root)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .expect("gazette");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    build_into(root, &out);
     let artifacts = root.join("tests/artifacts/citizen");
     let o = Command::new("node")
         .arg(root.join("tests/browser/citizen.mjs"))

@@ -76,7 +76,7 @@ fn the_finder_in_the_browser() {
     assert_eq!(v[3]["tagLinks"].as_array().expect("links").len(), 4);
 }
 
-/// The same queries as `bench/finder-bytes.sh` runs on the 10k corpus (BENCHMARKS.md),
+/// The same queries as `bench/bytes-per-query.sh finder` runs on the 10k corpus (BENCHMARKS.md),
 /// here on 1k so the suite stays quick.
 #[test]
 fn finder_bytes_per_query_on_a_generated_corpus() {

@@ -19,24 +19,6 @@ fn seed(name: &str) -> String {
     seeds().expect("seeds").join(name).to_string_lossy().into_owned()
 }
 
-fn import(s: &Site, files: &[&str], extra: &[&str]) -> Run {
-    let mut args = vec!["import"];
-    args.extend_from_slice(files);
-    args.extend_from_slice(extra);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(&args)
-        .arg("--into")
-        .arg(s.root())
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        stdout: String::new(),
-        out: s.root().join("content"),
-    }
-}
-
 fn imported(s: &Site, year: &str) -> Vec<String> {
     let dir = s.root().join("content/documents").join(year);
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -59,7 +41,7 @@ fn web_page_copy_with_header_block_and_garbled_values() {
         return;
     }
     let s = Site::new();
-    let r = import(&s, &[&seed("004_566bb029906badb2.txt")], &[]);
+    let r = s.import(&[&seed("004_566bb029906badb2.txt")], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = &imported(&s, "2024")[0];
     assert_eq!(
@@ -96,7 +78,7 @@ fn red_header_document_with_number_signature_and_cc_block() {
         return;
     }
     let s = Site::new();
-    let r = import(&s, &[&seed("001_120d19dd6bcb8579.txt")], &[]);
+    let r = s.import(&[&seed("001_120d19dd6bcb8579.txt")], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = &imported(&s, "2023")[0];
     assert_eq!(
@@ -130,7 +112,7 @@ fn notices_without_title_infer_with_warnings_and_all_seeds_pass_check() {
     .map(|f| seed(f))
     .collect();
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    let r = import(&s, &refs, &[]);
+    let r = s.import(&refs, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let songjiang = &imported(&s, "2024").into_iter().find(|d| d.contains("松江")).expect("000");
     assert_eq!(front(songjiang, "title").as_deref(), Some("关于印发《2024年松江区政务公开工作要点》的通知"));
@@ -154,17 +136,17 @@ fn notices_without_title_infer_with_warnings_and_all_seeds_pass_check() {
     assert_eq!(check.code, 0, "{}", check.stderr);
 
     // Re-importing the same sources changes nothing; other content is not overwritten.
-    let again = import(&s, &refs, &[]);
+    let again = s.import(&refs, &[]);
     assert_eq!(again.code, 0);
     assert_eq!(again.stderr.matches("unchanged:").count(), 5, "{}", again.stderr);
     let path =
         std::fs::read_dir(s.root().join("content/documents/2023")).expect("d").flatten().next().expect("f").path();
     std::fs::write(&path, "edited by hand").expect("write");
-    let clash = import(&s, &[&seed("001_120d19dd6bcb8579.txt")], &[]);
+    let clash = s.import(&[&seed("001_120d19dd6bcb8579.txt")], &[]);
     assert_eq!(clash.code, 1);
     assert!(clash.stderr.contains("--force"));
     assert_eq!(std::fs::read_to_string(&path).expect("r"), "edited by hand", "never overwritten without --force");
-    assert_eq!(import(&s, &[&seed("001_120d19dd6bcb8579.txt")], &["--force"]).code, 0);
+    assert_eq!(s.import(&[&seed("001_120d19dd6bcb8579.txt")], &["--force"]).code, 0);
     assert_ne!(std::fs::read_to_string(&path).expect("r"), "edited by hand");
 }
 
@@ -175,7 +157,7 @@ fn cross_references_between_imported_documents_become_links() {
     std::fs::write(s.root().join("b.txt"), "测试区人民政府文件\n测府发〔2024〕2号\n关于试点后续工作的通知\n各街镇：\n根据《关于开展试点的通知》（测府发[2024]1号），做好后续工作。\n测试区人民政府\n2024年4月1日\n").expect("w");
     let a = s.root().join("a.txt").to_string_lossy().into_owned();
     let b = s.root().join("b.txt").to_string_lossy().into_owned();
-    let r = import(&s, &[&a, &b], &[]);
+    let r = s.import(&[&a, &b], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let built = s.build(&[]);
     built.ok();
@@ -189,7 +171,7 @@ fn responsible_units_become_a_task_table_and_catalog_data() {
         return;
     }
     let s = Site::new();
-    assert_eq!(import(&s, &[&seed("002_7279a3ddecec9e39.txt")], &[]).code, 0);
+    assert_eq!(s.import(&[&seed("002_7279a3ddecec9e39.txt")], &[]).code, 0);
     let r = s.build(&["--date", "2026-01-01"]);
     r.ok();
     let id = std::fs::read_dir(s.root().join("content/documents/2025")).expect("d").flatten().next().expect("f").path();
@@ -213,7 +195,7 @@ fn an_unknown_disclosure_is_held_back_as_a_draft() {
         "关于做好数据开放工作的通知\n发布机构：测试区人民政府 公开类别：待定: 内部\n各单位：\n现将有关事项通知如下。\n测试区人民政府\n2024年5月1日\n",
     )
     .expect("write");
-    let r = import(&s, &[src.to_str().expect("path")], &[]);
+    let r = s.import(&[src.to_str().expect("path")], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("in.txt:2:1: warning: unknown 公开类别 `待定: 内部`"), "{}", r.stderr);
     let file = imported(&s, "2024").pop().expect("one file");

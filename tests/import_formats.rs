@@ -13,24 +13,6 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import")
 }
 
-fn import(s: &Site, sources: &[&Path], extra: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .arg("import")
-        .args(sources)
-        .args(extra)
-        .arg("--into")
-        .arg(s.root())
-        .env_remove("CI")
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        stdout: String::new(),
-        out: s.root().join("content"),
-    }
-}
-
 /// Every document file under content/documents.
 fn written(s: &Site) -> Vec<(PathBuf, String)> {
     let mut v = Vec::new();
@@ -73,7 +55,7 @@ fn every_fixture_imports_with_its_elements_and_first_and_last_paragraphs() {
     for e in &expected {
         let file = e["file"].as_str().expect("file");
         let s = Site::new();
-        let r = import(&s, &[&fixtures().join(file)], &[]);
+        let r = s.import(&[&fixtures().join(file)], &[]);
         if r.code != 0 {
             problems.push(format!("{file}: exit {}\n{}", r.code, r.stderr));
             continue;
@@ -176,7 +158,7 @@ fn a_folder_of_mixed_files_imports_with_a_report_and_one_bad_file_never_stops_th
     std::fs::write(dir.join("scan.pdf"), b"%PDF-1.4").expect("write");
     std::fs::write(dir.join("nodate.txt"), "关于某事的通知\n各单位：\n请知悉。\n").expect("write");
     let report = s.root().join("report.csv");
-    let r = import(&s, &[&dir], &["--report", report.to_str().expect("utf8")]);
+    let r = s.import(&[&dir], &["--report", report.to_str().expect("utf8")]);
     assert_eq!(r.code, 1, "some sources failed: exit 1\n{}", r.stderr);
     assert!(r.diag("broken.docx").contains("error"), "{}", r.stderr);
     assert!(r.diag("no 发布日期").contains("nodate.txt"), "{}", r.stderr);
@@ -210,7 +192,7 @@ fn a_folder_of_mixed_files_imports_with_a_report_and_one_bad_file_never_stops_th
     // And as JSON.
     let json = s.root().join("report.json");
     let s2 = Site::new();
-    import(&s2, &[&dir], &["--report", json.to_str().expect("utf8")]);
+    s2.import(&[&dir], &["--report", json.to_str().expect("utf8")]);
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
     let one = v
         .as_array()
@@ -250,7 +232,7 @@ fn damaged_word_ofd_and_web_files_are_reported_never_a_panic() {
         n += 1;
         std::fs::write(dir.join(format!("flipped-{n}.{ext}")), &flipped).expect("write");
     }
-    let r = import(&s, &[&dir], &[]);
+    let r = s.import(&[&dir], &[]);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
     assert!(r.stderr.contains("failed"), "{}", r.stderr);

@@ -7,7 +7,7 @@
 // {"url": "finder/", "nojs": true} to look at the page without JavaScript. Reports the
 // hits (title, href, validity, 办 links, 解读 links), the message, the URL's query, and the
 // bytes fetched from finder/ until results appeared.
-import { serve, launch } from "./lib.mjs";
+import { serve, launch, watch, waitForResults, firstHitStatus } from "./lib.mjs";
 
 const [siteDir, scenariosJson] = process.argv.slice(2);
 const scenarios = JSON.parse(scenariosJson);
@@ -18,17 +18,14 @@ try {
   for (const sc of scenarios) {
     const ctx = await browser.newContext({ javaScriptEnabled: !sc.nojs });
     const page = await ctx.newPage();
-    let bytes = 0;
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("response", async (r) => { try { if (r.url().includes("/finder/") && r.url().endsWith(".json")) bytes += (await r.body()).length; } catch (e) {} });
+    const w = watch(page, "finder");
     await page.goto(base + (sc.url || "finder/"));
     if (sc.nojs) {
       const r = await page.evaluate(() => ({
         formVisible: !!document.getElementById("finder-form") && !document.getElementById("finder-form").hidden,
         tagLinks: [...document.querySelectorAll(".finder-browse a")].map((a) => a.getAttribute("href")),
       }));
-      results.push({ ...sc, ...r, errors });
+      results.push({ ...sc, ...r, errors: w.errors });
       await ctx.close();
       continue;
     }
@@ -37,10 +34,7 @@ try {
       if (sc.all) await page.check("#f-all");
       await page.click("#finder-form button[type=submit]");
     }
-    await page.waitForFunction(() => {
-      const o = document.getElementById("finder-results");
-      return o && (o.querySelector(".search-hit") || (o.querySelector(".search-message") && !o.textContent.includes("正在查找")));
-    }, null, { timeout: 15000 });
+    await waitForResults(page, "finder-results", "正在查找");
     const r = await page.evaluate(() => ({
       formVisible: !document.getElementById("finder-form").hidden,
       message: (document.querySelector("#finder-results .search-message") || {}).textContent || null,
@@ -55,11 +49,8 @@ try {
       query: decodeURIComponent(location.search),
       selected: [...document.querySelectorAll("#finder-form select")].map((s) => [s.name, s.value]),
     }));
-    if (r.hits.length) {
-      const resp = await page.goto(new URL(r.hits[0].href, page.url()).href);
-      r.first_status = resp.status();
-    }
-    results.push({ ...sc, ...r, bytes, errors });
+    r.first_status = await firstHitStatus(page, r.hits);
+    results.push({ ...sc, ...r, bytes: w.bytes, errors: w.errors });
     await ctx.close();
   }
 } finally {

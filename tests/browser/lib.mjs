@@ -46,3 +46,28 @@ export function launch() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }
+
+/** Record a page's script errors and the bytes of the JSON it fetches under `/<dir>/`. */
+export function watch(page, dir) {
+  const w = { errors: [], bytes: 0 };
+  page.on("pageerror", (e) => w.errors.push(String(e)));
+  page.on("response", async (r) => {
+    try { if (r.url().includes(`/${dir}/`) && r.url().endsWith(".json")) w.bytes += (await r.body()).length; } catch (e) {}
+  });
+  return w;
+}
+
+/** Wait until the results box `#<id>` shows hits or a message other than `busy`. */
+export function waitForResults(page, id, busy) {
+  return page.waitForFunction(([id, busy]) => {
+    const o = document.getElementById(id);
+    return o && (o.querySelector(".search-hit") || (o.querySelector(".search-message") && !o.textContent.includes(busy)));
+  }, [id, busy], { timeout: 15000 });
+}
+
+/** A result link must lead to a real page: the status of the first hit's page. */
+export async function firstHitStatus(page, hits) {
+  if (!hits.length) return undefined;
+  const resp = await page.goto(new URL(hits[0].href, page.url()).href);
+  return resp.status();
+}

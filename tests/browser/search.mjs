@@ -5,7 +5,7 @@
 // Each scenario: {"url": "search/?q=…"} to load a URL, or {"type": "词", "select": {"validity": "repealed"}}
 // to use the form like a reader. Reports, per scenario, the message shown, the hits
 // (title, href, validity) and the bytes the page fetched until results appeared.
-import { serve, launch } from "./lib.mjs";
+import { serve, launch, watch, waitForResults, firstHitStatus } from "./lib.mjs";
 
 const [siteDir, scenariosJson] = process.argv.slice(2);
 const scenarios = JSON.parse(scenariosJson);
@@ -16,10 +16,7 @@ try {
   for (const sc of scenarios) {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
-    let bytes = 0;
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("response", async (r) => { try { if (r.url().includes("/search/")) bytes += (await r.body()).length; } catch (e) {} });
+    const w = watch(page, "search");
     if (sc.url) {
       await page.goto(base + sc.url);
     } else {
@@ -28,10 +25,7 @@ try {
       for (const [k, v] of Object.entries(sc.select || {})) await page.selectOption(`[name=${k}]`, v);
       await page.click("#search-form button[type=submit]");
     }
-    await page.waitForFunction(() => {
-      const o = document.getElementById("search-results");
-      return o && (o.querySelector(".search-hit") || (o.querySelector(".search-message") && !o.textContent.includes("正在搜索")));
-    }, null, { timeout: 15000 });
+    await waitForResults(page, "search-results", "正在搜索");
     const r = await page.evaluate(() => ({
       message: (document.querySelector("#search-results .search-message") || {}).textContent || null,
       count: (document.querySelector("#search-results .search-count") || {}).textContent || null,
@@ -46,12 +40,8 @@ try {
       })),
       url: location.search,
     }));
-    // A result link must lead to a real page.
-    if (r.hits.length) {
-      const resp = await page.goto(new URL(r.hits[0].href, page.url()).href);
-      r.first_status = resp.status();
-    }
-    results.push({ ...sc, ...r, bytes, errors });
+    r.first_status = await firstHitStatus(page, r.hits);
+    results.push({ ...sc, ...r, bytes: w.bytes, errors: w.errors });
     await ctx.close();
   }
 } finally {
