@@ -41,6 +41,9 @@ pub struct Options {
     pub cache_name: Option<String>,
     /// The cache folder instead of `ROOT/.gazette-cache` (`--cache-dir`).
     pub cache_dir: Option<PathBuf>,
+    /// Finish at once when the inputs and the output are as the last good build left them
+    /// (`gazette build`; see `inputs`). `serve` needs the site itself and builds.
+    pub skip_unchanged: bool,
 }
 
 /// One link of one generated page, for the link report and external checks.
@@ -79,6 +82,9 @@ pub struct Outcome {
     pub site_url: Option<String>,
     /// Documents held back by an embargo: (file, the date they are published).
     pub embargoed: Vec<(String, Date)>,
+    /// Nothing the output is built from changed since the last good build, and the
+    /// output is as it left it: nothing was done (see `inputs`).
+    pub up_to_date: bool,
 }
 
 impl Outcome {
@@ -222,6 +228,14 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     };
     theme.set_global("site", &cfg);
     let date = opts.date.unwrap_or_else(Date::today);
+    let inputs = (opts.write && opts.skip_unchanged && !opts.collect_links)
+        .then(|| scan_inputs(opts, &cfg, &theme, date, &out_dir));
+    if let Some(mut result) = inputs.as_ref().and_then(|i| unchanged(i, &out_dir)) {
+        lap("inputs", &mut t);
+        timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
+        result.timings = timings;
+        return (result, None);
+    }
 
     let diags = Diagnostics::default();
     diags.extend(cfg_warnings);
@@ -337,6 +351,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
             None,
         );
     }
+    let stamps = if write { staging.stamps() } else { None };
     if write {
         if let Err(e) = staging.commit(&out_dir) {
             diagnostics.push(Diagnostic::error(
@@ -365,13 +380,68 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
         services,
         site_url: cfg.site_url.clone(),
         embargoed: ix.embargoed_documents().into_iter().map(|(p, d)| (p.to_string(), d)).collect(),
+        up_to_date: false,
     };
+    if let (Some(inputs), Some(stamps)) = (inputs, stamps) {
+        inputs.save(stamps, outcome.result());
+    }
     if !opts.write {
         return (outcome, None);
     }
     drop(renderer);
     let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, files };
     (outcome, Some(built))
+}
+
+/// This build's inputs (see `inputs`): the content and theme folders, and a key of what
+/// else the output depends on: the binary, `gazette.yaml`, the theme's templates and the
+/// options that change pages or the outcome.
+fn scan_inputs(opts: &Options, cfg: &config::Config, theme: &Theme, date: Date, out: &Path) -> crate::inputs::Inputs {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&crate::cache::binary_fingerprint().to_le_bytes());
+    h.update(&theme.fingerprint.to_le_bytes());
+    h.update(&std::fs::read(opts.root.join(config::FILE)).unwrap_or_default());
+    let options = format!("{:?}|{}|{}|{}", opts.base_url, opts.drafts, date, opts.deny_warnings);
+    h.update(options.as_bytes());
+    let dir = crate::cache::folder(&opts.root, opts.cache_dir.as_deref());
+    let id = crate::cache::output_id(out, opts.cache_name.as_deref());
+    let folders = [opts.root.join("content"), opts.root.join("themes").join(&cfg.theme)];
+    crate::inputs::Inputs::scan(&dir, id, h.digest(), &opts.root, &folders)
+}
+
+/// The outcome of the last good build, when nothing it was built from has changed and
+/// its output is intact (checked under the output's lock, with no commit pending).
+fn unchanged(inputs: &crate::inputs::Inputs, out: &Path) -> Option<Outcome> {
+    let _lock = crate::output::OutputLock::take(out).ok()?;
+    if crate::output::commit_pending(out) {
+        return None;
+    }
+    let r = inputs.unchanged(out)?;
+    Some(Outcome {
+        diagnostics: r.diagnostics.clone(),
+        exit_code: 0,
+        pages: r.pages,
+        files: r.files,
+        unchanged: r.files,
+        output: out.to_path_buf(),
+        site_url: r.site_url.clone(),
+        embargoed: r.embargoed.iter().filter_map(|(p, d)| Some((p.clone(), Date::parse(d)?))).collect(),
+        up_to_date: true,
+        ..Default::default()
+    })
+}
+
+impl Outcome {
+    /// What a build that finds nothing changed reports again (see `inputs`).
+    fn result(&self) -> crate::inputs::Result {
+        crate::inputs::Result {
+            diagnostics: self.diagnostics.clone(),
+            pages: self.pages,
+            files: self.files,
+            embargoed: self.embargoed.iter().map(|(p, d)| (p.clone(), d.to_string())).collect(),
+            site_url: self.site_url.clone(),
+        }
+    }
 }
 
 /// Answers the link gate's questions about a page it found broken (see
@@ -570,7 +640,7 @@ fn render_pages(
             let page = r.render(job)?;
             progress.inc();
             if let Some((links, stamp)) = page.reused {
-                if let Err(e) = staging.adopt(&page.path) {
+                if let Err(e) = staging.adopt(&page.path, stamp) {
                     write_error(&page.blame, e);
                 }
                 return Ok((links, page.key.map(|k| (k, stamp)), false));

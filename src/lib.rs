@@ -37,5 +37,5 @@ pub use adapters::markdown;
 pub(crate) use adapters::{external, highlight, minify, progress, theme, yaml};
 pub use commands::{cli, import};
 pub(crate) use commands::{init, live, serve};
-pub(crate) use stages::{bodies, cache, feeds, finder, lint, output, privacy, render, resolve};
+pub(crate) use stages::{bodies, cache, feeds, finder, inputs, lint, output, privacy, render, resolve};
 pub use stages::{config, linkcheck, load, search};

@@ -139,3 +139,86 @@ fn another_build_of_gazette_renders_every_page_again() {
     };
     assert!(rendered_all(&other), "another binary renders every page: {other}");
 }
+
+/// `gazette build` twice with nothing changed: the second finds every input as the first
+/// left it and finishes without building, saying the same warnings and summary; any
+/// change to what the output is built from, or to the output itself, builds again.
+#[test]
+fn unchanged_inputs_are_not_built_again() {
+    let site = Site::new();
+    // A warning (成文日期 after 发布日期), an embargoed document and an attachment.
+    site.write("content/documents/a.md", &doc("a", "written: 2024-06-01\n", "正文[附件](files/a.txt)。"));
+    site.write("content/documents/b.md", &doc("b", "", "乙").replace("published: 2024-05-01", "published: 2025-03-01"));
+    site.write("content/files/a.txt", "附件");
+    let first = site.build(&[]);
+    first.ok();
+    assert!(!first.stderr.contains("up to date"), "{}", first.stderr);
+    let warning = first.diag("warning:");
+    let before = snapshot(&site.root().join("public"));
+
+    let again = site.build(&[]);
+    again.ok();
+    assert!(again.stderr.contains("up to date: no input changed"), "{}", again.stderr);
+    assert_eq!(again.diag("warning:"), warning, "the same warnings are reported");
+    assert!(again.stderr.contains("1 document(s) embargoed"), "{}", again.stderr);
+    // Same pages and files, none rendered: "built 18 pages (0 rendered, 61 files, 61 unchanged)".
+    let (a, b) = (first.diag("built "), again.diag("built "));
+    let files = |l: &str| l.split(", ").nth(1).map(str::to_string);
+    assert_eq!((a.split(" (").next(), files(&a)), (b.split(" (").next(), files(&b)));
+    assert!(b.contains("(0 rendered"), "{b}");
+    assert_eq!(differences(&snapshot(&site.root().join("public")), &before), Vec::<String>::new());
+
+    // A file saved again with the same bytes (a fresh checkout, an editor's save): still
+    // nothing to do.
+    let text = std::fs::read_to_string(site.root().join("content/documents/a.md")).expect("read");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    site.write("content/documents/a.md", &text);
+    assert!(site.build(&[]).ok().stderr.contains("up to date"));
+
+    let rebuilt = |why: &str, args: &[&str]| {
+        let run = site.build(args);
+        run.ok();
+        assert!(!run.stderr.contains("up to date"), "{why}: built again\n{}", run.stderr);
+        assert!(site.build(args).ok().stderr.contains("up to date"), "{why}: then up to date");
+    };
+    site.write("content/documents/a.md", &text.replace("正文", "修改后的正文"));
+    rebuilt("a body edit", &[]);
+    assert!(site.root().join("public/documents/a/index.html").exists());
+    let page = std::fs::read_to_string(site.root().join("public/documents/a/index.html")).expect("page");
+    assert!(page.contains("修改后的正文"));
+    site.write("content/files/a.txt", "新附件");
+    rebuilt("an attachment", &[]);
+    site.write("content/documents/c.md", &doc("c", "", "丙"));
+    rebuilt("a new document", &[]);
+    site.remove("content/documents/c.md");
+    rebuilt("a removed document", &[]);
+    rebuilt("another date", &["--date", "2025-06-01"]);
+    rebuilt("another base_url", &["--date", "2025-06-01", "--base-url", "https://other.example.cn/"]);
+    let cfg = std::fs::read_to_string(site.root().join("gazette.yaml")).expect("cfg");
+    site.write("gazette.yaml", &format!("{cfg}\nminify: true\n"));
+    rebuilt("gazette.yaml", &["--date", "2025-06-01", "--base-url", "https://other.example.cn/"]);
+    site.write("gazette.yaml", &cfg);
+    site.write("themes/default/static/extra.css", "p{}");
+    rebuilt("a theme file", &[]);
+    assert!(site.root().join("public/extra.css").exists() || site.root().join("public/static/extra.css").exists());
+
+    // The output changed by hand: a page removed, a page edited. Built again, repaired.
+    let out = site.root().join("public");
+    let before = snapshot(&out);
+    std::fs::remove_file(out.join("documents/a/index.html")).expect("rm");
+    rebuilt("a page removed from the output", &[]);
+    std::fs::write(out.join("index.html"), "tampered").expect("write");
+    rebuilt("a page edited in the output", &[]);
+    assert_eq!(differences(&snapshot(&out), &before), Vec::<String>::new());
+
+    // A build that fails changes nothing, and after the fix the output is up to date.
+    let now = std::fs::read_to_string(site.root().join("content/documents/a.md")).expect("read");
+    site.write("content/documents/a.md", &now.replace("issuer: qzf", "issuer: nobody"));
+    assert_eq!(site.build(&[]).code, 1);
+    assert_eq!(differences(&snapshot(&out), &before), Vec::<String>::new());
+    site.write("content/documents/a.md", &now);
+    assert!(site.build(&[]).ok().stderr.contains("up to date"));
+
+    // `gazette check` always checks.
+    assert!(!site.run(&["check", "--date", "2025-01-01"]).stderr.contains("up to date"));
+}

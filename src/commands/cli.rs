@@ -145,6 +145,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 progress: crate::progress::Progress::wanted(),
                 cache_name: None,
                 cache_dir,
+                skip_unchanged: true,
             };
             let outcome = build::run(&opts);
             outcome.report();
@@ -165,6 +166,9 @@ pub fn main_with(cli: Cli) -> i32 {
                     outcome.unchanged,
                     outcome.output.display()
                 );
+                if outcome.up_to_date {
+                    eprintln!("up to date: no input changed since the last build, and its output is intact");
+                }
                 if let Some(note) = outcome.embargo_note() {
                     eprintln!("{note}");
                 }

@@ -147,9 +147,7 @@ impl PageCache {
     /// when `None`, so two outputs never mix (`serve` names its throw-away folders
     /// `serve`, so they share one file instead of leaving one per session).
     pub fn open(dir: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
-        let abs = absolute(out);
-        let name = xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes());
-        let file = dir.join(format!("pages-{name:016x}.bin"));
+        let file = dir.join(format!("pages-{:016x}.bin", output_id(out, name)));
         let old = std::fs::read(&file)
             .ok()
             .and_then(|data| Some(Old { entries: index(&data, fingerprint)?, data }))
@@ -232,15 +230,39 @@ impl PageCache {
                 b.extend_from_slice(&i.to_le_bytes());
             }
         }
-        let Some(dir) = self.file.parent() else { return };
-        let tmp = dir.join(format!(".pages-{}.tmp", std::process::id()));
-        let ok = std::fs::create_dir_all(dir).is_ok()
-            && std::fs::write(&tmp, &b).is_ok()
-            && std::fs::rename(&tmp, &self.file).is_ok();
-        if !ok {
-            std::fs::remove_file(&tmp).ok();
-        }
+        write_atomically(&self.file, &b);
     }
+}
+
+/// Write a cache file whole or not at all (a temporary file renamed over it). Best
+/// effort: a cache that cannot be written only makes the next build slower.
+pub fn write_atomically(file: &Path, bytes: &[u8]) {
+    let Some(dir) = file.parent() else { return };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}-{}.tmp", std::process::id()));
+    let ok = std::fs::create_dir_all(dir).is_ok()
+        && std::fs::write(&tmp, bytes).is_ok()
+        && std::fs::rename(&tmp, file).is_ok();
+    if !ok {
+        std::fs::remove_file(&tmp).ok();
+    }
+}
+
+/// A cache record in postcard's binary form.
+pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+/// A cache record back; `None` for anything that is not a whole record of this shape.
+pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    postcard::from_bytes(bytes).ok()
+}
+
+/// What names one output's cache files: its given name (`serve`), else a hash of the
+/// output folder's absolute path, so two outputs never mix.
+pub fn output_id(out: &Path, name: Option<&str>) -> u64 {
+    let abs = absolute(out);
+    xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes())
 }
 
 /// What identifies this gazette binary for the build cache: a hash of its own executable

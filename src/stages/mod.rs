@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod feeds;
 pub mod finder;
+pub mod inputs;
 pub mod linkcheck;
 pub mod lint;
 pub mod load;

@@ -23,6 +23,7 @@
 //! - **Nothing stays beside the output** once a build has ended: no lock, no staging
 //!   folder, no journal.
 
+use crate::cache::Stamp;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io;
@@ -44,6 +45,9 @@ pub struct Staging {
     _lock: Option<OutputLock>,
     /// How many files were left as the previous output had them (for the summary).
     reused: AtomicUsize,
+    /// The stamp of every file of the output as this build leaves it (a staged file keeps
+    /// its stamp when it is renamed into place), known without a second look at the disk.
+    stamps: Mutex<Vec<(String, Stamp)>>,
 }
 
 #[derive(Debug)]
@@ -136,6 +140,11 @@ fn same_file(_: &File, path: &Path) -> bool {
     path.exists()
 }
 
+/// Whether a killed build left a commit half done in `out` (the next build completes it).
+pub fn commit_pending(out: &Path) -> bool {
+    Journal::path(out).exists()
+}
+
 /// Staging and old folders left by builds that were killed. Only called with the lock
 /// held, so no live build owns them.
 fn remove_leftovers(out: &Path) {
@@ -168,6 +177,7 @@ impl Staging {
             committed: false,
             _lock: Some(lock),
             reused: AtomicUsize::new(0),
+            stamps: Mutex::new(Vec::new()),
         })
     }
 
@@ -180,6 +190,7 @@ impl Staging {
             committed: false,
             _lock: None,
             reused: AtomicUsize::new(0),
+            stamps: Mutex::new(Vec::new()),
         }
     }
 
@@ -229,13 +240,31 @@ impl Staging {
     pub fn write_with_metadata(&self, rel: &str, data: &[u8]) -> Result<Option<std::fs::Metadata>, WriteError> {
         let Some(dir) = self.claim(rel)? else { return Ok(None) };
         if let Some(meta) = self.unchanged(rel, data) {
+            self.stamp(rel, &meta);
             return Ok(Some(meta));
         }
         let path = self.stage(dir, rel)?;
         let err = |e| WriteError::Io(rel.to_string(), e);
         let mut f = File::create(&path).map_err(err)?;
         io::Write::write_all(&mut f, data).map_err(err)?;
-        Ok(f.metadata().ok())
+        let meta = f.metadata().ok();
+        if let Some(m) = &meta {
+            self.stamp(rel, m);
+        }
+        Ok(meta)
+    }
+
+    fn stamp(&self, rel: &str, meta: &std::fs::Metadata) {
+        if let Some(s) = Stamp::from_metadata(meta) {
+            self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), s));
+        }
+    }
+
+    /// Each file of the output as this build leaves it, with its stamp (see `inputs`);
+    /// `None` when one of them is not known.
+    pub fn stamps(&self) -> Option<Vec<(String, Stamp)>> {
+        let stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        (stamps.len() == self.files.lock().unwrap_or_else(|e| e.into_inner()).len()).then_some(stamps)
     }
 
     pub fn copy(&self, rel: &str, src: &Path) -> Result<(), WriteError> {
@@ -243,26 +272,31 @@ impl Staging {
             // Attachments can be large: compare by size and modification time instead of
             // reading both; a copy keeps the source's mtime, so an unchanged file matches.
             let src_meta = std::fs::metadata(src).map_err(|e| WriteError::Io(rel.to_string(), e))?;
-            let reused = self.previous.as_ref().is_some_and(|prev| {
-                std::fs::symlink_metadata(prev.join(rel)).is_ok_and(|b| {
+            let reused = self.previous.as_ref().and_then(|prev| {
+                std::fs::symlink_metadata(prev.join(rel)).ok().filter(|b| {
                     b.is_file() && src_meta.len() == b.len() && src_meta.modified().ok() == b.modified().ok()
                 })
             });
-            if reused {
+            if let Some(meta) = reused {
                 self.reused.fetch_add(1, Ordering::Relaxed);
+                self.stamp(rel, &meta);
             } else {
                 let path = self.stage(dir, rel)?;
                 std::fs::copy(src, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
                 if let Ok(m) = src_meta.modified() {
                     File::options().write(true).open(&path).and_then(|f| f.set_modified(m)).ok();
                 }
+                if let Ok(meta) = std::fs::symlink_metadata(&path) {
+                    self.stamp(rel, &meta);
+                }
             }
         }
         Ok(())
     }
 
-    /// Keep the previous output's `rel` as it is (the build cache knows it is current).
-    pub fn adopt(&self, rel: &str) -> Result<(), WriteError> {
+    /// Keep the previous output's `rel` as it is (the build cache knows it is current:
+    /// its file has `stamp`).
+    pub fn adopt(&self, rel: &str, stamp: Stamp) -> Result<(), WriteError> {
         if self.claim(rel)?.is_none() {
             return Ok(());
         }
@@ -274,6 +308,7 @@ impl Staging {
             ));
         }
         self.reused.fetch_add(1, Ordering::Relaxed);
+        self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), stamp));
         Ok(())
     }
 

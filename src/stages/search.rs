@@ -50,7 +50,9 @@ fn key(term: &str) -> u64 {
 }
 
 fn is_han(c: char) -> bool {
-    crate::markdown::is_cjk(c) && c.is_alphanumeric()
+    // The common ideographs first: `is_alphanumeric` is a table search, and the index
+    // asks this for every character of the library.
+    matches!(c as u32, 0x4E00..=0x9FFF) || (crate::markdown::is_cjk(c) && c.is_alphanumeric())
 }
 
 /// Title and quotation marks readers leave out when they type a query (印发上海 for
@@ -123,22 +125,35 @@ fn keys_of(text: &str) -> Vec<u64> {
     k
 }
 
-/// Visible text of rendered HTML (tags dropped, a few entities decoded).
+/// Visible text of rendered HTML (tags dropped, entities decoded), each run of
+/// whitespace (and each tag) as one space, no space at either end.
 fn html_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
+    let mut raw = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    // Tags are ASCII, so the text between them is copied as whole slices.
+    while let Some(lt) = rest.find('<') {
+        raw.push_str(&rest[..lt]);
+        raw.push(' ');
+        rest = match rest[lt..].find('>') {
+            Some(gt) => &rest[lt + gt + 1..],
+            None => "",
+        };
     }
-    crate::linkcheck::decode_entities(&out).into_owned()
+    raw.push_str(rest);
+    let decoded = crate::linkcheck::decode_entities(&raw);
+    let mut out = String::with_capacity(decoded.len());
+    for w in decoded.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// The first `n` characters of `s`, borrowed.
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
 /// Where an item's searchable text comes from. The text itself is extracted only while
@@ -214,6 +229,27 @@ impl Postings {
         s
     }
 }
+
+/// Hasher for term keys, which are hashes already: SipHash over them again was a
+/// measurable share of the index's time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = k;
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// Chunk of items tokenized in parallel before their keys are merged.
 const TOKENIZE_CHUNK: usize = 2048;
@@ -295,22 +331,21 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     // chunk's keys runs in parallel too; each partition still sees items in order.
     let parts = rayon::current_num_threads().max(1);
     let part_of = |k: u64| (k as usize) % parts;
-    let mut postings: Vec<HashMap<u64, (Postings, Postings)>> = (0..parts).map(|_| HashMap::new()).collect();
+    let mut postings: Vec<KeyMap<(Postings, Postings)>> = (0..parts).map(|_| KeyMap::default()).collect();
     let mut total = 0usize;
     for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
         let keys: Vec<(Vec<u64>, Vec<u64>)> = chunk
             .par_iter_mut()
             .enumerate()
             .map(|(off, it)| {
-                let body = text(it.text_of);
-                let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
-                it.excerpt = flat.chars().take(240).collect();
+                let flat = text(it.text_of);
+                it.excerpt = prefix(&flat, 240).to_string();
                 // The item's text, fetched only for the results a query shows, so a result
                 // can show the passage that matched wherever it is.
                 let n = c_no * TOKENIZE_CHUNK + off;
-                let shown: String = flat.chars().take(TEXT_MAX).collect();
-                emit(format!("search/text/{n}.json"), serde_json::to_string(&shown).unwrap_or_default());
-                (keys_of(&it.index_title), keys_of(&body))
+                let shown = prefix(&flat, TEXT_MAX);
+                emit(format!("search/text/{n}.json"), serde_json::to_string(shown).unwrap_or_default());
+                (keys_of(&it.index_title), keys_of(&flat))
             })
             .collect();
         total += keys.iter().map(|(t, b)| t.len() + b.len()).sum::<usize>();
@@ -326,7 +361,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             }
         });
     }
-    let key_count: usize = postings.iter().map(HashMap::len).sum();
+    let key_count: usize = postings.iter().map(KeyMap::len).sum();
     // ~4 bytes per posting in JSON deltas, ~24 per key.
     let est = total * 4 + key_count * 24;
     let shards = (est / SHARD_TARGET).next_power_of_two().clamp(1, 4096) as u32;

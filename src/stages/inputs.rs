@@ -1,0 +1,136 @@
+//! The build's inputs and what they gave (`.gazette-cache/inputs-*.bin`): a `gazette build`
+//! whose inputs are all as the last good build found them, and whose output still holds
+//! every file that build wrote, is done without running the pipeline.
+//!
+//! The output is a function of the inputs: the files under `content/` and the site's
+//! theme folder, `gazette.yaml`, the options that change the output (`--base-url`,
+//! `--drafts`, `--date` or today's date, `--deny-warnings`) and the gazette binary itself
+//! (a hash of the executable). The record keeps each input file's path, stamp (length
+//! and modification time) and XXH3 hash of its bytes; a file whose stamp is unchanged is
+//! not read again (as git's index does), one whose stamp changed is hashed, so a fresh CI
+//! checkout (new mtimes, same bytes) is still recognised. It also keeps the stamp of every
+//! output file and the build's diagnostics and counts, which the CLI prints again.
+//!
+//! Anything unsure means "build": no record, another binary or option, an input added,
+//! removed or changed, an output file missing or touched, a commit left half done. Like
+//! make and ninja, files put into the output by hand are not looked for (a full build
+//! deletes them).
+
+use crate::cache::Stamp;
+use crate::diag::Diagnostic;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &str = "gazette-inputs-1";
+
+/// One input file as the record keeps it.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+struct Input {
+    path: String,
+    len: u64,
+    mtime_ns: u128,
+    hash: u64,
+}
+
+/// What a build gave, to be reported again by a build that finds nothing changed.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub struct Result {
+    pub diagnostics: Vec<Diagnostic>,
+    pub pages: usize,
+    pub files: usize,
+    /// Embargoed documents: file and date (`YYYY-MM-DD`).
+    pub embargoed: Vec<(String, String)>,
+    pub site_url: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    magic: String,
+    key: u64,
+    inputs: Vec<Input>,
+    /// Every output file: relative path, length, modification time.
+    outputs: Vec<(String, u64, u128)>,
+    result: Result,
+}
+
+/// The inputs of this build, read before it runs; saved with its result after a commit.
+pub struct Inputs {
+    file: PathBuf,
+    key: u64,
+    inputs: Vec<Input>,
+    /// Whether every input could be read (an unreadable one never matches a record).
+    complete: bool,
+    old: Option<Record>,
+}
+
+impl Inputs {
+    /// Read the previous record in cache folder `dir` for output `name` (named like the
+    /// page cache's file) and stat (and where needed hash) this build's inputs. `key`
+    /// covers the binary, the options and the configuration; `folders` are the site's
+    /// input folders (missing ones are fine).
+    pub fn scan(dir: &Path, name: u64, key: u64, root: &Path, folders: &[PathBuf]) -> Inputs {
+        let file = dir.join(format!("inputs-{name:016x}.bin"));
+        let old = std::fs::read(&file)
+            .ok()
+            .and_then(|b| crate::cache::decode::<Record>(&b))
+            .filter(|r| r.magic == MAGIC && r.key == key);
+        let mut found: Vec<(String, PathBuf)> = Vec::new();
+        for folder in folders {
+            for e in walkdir::WalkDir::new(folder).into_iter().flatten() {
+                if !e.file_type().is_dir() {
+                    found.push((crate::diag::rel_path(root, e.path()), e.path().to_path_buf()));
+                }
+            }
+        }
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let known: std::collections::HashMap<&str, &Input> =
+            old.iter().flat_map(|r| r.inputs.iter().map(|i| (i.path.as_str(), i))).collect();
+        let read: Vec<Option<Input>> = found
+            .par_iter()
+            .map(|(rel, path)| {
+                let stamp = Stamp::from_metadata(&std::fs::metadata(path).ok()?)?;
+                let hash = match known.get(rel.as_str()) {
+                    Some(i) if i.len == stamp.len && i.mtime_ns == stamp.mtime_ns => i.hash,
+                    _ => xxhash_rust::xxh3::xxh3_64(&std::fs::read(path).ok()?),
+                };
+                Some(Input { path: rel.clone(), len: stamp.len, mtime_ns: stamp.mtime_ns, hash })
+            })
+            .collect();
+        let complete = read.iter().all(Option::is_some);
+        drop(known);
+        Inputs { file, key, inputs: read.into_iter().flatten().collect(), complete, old }
+    }
+
+    /// The previous build's result, when its inputs are this build's (same bytes) and
+    /// the output `out` still holds every file it wrote, untouched. The caller holds
+    /// the output's lock and has checked that no commit is pending.
+    pub fn unchanged(&self, out: &Path) -> Option<&Result> {
+        let old = self.old.as_ref()?;
+        let same = |a: &Input, b: &Input| a.path == b.path && a.hash == b.hash;
+        if !self.complete
+            || old.inputs.len() != self.inputs.len()
+            || !old.inputs.iter().zip(&self.inputs).all(|(a, b)| same(a, b))
+        {
+            return None;
+        }
+        let intact = old
+            .outputs
+            .par_iter()
+            .all(|(rel, len, mtime_ns)| Stamp::of(&out.join(rel)) == Some(Stamp { len: *len, mtime_ns: *mtime_ns }));
+        intact.then_some(&old.result)
+    }
+
+    /// Record this build: its inputs, every file of the output as it left it (relative
+    /// path and stamp) and what it reported. Best effort: without a record the next
+    /// build runs in full.
+    pub fn save(self, outputs: Vec<(String, Stamp)>, result: Result) {
+        if !self.complete {
+            std::fs::remove_file(&self.file).ok();
+            return;
+        }
+        let outputs = outputs.into_iter().map(|(p, s)| (p, s.len, s.mtime_ns)).collect();
+        let record = Record { magic: MAGIC.into(), key: self.key, inputs: self.inputs, outputs, result };
+        crate::cache::write_atomically(&self.file, &crate::cache::encode(&record));
+    }
+}
