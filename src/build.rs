@@ -197,8 +197,24 @@ pub struct Built {
     pub files: std::collections::HashSet<String>,
 }
 
+/// What a build keeps for the next build in the same process (`serve --watch`): the
+/// files it loaded and the items it indexed for search, so a build after an edit
+/// re-parses and re-indexes only what the edit changed. Each memo holds one build's
+/// worth; the output stays byte-identical to a build without them (`tests/serve.rs`).
+#[derive(Default)]
+pub struct Memo {
+    pub(crate) load: load::Memo,
+    pub(crate) bodies: bodies::Memo,
+    pub(crate) search: crate::search::Memo,
+}
+
 /// Run the pipeline; when the output was written, also return the site it built.
 pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
+    run_site_with(opts, None)
+}
+
+/// [`run_site`] with the memo of earlier builds in this process.
+pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Built>) {
     let t0 = Instant::now();
     if opts.write && !opts.collect_links {
         crate::cache::warm_binary_fingerprint();
@@ -241,7 +257,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     diags.extend(cfg_warnings);
     let progress = crate::progress::Progress::new(opts.progress);
     progress.stage("loading", 0);
-    let content = load::load(root, &cfg, &diags);
+    let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load));
     lap("load", &mut t);
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
@@ -249,7 +265,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     crate::lint::check(&ix, &diags);
     lap("resolve", &mut t);
     progress.stage("Markdown", 0);
-    let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts);
+    let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts, memo.map(|m| &m.bodies));
     lap("markdown", &mut t);
     // With content errors the build still renders every page, without writing, so the
     // link gate reports its findings in this same run (all errors at once, CONTRACT §7).
@@ -311,7 +327,7 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
     lap("feeds+files", &mut t);
     progress.stage("search index", 0);
-    write_search_index(&renderer, &staging, &bodies, &diags);
+    write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), &diags);
     lap("search index", &mut t);
     progress.stage("link gate", 0);
     let files = staging.files();
@@ -732,8 +748,14 @@ fn write_site_files(
 }
 
 /// The static search index (`search/`), written in parallel.
-fn write_search_index(r: &Renderer, staging: &Staging, bodies: &bodies::Bodies, diags: &Diagnostics) {
-    crate::search::build(r.ix, bodies, &|path, data| {
+fn write_search_index(
+    r: &Renderer,
+    staging: &Staging,
+    bodies: &bodies::Bodies,
+    memo: Option<&crate::search::Memo>,
+    diags: &Diagnostics,
+) {
+    crate::search::build(r.ix, bodies, memo, &|path, data| {
         if let Err(e) = staging.write(&path, crate::search::json_html_safe(&data).as_bytes()) {
             diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
         }

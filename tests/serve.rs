@@ -436,3 +436,92 @@ fn serve_removes_its_temporary_site_on_ctrl_c_and_sigterm() {
         assert!(status.success() || status.code() == Some(130) || status.code() == Some(143), "{status:?}");
     }
 }
+
+/// Every kind of edit an editor makes while `serve --watch` runs goes through the full
+/// build with what the previous build in the process left (files loaded, bodies rendered,
+/// items indexed, see `build::Memo`); after each one the served folder is byte-identical
+/// to a clean build. The edits are chosen so that reusing a body or a loaded file that
+/// should not be reused shows: a new document whose 发文字号 another body already quotes
+/// (that body now links to it), a service whose URL changes under a body linking to it,
+/// an organ renamed, a cited document renamed.
+#[test]
+fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "doc_number: 测府发〔2024〕1号\n", "## 第一节\n\n甲的正文。"));
+    s.write("content/documents/b.md", &doc("b", "", "根据测府发〔2024〕2号，办理[申请](service:sq)。"));
+    s.write("content/documents/c.md", &doc("c", "", "见[甲文件](doc:a#第一节)。"));
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    let today = gazette::date::Date::today().to_string();
+    let mut n = 0;
+    let mut check = |what: &str| {
+        // The full build ("rebuilt in"), or the fast path for a body-only edit.
+        let mut log = String::new();
+        while !log.contains("rebuilt in") && !log.contains("search index") && !log.contains("build failed") {
+            let l =
+                srv.log.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{what}: no build:\n{log}"));
+            log.push_str(&l);
+            log.push('\n');
+        }
+        assert!(!log.contains("build failed"), "{what}:\n{log}");
+        n += 1;
+        let dir = s.root().join(format!("clean{n}"));
+        s.build(&["--date", &today, "-o", dir.to_str().expect("utf-8")]).ok();
+        assert_eq!(
+            differences(&snapshot(&out), &snapshot(&dir)),
+            Vec::<String>::new(),
+            "{what}: differs from a clean build"
+        );
+    };
+    let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
+
+    s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 文件a", "title: 新标题甲"));
+    check("a title");
+    assert!(raw(p, "/documents/").2.contains("新标题甲"));
+    s.write(
+        "content/documents/a.md",
+        &text("content/documents/a.md").replace("published: 2024-05-01", "published: 2024-03-01\nexpires: 2024-12-31"),
+    );
+    check("dates and validity");
+    s.write("content/documents/d.md", &doc("d", "doc_number: 测府发〔2024〕2号\n", "丁的正文。"));
+    check("a new document whose number b quotes");
+    assert!(raw(p, "/documents/b/").2.contains("documents/d/"), "b now links to d");
+    s.remove("content/documents/d.md");
+    check("that document removed");
+    assert!(!raw(p, "/documents/b/").2.contains("documents/d/"), "b no longer links to d");
+    s.write("content/services.yaml", &SERVICES.replace("item/sq", "item/sq-new"));
+    check("a service's URL");
+    assert!(raw(p, "/documents/b/").2.contains("item/sq-new"), "b's body follows the service");
+    s.write("content/organs.yaml", &ORGANS.replace("测试区人民政府\n", "测试区人民政府（新）\n"));
+    check("an organ renamed");
+    let c = text("content/documents/c.md");
+    s.remove("content/documents/c.md");
+    s.write("content/documents/c2.md", &c);
+    check("a document's file renamed");
+    s.write("content/documents/a.md", &text("content/documents/a.md").replace("## 第一节", "## 第一节\n\n## 第二节"));
+    check("a body with a new heading");
+    s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 何时施行？\n    a: 见[申请](service:sq)。\n");
+    check("a new FAQ set");
+    s.write(
+        "content/interpretations/jd-a.md",
+        "---\nid: jd-a\ntitle: 解读甲\ninterprets: a\npublished: 2024-06-01\n---\n\n解读正文。\n",
+    );
+    check("a new interpretation");
+    s.write(
+        "content/interpretations/jd-a.md",
+        &text("content/interpretations/jd-a.md").replace("解读正文", "修改后的解读正文"),
+    );
+    // A body-only edit of an interpretation may take the fast path: wait for either.
+    wait_until("the interpretation to be served", || raw(p, "/interpretations/jd-a/").2.contains("修改后的解读正文"));
+    s.write("content/topics/t.md", "---\nid: t\ntitle: 专题\nmatch:\n  topics: [综合政务]\n---\n\n专题介绍。\n");
+    check("a new topic");
+
+    // What a file is checked against changes under it: its organ leaves organs.yaml. The
+    // file did not change, yet the build must now fail at its line.
+    s.write("content/documents/e.md", &doc("e", "", "戊。").replace("issuer: qzf", "issuer: qfb"));
+    check("a document of another organ");
+    s.write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("content/documents/e.md:4:1: error: unknown organ `qfb`"), "{log}");
+}

@@ -196,9 +196,9 @@ impl Live {
 
     /// Rebuild the search index from the current bodies and replace the chunks that
     /// changed. Returns how many files changed.
-    pub fn refresh_search(&self) -> std::io::Result<usize> {
+    pub fn refresh_search(&self, memo: &crate::search::Memo) -> std::io::Result<usize> {
         let chunks = std::sync::Mutex::new(Vec::new());
-        crate::search::build(&self.ix, &self.bodies, &|path, data| {
+        crate::search::build(&self.ix, &self.bodies, Some(memo), &|path, data| {
             let bytes = crate::search::json_html_safe(&data).into_bytes();
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
         });

@@ -379,9 +379,10 @@ fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Receiver<Ve
 fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sender<(i32, String)>) {
     let mut first = Some(first);
     let mut pending: Vec<PathBuf> = Vec::new();
+    let memo = build::Memo::default();
     loop {
         let started = Instant::now();
-        let (outcome, built) = build::run_site(&opts);
+        let (outcome, built) = build::run_site_with(&opts, Some(&memo));
         report_build(&st, &outcome, &pending, started);
         if let Some(tx) = first.take() {
             let text = as_text(&outcome.diagnostics);
@@ -411,7 +412,7 @@ fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sen
                     st.broadcast("reload", "");
                     eprintln!("updated {} in {} ms", done.pages.join(", "), t.elapsed().as_millis());
                     let t = Instant::now();
-                    match site.refresh_search() {
+                    match site.refresh_search(&memo.search) {
                         Ok(n) => eprintln!("search index: {n} file(s) updated in {} ms", t.elapsed().as_millis()),
                         Err(e) => {
                             eprintln!("error: cannot update the search index: {e}; rebuilding the site");

@@ -140,6 +140,103 @@ pub struct Bodies {
     pub link_lines: HashMap<(String, String), usize>,
 }
 
+/// One call the Markdown renderer made to its link sink, with the answer it got: what a
+/// body's HTML depends on besides its own text.
+#[derive(Clone)]
+enum Call {
+    Doc(String, Option<String>, Loc, Option<String>),
+    Service(String, Loc, Option<String>),
+    File(String, Loc, Option<String>),
+    Auto(String, Option<String>),
+    Emitted(String, Loc),
+    Problem(Loc, String, String),
+    Iframe(String, Loc, bool),
+}
+
+/// A sink that passes every call on and records it with its answer.
+struct Recorder<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    calls: Vec<Call>,
+}
+
+impl LinkSink for Recorder<'_, '_> {
+    fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String> {
+        let r = self.sink.doc(reference, fragment, loc.clone());
+        self.calls.push(Call::Doc(reference.into(), fragment.map(Into::into), loc, r.clone()));
+        r
+    }
+    fn service(&mut self, id: &str, loc: Loc) -> Option<String> {
+        let r = self.sink.service(id, loc.clone());
+        self.calls.push(Call::Service(id.into(), loc, r.clone()));
+        r
+    }
+    fn file(&mut self, path: &str, loc: Loc) -> Option<String> {
+        let r = self.sink.file(path, loc.clone());
+        self.calls.push(Call::File(path.into(), loc, r.clone()));
+        r
+    }
+    fn auto(&mut self, canonical: &str) -> Option<String> {
+        let r = self.sink.auto(canonical);
+        self.calls.push(Call::Auto(canonical.into(), r.clone()));
+        r
+    }
+    fn emitted(&mut self, href: &str, loc: &Loc) {
+        self.sink.emitted(href, loc);
+        self.calls.push(Call::Emitted(href.into(), loc.clone()));
+    }
+    fn problem(&mut self, loc: Loc, message: String, help: &str) {
+        self.calls.push(Call::Problem(loc.clone(), message.clone(), help.into()));
+        self.sink.problem(loc, message, help);
+    }
+    fn iframe(&mut self, src: &str, loc: Loc) -> bool {
+        let r = self.sink.iframe(src, loc.clone());
+        self.calls.push(Call::Iframe(src.into(), loc, r));
+        r
+    }
+}
+
+/// Make `calls` again on `sink`: whether every answer is the one recorded, so the
+/// HTML rendered then is the HTML that would be rendered now (the sink then holds this
+/// build's links, citations, files and diagnostics for it).
+fn replay(sink: &mut Sink, calls: &[Call]) -> bool {
+    calls.iter().all(|c| match c {
+        Call::Doc(r, f, loc, was) => sink.doc(r, f.as_deref(), loc.clone()) == *was,
+        Call::Service(id, loc, was) => sink.service(id, loc.clone()) == *was,
+        Call::File(p, loc, was) => sink.file(p, loc.clone()) == *was,
+        Call::Auto(n, was) => sink.auto(n) == *was,
+        Call::Emitted(h, loc) => {
+            sink.emitted(h, loc);
+            true
+        }
+        Call::Problem(loc, m, h) => {
+            sink.problem(loc.clone(), m.clone(), h);
+            true
+        }
+        Call::Iframe(src, loc, was) => sink.iframe(src, loc.clone()) == *was,
+    })
+}
+
+/// A body and its FAQ answers as rendered, with the sink calls they made.
+struct Rendered {
+    body: Body,
+    faq: Vec<String>,
+    calls: Vec<Call>,
+}
+
+/// Bodies rendered by the previous build in this process (`serve --watch`), by a hash of
+/// their text, file, page and `iframe_hosts`. A body is taken from here when replaying
+/// its link lookups against this build's index gives the same answers; an edit then
+/// renders only the bodies it changed and those whose links now resolve differently.
+/// Holds the last build's bodies only.
+#[derive(Default)]
+pub struct Memo(std::sync::Mutex<HashMap<u64, std::sync::Arc<Rendered>>>);
+
+/// This build's view of a [`Memo`]: the previous build's entries, and this one's.
+struct MemoUse {
+    previous: HashMap<u64, std::sync::Arc<Rendered>>,
+    kept: std::sync::Mutex<HashMap<u64, std::sync::Arc<Rendered>>>,
+}
+
 struct One {
     body: Option<Body>,
     faq: Vec<String>,
@@ -153,7 +250,7 @@ struct One {
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
 fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, usize)], opts: &Opts) -> One {
-    let mut sink = Sink {
+    let new_sink = || Sink {
         ix,
         from,
         from_path: &src.path,
@@ -164,9 +261,42 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
         emitted: opts.record_links.then(Vec::new),
         iframe_hosts: opts.iframe_hosts,
     };
-    let root = crate::routes::root_of(&ix.url(from));
-    let b = markdown::render(body, &src.path, src.body_line.max(1), &root, &mut sink);
-    let faq = faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, &mut sink).html).collect();
+    let url = ix.url(from);
+    let root = crate::routes::root_of(&url);
+    let render = |sink: &mut dyn LinkSink| {
+        let b = markdown::render(body, &src.path, src.body_line.max(1), &root, sink);
+        let faq: Vec<String> =
+            faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
+        (b, faq)
+    };
+    let mut sink = new_sink();
+    let (b, faq) = match opts.memo {
+        None => render(&mut sink),
+        Some(memo) => {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            for part in [url.as_str(), src.path.as_str(), body].into_iter().chain(faq.iter().map(|(a, _)| *a)) {
+                h.update(&(part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+            let lines = std::iter::once(src.body_line).chain(faq.iter().map(|(_, l)| *l));
+            for l in lines {
+                h.update(&(l as u64).to_le_bytes());
+            }
+            h.update(opts.iframe_hosts.join("\n").as_bytes());
+            let key = h.digest();
+            let reused = memo.previous.get(&key).filter(|r| replay(&mut sink, &r.calls)).cloned();
+            let rendered = reused.unwrap_or_else(|| {
+                sink = new_sink();
+                let mut rec = Recorder { sink: &mut sink, calls: Vec::new() };
+                let (body, faq) = render(&mut rec);
+                let calls = rec.calls;
+                std::sync::Arc::new(Rendered { body, faq, calls })
+            });
+            let out = (rendered.body.clone(), rendered.faq.clone());
+            memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);
+            out
+        }
+    };
     opts.diags.extend(std::mem::take(&mut sink.diags));
     let emitted = sink.emitted.take().unwrap_or_default().into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
     One { body: Some(b), faq, sink_links: sink.links, cites: sink.cites, files: sink.files, from, emitted }
@@ -176,6 +306,7 @@ struct Opts<'d> {
     diags: &'d Diagnostics,
     record_links: bool,
     iframe_hosts: &'d [String],
+    memo: Option<&'d MemoUse>,
 }
 
 /// FAQ answers with the line each starts on, for diagnostics.
@@ -190,9 +321,35 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
         .collect()
 }
 
-/// Render all published bodies, check fragments, fill `cited_by`.
-pub fn render_all(ix: &mut Index, diags: &Diagnostics, record_links: bool, iframe_hosts: &[String]) -> Bodies {
-    let opts = Opts { diags, record_links, iframe_hosts };
+/// Render all published bodies, check fragments, fill `cited_by`. With a `memo`, bodies
+/// are taken from it where they are provably the same (see [`Memo`]), and this build's
+/// bodies are left in it.
+pub fn render_all(
+    ix: &mut Index,
+    diags: &Diagnostics,
+    record_links: bool,
+    iframe_hosts: &[String],
+    memo: Option<&Memo>,
+) -> Bodies {
+    let memo_use = memo.map(|m| MemoUse {
+        previous: std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())),
+        kept: Default::default(),
+    });
+    let b = render_all_inner(ix, diags, record_links, iframe_hosts, memo_use.as_ref());
+    if let (Some(m), Some(u)) = (memo, memo_use) {
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
+    }
+    b
+}
+
+fn render_all_inner(
+    ix: &mut Index,
+    diags: &Diagnostics,
+    record_links: bool,
+    iframe_hosts: &[String],
+    memo: Option<&MemoUse>,
+) -> Bodies {
+    let opts = Opts { diags, record_links, iframe_hosts, memo };
     let c = &ix.content;
     let jobs: Vec<ItemId> = c.items().collect();
     let ixr: &Index = ix;
@@ -277,7 +434,7 @@ pub struct Single {
 /// links to against the other bodies, and collect its diagnostics instead of reporting them.
 pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts: &[String]) -> Single {
     let diags = Diagnostics::default();
-    let opts = Opts { diags: &diags, record_links: false, iframe_hosts };
+    let opts = Opts { diags: &diags, record_links: false, iframe_hosts, memo: None };
     let one = render_one(ix, t, ix.source(t), text, &faq_answers(ix, t), &opts);
     check_fragments(ix, b, &one.sink_links, &diags);
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
@@ -288,7 +445,7 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
 /// them again, so it is for the few pages the link gate finds broken.
 pub fn link_sources(ix: &Index, t: ItemId, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
     let diags = Diagnostics::default();
-    let opts = Opts { diags: &diags, record_links: true, iframe_hosts };
+    let opts = Opts { diags: &diags, record_links: true, iframe_hosts, memo: None };
     let item = ix.content.item(t);
     let mut ones = vec![render_one(ix, t, item.src(), item.body(), &faq_answers(ix, t), &opts)];
     if let ItemId::Doc(j) = t {

@@ -5,6 +5,7 @@
 //! Files are read and parsed in parallel; problems are collected, never thrown, so one
 //! build reports every broken file at once.
 
+use crate::cache::Stamp;
 use crate::config::{Config, Limits};
 use crate::date::Date;
 use crate::diag::{rel_path, Diagnostic, Diagnostics, Loc};
@@ -14,7 +15,7 @@ use crate::yaml::{self, Seg};
 use rayon::prelude::*;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 pub use crate::text::decode_text;
@@ -607,6 +608,7 @@ fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
     None
 }
 
+#[derive(Clone)]
 enum Loaded {
     Document(Box<Document>),
     Interpretation(Interpretation),
@@ -617,9 +619,29 @@ enum Loaded {
     Page(Page),
 }
 
+/// Files loaded by the previous build in this process (`serve --watch`): per file, its
+/// stamp, what came out and what was said. A file is taken from here when its stamp is
+/// unchanged and so is everything a file is checked against (the configuration, the
+/// organ and service ids, the attachments); an edit then parses only the files it
+/// touched. Holds the last build's files only.
+#[derive(Default)]
+pub struct Memo(std::sync::Mutex<Memoised>);
+
+#[derive(Default)]
+struct Memoised {
+    /// What every file was checked against, hashed.
+    context: u64,
+    files: HashMap<String, (Stamp, Result<Loaded, Unloaded>, Vec<Diagnostic>)>,
+}
+
 /// Load the whole `content/` folder. Registries first (documents check against them),
 /// then every content file in parallel.
 pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
+    load_with(root, cfg, diags, None)
+}
+
+/// [`load`], taking unchanged files from `memo` and leaving this build's files in it.
+pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&Memo>) -> Content {
     let content_dir = root.join("content");
     let mut content = Content::default();
     if !content_dir.is_dir() {
@@ -726,9 +748,36 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
     }
     let service_ids: HashSet<String> = content.services.iter().map(|s| s.id.clone()).collect();
 
-    let loaded: Vec<Result<Loaded, Unloaded>> = work
+    let context = memo.map(|_| {
+        let sorted = |ids: &HashSet<String>| {
+            let mut v: Vec<&String> = ids.iter().collect();
+            v.sort_unstable();
+            format!("{v:?}")
+        };
+        let (o, sv) = (sorted(&organ_ids), sorted(&service_ids));
+        let text = format!("{cfg:?}|{organs_loaded}|{services_loaded}|{o}|{sv}|{:?}", content.files);
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+    });
+    let previous = match (memo, context) {
+        (Some(m), Some(context)) => {
+            let old = std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()));
+            if old.context == context {
+                old.files
+            } else {
+                HashMap::new()
+            }
+        }
+        _ => HashMap::new(),
+    };
+    let results: Vec<(Option<Stamp>, Result<Loaded, Unloaded>, Vec<Diagnostic>)> = work
         .par_iter()
         .map(|(path, rel, kind)| {
+            let stamp = memo.and_then(|_| Stamp::of(path));
+            if let (Some(stamp), Some((was, out, said))) = (stamp, previous.get(rel)) {
+                if stamp == *was {
+                    return (Some(stamp), out.clone(), said.clone());
+                }
+            }
             let mut ctx = Ctx::new(
                 rel.clone(),
                 cfg,
@@ -737,10 +786,22 @@ pub fn load(root: &Path, cfg: &Config, diags: &Diagnostics) -> Content {
                 &content.files,
             );
             let out = load_file(&mut ctx, path, *kind);
-            diags.extend(ctx.diags);
-            out.ok_or_else(|| unloaded(path, rel))
+            (stamp, out.ok_or_else(|| unloaded(path, rel)), ctx.diags)
         })
         .collect();
+    drop(previous);
+    let mut kept = HashMap::new();
+    let mut loaded = Vec::with_capacity(results.len());
+    for ((_, rel, _), (stamp, out, said)) in work.iter().zip(results) {
+        diags.extend(said.iter().cloned());
+        if let Some(stamp) = stamp {
+            kept.insert(rel.clone(), (stamp, out.clone(), said));
+        }
+        loaded.push(out);
+    }
+    if let (Some(m), Some(context)) = (memo, context) {
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Memoised { context, files: kept };
+    }
     for l in loaded {
         let l = match l {
             Ok(l) => l,

@@ -12,7 +12,10 @@
 //! - `idx/<s>.json`: `{key: [[title item deltas], [body item deltas]]}`;
 //! - `num/<s>.json`: `{canonical number: [items]}`;
 //! - `meta/<k>.json`: items `k*20 .. k*20+19`: what a result line shows;
-//! - `text/<n>.json`: item `n`'s text, for the passages a shown result matched;
+//! - `text/<name>.json`: an item's text, for the passages a shown result matched, named
+//!   after the item (a hash of its URL and title, given in its metadata), not its
+//!   number: a document added or removed renumbers the items after it, and their text
+//!   files must not all change with it;
 //! - `facets/<field>.json`: per item organ, year, 文种, 主题分类, 有效性 or 需求侧标签
 //!   (fetched only when that field filters).
 //!
@@ -29,7 +32,7 @@ pub const META_CHUNK: usize = 20;
 /// Aim for shards of about this many bytes, so a query's fetch stays small.
 const SHARD_TARGET: usize = 24 * 1024;
 const NUM_SHARDS: u32 = 16;
-/// Characters of an item's text kept for result snippets (`text/<n>.json`).
+/// Characters of an item's text kept for result snippets (`text/<name>.json`).
 const TEXT_MAX: usize = 20_000;
 
 /// FNV-1a 32-bit with a given offset basis (two bases give two independent hashes).
@@ -174,6 +177,8 @@ struct Item {
     text_of: TextOf,
     /// The first 240 characters of the text, for the result line.
     excerpt: String,
+    /// Its `text/<name>.json`.
+    text_name: String,
     url: String,
     kind: &'static str,
     doc: Option<usize>,
@@ -251,11 +256,27 @@ impl std::hash::Hasher for KeyHasher {
 
 type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
+/// What indexing one item gave: its title's and text's term keys, its result-line excerpt
+/// and its `text/<name>.json`.
+struct Indexed {
+    title: Vec<u64>,
+    body: Vec<u64>,
+    excerpt: String,
+    text_json: String,
+}
+
+/// Items indexed by the previous build in this process (`serve --watch`), by a hash of
+/// what they were indexed from (title terms and rendered text): an edit then tokenizes
+/// only the items it changed. Holds the last build's items only.
+#[derive(Default)]
+pub struct Memo(std::sync::Mutex<KeyMap<std::sync::Arc<Indexed>>>);
+
 /// Chunk of items tokenized in parallel before their keys are merged.
 const TOKENIZE_CHUNK: usize = 2048;
 
 /// Build every search file and hand each to `emit(path, contents)` as soon as it is ready.
-pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)) {
+/// With a `memo`, items indexed by the previous build are taken from it.
+pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(String, String) + Sync)) {
     let c = &ix.content;
     let mut items: Vec<Item> = Vec::new();
     let item = |title: &str, index_title: String, text_of: TextOf, url: String, kind, doc, policy, date| Item {
@@ -264,6 +285,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
         numbers: Vec::new(),
         text_of,
         excerpt: String::new(),
+        text_name: String::new(),
         url,
         kind,
         doc,
@@ -317,14 +339,43 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             items.push(item(q, q.to_string(), text_of, url, "问答", Some(i), policy, d.published.to_string()));
         }
     }
-    let text = |t: TextOf| -> String {
-        match t {
-            TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| html_text(&b.html)).unwrap_or_default(),
-            TextOf::Interp(k) => bodies.body(ItemId::Interp(k)).map(|b| html_text(&b.html)).unwrap_or_default(),
-            TextOf::DocFaq(i, n) => bodies.doc_faq[i].get(n).map(|a| html_text(a)).unwrap_or_default(),
-            TextOf::SetFaq(k, n) => bodies.faq_sets[k].get(n).map(|a| html_text(a)).unwrap_or_default(),
+    // Text file names: 12 hex digits of the item's URL and title, unique (a second item
+    // with the same name, vanishingly rare, gets a suffix).
+    let mut names = std::collections::HashSet::new();
+    for it in items.iter_mut() {
+        let h = xxhash_rust::xxh3::xxh3_64(format!("{}\n{}", it.url, it.title).as_bytes());
+        let mut name = format!("{:012x}", h >> 16);
+        let mut k = 1;
+        while !names.insert(name.clone()) {
+            name = format!("{:012x}-{k}", h >> 16);
+            k += 1;
+        }
+        it.text_name = name;
+    }
+    let html = |t: TextOf| -> &str {
+        let html = match t {
+            TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| b.html.as_str()),
+            TextOf::Interp(k) => bodies.body(ItemId::Interp(k)).map(|b| b.html.as_str()),
+            TextOf::DocFaq(i, n) => bodies.doc_faq[i].get(n).map(String::as_str),
+            TextOf::SetFaq(k, n) => bodies.faq_sets[k].get(n).map(String::as_str),
+        };
+        html.unwrap_or_default()
+    };
+    let index = |index_title: &str, html: &str| -> Indexed {
+        let flat = html_text(html);
+        // The item's text, fetched only for the results a query shows, so a result can
+        // show the passage that matched wherever it is.
+        let text_json = serde_json::to_string(prefix(&flat, TEXT_MAX)).unwrap_or_default();
+        Indexed {
+            title: keys_of(index_title),
+            body: keys_of(&flat),
+            excerpt: prefix(&flat, 240).to_string(),
+            text_json,
         }
     };
+    let previous =
+        memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    let kept = std::sync::Mutex::new(KeyMap::default());
 
     // Postings: tokenize a chunk in parallel, merge it in item order so lists stay sorted.
     // Postings live in one map per thread-sized partition of the key space, so merging a
@@ -334,32 +385,44 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
     let mut postings: Vec<KeyMap<(Postings, Postings)>> = (0..parts).map(|_| KeyMap::default()).collect();
     let mut total = 0usize;
     for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
-        let keys: Vec<(Vec<u64>, Vec<u64>)> = chunk
+        let keys: Vec<std::sync::Arc<Indexed>> = chunk
             .par_iter_mut()
-            .enumerate()
-            .map(|(off, it)| {
-                let flat = text(it.text_of);
-                it.excerpt = prefix(&flat, 240).to_string();
-                // The item's text, fetched only for the results a query shows, so a result
-                // can show the passage that matched wherever it is.
-                let n = c_no * TOKENIZE_CHUNK + off;
-                let shown = prefix(&flat, TEXT_MAX);
-                emit(format!("search/text/{n}.json"), serde_json::to_string(shown).unwrap_or_default());
-                (keys_of(&it.index_title), keys_of(&flat))
+            .map(|it| {
+                let html = html(it.text_of);
+                let indexed = match memo {
+                    Some(_) => {
+                        let mut h = xxhash_rust::xxh3::Xxh3::new();
+                        h.update(it.index_title.as_bytes());
+                        h.update(&[0]);
+                        h.update(html.as_bytes());
+                        let key = h.digest();
+                        let found = previous.get(&key).cloned();
+                        let indexed = found.unwrap_or_else(|| std::sync::Arc::new(index(&it.index_title, html)));
+                        kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, indexed.clone());
+                        indexed
+                    }
+                    None => std::sync::Arc::new(index(&it.index_title, html)),
+                };
+                it.excerpt = indexed.excerpt.clone();
+                emit(format!("search/text/{}.json", it.text_name), indexed.text_json.clone());
+                indexed
             })
             .collect();
-        total += keys.iter().map(|(t, b)| t.len() + b.len()).sum::<usize>();
+        total += keys.iter().map(|i| i.title.len() + i.body.len()).sum::<usize>();
         postings.par_iter_mut().enumerate().for_each(|(p, map)| {
-            for (off, (t, b)) in keys.iter().enumerate() {
+            for (off, indexed) in keys.iter().enumerate() {
                 let n = (c_no * TOKENIZE_CHUNK + off) as u32;
-                for k in t.iter().filter(|&&k| part_of(k) == p) {
+                for k in indexed.title.iter().filter(|&&k| part_of(k) == p) {
                     map.entry(*k).or_default().0.push(n);
                 }
-                for k in b.iter().filter(|&&k| part_of(k) == p) {
+                for k in indexed.body.iter().filter(|&&k| part_of(k) == p) {
                     map.entry(*k).or_default().1.push(n);
                 }
             }
         });
+    }
+    if let Some(m) = memo {
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept.into_inner().unwrap_or_else(|e| e.into_inner());
     }
     let key_count: usize = postings.iter().map(KeyMap::len).sum();
     // ~4 bytes per posting in JSON deltas, ~24 per key.
@@ -421,6 +484,7 @@ pub fn build(ix: &Index, bodies: &Bodies, emit: &(dyn Fn(String, String) + Sync)
             excerpt,
             it.policy.as_ref().map(|p| &p.0),
             it.policy.as_ref().map(|p| &p.1),
+            it.text_name,
         ]));
         let idx = |list: &mut Vec<String>, v: &str| match list.iter().position(|x| x == v) {
             Some(p) => p,

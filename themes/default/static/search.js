@@ -170,17 +170,19 @@
           var page = ids.slice(0, shown);
           var chunks = {};
           page.forEach(function (n) { chunks[Math.floor(n / cfg.meta_chunk)] = true; });
-          // The text of the shown results only: the passages that matched.
-          var texts = q ? page.map(function (n) { return get("text/" + n + ".json").catch(function () { return ""; }); }) : [];
-          return Promise.all([Promise.all(Object.keys(chunks).map(function (k) { return get("meta/" + k + ".json").then(function (m) { return [Number(k), m]; }); })), Promise.all(texts)])
+          return Promise.all(Object.keys(chunks).map(function (k) { return get("meta/" + k + ".json").then(function (m) { return [Number(k), m]; }); }))
             .then(function (r2) {
-              var meta = {}; r2[0].forEach(function (x) { meta[x[0]] = x[1]; });
-              return { total: ids.length, items: page.map(function (n, i) {
-                var m = meta[Math.floor(n / cfg.meta_chunk)][n % cfg.meta_chunk].slice();
-                var snip = q ? snippet(r2[1][i] || "", q) : null;
-                if (snip) m[8] = snip;
-                return m;
-              }) };
+              var meta = {}; r2.forEach(function (x) { meta[x[0]] = x[1]; });
+              var rows = page.map(function (n) { return meta[Math.floor(n / cfg.meta_chunk)][n % cfg.meta_chunk].slice(); });
+              // The text of the shown results only (named in their metadata): the passages that matched.
+              var texts = q ? rows.map(function (m) { return get("text/" + m[11] + ".json").catch(function () { return ""; }); }) : [];
+              return Promise.all(texts).then(function (t) {
+                return { total: ids.length, items: rows.map(function (m, i) {
+                  var snip = q ? snippet(t[i] || "", q) : null;
+                  if (snip) m[8] = snip;
+                  return m;
+                }) };
+              });
             });
         });
     });
@@ -194,7 +196,7 @@
     }
     var h = '<p class="search-count">找到 ' + res.total + " 条结果</p><ol class=\"search-list\">";
     res.items.forEach(function (m) {
-      // [title, url, number, issuer, date, validity, validity_slug, kind, excerpt, policy_title, policy_url]
+      // [title, url, number, issuer, date, validity, validity_slug, kind, excerpt, policy_title, policy_url, text name]
       h += '<li class="search-hit"><a class="doc-title" href="' + esc(root + m[1]) + '">' + highlight(m[0], q) + "</a>";
       h += '<span class="doc-meta"><span class="kind">' + esc(m[7]) + "</span>";
       if (m[2]) h += '<span class="doc-number">' + esc(m[2]) + "</span>";
