@@ -112,6 +112,14 @@ impl Outcome {
         Some(format!("{} document(s) embargoed, published on their date: {}", self.embargoed.len(), list.join(", ")))
     }
 
+    /// Print each stage's time and the memory in use after it (`--timings`).
+    pub fn print_timings(&self) {
+        for (stage, secs, mb) in &self.timings {
+            let mem = if *stage == "total" { "peak" } else { "now" };
+            eprintln!("{stage:>12}: {:8.1} ms   RSS {mem} {mb:>5} MB", secs * 1000.0);
+        }
+    }
+
     /// Print the diagnostics to stderr, one per problem, then a count.
     pub fn report(&self) {
         use std::io::Write;
@@ -206,6 +214,8 @@ pub struct Memo {
     pub(crate) load: load::Memo,
     pub(crate) bodies: bodies::Memo,
     pub(crate) search: crate::search::Memo,
+    /// The output's files as the last build left them (see `output::Known`).
+    outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
 }
 
 /// Run the pipeline; when the output was written, also return the site it built.
@@ -273,7 +283,11 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let write = opts.write && !content_errors;
 
     let staging = if write {
-        match Staging::create(&out_dir) {
+        // What the last build recorded of the output: in this process's memo, else in the
+        // inputs record on disk.
+        let in_memory = memo.and_then(|m| m.outputs.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let known = in_memory.or_else(|| inputs.as_ref().and_then(|i| i.known()).map(std::sync::Arc::new));
+        match Staging::create(&out_dir, known) {
             Ok(s) => s,
             Err(e) => {
                 return (
@@ -398,8 +412,14 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         embargoed: ix.embargoed_documents().into_iter().map(|(p, d)| (p.to_string(), d)).collect(),
         up_to_date: false,
     };
-    if let (Some(inputs), Some(stamps)) = (inputs, stamps) {
-        inputs.save(stamps, outcome.result());
+    if let Some(stamps) = stamps {
+        if let Some(m) = memo {
+            let known = stamps.iter().map(|(p, s, h)| (p.clone(), (*s, *h))).collect();
+            *m.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
+        }
+        if let Some(inputs) = inputs {
+            inputs.save(&stamps, outcome.result());
+        }
     }
     if !opts.write {
         return (outcome, None);

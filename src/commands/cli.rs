@@ -94,6 +94,9 @@ pub enum Command {
         /// Build cache folder [default: ROOT/.gazette-cache]
         #[arg(long, env = "GAZETTE_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+        /// Print how long each stage of every build took, and memory
+        #[arg(long)]
+        timings: bool,
     },
     /// Create a small working site in DIR
     Init { dir: PathBuf },
@@ -150,10 +153,7 @@ pub fn main_with(cli: Cli) -> i32 {
             let outcome = build::run(&opts);
             outcome.report();
             if timings {
-                for (stage, secs, mb) in &outcome.timings {
-                    let mem = if *stage == "total" { "peak" } else { "now" };
-                    eprintln!("{stage:>12}: {:8.1} ms   RSS {mem} {mb:>5} MB", secs * 1000.0);
-                }
+                outcome.print_timings();
             }
             if outcome.exit_code == 0 {
                 // The summary is printed everywhere, CI logs included (only the progress
@@ -232,8 +232,18 @@ pub fn main_with(cli: Cli) -> i32 {
             }
             outcome.exit_code
         }
-        Command::Serve { root, port, bind, watch, open, drafts, output, cache_dir } => {
-            crate::serve::run(&crate::serve::ServeOptions { root, port, bind, watch, open, drafts, output, cache_dir })
+        Command::Serve { root, port, bind, watch, open, drafts, output, cache_dir, timings } => {
+            crate::serve::run(&crate::serve::ServeOptions {
+                root,
+                port,
+                bind,
+                watch,
+                open,
+                drafts,
+                output,
+                cache_dir,
+                timings,
+            })
         }
         Command::Init { dir } => match crate::init::init(&dir) {
             Ok(()) => {

@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub output: Option<PathBuf>,
     /// The build cache folder (`--cache-dir`), else the site's `.gazette-cache/`.
     pub cache_dir: Option<PathBuf>,
+    /// Print each build's stage timings (`--timings`).
+    pub timings: bool,
 }
 
 const LIVE_JS: &str = r#"(function () {
@@ -86,6 +88,7 @@ struct State {
     clients: Mutex<Vec<UnboundedSender<String>>>,
     last_error: Mutex<Option<String>>,
     log_requests: bool,
+    timings: bool,
 }
 
 impl State {
@@ -315,6 +318,9 @@ fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Ins
         if !changed.is_empty() {
             eprintln!("rebuilt in {} ms", started.elapsed().as_millis());
         }
+        if st.timings {
+            outcome.print_timings();
+        }
         st.broadcast(if css_only { "css" } else { "reload" }, "");
     } else {
         let text = as_text(&outcome.diagnostics);
@@ -513,6 +519,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         clients: Mutex::new(Vec::new()),
         last_error: Mutex::new(None),
         log_requests: std::env::var_os("GAZETTE_SERVE_LOG").is_some(),
+        timings: o.timings,
     });
     // With --watch, the watcher starts before the first build so no save is missed, and
     // the session thread keeps the built site for fast edits.

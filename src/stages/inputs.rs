@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &str = "gazette-inputs-1";
+const MAGIC: &str = "gazette-inputs-2";
 
 /// One input file as the record keeps it.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -49,8 +49,9 @@ struct Record {
     magic: String,
     key: u64,
     inputs: Vec<Input>,
-    /// Every output file: relative path, length, modification time.
-    outputs: Vec<(String, u64, u128)>,
+    /// Every output file: relative path, length, modification time, hash of its bytes
+    /// (0 when not known).
+    outputs: Vec<(String, u64, u128, u64)>,
     result: Result,
 }
 
@@ -71,10 +72,8 @@ impl Inputs {
     /// input folders (missing ones are fine).
     pub fn scan(dir: &Path, name: u64, key: u64, root: &Path, folders: &[PathBuf]) -> Inputs {
         let file = dir.join(format!("inputs-{name:016x}.bin"));
-        let old = std::fs::read(&file)
-            .ok()
-            .and_then(|b| crate::cache::decode::<Record>(&b))
-            .filter(|r| r.magic == MAGIC && r.key == key);
+        let old =
+            std::fs::read(&file).ok().and_then(|b| crate::cache::decode::<Record>(&b)).filter(|r| r.magic == MAGIC);
         let mut found: Vec<(String, PathBuf)> = Vec::new();
         for folder in folders {
             for e in walkdir::WalkDir::new(folder).into_iter().flatten() {
@@ -86,6 +85,7 @@ impl Inputs {
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let known: std::collections::HashMap<&str, &Input> =
             old.iter().flat_map(|r| r.inputs.iter().map(|i| (i.path.as_str(), i))).collect();
+        // (Input hashes do not depend on the key: a file's bytes are its bytes.)
         let read: Vec<Option<Input>> = found
             .par_iter()
             .map(|(rel, path)| {
@@ -102,6 +102,14 @@ impl Inputs {
         Inputs { file, key, inputs: read.into_iter().flatten().collect(), complete, old }
     }
 
+    /// The output's files as the last good build recorded them (whatever changed since):
+    /// lets this build recognise unchanged files without reading them.
+    pub fn known(&self) -> Option<crate::output::Known> {
+        let old = self.old.as_ref()?;
+        let stamp = |len, mtime_ns| Stamp { len, mtime_ns };
+        Some(old.outputs.iter().map(|(p, len, m, h)| (p.clone(), (stamp(*len, *m), *h))).collect())
+    }
+
     /// The previous build's result, when its inputs are this build's (same bytes) and
     /// the output `out` still holds every file it wrote, untouched. The caller holds
     /// the output's lock and has checked that no commit is pending.
@@ -109,6 +117,7 @@ impl Inputs {
         let old = self.old.as_ref()?;
         let same = |a: &Input, b: &Input| a.path == b.path && a.hash == b.hash;
         if !self.complete
+            || old.key != self.key
             || old.inputs.len() != self.inputs.len()
             || !old.inputs.iter().zip(&self.inputs).all(|(a, b)| same(a, b))
         {
@@ -117,19 +126,19 @@ impl Inputs {
         let intact = old
             .outputs
             .par_iter()
-            .all(|(rel, len, mtime_ns)| Stamp::of(&out.join(rel)) == Some(Stamp { len: *len, mtime_ns: *mtime_ns }));
+            .all(|(rel, len, mtime_ns, _)| Stamp::of(&out.join(rel)) == Some(Stamp { len: *len, mtime_ns: *mtime_ns }));
         intact.then_some(&old.result)
     }
 
     /// Record this build: its inputs, every file of the output as it left it (relative
     /// path and stamp) and what it reported. Best effort: without a record the next
     /// build runs in full.
-    pub fn save(self, outputs: Vec<(String, Stamp)>, result: Result) {
+    pub fn save(self, outputs: &[crate::output::Written], result: Result) {
         if !self.complete {
             std::fs::remove_file(&self.file).ok();
             return;
         }
-        let outputs = outputs.into_iter().map(|(p, s)| (p, s.len, s.mtime_ns)).collect();
+        let outputs = outputs.iter().map(|(p, s, h)| (p.clone(), s.len, s.mtime_ns, *h)).collect();
         let record = Record { magic: MAGIC.into(), key: self.key, inputs: self.inputs, outputs, result };
         crate::cache::write_atomically(&self.file, &crate::cache::encode(&record));
     }

@@ -45,10 +45,21 @@ pub struct Staging {
     _lock: Option<OutputLock>,
     /// How many files were left as the previous output had them (for the summary).
     reused: AtomicUsize,
-    /// The stamp of every file of the output as this build leaves it (a staged file keeps
-    /// its stamp when it is renamed into place), known without a second look at the disk.
-    stamps: Mutex<Vec<(String, Stamp)>>,
+    /// The stamp and hash of every file of the output as this build leaves it (a staged
+    /// file keeps its stamp when it is renamed into place), known without a second look
+    /// at the disk.
+    stamps: Mutex<Vec<Written>>,
+    /// The previous output's files as the build that wrote them recorded them.
+    known: Option<std::sync::Arc<Known>>,
 }
+
+/// A file of the output: relative path, stamp, XXH3 hash of its bytes (0: not known).
+pub type Written = (String, Stamp, u64);
+
+/// The files of an output as the last build recorded them: path → (stamp, hash). A file
+/// whose stamp is still the recorded one and whose new bytes hash the same is unchanged,
+/// found without reading it.
+pub type Known = std::collections::HashMap<String, (Stamp, u64)>;
 
 #[derive(Debug)]
 pub enum WriteError {
@@ -159,7 +170,8 @@ fn remove_leftovers(out: &Path) {
 }
 
 impl Staging {
-    pub fn create(out: &Path) -> io::Result<Staging> {
+    /// A staging folder for `out`; `known` is what the last build recorded of its files.
+    pub fn create(out: &Path, known: Option<std::sync::Arc<Known>>) -> io::Result<Staging> {
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -178,6 +190,7 @@ impl Staging {
             _lock: Some(lock),
             reused: AtomicUsize::new(0),
             stamps: Mutex::new(Vec::new()),
+            known,
         })
     }
 
@@ -191,6 +204,7 @@ impl Staging {
             _lock: None,
             reused: AtomicUsize::new(0),
             stamps: Mutex::new(Vec::new()),
+            known: None,
         }
     }
 
@@ -219,12 +233,19 @@ impl Staging {
         Ok(path)
     }
 
-    /// The previous output's `rel`, if its bytes are `data`: it stays as it is.
-    fn unchanged(&self, rel: &str, data: &[u8]) -> Option<std::fs::Metadata> {
+    /// The previous output's `rel`, if its bytes are `data` (hashing `hash`): it stays as
+    /// it is.
+    fn unchanged(&self, rel: &str, data: &[u8], hash: u64) -> Option<std::fs::Metadata> {
         let old = self.previous.as_ref()?.join(rel);
         // Size first: most changed files differ in length, and it costs no read.
         let meta = std::fs::symlink_metadata(&old).ok().filter(|m| m.is_file() && m.len() == data.len() as u64)?;
-        if std::fs::read(&old).is_ok_and(|b| b == data) {
+        // The file the last build recorded, untouched since: compare hashes, not bytes.
+        let recorded = self.known.as_ref().and_then(|k| k.get(rel)).filter(|(_, h)| *h != 0);
+        let same = match recorded {
+            Some((stamp, h)) if Stamp::from_metadata(&meta) == Some(*stamp) => *h == hash,
+            _ => std::fs::read(&old).is_ok_and(|b| b == data),
+        };
+        if same {
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Some(meta);
         }
@@ -239,8 +260,9 @@ impl Staging {
     /// cache's stamp), read from the open file instead of by path.
     pub fn write_with_metadata(&self, rel: &str, data: &[u8]) -> Result<Option<std::fs::Metadata>, WriteError> {
         let Some(dir) = self.claim(rel)? else { return Ok(None) };
-        if let Some(meta) = self.unchanged(rel, data) {
-            self.stamp(rel, &meta);
+        let hash = xxhash_rust::xxh3::xxh3_64(data);
+        if let Some(meta) = self.unchanged(rel, data, hash) {
+            self.stamp(rel, &meta, hash);
             return Ok(Some(meta));
         }
         let path = self.stage(dir, rel)?;
@@ -249,20 +271,20 @@ impl Staging {
         io::Write::write_all(&mut f, data).map_err(err)?;
         let meta = f.metadata().ok();
         if let Some(m) = &meta {
-            self.stamp(rel, m);
+            self.stamp(rel, m, hash);
         }
         Ok(meta)
     }
 
-    fn stamp(&self, rel: &str, meta: &std::fs::Metadata) {
+    fn stamp(&self, rel: &str, meta: &std::fs::Metadata, hash: u64) {
         if let Some(s) = Stamp::from_metadata(meta) {
-            self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), s));
+            self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), s, hash));
         }
     }
 
-    /// Each file of the output as this build leaves it, with its stamp (see `inputs`);
-    /// `None` when one of them is not known.
-    pub fn stamps(&self) -> Option<Vec<(String, Stamp)>> {
+    /// Each file of the output as this build leaves it, with its stamp and hash (see
+    /// `inputs`); `None` when one of them is not known.
+    pub fn stamps(&self) -> Option<Vec<Written>> {
         let stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner()).clone();
         (stamps.len() == self.files.lock().unwrap_or_else(|e| e.into_inner()).len()).then_some(stamps)
     }
@@ -279,7 +301,7 @@ impl Staging {
             });
             if let Some(meta) = reused {
                 self.reused.fetch_add(1, Ordering::Relaxed);
-                self.stamp(rel, &meta);
+                self.stamp(rel, &meta, 0);
             } else {
                 let path = self.stage(dir, rel)?;
                 std::fs::copy(src, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
@@ -287,7 +309,7 @@ impl Staging {
                     File::options().write(true).open(&path).and_then(|f| f.set_modified(m)).ok();
                 }
                 if let Ok(meta) = std::fs::symlink_metadata(&path) {
-                    self.stamp(rel, &meta);
+                    self.stamp(rel, &meta, 0);
                 }
             }
         }
@@ -308,7 +330,9 @@ impl Staging {
             ));
         }
         self.reused.fetch_add(1, Ordering::Relaxed);
-        self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), stamp));
+        // A page the build cache vouches for: its bytes are not at hand, nor their hash.
+        let hash = self.known.as_ref().and_then(|k| k.get(rel)).filter(|(s, _)| *s == stamp).map_or(0, |(_, h)| *h);
+        self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), stamp, hash));
         Ok(())
     }
 
