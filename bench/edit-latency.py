@@ -88,12 +88,12 @@ try:
     organs = os.path.join(site, "content", "organs.yaml")
     res = {}
 
-    def edit(kind, do, ok):
+    def edit(kind, do, ok, settle=1.0):
         mark = len(open(log_path, encoding="utf-8", errors="replace").read())
         t1 = time.perf_counter()
         do()
         ms = wait(t1, ok)
-        time.sleep(1.0)
+        time.sleep(settle)
         said = open(log_path, encoding="utf-8", errors="replace").read()[mark:]
         how = re.findall(r"^(updated .* in \d+ ms|rebuilt in \d+ ms|build failed.*)$", said, re.M)
         res.setdefault(kind, []).append((ms, how[-1] if how else "?"))
@@ -137,7 +137,8 @@ try:
             os.makedirs(os.path.dirname(tpl), exist_ok=True)
             write(tpl, read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "themes", "default", "templates", "base.html")))
             time.sleep(3)  # the override itself is a template edit; let it settle
-        edit("template", lambda: write(tpl, read(tpl).replace("</footer>", f"<p>TPL{i}x</p></footer>", 1)), shows(page, f"TPL{i}x"))
+        edit("template", lambda: write(tpl, read(tpl).replace("</footer>", f"<p>TPL{i}x</p></footer>", 1)), shows(page, f"TPL{i}x"),
+             settle=10.0)  # a template edit renders every page: let a second event's build finish too
     print(f"{len(docs)} documents, {rounds} round(s), save -> served (ms):")
     for k, v in res.items():
         ms = [x for x, _ in v]

@@ -308,7 +308,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     // The incremental cache serves builds that write; `check` and link reports need
     // every page scanned.
     let cache = (write && !opts.collect_links).then(|| {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut h = crate::hash::Hasher::new();
         h.update(&crate::cache::binary_fingerprint().to_le_bytes());
         h.update(&theme.fingerprint.to_le_bytes());
         h.update(&[cfg.minify as u8]);
@@ -433,7 +433,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
 /// else the output depends on: the binary, `gazette.yaml`, the theme's templates and the
 /// options that change pages or the outcome.
 fn scan_inputs(opts: &Options, cfg: &config::Config, theme: &Theme, date: Date, out: &Path) -> crate::inputs::Inputs {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut h = crate::hash::Hasher::new();
     h.update(&crate::cache::binary_fingerprint().to_le_bytes());
     h.update(&theme.fingerprint.to_le_bytes());
     h.update(&std::fs::read(opts.root.join(config::FILE)).unwrap_or_default());

@@ -135,7 +135,7 @@ impl Theme {
         if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
             return Err(vec![template_error(&e, &origin)]);
         }
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut h = crate::hash::Hasher::new();
         for (n, text) in &sources {
             for part in [n.as_bytes(), &[0], text.as_bytes(), &[0]] {
                 h.update(part);
@@ -146,7 +146,7 @@ impl Theme {
 
     /// Values every page sees (`site`), set once instead of per page.
     pub fn set_global<T: Serialize>(&mut self, key: &'static str, value: &T) {
-        let mut h = xxhash_rust::xxh3::Xxh3::with_seed(self.fingerprint);
+        let mut h = crate::hash::Hasher::with_seed(self.fingerprint);
         h.update(key.as_bytes());
         crate::cache::hash_json(&mut h, value);
         self.fingerprint = h.digest();

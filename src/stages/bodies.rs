@@ -273,10 +273,9 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
     let (b, faq) = match opts.memo {
         None => render(&mut sink),
         Some(memo) => {
-            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            let mut h = crate::hash::Hasher::new();
             for part in [url.as_str(), src.path.as_str(), body].into_iter().chain(faq.iter().map(|(a, _)| *a)) {
-                h.update(&(part.len() as u64).to_le_bytes());
-                h.update(part.as_bytes());
+                h.piece(part.as_bytes());
             }
             let lines = std::iter::once(src.body_line).chain(faq.iter().map(|(_, l)| *l));
             for l in lines {

@@ -18,13 +18,13 @@
 //! The file format is private and versioned: unreadable, truncated or foreign files are
 //! ignored (a cold build), never an error.
 
+use crate::hash::Hasher as Xxh3;
 use crate::linkcheck::{PageLinks, Parts};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::SystemTime;
-use xxhash_rust::xxh3::Xxh3;
 
 const MAGIC: &[u8] = b"gazette-page-cache-1\n";
 
@@ -262,7 +262,7 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
 /// output folder's absolute path, so two outputs never mix.
 pub fn output_id(out: &Path, name: Option<&str>) -> u64 {
     let abs = absolute(out);
-    xxhash_rust::xxh3::xxh3_64(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes())
+    crate::hash::of(name.map_or_else(|| abs.to_string_lossy(), |n| n.into()).as_bytes())
 }
 
 /// What identifies this gazette binary for the build cache: a hash of its own executable
@@ -290,7 +290,7 @@ pub fn binary_fingerprint() -> u64 {
             Ok(fp) => fp,
             Err(_) => {
                 let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-                xxhash_rust::xxh3::xxh3_64(format!("{}:{}", std::process::id(), now.as_nanos()).as_bytes())
+                crate::hash::of(format!("{}:{}", std::process::id(), now.as_nanos()).as_bytes())
             }
         }
     })
@@ -420,7 +420,7 @@ mod tests {
     fn the_binary_has_one_fingerprint() {
         assert_eq!(binary_fingerprint(), binary_fingerprint());
         let exe = std::fs::read(std::env::current_exe().expect("exe")).expect("read");
-        assert_eq!(binary_fingerprint(), xxhash_rust::xxh3::xxh3_64(&exe));
+        assert_eq!(binary_fingerprint(), crate::hash::of(&exe));
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl Inputs {
                 let stamp = Stamp::from_metadata(&std::fs::metadata(path).ok()?)?;
                 let hash = match known.get(rel.as_str()) {
                     Some(i) if i.len == stamp.len && i.mtime_ns == stamp.mtime_ns => i.hash,
-                    _ => xxhash_rust::xxh3::xxh3_64(&std::fs::read(path).ok()?),
+                    _ => crate::hash::of(&std::fs::read(path).ok()?),
                 };
                 Some(Input { path: rel.clone(), len: stamp.len, mtime_ns: stamp.mtime_ns, hash })
             })

@@ -756,7 +756,7 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
         };
         let (o, sv) = (sorted(&organ_ids), sorted(&service_ids));
         let text = format!("{cfg:?}|{organs_loaded}|{services_loaded}|{o}|{sv}|{:?}", content.files);
-        xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+        crate::hash::of(text.as_bytes())
     });
     let previous = match (memo, context) {
         (Some(m), Some(context)) => {

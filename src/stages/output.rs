@@ -260,7 +260,7 @@ impl Staging {
     /// cache's stamp), read from the open file instead of by path.
     pub fn write_with_metadata(&self, rel: &str, data: &[u8]) -> Result<Option<std::fs::Metadata>, WriteError> {
         let Some(dir) = self.claim(rel)? else { return Ok(None) };
-        let hash = xxhash_rust::xxh3::xxh3_64(data);
+        let hash = crate::hash::of(data);
         if let Some(meta) = self.unchanged(rel, data, hash) {
             self.stamp(rel, &meta, hash);
             return Ok(Some(meta));

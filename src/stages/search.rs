@@ -343,7 +343,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     // with the same name, vanishingly rare, gets a suffix).
     let mut names = std::collections::HashSet::new();
     for it in items.iter_mut() {
-        let h = xxhash_rust::xxh3::xxh3_64(format!("{}\n{}", it.url, it.title).as_bytes());
+        let h = crate::hash::of(format!("{}\n{}", it.url, it.title).as_bytes());
         let mut name = format!("{:012x}", h >> 16);
         let mut k = 1;
         while !names.insert(name.clone()) {
@@ -391,10 +391,9 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
                 let html = html(it.text_of);
                 let indexed = match memo {
                     Some(_) => {
-                        let mut h = xxhash_rust::xxh3::Xxh3::new();
-                        h.update(it.index_title.as_bytes());
-                        h.update(&[0]);
-                        h.update(html.as_bytes());
+                        let mut h = crate::hash::Hasher::new();
+                        h.piece(it.index_title.as_bytes());
+                        h.piece(html.as_bytes());
                         let key = h.digest();
                         let found = previous.get(&key).cloned();
                         let indexed = found.unwrap_or_else(|| std::sync::Arc::new(index(&it.index_title, html)));

@@ -1,0 +1,34 @@
+//! Content hashes (xxhash-rust's XXH3, 64 bits): page keys, the inputs record, the link
+//! gate's targets, memo keys, the binary's fingerprint. Fast and stable across runs and
+//! machines (cache files are compared with values computed by later builds); not
+//! cryptographic, which nothing here needs.
+
+/// The hash of `bytes`.
+pub fn of(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// A hash built from several pieces.
+#[derive(Clone, Default)]
+pub struct Hasher(xxhash_rust::xxh3::Xxh3);
+
+impl Hasher {
+    pub fn new() -> Self {
+        Hasher(xxhash_rust::xxh3::Xxh3::new())
+    }
+    /// Seeded: the same pieces under another seed hash differently.
+    pub fn with_seed(seed: u64) -> Self {
+        Hasher(xxhash_rust::xxh3::Xxh3::with_seed(seed))
+    }
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    /// A piece with its length first, so ("ab", "c") and ("a", "bc") differ.
+    pub fn piece(&mut self, bytes: &[u8]) {
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+    pub fn digest(&self) -> u64 {
+        self.0.digest()
+    }
+}
