@@ -222,3 +222,25 @@ fn unchanged_inputs_are_not_built_again() {
     // `gazette check` always checks.
     assert!(!site.run(&["check", "--date", "2025-01-01"]).stderr.contains("up to date"));
 }
+
+/// A file saved again within its file system's time resolution, with the same length,
+/// keeps its stamp (length and modification time). The inputs record must not take the
+/// stamp's word for a file modified that close to the build that read it: the change is
+/// built, not reported "up to date".
+#[test]
+fn a_same_length_save_with_the_same_stamp_is_still_seen() {
+    let site = Site::new();
+    site.write("content/documents/a.md", &doc("a", "", "第一版正文。"));
+    site.build(&[]).ok();
+    let path = site.root().join("content/documents/a.md");
+    let mtime = std::fs::metadata(&path).expect("meta").modified().expect("mtime");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let edited = text.replace("第一版", "第二版");
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&path, &edited).expect("write");
+    std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(mtime)).expect("set mtime");
+    let run = site.build(&[]);
+    run.ok();
+    assert!(!run.stderr.contains("up to date"), "{}", run.stderr);
+    assert!(run.read("documents/a/index.html").contains("第二版正文"));
+}

@@ -45,6 +45,21 @@ impl Stamp {
         let mtime_ns = m.modified().ok()?.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_nanos();
         m.is_file().then_some(Stamp { len: m.len(), mtime_ns })
     }
+
+    /// Whether this stamp, seen when a file was read at `read_at_ns`, can vouch for the
+    /// bytes read then: the file had not been modified for a while. A file saved again
+    /// within its file system's time resolution (a second or two on some) with the same
+    /// length keeps its stamp; so, as git does for its index, a stamp too close to the
+    /// moment of reading is not trusted and the file is read again next time.
+    pub fn settled(&self, read_at_ns: u128) -> bool {
+        const RACY_NS: u128 = 3_000_000_000;
+        self.mtime_ns + RACY_NS < read_at_ns
+    }
+}
+
+/// Now, in nanoseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_ns() -> u128 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 /// One page of the previous build: its key, its file, and where the gate's view of it

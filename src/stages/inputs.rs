@@ -7,8 +7,9 @@
 //! `--drafts`, `--date` or today's date, `--deny-warnings`) and the gazette binary itself
 //! (a hash of the executable). The record keeps each input file's path, stamp (length
 //! and modification time) and XXH3 hash of its bytes; a file whose stamp is unchanged is
-//! not read again (as git's index does), one whose stamp changed is hashed, so a fresh CI
-//! checkout (new mtimes, same bytes) is still recognised. It also keeps the stamp of every
+//! not read again (as git's index does: unless it was modified just before it was read,
+//! `Stamp::settled`), one whose stamp changed is hashed, so a fresh CI checkout (new
+//! mtimes, same bytes) is still recognised. It also keeps the stamp of every
 //! output file and the build's diagnostics and counts, which the CLI prints again.
 //!
 //! Anything unsure means "build": no record, another binary or option, an input added,
@@ -22,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &str = "gazette-inputs-2";
+const MAGIC: &str = "gazette-inputs-3";
 
 /// One input file as the record keeps it.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct Result {
 struct Record {
     magic: String,
     key: u64,
+    /// When the inputs were read (see `Stamp::settled`).
+    read_at_ns: u128,
     inputs: Vec<Input>,
     /// Every output file: relative path, length, modification time, hash of its bytes
     /// (0 when not known).
@@ -59,6 +62,7 @@ struct Record {
 pub struct Inputs {
     file: PathBuf,
     key: u64,
+    read_at_ns: u128,
     inputs: Vec<Input>,
     /// Whether every input could be read (an unreadable one never matches a record).
     complete: bool,
@@ -83,6 +87,8 @@ impl Inputs {
             }
         }
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let read_at_ns = crate::cache::now_ns();
+        let previous_read_at = old.as_ref().map_or(0, |r| r.read_at_ns);
         let known: std::collections::HashMap<&str, &Input> =
             old.iter().flat_map(|r| r.inputs.iter().map(|i| (i.path.as_str(), i))).collect();
         // (Input hashes do not depend on the key: a file's bytes are its bytes.)
@@ -91,7 +97,11 @@ impl Inputs {
             .map(|(rel, path)| {
                 let stamp = Stamp::from_metadata(&std::fs::metadata(path).ok()?)?;
                 let hash = match known.get(rel.as_str()) {
-                    Some(i) if i.len == stamp.len && i.mtime_ns == stamp.mtime_ns => i.hash,
+                    Some(i)
+                        if i.len == stamp.len && i.mtime_ns == stamp.mtime_ns && stamp.settled(previous_read_at) =>
+                    {
+                        i.hash
+                    }
                     _ => crate::hash::of(&std::fs::read(path).ok()?),
                 };
                 Some(Input { path: rel.clone(), len: stamp.len, mtime_ns: stamp.mtime_ns, hash })
@@ -99,7 +109,7 @@ impl Inputs {
             .collect();
         let complete = read.iter().all(Option::is_some);
         drop(known);
-        Inputs { file, key, inputs: read.into_iter().flatten().collect(), complete, old }
+        Inputs { file, key, read_at_ns, inputs: read.into_iter().flatten().collect(), complete, old }
     }
 
     /// The output's files as the last good build recorded them (whatever changed since):
@@ -139,7 +149,14 @@ impl Inputs {
             return;
         }
         let outputs = outputs.iter().map(|(p, s, h)| (p.clone(), s.len, s.mtime_ns, *h)).collect();
-        let record = Record { magic: MAGIC.into(), key: self.key, inputs: self.inputs, outputs, result };
+        let record = Record {
+            magic: MAGIC.into(),
+            key: self.key,
+            read_at_ns: self.read_at_ns,
+            inputs: self.inputs,
+            outputs,
+            result,
+        };
         crate::cache::write_atomically(&self.file, &crate::cache::encode(&record));
     }
 }

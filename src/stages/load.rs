@@ -631,6 +631,8 @@ pub struct Memo(std::sync::Mutex<Memoised>);
 struct Memoised {
     /// What every file was checked against, hashed.
     context: u64,
+    /// When the files were read (see `Stamp::settled`).
+    read_at_ns: u128,
     files: HashMap<String, (Stamp, Result<Loaded, Unloaded>, Vec<Diagnostic>)>,
 }
 
@@ -758,23 +760,24 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
         let text = format!("{cfg:?}|{organs_loaded}|{services_loaded}|{o}|{sv}|{:?}", content.files);
         crate::hash::of(text.as_bytes())
     });
-    let previous = match (memo, context) {
+    let read_at_ns = crate::cache::now_ns();
+    let (previous, previous_read_at) = match (memo, context) {
         (Some(m), Some(context)) => {
             let old = std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()));
             if old.context == context {
-                old.files
+                (old.files, old.read_at_ns)
             } else {
-                HashMap::new()
+                (HashMap::new(), 0)
             }
         }
-        _ => HashMap::new(),
+        _ => (HashMap::new(), 0),
     };
     let results: Vec<(Option<Stamp>, Result<Loaded, Unloaded>, Vec<Diagnostic>)> = work
         .par_iter()
         .map(|(path, rel, kind)| {
             let stamp = memo.and_then(|_| Stamp::of(path));
             if let (Some(stamp), Some((was, out, said))) = (stamp, previous.get(rel)) {
-                if stamp == *was {
+                if stamp == *was && was.settled(previous_read_at) {
                     return (Some(stamp), out.clone(), said.clone());
                 }
             }
@@ -800,7 +803,7 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
         loaded.push(out);
     }
     if let (Some(m), Some(context)) = (memo, context) {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Memoised { context, files: kept };
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Memoised { context, read_at_ns, files: kept };
     }
     for l in loaded {
         let l = match l {
