@@ -218,6 +218,15 @@ pub struct Memo {
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
 }
 
+impl Memo {
+    /// Something other than a build wrote into the output (`serve`'s fast edits): the
+    /// recorded list of its files may be incomplete, so the next build looks at the output
+    /// itself.
+    pub fn forget_outputs(&self) {
+        *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
 /// Run the pipeline; when the output was written, also return the site it built.
 pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
     run_site_with(opts, None)
@@ -286,8 +295,11 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         // What the last build recorded of the output: in this process's memo, else in the
         // inputs record on disk.
         let in_memory = memo.and_then(|m| m.outputs.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let listing = in_memory.is_some();
         let known = in_memory.or_else(|| inputs.as_ref().and_then(|i| i.known()).map(std::sync::Arc::new));
         match Staging::create(&out_dir, known) {
+            // serve's output between its own builds: the memo lists every file in it.
+            Ok(s) if listing => s.known_is_listing(),
             Ok(s) => s,
             Err(e) => {
                 return (

@@ -413,6 +413,8 @@ fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sen
                 }
                 Ok(done) if done.pages.is_empty() => {}
                 Ok(done) => {
+                    // It wrote into the output outside a build (see `Memo::forget_outputs`).
+                    memo.forget_outputs();
                     Outcome { diagnostics: done.diagnostics, ..Default::default() }.report();
                     *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     st.broadcast("reload", "");

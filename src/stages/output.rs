@@ -51,6 +51,9 @@ pub struct Staging {
     stamps: Mutex<Vec<Written>>,
     /// The previous output's files as the build that wrote them recorded them.
     known: Option<std::sync::Arc<Known>>,
+    /// `known` lists every file of the output (it is private to this process: `serve`),
+    /// so the commit finds the files to delete there instead of walking the output.
+    known_is_listing: bool,
 }
 
 /// A file of the output: relative path, stamp, XXH3 hash of its bytes (0: not known).
@@ -191,6 +194,7 @@ impl Staging {
             reused: AtomicUsize::new(0),
             stamps: Mutex::new(Vec::new()),
             known,
+            known_is_listing: false,
         })
     }
 
@@ -205,6 +209,7 @@ impl Staging {
             reused: AtomicUsize::new(0),
             stamps: Mutex::new(Vec::new()),
             known: None,
+            known_is_listing: false,
         }
     }
 
@@ -280,6 +285,13 @@ impl Staging {
         if let Some(s) = Stamp::from_metadata(meta) {
             self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), s, hash));
         }
+    }
+
+    /// Take `known` (see [`Staging::create`]) as the complete list of the output's files:
+    /// for an output only this process writes (`serve`'s, between its own builds).
+    pub fn known_is_listing(mut self) -> Self {
+        self.known_is_listing = self.known.is_some();
+        self
     }
 
     /// Each file of the output as this build leaves it, with its stamp and hash (see
@@ -360,15 +372,21 @@ impl Staging {
         }
         let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let mut delete = Vec::new();
-        for e in walkdir::WalkDir::new(out).min_depth(1).into_iter().flatten() {
-            if e.file_type().is_dir() {
-                continue;
-            }
-            let rel = crate::diag::rel_path(out, e.path());
-            if !files.contains(&rel) {
-                delete.push(rel);
+        match self.known.as_ref().filter(|_| self.known_is_listing) {
+            Some(known) => delete.extend(known.keys().filter(|rel| !files.contains(*rel)).cloned()),
+            None => {
+                for e in walkdir::WalkDir::new(out).min_depth(1).into_iter().flatten() {
+                    if e.file_type().is_dir() {
+                        continue;
+                    }
+                    let rel = crate::diag::rel_path(out, e.path());
+                    if !files.contains(&rel) {
+                        delete.push(rel);
+                    }
+                }
             }
         }
+        delete.sort_unstable();
         drop(files);
         let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|e| e.into_inner()));
         let journal = Journal { staging: dir.clone(), staged, delete };
