@@ -19,7 +19,7 @@ rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 w = tempfile.mkdtemp(prefix="gazette-edits-")
 site = os.path.join(w, "site")
 shutil.copytree(src, site, ignore=shutil.ignore_patterns(".gazette-cache", "public"))
-# serve watches themes/ when it exists at start: make the folder the template edits go to.
+# The folder the template edits go to (serve also picks it up when made later).
 os.makedirs(os.path.join(site, "themes", "default", "templates"), exist_ok=True)
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))

@@ -525,3 +525,21 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let log = wait_log(&srv, "build failed");
     assert!(log.contains("content/documents/e.md:4:1: error: unknown organ `qfb`"), "{log}");
 }
+
+/// A theme folder made while serve runs (an editor's first template override) is picked
+/// up, and so are later edits inside it.
+#[test]
+fn a_theme_folder_made_while_serving_is_watched() {
+    let s = site();
+    assert!(!s.root().join("themes").exists());
+    let srv = start_with(&s, &[]);
+    let p = srv.port;
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html"),
+    )
+    .expect("base.html");
+    s.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板一</p></footer>", 1));
+    wait_until("the new theme folder's template to be used", || raw(p, "/").2.contains("模板一"));
+    s.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板二</p></footer>", 1));
+    wait_until("an edit inside it to be used", || raw(p, "/").2.contains("模板二"));
+}

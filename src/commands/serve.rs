@@ -355,34 +355,59 @@ fn next_batch(rx: &Receiver<Vec<PathBuf>>) -> Option<Vec<PathBuf>> {
 /// Quiet time that ends a batch of file events. Short: it is part of every save's delay.
 const DEBOUNCE: Duration = Duration::from_millis(30);
 
-fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Receiver<Vec<PathBuf>>), String> {
-    use notify::{RecursiveMode, Watcher};
+/// The folders a site's sources live in, watched recursively; the root itself is watched
+/// too (not recursively), for `gazette.yaml` and for these folders appearing later.
+const WATCHED: [&str; 2] = ["content", "themes"];
+
+type Watcher = Arc<Mutex<notify::RecommendedWatcher>>;
+
+fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<Vec<PathBuf>>), String> {
+    use notify::{RecursiveMode, Watcher as _};
     let (tx, rx) = channel();
+    let sources: Vec<PathBuf> = WATCHED.iter().map(|d| root.join(d)).collect();
+    let config = root.join(crate::config::FILE);
     let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
         if let Ok(ev) = ev {
             if !matches!(ev.kind, notify::EventKind::Access(_)) {
-                tx.send(ev.paths).ok();
+                // The root's own entries: only the config and the source folders (an
+                // output folder inside the root must not trigger builds).
+                let paths: Vec<PathBuf> =
+                    ev.paths.into_iter().filter(|p| *p == config || sources.iter().any(|s| p.starts_with(s))).collect();
+                if !paths.is_empty() {
+                    tx.send(paths).ok();
+                }
             }
         }
     })
     .map_err(|e| e.to_string())?;
-    for (p, mode) in [
-        ("content", RecursiveMode::Recursive),
-        ("themes", RecursiveMode::Recursive),
-        (crate::config::FILE, RecursiveMode::NonRecursive),
-    ] {
-        let path = root.join(p);
-        if path.exists() {
-            w.watch(&path, mode).map_err(|e| format!("{}: {e}", path.display()))?;
+    w.watch(root, RecursiveMode::NonRecursive).map_err(|e| format!("{}: {e}", root.display()))?;
+    for d in WATCHED {
+        let path = root.join(d);
+        if path.is_dir() {
+            w.watch(&path, RecursiveMode::Recursive).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    Ok((w, rx))
+    Ok((Arc::new(Mutex::new(w)), rx))
+}
+
+/// A source folder made after serve started (a first theme override): watch it too. The
+/// event that showed it is in the batch, so the build that follows reads what it holds.
+fn watch_new_folders(watcher: &Watcher, root: &Path, changed: &[PathBuf]) {
+    use notify::Watcher as _;
+    for p in changed {
+        if WATCHED.iter().any(|d| *p == root.join(d)) && p.is_dir() {
+            let mut w = watcher.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = w.watch(p, notify::RecursiveMode::Recursive) {
+                eprintln!("warning: cannot watch {}: {e}", p.display());
+            }
+        }
+    }
 }
 
 /// The watch loop: a full build, then fast edits on the site it leaves in memory for as
 /// long as edits allow (see `live`), then a full build again. The first build's outcome
 /// goes to `first` (the server starts once it is known).
-fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sender<(i32, String)>) {
+fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<PathBuf>>, first: Sender<(i32, String)>) {
     let mut first = Some(first);
     let mut pending: Vec<PathBuf> = Vec::new();
     let memo = build::Memo::default();
@@ -401,6 +426,7 @@ fn session(opts: Options, st: Arc<State>, rx: Receiver<Vec<PathBuf>>, first: Sen
             let Some(changed) = next_batch(&rx) else {
                 return; // the watcher is gone
             };
+            watch_new_folders(&watcher, &opts.root, &changed);
             let Some(site) = live.as_mut() else {
                 pending = changed;
                 break;
@@ -534,10 +560,10 @@ pub fn run(o: &ServeOptions) -> i32 {
                 return 2;
             }
         };
-        _watcher = Some(w);
+        _watcher = Some(w.clone());
         let (tx, first) = channel();
         let session_state = st.clone();
-        std::thread::spawn(move || session(opts, session_state, rx, tx));
+        std::thread::spawn(move || session(opts, session_state, w, rx, tx));
         match first.recv() {
             Ok(x) => x,
             Err(_) => return 2,
