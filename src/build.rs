@@ -206,9 +206,11 @@ pub struct Built {
 }
 
 /// What a build keeps for the next build in the same process (`serve --watch`): the
-/// files it loaded and the items it indexed for search, so a build after an edit
-/// re-parses and re-indexes only what the edit changed. Each memo holds one build's
-/// worth; the output stays byte-identical to a build without them (`tests/serve.rs`).
+/// files it loaded, the bodies it rendered, the items it indexed for search and the
+/// files it left in the output, so a build after an edit re-parses, re-renders and
+/// re-indexes only what the edit changed (ARCHITECTURE.md, "What one build leaves the
+/// next"). Each memo holds one build's worth; the output stays byte-identical to a build
+/// without them (`tests/serve.rs`).
 #[derive(Default)]
 pub struct Memo {
     pub(crate) load: load::Memo,

@@ -295,9 +295,9 @@ impl Staging {
     }
 
     /// Each file of the output as this build leaves it, with its stamp and hash (see
-    /// `inputs`); `None` when one of them is not known.
+    /// `inputs`); `None` when one of them is not known. Taken once, before the commit.
     pub fn stamps(&self) -> Option<Vec<Written>> {
-        let stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let stamps = std::mem::take(&mut *self.stamps.lock().unwrap_or_else(|e| e.into_inner()));
         (stamps.len() == self.files.lock().unwrap_or_else(|e| e.into_inner()).len()).then_some(stamps)
     }
 
