@@ -6,7 +6,7 @@
 //! Screenshots are written to tests/artifacts/<site>/.
 
 mod common;
-use common::{browser_tools_available, build_into, generated_site};
+use common::{browser_tools_available, build_into, built_demo, generated_site};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -99,10 +99,7 @@ fn demo_library_in_the_browser() {
     if !browser_tools_available() {
         return;
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tmp = tempfile::tempdir().expect("tmp");
-    let out = tmp.path().join("public");
-    build_into(root, &out);
+    let (_tmp, out) = built_demo();
     let pages = [
         "",
         "documents/jtw-2024-323/",

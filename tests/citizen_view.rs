@@ -6,7 +6,7 @@
 //! whole-issue view. Screenshots at 375 and 1280 px in tests/artifacts/citizen/.
 
 mod common;
-use common::{browser_tools_available, build_into};
+use common::{browser_tools_available, built_demo};
 use std::path::Path;
 use std::process::Command;
 
@@ -16,9 +16,7 @@ fn the_demo_as_a_citizen_sees_it() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tmp = tempfile::tempdir().expect("tmp");
-    let out = tmp.path().join("public");
-    build_into(root, &out);
+    let (_tmp, out) = built_demo();
     let artifacts = root.join("tests/artifacts/citizen");
     let o = Command::new("node")
         .arg(root.join("tests/browser/citizen.mjs"))

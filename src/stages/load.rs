@@ -796,9 +796,13 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
     let mut kept = HashMap::new();
     let mut loaded = Vec::with_capacity(results.len());
     for ((_, rel, _), (stamp, out, said)) in work.iter().zip(results) {
-        diags.extend(said.iter().cloned());
-        if let Some(stamp) = stamp {
-            kept.insert(rel.clone(), (stamp, out.clone(), said));
+        match stamp {
+            // Kept for the next build in this process: the memo needs its own copy.
+            Some(stamp) => {
+                diags.extend(said.iter().cloned());
+                kept.insert(rel.clone(), (stamp, out.clone(), said));
+            }
+            None => diags.extend(said),
         }
         loaded.push(out);
     }

@@ -70,37 +70,26 @@ impl Site {
 
     /// `gazette import SOURCES… EXTRA… --into SITE`; the Run's `out` is the site's content/.
     pub fn import<S: AsRef<std::ffi::OsStr>>(&self, sources: &[S], extra: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
-            .arg("import")
-            .args(sources)
-            .args(extra)
-            .arg("--into")
-            .arg(self.root())
-            .env_remove("CI")
-            .output()
-            .expect("run gazette import");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            stdout: String::new(),
-            out: self.root().join("content"),
-        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gazette"));
+        cmd.arg("import").args(sources).args(extra).arg("--into").arg(self.root());
+        run_gazette(cmd, self.root().join("content"))
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_gazette"))
-            .args(args)
-            .arg("--root")
-            .arg(self.root())
-            .env_remove("CI")
-            .output()
-            .expect("run gazette");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            out: self.root().join("public"),
-        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gazette"));
+        cmd.args(args).arg("--root").arg(self.root());
+        run_gazette(cmd, self.root().join("public"))
+    }
+}
+
+/// Run a gazette command as a user would (without `CI` set), and collect what it said.
+fn run_gazette(mut cmd: Command, out: PathBuf) -> Run {
+    let o = cmd.env_remove("CI").output().expect("run gazette");
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        out,
     }
 }
 
@@ -133,6 +122,15 @@ impl Run {
         v.sort();
         v
     }
+}
+
+/// The demo library (the repository's root) built into a fresh temporary folder: the
+/// folder (removed when dropped) and the output in it.
+pub fn built_demo() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("public");
+    build_into(Path::new(env!("CARGO_MANIFEST_DIR")), &out);
+    (tmp, out)
 }
 
 /// `gazette build` of the site at `root` into `out` at a fixed date (2025-06-01), which
