@@ -790,7 +790,7 @@ fn write_search_index(
     diags: &Diagnostics,
 ) {
     crate::search::build(r.ix, bodies, memo, &|path, data| {
-        if let Err(e) = staging.write(&path, crate::search::json_html_safe(&data).as_bytes()) {
+        if let Err(e) = staging.write(&path, crate::search::json_html_safe(data).as_bytes()) {
             diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
         }
     });

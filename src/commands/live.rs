@@ -199,7 +199,7 @@ impl Live {
     pub fn refresh_search(&self, memo: &crate::search::Memo) -> std::io::Result<usize> {
         let chunks = std::sync::Mutex::new(Vec::new());
         crate::search::build(&self.ix, &self.bodies, Some(memo), &|path, data| {
-            let bytes = crate::search::json_html_safe(&data).into_bytes();
+            let bytes = crate::search::json_html_safe(data).into_owned().into_bytes();
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
         });
         crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))

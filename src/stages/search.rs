@@ -27,6 +27,7 @@ use crate::resolve::{Index, ItemId};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 pub const META_CHUNK: usize = 20;
 /// Aim for shards of about this many bytes, so a query's fetch stays small.
@@ -212,6 +213,39 @@ impl Postings {
         self.count += 1;
     }
 
+    /// The item numbers, ascending.
+    fn numbers(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.count as usize);
+        let (mut d, mut shift, mut last) = (0u32, 0, 0u32);
+        for &b in &self.bytes {
+            d |= u32::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                last = if out.is_empty() { d } else { last + d };
+                out.push(last);
+                (d, shift) = (0, 0);
+            } else {
+                shift += 7;
+            }
+        }
+        out
+    }
+
+    /// The list with `n` added (`add`) or taken out, kept ascending.
+    fn toggle(&mut self, n: u32, add: bool) {
+        let mut numbers = self.numbers();
+        match (numbers.binary_search(&n), add) {
+            (Err(at), true) => numbers.insert(at, n),
+            (Ok(at), false) => {
+                numbers.remove(at);
+            }
+            _ => return,
+        }
+        *self = Postings::default();
+        for n in numbers {
+            self.push(n);
+        }
+    }
+
     /// `[d1,d2,…]`: the deltas as the client reads them.
     pub(crate) fn json(&self) -> String {
         let mut s = String::with_capacity(self.bytes.len() * 3 + 2);
@@ -265,18 +299,155 @@ struct Indexed {
     text_json: String,
 }
 
-/// Items indexed by the previous build in this process (`serve --watch`), by a hash of
-/// what they were indexed from (title terms and rendered text): an edit then tokenizes
-/// only the items it changed. Holds the last build's items only.
+/// What the previous build in this process (`serve --watch`) indexed, so an edit costs
+/// only what it changed:
+/// - its items, by a hash of what each was indexed from (title terms and rendered text):
+///   an unchanged item is not tokenized again;
+/// - its postings and shard files: when the new build has the same number of items, each
+///   changed item's terms are taken out of and put into the kept postings, and only the
+///   shards holding a term that changed are written out again.
+///
+/// Holds the last build's index only.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<KeyMap<std::sync::Arc<Indexed>>>);
+pub struct Memo(std::sync::Mutex<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    items: KeyMap<Arc<Indexed>>,
+    index: Option<KeptIndex>,
+}
+
+/// The previous build's postings, as the shard files it wrote show them.
+struct KeptIndex {
+    /// Per item number, the hash of what it was indexed from.
+    keys: Vec<u64>,
+    postings: Vec<KeyMap<(Postings, Postings)>>,
+    /// Postings in all (the shard count follows from it and the number of terms).
+    total: usize,
+    shards: Vec<String>,
+}
 
 /// Chunk of items tokenized in parallel before their keys are merged.
 const TOKENIZE_CHUNK: usize = 2048;
 
+/// Add the terms of items `first..` to the postings (items in order, after every item
+/// already in them), each partition in parallel. Returns how many postings were added.
+fn merge(
+    postings: &mut [KeyMap<(Postings, Postings)>],
+    first: usize,
+    items: &[Arc<Indexed>],
+    part_of: &(dyn Fn(u64) -> usize + Sync),
+) -> usize {
+    postings.par_iter_mut().enumerate().for_each(|(p, map)| {
+        for (off, indexed) in items.iter().enumerate() {
+            let n = (first + off) as u32;
+            for k in indexed.title.iter().filter(|&&k| part_of(k) == p) {
+                map.entry(*k).or_default().0.push(n);
+            }
+            for k in indexed.body.iter().filter(|&&k| part_of(k) == p) {
+                map.entry(*k).or_default().1.push(n);
+            }
+        }
+    });
+    items.iter().map(|i| i.title.len() + i.body.len()).sum()
+}
+
+/// More changed items than this and the postings are merged afresh: each change rewrites
+/// whole lists, and an edit that renumbers items changes nearly every list anyway.
+const PATCH_MAX: usize = 64;
+
+/// The previous build's postings with the items that changed since taken out and put in
+/// again, when the items line up with the previous build's (as many, few changed): the
+/// postings, their total, the previous shard files and the terms whose postings changed.
+/// `None` when they do not line up.
+#[allow(clippy::type_complexity)]
+fn patch(
+    mut last: KeptIndex,
+    keys: &[u64],
+    now: &[Arc<Indexed>],
+    before: &KeyMap<Arc<Indexed>>,
+    part_of: &(dyn Fn(u64) -> usize + Sync),
+) -> Option<(Vec<KeyMap<(Postings, Postings)>>, usize, Vec<String>, Vec<u64>)> {
+    if last.keys.len() != keys.len() {
+        return None;
+    }
+    let moved: Vec<usize> = (0..keys.len()).filter(|&n| last.keys[n] != keys[n]).collect();
+    if moved.len() > PATCH_MAX {
+        return None;
+    }
+    let mut changed = Vec::new();
+    for n in moved {
+        let old = before.get(&last.keys[n])?;
+        let new = &now[n];
+        for (old_keys, new_keys, title) in [(&old.title, &new.title, true), (&old.body, &new.body, false)] {
+            for (k, add) in sorted_difference(old_keys, new_keys) {
+                let map = &mut last.postings[part_of(k)];
+                let entry = map.entry(k).or_default();
+                let list = if title { &mut entry.0 } else { &mut entry.1 };
+                let count = list.count;
+                list.toggle(n as u32, add);
+                last.total = last.total + list.count as usize - count as usize;
+                if entry.0.count == 0 && entry.1.count == 0 {
+                    map.remove(&k);
+                }
+                changed.push(k);
+            }
+        }
+    }
+    Some((last.postings, last.total, last.shards, changed))
+}
+
+/// The keys in only one of two ascending lists: `(key, true)` for those only in `new`.
+fn sorted_difference(old: &[u64], new: &[u64]) -> Vec<(u64, bool)> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) if a == b => (i, j) = (i + 1, j + 1),
+            (Some(a), Some(b)) if a < b => {
+                out.push((*a, false));
+                i += 1;
+            }
+            (Some(a), None) => {
+                out.push((*a, false));
+                i += 1;
+            }
+            (_, Some(b)) => {
+                out.push((*b, true));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+/// How many shards the postings are split into: about [`SHARD_TARGET`] bytes each, from
+/// ~4 bytes per posting in JSON deltas and ~24 per key.
+fn shard_count(total: usize, key_count: usize) -> u32 {
+    ((total * 4 + key_count * 24) / SHARD_TARGET).next_power_of_two().clamp(1, 4096) as u32
+}
+
+fn shard_of(k: u64, shards: u32) -> usize {
+    ((k >> 32) as u32 % shards) as usize
+}
+
+/// One shard file: `{key: [[title deltas], [body deltas]]}`, `keys` ascending.
+fn shard_json(postings: &[KeyMap<(Postings, Postings)>], keys: &[u64], part_of: &dyn Fn(u64) -> usize) -> String {
+    let mut out = String::from("{");
+    for (n, k) in keys.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        let (t, b) = &postings[part_of(*k)][k];
+        out.push_str(&format!("\"{k:016x}\":[{},{}]", t.json(), b.json()));
+    }
+    out.push('}');
+    out
+}
+
 /// Build every search file and hand each to `emit(path, contents)` as soon as it is ready.
 /// With a `memo`, items indexed by the previous build are taken from it.
-pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(String, String) + Sync)) {
+pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(String, &str) + Sync)) {
     let c = &ix.content;
     let mut items: Vec<Item> = Vec::new();
     let item = |title: &str, index_title: String, text_of: TextOf, url: String, kind, doc, policy, date| Item {
@@ -373,79 +544,113 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
             text_json,
         }
     };
-    let previous =
+    let mut previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
     let kept = std::sync::Mutex::new(KeyMap::default());
+    // One item's terms, from the memo when it has them; its text file is written either way.
+    let index_item = |it: &mut Item| -> (u64, Arc<Indexed>) {
+        let html = html(it.text_of);
+        let (key, indexed) = match memo {
+            Some(_) => {
+                let mut h = crate::hash::Hasher::new();
+                h.piece(it.index_title.as_bytes());
+                h.piece(html.as_bytes());
+                let key = h.digest();
+                let found = previous.items.get(&key).cloned();
+                let indexed = found.unwrap_or_else(|| Arc::new(index(&it.index_title, html)));
+                kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, indexed.clone());
+                (key, indexed)
+            }
+            None => (0, Arc::new(index(&it.index_title, html))),
+        };
+        it.excerpt = indexed.excerpt.clone();
+        emit(format!("search/text/{}.json", it.text_name), &indexed.text_json);
+        (key, indexed)
+    };
 
-    // Postings: tokenize a chunk in parallel, merge it in item order so lists stay sorted.
-    // Postings live in one map per thread-sized partition of the key space, so merging a
-    // chunk's keys runs in parallel too; each partition still sees items in order.
+    // Postings live in one map per thread-sized partition of the key space, so merging
+    // items' keys runs in parallel; each partition still sees items in order.
     let parts = rayon::current_num_threads().max(1);
     let part_of = |k: u64| (k as usize) % parts;
-    let mut postings: Vec<KeyMap<(Postings, Postings)>> = (0..parts).map(|_| KeyMap::default()).collect();
-    let mut total = 0usize;
-    for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
-        let keys: Vec<std::sync::Arc<Indexed>> = chunk
-            .par_iter_mut()
-            .map(|it| {
-                let html = html(it.text_of);
-                let indexed = match memo {
-                    Some(_) => {
-                        let mut h = crate::hash::Hasher::new();
-                        h.piece(it.index_title.as_bytes());
-                        h.piece(html.as_bytes());
-                        let key = h.digest();
-                        let found = previous.get(&key).cloned();
-                        let indexed = found.unwrap_or_else(|| std::sync::Arc::new(index(&it.index_title, html)));
-                        kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, indexed.clone());
-                        indexed
+    let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
+    // The postings, their total, the item keys (with a memo) and, when they were patched,
+    // the previous shard files and the terms whose postings changed.
+    let (postings, total, item_keys, patched) = match memo {
+        None => {
+            // Tokenize a chunk in parallel, merge it in item order so lists stay sorted;
+            // the chunk's terms are dropped before the next, so a large library's terms
+            // are never all held at once.
+            let (mut postings, mut total) = (fresh(), 0);
+            for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
+                let indexed: Vec<Arc<Indexed>> = chunk.par_iter_mut().map(|it| index_item(it).1).collect();
+                total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
+            }
+            (postings, total, Vec::new(), None)
+        }
+        Some(_) => {
+            let (keys, indexed): (Vec<u64>, Vec<Arc<Indexed>>) = items.par_iter_mut().map(index_item).unzip();
+            let last = previous.index.take().filter(|last| last.postings.len() == parts);
+            match last.and_then(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
+                Some((postings, total, shards, changed)) => (postings, total, keys, Some((shards, changed))),
+                None => {
+                    let (mut postings, mut total) = (fresh(), 0);
+                    for (c_no, chunk) in indexed.chunks(TOKENIZE_CHUNK).enumerate() {
+                        total += merge(&mut postings, c_no * TOKENIZE_CHUNK, chunk, &part_of);
                     }
-                    None => std::sync::Arc::new(index(&it.index_title, html)),
-                };
-                it.excerpt = indexed.excerpt.clone();
-                emit(format!("search/text/{}.json", it.text_name), indexed.text_json.clone());
-                indexed
-            })
-            .collect();
-        total += keys.iter().map(|i| i.title.len() + i.body.len()).sum::<usize>();
-        postings.par_iter_mut().enumerate().for_each(|(p, map)| {
-            for (off, indexed) in keys.iter().enumerate() {
-                let n = (c_no * TOKENIZE_CHUNK + off) as u32;
-                for k in indexed.title.iter().filter(|&&k| part_of(k) == p) {
-                    map.entry(*k).or_default().0.push(n);
-                }
-                for k in indexed.body.iter().filter(|&&k| part_of(k) == p) {
-                    map.entry(*k).or_default().1.push(n);
+                    (postings, total, keys, None)
                 }
             }
-        });
-    }
+        }
+    };
+    drop(previous);
     if let Some(m) = memo {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        m.0.lock().unwrap_or_else(|e| e.into_inner()).items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
     }
     let key_count: usize = postings.iter().map(KeyMap::len).sum();
-    // ~4 bytes per posting in JSON deltas, ~24 per key.
-    let est = total * 4 + key_count * 24;
-    let shards = (est / SHARD_TARGET).next_power_of_two().clamp(1, 4096) as u32;
+    let shards = shard_count(total, key_count);
+    // Shards to write again: all, unless the postings were patched and the shard count
+    // stayed the same; then those holding a term whose postings changed.
+    let (old_json, redo) = match patched {
+        Some((old, changed)) if old.len() == shards as usize => {
+            let redo: std::collections::HashSet<usize> = changed.iter().map(|&k| shard_of(k, shards)).collect();
+            (old, Some(redo))
+        }
+        _ => (Vec::new(), None),
+    };
+    let must_redo = |s: usize| redo.as_ref().is_none_or(|r| r.contains(&s));
     let mut by_shard: Vec<Vec<u64>> = vec![Vec::new(); shards as usize];
     for k in postings.iter().flat_map(|m| m.keys()) {
-        by_shard[((k >> 32) as u32 % shards) as usize].push(*k);
-    }
-    // One shard's JSON at a time per thread, written out at once.
-    by_shard.into_par_iter().enumerate().for_each(|(s, mut keys)| {
-        keys.sort_unstable();
-        let mut out = String::from("{");
-        for (n, k) in keys.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
-            let (t, b) = &postings[part_of(*k)][k];
-            out.push_str(&format!("\"{k:016x}\":[{},{}]", t.json(), b.json()));
+        let s = shard_of(*k, shards);
+        if must_redo(s) {
+            by_shard[s].push(*k);
         }
-        out.push('}');
-        emit(format!("search/idx/{s}.json"), out);
-    });
-    drop(postings);
+    }
+    // One shard's JSON at a time per thread, written out at once; kept only for a memo.
+    let json: Vec<String> = by_shard
+        .into_par_iter()
+        .enumerate()
+        .map(|(s, mut keys)| {
+            let out = match must_redo(s) {
+                true => {
+                    keys.sort_unstable();
+                    shard_json(&postings, &keys, &part_of)
+                }
+                false => old_json[s].clone(),
+            };
+            emit(format!("search/idx/{s}.json"), &out);
+            match memo {
+                Some(_) => out,
+                None => String::new(),
+            }
+        })
+        .collect();
+    match memo {
+        Some(m) => {
+            m.0.lock().unwrap_or_else(|e| e.into_inner()).index =
+                Some(KeptIndex { keys: item_keys, postings, total, shards: json })
+        }
+        None => drop(postings),
+    }
 
     // Exact numbers: 发文字号 (canonical) and 索引号.
     let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
@@ -456,7 +661,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         }
     }
     for (s, m) in nums.into_iter().enumerate() {
-        emit(format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default());
+        emit(format!("search/num/{s}.json"), &serde_json::to_string(&m).unwrap_or_default());
     }
 
     // Result metadata in chunks, and the facet arrays.
@@ -471,20 +676,22 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         let d = it.doc.map(|j| (&c.documents[j], &ix.rel[j]));
         let issuer = it.doc.map(|j| ix.issuer_names(j)).unwrap_or_default();
         let excerpt = &it.excerpt;
-        metas.push(json!([
-            it.title,
-            it.url,
-            d.and_then(|(d, _)| d.doc_number.clone()),
+        // Each row serialized at once (no `Value` tree): the same JSON, a third of the time.
+        let row = (
+            &it.title,
+            &it.url,
+            d.and_then(|(d, _)| d.doc_number.as_ref()),
             issuer,
-            it.date,
+            &it.date,
             d.map(|(_, r)| r.validity.label()),
             d.map(|(_, r)| r.validity.slug()),
             it.kind,
             excerpt,
             it.policy.as_ref().map(|p| &p.0),
             it.policy.as_ref().map(|p| &p.1),
-            it.text_name,
-        ]));
+            &it.text_name,
+        );
+        metas.push(serde_json::to_string(&row).unwrap_or_default());
         let idx = |list: &mut Vec<String>, v: &str| match list.iter().position(|x| x == v) {
             Some(p) => p,
             None => {
@@ -512,13 +719,13 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         }
     }
     for (k, chunk) in metas.chunks(META_CHUNK).enumerate() {
-        emit(format!("search/meta/{k}.json"), serde_json::to_string(chunk).unwrap_or_default());
+        emit(format!("search/meta/{k}.json"), &format!("[{}]", chunk.join(",")));
     }
     // One file per facet: a filtered query fetches only the field it filters on.
     for (name, values) in
         [("organ", f_org), ("year", f_year), ("type", f_type), ("topic", f_topic), ("validity", f_val), ("tag", f_tag)]
     {
-        emit(format!("search/facets/{name}.json"), serde_json::Value::Array(values).to_string());
+        emit(format!("search/facets/{name}.json"), &serde_json::Value::Array(values).to_string());
     }
     let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
@@ -526,7 +733,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     let validity: Vec<_> = crate::model::Validity::ALL.iter().map(|v| json!([v.slug(), v.label()])).collect();
     emit(
         "search/config.json".into(),
-        json!({
+        &json!({
             "version": 1, "count": items.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
             "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
             "types": types, "topics": topics, "validity": validity, "tags": tags,
@@ -537,8 +744,11 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
 
 /// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
 /// parser, and inert if someone pastes our data into an HTML page.
-pub fn json_html_safe(json: &str) -> String {
-    json.replace('<', "\\u003c").replace('>', "\\u003e")
+pub fn json_html_safe(json: &str) -> std::borrow::Cow<'_, str> {
+    match json.contains(['<', '>']) {
+        true => json.replace('<', "\\u003c").replace('>', "\\u003e").into(),
+        false => json.into(),
+    }
 }
 
 #[cfg(test)]
@@ -563,6 +773,24 @@ mod tests {
         }
         assert_eq!(p.json(), "[0,3,197,69800]");
         assert_eq!(Postings::default().json(), "[]");
+    }
+
+    #[test]
+    fn postings_patched_in_place_equal_postings_built_afresh() {
+        let built = |ns: &[u32]| {
+            let mut p = Postings::default();
+            ns.iter().for_each(|&n| p.push(n));
+            p
+        };
+        let mut p = built(&[2, 5, 300, 70000]);
+        p.toggle(4, true);
+        p.toggle(300, false);
+        p.toggle(5, true); // already there
+        p.toggle(9, false); // not there
+        let fresh = built(&[2, 4, 5, 70000]);
+        assert_eq!((p.json(), p.count, p.last), (fresh.json(), fresh.count, fresh.last));
+        assert_eq!(p.numbers(), [2, 4, 5, 70000]);
+        assert_eq!(sorted_difference(&[1, 3, 5, 8], &[2, 3, 8, 9]), [(1, false), (2, true), (5, false), (9, true)]);
     }
 
     #[test]
