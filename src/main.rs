@@ -2,9 +2,6 @@
 
 use clap::Parser;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = match gazette::cli::Cli::try_parse() {
         Ok(c) => c,
