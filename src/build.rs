@@ -327,7 +327,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         h.update(&theme.fingerprint.to_le_bytes());
         h.update(&[cfg.minify as u8]);
         let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
-        PageCache::open(&dir, &out_dir, opts.cache_name.as_deref(), h.digest())
+        PageCache::open(&dir, &out_dir, opts.cache_name.as_deref(), h.digest()).with_listing(staging.listing())
     });
     let mut renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
     if let Some(c) = &cache {
@@ -697,14 +697,14 @@ fn render_pages(
             }
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
-            let written = match staging.write_with_metadata(&page.path, &bytes) {
+            let written = match staging.write_stamped(&page.path, &bytes) {
                 Ok(m) => m,
                 Err(e) => {
                     write_error(&page.blame, e);
                     None
                 }
             };
-            let meta = page.key.zip(written.as_ref().and_then(Stamp::from_metadata));
+            let meta = page.key.zip(written);
             Ok((links, meta, true))
         })
         .collect();

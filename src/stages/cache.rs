@@ -84,6 +84,9 @@ pub struct PageCache {
     fingerprint: u64,
     previous_output: PathBuf,
     old: RwLock<Old>,
+    /// The output's files as this process last left them (`serve`), to look a page's
+    /// stamp up instead of asking the file system.
+    listing: Option<std::sync::Arc<crate::output::Known>>,
 }
 
 /// Feed bytes written by `serde_json` straight into the hasher (no intermediate string).
@@ -167,7 +170,14 @@ impl PageCache {
             .ok()
             .and_then(|data| Some(Old { entries: index(&data, fingerprint)?, data }))
             .unwrap_or_default();
-        PageCache { file, fingerprint, previous_output: out.to_path_buf(), old: RwLock::new(old) }
+        PageCache { file, fingerprint, previous_output: out.to_path_buf(), old: RwLock::new(old), listing: None }
+    }
+
+    /// Take the stamps of the previous output's files from `listing` (see
+    /// `output::Staging::listing`).
+    pub fn with_listing(mut self, listing: Option<std::sync::Arc<crate::output::Known>>) -> Self {
+        self.listing = listing;
+        self
     }
 
     fn old(&self) -> std::sync::RwLockReadGuard<'_, Old> {
@@ -207,7 +217,11 @@ impl PageCache {
     pub fn reuse(&self, path: &str, key: u64, blame: crate::diag::Loc) -> Option<(PageLinks, Stamp)> {
         let old = self.old();
         let e = old.entries.get(path).filter(|e| e.key == key)?;
-        if Stamp::of(&self.previous_output.join(path)) != Some(e.stamp) {
+        let now = match &self.listing {
+            Some(files) => files.get(path).map(|(s, _)| *s),
+            None => Stamp::of(&self.previous_output.join(path)),
+        };
+        if now != Some(e.stamp) {
             return None;
         }
         let parts = links_at(&old.data, e.links_at)?;

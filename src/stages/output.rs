@@ -239,52 +239,60 @@ impl Staging {
     }
 
     /// The previous output's `rel`, if its bytes are `data` (hashing `hash`): it stays as
-    /// it is.
-    fn unchanged(&self, rel: &str, data: &[u8], hash: u64) -> Option<std::fs::Metadata> {
+    /// it is. Returns its stamp.
+    fn unchanged(&self, rel: &str, data: &[u8], hash: u64) -> Option<Stamp> {
+        let recorded = self.known.as_ref().and_then(|k| k.get(rel)).filter(|(_, h)| *h != 0);
+        // serve's own output between its own builds: the listing is the output, so a file
+        // it lists with these bytes' hash is that file, without asking the file system
+        // (a rebuild at 10,000 documents offers 33,000 files, nearly all unchanged).
+        if let Some((stamp, h)) = recorded.filter(|_| self.known_is_listing) {
+            if *h == hash && stamp.len == data.len() as u64 {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                return Some(*stamp);
+            }
+        }
         let old = self.previous.as_ref()?.join(rel);
         // Size first: most changed files differ in length, and it costs no read.
         let meta = std::fs::symlink_metadata(&old).ok().filter(|m| m.is_file() && m.len() == data.len() as u64)?;
         // The file the last build recorded, untouched since: compare hashes, not bytes.
-        let recorded = self.known.as_ref().and_then(|k| k.get(rel)).filter(|(_, h)| *h != 0);
+        let now = Stamp::from_metadata(&meta);
         let same = match recorded {
-            Some((stamp, h)) if Stamp::from_metadata(&meta) == Some(*stamp) => *h == hash,
+            Some((stamp, h)) if now == Some(*stamp) => *h == hash,
             _ => std::fs::read(&old).is_ok_and(|b| b == data),
         };
         if same {
             self.reused.fetch_add(1, Ordering::Relaxed);
-            return Some(meta);
+            return now;
         }
         None
     }
 
     pub fn write(&self, rel: &str, data: &[u8]) -> Result<(), WriteError> {
-        self.write_with_metadata(rel, data).map(drop)
+        self.write_stamped(rel, data).map(drop)
     }
 
-    /// [`Staging::write`], returning the metadata of the file now staged (for the build
-    /// cache's stamp), read from the open file instead of by path.
-    pub fn write_with_metadata(&self, rel: &str, data: &[u8]) -> Result<Option<std::fs::Metadata>, WriteError> {
+    /// [`Staging::write`], returning the stamp of the file now in place (for the build
+    /// cache), read from the open file instead of by path.
+    pub fn write_stamped(&self, rel: &str, data: &[u8]) -> Result<Option<Stamp>, WriteError> {
         let Some(dir) = self.claim(rel)? else { return Ok(None) };
         let hash = crate::hash::of(data);
-        if let Some(meta) = self.unchanged(rel, data, hash) {
-            self.stamp(rel, &meta, hash);
-            return Ok(Some(meta));
+        if let Some(stamp) = self.unchanged(rel, data, hash) {
+            self.stamp(rel, stamp, hash);
+            return Ok(Some(stamp));
         }
         let path = self.stage(dir, rel)?;
         let err = |e| WriteError::Io(rel.to_string(), e);
         let mut f = File::create(&path).map_err(err)?;
         io::Write::write_all(&mut f, data).map_err(err)?;
-        let meta = f.metadata().ok();
-        if let Some(m) = &meta {
-            self.stamp(rel, m, hash);
+        let stamp = f.metadata().ok().and_then(|m| Stamp::from_metadata(&m));
+        if let Some(s) = stamp {
+            self.stamp(rel, s, hash);
         }
-        Ok(meta)
+        Ok(stamp)
     }
 
-    fn stamp(&self, rel: &str, meta: &std::fs::Metadata, hash: u64) {
-        if let Some(s) = Stamp::from_metadata(meta) {
-            self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), s, hash));
-        }
+    fn stamp(&self, rel: &str, stamp: Stamp, hash: u64) {
+        self.stamps.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), stamp, hash));
     }
 
     /// Take `known` (see [`Staging::create`]) as the complete list of the output's files:
@@ -292,6 +300,12 @@ impl Staging {
     pub fn known_is_listing(mut self) -> Self {
         self.known_is_listing = self.known.is_some();
         self
+    }
+
+    /// What the last build recorded of the output, when it is the complete listing (see
+    /// [`Staging::known_is_listing`]): a file's stamp there is its stamp now.
+    pub fn listing(&self) -> Option<std::sync::Arc<Known>> {
+        self.known.clone().filter(|_| self.known_is_listing)
     }
 
     /// Each file of the output as this build leaves it, with its stamp and hash (see
@@ -313,15 +327,17 @@ impl Staging {
             });
             if let Some(meta) = reused {
                 self.reused.fetch_add(1, Ordering::Relaxed);
-                self.stamp(rel, &meta, 0);
+                if let Some(s) = Stamp::from_metadata(&meta) {
+                    self.stamp(rel, s, 0);
+                }
             } else {
                 let path = self.stage(dir, rel)?;
                 std::fs::copy(src, &path).map_err(|e| WriteError::Io(rel.to_string(), e))?;
                 if let Ok(m) = src_meta.modified() {
                     File::options().write(true).open(&path).and_then(|f| f.set_modified(m)).ok();
                 }
-                if let Ok(meta) = std::fs::symlink_metadata(&path) {
-                    self.stamp(rel, &meta, 0);
+                if let Some(s) = Stamp::of(&path) {
+                    self.stamp(rel, s, 0);
                 }
             }
         }
@@ -334,7 +350,8 @@ impl Staging {
         if self.claim(rel)?.is_none() {
             return Ok(());
         }
-        let exists = self.previous.as_ref().is_some_and(|p| p.join(rel).is_file());
+        let listed = self.listing().is_some_and(|k| k.contains_key(rel));
+        let exists = listed || self.previous.as_ref().is_some_and(|p| p.join(rel).is_file());
         if !exists {
             return Err(WriteError::Io(
                 rel.to_string(),
