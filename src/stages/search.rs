@@ -328,7 +328,7 @@ struct KeptIndex {
 }
 
 /// Chunk of items tokenized in parallel before their keys are merged.
-const TOKENIZE_CHUNK: usize = 2048;
+const TOKENIZE_CHUNK: usize = 512;
 
 /// Add the terms of items `first..` to the postings (items in order, after every item
 /// already in them), each partition in parallel. Returns how many postings were added.
@@ -669,14 +669,22 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     let mut types: Vec<String> = Vec::new();
     let mut topics: Vec<String> = Vec::new();
     let mut tags: Vec<String> = Vec::new();
-    let (mut f_org, mut f_year, mut f_type, mut f_topic, mut f_val) = (vec![], vec![], vec![], vec![], vec![]);
-    let mut f_tag = vec![];
-    let mut metas = Vec::with_capacity(items.len());
-    for it in &items {
+    // Facet values as plain vectors (serialized as the same JSON arrays as `Value`s, at a
+    // fraction of the memory: one entry per item, 150,000 at 100,000 documents).
+    let mut f_org: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+    let mut f_year: Vec<Option<u16>> = Vec::with_capacity(items.len());
+    let mut f_type: Vec<Option<usize>> = Vec::with_capacity(items.len());
+    let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+    let mut f_val: Vec<Option<usize>> = Vec::with_capacity(items.len());
+    let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+    // Result rows a chunk at a time, each chunk written out at once: all rows together
+    // are some 200 MB at 100,000 documents.
+    let mut chunk = String::new();
+    for (n, it) in items.iter().enumerate() {
         let d = it.doc.map(|j| (&c.documents[j], &ix.rel[j]));
         let issuer = it.doc.map(|j| ix.issuer_names(j)).unwrap_or_default();
         let excerpt = &it.excerpt;
-        // Each row serialized at once (no `Value` tree): the same JSON, a third of the time.
+        // Each row serialized at once (no `Value` tree).
         let row = (
             &it.title,
             &it.url,
@@ -691,7 +699,13 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
             it.policy.as_ref().map(|p| &p.1),
             &it.text_name,
         );
-        metas.push(serde_json::to_string(&row).unwrap_or_default());
+        chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
+        chunk.push_str(&serde_json::to_string(&row).unwrap_or_default());
+        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == items.len() {
+            chunk.push(']');
+            emit(format!("search/meta/{}.json", n / META_CHUNK), &chunk);
+            chunk.clear();
+        }
         let idx = |list: &mut Vec<String>, v: &str| match list.iter().position(|x| x == v) {
             Some(p) => p,
             None => {
@@ -701,31 +715,33 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         };
         match d {
             Some((d, r)) => {
-                f_org.push(json!(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str())).collect::<Vec<_>>()));
-                f_year.push(json!(d.published.year));
-                f_type.push(json!(d.doc_type.as_ref().map(|t| idx(&mut types, t))));
-                f_topic.push(json!(d.topics.iter().map(|t| idx(&mut topics, t)).collect::<Vec<_>>()));
-                f_val.push(json!(crate::model::Validity::ALL.iter().position(|v| *v == r.validity)));
-                f_tag.push(json!(d.tags.iter().map(|t| idx(&mut tags, t)).collect::<Vec<_>>()));
+                f_org.push(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect());
+                f_year.push(Some(d.published.year));
+                f_type.push(d.doc_type.as_ref().map(|t| idx(&mut types, t)));
+                f_topic.push(d.topics.iter().map(|t| idx(&mut topics, t)).collect());
+                f_val.push(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
+                f_tag.push(d.tags.iter().map(|t| idx(&mut tags, t)).collect());
             }
             None => {
-                f_org.push(json!([]));
-                f_year.push(json!(null));
-                f_type.push(json!(null));
-                f_topic.push(json!([]));
-                f_val.push(json!(null));
-                f_tag.push(json!([]));
+                f_org.push(Vec::new());
+                f_year.push(None);
+                f_type.push(None);
+                f_topic.push(Vec::new());
+                f_val.push(None);
+                f_tag.push(Vec::new());
             }
         }
     }
-    for (k, chunk) in metas.chunks(META_CHUNK).enumerate() {
-        emit(format!("search/meta/{k}.json"), &format!("[{}]", chunk.join(",")));
-    }
     // One file per facet: a filtered query fetches only the field it filters on.
-    for (name, values) in
-        [("organ", f_org), ("year", f_year), ("type", f_type), ("topic", f_topic), ("validity", f_val), ("tag", f_tag)]
-    {
-        emit(format!("search/facets/{name}.json"), &serde_json::Value::Array(values).to_string());
+    for (name, values) in [
+        ("organ", serde_json::to_string(&f_org)),
+        ("year", serde_json::to_string(&f_year)),
+        ("type", serde_json::to_string(&f_type)),
+        ("topic", serde_json::to_string(&f_topic)),
+        ("validity", serde_json::to_string(&f_val)),
+        ("tag", serde_json::to_string(&f_tag)),
+    ] {
+        emit(format!("search/facets/{name}.json"), &values.unwrap_or_default());
     }
     let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
