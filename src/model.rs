@@ -377,11 +377,14 @@ impl ItemId {
 
 macro_rules! index_type {
     ($name:ident, $kind:ty, $variant:tt, $what:literal) => {
+        index_type!($name, $kind, $kind, $variant, $what);
+    };
+    ($name:ident, $kind:ty, $held:ty, $variant:tt, $what:literal) => {
         #[doc = concat!("The index of ", $what, " in its list in [`Content`]: relations say which kind they point to.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub usize);
 
-        impl std::ops::Index<$name> for Vec<$kind> {
+        impl std::ops::Index<$name> for Vec<$held> {
             type Output = $kind;
             fn index(&self, i: $name) -> &$kind {
                 &self[i.0]
@@ -399,7 +402,7 @@ macro_rules! index_type {
         }
     };
 }
-index_type!(DocIx, Document, Doc, "a document");
+index_type!(DocIx, Document, std::sync::Arc<Document>, Doc, "a document");
 index_type!(InterpIx, Interpretation, Interp, "an interpretation");
 index_type!(TopicIx, Topic, Topic, "a topic");
 index_type!(FaqIx, FaqSet, _, "a FAQ set");
@@ -472,7 +475,7 @@ impl<T> ItemMap<T> {
             v.iter().enumerate().map(|(i, x)| f(id(i), x)).collect()
         }
         ItemMap {
-            docs: all(&c.documents, ItemId::Doc, &mut f),
+            docs: c.documents.iter().enumerate().map(|(i, d)| f(ItemId::Doc(i), &**d)).collect(),
             interps: all(&c.interpretations, ItemId::Interp, &mut f),
             topics: all(&c.topics, ItemId::Topic, &mut f),
             pages: all(&c.pages, ItemId::Page, &mut f),
@@ -506,7 +509,9 @@ impl<T> ItemMap<T> {
 pub struct Content {
     pub organs: Vec<Organ>,
     pub services: Vec<Service>,
-    pub documents: Vec<Document>,
+    /// Shared, so `serve`'s memo hands an unchanged document to the next build without
+    /// copying it (a document is dozens of strings).
+    pub documents: Vec<std::sync::Arc<Document>>,
     pub interpretations: Vec<Interpretation>,
     pub faqs: Vec<FaqSet>,
     pub issues: Vec<GazetteIssue>,
@@ -534,7 +539,7 @@ impl Content {
     /// The item `t` names, as any kind.
     pub fn item(&self, t: ItemId) -> &dyn Item {
         match t {
-            ItemId::Doc(i) => &self.documents[i],
+            ItemId::Doc(i) => &*self.documents[i],
             ItemId::Interp(i) => &self.interpretations[i],
             ItemId::Topic(i) => &self.topics[i],
             ItemId::Page(i) => &self.pages[i],
@@ -544,7 +549,7 @@ impl Content {
 
     pub fn item_mut(&mut self, t: ItemId) -> &mut dyn Item {
         match t {
-            ItemId::Doc(i) => &mut self.documents[i],
+            ItemId::Doc(i) => std::sync::Arc::<Document>::make_mut(&mut self.documents[i]),
             ItemId::Interp(i) => &mut self.interpretations[i],
             ItemId::Topic(i) => &mut self.topics[i],
             ItemId::Page(i) => &mut self.pages[i],

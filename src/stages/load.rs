@@ -610,7 +610,7 @@ fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
 
 #[derive(Clone)]
 enum Loaded {
-    Document(Box<Document>),
+    Document(std::sync::Arc<Document>),
     Interpretation(Interpretation),
     Faq(FaqSet),
     Issue(GazetteIssue),
@@ -818,7 +818,7 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
             }
         };
         match l {
-            Loaded::Document(d) => content.documents.push(*d),
+            Loaded::Document(d) => content.documents.push(d),
             Loaded::Interpretation(i) => content.interpretations.push(i),
             Loaded::Faq(f) => content.faqs.push(f),
             Loaded::Issue(i) => content.issues.push(i),
@@ -952,7 +952,7 @@ fn parse_text(ctx: &mut Ctx, text: &str, kind: FileKind) -> Option<Loaded> {
     match kind {
         FileKind::Document => {
             let f = typed!(DocFront, DOC_KEYS);
-            document(ctx, f, body).map(|d| Loaded::Document(Box::new(d)))
+            document(ctx, f, body).map(|d| Loaded::Document(std::sync::Arc::new(d)))
         }
         FileKind::Interpretation => {
             let f = typed!(InterpFront, INTERP_KEYS);
