@@ -10,6 +10,7 @@ use crate::resolve::{Index, ItemId};
 use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
 struct OutLink {
@@ -128,7 +129,7 @@ impl LinkSink for Sink<'_> {
 #[derive(Default)]
 pub struct Bodies {
     /// Per item: its rendered body (published items only).
-    items: ItemMap<Option<Body>>,
+    items: ItemMap<Option<Arc<Body>>>,
     /// Per document: its inline FAQ answers, rendered.
     pub doc_faq: Vec<Vec<String>>,
     /// Per FAQ set: its answers, rendered.
@@ -218,7 +219,7 @@ fn replay(sink: &mut Sink, calls: &[Call]) -> bool {
 
 /// A body and its FAQ answers as rendered, with the sink calls they made.
 struct Rendered {
-    body: Body,
+    body: Arc<Body>,
     faq: Vec<String>,
     calls: Vec<Call>,
 }
@@ -238,7 +239,7 @@ struct MemoUse {
 }
 
 struct One {
-    body: Option<Body>,
+    body: Option<Arc<Body>>,
     faq: Vec<String>,
     sink_links: Vec<OutLink>,
     cites: BTreeSet<usize>,
@@ -264,7 +265,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
     let url = ix.url(from);
     let root = crate::routes::root_of(&url);
     let render = |sink: &mut dyn LinkSink| {
-        let b = markdown::render(body, &src.path, src.body_line.max(1), &root, sink);
+        let b = Arc::new(markdown::render(body, &src.path, src.body_line.max(1), &root, sink));
         let faq: Vec<String> =
             faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
         (b, faq)
@@ -423,7 +424,7 @@ fn render_all_inner(
 /// One body rendered again on its own, with what it links to: `serve` re-renders an
 /// edited body this way and keeps the result only if nothing else on the site changes.
 pub struct Single {
-    pub body: Body,
+    pub body: Arc<Body>,
     pub cites: BTreeSet<usize>,
     pub files: BTreeSet<String>,
     pub diags: Vec<Diagnostic>,
@@ -470,10 +471,10 @@ fn faq_answers(ix: &Index, t: ItemId) -> Vec<(&str, usize)> {
 impl Bodies {
     /// The rendered body of a published item.
     pub fn body(&self, t: ItemId) -> Option<&Body> {
-        self.items.get(t).as_ref()
+        self.items.get(t).as_deref()
     }
 
-    pub fn slot(&mut self, t: ItemId) -> &mut Option<Body> {
+    pub fn slot(&mut self, t: ItemId) -> &mut Option<Arc<Body>> {
         self.items.get_mut(t)
     }
 }
