@@ -2,7 +2,7 @@
 # Incremental builds, old and new binary side by side in one run: for each corpus size and
 # disk, a cold build, then a build with nothing changed, then one after a single
 # document's body changed (cache and output kept), alternating the binaries. Prints wall
-# seconds as a Markdown table.
+# seconds (and each build's peak RSS) as a Markdown table.
 #
 #   bench/incremental.sh OLD_BINARY NEW_BINARY [SIZES...]     default: 10000
 #   DISKS="tmpfs ext4" (default both)
@@ -12,7 +12,13 @@ cd "$(dirname "$0")/.."
 old=$(realpath "$1"); new=$(realpath "$2"); shift 2
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(10000)
 disks=(${DISKS:-tmpfs ext4})
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
+# Wall seconds and peak RSS of one command, as "12.34 s, 567 MB".
+secs() {
+  local tf; tf=$(mktemp)
+  /usr/bin/time -o "$tf" -f "%e %M" "$@" >/dev/null 2>&1 || true
+  read -r wall kb <"$tf"; rm -f "$tf"
+  printf "%.2f s, %d MB" "$wall" $((kb / 1024))
+}
 echo "| corpus | disk | binary | cold | unchanged | one body edited |"
 echo "|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
@@ -24,13 +30,13 @@ for n in "${sizes[@]}"; do
       bin=$old; [ $which = new ] && bin=$new
       work=$base/$which-$n
       rm -rf "$work"; mkdir -p "$work"; cp -r "$src" "$work/site"
-      run() { "$bin" build --root "$work/site" -o "$work/public" --date 2026-01-01; }
-      cold=$(secs run)
-      same=$(secs run)
+      run=("$bin" build --root "$work/site" -o "$work/public" --date 2026-01-01)
+      cold=$(secs "${run[@]}")
+      same=$(secs "${run[@]}")
       doc=$(find "$work/site/content/documents" -name '*.md' | sort | sed -n 7p)
       printf '\n\n新增的一段正文，用于检验增量构建。\n' >> "$doc"
-      one=$(secs run)
-      printf "| %s | %s | %s | %.2f s | %.2f s | %.2f s |\n" "$n" "$disk" "$which" "$cold" "$same" "$one"
+      one=$(secs "${run[@]}")
+      printf "| %s | %s | %s | %s | %s | %s |\n" "$n" "$disk" "$which" "$cold" "$same" "$one"
       rm -rf "$work"
     done
   done
