@@ -10,7 +10,8 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::model::Source;
-use crate::resolve::Index;
+use crate::resolve::{Index, ItemId};
+use rayon::prelude::*;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -126,10 +127,13 @@ fn mask(digits: &str) -> String {
 /// written, and 依申请公开 files legitimately hold personal data.
 pub fn check_site(ix: &Index, diags: &Diagnostics) {
     let c = &ix.content;
-    for t in c.items().filter(|&t| ix.visible(t)) {
+    // Every published body is scanned (450 MB of text at 100,000 documents): in parallel;
+    // the diagnostics are sorted when reported, so the order found does not matter.
+    let items: Vec<ItemId> = c.items().filter(|&t| ix.visible(t)).collect();
+    items.par_iter().for_each(|&t| {
         let (src, body) = ix.source_and_body(t);
         check(src, body, diags);
-    }
+    });
     for (i, f) in c.faqs.iter().enumerate() {
         if ix.faq_visible(i) {
             check(&f.src, "", diags);
