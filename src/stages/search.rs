@@ -761,7 +761,8 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
 /// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
 /// parser, and inert if someone pastes our data into an HTML page.
 pub fn json_html_safe(json: &str) -> std::borrow::Cow<'_, str> {
-    match json.contains(['<', '>']) {
+    // memchr's SIMD scan: this runs over every item's text (70 MB at 10,000 documents).
+    match memchr::memchr2(b'<', b'>', json.as_bytes()).is_some() {
         true => json.replace('<', "\\u003c").replace('>', "\\u003e").into(),
         false => json.into(),
     }
