@@ -793,6 +793,12 @@ mod tests {
     }
 
     #[test]
+    fn json_is_made_inert_in_html_and_copied_only_when_needed() {
+        assert_eq!(json_html_safe(r#""a<b>c""#), r#""a\u003cb\u003ec""#);
+        assert!(matches!(json_html_safe(r#""营商环境""#), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn postings_patched_in_place_equal_postings_built_afresh() {
         let built = |ns: &[u32]| {
             let mut p = Postings::default();
