@@ -132,12 +132,21 @@ try:
         edit("organs.yaml",
              lambda: write(organs, re.sub(rf'(- id: {issuer}\n  name: ")', rf"\g<1>ORG{i}x", read(organs), count=1)),
              shows(page, f"ORG{i}x"))
+        # The document template: its pages are rendered again, the rest are not.
+        doc_tpl = os.path.join(site, "themes", "default", "templates", "document.html")
+        if i == 0:
+            os.makedirs(os.path.dirname(doc_tpl), exist_ok=True)
+            write(doc_tpl, read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "themes", "default", "templates", "document.html")))
+            time.sleep(3)  # the override itself is a template edit; let it settle
+        edit("document template",
+             lambda: write(doc_tpl, read(doc_tpl).replace("{% endblock content %}", f"<p>DTPL{i}x</p>{{% endblock content %}}", 1)),
+             shows(page, f"DTPL{i}x"), settle=5.0)
         tpl = os.path.join(site, "themes", "default", "templates", "base.html")
         if i == 0:
             os.makedirs(os.path.dirname(tpl), exist_ok=True)
             write(tpl, read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "themes", "default", "templates", "base.html")))
             time.sleep(3)  # the override itself is a template edit; let it settle
-        edit("template", lambda: write(tpl, read(tpl).replace("</footer>", f"<p>TPL{i}x</p></footer>", 1)), shows(page, f"TPL{i}x"),
+        edit("base template", lambda: write(tpl, read(tpl).replace("</footer>", f"<p>TPL{i}x</p></footer>", 1)), shows(page, f"TPL{i}x"),
              settle=10.0)  # a template edit renders every page: let a second event's build finish too
     print(f"{len(docs)} documents, {rounds} round(s), save -> served (ms):")
     for k, v in res.items():

@@ -324,7 +324,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let cache = (write && !opts.collect_links).then(|| {
         let mut h = crate::hash::Hasher::new();
         h.update(&crate::cache::binary_fingerprint().to_le_bytes());
-        h.update(&theme.fingerprint.to_le_bytes());
+        // Templates enter each page's own key (`Theme::template_key`), the globals here.
+        h.update(&theme.globals.to_le_bytes());
         h.update(&[cfg.minify as u8]);
         let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
         PageCache::open(&dir, &out_dir, opts.cache_name.as_deref(), h.digest()).with_listing(staging.listing())

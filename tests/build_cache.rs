@@ -70,8 +70,28 @@ fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
     assert_eq!(build(&site, &out).0, 1);
     assert_eq!(std::fs::read(&page).expect("read"), original);
 
-    // A template change reaches every page that uses it.
+    // A template change reaches every page that uses it, and no other: the document
+    // template renders the document pages again, not the listings or the home page.
     std::fs::create_dir_all(site.root().join("themes/default/templates")).expect("mkdir");
+    let theme_file = |name: &str| {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates").join(name))
+            .expect("template")
+    };
+    let document = theme_file("document.html");
+    assert!(document.contains("{% endblock"), "document.html has blocks to edit");
+    let marked = document.replacen("{% endblock", "<p>文件模板已修改</p>{% endblock", 1);
+    site.write("themes/default/templates/document.html", &marked);
+    let (rendered, _) = build(&site, &out);
+    let document_pages = std::fs::read_dir(out.join("documents"))
+        .expect("documents/")
+        .flatten()
+        .filter(|e| e.path().join("index.html").is_file())
+        .count();
+    assert_eq!(rendered, document_pages, "a document template edit renders the document pages only");
+    let home = std::fs::read_to_string(out.join("index.html")).expect("home");
+    assert!(!home.contains("文件模板已修改"));
+    assert_eq!(differences(&snapshot(&out), &clean(&site, "clean3a")), Vec::<String>::new());
+
     let base =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html"))
             .expect("base.html");

@@ -58,9 +58,14 @@ pub struct Theme {
     /// Static files of the site's theme folder that replace or add to the default ones:
     /// (path under static/, absolute source path).
     pub site_static: Vec<(String, std::path::PathBuf)>,
-    /// Hash of every template's name and text, and of the globals set: what all pages
-    /// share, for the build cache.
+    /// Hash of every template's name and text, and of the globals set (`inputs`' key).
     pub fingerprint: u64,
+    /// Hash of the globals set only: what every page shares whatever its template (the
+    /// build cache's header; each page's key carries its own template's [`Theme::template_key`]).
+    pub globals: u64,
+    /// Per template, a hash of its text and of every template it may use (see
+    /// [`template_keys`]): a template edit re-renders the pages that use it, not all.
+    keys: std::collections::HashMap<String, u64>,
     /// Every template's text by name, to point a broken link at the template line that
     /// wrote it ([`Theme::line_of`]).
     sources: Vec<(String, String)>,
@@ -141,16 +146,28 @@ impl Theme {
                 h.update(part);
             }
         }
-        Ok(Theme { tera, origin, site_static, fingerprint: h.digest(), sources })
+        let keys = template_keys(&sources);
+        Ok(Theme { tera, origin, site_static, fingerprint: h.digest(), globals: 0, keys, sources })
     }
 
     /// Values every page sees (`site`), set once instead of per page.
     pub fn set_global<T: Serialize>(&mut self, key: &'static str, value: &T) {
-        let mut h = crate::hash::Hasher::with_seed(self.fingerprint);
-        h.update(key.as_bytes());
-        crate::cache::hash_json(&mut h, value);
-        self.fingerprint = h.digest();
+        let mut value_hash = crate::hash::Hasher::new();
+        value_hash.update(key.as_bytes());
+        crate::cache::hash_json(&mut value_hash, value);
+        let value_hash = value_hash.digest().to_le_bytes();
+        for fp in [&mut self.fingerprint, &mut self.globals] {
+            let mut h = crate::hash::Hasher::with_seed(*fp);
+            h.update(&value_hash);
+            *fp = h.digest();
+        }
         self.tera.global_context().insert(key, value);
+    }
+
+    /// The key of `template` for the build cache (see [`template_keys`]); an unknown name
+    /// gets the hash of every template.
+    pub fn template_key(&self, template: &str) -> u64 {
+        self.keys.get(template).copied().unwrap_or(self.fingerprint)
     }
 
     /// Where a template writes `literal` (the fixed part of a link, `no-such-page/`): its
@@ -185,6 +202,70 @@ impl Theme {
     }
 }
 
+/// Per template, a hash of its name and text and of the templates it may use, so a page
+/// cached under one key is rendered again exactly when a template it uses changed:
+/// - those it names in `{% extends %}`, `{% include %}` and `{% import %}` (each quoted
+///   name in the tag, for include lists), followed transitively;
+/// - every template that defines a `{% component %}`: Tera 2's components are global,
+///   usable from any template without naming its file;
+/// - all templates, for a template with such a tag whose name is not a literal (it could
+///   use any of them).
+fn template_keys(sources: &[(String, String)]) -> std::collections::HashMap<String, u64> {
+    use std::collections::{BTreeSet, HashMap};
+    static TAG: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static NAME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static COMPONENT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let tag =
+        TAG.get_or_init(|| regex::Regex::new(r"\{%-?\s*(?:extends|include|import)\b(.*?)-?%\}").expect("tag pattern"));
+    let name = NAME.get_or_init(|| regex::Regex::new(r#""([^"]*)"|'([^']*)'|`([^`]*)`"#).expect("name pattern"));
+    let component = COMPONENT.get_or_init(|| regex::Regex::new(r"\{%-?\s*component\b").expect("component pattern"));
+    let all: BTreeSet<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+    let global: Vec<&str> =
+        sources.iter().filter(|(_, text)| component.is_match(text)).map(|(n, _)| n.as_str()).collect();
+    // What each template names directly (all of them when a name is not a literal).
+    let direct: HashMap<&str, BTreeSet<&str>> = sources
+        .iter()
+        .map(|(n, text)| {
+            let mut uses: BTreeSet<&str> = global.iter().copied().collect();
+            for t in tag.captures_iter(text) {
+                let args = t.get(1).map_or("", |m| m.as_str());
+                let names: Vec<&str> = name
+                    .captures_iter(args)
+                    .filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)).map(|m| m.as_str()))
+                    .collect();
+                if names.is_empty() {
+                    uses.extend(all.iter().copied());
+                }
+                uses.extend(names.into_iter().filter(|u| all.contains(u)));
+            }
+            (n.as_str(), uses)
+        })
+        .collect();
+    let text_of: HashMap<&str, &str> = sources.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let mut keys = HashMap::new();
+    for (n, _) in sources {
+        // The template and everything it reaches, in name order: the key does not depend
+        // on the order templates were loaded in.
+        let mut reached: BTreeSet<&str> = BTreeSet::from([n.as_str()]);
+        let mut todo = vec![n.as_str()];
+        while let Some(t) = todo.pop() {
+            for u in direct.get(t).into_iter().flatten() {
+                if reached.insert(u) {
+                    todo.push(u);
+                }
+            }
+        }
+        let mut h = crate::hash::Hasher::new();
+        h.piece(n.as_bytes());
+        for t in reached {
+            h.piece(t.as_bytes());
+            h.piece(text_of.get(t).copied().unwrap_or_default().as_bytes());
+        }
+        keys.insert(n.clone(), h.digest());
+    }
+    keys
+}
+
 fn template_error(e: &tera::Error, origin: &std::collections::HashMap<String, String>) -> ThemeError {
     let shown = |f: &str| origin.get(f).cloned().unwrap_or_else(|| format!("themes/{f}"));
     match e.kind() {
@@ -201,5 +282,53 @@ fn template_error(e: &tera::Error, origin: &std::collections::HashMap<String, St
             }
             Diagnostic::error(&Loc::file("themes"), format!("template: {msg}"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_keys;
+
+    fn keys(templates: &[(&str, &str)]) -> std::collections::HashMap<String, u64> {
+        template_keys(&templates.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_template_key_changes_with_the_templates_it_uses_and_no_other() {
+        let site = [
+            ("base.html", "<html>{% block content %}{% endblock content %}</html>"),
+            ("document.html", r#"{% extends "base.html" %}{% block content %}文{% endblock content %}"#),
+            (
+                "list.html",
+                r#"{%- extends 'base.html' -%}{% block content %}{% include "rows.html" %}{% endblock content %}"#,
+            ),
+            ("rows.html", "<ul></ul>"),
+            ("page.html", "{% extends \"base.html\" %}"),
+        ];
+        let before = keys(&site);
+        let changed = |name: &str, text: &str| {
+            let edited: Vec<(&str, &str)> = site.iter().map(|&(n, t)| (n, if n == name { text } else { t })).collect();
+            let after = keys(&edited);
+            let mut names: Vec<String> =
+                after.iter().filter(|(n, k)| before[*n] != **k).map(|(n, _)| n.clone()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(changed("document.html", r#"{% extends "base.html" %}改"#), ["document.html"]);
+        assert_eq!(changed("rows.html", "<ol></ol>"), ["list.html", "rows.html"]);
+        assert_eq!(changed("base.html", "<html>改</html>"), ["base.html", "document.html", "list.html", "page.html"]);
+        // A component is global in Tera 2: every template may use it.
+        let with_component: Vec<(&str, &str)> =
+            site.iter().copied().chain([("parts.html", "{% component badge() %}办{% endcomponent %}")]).collect();
+        let a = keys(&with_component);
+        let mut edited = with_component.clone();
+        edited[5].1 = "{% component badge() %}阅{% endcomponent %}";
+        let b = keys(&edited);
+        assert!(a.iter().all(|(n, k)| b[n] != *k), "a component edit changes every key");
+        // A name that is not a literal may be any template.
+        let dynamic = [("a.html", "{% include name %}"), ("b.html", "乙")];
+        let c = keys(&dynamic);
+        assert_ne!(c["a.html"], keys(&[("a.html", "{% include name %}"), ("b.html", "丙")])["a.html"]);
+        assert_eq!(c["b.html"], keys(&[("a.html", "{% include name %} "), ("b.html", "乙")])["b.html"]);
     }
 }

@@ -132,7 +132,7 @@ impl<'a> Renderer<'a> {
         ctx: &T,
         blame: Loc,
     ) -> Result<Rendered, Diagnostic> {
-        let key = self.cache.and_then(|_| crate::cache::PageCache::key(template, ctx));
+        let key = self.cache.and_then(|_| crate::cache::PageCache::key(self.theme.template_key(template), ctx));
         if let (Some(cache), Some(k)) = (self.cache, key) {
             if let Some(found) = cache.reuse(&path, k, blame.clone()) {
                 return Ok(Rendered { path, html: Vec::new(), blame, key, reused: Some(found) });

@@ -147,7 +147,7 @@ impl Plan {
             .into_par_iter()
             .map(|i| {
                 let row = ix.doc_visible(i).then(|| doc_row(ix, i))?;
-                Some((Prepared::new(&row), crate::cache::PageCache::key("row", &row).unwrap_or(0)))
+                Some((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
             })
             .collect();
         let all = ix.published_documents();
