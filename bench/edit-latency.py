@@ -139,8 +139,8 @@ try:
             write(doc_tpl, read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "themes", "default", "templates", "document.html")))
             time.sleep(3)  # the override itself is a template edit; let it settle
         edit("document template",
-             lambda: write(doc_tpl, read(doc_tpl).replace("{% endblock content %}", f"<p>DTPL{i}x</p>{{% endblock content %}}", 1)),
-             shows(page, f"DTPL{i}x"), settle=5.0)
+             lambda: write(doc_tpl, read(doc_tpl).replace("{% endblock content %}", f"<p>DOC{i}q</p>{{% endblock content %}}", 1)),
+             shows(page, f"DOC{i}q"), settle=5.0)
         tpl = os.path.join(site, "themes", "default", "templates", "base.html")
         if i == 0:
             os.makedirs(os.path.dirname(tpl), exist_ok=True)
