@@ -5,11 +5,12 @@
 //! A page is a pure function of its template set, the site configuration (Tera's
 //! `site` global) and its own context: the small per-page value the render stage builds
 //! (`render::Renderer`). The cache keeps, per output path, a 64-bit XXH3 hash of the
-//! context as JSON with the template's name, and the file as it was written (length and
-//! modification time). A page is reused when its key is the same and the previous output
-//! still holds that very file; anything else renders it again. The theme, the config and
-//! the gazette version make up a fingerprint in the header: when it differs, the whole
-//! cache is ignored. So a reused page is byte-identical to what a clean build writes, which
+//! context (postcard bytes) with its template's key (the text of the template and of every
+//! template it may use, `theme::Theme::template_key`), and the file as it was written
+//! (length and modification time). A page is reused when its key is the same and the
+//! previous output still holds that very file; anything else renders it again. The config
+//! (`site`), `minify` and the gazette binary make up a fingerprint in the header: when it
+//! differs, the whole cache is ignored. So a reused page is byte-identical to what a clean build writes, which
 //! `tests/build_cache.rs` checks on a generated corpus.
 //!
 //! The link gate needs each page's targets and ids (`linkcheck::PageLinks`); they are
