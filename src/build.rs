@@ -287,6 +287,16 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     lap("resolve", &mut t);
     progress.stage("Markdown", 0);
     let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts, memo.map(|m| &m.bodies));
+    if memo.is_none() {
+        // Nothing later in a one-off build reads the Markdown (the bodies stage kept what
+        // the pages need: HTML, headings, 任务分解), but for the rare page the link gate
+        // explains, which reads its file again: let it go (≈450 MB at 100,000 documents).
+        // serve keeps it for its fast edits.
+        let items: Vec<crate::model::ItemId> = ix.content.items().collect();
+        for t in items {
+            *ix.content.item_mut(t).body_mut() = String::new();
+        }
+    }
     lap("markdown", &mut t);
     // With content errors the build still renders every page, without writing, so the
     // link gate reports its findings in this same run (all errors at once, CONTRACT §7).
@@ -361,7 +371,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     progress.stage("link gate", 0);
     let files = staging.files();
     let unchanged = staging.reused();
-    let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme };
+    let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme, root };
     let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &explain);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
@@ -502,6 +512,9 @@ struct GateExplainer<'a> {
     jobs: &'a [Job],
     bodies: &'a bodies::Bodies,
     theme: &'a Theme,
+    /// The site root: a one-off build has let go of the Markdown (see `run_site_with`),
+    /// so an item's body is read from its file again.
+    root: &'a Path,
 }
 
 impl linkcheck::Explain for GateExplainer<'_> {
@@ -509,7 +522,14 @@ impl linkcheck::Explain for GateExplainer<'_> {
         let Ok(page) = self.renderer.render(self.jobs[i]) else { return Vec::new() };
         // The page's Markdown links with their lines, rendered again once for the page.
         let from_markdown = match self.jobs[i] {
-            Job::Item(t) => bodies::link_sources(self.renderer.ix, t, &self.renderer.cfg.iframe_hosts),
+            Job::Item(t) => {
+                let item = self.renderer.ix.content.item(t);
+                let body = match item.body() {
+                    "" => load::body_only_edit(self.root, item.src(), &self.renderer.cfg.limits).unwrap_or_default(),
+                    b => b.to_string(),
+                };
+                bodies::link_sources(self.renderer.ix, t, &body, &self.renderer.cfg.iframe_hosts)
+            }
             _ => Vec::new(),
         };
         let decoded: Vec<(String, Loc)> =

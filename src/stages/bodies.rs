@@ -134,6 +134,9 @@ pub struct Bodies {
     pub doc_faq: Vec<Vec<String>>,
     /// Per FAQ set: its answers, rendered.
     pub faq_sets: Vec<Vec<String>>,
+    /// Per document: its 任务分解 (`tasks`), taken from the Markdown while it is at hand
+    /// (a one-off build lets the Markdown go after this stage).
+    pub tasks: Vec<Vec<crate::tasks::Task>>,
     /// Files under content/ that published content links to or attaches.
     pub used_files: BTreeSet<String>,
     pub has_code: bool,
@@ -373,10 +376,15 @@ fn render_all_inner(
         })
         .collect();
 
+    let tasks = (0..c.documents.len())
+        .into_par_iter()
+        .map(|i| if ixr.doc_visible(i) { crate::tasks::extract(&c.documents[i].body) } else { Vec::new() })
+        .collect();
     let mut b = Bodies {
         items: ItemMap::new(c, |_, _| None),
         doc_faq: vec![Vec::new(); c.documents.len()],
         faq_sets: vec![Vec::new(); c.faqs.len()],
+        tasks,
         ..Default::default()
     };
     for (i, d) in c.documents.iter().enumerate() {
@@ -443,11 +451,11 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
 /// Where each link on item `t`'s page that came from Markdown was written: (href as
 /// emitted, its file and line), from its body, inline FAQ answers and FAQ sets. Renders
 /// them again, so it is for the few pages the link gate finds broken.
-pub fn link_sources(ix: &Index, t: ItemId, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
+pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
     let diags = Diagnostics::default();
     let opts = Opts { diags: &diags, record_links: true, iframe_hosts, memo: None };
     let item = ix.content.item(t);
-    let mut ones = vec![render_one(ix, t, item.src(), item.body(), &faq_answers(ix, t), &opts)];
+    let mut ones = vec![render_one(ix, t, item.src(), body, &faq_answers(ix, t), &opts)];
     if let ItemId::Doc(j) = t {
         for &k in &ix.rel[j].faq_sets {
             let f = &ix.content.faqs[k.0];

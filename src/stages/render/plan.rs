@@ -127,8 +127,6 @@ pub struct Plan {
     /// every page that lists the document (see `theme::Prepared`), and the hash of its
     /// fields for cache keys.
     shared: Vec<Option<(Prepared, u64)>>,
-    /// Per published document: its 任务分解, read once for its page and its catalogue record.
-    tasks: Vec<Vec<Task>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
     pub listings: Vec<Listing>,
@@ -139,10 +137,6 @@ pub struct Plan {
 impl Plan {
     pub fn new(ix: &Index, cfg: &crate::config::Config) -> Plan {
         let c = &ix.content;
-        let tasks = (0..c.documents.len())
-            .into_par_iter()
-            .map(|i| if ix.doc_visible(i) { crate::tasks::extract(&c.documents[i].body) } else { Vec::new() })
-            .collect();
         let shared = (0..c.documents.len())
             .into_par_iter()
             .map(|i| {
@@ -248,7 +242,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { shared, tasks, all, listings, issues }
+        Plan { shared, all, listings, issues }
     }
 }
 
@@ -393,11 +387,8 @@ impl Renderer<'_> {
     }
 
     /// A published document's 任务分解 (read on demand by an item-only renderer).
-    pub fn tasks(&self, i: usize) -> std::borrow::Cow<'_, [Task]> {
-        match self.plan.tasks.get(i) {
-            Some(t) => std::borrow::Cow::Borrowed(t),
-            None => std::borrow::Cow::Owned(crate::tasks::extract(&self.ix.content.documents[i].body)),
-        }
+    pub fn tasks(&self, i: usize) -> &[Task] {
+        self.bodies.tasks.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// A published document's listing row, for a page's view.

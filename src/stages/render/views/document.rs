@@ -57,7 +57,7 @@ struct DocumentView<'a> {
     toc: Vec<&'a Heading>,
     /// schema.org `Legislation`, safe inside `<script>`.
     jsonld: String,
-    tasks: Cow<'a, [crate::tasks::Task]>,
+    tasks: &'a [crate::tasks::Task],
 }
 
 #[derive(Serialize)]
