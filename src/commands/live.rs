@@ -145,7 +145,8 @@ impl Live {
             Some("the files it links changed")
         } else if after.body.has_code && !self.bodies.has_code {
             Some("it is the first page with code")
-        } else if matches!(t, ItemId::Doc(_)) && crate::tasks::extract(&new) != crate::tasks::extract(old) {
+        } else if matches!(t, ItemId::Doc(i) if self.bodies.tasks.get(i).is_none_or(|was| crate::tasks::extract(&new) != *was))
+        {
             Some("its 办事 tasks changed")
         } else {
             None

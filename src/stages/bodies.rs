@@ -233,12 +233,12 @@ struct Rendered {
 /// renders only the bodies it changed and those whose links now resolve differently.
 /// Holds the last build's bodies only.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<HashMap<u64, std::sync::Arc<Rendered>>>);
+pub struct Memo(std::sync::Mutex<HashMap<u64, Arc<Rendered>>>);
 
 /// This build's view of a [`Memo`]: the previous build's entries, and this one's.
 struct MemoUse {
-    previous: HashMap<u64, std::sync::Arc<Rendered>>,
-    kept: std::sync::Mutex<HashMap<u64, std::sync::Arc<Rendered>>>,
+    previous: HashMap<u64, Arc<Rendered>>,
+    kept: std::sync::Mutex<HashMap<u64, Arc<Rendered>>>,
 }
 
 struct One {
@@ -293,7 +293,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
                 let mut rec = Recorder { sink: &mut sink, calls: Vec::new() };
                 let (body, faq) = render(&mut rec);
                 let calls = rec.calls;
-                std::sync::Arc::new(Rendered { body, faq, calls })
+                Arc::new(Rendered { body, faq, calls })
             });
             let out = (rendered.body.clone(), rendered.faq.clone());
             memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);

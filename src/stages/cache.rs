@@ -10,8 +10,8 @@
 //! (length and modification time). A page is reused when its key is the same and the
 //! previous output still holds that very file; anything else renders it again. The config
 //! (`site`), `minify` and the gazette binary make up a fingerprint in the header: when it
-//! differs, the whole cache is ignored. So a reused page is byte-identical to what a clean build writes, which
-//! `tests/build_cache.rs` checks on a generated corpus.
+//! differs, the whole cache is ignored. So a reused page is byte-identical to what a clean
+//! build writes, which `tests/build_cache.rs` checks on a generated corpus.
 //!
 //! The link gate needs each page's targets and ids (`linkcheck::PageLinks`); they are
 //! cached with the page, so a reused page is neither rendered nor scanned.
@@ -317,10 +317,7 @@ pub fn binary_fingerprint() -> u64 {
         };
         match std::env::current_exe().and_then(hash_file) {
             Ok(fp) => fp,
-            Err(_) => {
-                let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-                crate::hash::of(format!("{}:{}", std::process::id(), now.as_nanos()).as_bytes())
-            }
+            Err(_) => crate::hash::of(format!("{}:{}", std::process::id(), now_ns()).as_bytes()),
         }
     })
 }

@@ -299,15 +299,7 @@ struct HtmlSafe(Vec<u8>);
 
 impl std::io::Write for HtmlSafe {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // Whole runs between the rare `<` and `>`, found with memchr: the catalogue is
-        // megabytes, byte-at-a-time pushing was most of its cost.
-        let mut rest = buf;
-        while let Some(i) = memchr::memchr2(b'<', b'>', rest) {
-            self.0.extend_from_slice(&rest[..i]);
-            self.0.extend_from_slice(if rest[i] == b'<' { b"\\u003c" } else { b"\\u003e" });
-            rest = &rest[i + 1..];
-        }
-        self.0.extend_from_slice(rest);
+        crate::search::push_html_safe(&mut self.0, buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {

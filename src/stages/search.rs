@@ -213,21 +213,29 @@ impl Postings {
         self.count += 1;
     }
 
+    /// The stored deltas, decoded (the first is the first item number).
+    fn deltas(&self) -> impl Iterator<Item = u32> + '_ {
+        let (mut d, mut shift) = (0u32, 0);
+        self.bytes.iter().filter_map(move |&b| {
+            d |= u32::from(b & 0x7f) << shift;
+            if b & 0x80 != 0 {
+                shift += 7;
+                return None;
+            }
+            let done = d;
+            (d, shift) = (0, 0);
+            Some(done)
+        })
+    }
+
     /// The item numbers, ascending.
     fn numbers(&self) -> Vec<u32> {
-        let mut out = Vec::with_capacity(self.count as usize);
-        let (mut d, mut shift, mut last) = (0u32, 0, 0u32);
-        for &b in &self.bytes {
-            d |= u32::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                last = if out.is_empty() { d } else { last + d };
-                out.push(last);
-                (d, shift) = (0, 0);
-            } else {
-                shift += 7;
-            }
-        }
-        out
+        self.deltas()
+            .scan(0u32, |n, d| {
+                *n += d;
+                Some(*n)
+            })
+            .collect()
     }
 
     /// The list with `n` added (`add`) or taken out, kept ascending.
@@ -250,19 +258,11 @@ impl Postings {
     pub(crate) fn json(&self) -> String {
         let mut s = String::with_capacity(self.bytes.len() * 3 + 2);
         s.push('[');
-        let (mut d, mut shift, mut first) = (0u32, 0, true);
-        for &b in &self.bytes {
-            d |= u32::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                if !first {
-                    s.push(',');
-                }
-                first = false;
-                s.push_str(&d.to_string());
-                (d, shift) = (0, 0);
-            } else {
-                shift += 7;
+        for (k, d) in self.deltas().enumerate() {
+            if k > 0 {
+                s.push(',');
             }
+            s.push_str(&d.to_string());
         }
         s.push(']');
         s
@@ -356,18 +356,17 @@ fn merge(
 /// whole lists, and an edit that renumbers items changes nearly every list anyway.
 const PATCH_MAX: usize = 64;
 
-/// The previous build's postings with the items that changed since taken out and put in
-/// again, when the items line up with the previous build's (as many, few changed): the
-/// postings, their total, the previous shard files and the terms whose postings changed.
-/// `None` when they do not line up.
-#[allow(clippy::type_complexity)]
+/// The previous build's index with the items that changed since taken out of its
+/// postings and put in again, when the items line up with the previous build's (as many,
+/// few changed), and the terms whose postings changed. Its shard files are still the
+/// previous build's. `None` when they do not line up.
 fn patch(
     mut last: KeptIndex,
     keys: &[u64],
     now: &[Arc<Indexed>],
     before: &KeyMap<Arc<Indexed>>,
     part_of: &(dyn Fn(u64) -> usize + Sync),
-) -> Option<(Vec<KeyMap<(Postings, Postings)>>, usize, Vec<String>, Vec<u64>)> {
+) -> Option<(KeptIndex, Vec<u64>)> {
     if last.keys.len() != keys.len() {
         return None;
     }
@@ -394,7 +393,7 @@ fn patch(
             }
         }
     }
-    Some((last.postings, last.total, last.shards, changed))
+    Some((last, changed))
 }
 
 /// The keys in only one of two ascending lists: `(key, true)` for those only in `new`.
@@ -591,12 +590,12 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
             let (keys, indexed): (Vec<u64>, Vec<Arc<Indexed>>) = items.par_iter_mut().map(index_item).unzip();
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             match last.and_then(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
-                Some((postings, total, shards, changed)) => (postings, total, keys, Some((shards, changed))),
+                Some((KeptIndex { postings, total, shards, .. }, changed)) => {
+                    (postings, total, keys, Some((shards, changed)))
+                }
                 None => {
-                    let (mut postings, mut total) = (fresh(), 0);
-                    for (c_no, chunk) in indexed.chunks(TOKENIZE_CHUNK).enumerate() {
-                        total += merge(&mut postings, c_no * TOKENIZE_CHUNK, chunk, &part_of);
-                    }
+                    let mut postings = fresh();
+                    let total = merge(&mut postings, 0, &indexed, &part_of);
                     (postings, total, keys, None)
                 }
             }
@@ -762,10 +761,25 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
 /// parser, and inert if someone pastes our data into an HTML page.
 pub fn json_html_safe(json: &str) -> std::borrow::Cow<'_, str> {
     // memchr's SIMD scan: this runs over every item's text (70 MB at 10,000 documents).
-    match memchr::memchr2(b'<', b'>', json.as_bytes()).is_some() {
-        true => json.replace('<', "\\u003c").replace('>', "\\u003e").into(),
-        false => json.into(),
+    if memchr::memchr2(b'<', b'>', json.as_bytes()).is_none() {
+        return json.into();
     }
+    let mut out = Vec::with_capacity(json.len() + 16);
+    push_html_safe(&mut out, json.as_bytes());
+    // Only ASCII bytes were replaced by ASCII: still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()).into()
+}
+
+/// Append `json` to `out` with `<` and `>` as `\u003c`/`\u003e` (see [`json_html_safe`]):
+/// whole runs between them, found with memchr.
+pub fn push_html_safe(out: &mut Vec<u8>, json: &[u8]) {
+    let mut rest = json;
+    while let Some(i) = memchr::memchr2(b'<', b'>', rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(if rest[i] == b'<' { b"\\u003c" } else { b"\\u003e" });
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
 }
 
 #[cfg(test)]

@@ -1,0 +1,35 @@
+# Sourced by the bench scripts that drive `gazette serve --watch` on a copy of a corpus
+# (title-edits.sh, serve-memory.sh).
+#
+#   serve_start BINARY SITE   copy SITE into a new folder $work under $TMPDIR (use
+#                             TMPDIR=/dev/shm/… for tmpfs), start serve --watch on it with
+#                             its log in $work/log, wait until it serves; sets work, pid, and
+#                             a trap that stops it and removes $work
+#   first_document            the first document of the copy, by path
+#   edit_title FILE N         append 改N to FILE's `title: "…"`
+
+serve_start() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/gazette-bench.XXXXXX")
+  trap 'kill $pid 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
+  cp -r "$2" "$work/site"
+  rm -rf "$work/site/public" "$work/site/.gazette-cache"
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$1" serve --watch --port "$port" --root "$work/site" -o "$work/out" >"$work/log" 2>&1 &
+  pid=$!
+  until grep -q "serving at" "$work/log" 2>/dev/null; do sleep 0.5; done
+}
+
+first_document() {
+  find "$work/site/content/documents" -name '*.md' | sort | sed -n 1p
+}
+
+edit_title() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+p, i = sys.argv[1], sys.argv[2]
+s = open(p, encoding="utf-8").read()
+s = re.sub(r'^title: "(.*)"', lambda m: f'title: "{m.group(1)}改{i}"', s, count=1, flags=re.M)
+open(p, "w", encoding="utf-8").write(s)
+PY
+}
