@@ -678,7 +678,7 @@ pub fn check_external(outcome: &mut Outcome, cache_dir: &Path, settings: &crate:
 /// key and file stamp (for the next build's cache).
 struct RenderedPages {
     links: Vec<PageLinks>,
-    meta: Vec<Option<(u64, Stamp)>>,
+    meta: Vec<Option<(crate::cache::Keys, Stamp)>>,
     /// Pages rendered (the others were taken over from the previous output).
     rendered: usize,
 }
@@ -704,7 +704,7 @@ fn render_pages(
         diags.push(d);
     };
     // Per page: the gate's view, the cache key and file stamp, whether it was rendered.
-    type Done = (PageLinks, Option<(u64, Stamp)>, bool);
+    type Done = (PageLinks, Option<(crate::cache::Keys, Stamp)>, bool);
     let results: Vec<Result<Done, Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {

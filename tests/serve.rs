@@ -448,7 +448,8 @@ fn serve_removes_its_temporary_site_on_ctrl_c_and_sigterm() {
 fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let s = Site::new();
     s.write("content/documents/a.md", &doc("a", "doc_number: 测府发〔2024〕1号\n", "## 第一节\n\n甲的正文。"));
-    s.write("content/documents/b.md", &doc("b", "", "根据测府发〔2024〕2号，办理[申请](service:sq)。"));
+    // b names a as its 政策依据: a's title and validity show on b's page too.
+    s.write("content/documents/b.md", &doc("b", "basis: [a]\n", "根据测府发〔2024〕2号，办理[申请](service:sq)。"));
     s.write("content/documents/c.md", &doc("c", "", "见[甲文件](doc:a#第一节)。"));
     let out = s.root().join("served");
     let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
@@ -479,11 +480,17 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 文件a", "title: 新标题甲"));
     check("a title");
     assert!(raw(p, "/documents/").2.contains("新标题甲"));
+    assert!(raw(p, "/documents/b/").2.contains("新标题甲"), "b's 政策依据 shows a's new title");
     s.write(
         "content/documents/a.md",
         &text("content/documents/a.md").replace("published: 2024-05-01", "published: 2024-03-01\nexpires: 2024-12-31"),
     );
     check("dates and validity");
+    // A new document repeals a: a's file is unchanged, yet its validity (shown in b's
+    // 政策依据 box) is now 已废止.
+    s.write("content/documents/f.md", &doc("f", "repeals: [a]\n", "己的正文。"));
+    check("a document repealing a");
+    assert!(raw(p, "/documents/b/").2.contains("已废止"), "b shows a repealed");
     s.write("content/documents/d.md", &doc("d", "doc_number: 测府发〔2024〕2号\n", "丁的正文。"));
     check("a new document whose number b quotes");
     assert!(raw(p, "/documents/b/").2.contains("documents/d/"), "b now links to d");

@@ -32,3 +32,15 @@ impl Hasher {
         self.0.digest()
     }
 }
+
+/// As a `std::hash::Hasher`, for values that derive `Hash` (a page's inputs key: see
+/// `render::deps`). Within one binary the same value always feeds the same bytes; the
+/// build cache is keyed by the binary, so that is all it needs.
+impl std::hash::Hasher for Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    fn finish(&self) -> u64 {
+        self.0.digest()
+    }
+}

@@ -19,14 +19,14 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// A heading of a rendered body, for the outline and for `#fragment` checks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Heading {
     pub level: u8,
     pub id: String,
     pub text: String,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Hash)]
 pub struct Body {
     pub html: String,
     pub headings: Vec<Heading>,

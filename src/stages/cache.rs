@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::SystemTime;
 
-const MAGIC: &[u8] = b"gazette-page-cache-1\n";
+const MAGIC: &[u8] = b"gazette-page-cache-2\n";
 
 /// A file as written: length and modification time, to recognise it in the next build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,10 +63,22 @@ pub fn now_ns() -> u128 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
-/// One page of the previous build: its key, its file, and where the gate's view of it
+/// What a page was rendered from, for the next build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keys {
+    /// Its template and context: equal keys, equal pages.
+    pub page: u64,
+    /// A hash of what its context is made from (`render::deps`), for the page kinds that
+    /// have one: equal inputs, equal context, so the page is taken over without building
+    /// its context at all. 0: none.
+    pub inputs: u64,
+}
+
+/// One page of the previous build: its keys, its file, and where the gate's view of it
 /// starts in the cache file (decoded only for pages that are reused).
 struct Entry {
     key: u64,
+    inputs: u64,
     stamp: Stamp,
     links_at: usize,
 }
@@ -215,8 +227,23 @@ impl PageCache {
     /// keeps its file). `None` means render the page: a new key, a changed or missing
     /// file, or an entry that cannot be decoded.
     pub fn reuse(&self, path: &str, key: u64, blame: crate::diag::Loc) -> Option<(PageLinks, Stamp)> {
+        self.reuse_if(path, |e| e.key == key, blame).map(|(_, links, stamp)| (links, stamp))
+    }
+
+    /// Like [`PageCache::reuse`], for a page whose context was made from `inputs` (see
+    /// [`Keys::inputs`]); also returns the page's key, for the next build.
+    pub fn reuse_inputs(&self, path: &str, inputs: u64, blame: crate::diag::Loc) -> Option<(u64, PageLinks, Stamp)> {
+        self.reuse_if(path, |e| inputs != 0 && e.inputs == inputs, blame)
+    }
+
+    fn reuse_if(
+        &self,
+        path: &str,
+        same: impl Fn(&Entry) -> bool,
+        blame: crate::diag::Loc,
+    ) -> Option<(u64, PageLinks, Stamp)> {
         let old = self.old();
-        let e = old.entries.get(path).filter(|e| e.key == key)?;
+        let e = old.entries.get(path).filter(|e| same(e))?;
         let now = match &self.listing {
             Some(files) => files.get(path).map(|(s, _)| *s),
             None => Stamp::of(&self.previous_output.join(path)),
@@ -225,24 +252,25 @@ impl PageCache {
             return None;
         }
         let parts = links_at(&old.data, e.links_at)?;
-        Some((PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
+        Some((e.key, PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
     }
 
-    /// Write the cache for the build just committed: each page with its key and the stamp
+    /// Write the cache for the build just committed: each page with its keys and the stamp
     /// of its file (`None` for a page that cannot be cached). Best effort: a cache that
     /// cannot be written only makes the next build slower.
-    pub fn save(&self, pages: &[PageLinks], meta: &[Option<(u64, Stamp)>]) {
+    pub fn save(&self, pages: &[PageLinks], meta: &[Option<(Keys, Stamp)>]) {
         let mut b = Vec::with_capacity(64 + pages.len() * 512);
         let n = meta.iter().flatten().count();
         b.extend_from_slice(MAGIC);
         b.extend_from_slice(&self.fingerprint.to_le_bytes());
         b.extend_from_slice(&(n as u64).to_le_bytes());
         for (p, m) in pages.iter().zip(meta) {
-            let Some((key, stamp)) = m else { continue };
+            let Some((keys, stamp)) = m else { continue };
             let (targets, frags, ids) = p.parts();
             b.extend_from_slice(&(p.path.len() as u64).to_le_bytes());
             b.extend_from_slice(p.path.as_bytes());
-            b.extend_from_slice(&key.to_le_bytes());
+            b.extend_from_slice(&keys.page.to_le_bytes());
+            b.extend_from_slice(&keys.inputs.to_le_bytes());
             b.extend_from_slice(&stamp.len.to_le_bytes());
             b.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
             b.extend_from_slice(&(targets.len() as u64).to_le_bytes());
@@ -354,13 +382,14 @@ fn index(b: &[u8], fingerprint: u64) -> Option<HashMap<String, Entry>> {
         let len = r.u64()? as usize;
         let path = std::str::from_utf8(r.take(len)?).ok()?.to_string();
         let key = r.u64()?;
+        let inputs = r.u64()?;
         let stamp = Stamp { len: r.u64()?, mtime_ns: r.u128()? };
         let links_at = r.pos;
         for width in [8, 16, 8] {
             let count = r.u64()? as usize;
             r.take(count.checked_mul(width)?)?;
         }
-        map.insert(path, Entry { key, stamp, links_at });
+        map.insert(path, Entry { key, inputs, stamp, links_at });
     }
     (r.pos == b.len()).then_some(map)
 }
@@ -416,13 +445,21 @@ mod tests {
         let loc = || crate::diag::Loc::file("t");
         let c = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42);
         assert!(c.is_empty());
-        c.save(&[page("a/index.html"), page("x.html"), page("b.html")], &[Some((1, sa)), None, Some((2, sb))]);
+        let keys = |page, inputs| Keys { page, inputs };
+        c.save(
+            &[page("a/index.html"), page("x.html"), page("b.html")],
+            &[Some((keys(1, 5), sa)), None, Some((keys(2, 0), sb))],
+        );
         let again = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42);
         assert_eq!(again.len(), 2);
         let (links, s) = again.reuse("a/index.html", 1, loc()).expect("cached");
         assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), sa));
         assert!(again.reuse("a/index.html", 7, loc()).is_none(), "another key");
         assert!(again.reuse("x.html", 1, loc()).is_none(), "not cacheable, not cached");
+        let (key, links, s) = again.reuse_inputs("a/index.html", 5, loc()).expect("same inputs");
+        assert_eq!((key, links.parts().0, s), (1, &[1, 3][..], sa), "the page's key comes back for the next build");
+        assert!(again.reuse_inputs("a/index.html", 6, loc()).is_none(), "other inputs");
+        assert!(again.reuse_inputs("b.html", 0, loc()).is_none(), "a page without inputs key is never taken by it");
         std::fs::write(out.join("b.html"), "changed").expect("write");
         assert!(again.reuse("b.html", 2, loc()).is_none(), "the file was changed by hand");
         again.release();
@@ -437,7 +474,8 @@ mod tests {
             assert!(index(&bytes[..cut], 42).is_none(), "cut at {cut}");
         }
         // An entry whose links cannot be decoded: the page is rendered, not a panic.
-        let entries = HashMap::from([("a/index.html".to_string(), Entry { key: 1, stamp: sa, links_at: 999 })]);
+        let entries =
+            HashMap::from([("a/index.html".to_string(), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })]);
         *again.old.write().expect("lock") = Old { data: vec![0; 4], entries };
         assert!(again.reuse("a/index.html", 1, loc()).is_none());
     }

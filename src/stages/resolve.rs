@@ -33,7 +33,7 @@ impl Hidden {
 }
 
 /// Relations of one published document, all to published items, sorted for stable output.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Hash)]
 pub struct DocRelations {
     pub basis: Vec<ItemId>,
     pub supporting: Vec<ItemId>,

@@ -2,7 +2,7 @@
 //! build cache's key, and the theme.
 
 use super::Renderer;
-use crate::cache::Stamp;
+use crate::cache::{Keys, Stamp};
 use crate::diag::{Diagnostic, Loc};
 use crate::linkcheck::PageLinks;
 use serde::ser::{SerializeMap, Serializer};
@@ -74,8 +74,8 @@ pub struct Rendered {
     pub html: Vec<u8>,
     /// Where to point a diagnostic about this page (its source file, or its template).
     pub blame: Loc,
-    /// The page's cache key (template + context), when the renderer has a cache.
-    pub key: Option<u64>,
+    /// The page's cache keys (template + context; inputs), when the renderer has a cache.
+    pub key: Option<Keys>,
     /// The previous output holds this very page (same key): `html` is empty, take the
     /// old file over instead of writing it; here is the gate's view of it and its stamp.
     pub reused: Option<(PageLinks, Stamp)>,
@@ -133,13 +133,27 @@ impl<'a> Renderer<'a> {
         blame: Loc,
     ) -> Result<Rendered, Diagnostic> {
         let key = self.cache.and_then(|_| crate::cache::PageCache::key(self.theme.template_key(template), ctx));
+        let key = key.map(|page| Keys { page, inputs: 0 });
         if let (Some(cache), Some(k)) = (self.cache, key) {
-            if let Some(found) = cache.reuse(&path, k, blame.clone()) {
+            if let Some(found) = cache.reuse(&path, k.page, blame.clone()) {
                 return Ok(Rendered { path, html: Vec::new(), blame, key, reused: Some(found) });
             }
         }
         let html = self.theme.render(template, ctx)?;
         Ok(Rendered { path, html, blame, key, reused: None })
+    }
+
+    /// The previous output's page at `path`, when it was made from the same `inputs`
+    /// (see `deps`): taken over without building its view.
+    pub(super) fn reuse_inputs(&self, path: &str, inputs: u64, blame: &Loc) -> Option<Rendered> {
+        let (page, links, stamp) = self.cache?.reuse_inputs(path, inputs, blame.clone())?;
+        Some(Rendered {
+            path: path.to_string(),
+            html: Vec::new(),
+            blame: blame.clone(),
+            key: Some(Keys { page, inputs }),
+            reused: Some((links, stamp)),
+        })
     }
 
     /// Where a diagnostic about a listing or index page points: its template.

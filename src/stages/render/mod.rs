@@ -7,6 +7,7 @@
 //!   context a theme sees;
 //! - [`emit`]: the shared context (`root`, `page`), the build cache, the theme.
 
+mod deps;
 mod emit;
 mod plan;
 mod views;
@@ -29,24 +30,27 @@ pub struct Renderer<'a> {
     pub cfg: &'a Config,
     /// The incremental build cache, when building (see `cache`).
     cache: Option<&'a PageCache>,
+    /// With a cache: what pages' inputs keys are made of (see `deps`).
+    revisions: Option<deps::Revisions>,
     plan: Plan,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
-        Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::new(ix, cfg) }
+        Renderer { ix, bodies, theme, cfg, cache: None, revisions: None, plan: Plan::new(ix, cfg) }
     }
 
     /// A renderer for item pages only (documents, interpretations, topics, pages,
     /// decisions): no listings, rows made on demand. Cheap to make, for `serve`'s fast
     /// edits; listing pages need [`Renderer::new`].
     pub fn for_items(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
-        Renderer { ix, bodies, theme, cfg, cache: None, plan: Plan::default() }
+        Renderer { ix, bodies, theme, cfg, cache: None, revisions: None, plan: Plan::default() }
     }
 
     /// Skip pages the previous output already holds, as `cache` knows them.
     pub fn with_cache(mut self, cache: &'a PageCache) -> Self {
         self.cache = Some(cache);
+        self.revisions = Some(deps::Revisions::new(self.ix, self.cfg));
         self
     }
 

@@ -13,6 +13,8 @@ use crate::routes;
 use serde::Serialize;
 use std::borrow::Cow;
 
+const TEMPLATE: &str = "document.html";
+
 #[derive(Serialize)]
 struct DocumentView<'a> {
     title: &'a str,
@@ -115,6 +117,10 @@ impl<'a> Renderer<'a> {
         let d = &c.documents[i];
         let r = &ix.rel[i];
         let dir = ix.url(ItemId::Doc(i));
+        let inputs = self.document_inputs(i, TEMPLATE);
+        if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &d.src.file()) {
+            return Ok(page);
+        }
         let body = self.bodies.body(ItemId::Doc(i));
         let mut faq: Vec<Qa> = d
             .faq
@@ -245,7 +251,11 @@ impl<'a> Renderer<'a> {
             jsonld: self.jsonld(i),
             tasks: self.tasks(i),
         };
-        self.page("document.html", &dir, meta, "doc", view, d.src.file())
+        let mut page = self.page(TEMPLATE, &dir, meta, "doc", view, d.src.file())?;
+        if let Some(k) = &mut page.key {
+            k.inputs = inputs;
+        }
+        Ok(page)
     }
 
     /// schema.org `Legislation` for a document, as a string safe inside `<script>`.

@@ -1,0 +1,113 @@
+//! A page's *inputs key*: a hash of what its view is made from, much cheaper to compute
+//! than the view. The build cache keeps it beside the page's key (`cache::Keys`): when
+//! it is unchanged the page is taken over without building its view at all. A title
+//! edit in `serve --watch` then builds the views of the pages that show the edited
+//! document, not of every document page (building them was a third of such a rebuild).
+//!
+//! Sound by construction, not by listing the view's fields: a page's inputs are its item
+//! whole (its source file's front matter and path, its URL, its rendered body), its
+//! relations whole, and each related item whole (source and URL; a document's validity),
+//! plus everything the site shares (organs, services, the configuration, the build
+//! date). Anything a view can show about an item comes from these, so equal inputs give
+//! an equal view; they over-approximate it (a neighbour's unrelated field), which costs
+//! a view build, never a stale page. `tests/build_cache.rs` and `tests/serve.rs` compare
+//! incremental output with clean builds after each kind of edit.
+
+use super::Renderer;
+use crate::hash::Hasher;
+use crate::model::{ItemId, ItemMap, Source};
+use crate::resolve::Index;
+use std::hash::Hash;
+
+/// What the inputs keys of one build are made of: per item a hash of its source and URL,
+/// per FAQ set and gazette issue a hash of its source, and what every page shares.
+pub(super) struct Revisions {
+    items: ItemMap<u64>,
+    faq_sets: Vec<u64>,
+    issues: Vec<u64>,
+    shared: u64,
+}
+
+fn source(h: &mut Hasher, src: &Source) {
+    h.piece(src.path.as_bytes());
+    h.piece(src.yaml.as_bytes());
+}
+
+impl Revisions {
+    pub(super) fn new(ix: &Index, cfg: &crate::config::Config) -> Revisions {
+        let c = &ix.content;
+        let items = ItemMap::new(c, |t, item| {
+            let mut h = Hasher::new();
+            source(&mut h, item.src());
+            h.piece(ix.url(t).as_bytes());
+            h.digest()
+        });
+        let of = |src: &Source| {
+            let mut h = Hasher::new();
+            source(&mut h, src);
+            h.digest()
+        };
+        let mut shared = Hasher::new();
+        // Debug forms: complete, and the same within one binary (the cache's fingerprint
+        // covers the binary).
+        shared.piece(format!("{:?}|{:?}|{:?}", c.organs, c.services, cfg).as_bytes());
+        (ix.date, ix.drafts).hash(&mut shared);
+        Revisions {
+            items,
+            faq_sets: c.faqs.iter().map(|f| of(&f.src)).collect(),
+            issues: c.issues.iter().map(|i| of(&i.src)).collect(),
+            shared: std::hash::Hasher::finish(&shared),
+        }
+    }
+}
+
+impl Renderer<'_> {
+    /// The inputs key of document `i`'s page (`template`'s key included), or 0 without a
+    /// cache.
+    pub(super) fn document_inputs(&self, i: usize, template: &str) -> u64 {
+        let Some(revs) = &self.revisions else { return 0 };
+        let (ix, b) = (self.ix, self.bodies);
+        let r = &ix.rel[i];
+        let mut h = Hasher::with_seed(self.theme.template_key(template));
+        revs.shared.hash(&mut h);
+        revs.items.get(ItemId::Doc(i)).hash(&mut h);
+        b.body(ItemId::Doc(i)).hash(&mut h);
+        b.doc_faq[i].hash(&mut h);
+        b.tasks[i].hash(&mut h);
+        r.hash(&mut h);
+        let neighbour = |t: ItemId, h: &mut Hasher| {
+            revs.items.get(t).hash(h);
+            if let ItemId::Doc(j) = t {
+                ix.rel[j].validity.hash(h);
+            }
+        };
+        for list in [
+            &r.basis,
+            &r.supporting,
+            &r.amends,
+            &r.repeals,
+            &r.related,
+            &r.amended_by,
+            &r.repealed_by,
+            &r.basis_of,
+            &r.supporting_of,
+        ] {
+            list.iter().for_each(|&t| neighbour(t, &mut h));
+        }
+        r.cited_by.iter().for_each(|&t| neighbour(t, &mut h));
+        r.interpretations.iter().for_each(|&k| neighbour(k.into(), &mut h));
+        r.topics.iter().for_each(|&k| neighbour(k.into(), &mut h));
+        r.translations
+            .iter()
+            .chain(&r.translation_of)
+            .chain(&r.validity_cause)
+            .for_each(|&j| neighbour(j.into(), &mut h));
+        for &k in &r.faq_sets {
+            revs.faq_sets[k.0].hash(&mut h);
+            b.faq_sets[k.0].hash(&mut h);
+        }
+        r.issues.iter().for_each(|&k| revs.issues[k.0].hash(&mut h));
+        // 0 means "none"; a real key of 0 only loses the shortcut.
+        std::hash::Hasher::finish(&h)
+    }
+}
