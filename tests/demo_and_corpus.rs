@@ -75,6 +75,19 @@ fn generated_contract_corpus_builds() {
         assert_eq!(rows, total, "{listing}: pages hold every document once");
     }
     assert!(out.join("documents/page/20/index.html").exists() && !out.join("documents/page/21/index.html").exists());
+    // The pager numbers the first and last pages and two either side of the current
+    // one, with a gap shown where pages are left out; 上一页/下一页 reach every page.
+    let html = std::fs::read_to_string(out.join("documents/page/10/index.html")).expect("page 10");
+    let pager = html.split("aria-label=\"分页\"").nth(1).and_then(|t| t.split("</nav>").next()).expect("pager");
+    let numbered: Vec<&str> = pager
+        .split("<li>")
+        .skip(1)
+        .filter_map(|li| li.split("</").next()?.rsplit('>').next())
+        .filter(|n| n.parse::<usize>().is_ok())
+        .collect();
+    assert_eq!(numbered, ["1", "8", "9", "10", "11", "12", "20"], "{pager}");
+    assert_eq!(pager.matches('…').count(), 2, "{pager}");
+    assert!(pager.contains("documents/page/9/\" rel=\"prev\"") && pager.contains("documents/page/11/\" rel=\"next\""));
 }
 
 fn walk_count(dir: &Path) -> usize {

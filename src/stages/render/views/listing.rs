@@ -43,11 +43,28 @@ struct NormativeRow<'a> {
     expires: Option<String>,
 }
 
+/// One numbered link of the pager.
 #[derive(Serialize)]
 struct PageLink {
     n: usize,
     url: String,
     current: bool,
+    /// Pages are left out just before this one (the theme shows `…`).
+    gap_before: bool,
+}
+
+/// Pages around the current one that the pager numbers, on either side.
+const PAGER_AROUND: usize = 2;
+
+/// The page numbers the pager shows of `pages`, on page `n`: the first, the last, and
+/// [`PAGER_AROUND`] either side of `n`. A listing of 100,000 documents has 2,000 pages:
+/// numbering all of them on every page made each page 140 KB of links (and the listings
+/// a third of the site), unusable on a phone; every page is still reached by 上一页/下一页.
+fn pager(n: usize, pages: usize) -> impl Iterator<Item = usize> {
+    let (lo, hi) = (n.saturating_sub(PAGER_AROUND).max(1), (n + PAGER_AROUND).min(pages));
+    let first = (lo > 1).then_some(1);
+    let last = (hi < pages).then_some(pages);
+    first.into_iter().chain(lo..=hi).chain(last)
 }
 
 impl<'a> Renderer<'a> {
@@ -96,10 +113,34 @@ impl<'a> Renderer<'a> {
             facets: (listing.kind == ListingKind::All && n == 1).then(|| self.facets()),
             rows: self.rows(slice),
             feed: (has_feed && self.cfg.site_url.is_some()).then(|| routes::feed(&listing.dir)),
-            pages: (1..=pages).map(|p| PageLink { n: p, url: url_of(p), current: p == n }).collect(),
+            pages: {
+                let mut last = 0;
+                pager(n, pages)
+                    .map(|p| {
+                        let gap_before = p > last + 1;
+                        last = p;
+                        PageLink { n: p, url: url_of(p), current: p == n, gap_before }
+                    })
+                    .collect()
+            },
             prev: (n > 1).then(|| url_of(n - 1)),
             next: (n < pages).then(|| url_of(n + 1)),
         };
         self.page("list.html", &dir, meta, "list", view, self.template_loc("list.html"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pager;
+
+    #[test]
+    fn the_pager_numbers_the_ends_and_the_pages_near_the_current_one() {
+        let shown = |n, pages| pager(n, pages).collect::<Vec<_>>();
+        assert_eq!(shown(1, 1), [1]);
+        assert_eq!(shown(3, 6), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(shown(1, 2000), [1, 2, 3, 2000]);
+        assert_eq!(shown(1000, 2000), [1, 998, 999, 1000, 1001, 1002, 2000]);
+        assert_eq!(shown(2000, 2000), [1, 1998, 1999, 2000]);
     }
 }
