@@ -216,6 +216,8 @@ pub struct Memo {
     pub(crate) load: load::Memo,
     pub(crate) bodies: bodies::Memo,
     pub(crate) search: crate::search::Memo,
+    pub(crate) privacy: crate::privacy::Memo,
+    pub(crate) catalog: feeds::Memo,
     /// The output's files as the last build left them (see `output::Known`).
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
 }
@@ -282,7 +284,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     lap("load", &mut t);
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
-    crate::privacy::check_site(&ix, &diags);
+    crate::privacy::check_site(&ix, &diags, memo.map(|m| &m.privacy));
     crate::lint::check(&ix, &diags);
     lap("resolve", &mut t);
     progress.stage("Markdown", 0);
@@ -363,7 +365,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     }
     let page_count = pages.len();
     progress.stage("feeds, files", 0);
-    write_site_files(&renderer, &staging, &theme, root, &bodies, &diags);
+    write_site_files(&renderer, &staging, &theme, root, &bodies, memo.map(|m| &m.catalog), &diags);
     lap("feeds+files", &mut t);
     progress.stage("search index", 0);
     write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), &diags);
@@ -745,6 +747,7 @@ fn write_site_files(
     theme: &Theme,
     root: &Path,
     bodies: &bodies::Bodies,
+    memo: Option<&feeds::Memo>,
     diags: &Diagnostics,
 ) {
     let report = |res: Result<(), WriteError>, blame: &str| {
@@ -768,7 +771,7 @@ fn write_site_files(
     crate::finder::build(r, &mut |path, json| {
         report(staging.write(&path, crate::search::json_html_safe(&json).as_bytes()), "gazette.yaml")
     });
-    let (json, csv) = feeds::catalog(r);
+    let (json, csv) = feeds::catalog(r, memo);
     report(staging.write(routes::CATALOG_JSON, &json), "gazette.yaml");
     report(staging.write(routes::CATALOG_CSV, csv.as_bytes()), "gazette.yaml");
     if bodies.has_code {

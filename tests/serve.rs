@@ -530,6 +530,18 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     s.write("content/topics/t.md", "---\nid: t\ntitle: 专题\nmatch:\n  topics: [综合政务]\n---\n\n专题介绍。\n");
     check("a new topic");
 
+    // A mobile number in a title fails the build (the privacy lint); a later edit of
+    // another file must not let it pass because the last build's checks are reused.
+    let a = text("content/documents/a.md");
+    s.write("content/documents/a.md", &a.replace("title: 新标题甲", "title: 新标题甲（联系人13812345678）"));
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("personal information") && log.contains("138****5678"), "{log}");
+    s.write("content/documents/b.md", &text("content/documents/b.md").replace("title: 文件b", "title: 文件乙"));
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("138****5678"), "still reported after another edit:\n{log}");
+    s.write("content/documents/a.md", &a);
+    check("the number removed");
+
     // What a file is checked against changes under it: its organ leaves organs.yaml. The
     // file did not change, yet the build must now fail at its line.
     s.write("content/documents/e.md", &doc("e", "", "戊。").replace("issuer: qzf", "issuer: qfb"));

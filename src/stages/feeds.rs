@@ -6,7 +6,9 @@ use crate::config::Config;
 use crate::render::{issue_label, issue_url, Renderer};
 use crate::resolve::{Index, ItemId};
 use crate::routes;
+use rayon::prelude::*;
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Entries in a feed: subscribers want what is new, not the archive.
 const FEED_ENTRIES: usize = 50;
@@ -270,30 +272,6 @@ fn catalog_record(r: &Renderer, i: usize) -> serde_json::Value {
     record
 }
 
-/// The catalogue's records, made one at a time as they are written: at 100,000 documents
-/// the whole list as JSON values would take hundreds of megabytes.
-struct Records<'a> {
-    r: &'a Renderer<'a>,
-    docs: &'a [usize],
-}
-
-impl serde::Serialize for Records<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.docs.iter().map(|&i| catalog_record(self.r, i)))
-    }
-}
-
-/// The catalogue, keys in the order a JSON map sorts them.
-#[derive(serde::Serialize)]
-struct Catalog<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    base_url: Option<&'a str>,
-    build_date: String,
-    count: usize,
-    documents: Records<'a>,
-    site: &'a str,
-}
-
 /// Writes JSON with `<` and `>` as `\u003c`/`\u003e` (see `search::json_html_safe`).
 struct HtmlSafe(Vec<u8>);
 
@@ -307,23 +285,8 @@ impl std::io::Write for HtmlSafe {
     }
 }
 
-/// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document.
-pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
-    let ix: &Index = r.ix;
-    let c = &ix.content;
-    let cfg = r.cfg;
-    let docs = ix.published_documents();
-    let mut json = HtmlSafe(Vec::new());
-    let catalog = Catalog {
-        base_url: cfg.site_url.as_deref(),
-        build_date: ix.date.to_string(),
-        count: docs.len(),
-        documents: Records { r, docs: &docs },
-        site: &cfg.title,
-    };
-    serde_json::to_writer_pretty(&mut json, &catalog).ok();
-    // UTF-8 with a BOM so Excel opens it in Chinese; CRLF records (RFC 4180).
-    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
+/// The catalogue's CSV columns; with a 标签目录, one more per dimension (`标签：适用对象`).
+fn csv_header(cfg: &Config) -> Vec<String> {
     let mut header: Vec<String> = [
         "id",
         "标题",
@@ -344,37 +307,117 @@ pub fn catalog(r: &Renderer) -> (Vec<u8>, String) {
     ]
     .map(String::from)
     .to_vec();
-    // With a 标签目录, one more column per dimension (`标签：适用对象`).
     header.extend(cfg.tag_catalog.iter().map(|dim| format!("标签：{}", dim.name)));
-    csv.write_record(&header).ok();
-    for &i in &docs {
-        let d = &c.documents[i];
-        let rel = &ix.rel[i];
-        let date = |x: Option<crate::date::Date>| x.map(|x| x.to_string()).unwrap_or_default();
-        let fields = [
-            d.id.clone(),
-            d.title.clone(),
-            d.doc_number.clone().unwrap_or_default(),
-            d.index_number.clone().unwrap_or_default(),
-            ix.issuer_names(i),
-            d.doc_type.clone().unwrap_or_default(),
-            date(d.written),
-            d.published.to_string(),
-            date(d.effective),
-            date(d.expires),
-            rel.validity.label().to_string(),
-            if d.normative { "是".into() } else { "否".into() },
-            d.registration.clone().unwrap_or_default(),
-            d.topics.join(";"),
-            cfg.absolute(&ix.url(ItemId::Doc(i))).unwrap_or_default(),
-            d.tags.join(";"),
-        ];
-        let dims = cfg.tags_by_dimension(&d.tags).map(|(_, tags)| tags.join(";"));
-        let row: Vec<String> = fields.into_iter().chain(dims).map(|f| formula_safe(&f).into_owned()).collect();
-        csv.write_record(&row).ok();
+    header
+}
+
+/// One document's CSV row.
+fn csv_row(r: &Renderer, i: usize) -> Vec<String> {
+    let (ix, cfg) = (r.ix, r.cfg);
+    let d = &ix.content.documents[i];
+    let rel = &ix.rel[i];
+    let date = |x: Option<crate::date::Date>| x.map(|x| x.to_string()).unwrap_or_default();
+    let fields = [
+        d.id.clone(),
+        d.title.clone(),
+        d.doc_number.clone().unwrap_or_default(),
+        d.index_number.clone().unwrap_or_default(),
+        ix.issuer_names(i),
+        d.doc_type.clone().unwrap_or_default(),
+        date(d.written),
+        d.published.to_string(),
+        date(d.effective),
+        date(d.expires),
+        rel.validity.label().to_string(),
+        if d.normative { "是".into() } else { "否".into() },
+        d.registration.clone().unwrap_or_default(),
+        d.topics.join(";"),
+        cfg.absolute(&ix.url(ItemId::Doc(i))).unwrap_or_default(),
+        d.tags.join(";"),
+    ];
+    let dims = cfg.tags_by_dimension(&d.tags).map(|(_, tags)| tags.join(";"));
+    fields.into_iter().chain(dims).map(|f| formula_safe(&f).into_owned()).collect()
+}
+
+/// CSV records (RFC 4180: CRLF) written one after another into `out`.
+fn write_csv<I: IntoIterator<Item = String>>(out: Vec<u8>, rows: impl IntoIterator<Item = I>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    for row in rows {
+        w.write_record(row).ok();
     }
-    let csv = csv.into_inner().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    (json.0, csv)
+    w.into_inner().unwrap_or_default()
+}
+
+/// One document in the catalogue: its JSON record as it sits in the `documents` array
+/// (pretty, indented two levels, not yet HTML-safe) and its CSV row.
+type CatalogEntry = std::sync::Arc<(String, Vec<u8>)>;
+
+fn catalog_entry(r: &Renderer, i: usize) -> CatalogEntry {
+    let json = serde_json::to_string_pretty(&catalog_record(r, i)).unwrap_or_default().replace('\n', "\n    ");
+    std::sync::Arc::new((json, write_csv(Vec::new(), [csv_row(r, i)])))
+}
+
+/// The catalogue entries of the previous build in this process (`serve --watch`), by the
+/// inputs key of their document (`render::deps`): an edit makes only the entries of the
+/// documents it changed. Holds one build's worth.
+#[derive(Default)]
+pub struct Memo(std::sync::Mutex<HashMap<u64, CatalogEntry>>);
+
+/// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document.
+/// Each document's entry is made on its own (in parallel, or taken from `memo`) and the
+/// files are put together around them, as `serde_json`'s pretty printer writes the
+/// [`Catalog`] (the tests compare the two).
+pub fn catalog(r: &Renderer, memo: Option<&Memo>) -> (Vec<u8>, String) {
+    let ix: &Index = r.ix;
+    let cfg = r.cfg;
+    let docs = ix.published_documents();
+    let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
+    let entries: Vec<(u64, CatalogEntry)> = docs
+        .par_iter()
+        .map(|&i| {
+            let key = previous.as_ref().map_or(0, |_| r.catalog_inputs(i));
+            let kept = previous.as_ref().filter(|_| key != 0).and_then(|p| p.get(&key));
+            (key, kept.cloned().unwrap_or_else(|| catalog_entry(r, i)))
+        })
+        .collect();
+    let records: Vec<&str> = entries.iter().map(|(_, e)| e.0.as_str()).collect();
+    let json = catalog_json(cfg.site_url.as_deref(), &ix.date.to_string(), &records, &cfg.title);
+    // UTF-8 with a BOM so Excel opens it in Chinese; CRLF records (RFC 4180).
+    let mut csv = write_csv(b"\xEF\xBB\xBF".to_vec(), [csv_header(cfg)]);
+    for (_, e) in &entries {
+        csv.extend_from_slice(&e.1);
+    }
+    let csv = String::from_utf8(csv).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    if let Some(m) = memo {
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = entries.into_iter().filter(|(k, _)| *k != 0).collect();
+    }
+    (json, csv)
+}
+
+/// `api/documents.json` around its records (each as [`catalog_entry`] makes it), byte for byte as
+/// `serde_json`'s pretty printer writes [`Catalog`], HTML-safe.
+fn catalog_json(base_url: Option<&str>, build_date: &str, records: &[&str], site: &str) -> Vec<u8> {
+    use std::io::Write;
+    let str = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let mut json = HtmlSafe(Vec::with_capacity(records.iter().map(|r| r.len() + 8).sum::<usize>() + 256));
+    json.0.extend_from_slice(b"{\n");
+    if let Some(base) = base_url {
+        writeln!(json, "  \"base_url\": {},", str(base)).ok();
+    }
+    writeln!(json, "  \"build_date\": {},\n  \"count\": {},", str(build_date), records.len()).ok();
+    if records.is_empty() {
+        json.write_all(b"  \"documents\": [],\n").ok();
+    } else {
+        json.write_all(b"  \"documents\": [\n").ok();
+        for (n, record) in records.iter().enumerate() {
+            json.write_all(b"    ").ok();
+            json.write_all(record.as_bytes()).ok();
+            json.write_all(if n + 1 < records.len() { b",\n" } else { b"\n" }).ok();
+        }
+        json.write_all(b"  ],\n").ok();
+    }
+    write!(json, "  \"site\": {}\n}}", str(site)).ok();
+    json.0
 }
 
 /// A spreadsheet cell that cannot run as a formula: a leading = + - @ gets a `'`.
@@ -397,5 +440,42 @@ mod tests {
         w.write_all(br#"{"title":"</script><b>"#).expect("write");
         w.write_all(b"\xe9\x80\x9a\xe7\x9f\xa5>").expect("write");
         assert_eq!(String::from_utf8(w.0).expect("utf-8"), r#"{"title":"\u003c/script\u003e\u003cb\u003e通知\u003e"#);
+    }
+
+    /// The catalogue as one value, keys in the order a JSON map sorts them: what
+    /// `catalog_json` must write byte for byte.
+    #[derive(serde::Serialize)]
+    struct Catalog<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        base_url: Option<&'a str>,
+        build_date: &'a str,
+        count: usize,
+        documents: Vec<serde_json::Value>,
+        site: &'a str,
+    }
+
+    #[test]
+    fn the_catalogue_put_together_from_its_entries_is_what_serde_writes_whole() {
+        let records = vec![
+            serde_json::json!({"id": "a", "title": "关于<印发>的通知", "topics": [], "issuer": [{"id": "qzf", "name": "区政府"}], "tag_dimensions": {}}),
+            serde_json::json!({"id": "b", "faq_count": 2, "tasks": [{"section": "一", "units": ["甲", "乙"]}], "url": null}),
+        ];
+        for (base, n) in [(Some("https://example.gov.cn/"), 2), (None, 1), (None, 0)] {
+            let docs = &records[..n];
+            let mut whole = HtmlSafe(Vec::new());
+            let c = Catalog {
+                base_url: base,
+                build_date: "2026-01-01",
+                count: n,
+                documents: docs.to_vec(),
+                site: "测试区\"政府\"",
+            };
+            serde_json::to_writer_pretty(&mut whole, &c).expect("json");
+            let entries: Vec<String> =
+                docs.iter().map(|d| serde_json::to_string_pretty(d).expect("json").replace('\n', "\n    ")).collect();
+            let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+            let assembled = super::catalog_json(base, "2026-01-01", &entries, "测试区\"政府\"");
+            assert_eq!(String::from_utf8(assembled).expect("utf-8"), String::from_utf8(whole.0).expect("utf-8"));
+        }
     }
 }

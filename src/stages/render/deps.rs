@@ -65,10 +65,22 @@ impl Renderer<'_> {
     /// The inputs key of document `i`'s page (`template`'s key included), or 0 without a
     /// cache.
     pub(super) fn document_inputs(&self, i: usize, template: &str) -> u64 {
+        self.document_inputs_with(i, self.theme.template_key(template))
+    }
+
+    /// The inputs key of document `i`'s catalogue entry (`feeds::catalog`), or 0 without
+    /// a cache: made from the same inputs as its page (less would do, but more only costs
+    /// an entry made again when the body changes).
+    pub(crate) fn catalog_inputs(&self, i: usize) -> u64 {
+        const CATALOG: u64 = 0xca7a_1096_e27c_0001;
+        self.document_inputs_with(i, CATALOG)
+    }
+
+    fn document_inputs_with(&self, i: usize, seed: u64) -> u64 {
         let Some(revs) = &self.revisions else { return 0 };
         let (ix, b) = (self.ix, self.bodies);
         let r = &ix.rel[i];
-        let mut h = Hasher::with_seed(self.theme.template_key(template));
+        let mut h = Hasher::with_seed(seed);
         revs.shared.hash(&mut h);
         revs.items.get(ItemId::Doc(i)).hash(&mut h);
         b.body(ItemId::Doc(i)).hash(&mut h);
