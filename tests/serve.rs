@@ -529,11 +529,14 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     }
     s.write("content/topics/t.md", "---\nid: t\ntitle: 专题\nmatch:\n  topics: [综合政务]\n---\n\n专题介绍。\n");
     check("a new topic");
+    s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 新标题甲", "title: 新标题甲二"));
+    check("a's title again, now shown on its interpretation's page");
+    assert!(raw(p, "/interpretations/jd-a/").2.contains("新标题甲二"));
 
     // A mobile number in a title fails the build (the privacy lint); a later edit of
     // another file must not let it pass because the last build's checks are reused.
     let a = text("content/documents/a.md");
-    s.write("content/documents/a.md", &a.replace("title: 新标题甲", "title: 新标题甲（联系人13812345678）"));
+    s.write("content/documents/a.md", &a.replace("title: 新标题甲二", "title: 新标题甲（联系人13812345678）"));
     let log = wait_log(&srv, "build failed");
     assert!(log.contains("personal information") && log.contains("138****5678"), "{log}");
     s.write("content/documents/b.md", &text("content/documents/b.md").replace("title: 文件b", "title: 文件乙"));

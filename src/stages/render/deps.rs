@@ -87,12 +87,7 @@ impl Renderer<'_> {
         b.doc_faq[i].hash(&mut h);
         b.tasks[i].hash(&mut h);
         r.hash(&mut h);
-        let neighbour = |t: ItemId, h: &mut Hasher| {
-            revs.items.get(t).hash(h);
-            if let ItemId::Doc(j) = t {
-                ix.rel[j].validity.hash(h);
-            }
-        };
+        let neighbour = |t: ItemId, h: &mut Hasher| self.neighbour(revs, t, h);
         for list in [
             &r.basis,
             &r.supporting,
@@ -121,5 +116,27 @@ impl Renderer<'_> {
         r.issues.iter().for_each(|&k| revs.issues[k.0].hash(&mut h));
         // 0 means "none"; a real key of 0 only loses the shortcut.
         std::hash::Hasher::finish(&h)
+    }
+
+    /// The inputs key of interpretation `k`'s page, or 0 without a cache.
+    pub(super) fn interpretation_inputs(&self, k: usize, template: &str) -> u64 {
+        let Some(revs) = &self.revisions else { return 0 };
+        let mut h = Hasher::with_seed(self.theme.template_key(template));
+        revs.shared.hash(&mut h);
+        revs.items.get(ItemId::Interp(k)).hash(&mut h);
+        self.bodies.body(ItemId::Interp(k)).hash(&mut h);
+        let doc = self.ix.interp_of[k];
+        doc.hash(&mut h);
+        doc.into_iter().for_each(|j| self.neighbour(revs, j.into(), &mut h));
+        std::hash::Hasher::finish(&h)
+    }
+
+    /// What a page may show of a related item: anything from its source or URL, and a
+    /// document's validity.
+    fn neighbour(&self, revs: &Revisions, t: ItemId, h: &mut Hasher) {
+        revs.items.get(t).hash(h);
+        if let ItemId::Doc(j) = t {
+            self.ix.rel[j].validity.hash(h);
+        }
     }
 }

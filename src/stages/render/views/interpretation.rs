@@ -8,6 +8,8 @@ use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
 
+const TEMPLATE: &str = "interpretation.html";
+
 #[derive(Serialize)]
 struct InterpretationView<'a> {
     title: &'a str,
@@ -28,6 +30,10 @@ impl<'a> Renderer<'a> {
         let c = &self.ix.content;
         let it = &c.interpretations[k];
         let dir = self.ix.url(ItemId::Interp(k));
+        let inputs = self.interpretation_inputs(k, TEMPLATE);
+        if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &it.src.file()) {
+            return Ok(page);
+        }
         let b = self.bodies.body(ItemId::Interp(k));
         // A media link: outside URLs as they are, files of the site relative to this page.
         let media = |v: &Option<String>| -> Option<String> {
@@ -53,6 +59,10 @@ impl<'a> Renderer<'a> {
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
         meta.breadcrumbs.push(Crumb { title: "政策解读", url: routes::INTERPRETATIONS_PAGE });
-        self.page("interpretation.html", &dir, meta, "it", view, it.src.file())
+        let mut page = self.page(TEMPLATE, &dir, meta, "it", view, it.src.file())?;
+        if let Some(keys) = &mut page.key {
+            keys.inputs = inputs;
+        }
+        Ok(page)
     }
 }
