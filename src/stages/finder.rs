@@ -28,7 +28,7 @@ pub fn build(r: &Renderer, emit: &mut dyn FnMut(String, String)) {
     let c = &ix.content;
     let in_force = |i: usize| !matches!(ix.rel[i].validity, Validity::Repealed | Validity::Expired);
     let tagged: Vec<usize> =
-        ix.published_documents().into_iter().filter(|&i| !c.documents[i].tags.is_empty()).collect();
+        ix.published_documents().iter().copied().filter(|&i| !c.documents[i].tags.is_empty()).collect();
     let mut order: Vec<usize> = tagged.iter().copied().filter(|&i| in_force(i)).collect();
     let current = order.len();
     order.extend(tagged.iter().copied().filter(|&i| !in_force(i)));

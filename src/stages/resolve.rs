@@ -80,6 +80,8 @@ pub struct Index {
     pub faq_for: Vec<Option<DocIx>>,
     /// Interpretation → the document it interprets.
     pub interp_of: Vec<Option<DocIx>>,
+    /// Published documents, newest first (see [`Index::published_documents`]).
+    published_docs: Vec<usize>,
 }
 
 fn hidden_by(draft: bool, published: Option<Date>, date: Date, drafts: bool) -> Option<Hidden> {
@@ -120,6 +122,7 @@ impl Index {
             topic_docs: vec![Vec::new(); c.topics.len()],
             faq_for: vec![None; c.faqs.len()],
             interp_of: vec![None; c.interpretations.len()],
+            published_docs: Vec::new(),
             content, // last: the fields above read it
         };
         ix.register_ids(diags);
@@ -128,6 +131,12 @@ impl Index {
         ix.link_documents(diags);
         ix.link_others(diags);
         ix.derive_validity();
+        ix.published_docs = {
+            let c = &ix.content;
+            let mut v: Vec<usize> = (0..c.documents.len()).filter(|&i| ix.doc_visible(i)).collect();
+            v.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
+            v
+        };
         ix
     }
 
@@ -542,11 +551,8 @@ impl Index {
     }
 
     /// Published documents, newest first: the order of every listing.
-    pub fn published_documents(&self) -> Vec<usize> {
-        let c = &self.content;
-        let mut v: Vec<usize> = (0..c.documents.len()).filter(|&i| self.doc_visible(i)).collect();
-        v.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
-        v
+    pub fn published_documents(&self) -> &[usize] {
+        &self.published_docs
     }
 
     /// The 发文机关 of a document, as registry entries (unknown ids were reported at load).

@@ -462,7 +462,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         policy,
         date,
     };
-    for i in ix.published_documents() {
+    for &i in ix.published_documents() {
         let d = &c.documents[i];
         let index_title = match &d.doc_number {
             Some(n) => format!("{} {n}", d.title),
@@ -497,7 +497,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
             date,
         ));
     }
-    for i in ix.published_documents() {
+    for &i in ix.published_documents() {
         let d = &c.documents[i];
         let qas = d.faq.iter().enumerate().map(|(n, q)| (q.q.as_str(), TextOf::DocFaq(i, n)));
         let sets = ix.rel[i].faq_sets.iter().flat_map(|&k| {

@@ -144,7 +144,7 @@ impl Plan {
                 Some((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
             })
             .collect();
-        let all = ix.published_documents();
+        let all = ix.published_documents().to_vec();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
             dir,
