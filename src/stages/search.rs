@@ -49,8 +49,14 @@ pub fn fnv(s: &str, basis: u32) -> u32 {
 pub const BASIS_A: u32 = 0x811c_9dc5;
 const BASIS_B: u32 = 0x0129_3847;
 
+/// A term's key: its two FNV-1a hashes ([`BASIS_A`] high, [`BASIS_B`] low), in one pass.
 fn key(term: &str) -> u64 {
-    ((fnv(term, BASIS_A) as u64) << 32) | fnv(term, BASIS_B) as u64
+    let (mut a, mut b) = (BASIS_A, BASIS_B);
+    for &byte in term.as_bytes() {
+        a = (a ^ byte as u32).wrapping_mul(0x0100_0193);
+        b = (b ^ byte as u32).wrapping_mul(0x0100_0193);
+    }
+    ((a as u64) << 32) | b as u64
 }
 
 fn is_han(c: char) -> bool {
@@ -122,7 +128,8 @@ fn for_each_term(text: &str, mut f: impl FnMut(&str)) {
 }
 
 fn keys_of(text: &str) -> Vec<u64> {
-    let mut k: Vec<u64> = Vec::new();
+    // About one term per Chinese character (three bytes): no regrowing on the way.
+    let mut k: Vec<u64> = Vec::with_capacity(text.len() / 3 + 8);
     for_each_term(text, |t| k.push(key(t)));
     k.sort_unstable();
     k.dedup();
