@@ -393,17 +393,7 @@ impl Staging {
         let mut delete = Vec::new();
         match self.listing() {
             Some(known) => delete.extend(known.keys().filter(|rel| !files.contains(*rel)).cloned()),
-            None => {
-                for e in walkdir::WalkDir::new(out).min_depth(1).into_iter().flatten() {
-                    if e.file_type().is_dir() {
-                        continue;
-                    }
-                    let rel = crate::diag::rel_path(out, e.path());
-                    if !files.contains(&rel) {
-                        delete.push(rel);
-                    }
-                }
-            }
+            None => delete.extend(files_in(out).into_iter().filter(|rel| !files.contains(rel))),
         }
         delete.sort_unstable();
         drop(files);
@@ -415,6 +405,40 @@ impl Staging {
         self.committed = true;
         Ok(())
     }
+}
+
+/// Every file under `out` (relative, `/`-separated), in no particular order. The walk is
+/// split at the second level and run in parallel: a large library's output is one
+/// `documents/` folder of 100,000 page folders, and walking 300,000 files one `readdir`
+/// at a time was a second of every `gazette build`.
+fn files_in(out: &Path) -> Vec<String> {
+    use rayon::prelude::*;
+    let entries = |dir: &Path| -> Vec<(PathBuf, bool)> {
+        let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+        rd.flatten().map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir()))).collect()
+    };
+    let mut files = Vec::new();
+    let mut second = Vec::new();
+    for (path, is_dir) in entries(out) {
+        match is_dir {
+            false => files.push(path),
+            true => second.extend(entries(&path)),
+        }
+    }
+    let deeper: Vec<Vec<String>> = second
+        .par_iter()
+        .map(|(path, is_dir)| match is_dir {
+            false => vec![crate::diag::rel_path(out, path)],
+            true => walkdir::WalkDir::new(path)
+                .min_depth(1)
+                .into_iter()
+                .flatten()
+                .filter(|e| !e.file_type().is_dir())
+                .map(|e| crate::diag::rel_path(out, e.path()))
+                .collect(),
+        })
+        .collect();
+    files.iter().map(|p| crate::diag::rel_path(out, p)).chain(deeper.into_iter().flatten()).collect()
 }
 
 /// A commit in progress: what to move from the staging folder into the output, and what

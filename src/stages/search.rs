@@ -164,6 +164,9 @@ fn html_text(html: &str) -> String {
 
 /// The first `n` characters of `s`, borrowed.
 fn prefix(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s; // no more bytes than n, so no more characters: nothing to walk
+    }
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
