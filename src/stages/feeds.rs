@@ -456,7 +456,7 @@ mod tests {
 
     #[test]
     fn the_catalogue_put_together_from_its_entries_is_what_serde_writes_whole() {
-        let records = vec![
+        let records = [
             serde_json::json!({"id": "a", "title": "关于<印发>的通知", "topics": [], "issuer": [{"id": "qzf", "name": "区政府"}], "tag_dimensions": {}}),
             serde_json::json!({"id": "b", "faq_count": 2, "tasks": [{"section": "一", "units": ["甲", "乙"]}], "url": null}),
         ];
