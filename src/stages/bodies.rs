@@ -225,6 +225,7 @@ struct Rendered {
     body: Arc<Body>,
     faq: Vec<String>,
     calls: Vec<Call>,
+    tasks: Vec<crate::tasks::Task>,
 }
 
 /// Bodies rendered by the previous build in this process (`serve --watch`), by a hash of
@@ -244,6 +245,8 @@ struct MemoUse {
 struct One {
     body: Option<Arc<Body>>,
     faq: Vec<String>,
+    /// A document's 任务分解, from its Markdown (with the body, kept by the memo).
+    tasks: Vec<crate::tasks::Task>,
     sink_links: Vec<OutLink>,
     cites: BTreeSet<usize>,
     files: BTreeSet<String>,
@@ -273,9 +276,13 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
             faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
         (b, faq)
     };
+    let tasks = || if matches!(from, ItemId::Doc(_)) { crate::tasks::extract(body) } else { Vec::new() };
     let mut sink = new_sink();
-    let (b, faq) = match opts.memo {
-        None => render(&mut sink),
+    let (b, faq, tasks) = match opts.memo {
+        None => {
+            let (b, faq) = render(&mut sink);
+            (b, faq, tasks())
+        }
         Some(memo) => {
             let mut h = crate::hash::Hasher::new();
             for part in [url.as_str(), src.path.as_str(), body].into_iter().chain(faq.iter().map(|(a, _)| *a)) {
@@ -293,16 +300,16 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
                 let mut rec = Recorder { sink: &mut sink, calls: Vec::new() };
                 let (body, faq) = render(&mut rec);
                 let calls = rec.calls;
-                Arc::new(Rendered { body, faq, calls })
+                Arc::new(Rendered { body, faq, calls, tasks: tasks() })
             });
-            let out = (rendered.body.clone(), rendered.faq.clone());
+            let out = (rendered.body.clone(), rendered.faq.clone(), rendered.tasks.clone());
             memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);
             out
         }
     };
     opts.diags.extend(std::mem::take(&mut sink.diags));
     let emitted = sink.emitted.take().unwrap_or_default().into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
-    One { body: Some(b), faq, sink_links: sink.links, cites: sink.cites, files: sink.files, from, emitted }
+    One { body: Some(b), faq, tasks, sink_links: sink.links, cites: sink.cites, files: sink.files, from, emitted }
 }
 
 struct Opts<'d> {
@@ -376,10 +383,12 @@ fn render_all_inner(
         })
         .collect();
 
-    let tasks = (0..c.documents.len())
-        .into_par_iter()
-        .map(|i| if ixr.doc_visible(i) { crate::tasks::extract(&c.documents[i].body) } else { Vec::new() })
-        .collect();
+    let mut tasks = vec![Vec::new(); c.documents.len()];
+    for one in done.iter_mut() {
+        if let ItemId::Doc(i) = one.from {
+            tasks[i] = std::mem::take(&mut one.tasks);
+        }
+    }
     let mut b = Bodies {
         items: ItemMap::new(c, |_, _| None),
         doc_faq: vec![Vec::new(); c.documents.len()],

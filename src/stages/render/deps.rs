@@ -14,18 +14,23 @@
 //! incremental output with clean builds after each kind of edit.
 
 use super::Renderer;
+use crate::bodies::Bodies;
 use crate::hash::Hasher;
 use crate::model::{ItemId, ItemMap, Source};
 use crate::resolve::Index;
+use rayon::prelude::*;
 use std::hash::Hash;
 
 /// What the inputs keys of one build are made of: per item a hash of its source and URL,
-/// per FAQ set and gazette issue a hash of its source, and what every page shares.
+/// per FAQ set and gazette issue a hash of its source, what every page shares, and per
+/// document the hash of all its inputs (made once, used by its page and its catalogue
+/// entry).
 pub(super) struct Revisions {
     items: ItemMap<u64>,
     faq_sets: Vec<u64>,
     issues: Vec<u64>,
     shared: u64,
+    documents: Vec<u64>,
 }
 
 fn source(h: &mut Hasher, src: &Source) {
@@ -34,7 +39,7 @@ fn source(h: &mut Hasher, src: &Source) {
 }
 
 impl Revisions {
-    pub(super) fn new(ix: &Index, cfg: &crate::config::Config) -> Revisions {
+    pub(super) fn new(ix: &Index, bodies: &Bodies, cfg: &crate::config::Config) -> Revisions {
         let c = &ix.content;
         let items = ItemMap::new(c, |t, item| {
             let mut h = Hasher::new();
@@ -52,42 +57,28 @@ impl Revisions {
         // covers the binary).
         shared.piece(format!("{:?}|{:?}|{:?}", c.organs, c.services, cfg).as_bytes());
         (ix.date, ix.drafts).hash(&mut shared);
-        Revisions {
+        let mut revs = Revisions {
             items,
             faq_sets: c.faqs.iter().map(|f| of(&f.src)).collect(),
             issues: c.issues.iter().map(|i| of(&i.src)).collect(),
             shared: std::hash::Hasher::finish(&shared),
-        }
-    }
-}
-
-impl Renderer<'_> {
-    /// The inputs key of document `i`'s page (`template`'s key included), or 0 without a
-    /// cache.
-    pub(super) fn document_inputs(&self, i: usize, template: &str) -> u64 {
-        self.document_inputs_with(i, self.theme.template_key(template))
+            documents: Vec::new(),
+        };
+        revs.documents = (0..c.documents.len()).into_par_iter().map(|i| revs.document(ix, bodies, i)).collect();
+        revs
     }
 
-    /// The inputs key of document `i`'s catalogue entry (`feeds::catalog`), or 0 without
-    /// a cache: made from the same inputs as its page (less would do, but more only costs
-    /// an entry made again when the body changes).
-    pub(crate) fn catalog_inputs(&self, i: usize) -> u64 {
-        const CATALOG: u64 = 0xca7a_1096_e27c_0001;
-        self.document_inputs_with(i, CATALOG)
-    }
-
-    fn document_inputs_with(&self, i: usize, seed: u64) -> u64 {
-        let Some(revs) = &self.revisions else { return 0 };
-        let (ix, b) = (self.ix, self.bodies);
+    /// Everything document `i`'s page and catalogue entry are made from.
+    fn document(&self, ix: &Index, b: &Bodies, i: usize) -> u64 {
         let r = &ix.rel[i];
-        let mut h = Hasher::with_seed(seed);
-        revs.shared.hash(&mut h);
-        revs.items.get(ItemId::Doc(i)).hash(&mut h);
+        let mut h = Hasher::new();
+        self.shared.hash(&mut h);
+        self.items.get(ItemId::Doc(i)).hash(&mut h);
         b.body(ItemId::Doc(i)).hash(&mut h);
         b.doc_faq[i].hash(&mut h);
         b.tasks[i].hash(&mut h);
         r.hash(&mut h);
-        let neighbour = |t: ItemId, h: &mut Hasher| self.neighbour(revs, t, h);
+        let neighbour = |t: ItemId, h: &mut Hasher| self.neighbour(ix, t, h);
         for list in [
             &r.basis,
             &r.supporting,
@@ -110,12 +101,44 @@ impl Renderer<'_> {
             .chain(&r.validity_cause)
             .for_each(|&j| neighbour(j.into(), &mut h));
         for &k in &r.faq_sets {
-            revs.faq_sets[k.0].hash(&mut h);
+            self.faq_sets[k.0].hash(&mut h);
             b.faq_sets[k.0].hash(&mut h);
         }
-        r.issues.iter().for_each(|&k| revs.issues[k.0].hash(&mut h));
-        // 0 means "none"; a real key of 0 only loses the shortcut.
+        r.issues.iter().for_each(|&k| self.issues[k.0].hash(&mut h));
         std::hash::Hasher::finish(&h)
+    }
+
+    /// What a page may show of a related item: anything from its source or URL, and a
+    /// document's validity.
+    fn neighbour(&self, ix: &Index, t: ItemId, h: &mut Hasher) {
+        self.items.get(t).hash(h);
+        if let ItemId::Doc(j) = t {
+            ix.rel[j].validity.hash(h);
+        }
+    }
+}
+
+/// A key for one use (`seed`: a template's key, or the catalogue's) of inputs hashed as
+/// `inputs`. 0 means "none"; a real key of 0 only loses the shortcut.
+fn seeded(seed: u64, inputs: u64) -> u64 {
+    let mut h = Hasher::with_seed(seed);
+    h.update(&inputs.to_le_bytes());
+    h.digest()
+}
+
+impl Renderer<'_> {
+    /// The inputs key of document `i`'s page (`template`'s key included), or 0 without a
+    /// cache.
+    pub(super) fn document_inputs(&self, i: usize, template: &str) -> u64 {
+        self.revisions.as_ref().map_or(0, |r| seeded(self.theme.template_key(template), r.documents[i]))
+    }
+
+    /// The inputs key of document `i`'s catalogue entry (`feeds::catalog`), or 0 without
+    /// a cache: made from the same inputs as its page (less would do, but more only costs
+    /// an entry made again when the body changes).
+    pub(crate) fn catalog_inputs(&self, i: usize) -> u64 {
+        const CATALOG: u64 = 0xca7a_1096_e27c_0001;
+        self.revisions.as_ref().map_or(0, |r| seeded(CATALOG, r.documents[i]))
     }
 
     /// The inputs key of interpretation `k`'s page, or 0 without a cache.
@@ -127,16 +150,7 @@ impl Renderer<'_> {
         self.bodies.body(ItemId::Interp(k)).hash(&mut h);
         let doc = self.ix.interp_of[k];
         doc.hash(&mut h);
-        doc.into_iter().for_each(|j| self.neighbour(revs, j.into(), &mut h));
+        doc.into_iter().for_each(|j| revs.neighbour(self.ix, j.into(), &mut h));
         std::hash::Hasher::finish(&h)
-    }
-
-    /// What a page may show of a related item: anything from its source or URL, and a
-    /// document's validity.
-    fn neighbour(&self, revs: &Revisions, t: ItemId, h: &mut Hasher) {
-        revs.items.get(t).hash(h);
-        if let ItemId::Doc(j) = t {
-            self.ix.rel[j].validity.hash(h);
-        }
     }
 }

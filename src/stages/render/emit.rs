@@ -81,6 +81,17 @@ pub struct Rendered {
     pub reused: Option<(PageLinks, Stamp)>,
 }
 
+impl Rendered {
+    /// This page as made from `inputs` (see `deps`), so the next build can take it over
+    /// by them.
+    pub(super) fn with_inputs(mut self, inputs: u64) -> Rendered {
+        if let Some(k) = &mut self.key {
+            k.inputs = inputs;
+        }
+        self
+    }
+}
+
 impl<'a> Renderer<'a> {
     /// The `page` part of a context, with the site's language and the canonical URL.
     pub(super) fn meta(

@@ -50,7 +50,7 @@ impl<'a> Renderer<'a> {
     /// Skip pages the previous output already holds, as `cache` knows them.
     pub fn with_cache(mut self, cache: &'a PageCache) -> Self {
         self.cache = Some(cache);
-        self.revisions = Some(deps::Revisions::new(self.ix, self.cfg));
+        self.revisions = Some(deps::Revisions::new(self.ix, self.bodies, self.cfg));
         self
     }
 

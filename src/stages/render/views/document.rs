@@ -251,11 +251,7 @@ impl<'a> Renderer<'a> {
             jsonld: self.jsonld(i),
             tasks: self.tasks(i),
         };
-        let mut page = self.page(TEMPLATE, &dir, meta, "doc", view, d.src.file())?;
-        if let Some(k) = &mut page.key {
-            k.inputs = inputs;
-        }
-        Ok(page)
+        self.page(TEMPLATE, &dir, meta, "doc", view, d.src.file()).map(|page| page.with_inputs(inputs))
     }
 
     /// schema.org `Legislation` for a document, as a string safe inside `<script>`.

@@ -59,10 +59,6 @@ impl<'a> Renderer<'a> {
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
         meta.breadcrumbs.push(Crumb { title: "政策解读", url: routes::INTERPRETATIONS_PAGE });
-        let mut page = self.page(TEMPLATE, &dir, meta, "it", view, it.src.file())?;
-        if let Some(keys) = &mut page.key {
-            keys.inputs = inputs;
-        }
-        Ok(page)
+        self.page(TEMPLATE, &dir, meta, "it", view, it.src.file()).map(|page| page.with_inputs(inputs))
     }
 }
