@@ -36,11 +36,20 @@ fn start_with(s: &Site, args: &[&str]) -> Server {
 }
 
 fn start_env(s: &Site, args: &[&str], env: &[(&str, &std::path::Path)]) -> Server {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(["serve", "--watch", "--port", &port.to_string(), "--root"])
-        .arg(s.root())
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gazette"));
+    cmd.args(["serve", "--watch", "--port", &free_port().to_string(), "--root"]).arg(s.root()).args(args);
+    spawn(cmd, env)
+}
+
+/// serve as an editor starts it: from inside the site folder, no `--root`.
+fn start_inside(s: &Site) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gazette"));
+    cmd.args(["serve", "--watch", "--port", &free_port().to_string()]).current_dir(s.root());
+    spawn(cmd, &[])
+}
+
+fn spawn(mut cmd: Command, env: &[(&str, &std::path::Path)]) -> Server {
+    let mut child = cmd
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .env("GAZETTE_SERVE_LOG", "1")
         .stderr(Stdio::piped())
@@ -204,6 +213,22 @@ fn edits_are_served_and_broken_edits_keep_the_last_good_site() {
     assert!(log.contains("unknown reference `missing`"), "diagnostics printed:\n{log}");
     s.write("content/documents/a.md", &doc("a", "", "第四版正文。"));
     wait_until("the fix to be served", || raw(p, "/documents/a/").2.contains("第四版正文"));
+}
+
+#[test]
+fn serve_started_inside_the_site_sees_its_edits() {
+    // `cd site && gazette serve --watch`: the watcher's paths must match the site's
+    // folders whether the root was given relative, as `.`, or absolute.
+    let s = site();
+    s.write("content/documents/b.md", &doc("b", "", "乙文正文。"));
+    let srv = start_inside(&s);
+    let p = srv.port;
+    s.write("content/documents/a.md", &doc("a", "", "第二版正文。"));
+    wait_until("a body edit to be served", || raw(p, "/documents/a/").2.contains("第二版正文"));
+    let retitled = doc("b", "", "乙文正文。").replace("title: 文件b", "title: 改过的标题");
+    s.write("content/documents/b.md", &retitled);
+    wait_until("a front-matter edit to be served", || raw(p, "/documents/b/").2.contains("改过的标题"));
+    wait_until("the listing to show it", || raw(p, "/documents/").2.contains("改过的标题"));
 }
 
 /// Wait for a line of serve's log containing `needle`; returns the log up to it.

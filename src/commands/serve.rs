@@ -361,8 +361,15 @@ const WATCHED: [&str; 2] = ["content", "themes"];
 
 type Watcher = Arc<Mutex<notify::RecommendedWatcher>>;
 
+/// The root as the watcher reports paths under it: notify hands out absolute paths, so a
+/// root given as `.` or `site` never prefixed them and no edit was ever seen.
+fn watch_root(root: &Path) -> PathBuf {
+    std::path::absolute(root).and_then(|a| a.canonicalize()).unwrap_or_else(|_| root.to_path_buf())
+}
+
 fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<Vec<PathBuf>>), String> {
     use notify::{RecursiveMode, Watcher as _};
+    let root = &watch_root(root);
     let (tx, rx) = channel();
     let sources: Vec<PathBuf> = WATCHED.iter().map(|d| root.join(d)).collect();
     let config = root.join(crate::config::FILE);
@@ -394,6 +401,7 @@ fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<Vec<PathBuf>>), Strin
 /// event that showed it is in the batch, so the build that follows reads what it holds.
 fn watch_new_folders(watcher: &Watcher, root: &Path, changed: &[PathBuf]) {
     use notify::Watcher as _;
+    let root = &watch_root(root);
     for p in changed {
         if WATCHED.iter().any(|d| *p == root.join(d)) && p.is_dir() {
             let mut w = watcher.lock().unwrap_or_else(|e| e.into_inner());
