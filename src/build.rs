@@ -813,7 +813,7 @@ fn write_search_index(
     memo: Option<&crate::search::Memo>,
     diags: &Diagnostics,
 ) {
-    crate::search::build(r.ix, bodies, memo, &|path, data| {
+    crate::search::build(r.ix, bodies, memo, &|t| r.search_inputs(t), &|path, data| {
         if let Err(e) = staging.write(&path, crate::search::json_html_safe(data).as_bytes()) {
             diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
         }

@@ -199,7 +199,9 @@ impl Live {
     /// changed. Returns how many files changed.
     pub fn refresh_search(&self, memo: &crate::search::Memo) -> std::io::Result<usize> {
         let chunks = std::sync::Mutex::new(Vec::new());
-        crate::search::build(&self.ix, &self.bodies, Some(memo), &|path, data| {
+        // No inputs keys here (they come with a full build's renderer): items are described
+        // again, their terms still taken from the memo.
+        crate::search::build(&self.ix, &self.bodies, Some(memo), &|_| 0, &|path, data| {
             let bytes = crate::search::json_html_safe(data).into_owned().into_bytes();
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
         });

@@ -180,23 +180,6 @@ enum TextOf {
     SetFaq(usize, usize),
 }
 
-struct Item {
-    title: String,
-    /// What the title terms are taken from (the title plus its 发文字号).
-    index_title: String,
-    numbers: Vec<String>,
-    text_of: TextOf,
-    /// The first 240 characters of the text, for the result line.
-    excerpt: String,
-    /// Its `text/<name>.json`.
-    text_name: String,
-    url: String,
-    kind: &'static str,
-    doc: Option<usize>,
-    policy: Option<(String, String)>,
-    date: String,
-}
-
 /// A postings list as varint-encoded deltas of ascending item numbers: about 1.5 bytes a
 /// posting instead of 4, which is most of the index's memory on a large library.
 #[derive(Default)]
@@ -305,14 +288,52 @@ type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
 struct Indexed {
     title: Vec<u64>,
     body: Vec<u64>,
-    excerpt: String,
+    /// The result line's excerpt, as JSON.
+    excerpt_json: Arc<str>,
     text_json: String,
+}
+
+/// What one document or interpretation gives the index, short of its terms: its own item
+/// and, for a document, its questions (listed after every document and interpretation).
+/// serve keeps it by the item's inputs key (`render::deps`: its source, URL, body,
+/// relations, related items and what all pages share), so an unchanged item is not
+/// described again: describing every item was most of a rebuild's search stage.
+struct Entry {
+    items: Vec<Desc>,
+}
+
+/// One search item without its terms.
+struct Desc {
+    /// A hash of its title terms' source and its rendered text: its [`Indexed`] in the
+    /// memo (0 without one).
+    text_key: u64,
+    /// Its `text/<name>.json` before any suffix (see `build`).
+    name: String,
+    /// Its result line's fields as JSON: those before the excerpt, and those after it up
+    /// to the text file's name (each joined with commas).
+    head: String,
+    tail: String,
+    /// 发文字号 (canonical) and 索引号, matched exactly.
+    numbers: Vec<String>,
+    facets: Facets,
+}
+
+/// An item's facet values; the document's for its interpretations and questions.
+#[derive(Default)]
+struct Facets {
+    organs: Vec<usize>,
+    year: Option<u16>,
+    doc_type: Option<String>,
+    topics: Vec<String>,
+    validity: Option<usize>,
+    tags: Vec<String>,
 }
 
 /// What the previous build in this process (`serve --watch`) indexed, so an edit costs
 /// only what it changed:
 /// - its items, by a hash of what each was indexed from (title terms and rendered text):
 ///   an unchanged item is not tokenized again;
+/// - its documents' and interpretations' descriptions, by inputs key (see [`Entry`]);
 /// - its postings and shard files: when the new build has the same number of items, each
 ///   changed item's terms are taken out of and put into the kept postings, and only the
 ///   shards holding a term that changed are written out again.
@@ -324,6 +345,8 @@ pub struct Memo(std::sync::Mutex<Kept>);
 #[derive(Default)]
 struct Kept {
     items: KeyMap<Arc<Indexed>>,
+    /// Descriptions by inputs key (see [`Entry`]).
+    entries: KeyMap<Arc<Entry>>,
     index: Option<KeptIndex>,
 }
 
@@ -454,84 +477,25 @@ fn shard_json(postings: &[KeyMap<(Postings, Postings)>], keys: &[u64], part_of: 
     out
 }
 
+/// Where one search item's terms come from: the [`Indexed`] the memo kept, or, to
+/// tokenize, its title terms' source and its text's place (this build's indices).
+enum Terms {
+    Kept(Arc<Indexed>),
+    From(String, TextOf),
+}
+
 /// Build every search file and hand each to `emit(path, contents)` as soon as it is ready.
-/// With a `memo`, items indexed by the previous build are taken from it.
-pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(String, &str) + Sync)) {
+/// With a `memo`, items indexed by the previous build are taken from it, and so are the
+/// descriptions of documents and interpretations whose `inputs` key (0: none) is the
+/// previous build's.
+pub fn build(
+    ix: &Index,
+    bodies: &Bodies,
+    memo: Option<&Memo>,
+    inputs: &(dyn Fn(ItemId) -> u64 + Sync),
+    emit: &(dyn Fn(String, &str) + Sync),
+) {
     let c = &ix.content;
-    let mut items: Vec<Item> = Vec::new();
-    let item = |title: &str, index_title: String, text_of: TextOf, url: String, kind, doc, policy, date| Item {
-        title: title.to_string(),
-        index_title,
-        numbers: Vec::new(),
-        text_of,
-        excerpt: String::new(),
-        text_name: String::new(),
-        url,
-        kind,
-        doc,
-        policy,
-        date,
-    };
-    for &i in ix.published_documents() {
-        let d = &c.documents[i];
-        let index_title = match &d.doc_number {
-            Some(n) => format!("{} {n}", d.title),
-            None => d.title.clone(),
-        };
-        let mut it = item(
-            &d.title,
-            index_title,
-            TextOf::Doc(i),
-            ix.url(ItemId::Doc(i)),
-            "公文",
-            Some(i),
-            None,
-            d.published.to_string(),
-        );
-        it.numbers = d.doc_number.iter().chain(d.index_number.iter()).cloned().collect();
-        items.push(it);
-    }
-    for k in ix.published_interpretations() {
-        let it = &c.interpretations[k];
-        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(j.into())));
-        let date = it.published.map(|d| d.to_string()).unwrap_or_default();
-        let url = ix.url(ItemId::Interp(k));
-        items.push(item(
-            &it.title,
-            it.title.clone(),
-            TextOf::Interp(k),
-            url,
-            "政策解读",
-            ix.interp_of[k].map(|j| j.0),
-            policy,
-            date,
-        ));
-    }
-    for &i in ix.published_documents() {
-        let d = &c.documents[i];
-        let qas = d.faq.iter().enumerate().map(|(n, q)| (q.q.as_str(), TextOf::DocFaq(i, n)));
-        let sets = ix.rel[i].faq_sets.iter().flat_map(|&k| {
-            c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k.0, n)))
-        });
-        for (q, text_of) in qas.chain(sets) {
-            let url = format!("{}#h-faq", ix.url(ItemId::Doc(i)));
-            let policy = Some((d.title.clone(), ix.url(ItemId::Doc(i))));
-            items.push(item(q, q.to_string(), text_of, url, "问答", Some(i), policy, d.published.to_string()));
-        }
-    }
-    // Text file names: 12 hex digits of the item's URL and title, unique (a second item
-    // with the same name, vanishingly rare, gets a suffix).
-    let mut names = std::collections::HashSet::new();
-    for it in items.iter_mut() {
-        let h = crate::hash::of(format!("{}\n{}", it.url, it.title).as_bytes());
-        let mut name = format!("{:012x}", h >> 16);
-        let mut k = 1;
-        while !names.insert(name.clone()) {
-            name = format!("{:012x}-{k}", h >> 16);
-            k += 1;
-        }
-        it.text_name = name;
-    }
     let html = |t: TextOf| -> &str {
         let html = match t {
             TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| b.html.as_str()),
@@ -541,6 +505,154 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         };
         html.unwrap_or_default()
     };
+    let previous: Kept =
+        memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
+    // The JSON of a tuple's fields, without the brackets.
+    let fields = |json: serde_json::Result<String>| -> String {
+        let json = json.unwrap_or_default();
+        json.strip_prefix('[').and_then(|j| j.strip_suffix(']')).unwrap_or_default().to_string()
+    };
+    let describe = |title: &str,
+                    index_title: String,
+                    text_of: TextOf,
+                    url: String,
+                    kind: &str,
+                    doc: Option<usize>,
+                    policy: Option<(String, String)>,
+                    date: String,
+                    numbers: Vec<&String>|
+     -> (Desc, Terms) {
+        let d = doc.map(|j| (&c.documents[j], &ix.rel[j]));
+        let issuer = doc.map(|j| ix.issuer_names(j)).unwrap_or_default();
+        let head = fields(serde_json::to_string(&(
+            title,
+            &url,
+            d.and_then(|(d, _)| d.doc_number.as_ref()),
+            issuer,
+            &date,
+            d.map(|(_, r)| r.validity.label()),
+            d.map(|(_, r)| r.validity.slug()),
+            kind,
+        )));
+        let tail = fields(serde_json::to_string(&(policy.as_ref().map(|p| &p.0), policy.as_ref().map(|p| &p.1))));
+        // Text file names: 12 hex digits of the item's URL and title.
+        let name = format!("{:012x}", crate::hash::of(format!("{url}\n{title}").as_bytes()) >> 16);
+        let numbers =
+            numbers.into_iter().map(|num| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string())).collect();
+        let facets = match d {
+            Some((d, r)) => Facets {
+                organs: d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect(),
+                year: Some(d.published.year),
+                doc_type: d.doc_type.clone(),
+                topics: d.topics.clone(),
+                validity: crate::model::Validity::ALL.iter().position(|v| *v == r.validity),
+                tags: d.tags.clone(),
+            },
+            None => Facets::default(),
+        };
+        let text_key = match memo {
+            Some(_) => {
+                let mut h = crate::hash::Hasher::new();
+                h.piece(index_title.as_bytes());
+                h.piece(html(text_of).as_bytes());
+                h.digest()
+            }
+            None => 0,
+        };
+        let terms = match previous.items.get(&text_key).filter(|_| memo.is_some()) {
+            Some(kept) => Terms::Kept(kept.clone()),
+            None => Terms::From(index_title, text_of),
+        };
+        (Desc { text_key, name, head, tail, numbers, facets }, terms)
+    };
+    let document = |i: usize| -> Vec<(Desc, Terms)> {
+        let d = &c.documents[i];
+        let index_title = match &d.doc_number {
+            Some(n) => format!("{} {n}", d.title),
+            None => d.title.clone(),
+        };
+        let url = ix.url(ItemId::Doc(i));
+        let numbers = d.doc_number.iter().chain(d.index_number.iter()).collect();
+        let date = d.published.to_string();
+        let mut out = vec![describe(
+            &d.title,
+            index_title,
+            TextOf::Doc(i),
+            url.clone(),
+            "公文",
+            Some(i),
+            None,
+            date.clone(),
+            numbers,
+        )];
+        let qas = d.faq.iter().enumerate().map(|(n, q)| (q.q.as_str(), TextOf::DocFaq(i, n)));
+        let sets = ix.rel[i].faq_sets.iter().flat_map(|&k| {
+            c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k.0, n)))
+        });
+        for (q, text_of) in qas.chain(sets) {
+            let policy = Some((d.title.clone(), url.clone()));
+            let faq_url = format!("{url}#h-faq");
+            out.push(describe(q, q.to_string(), text_of, faq_url, "问答", Some(i), policy, date.clone(), Vec::new()));
+        }
+        out
+    };
+    let interpretation = |k: usize| -> Vec<(Desc, Terms)> {
+        let it = &c.interpretations[k];
+        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(j.into())));
+        let date = it.published.map(|d| d.to_string()).unwrap_or_default();
+        let (url, doc) = (ix.url(ItemId::Interp(k)), ix.interp_of[k].map(|j| j.0));
+        vec![describe(&it.title, it.title.clone(), TextOf::Interp(k), url, "政策解读", doc, policy, date, Vec::new())]
+    };
+
+    // Every published document, then every published interpretation, each described (or
+    // its description taken from the memo: then every item's terms are there too).
+    let targets: Vec<ItemId> = ix
+        .published_documents()
+        .iter()
+        .map(|&i| ItemId::Doc(i))
+        .chain(ix.published_interpretations().into_iter().map(ItemId::Interp))
+        .collect();
+    let entries: Vec<(u64, Arc<Entry>, Vec<Terms>)> = targets
+        .par_iter()
+        .map(|&t| {
+            let key = memo.map_or(0, |_| inputs(t));
+            let kept = previous.entries.get(&key).filter(|_| key != 0).and_then(|e| {
+                let terms: Option<Vec<Terms>> =
+                    e.items.iter().map(|d| previous.items.get(&d.text_key).map(|i| Terms::Kept(i.clone()))).collect();
+                Some((key, e.clone(), terms?))
+            });
+            kept.unwrap_or_else(|| {
+                let made = match t {
+                    ItemId::Doc(i) => document(i),
+                    ItemId::Interp(k) => interpretation(k),
+                    _ => Vec::new(),
+                };
+                let (items, terms) = made.into_iter().unzip();
+                (key, Arc::new(Entry { items }), terms)
+            })
+        })
+        .collect();
+    // Items in order: documents, interpretations, then the documents' questions.
+    let mut slots: Vec<(&Desc, &Terms)> = Vec::with_capacity(entries.len());
+    slots.extend(entries.iter().filter_map(|(_, e, t)| e.items.first().zip(t.first())));
+    slots.extend(entries.iter().flat_map(|(_, e, t)| e.items.iter().zip(t).skip(1)));
+    // A second item with the same text file name, vanishingly rare, gets a suffix.
+    let mut seen = std::collections::HashSet::new();
+    let names: Vec<String> = slots
+        .iter()
+        .map(|(d, _)| {
+            let mut name = d.name.clone();
+            let mut k = 1;
+            while !seen.insert(name.clone()) {
+                name = format!("{}-{k}", d.name);
+                k += 1;
+            }
+            name
+        })
+        .collect();
+    drop(seen);
+
     let index = |index_title: &str, html: &str| -> Indexed {
         let flat = html_text(html);
         // The item's text, fetched only for the results a query shows, so a result can
@@ -549,32 +661,23 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
         Indexed {
             title: keys_of(index_title),
             body: keys_of(&flat),
-            excerpt: prefix(&flat, 240).to_string(),
+            excerpt_json: serde_json::to_string(prefix(&flat, 240)).unwrap_or_default().into(),
             text_json,
         }
     };
-    let mut previous: Kept =
-        memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
     let kept = std::sync::Mutex::new(KeyMap::default());
     // One item's terms, from the memo when it has them; its text file is written either way.
-    let index_item = |it: &mut Item| -> (u64, Arc<Indexed>) {
-        let html = html(it.text_of);
-        let (key, indexed) = match memo {
-            Some(_) => {
-                let mut h = crate::hash::Hasher::new();
-                h.piece(it.index_title.as_bytes());
-                h.piece(html.as_bytes());
-                let key = h.digest();
-                let found = previous.items.get(&key).cloned();
-                let indexed = found.unwrap_or_else(|| Arc::new(index(&it.index_title, html)));
-                kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, indexed.clone());
-                (key, indexed)
-            }
-            None => (0, Arc::new(index(&it.index_title, html))),
+    let index_item = |n: usize| -> Arc<Indexed> {
+        let (desc, terms) = slots[n];
+        let indexed = match terms {
+            Terms::Kept(indexed) => indexed.clone(),
+            Terms::From(index_title, text_of) => Arc::new(index(index_title, html(*text_of))),
         };
-        it.excerpt = indexed.excerpt.clone();
-        emit(format!("search/text/{}.json", it.text_name), &indexed.text_json);
-        (key, indexed)
+        if memo.is_some() {
+            kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
+        }
+        emit(format!("search/text/{}.json", names[n]), &indexed.text_json);
+        indexed
     };
 
     // Postings live in one map per thread-sized partition of the key space, so merging
@@ -582,6 +685,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     let parts = rayon::current_num_threads().max(1);
     let part_of = |k: u64| (k as usize) % parts;
     let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
+    let mut excerpts: Vec<Arc<str>> = Vec::with_capacity(slots.len());
     // The postings, their total, the item keys (with a memo) and, when they were patched,
     // the previous shard files and the terms whose postings changed.
     let (postings, total, item_keys, patched) = match memo {
@@ -590,14 +694,19 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
             // the chunk's terms are dropped before the next, so a large library's terms
             // are never all held at once.
             let (mut postings, mut total) = (fresh(), 0);
-            for (c_no, chunk) in items.chunks_mut(TOKENIZE_CHUNK).enumerate() {
-                let indexed: Vec<Arc<Indexed>> = chunk.par_iter_mut().map(|it| index_item(it).1).collect();
+            let numbers: Vec<usize> = (0..slots.len()).collect();
+            for (c_no, chunk) in numbers.chunks(TOKENIZE_CHUNK).enumerate() {
+                let indexed: Vec<Arc<Indexed>> = chunk.par_iter().map(|&n| index_item(n)).collect();
+                excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
                 total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
             }
             (postings, total, Vec::new(), None)
         }
         Some(_) => {
-            let (keys, indexed): (Vec<u64>, Vec<Arc<Indexed>>) = items.par_iter_mut().map(index_item).unzip();
+            let indexed: Vec<Arc<Indexed>> = (0..slots.len()).into_par_iter().map(index_item).collect();
+            excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
+            let keys: Vec<u64> = slots.iter().map(|(d, _)| d.text_key).collect();
+            let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             match last.and_then(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
                 Some((KeptIndex { postings, total, shards, .. }, changed)) => {
@@ -611,9 +720,10 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
             }
         }
     };
-    drop(previous);
     if let Some(m) = memo {
-        m.0.lock().unwrap_or_else(|e| e.into_inner()).items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept_now.items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        kept_now.entries = entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect();
     }
     let key_count: usize = postings.iter().map(KeyMap::len).sum();
     let shards = shard_count(total, key_count);
@@ -662,11 +772,10 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     }
 
     // Exact numbers: 发文字号 (canonical) and 索引号.
-    let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
-    for (n, it) in items.iter().enumerate() {
-        for num in &it.numbers {
-            let canon = docnum::canonical(num).unwrap_or_else(|| num.trim().to_string());
-            nums[(fnv(&canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
+    let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
+    for (n, (d, _)) in slots.iter().enumerate() {
+        for canon in &d.numbers {
+            nums[(fnv(canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
         }
     }
     for (s, m) in nums.into_iter().enumerate() {
@@ -674,72 +783,50 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     }
 
     // Result metadata in chunks, and the facet arrays.
-    let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
-    let mut types: Vec<String> = Vec::new();
-    let mut topics: Vec<String> = Vec::new();
-    let mut tags: Vec<String> = Vec::new();
+    let mut types: Vec<&str> = Vec::new();
+    let mut topics: Vec<&str> = Vec::new();
+    let mut tags: Vec<&str> = Vec::new();
     // Facet values as plain vectors (serialized as the same JSON arrays as `Value`s, at a
     // fraction of the memory: one entry per item, 150,000 at 100,000 documents).
-    let mut f_org: Vec<Vec<usize>> = Vec::with_capacity(items.len());
-    let mut f_year: Vec<Option<u16>> = Vec::with_capacity(items.len());
-    let mut f_type: Vec<Option<usize>> = Vec::with_capacity(items.len());
-    let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(items.len());
-    let mut f_val: Vec<Option<usize>> = Vec::with_capacity(items.len());
-    let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+    let mut f_org: Vec<&[usize]> = Vec::with_capacity(slots.len());
+    let mut f_year: Vec<Option<u16>> = Vec::with_capacity(slots.len());
+    let mut f_type: Vec<Option<usize>> = Vec::with_capacity(slots.len());
+    let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
+    let mut f_val: Vec<Option<usize>> = Vec::with_capacity(slots.len());
+    let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
     // Result rows a chunk at a time, each chunk written out at once: all rows together
     // are some 200 MB at 100,000 documents.
     let mut chunk = String::new();
-    for (n, it) in items.iter().enumerate() {
-        let d = it.doc.map(|j| (&c.documents[j], &ix.rel[j]));
-        let issuer = it.doc.map(|j| ix.issuer_names(j)).unwrap_or_default();
-        let excerpt = &it.excerpt;
-        // Each row serialized at once (no `Value` tree).
-        let row = (
-            &it.title,
-            &it.url,
-            d.and_then(|(d, _)| d.doc_number.as_ref()),
-            issuer,
-            &it.date,
-            d.map(|(_, r)| r.validity.label()),
-            d.map(|(_, r)| r.validity.slug()),
-            it.kind,
-            excerpt,
-            it.policy.as_ref().map(|p| &p.0),
-            it.policy.as_ref().map(|p| &p.1),
-            &it.text_name,
-        );
+    for (n, (d, _)) in slots.iter().enumerate() {
         chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
-        chunk.push_str(&serde_json::to_string(&row).unwrap_or_default());
-        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == items.len() {
+        chunk.push('[');
+        for part in [d.head.as_str(), &excerpts[n], d.tail.as_str()] {
+            chunk.push_str(part);
+            chunk.push(',');
+        }
+        chunk.push_str(&serde_json::to_string(&names[n]).unwrap_or_default());
+        chunk.push(']');
+        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == slots.len() {
             chunk.push(']');
             emit(format!("search/meta/{}.json", n / META_CHUNK), &chunk);
             chunk.clear();
         }
-        let idx = |list: &mut Vec<String>, v: &str| match list.iter().position(|x| x == v) {
-            Some(p) => p,
-            None => {
-                list.push(v.to_string());
-                list.len() - 1
-            }
-        };
-        match d {
-            Some((d, r)) => {
-                f_org.push(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect());
-                f_year.push(Some(d.published.year));
-                f_type.push(d.doc_type.as_ref().map(|t| idx(&mut types, t)));
-                f_topic.push(d.topics.iter().map(|t| idx(&mut topics, t)).collect());
-                f_val.push(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
-                f_tag.push(d.tags.iter().map(|t| idx(&mut tags, t)).collect());
-            }
-            None => {
-                f_org.push(Vec::new());
-                f_year.push(None);
-                f_type.push(None);
-                f_topic.push(Vec::new());
-                f_val.push(None);
-                f_tag.push(Vec::new());
+        fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
+            match list.iter().position(|x| *x == v) {
+                Some(p) => p,
+                None => {
+                    list.push(v);
+                    list.len() - 1
+                }
             }
         }
+        let f = &d.facets;
+        f_org.push(&f.organs);
+        f_year.push(f.year);
+        f_type.push(f.doc_type.as_deref().map(|t| idx(&mut types, t)));
+        f_topic.push(f.topics.iter().map(|t| idx(&mut topics, t)).collect());
+        f_val.push(f.validity);
+        f_tag.push(f.tags.iter().map(|t| idx(&mut tags, t)).collect());
     }
     // One file per facet: a filtered query fetches only the field it filters on.
     for (name, values) in [
@@ -759,7 +846,7 @@ pub fn build(ix: &Index, bodies: &Bodies, memo: Option<&Memo>, emit: &(dyn Fn(St
     emit(
         "search/config.json".into(),
         &json!({
-            "version": 1, "count": items.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
+            "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
             "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
             "types": types, "topics": topics, "validity": validity, "tags": tags,
         })

@@ -141,10 +141,27 @@ impl Renderer<'_> {
         self.revisions.as_ref().map_or(0, |r| seeded(CATALOG, r.documents[i]))
     }
 
+    /// The inputs key of a document's or an interpretation's search entry
+    /// (`search::build`), or 0 without a cache (or for another kind of item).
+    pub(crate) fn search_inputs(&self, t: ItemId) -> u64 {
+        const SEARCH: u64 = 0x5ea7_c400_e27c_0001;
+        match t {
+            ItemId::Doc(i) => self.revisions.as_ref().map_or(0, |r| seeded(SEARCH, r.documents[i])),
+            ItemId::Interp(k) => self.interpretation_key(k, SEARCH),
+            _ => 0,
+        }
+    }
+
     /// The inputs key of interpretation `k`'s page, or 0 without a cache.
     pub(super) fn interpretation_inputs(&self, k: usize, template: &str) -> u64 {
+        self.interpretation_key(k, self.theme.template_key(template))
+    }
+
+    /// Interpretation `k`'s inputs (its item, body, document and what all pages share),
+    /// hashed with `seed`.
+    fn interpretation_key(&self, k: usize, seed: u64) -> u64 {
         let Some(revs) = &self.revisions else { return 0 };
-        let mut h = Hasher::with_seed(self.theme.template_key(template));
+        let mut h = Hasher::with_seed(seed);
         revs.shared.hash(&mut h);
         revs.items.get(ItemId::Interp(k)).hash(&mut h);
         self.bodies.body(ItemId::Interp(k)).hash(&mut h);
