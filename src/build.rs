@@ -218,6 +218,7 @@ pub struct Memo {
     pub(crate) search: crate::search::Memo,
     pub(crate) privacy: crate::privacy::Memo,
     pub(crate) catalog: feeds::Memo,
+    pub(crate) rows: crate::render::RowMemo,
     /// The output's files as the last build left them (see `output::Known`).
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
 }
@@ -342,10 +343,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
         PageCache::open(&dir, &out_dir, opts.cache_name.as_deref(), h.digest()).with_listing(staging.listing())
     });
-    let mut renderer = Renderer::new(&ix, &bodies, &theme, &cfg);
-    if let Some(c) = &cache {
-        renderer = renderer.with_cache(c);
-    }
+    let renderer = Renderer::cached(&ix, &bodies, &theme, &cfg, cache.as_ref(), memo.map(|m| &m.rows));
     let jobs = renderer.jobs();
     progress.stage("rendering", jobs.len());
     let rendered = render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links);

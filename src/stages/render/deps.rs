@@ -108,6 +108,13 @@ impl Revisions {
         std::hash::Hasher::finish(&h)
     }
 
+    /// The inputs key of document `i`'s listing row (`render::plan`): its document's
+    /// inputs (more than the row shows: a body edit makes its row again, nothing more).
+    pub(super) fn row_inputs(&self, i: usize) -> u64 {
+        const ROW: u64 = 0x4011_e27c_0000_0001;
+        seeded(ROW, self.documents[i])
+    }
+
     /// What a page may show of a related item: anything from its source or URL, and a
     /// document's validity.
     fn neighbour(&self, ix: &Index, t: ItemId, h: &mut Hasher) {

@@ -13,7 +13,7 @@ mod plan;
 mod views;
 
 pub use emit::Rendered;
-pub use plan::{issue_label, issue_url, Job};
+pub use plan::{issue_label, issue_url, Job, RowMemo};
 
 use crate::bodies::Bodies;
 use crate::cache::PageCache;
@@ -36,8 +36,21 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
-        Renderer { ix, bodies, theme, cfg, cache: None, revisions: None, plan: Plan::new(ix, cfg) }
+    /// A renderer that skips pages the previous output already holds, as `cache` knows
+    /// them, and takes listing rows from `rows` (serve's memo) where their inputs are
+    /// unchanged.
+    pub fn cached(
+        ix: &'a Index,
+        bodies: &'a Bodies,
+        theme: &'a Theme,
+        cfg: &'a Config,
+        cache: Option<&'a PageCache>,
+        rows: Option<&RowMemo>,
+    ) -> Self {
+        let revisions = cache.map(|_| deps::Revisions::new(ix, bodies, cfg));
+        let row_key = |i: usize| revisions.as_ref().map_or(0, |r| r.row_inputs(i));
+        let plan = Plan::new(ix, cfg, &row_key, rows);
+        Renderer { ix, bodies, theme, cfg, cache, revisions, plan }
     }
 
     /// A renderer for item pages only (documents, interpretations, topics, pages,
@@ -45,13 +58,6 @@ impl<'a> Renderer<'a> {
     /// edits; listing pages need [`Renderer::new`].
     pub fn for_items(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
         Renderer { ix, bodies, theme, cfg, cache: None, revisions: None, plan: Plan::default() }
-    }
-
-    /// Skip pages the previous output already holds, as `cache` knows them.
-    pub fn with_cache(mut self, cache: &'a PageCache) -> Self {
-        self.cache = Some(cache);
-        self.revisions = Some(deps::Revisions::new(self.ix, self.bodies, self.cfg));
-        self
     }
 
     /// Every 需求侧标签 value's listing: (value, folder, its documents newest first), for

@@ -10,7 +10,8 @@ use crate::tasks::Task;
 use crate::theme::Prepared;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// One listing row: a document (or another item) as every list shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -120,13 +121,19 @@ impl Serialize for RowView<'_> {
     }
 }
 
+/// Listing rows made by the previous build in this process (`serve --watch`), by their
+/// document's inputs key (`render::deps`): the 公文库 lists every document, and making
+/// (and converting) all their rows was the largest part of a rebuild's render stage.
+#[derive(Default)]
+pub struct RowMemo(Mutex<HashMap<u64, Arc<(Prepared, u64)>>>);
+
 /// What the pages of one build share.
 #[derive(Default)]
 pub struct Plan {
     /// Per published document: its listing row as the template engine's value, shared by
     /// every page that lists the document (see `theme::Prepared`), and the hash of its
     /// fields for cache keys.
-    shared: Vec<Option<(Prepared, u64)>>,
+    shared: Vec<Option<Arc<(Prepared, u64)>>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
     pub listings: Vec<Listing>,
@@ -135,15 +142,37 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(ix: &Index, cfg: &crate::config::Config) -> Plan {
+    /// The plan of a build. `key(i)` is the inputs key of document `i`'s row (0: none);
+    /// with a `memo`, rows whose key is the previous build's are taken from it.
+    pub fn new(
+        ix: &Index,
+        cfg: &crate::config::Config,
+        key: &(dyn Fn(usize) -> u64 + Sync),
+        memo: Option<&RowMemo>,
+    ) -> Plan {
         let c = &ix.content;
-        let shared = (0..c.documents.len())
+        let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
+        let shared: Vec<Option<(u64, Arc<(Prepared, u64)>)>> = (0..c.documents.len())
             .into_par_iter()
             .map(|i| {
-                let row = ix.doc_visible(i).then(|| doc_row(ix, i))?;
-                Some((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
+                if !ix.doc_visible(i) {
+                    return None;
+                }
+                let k = memo.map_or(0, |_| key(i));
+                let kept = previous.as_ref().and_then(|p| p.get(&k)).filter(|_| k != 0);
+                let row = kept.cloned().unwrap_or_else(|| {
+                    let row = doc_row(ix, i);
+                    Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
+                });
+                Some((k, row))
             })
             .collect();
+        drop(previous);
+        if let Some(m) = memo {
+            let kept = shared.iter().flatten().filter(|(k, _)| *k != 0).map(|(k, r)| (*k, r.clone())).collect();
+            *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+        }
+        let shared = shared.into_iter().map(|r| r.map(|(_, row)| row)).collect();
         let all = ix.published_documents().to_vec();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
