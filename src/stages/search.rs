@@ -315,18 +315,6 @@ struct Desc {
     tail: String,
     /// 发文字号 (canonical) and 索引号, matched exactly.
     numbers: Vec<String>,
-    facets: Facets,
-}
-
-/// An item's facet values; the document's for its interpretations and questions.
-#[derive(Default)]
-struct Facets {
-    organs: Vec<usize>,
-    year: Option<u16>,
-    doc_type: Option<String>,
-    topics: Vec<String>,
-    validity: Option<usize>,
-    tags: Vec<String>,
 }
 
 /// What the previous build in this process (`serve --watch`) indexed, so an edit costs
@@ -478,10 +466,10 @@ fn shard_json(postings: &[KeyMap<(Postings, Postings)>], keys: &[u64], part_of: 
 }
 
 /// Where one search item's terms come from: the [`Indexed`] the memo kept, or, to
-/// tokenize, its title terms' source and its text's place (this build's indices).
+/// tokenize, its place in this build's content.
 enum Terms {
     Kept(Arc<Indexed>),
-    From(String, TextOf),
+    From(TextOf),
 }
 
 /// Build every search file and hand each to `emit(path, contents)` as soon as it is ready.
@@ -505,16 +493,26 @@ pub fn build(
         };
         html.unwrap_or_default()
     };
+    // What an item's title terms are taken from: its title, and a document's 发文字号.
+    let index_title = |t: TextOf| -> std::borrow::Cow<'_, str> {
+        match t {
+            TextOf::Doc(i) => match &c.documents[i].doc_number {
+                Some(n) => format!("{} {n}", c.documents[i].title).into(),
+                None => c.documents[i].title.as_str().into(),
+            },
+            TextOf::Interp(k) => c.interpretations[k].title.as_str().into(),
+            TextOf::DocFaq(i, n) => c.documents[i].faq[n].q.as_str().into(),
+            TextOf::SetFaq(k, n) => c.faqs[k].items[n].q.as_str().into(),
+        }
+    };
     let previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
-    let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
     // The JSON of a tuple's fields, without the brackets.
     let fields = |json: serde_json::Result<String>| -> String {
         let json = json.unwrap_or_default();
         json.strip_prefix('[').and_then(|j| j.strip_suffix(']')).unwrap_or_default().to_string()
     };
     let describe = |title: &str,
-                    index_title: String,
                     text_of: TextOf,
                     url: String,
                     kind: &str,
@@ -540,21 +538,10 @@ pub fn build(
         let name = format!("{:012x}", crate::hash::of(format!("{url}\n{title}").as_bytes()) >> 16);
         let numbers =
             numbers.into_iter().map(|num| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string())).collect();
-        let facets = match d {
-            Some((d, r)) => Facets {
-                organs: d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect(),
-                year: Some(d.published.year),
-                doc_type: d.doc_type.clone(),
-                topics: d.topics.clone(),
-                validity: crate::model::Validity::ALL.iter().position(|v| *v == r.validity),
-                tags: d.tags.clone(),
-            },
-            None => Facets::default(),
-        };
         let text_key = match memo {
             Some(_) => {
                 let mut h = crate::hash::Hasher::new();
-                h.piece(index_title.as_bytes());
+                h.piece(index_title(text_of).as_bytes());
                 h.piece(html(text_of).as_bytes());
                 h.digest()
             }
@@ -562,30 +549,17 @@ pub fn build(
         };
         let terms = match previous.items.get(&text_key).filter(|_| memo.is_some()) {
             Some(kept) => Terms::Kept(kept.clone()),
-            None => Terms::From(index_title, text_of),
+            None => Terms::From(text_of),
         };
-        (Desc { text_key, name, head, tail, numbers, facets }, terms)
+        (Desc { text_key, name, head, tail, numbers }, terms)
     };
     let document = |i: usize| -> Vec<(Desc, Terms)> {
         let d = &c.documents[i];
-        let index_title = match &d.doc_number {
-            Some(n) => format!("{} {n}", d.title),
-            None => d.title.clone(),
-        };
         let url = ix.url(ItemId::Doc(i));
         let numbers = d.doc_number.iter().chain(d.index_number.iter()).collect();
         let date = d.published.to_string();
-        let mut out = vec![describe(
-            &d.title,
-            index_title,
-            TextOf::Doc(i),
-            url.clone(),
-            "公文",
-            Some(i),
-            None,
-            date.clone(),
-            numbers,
-        )];
+        let mut out =
+            vec![describe(&d.title, TextOf::Doc(i), url.clone(), "公文", Some(i), None, date.clone(), numbers)];
         let qas = d.faq.iter().enumerate().map(|(n, q)| (q.q.as_str(), TextOf::DocFaq(i, n)));
         let sets = ix.rel[i].faq_sets.iter().flat_map(|&k| {
             c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k.0, n)))
@@ -593,7 +567,7 @@ pub fn build(
         for (q, text_of) in qas.chain(sets) {
             let policy = Some((d.title.clone(), url.clone()));
             let faq_url = format!("{url}#h-faq");
-            out.push(describe(q, q.to_string(), text_of, faq_url, "问答", Some(i), policy, date.clone(), Vec::new()));
+            out.push(describe(q, text_of, faq_url, "问答", Some(i), policy, date.clone(), Vec::new()));
         }
         out
     };
@@ -602,7 +576,7 @@ pub fn build(
         let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(j.into())));
         let date = it.published.map(|d| d.to_string()).unwrap_or_default();
         let (url, doc) = (ix.url(ItemId::Interp(k)), ix.interp_of[k].map(|j| j.0));
-        vec![describe(&it.title, it.title.clone(), TextOf::Interp(k), url, "政策解读", doc, policy, date, Vec::new())]
+        vec![describe(&it.title, TextOf::Interp(k), url, "政策解读", doc, policy, date, Vec::new())]
     };
 
     // Every published document, then every published interpretation, each described (or
@@ -633,15 +607,25 @@ pub fn build(
             })
         })
         .collect();
-    // Items in order: documents, interpretations, then the documents' questions.
-    let mut slots: Vec<(&Desc, &Terms)> = Vec::with_capacity(entries.len());
-    slots.extend(entries.iter().filter_map(|(_, e, t)| e.items.first().zip(t.first())));
-    slots.extend(entries.iter().flat_map(|(_, e, t)| e.items.iter().zip(t).skip(1)));
+    // Items in order: documents, interpretations, then the documents' questions; each
+    // with the document whose facets it has (this build's number).
+    let doc_of = |t: ItemId| match t {
+        ItemId::Doc(i) => Some(i),
+        ItemId::Interp(k) => ix.interp_of[k].map(|j| j.0),
+        _ => None,
+    };
+    let mut slots: Vec<(&Desc, &Terms, Option<usize>)> = Vec::with_capacity(entries.len());
+    for ((_, e, terms), &t) in entries.iter().zip(&targets) {
+        slots.extend(e.items.first().zip(terms.first()).map(|(d, terms)| (d, terms, doc_of(t))));
+    }
+    for ((_, e, terms), &t) in entries.iter().zip(&targets) {
+        slots.extend(e.items.iter().zip(terms).skip(1).map(|(d, terms)| (d, terms, doc_of(t))));
+    }
     // A second item with the same text file name, vanishingly rare, gets a suffix.
     let mut seen = std::collections::HashSet::new();
     let names: Vec<String> = slots
         .iter()
-        .map(|(d, _)| {
+        .map(|(d, ..)| {
             let mut name = d.name.clone();
             let mut k = 1;
             while !seen.insert(name.clone()) {
@@ -668,10 +652,10 @@ pub fn build(
     let kept = std::sync::Mutex::new(KeyMap::default());
     // One item's terms, from the memo when it has them; its text file is written either way.
     let index_item = |n: usize| -> Arc<Indexed> {
-        let (desc, terms) = slots[n];
+        let (desc, terms, _) = slots[n];
         let indexed = match terms {
             Terms::Kept(indexed) => indexed.clone(),
-            Terms::From(index_title, text_of) => Arc::new(index(index_title, html(*text_of))),
+            Terms::From(text_of) => Arc::new(index(&index_title(*text_of), html(*text_of))),
         };
         if memo.is_some() {
             kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
@@ -705,7 +689,7 @@ pub fn build(
         Some(_) => {
             let indexed: Vec<Arc<Indexed>> = (0..slots.len()).into_par_iter().map(index_item).collect();
             excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
-            let keys: Vec<u64> = slots.iter().map(|(d, _)| d.text_key).collect();
+            let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
             let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             match last.and_then(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
@@ -773,7 +757,7 @@ pub fn build(
 
     // Exact numbers: 发文字号 (canonical) and 索引号.
     let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
-    for (n, (d, _)) in slots.iter().enumerate() {
+    for (n, (d, ..)) in slots.iter().enumerate() {
         for canon in &d.numbers {
             nums[(fnv(canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
         }
@@ -788,7 +772,8 @@ pub fn build(
     let mut tags: Vec<&str> = Vec::new();
     // Facet values as plain vectors (serialized as the same JSON arrays as `Value`s, at a
     // fraction of the memory: one entry per item, 150,000 at 100,000 documents).
-    let mut f_org: Vec<&[usize]> = Vec::with_capacity(slots.len());
+    let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
+    let mut f_org: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
     let mut f_year: Vec<Option<u16>> = Vec::with_capacity(slots.len());
     let mut f_type: Vec<Option<usize>> = Vec::with_capacity(slots.len());
     let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
@@ -797,7 +782,7 @@ pub fn build(
     // Result rows a chunk at a time, each chunk written out at once: all rows together
     // are some 200 MB at 100,000 documents.
     let mut chunk = String::new();
-    for (n, (d, _)) in slots.iter().enumerate() {
+    for (n, &(d, _, doc)) in slots.iter().enumerate() {
         chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
         chunk.push('[');
         for part in [d.head.as_str(), &excerpts[n], d.tail.as_str()] {
@@ -820,13 +805,24 @@ pub fn build(
                 }
             }
         }
-        let f = &d.facets;
-        f_org.push(&f.organs);
-        f_year.push(f.year);
-        f_type.push(f.doc_type.as_deref().map(|t| idx(&mut types, t)));
-        f_topic.push(f.topics.iter().map(|t| idx(&mut topics, t)).collect());
-        f_val.push(f.validity);
-        f_tag.push(f.tags.iter().map(|t| idx(&mut tags, t)).collect());
+        match doc.map(|j| (&c.documents[j], &ix.rel[j])) {
+            Some((d, r)) => {
+                f_org.push(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect());
+                f_year.push(Some(d.published.year));
+                f_type.push(d.doc_type.as_deref().map(|t| idx(&mut types, t)));
+                f_topic.push(d.topics.iter().map(|t| idx(&mut topics, t)).collect());
+                f_val.push(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
+                f_tag.push(d.tags.iter().map(|t| idx(&mut tags, t)).collect());
+            }
+            None => {
+                f_org.push(Vec::new());
+                f_year.push(None);
+                f_type.push(None);
+                f_topic.push(Vec::new());
+                f_val.push(None);
+                f_tag.push(Vec::new());
+            }
+        }
     }
     // One file per facet: a filtered query fetches only the field it filters on.
     for (name, values) in [
