@@ -202,7 +202,7 @@ pub struct Built {
     pub bodies: bodies::Bodies,
     /// The link gate's view of every page, and every file written.
     pub pages: Vec<PageLinks>,
-    pub files: std::collections::HashSet<String>,
+    pub files: crate::hash::FastSet<String>,
 }
 
 /// What a build keeps for the next build in the same process (`serve --watch`): the

@@ -3,6 +3,13 @@
 //! machines (cache files are compared with values computed by later builds); not
 //! cryptographic, which nothing here needs.
 
+/// Maps and sets keyed by what the program itself made (output paths, ids, content
+/// hashes), hashed with rustc-hash's FxHash instead of std's SipHash: SipHash's DoS
+/// resistance buys nothing for a site's own paths, and it was the largest part of
+/// resolving the index and of offering 300,000 output files at 100,000 documents.
+pub type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
+pub type FastSet<K> = rustc_hash::FxHashSet<K>;
+
 /// The hash of `bytes`.
 pub fn of(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)

@@ -19,9 +19,9 @@
 //! The file format is private and versioned: unreadable, truncated or foreign files are
 //! ignored (a cold build), never an error.
 
+use crate::hash::FastMap;
 use crate::hash::Hasher as Xxh3;
 use crate::linkcheck::{PageLinks, Parts};
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -87,7 +87,7 @@ struct Entry {
 #[derive(Default)]
 struct Old {
     data: Vec<u8>,
-    entries: HashMap<String, Entry>,
+    entries: FastMap<String, Entry>,
 }
 
 /// The previous build's pages (read at the start of the render stage) and the fingerprint
@@ -371,13 +371,13 @@ fn absolute(out: &Path) -> PathBuf {
 
 /// Index a cache file: each page's key, stamp and where its links start. `None` when it is
 /// not one of ours, of another fingerprint, or cut short.
-fn index(b: &[u8], fingerprint: u64) -> Option<HashMap<String, Entry>> {
+fn index(b: &[u8], fingerprint: u64) -> Option<FastMap<String, Entry>> {
     let mut r = Reader { b, pos: 0 };
     if r.take(MAGIC.len())? != MAGIC || r.u64()? != fingerprint {
         return None;
     }
     let n = r.u64()? as usize;
-    let mut map = HashMap::with_capacity(n.min(b.len() / 32));
+    let mut map = FastMap::with_capacity_and_hasher(n.min(b.len() / 32), Default::default());
     for _ in 0..n {
         let len = r.u64()? as usize;
         let path = std::str::from_utf8(r.take(len)?).ok()?.to_string();
@@ -474,8 +474,8 @@ mod tests {
             assert!(index(&bytes[..cut], 42).is_none(), "cut at {cut}");
         }
         // An entry whose links cannot be decoded: the page is rendered, not a panic.
-        let entries =
-            HashMap::from([("a/index.html".to_string(), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })]);
+        let entries: FastMap<String, Entry> =
+            [("a/index.html".to_string(), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })].into_iter().collect();
         *again.old.write().expect("lock") = Old { data: vec![0; 4], entries };
         assert!(again.reuse("a/index.html", 1, loc()).is_none());
     }

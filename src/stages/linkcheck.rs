@@ -7,6 +7,7 @@
 //! templates and the Markdown renderer wrote them.
 
 use crate::diag::{Diagnostic, Loc};
+use crate::hash::{FastMap, FastSet};
 use crate::routes;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -312,13 +313,14 @@ fn target_into<'l>(
 /// page there, for its ids). Built once per site; valid while the set of files and the
 /// order of pages stay as they were (a fast edit in `serve` changes neither).
 pub struct Targets {
-    named: HashMap<u64, Option<usize>>,
+    named: FastMap<u64, Option<usize>>,
 }
 
 impl Targets {
-    pub fn new(pages: &[PageLinks], files: &HashSet<String>) -> Self {
-        let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
-        let mut named: HashMap<u64, Option<usize>> = HashMap::with_capacity(files.len() * 2);
+    pub fn new(pages: &[PageLinks], files: &FastSet<String>) -> Self {
+        let page_ix: FastMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
+        let mut named: FastMap<u64, Option<usize>> =
+            FastMap::with_capacity_and_hasher(files.len() * 2, Default::default());
         for f in files {
             let page = page_ix.get(f.as_str()).copied();
             named.insert(hash(f), page);
@@ -356,7 +358,7 @@ pub trait Explain: Sync {
 /// Check every link of every page against the written files and the pages' ids; report
 /// each broken link once per page, decoded (`#第九节`, not `#%E7%AC%AC…`), at the line
 /// that wrote it, with the anchors its target has when the fragment is what is wrong.
-pub fn check(pages: &[PageLinks], files: &HashSet<String>, base_path: &str, explain: &dyn Explain) -> Vec<Diagnostic> {
+pub fn check(pages: &[PageLinks], files: &FastSet<String>, base_path: &str, explain: &dyn Explain) -> Vec<Diagnostic> {
     let page_ix: HashMap<&str, usize> = pages.iter().enumerate().map(|(i, p)| (p.path.as_str(), i)).collect();
     let mut out = Vec::new();
     for i in Targets::new(pages, files).broken_pages(pages) {
@@ -447,7 +449,7 @@ mod tests {
         ];
         let pages: Vec<PageLinks> =
             html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h.as_bytes(), "/", false)).collect();
-        let files: HashSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
+        let files: FastSet<String> = html.iter().map(|(p, _)| p.to_string()).collect();
         struct Raw<'a>(&'a [(&'a str, &'a str)]);
         impl Explain for Raw<'_> {
             fn links(&self, i: usize) -> Vec<(String, Option<Loc>)> {

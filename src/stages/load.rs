@@ -15,7 +15,7 @@ use crate::yaml::{self, Seg};
 use rayon::prelude::*;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 pub use crate::text::decode_text;
@@ -633,7 +633,7 @@ struct Memoised {
     context: u64,
     /// When the files were read (see `Stamp::settled`).
     read_at_ns: u128,
-    files: HashMap<String, (Stamp, Result<Loaded, Unloaded>, Vec<Diagnostic>)>,
+    files: crate::hash::FastMap<String, (Stamp, Result<Loaded, Unloaded>, Vec<Diagnostic>)>,
 }
 
 /// Load the whole `content/` folder. Registries first (documents check against them),
@@ -767,10 +767,10 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
             if old.context == context {
                 (old.files, old.read_at_ns)
             } else {
-                (HashMap::new(), 0)
+                (Default::default(), 0)
             }
         }
-        _ => (HashMap::new(), 0),
+        _ => (Default::default(), 0),
     };
     let results: Vec<(Option<Stamp>, Result<Loaded, Unloaded>, Vec<Diagnostic>)> = work
         .par_iter()
@@ -793,7 +793,7 @@ pub fn load_with(root: &Path, cfg: &Config, diags: &Diagnostics, memo: Option<&M
         })
         .collect();
     drop(previous);
-    let mut kept = HashMap::new();
+    let mut kept = crate::hash::FastMap::default();
     let mut loaded = Vec::with_capacity(results.len());
     for ((_, rel, _), (stamp, out, said)) in work.iter().zip(results) {
         match stamp {

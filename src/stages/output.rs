@@ -24,7 +24,7 @@
 //!   folder, no journal.
 
 use crate::cache::Stamp;
-use std::collections::HashSet;
+use crate::hash::FastSet;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub struct Staging {
     /// The output folder as it was before this build, whose unchanged files stay.
     previous: Option<PathBuf>,
     /// Every file this build produces (relative, `/`-separated).
-    files: Mutex<HashSet<String>>,
+    files: Mutex<FastSet<String>>,
     /// The files written into the staging folder: new or changed.
     staged: Mutex<Vec<String>>,
     committed: bool,
@@ -62,7 +62,7 @@ pub type Written = (String, Stamp, u64);
 /// The files of an output as the last build recorded them: path → (stamp, hash). A file
 /// whose stamp is still the recorded one and whose new bytes hash the same is unchanged,
 /// found without reading it.
-pub type Known = std::collections::HashMap<String, (Stamp, u64)>;
+pub type Known = crate::hash::FastMap<String, (Stamp, u64)>;
 
 #[derive(Debug)]
 pub enum WriteError {
@@ -187,7 +187,7 @@ impl Staging {
         Ok(Staging {
             dir: Some(dir),
             previous: out.is_dir().then(|| out.to_path_buf()),
-            files: Mutex::new(HashSet::new()),
+            files: Mutex::new(FastSet::default()),
             staged: Mutex::new(Vec::new()),
             committed: false,
             _lock: Some(lock),
@@ -202,7 +202,7 @@ impl Staging {
         Staging {
             dir: None,
             previous: None,
-            files: Mutex::new(HashSet::new()),
+            files: Mutex::new(FastSet::default()),
             staged: Mutex::new(Vec::new()),
             committed: false,
             _lock: None,
@@ -368,7 +368,7 @@ impl Staging {
     }
 
     /// Every path written so far (relative, `/`-separated).
-    pub fn files(&self) -> HashSet<String> {
+    pub fn files(&self) -> FastSet<String> {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 

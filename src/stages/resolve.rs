@@ -9,6 +9,7 @@
 use crate::date::Date;
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::docnum;
+use crate::hash::FastMap;
 pub use crate::model::ItemId;
 use crate::model::*;
 use std::collections::{BTreeSet, HashMap};
@@ -65,14 +66,14 @@ pub struct Index {
     pub content: Content,
     pub date: Date,
     pub drafts: bool,
-    ids: HashMap<String, ItemId>,
-    numbers: HashMap<String, usize>,
+    ids: FastMap<String, ItemId>,
+    numbers: FastMap<String, usize>,
     /// Why each item is not published (`None`: it is), CONTRACT §5.
     hidden: ItemMap<Option<Hidden>>,
     hidden_faqs: Vec<bool>,
     hidden_issues: Vec<bool>,
-    pub organs: HashMap<String, usize>,
-    pub services: HashMap<String, usize>,
+    pub organs: FastMap<String, usize>,
+    pub services: FastMap<String, usize>,
     pub rel: Vec<DocRelations>,
     /// Topic members, resolved (explicit documents, then matches), newest first.
     pub topic_docs: Vec<Vec<usize>>,
@@ -107,8 +108,8 @@ impl Index {
         let mut ix = Index {
             date,
             drafts,
-            ids: HashMap::new(),
-            numbers: HashMap::new(),
+            ids: FastMap::default(),
+            numbers: FastMap::default(),
             hidden,
             hidden_faqs: c.faqs.iter().map(|f| hidden_by(f.draft, None, date, drafts).is_some()).collect(),
             hidden_issues: c
