@@ -622,7 +622,7 @@ pub fn build(
         slots.extend(e.items.iter().zip(terms).skip(1).map(|(d, terms)| (d, terms, doc_of(t))));
     }
     // A second item with the same text file name, vanishingly rare, gets a suffix.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::hash::FastSet::default();
     let names: Vec<String> = slots
         .iter()
         .map(|(d, ..)| {

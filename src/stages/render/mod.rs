@@ -55,7 +55,7 @@ impl<'a> Renderer<'a> {
 
     /// A renderer for item pages only (documents, interpretations, topics, pages,
     /// decisions): no listings, rows made on demand. Cheap to make, for `serve`'s fast
-    /// edits; listing pages need [`Renderer::new`].
+    /// edits; listing pages need [`Renderer::cached`].
     pub fn for_items(ix: &'a Index, bodies: &'a Bodies, theme: &'a Theme, cfg: &'a Config) -> Self {
         Renderer { ix, bodies, theme, cfg, cache: None, revisions: None, plan: Plan::default() }
     }

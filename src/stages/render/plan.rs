@@ -10,7 +10,7 @@ use crate::tasks::Task;
 use crate::theme::Prepared;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// One listing row: a document (or another item) as every list shows it.
@@ -125,7 +125,7 @@ impl Serialize for RowView<'_> {
 /// document's inputs key (`render::deps`): the 公文库 lists every document, and making
 /// (and converting) all their rows was the largest part of a rebuild's render stage.
 #[derive(Default)]
-pub struct RowMemo(Mutex<HashMap<u64, Arc<(Prepared, u64)>>>);
+pub struct RowMemo(Mutex<crate::hash::FastMap<u64, Arc<(Prepared, u64)>>>);
 
 /// What the pages of one build share.
 #[derive(Default)]
