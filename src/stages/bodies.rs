@@ -234,12 +234,12 @@ struct Rendered {
 /// renders only the bodies it changed and those whose links now resolve differently.
 /// Holds the last build's bodies only.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<HashMap<u64, Arc<Rendered>>>);
+pub struct Memo(std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>);
 
 /// This build's view of a [`Memo`]: the previous build's entries, and this one's.
 struct MemoUse {
-    previous: HashMap<u64, Arc<Rendered>>,
-    kept: std::sync::Mutex<HashMap<u64, Arc<Rendered>>>,
+    previous: crate::hash::FastMap<u64, Arc<Rendered>>,
+    kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
 }
 
 struct One {

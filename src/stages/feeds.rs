@@ -6,9 +6,7 @@ use crate::config::Config;
 use crate::render::{issue_label, issue_url, Renderer};
 use crate::resolve::{Index, ItemId};
 use crate::routes;
-use rayon::prelude::*;
 use serde_json::json;
-use std::collections::HashMap;
 
 /// Entries in a feed: subscribers want what is new, not the archive.
 const FEED_ENTRIES: usize = 50;
@@ -360,8 +358,7 @@ fn catalog_entry(r: &Renderer, i: usize) -> CatalogEntry {
 /// The catalogue entries of the previous build in this process (`serve --watch`), by the
 /// inputs key of their document (`render::deps`): an edit makes only the entries of the
 /// documents it changed. Holds one build's worth.
-#[derive(Default)]
-pub struct Memo(std::sync::Mutex<HashMap<u64, CatalogEntry>>);
+pub type Memo = crate::render::KeptByInputs<CatalogEntry>;
 
 /// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document.
 /// Each document's entry is made on its own (in parallel, or taken from `memo`) and the
@@ -371,26 +368,15 @@ pub fn catalog(r: &Renderer, memo: Option<&Memo>) -> (Vec<u8>, String) {
     let ix: &Index = r.ix;
     let cfg = r.cfg;
     let docs = ix.published_documents();
-    let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
-    let entries: Vec<(u64, CatalogEntry)> = docs
-        .par_iter()
-        .map(|&i| {
-            let key = previous.as_ref().map_or(0, |_| r.catalog_inputs(i));
-            let kept = previous.as_ref().filter(|_| key != 0).and_then(|p| p.get(&key));
-            (key, kept.cloned().unwrap_or_else(|| catalog_entry(r, i)))
-        })
-        .collect();
-    let records: Vec<&str> = entries.iter().map(|(_, e)| e.0.as_str()).collect();
+    let entries = crate::render::made_or_kept(memo, docs, |&i| r.catalog_inputs(i), |&i| catalog_entry(r, i));
+    let records: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
     let json = catalog_json(cfg.site_url.as_deref(), &ix.date.to_string(), &records, &cfg.title);
     // UTF-8 with a BOM so Excel opens it in Chinese; CRLF records (RFC 4180).
     let mut csv = write_csv(b"\xEF\xBB\xBF".to_vec(), [csv_header(cfg)]);
-    for (_, e) in &entries {
+    for e in &entries {
         csv.extend_from_slice(&e.1);
     }
     let csv = String::from_utf8(csv).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    if let Some(m) = memo {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = entries.into_iter().filter(|(k, _)| *k != 0).collect();
-    }
     (json, csv)
 }
 

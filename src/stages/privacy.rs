@@ -126,14 +126,14 @@ fn mask(digits: &str) -> String {
 /// The texts the previous build in this process (`serve --watch`) found clean, by hash:
 /// an edit scans only the texts it changed. Holds one build's worth.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<std::collections::HashSet<u64>>);
+pub struct Memo(std::sync::Mutex<crate::hash::FastSet<u64>>);
 
 /// Check every published item of the site. Hidden items are skipped: they are never
 /// written, and 依申请公开 files legitimately hold personal data.
 pub fn check_site(ix: &Index, diags: &Diagnostics, memo: Option<&Memo>) {
     let c = &ix.content;
     let known = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
-    let clean = std::sync::Mutex::new(std::collections::HashSet::new());
+    let clean = std::sync::Mutex::new(crate::hash::FastSet::default());
     let seen = Seen { known: known.as_ref(), clean: memo.map(|_| &clean) };
     // Every published body is scanned (450 MB of text at 100,000 documents): in parallel;
     // the diagnostics are sorted when reported, so the order found does not matter.
@@ -160,8 +160,8 @@ pub fn check_site(ix: &Index, diags: &Diagnostics, memo: Option<&Memo>) {
 /// With a memo: the texts found clean before, and those found clean now.
 #[derive(Default)]
 struct Seen<'a> {
-    known: Option<&'a std::collections::HashSet<u64>>,
-    clean: Option<&'a std::sync::Mutex<std::collections::HashSet<u64>>>,
+    known: Option<&'a crate::hash::FastSet<u64>>,
+    clean: Option<&'a std::sync::Mutex<crate::hash::FastSet<u64>>>,
 }
 
 /// Check one published item: its front matter and its Markdown body.

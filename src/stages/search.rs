@@ -262,26 +262,8 @@ impl Postings {
     }
 }
 
-/// Hasher for term keys, which are hashes already: SipHash over them again was a
-/// measurable share of the index's time.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, k: u64) {
-        self.0 = k;
-    }
-}
-
-type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
+/// Maps keyed by term keys and content hashes.
+type KeyMap<V> = crate::hash::FastMap<u64, V>;
 
 /// What indexing one item gave: its title's and text's term keys, its result-line excerpt
 /// and its `text/<name>.json`.

@@ -15,7 +15,7 @@
 
 use super::Renderer;
 use crate::bodies::Bodies;
-use crate::hash::Hasher;
+use crate::hash::{FastMap, Hasher};
 use crate::model::{ItemId, ItemMap, Source};
 use crate::resolve::Index;
 use rayon::prelude::*;
@@ -123,6 +123,42 @@ impl Revisions {
             ix.rel[j].validity.hash(h);
         }
     }
+}
+
+/// Values one build made per item (listing rows, catalogue entries), kept by serve for
+/// the next build in the process by the item's inputs key. Holds one build's worth.
+pub struct KeptByInputs<T>(std::sync::Mutex<FastMap<u64, T>>);
+
+impl<T> Default for KeptByInputs<T> {
+    fn default() -> Self {
+        KeptByInputs(std::sync::Mutex::new(FastMap::default()))
+    }
+}
+
+/// One value per item of `items`, made by `make` in parallel, or, with a `memo`, taken
+/// from the previous build's where the item's inputs `key` (0: none) is one it kept; the
+/// memo then holds this build's values.
+pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
+    memo: Option<&KeptByInputs<T>>,
+    items: &[I],
+    key: impl Fn(&I) -> u64 + Sync,
+    make: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
+    let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
+    let made: Vec<(u64, T)> = items
+        .par_iter()
+        .map(|item| {
+            let k = previous.as_ref().map_or(0, |_| key(item));
+            let kept = previous.as_ref().filter(|_| k != 0).and_then(|p| p.get(&k)).cloned();
+            (k, kept.unwrap_or_else(|| make(item)))
+        })
+        .collect();
+    drop(previous);
+    if let Some(m) = memo {
+        let kept = made.iter().filter(|(k, _)| *k != 0).map(|(k, v)| (*k, v.clone())).collect();
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+    }
+    made.into_iter().map(|(_, v)| v).collect()
 }
 
 /// A key for one use (`seed`: a template's key, or the catalogue's) of inputs hashed as

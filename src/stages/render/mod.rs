@@ -12,6 +12,7 @@ mod emit;
 mod plan;
 mod views;
 
+pub use deps::{made_or_kept, KeptByInputs};
 pub use emit::Rendered;
 pub use plan::{issue_label, issue_url, Job, RowMemo};
 

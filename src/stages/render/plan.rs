@@ -11,7 +11,7 @@ use crate::theme::Prepared;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One listing row: a document (or another item) as every list shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -124,8 +124,7 @@ impl Serialize for RowView<'_> {
 /// Listing rows made by the previous build in this process (`serve --watch`), by their
 /// document's inputs key (`render::deps`): the 公文库 lists every document, and making
 /// (and converting) all their rows was the largest part of a rebuild's render stage.
-#[derive(Default)]
-pub struct RowMemo(Mutex<crate::hash::FastMap<u64, Arc<(Prepared, u64)>>>);
+pub type RowMemo = super::KeptByInputs<Arc<(Prepared, u64)>>;
 
 /// What the pages of one build share.
 #[derive(Default)]
@@ -151,28 +150,19 @@ impl Plan {
         memo: Option<&RowMemo>,
     ) -> Plan {
         let c = &ix.content;
-        let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
-        let shared: Vec<Option<(u64, Arc<(Prepared, u64)>)>> = (0..c.documents.len())
-            .into_par_iter()
-            .map(|i| {
-                if !ix.doc_visible(i) {
-                    return None;
-                }
-                let k = memo.map_or(0, |_| key(i));
-                let kept = previous.as_ref().and_then(|p| p.get(&k)).filter(|_| k != 0);
-                let row = kept.cloned().unwrap_or_else(|| {
-                    let row = doc_row(ix, i);
-                    Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
-                });
-                Some((k, row))
-            })
-            .collect();
-        drop(previous);
-        if let Some(m) = memo {
-            let kept = shared.iter().flatten().filter(|(k, _)| *k != 0).map(|(k, r)| (*k, r.clone())).collect();
-            *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+        let rows = super::made_or_kept(
+            memo,
+            ix.published_documents(),
+            |&i| key(i),
+            |&i| {
+                let row = doc_row(ix, i);
+                Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
+            },
+        );
+        let mut shared = vec![None; c.documents.len()];
+        for (&i, row) in ix.published_documents().iter().zip(rows) {
+            shared[i] = Some(row);
         }
-        let shared = shared.into_iter().map(|r| r.map(|(_, row)| row)).collect();
         let all = ix.published_documents().to_vec();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
