@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Incremental builds, old and new binary side by side in one run: for each corpus size and
 # disk, a cold build, then a build with nothing changed, then one after a single
-# document's body changed (cache and output kept), alternating the binaries. Prints wall
-# seconds (and each build's peak RSS) as a Markdown table.
+# document's body changed, then one after a new document was added (cache and output
+# kept), alternating the binaries. Prints wall seconds (and each build's peak RSS) as a
+# Markdown table.
 #
 #   bench/incremental.sh OLD_BINARY NEW_BINARY [SIZES...]     default: 10000
 #   DISKS="tmpfs ext4" (default both)
@@ -19,8 +20,8 @@ secs() {
   read -r wall kb <"$tf"; rm -f "$tf"
   printf "%.2f s, %d MB" "$wall" $((kb / 1024))
 }
-echo "| corpus | disk | binary | cold | unchanged | one body edited |"
-echo "|---|---|---|---|---|---|"
+echo "| corpus | disk | binary | cold | unchanged | one body edited | one document added |"
+echo "|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   src=target/bench/c$n
   [ -f "$src/gazette.yaml" ] || python3 ../shared/bench/gen_corpus.py "$n" "$src" >/dev/null
@@ -36,7 +37,11 @@ for n in "${sizes[@]}"; do
       doc=$(find "$work/site/content/documents" -name '*.md' | sort | sed -n 7p)
       printf '\n\n新增的一段正文，用于检验增量构建。\n' >> "$doc"
       one=$(secs "${run[@]}")
-      printf "| %s | %s | %s | %s | %s | %s |\n" "$n" "$disk" "$which" "$cold" "$same" "$one"
+      # A copy of that document under a new id, without its 发文字号 and 索引号.
+      sed -e 's/^id: .*/id: zz-bench-new/' -e '/^doc_number:/d' -e '/^index_number:/d' "$doc" \
+        > "$(dirname "$doc")/zz-bench-new.md"
+      added=$(secs "${run[@]}")
+      printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$n" "$disk" "$which" "$cold" "$same" "$one" "$added"
       rm -rf "$work"
     done
   done

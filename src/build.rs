@@ -366,7 +366,14 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     write_site_files(&renderer, &staging, &theme, root, &bodies, memo.map(|m| &m.catalog), &diags);
     lap("feeds+files", &mut t);
     progress.stage("search index", 0);
-    write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), &diags);
+    // `gazette build`'s record of its search index (serve keeps its index in the memo).
+    let search_store = (cache.is_some() && memo.is_none()).then(|| {
+        let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
+        let id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
+        crate::search::Store::open(&dir, id, crate::cache::binary_fingerprint())
+    });
+    let search_record =
+        write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), search_store.as_ref(), &diags);
     lap("search index", &mut t);
     progress.stage("link gate", 0);
     let files = staging.files();
@@ -417,6 +424,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         }
         if let Some(c) = &cache {
             c.save(&pages, &page_meta);
+        }
+        if let Some(record) = search_record {
+            record.settle();
         }
     }
     lap("commit", &mut t);
@@ -803,19 +813,26 @@ fn write_site_files(
     }
 }
 
-/// The static search index (`search/`), written in parallel.
+/// The static search index (`search/`), written in parallel; with a `store`, this
+/// build's record of it, to settle once the output is committed.
 fn write_search_index(
     r: &Renderer,
     staging: &Staging,
     bodies: &bodies::Bodies,
     memo: Option<&crate::search::Memo>,
+    store: Option<&crate::search::Store>,
     diags: &Diagnostics,
-) {
-    crate::search::build(r.ix, bodies, memo, &|t| r.search_inputs(t), &|path, data| {
-        if let Err(e) = staging.write(&path, crate::search::json_html_safe(data).as_bytes()) {
-            diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
-        }
-    });
+) -> Option<crate::search::Pending> {
+    let write =
+        |path: String, data: &str| match staging.write_stamped(&path, crate::search::json_html_safe(data).as_bytes()) {
+            Ok(stamp) => stamp,
+            Err(e) => {
+                diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
+                None
+            }
+        };
+    let out = crate::search::Output { write: &write, keep: &|path, stamp| staging.keep(path, stamp) };
+    crate::search::build(r.ix, bodies, memo, store, &|t| r.search_inputs(t), &out)
 }
 
 fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {

@@ -264,3 +264,131 @@ fn a_same_length_save_with_the_same_stamp_is_still_seen() {
     assert!(!run.stderr.contains("up to date"), "{}", run.stderr);
     assert!(run.read("documents/a/index.html").contains("第二版正文"));
 }
+
+/// `gazette build` keeps a record of its search index (`.gazette-cache/search-*.bin`) and
+/// indexes again only the items whose text changed, keeping the search files nothing
+/// touched. Whatever the edit — a body, a title, a document added, removed or moved in
+/// the order by its date, an interpretation added, a search file changed by hand in the
+/// output, a damaged record, a build that fails — the output equals a clean build's.
+#[test]
+fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit() {
+    let Some(site) = generated_site(300) else { return };
+    let out = site.root().join("public");
+    build(&site, &out);
+    let cache = site.root().join(".gazette-cache");
+    let record = || -> std::path::PathBuf {
+        let mut found: Vec<_> = std::fs::read_dir(&cache)
+            .expect("cache folder")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("search-")))
+            .collect();
+        found.sort();
+        assert!(!found.is_empty(), "a build leaves a search record in .gazette-cache/");
+        found[0].clone()
+    };
+    // The record of `public/` (clean builds leave their own, under another name).
+    let ours = record();
+    let same_as_clean = |step: &str| {
+        let (rendered, pages) = build(&site, &out);
+        assert!(rendered < pages, "{step}: the build was incremental");
+        let clean = clean(&site, "clean");
+        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
+        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+    };
+    let mut docs: Vec<String> = walkdir::WalkDir::new(site.root().join("content/documents"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.path().strip_prefix(site.root()).expect("rel").to_string_lossy().into_owned())
+        .collect();
+    docs.sort();
+    let front = |rel: &str, key: &str| -> String {
+        let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
+        let line = text.lines().find(|l| l.starts_with(&format!("{key}: "))).expect("key").to_string();
+        line[key.len() + 2..].to_string()
+    };
+
+    edit(&site, &docs[7], |t| format!("{t}\n\n搜索索引增量更新的新段落。\n"));
+    same_as_clean("a body edit");
+    assert!(out.join("search").is_dir());
+    let texts = std::fs::read_dir(out.join("search/text")).expect("text files").flatten().count();
+    let with_paragraph = std::fs::read_dir(out.join("search/text"))
+        .expect("text files")
+        .flatten()
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("搜索索引增量更新的新段落")))
+        .count();
+    assert_eq!(with_paragraph, 1, "the edited text is in its document's text file (of {texts})");
+
+    edit(&site, &docs[7], |t| t.replacen("\ntitle: \"", "\ntitle: \"修订后的", 1));
+    same_as_clean("a title edit");
+
+    // A new document, dated to land in the middle of the order.
+    let id = front(&docs[3], "id");
+    // (Without the copied document's 发文字号 and 索引号, which would clash.)
+    let new_doc: String = std::fs::read_to_string(site.root().join(&docs[3]))
+        .expect("read")
+        .replacen(&format!("id: {id}"), "id: zz-new-0001", 1)
+        .replacen("\ntitle: \"", "\ntitle: \"新增的", 1)
+        .lines()
+        .filter(|l| !l.starts_with("doc_number:") && !l.starts_with("index_number:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    site.write("content/documents/zz-new-0001.md", &new_doc);
+    same_as_clean("a new document");
+
+    edit(&site, &docs[11], |t| format!("{t}\n\n删除另一篇文件前的新段落。\n"));
+    same_as_clean("another body edit");
+    // (The new document: nothing cites it.)
+    site.remove("content/documents/zz-new-0001.md");
+    same_as_clean("a removed document");
+
+    let written = front(&docs[20], "written");
+    let published = front(&docs[20], "published");
+    edit(&site, &docs[20], |t| t.replacen(&format!("published: {published}"), &format!("published: {written}"), 1));
+    same_as_clean("a document moved in the order by its date");
+
+    let interps = site.root().join("content/interpretations");
+    let first = std::fs::read_dir(&interps).expect("interpretations").flatten().map(|e| e.path()).min().expect("one");
+    let jd = std::fs::read_to_string(&first).expect("read");
+    let jd_id = jd.lines().find_map(|l| l.strip_prefix("id: ")).expect("id").to_string();
+    site.write(
+        "content/interpretations/zz-jd-new.md",
+        &jd.replacen(&format!("id: {jd_id}"), "id: zz-jd-new", 1).replacen("\ntitle: \"", "\ntitle: \"又一篇", 1),
+    );
+    same_as_clean("a new interpretation");
+
+    // Search files changed by hand in the output are not trusted: written again.
+    let shard =
+        std::fs::read_dir(out.join("search/idx")).expect("idx").flatten().map(|e| e.path()).min().expect("shard");
+    let text_file =
+        std::fs::read_dir(out.join("search/text")).expect("text").flatten().map(|e| e.path()).min().expect("text");
+    std::fs::write(&shard, "{}").expect("write");
+    std::fs::write(&text_file, "\"tampered\"").expect("write");
+    edit(&site, &docs[30], |t| format!("{t}\n\n又一个新段落。\n"));
+    same_as_clean("search files changed by hand");
+
+    // A damaged record is not read: everything is indexed again.
+    let bytes = std::fs::read(&ours).expect("record");
+    std::fs::write(&ours, &bytes[..bytes.len() / 2]).expect("write");
+    edit(&site, &docs[31], |t| format!("{t}\n\n再一个新段落。\n"));
+    same_as_clean("a damaged record");
+
+    // A failed build leaves the record as it was, and nothing beside it.
+    let before = std::fs::read(&ours).expect("record");
+    edit(&site, &docs[40], |t| format!("{t}\n\n失败构建前的新段落。\n"));
+    let issuer = front(&docs[40], "issuer");
+    edit(&site, &docs[40], |t| t.replacen(&format!("issuer: {issuer}"), "issuer: nobody", 1));
+    let failed = site.build(&["-o", out.to_str().expect("utf-8")]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert_eq!(std::fs::read(&ours).expect("record"), before, "a failed build keeps the record");
+    let stray: Vec<_> = std::fs::read_dir(&cache)
+        .expect("cache")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".new") || n.ends_with(".tmp"))
+        .collect();
+    assert_eq!(stray, Vec::<String>::new(), "nothing left beside the cache files");
+    edit(&site, &docs[40], |t| t.replacen("issuer: nobody", &format!("issuer: {issuer}"), 1));
+    same_as_clean("the fix after a failed build");
+}

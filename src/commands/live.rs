@@ -201,10 +201,13 @@ impl Live {
         let chunks = std::sync::Mutex::new(Vec::new());
         // No inputs keys here (they come with a full build's renderer): items are described
         // again, their terms still taken from the memo.
-        crate::search::build(&self.ix, &self.bodies, Some(memo), &|_| 0, &|path, data| {
+        let write = |path: String, data: &str| {
             let bytes = crate::search::json_html_safe(data).into_owned().into_bytes();
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
-        });
+            None
+        };
+        let out = crate::search::Output { write: &write, keep: &|_, _| false };
+        crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);
         crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
 }

@@ -367,6 +367,16 @@ impl Staging {
         Ok(())
     }
 
+    /// Keep the previous output's `rel` if it is still the file with `stamp` (a record of
+    /// the build that wrote it vouches for its bytes); whether it was kept.
+    pub fn keep(&self, rel: &str, stamp: Stamp) -> bool {
+        let now = match self.listing() {
+            Some(files) => files.get(rel).map(|(s, _)| *s),
+            None => self.previous.as_ref().and_then(|p| Stamp::of(&p.join(rel))),
+        };
+        now == Some(stamp) && self.adopt(rel, stamp).is_ok()
+    }
+
     /// Every path written so far (relative, `/`-separated).
     pub fn files(&self) -> FastSet<String> {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()

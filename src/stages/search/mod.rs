@@ -21,7 +21,12 @@
 //!
 //! Only published items are indexed (CONTRACT §5).
 
+mod store;
+
+pub use store::{Pending, Store};
+
 use crate::bodies::Bodies;
+use crate::cache::Stamp;
 use crate::docnum;
 use crate::resolve::{Index, ItemId};
 use rayon::prelude::*;
@@ -434,17 +439,141 @@ fn shard_of(k: u64, shards: u32) -> usize {
 }
 
 /// One shard file: `{key: [[title deltas], [body deltas]]}`, `keys` ascending.
-fn shard_json(postings: &[KeyMap<(Postings, Postings)>], keys: &[u64], part_of: &dyn Fn(u64) -> usize) -> String {
+fn shard_json(postings: &AllPostings, keys: &[u64]) -> String {
     let mut out = String::from("{");
     for (n, k) in keys.iter().enumerate() {
+        let Some((t, b)) = postings.get(*k) else { continue };
         if n > 0 {
             out.push(',');
         }
-        let (t, b) = &postings[part_of(*k)][k];
         out.push_str(&format!("\"{k:016x}\":[{},{}]", t.json(), b.json()));
     }
     out.push('}');
     out
+}
+
+/// A build's postings: one map per partition of the key space (tokenized in this build,
+/// or patched in the memo), or one list sorted by key (carried over from the record).
+enum AllPostings {
+    Parts(Vec<KeyMap<(Postings, Postings)>>),
+    Sorted(Vec<(u64, Postings, Postings)>),
+}
+
+impl AllPostings {
+    fn len(&self) -> usize {
+        match self {
+            AllPostings::Parts(parts) => parts.iter().map(KeyMap::len).sum(),
+            AllPostings::Sorted(lists) => lists.len(),
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (u64, &Postings, &Postings)> + '_> {
+        match self {
+            AllPostings::Parts(parts) => Box::new(parts.iter().flat_map(|m| m.iter().map(|(k, (t, b))| (*k, t, b)))),
+            AllPostings::Sorted(lists) => Box::new(lists.iter().map(|(k, t, b)| (*k, t, b))),
+        }
+    }
+
+    /// A term's (title, body) postings. Partitions are as `build` splits them: by key
+    /// modulo their number.
+    fn get(&self, k: u64) -> Option<(&Postings, &Postings)> {
+        match self {
+            AllPostings::Parts(parts) => parts.get((k as usize) % parts.len().max(1))?.get(&k).map(|(t, b)| (t, b)),
+            AllPostings::Sorted(lists) => {
+                lists.binary_search_by_key(&k, |e| e.0).ok().map(|at| (&lists[at].1, &lists[at].2))
+            }
+        }
+    }
+}
+
+/// The previous build's shard files, for those no changed term falls in: their JSON
+/// (kept by the memo) or the stamps of the files written (the record on disk).
+enum OldShards {
+    Json(Vec<String>),
+    Files(Vec<Option<Stamp>>),
+}
+
+impl OldShards {
+    fn len(&self) -> usize {
+        match self {
+            OldShards::Json(v) => v.len(),
+            OldShards::Files(v) => v.len(),
+        }
+    }
+}
+
+/// For each of this build's items (by text key), the previous build's item with the
+/// same text, each taken once and in order; `None` when more than one item in
+/// [`NEW_SHARE`] is new: indexing that many costs about as much as indexing them all,
+/// and their terms would all be held at once.
+fn match_items(previous: &[store::SavedItem], keys: &[u64]) -> Option<Vec<Option<usize>>> {
+    let mut by_key: KeyMap<Vec<usize>> = KeyMap::default();
+    for (o, item) in previous.iter().enumerate().rev() {
+        by_key.entry(item.text_key).or_default().push(o);
+    }
+    let old_of: Vec<Option<usize>> = keys.iter().map(|k| by_key.get_mut(k).and_then(Vec::pop)).collect();
+    let new = old_of.iter().filter(|o| o.is_none()).count();
+    (new * NEW_SHARE <= keys.len()).then_some(old_of)
+}
+
+/// See [`match_items`].
+const NEW_SHARE: usize = 8;
+
+/// The previous build's postings with every item number replaced by the item's number
+/// now (`new_of_old`; an item gone is dropped) and the `fresh` items' terms put in,
+/// sorted by key and without empty lists; and the keys whose postings changed. Each
+/// list is decoded and encoded again: a document added or removed renumbers every item
+/// after it.
+fn renumber(
+    old: Vec<(u64, Postings, Postings)>,
+    new_of_old: &[Option<u32>],
+    fresh: &[(u32, Arc<Indexed>)],
+) -> (Vec<(u64, Postings, Postings)>, Vec<u64>) {
+    let mut added: KeyMap<(Vec<u32>, Vec<u32>)> = KeyMap::default();
+    for (n, indexed) in fresh {
+        for k in &indexed.title {
+            added.entry(*k).or_default().0.push(*n);
+        }
+        for k in &indexed.body {
+            added.entry(*k).or_default().1.push(*n);
+        }
+    }
+    let again = |p: &Postings, extra: &[u32]| -> Postings {
+        let mut numbers: Vec<u32> =
+            p.numbers().into_iter().filter_map(|o| new_of_old.get(o as usize).copied().flatten()).collect();
+        numbers.extend_from_slice(extra);
+        if !numbers.is_sorted() {
+            numbers.sort_unstable();
+        }
+        let mut out = Postings::default();
+        for n in numbers {
+            out.push(n);
+        }
+        out
+    };
+    let none: (Vec<u32>, Vec<u32>) = Default::default();
+    let mut lists: Vec<(u64, Postings, Postings, bool)> = old
+        .into_par_iter()
+        .map(|(k, t, b)| {
+            let extra = added.get(&k).unwrap_or(&none);
+            let (t2, b2) = (again(&t, &extra.0), again(&b, &extra.1));
+            let changed = t2.bytes != t.bytes || b2.bytes != b.bytes;
+            (k, t2, b2, changed)
+        })
+        .collect();
+    lists.par_sort_unstable_by_key(|e| e.0);
+    let mut new_keys: Vec<(u64, Postings, Postings, bool)> = added
+        .iter()
+        .filter(|(k, _)| lists.binary_search_by_key(*k, |e| e.0).is_err())
+        .map(|(k, (t, b))| (*k, again(&Postings::default(), t), again(&Postings::default(), b), true))
+        .collect();
+    if !new_keys.is_empty() {
+        lists.append(&mut new_keys);
+        lists.par_sort_unstable_by_key(|e| e.0);
+    }
+    let changed = lists.iter().filter(|e| e.3).map(|e| e.0).collect();
+    let lists = lists.into_iter().filter(|(_, t, b, _)| t.count + b.count > 0).map(|(k, t, b, _)| (k, t, b)).collect();
+    (lists, changed)
 }
 
 /// Where one search item's terms come from: the [`Indexed`] the memo kept, or, to
@@ -454,17 +583,35 @@ enum Terms {
     From(TextOf),
 }
 
-/// Build every search file and hand each to `emit(path, contents)` as soon as it is ready.
+/// Where the search files go.
+pub struct Output<'a> {
+    /// Write a file as soon as it is ready; the stamp of the file written, when known.
+    pub write: &'a (dyn Fn(String, &str) -> Option<Stamp> + Sync),
+    /// Keep the previous output's file as it is, if it is still the file with this stamp;
+    /// whether it was kept (then it counts as written).
+    pub keep: &'a (dyn Fn(&str, Stamp) -> bool + Sync),
+}
+
+/// Build every search file and hand each to `out` as soon as it is ready.
 /// With a `memo`, items indexed by the previous build are taken from it, and so are the
 /// descriptions of documents and interpretations whose `inputs` key (0: none) is the
-/// previous build's.
+/// previous build's. Without one, with a `store` (`gazette build`), the previous build's
+/// record (see [`Store`]) spares the items whose text is unchanged, and this build's is
+/// returned, to be settled once the output is committed.
 pub fn build(
     ix: &Index,
     bodies: &Bodies,
     memo: Option<&Memo>,
+    store: Option<&Store>,
     inputs: &(dyn Fn(ItemId) -> u64 + Sync),
-    emit: &(dyn Fn(String, &str) + Sync),
-) {
+    out: &Output,
+) -> Option<Pending> {
+    let emit = |path: String, data: &str| {
+        (out.write)(path, data);
+    };
+    let store = store.filter(|_| memo.is_none());
+    // Items are keyed by what they are indexed from when a memo or a record is kept.
+    let keyed = memo.is_some() || store.is_some();
     let c = &ix.content;
     let html = |t: TextOf| -> &str {
         let html = match t {
@@ -520,14 +667,14 @@ pub fn build(
         let name = format!("{:012x}", crate::hash::of(format!("{url}\n{title}").as_bytes()) >> 16);
         let numbers =
             numbers.into_iter().map(|num| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string())).collect();
-        let text_key = match memo {
-            Some(_) => {
+        let text_key = match keyed {
+            true => {
                 let mut h = crate::hash::Hasher::new();
                 h.piece(index_title(text_of).as_bytes());
                 h.piece(html(text_of).as_bytes());
                 h.digest()
             }
-            None => 0,
+            false => 0,
         };
         let terms = match previous.items.get(&text_key).filter(|_| memo.is_some()) {
             Some(kept) => Terms::Kept(kept.clone()),
@@ -632,8 +779,10 @@ pub fn build(
         }
     };
     let kept = std::sync::Mutex::new(KeyMap::default());
-    // One item's terms, from the memo when it has them; its text file is written either way.
-    let index_item = |n: usize| -> Arc<Indexed> {
+    let text_path = |n: usize| format!("search/text/{}.json", names[n]);
+    // One item's terms, from the memo when it has them; its text file is written either
+    // way (the stamp of the file written, when known).
+    let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>) {
         let (desc, terms, _) = slots[n];
         let indexed = match terms {
             Terms::Kept(indexed) => indexed.clone(),
@@ -642,8 +791,8 @@ pub fn build(
         if memo.is_some() {
             kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
         }
-        emit(format!("search/text/{}.json", names[n]), &indexed.text_json);
-        indexed
+        let stamp = (out.write)(text_path(n), &indexed.text_json);
+        (indexed, stamp)
     };
 
     // Postings live in one map per thread-sized partition of the key space, so merging
@@ -651,37 +800,85 @@ pub fn build(
     let parts = rayon::current_num_threads().max(1);
     let part_of = |k: u64| (k as usize) % parts;
     let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
+    let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
     let mut excerpts: Vec<Arc<str>> = Vec::with_capacity(slots.len());
-    // The postings, their total, the item keys (with a memo) and, when they were patched,
-    // the previous shard files and the terms whose postings changed.
-    let (postings, total, item_keys, patched) = match memo {
-        None => {
+    // Each text file's stamp as written (for the record).
+    let mut text_stamps: Vec<Option<Stamp>> = Vec::with_capacity(slots.len());
+    // The previous build's record, with the item each of this build's items was, when
+    // they line up closely enough (see `match_items`).
+    let record = store.and_then(Store::load).and_then(|saved| {
+        let old_of = match_items(&saved.items, &keys)?;
+        Some((saved, old_of))
+    });
+    // The postings, their total and, when they were carried over from the previous
+    // build, its shard files and the terms whose postings changed.
+    let (postings, total, patched) = match (memo, record) {
+        (None, Some((saved, old_of))) => {
+            // An item whose text is unchanged keeps its excerpt and, under the same name,
+            // its text file; the others are indexed.
+            // Per item: its excerpt, its text file's stamp and, indexed anew, its terms.
+            type Carried = (Arc<str>, Option<Stamp>, Option<Arc<Indexed>>);
+            let got: Vec<Carried> = (0..slots.len())
+                .into_par_iter()
+                .map(|n| {
+                    let Some(o) = old_of[n] else {
+                        let (indexed, stamp) = index_item(n);
+                        return (indexed.excerpt_json.clone(), stamp, Some(indexed));
+                    };
+                    let was = &saved.items[o];
+                    let path = text_path(n);
+                    let stamp = match was.stamp.filter(|&s| was.name == names[n] && (out.keep)(&path, s)) {
+                        Some(s) => Some(s),
+                        // Renamed, or its file is not the one written: write it again.
+                        None => index_item(n).1,
+                    };
+                    (was.excerpt_json.clone(), stamp, None)
+                })
+                .collect();
+            let mut fresh_items = Vec::new();
+            for (n, (excerpt, stamp, indexed)) in got.into_iter().enumerate() {
+                excerpts.push(excerpt);
+                text_stamps.push(stamp);
+                fresh_items.extend(indexed.map(|i| (n as u32, i)));
+            }
+            let mut new_of_old = vec![None; saved.items.len()];
+            for (n, o) in old_of.iter().enumerate() {
+                if let Some(o) = o {
+                    new_of_old[*o] = Some(n as u32);
+                }
+            }
+            let (lists, changed) = renumber(saved.postings, &new_of_old, &fresh_items);
+            let total = lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum();
+            (AllPostings::Sorted(lists), total, Some((OldShards::Files(saved.shards), changed)))
+        }
+        (None, None) => {
             // Tokenize a chunk in parallel, merge it in item order so lists stay sorted;
             // the chunk's terms are dropped before the next, so a large library's terms
             // are never all held at once.
             let (mut postings, mut total) = (fresh(), 0);
             let numbers: Vec<usize> = (0..slots.len()).collect();
             for (c_no, chunk) in numbers.chunks(TOKENIZE_CHUNK).enumerate() {
-                let indexed: Vec<Arc<Indexed>> = chunk.par_iter().map(|&n| index_item(n)).collect();
+                let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
+                    chunk.par_iter().map(|&n| index_item(n)).unzip();
                 excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
+                text_stamps.extend(stamps);
                 total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
             }
-            (postings, total, Vec::new(), None)
+            (AllPostings::Parts(postings), total, None)
         }
-        Some(_) => {
-            let indexed: Vec<Arc<Indexed>> = (0..slots.len()).into_par_iter().map(index_item).collect();
+        (Some(_), _) => {
+            let indexed: Vec<Arc<Indexed>> = (0..slots.len()).into_par_iter().map(|n| index_item(n).0).collect();
             excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
-            let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
             let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             match last.and_then(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
                 Some((KeptIndex { postings, total, shards, .. }, changed)) => {
-                    (postings, total, keys, Some((shards, changed)))
+                    (AllPostings::Parts(postings), total, Some((OldShards::Json(shards), changed)))
                 }
                 None => {
                     let mut postings = fresh();
                     let total = merge(&mut postings, 0, &indexed, &part_of);
-                    (postings, total, keys, None)
+                    (AllPostings::Parts(postings), total, None)
                 }
             }
         }
@@ -691,52 +888,56 @@ pub fn build(
         kept_now.items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
         kept_now.entries = entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect();
     }
-    let key_count: usize = postings.iter().map(KeyMap::len).sum();
-    let shards = shard_count(total, key_count);
-    // Shards to write again: all, unless the postings were patched and the shard count
-    // stayed the same; then those holding a term whose postings changed.
-    let (old_json, redo) = match patched {
+    let shards = shard_count(total, postings.len());
+    // Shards to write again: all, unless the postings were carried over and the shard
+    // count stayed the same; then those holding a term whose postings changed.
+    let (old, redo) = match patched {
         Some((old, changed)) if old.len() == shards as usize => {
-            let redo: std::collections::HashSet<usize> = changed.iter().map(|&k| shard_of(k, shards)).collect();
-            (old, Some(redo))
+            let redo: crate::hash::FastSet<usize> = changed.iter().map(|&k| shard_of(k, shards)).collect();
+            (Some(old), Some(redo))
         }
-        _ => (Vec::new(), None),
+        _ => (None, None),
     };
     let must_redo = |s: usize| redo.as_ref().is_none_or(|r| r.contains(&s));
     let mut by_shard: Vec<Vec<u64>> = vec![Vec::new(); shards as usize];
-    for k in postings.iter().flat_map(|m| m.keys()) {
-        let s = shard_of(*k, shards);
-        if must_redo(s) {
-            by_shard[s].push(*k);
-        }
+    for (k, ..) in postings.iter() {
+        by_shard[shard_of(k, shards)].push(k);
     }
-    // One shard's JSON at a time per thread, written out at once; kept only for a memo.
-    let json: Vec<String> = by_shard
+    // One shard's JSON at a time per thread, written out at once (or the previous
+    // build's file kept); the JSON kept only for a memo.
+    let written: Vec<(String, Option<Stamp>)> = by_shard
         .into_par_iter()
         .enumerate()
         .map(|(s, mut keys)| {
-            let out = match must_redo(s) {
-                true => {
-                    keys.sort_unstable();
-                    shard_json(&postings, &keys, &part_of)
+            let path = format!("search/idx/{s}.json");
+            match old.as_ref().filter(|_| !must_redo(s)) {
+                Some(OldShards::Json(v)) => return (v[s].clone(), (out.write)(path, &v[s])),
+                Some(OldShards::Files(v)) => {
+                    if let Some(stamp) = v[s].filter(|&stamp| (out.keep)(&path, stamp)) {
+                        return (String::new(), Some(stamp));
+                    }
                 }
-                false => old_json[s].clone(),
-            };
-            emit(format!("search/idx/{s}.json"), &out);
-            match memo {
-                Some(_) => out,
-                None => String::new(),
+                None => {}
             }
+            keys.sort_unstable();
+            let json = shard_json(&postings, &keys);
+            let stamp = (out.write)(path, &json);
+            (if memo.is_some() { json } else { String::new() }, stamp)
         })
         .collect();
-    match memo {
-        Some(m) => {
+    let (json, shard_stamps): (Vec<String>, Vec<Option<Stamp>>) = written.into_iter().unzip();
+    // This build's record, for the next (settled by the caller once the output is in place).
+    let pending = store.and_then(|st| {
+        let items = (0..slots.len()).map(|n| (keys[n], names[n].as_str(), text_stamps[n], &*excerpts[n]));
+        st.save(items, slots.len(), postings.iter(), postings.len(), &shard_stamps)
+    });
+    match (memo, postings) {
+        (Some(m), AllPostings::Parts(postings)) => {
             m.0.lock().unwrap_or_else(|e| e.into_inner()).index =
-                Some(KeptIndex { keys: item_keys, postings, total, shards: json })
+                Some(KeptIndex { keys, postings, total, shards: json })
         }
-        None => drop(postings),
+        (_, postings) => drop(postings),
     }
-
     // Exact numbers: 发文字号 (canonical) and 索引号.
     let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
     for (n, (d, ..)) in slots.iter().enumerate() {
@@ -830,6 +1031,7 @@ pub fn build(
         })
         .to_string(),
     );
+    pending
 }
 
 /// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
@@ -909,7 +1111,7 @@ mod tests {
     fn keys_match_the_javascript_client() {
         // The client's own fnv/hex/key functions, taken from search.js and run in Node, must
         // give the keys this module writes for the same terms.
-        let js = include_str!("../../themes/default/static/search.js");
+        let js = include_str!("../../../themes/default/static/search.js");
         let grab = |start: &str| -> &str {
             let i = js.find(start).expect("function in search.js");
             let line = js[i..].find('\n').expect("line");
