@@ -172,15 +172,11 @@ fn resident_mb() -> u64 {
     proc_status_mb("VmRSS:")
 }
 
-/// Hand memory freed by a stage back to the OS before the next one. glibc keeps freed
-/// blocks in per-thread arenas; after the render stage's millions of short-lived strings
-/// that is hundreds of megabytes the rest of the build never reuses.
+/// Hand memory freed by a stage back to the OS before the next one: after the render
+/// stage's millions of short-lived strings that is hundreds of megabytes the rest of the
+/// build never reuses.
 fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::allocator::release_free_memory();
 }
 
 fn peak_resident_mb() -> u64 {
