@@ -384,8 +384,9 @@ fn merge(
     items.iter().map(|i| i.title.len() + i.body.len()).sum()
 }
 
-/// More changed items than this and the postings are merged afresh: each change rewrites
-/// whole lists, and an edit that renumbers items changes nearly every list anyway.
+/// More changed items than this and the kept postings are renumbered instead (see
+/// `renumber`): each change here rewrites whole lists, and an edit that renumbers items
+/// changes nearly every list anyway.
 const PATCH_MAX: usize = 64;
 
 /// The previous build's index with the items that changed since taken out of its
@@ -527,32 +528,41 @@ impl OldShards {
 }
 
 /// For each of this build's items (by text key), the previous build's item with the
-/// same text, each taken once and in order; `None` when more than one item in
-/// [`NEW_SHARE`] is new: indexing that many costs about as much as indexing them all,
-/// and their terms would all be held at once.
-fn match_items(previous: &[store::SavedItem], keys: &[u64]) -> Option<Vec<Option<usize>>> {
+/// same text, each taken once and in order.
+fn match_items(previous: &[u64], keys: &[u64]) -> Vec<Option<usize>> {
     let mut by_key: KeyMap<Vec<usize>> = KeyMap::default();
-    for (o, item) in previous.iter().enumerate().rev() {
-        by_key.entry(item.text_key).or_default().push(o);
+    for (o, key) in previous.iter().enumerate().rev() {
+        by_key.entry(*key).or_default().push(o);
     }
-    let old_of: Vec<Option<usize>> = keys.iter().map(|k| by_key.get_mut(k).and_then(Vec::pop)).collect();
-    let new = old_of.iter().filter(|o| o.is_none()).count();
-    (new * NEW_SHARE <= keys.len()).then_some(old_of)
+    keys.iter().map(|k| by_key.get_mut(k).and_then(Vec::pop)).collect()
 }
 
-/// See [`match_items`].
+/// Whether the record is worth carrying over: at most one item in [`NEW_SHARE`] is new
+/// (see [`match_items`]). Indexing more costs about as much as indexing them all, and
+/// their terms would all be held at once.
+fn few_new(old_of: &[Option<usize>]) -> bool {
+    old_of.iter().filter(|o| o.is_none()).count() * NEW_SHARE <= old_of.len()
+}
+
 const NEW_SHARE: usize = 8;
 
-/// The previous build's postings with every item number replaced by the item's number
-/// now (`new_of_old`; an item gone is dropped) and the `fresh` items' terms put in,
-/// sorted by key and without empty lists; and the keys whose postings changed. Each
-/// list is decoded and encoded again: a document added or removed renumbers every item
-/// after it.
+/// The previous build's postings (of `old_count` items) with every item number replaced
+/// by the item's number now (`old_of`, from [`match_items`]; an item gone is dropped)
+/// and the `fresh` items' terms put in, sorted by key and without empty lists; and the
+/// keys whose postings changed. Each list is decoded and encoded again: a document
+/// added, removed or moved by its date renumbers every item after it.
 fn renumber(
     old: Vec<(u64, Postings, Postings)>,
-    new_of_old: &[Option<u32>],
+    old_count: usize,
+    old_of: &[Option<usize>],
     fresh: &[(u32, Arc<Indexed>)],
 ) -> (Vec<(u64, Postings, Postings)>, Vec<u64>) {
+    let mut new_of_old: Vec<Option<u32>> = vec![None; old_count];
+    for (n, o) in old_of.iter().enumerate() {
+        if let Some(slot) = o.and_then(|o| new_of_old.get_mut(o)) {
+            *slot = Some(n as u32);
+        }
+    }
     let mut added: KeyMap<(Vec<u32>, Vec<u32>)> = KeyMap::default();
     for (n, indexed) in fresh {
         for k in &indexed.title {
@@ -831,8 +841,9 @@ pub fn build(
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
     let record = store.and_then(Store::load).and_then(|saved| {
-        let old_of = match_items(&saved.items, &keys)?;
-        Some((saved, old_of))
+        let old_keys: Vec<u64> = saved.items.iter().map(|i| i.text_key).collect();
+        let old_of = match_items(&old_keys, &keys);
+        few_new(&old_of).then_some((saved, old_of))
     });
     // The postings, their total and, when they were carried over from the previous
     // build, its shard files and the terms whose postings changed.
@@ -869,13 +880,7 @@ pub fn build(
                 text_stamps.push(stamp);
                 fresh_items.extend(indexed.map(|i| (n as u32, i)));
             }
-            let mut new_of_old = vec![None; saved.items.len()];
-            for (n, o) in old_of.iter().enumerate() {
-                if let Some(o) = o {
-                    new_of_old[*o] = Some(n as u32);
-                }
-            }
-            let (lists, changed) = renumber(saved.postings, &new_of_old, &fresh_items);
+            let (lists, changed) = renumber(saved.postings, saved.items.len(), &old_of, &fresh_items);
             let total = lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum();
             (AllPostings::Sorted(lists), total, Some((OldShards::Files(saved.shards), changed)))
         }
@@ -899,8 +904,35 @@ pub fn build(
             excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
             let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
-            match last.and_then(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
-                Some((KeptIndex { postings, total, shards, .. }, changed)) => {
+            // Items changed in place: their terms are patched in. Items added, removed or
+            // moved by their dates: the kept lists are renumbered (see `renumber`).
+            let in_place = |last: &KeptIndex| {
+                last.keys.len() == keys.len()
+                    && (0..keys.len()).filter(|&n| last.keys[n] != keys[n]).count() <= PATCH_MAX
+            };
+            let carried = match last {
+                Some(last) if in_place(&last) => patch(last, &keys, &indexed, &previous.items, &part_of)
+                    .map(|(KeptIndex { postings, total, shards, .. }, changed)| (postings, total, shards, changed)),
+                // (All items' terms are at hand here, so any share may be new.)
+                Some(last) => {
+                    let old_of = match_items(&last.keys, &keys);
+                    let fresh_items: Vec<(u32, Arc<Indexed>)> = (0..keys.len())
+                        .filter(|&n| old_of[n].is_none())
+                        .map(|n| (n as u32, indexed[n].clone()))
+                        .collect();
+                    let old = last.postings.into_iter().flat_map(|m| m.into_iter().map(|(k, (t, b))| (k, t, b)));
+                    let (lists, changed) = renumber(old.collect(), last.keys.len(), &old_of, &fresh_items);
+                    let total = lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum();
+                    let mut postings = fresh();
+                    for (k, t, b) in lists {
+                        postings[part_of(k)].insert(k, (t, b));
+                    }
+                    Some((postings, total, last.shards, changed))
+                }
+                None => None,
+            };
+            match carried {
+                Some((postings, total, shards, changed)) => {
                     (AllPostings::Parts(postings), total, Some((OldShards::Json(shards), changed)))
                 }
                 None => {
