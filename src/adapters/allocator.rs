@@ -16,12 +16,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Hand memory freed by a stage back to the OS before the next one.
 pub fn release_free_memory() {
-    // SAFETY: both calls only return free memory of the allocator's own heaps: mimalloc's
-    // (the global allocator) and glibc's (what C code and the fuzz build allocate).
+    // SAFETY: mi_collect only returns free memory of mimalloc's own heaps.
     #[cfg(not(fuzzing))]
     unsafe {
         libmimalloc_sys::mi_collect(true);
     }
+    // SAFETY: malloc_trim only returns free memory of glibc's own arenas (what is still
+    // allocated there: C code's, and everything under `cargo fuzz`).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     unsafe {
         libc::malloc_trim(0);

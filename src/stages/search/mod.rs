@@ -171,16 +171,16 @@ fn html_text(html: &str) -> String {
 const EXCERPT: usize = 240;
 
 /// An item's result-line excerpt as JSON: the first [`EXCERPT`] characters of
-/// [`html_text`], made from only as much of the HTML as it takes (the whole text of a
-/// 100,000-document library is some 300 MB; its excerpts, 36 MB). The HTML is cut just
-/// before a tag, where the text of the part is a prefix of the text of the whole, and
-/// the part's text must run well past the excerpt, so that nothing at the cut (an
-/// entity, a word) can reach into it.
+/// [`html_text`], made from only as much of the HTML as it takes (a kilobyte or two of a
+/// body of several). The HTML is cut just before a tag, where the text of the part is a
+/// prefix of the text of the whole, and the part's text must run well past the excerpt,
+/// so that nothing at the cut (an entity, a word) can reach into it.
 fn excerpt_json(html: &str) -> String {
     let mut cut = 1024;
     loop {
-        let end = match html.get(cut..) {
-            Some(rest) => rest.find('<').map_or(html.len(), |at| cut + at),
+        // `<` is ASCII: found in the bytes from any offset, it starts a character.
+        let end = match html.as_bytes().get(cut..) {
+            Some(rest) => memchr::memchr(b'<', rest).map_or(html.len(), |at| cut + at),
             None => html.len(),
         };
         let flat = html_text(&html[..end]);
