@@ -330,14 +330,14 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     };
     // The incremental cache serves builds that write; `check` and link reports need
     // every page scanned.
+    let cache_dir = crate::cache::folder(root, opts.cache_dir.as_deref());
     let cache = (write && !opts.collect_links).then(|| {
         let mut h = crate::hash::Hasher::new();
         h.update(&crate::cache::binary_fingerprint().to_le_bytes());
         // Templates enter each page's own key (`Theme::template_key`), the globals here.
         h.update(&theme.globals.to_le_bytes());
         h.update(&[cfg.minify as u8]);
-        let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
-        PageCache::open(&dir, &out_dir, opts.cache_name.as_deref(), h.digest()).with_listing(staging.listing())
+        PageCache::open(&cache_dir, &out_dir, opts.cache_name.as_deref(), h.digest()).with_listing(staging.listing())
     });
     let renderer = Renderer::cached(&ix, &bodies, &theme, &cfg, cache.as_ref(), memo.map(|m| &m.rows));
     let jobs = renderer.jobs();
@@ -364,9 +364,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     progress.stage("search index", 0);
     // `gazette build`'s record of its search index (serve keeps its index in the memo).
     let search_store = (cache.is_some() && memo.is_none()).then(|| {
-        let dir = crate::cache::folder(root, opts.cache_dir.as_deref());
         let id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
-        crate::search::Store::open(&dir, id, crate::cache::binary_fingerprint())
+        crate::search::Store::open(&cache_dir, id, crate::cache::binary_fingerprint())
     });
     let search_record =
         write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), search_store.as_ref(), &diags);

@@ -18,6 +18,18 @@ fn build(site: &Site, out: &Path) -> (usize, usize) {
     (num("("), num("built "))
 }
 
+/// Every document file of `site`, relative to its root, sorted.
+fn document_files(site: &Site) -> Vec<String> {
+    let mut files: Vec<String> = walkdir::WalkDir::new(site.root().join("content/documents"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.path().strip_prefix(site.root()).expect("rel").to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
+}
+
 /// A clean build into a fresh folder (no previous output, so nothing to reuse).
 fn clean(site: &Site, name: &str) -> Vec<(String, Vec<u8>)> {
     let dir = site.root().join(name);
@@ -42,14 +54,7 @@ fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
     assert_eq!(build(&site, &out).0, 0, "nothing changed, nothing rendered");
 
     // A new paragraph in one document's body: its page, nothing else.
-    let docs = site.root().join("content/documents");
-    let mut files: Vec<_> = walkdir::WalkDir::new(&docs)
-        .into_iter()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
-        .map(|e| e.path().strip_prefix(site.root()).expect("rel").to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = document_files(&site);
     let doc = &files[7];
     edit(&site, doc, |t| format!("{t}\n\n新增的一段正文，用于检验增量构建。\n"));
     let (rendered, _) = build(&site, &out);
@@ -296,13 +301,7 @@ fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit(
         assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
         std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
     };
-    let mut docs: Vec<String> = walkdir::WalkDir::new(site.root().join("content/documents"))
-        .into_iter()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
-        .map(|e| e.path().strip_prefix(site.root()).expect("rel").to_string_lossy().into_owned())
-        .collect();
-    docs.sort();
+    let docs = document_files(&site);
     let front = |rel: &str, key: &str| -> String {
         let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
         let line = text.lines().find(|l| l.starts_with(&format!("{key}: "))).expect("key").to_string();

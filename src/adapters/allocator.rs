@@ -4,8 +4,13 @@
 //! (front matter, Markdown events, template values, search terms) and freed on others.
 //! Under glibc's allocator a quarter of a 100,000-document build's CPU went to malloc
 //! and free (`_int_malloc`, `malloc_consolidate`, `unlink_chunk`, …); with mimalloc the
-//! same builds run some 20 % faster (BENCHMARKS.md, session 10) for a few percent more
-//! peak memory.
+//! same builds run some 20 % faster (BENCHMARKS.md, session 10).
+//!
+//! Built with `no_thp` (Cargo.toml): on Linux with transparent huge pages on, mimalloc's
+//! eagerly committed arenas were backed by 2 MB pages, which raised a build's peak by
+//! 5–35 % and kept `serve --watch` 60–100 MB above where it started after twenty
+//! rebuilds of a small site (glibc: 4 MB; tests/serve.rs allows 100). Without huge pages
+//! both are back at glibc's figures and the speed stays.
 //!
 //! Not under `cargo fuzz` (`cfg(fuzzing)`): the sanitizers there watch the system
 //! allocator's calls.

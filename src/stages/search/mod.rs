@@ -391,25 +391,24 @@ const PATCH_MAX: usize = 64;
 
 /// The previous build's index with the items that changed since taken out of its
 /// postings and put in again, when the items line up with the previous build's (as many,
-/// few changed), and the terms whose postings changed. Its shard files are still the
-/// previous build's. `None` when they do not line up.
+/// few changed, each with its previous terms at hand), and the terms whose postings
+/// changed. Its shard files are still the previous build's. When they do not line up,
+/// the index is handed back untouched (to be renumbered).
 fn patch(
     mut last: KeptIndex,
     keys: &[u64],
     now: &[Arc<Indexed>],
     before: &KeyMap<Arc<Indexed>>,
     part_of: &(dyn Fn(u64) -> usize + Sync),
-) -> Option<(KeptIndex, Vec<u64>)> {
+) -> Result<(KeptIndex, Vec<u64>), KeptIndex> {
     if last.keys.len() != keys.len() {
-        return None;
+        return Err(last);
     }
     let moved: Vec<usize> = (0..keys.len()).filter(|&n| last.keys[n] != keys[n]).collect();
-    if moved.len() > PATCH_MAX {
-        return None;
-    }
+    let olds: Option<Vec<Arc<Indexed>>> = moved.iter().map(|&n| before.get(&last.keys[n]).cloned()).collect();
+    let Some(olds) = olds.filter(|_| moved.len() <= PATCH_MAX) else { return Err(last) };
     let mut changed = Vec::new();
-    for n in moved {
-        let old = before.get(&last.keys[n])?;
+    for (n, old) in moved.into_iter().zip(olds) {
         let new = &now[n];
         for (old_keys, new_keys, title) in [(&old.title, &new.title, true), (&old.body, &new.body, false)] {
             for (k, add) in sorted_difference(old_keys, new_keys) {
@@ -426,7 +425,7 @@ fn patch(
             }
         }
     }
-    Some((last, changed))
+    Ok((last, changed))
 }
 
 /// The keys in only one of two ascending lists: `(key, true)` for those only in `new`.
@@ -861,17 +860,21 @@ pub fn build(
                         return (indexed.excerpt_json.clone(), stamp, Some(indexed));
                     };
                     let was = &saved.items[o];
-                    let path = text_path(n);
-                    let stamp = match was.stamp.filter(|&s| was.name == names[n] && (out.keep)(&path, s)) {
-                        Some(s) => Some(s),
-                        // Renamed, or its file is not the one written: write it again.
-                        None => index_item(n).1,
-                    };
-                    let excerpt = match slots[n].1 {
-                        Terms::From(text_of) => excerpt_json(html(*text_of)),
-                        Terms::Kept(indexed) => indexed.excerpt_json.to_string(),
-                    };
-                    (excerpt.into(), stamp, None)
+                    match was.stamp.filter(|&s| was.name == names[n] && (out.keep)(&text_path(n), s)) {
+                        Some(stamp) => {
+                            let excerpt = match slots[n].1 {
+                                Terms::From(text_of) => excerpt_json(html(*text_of)),
+                                Terms::Kept(indexed) => indexed.excerpt_json.to_string(),
+                            };
+                            (excerpt.into(), Some(stamp), None)
+                        }
+                        // Renamed, or its file is not the one written: write it again (its
+                        // terms are the recorded ones).
+                        None => {
+                            let (indexed, stamp) = index_item(n);
+                            (indexed.excerpt_json.clone(), stamp, None)
+                        }
+                    }
                 })
                 .collect();
             let mut fresh_items = Vec::new();
@@ -906,15 +909,12 @@ pub fn build(
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             // Items changed in place: their terms are patched in. Items added, removed or
             // moved by their dates: the kept lists are renumbered (see `renumber`).
-            let in_place = |last: &KeptIndex| {
-                last.keys.len() == keys.len()
-                    && (0..keys.len()).filter(|&n| last.keys[n] != keys[n]).count() <= PATCH_MAX
-            };
-            let carried = match last {
-                Some(last) if in_place(&last) => patch(last, &keys, &indexed, &previous.items, &part_of)
-                    .map(|(KeptIndex { postings, total, shards, .. }, changed)| (postings, total, shards, changed)),
+            let carried = match last.map(|last| patch(last, &keys, &indexed, &previous.items, &part_of)) {
+                Some(Ok((KeptIndex { postings, total, shards, .. }, changed))) => {
+                    Some((postings, total, shards, changed))
+                }
                 // (All items' terms are at hand here, so any share may be new.)
-                Some(last) => {
+                Some(Err(last)) => {
                     let old_of = match_items(&last.keys, &keys);
                     let fresh_items: Vec<(u32, Arc<Indexed>)> = (0..keys.len())
                         .filter(|&n| old_of[n].is_none())
