@@ -285,7 +285,21 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     crate::lint::check(&ix, &diags);
     lap("resolve", &mut t);
     progress.stage("Markdown", 0);
-    let bodies = bodies::render_all(&mut ix, &diags, opts.collect_links, &cfg.iframe_hosts, memo.map(|m| &m.bodies));
+    // The cache folder's records serve builds that write; `check` and link reports need
+    // every page scanned (and serve has its memo).
+    let cache_dir = crate::cache::folder(root, opts.cache_dir.as_deref());
+    let cached = opts.write && !opts.collect_links;
+    let output_id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
+    let bodies_record = (cached && memo.is_none())
+        .then(|| bodies::Record::open(&cache_dir, output_id, crate::cache::binary_fingerprint(), root, cfg.limits));
+    let bodies = bodies::render_all(
+        &mut ix,
+        &diags,
+        opts.collect_links,
+        &cfg.iframe_hosts,
+        memo.map(|m| &m.bodies),
+        bodies_record.as_ref(),
+    );
     if memo.is_none() {
         // Nothing later in a one-off build reads the Markdown (the bodies stage kept what
         // the pages need: HTML, headings, 任务分解), but for the rare page the link gate
@@ -328,10 +342,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     } else {
         Staging::dry()
     };
-    // The incremental cache serves builds that write; `check` and link reports need
-    // every page scanned.
-    let cache_dir = crate::cache::folder(root, opts.cache_dir.as_deref());
-    let cache = (write && !opts.collect_links).then(|| {
+    let cache = (write && cached).then(|| {
         let mut h = crate::hash::Hasher::new();
         h.update(&crate::cache::binary_fingerprint().to_le_bytes());
         // Templates enter each page's own key (`Theme::template_key`), the globals here.
@@ -363,10 +374,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     lap("feeds+files", &mut t);
     progress.stage("search index", 0);
     // `gazette build`'s record of its search index (serve keeps its index in the memo).
-    let search_store = (cache.is_some() && memo.is_none()).then(|| {
-        let id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
-        crate::search::Store::open(&cache_dir, id, crate::cache::binary_fingerprint())
-    });
+    let search_store = (cache.is_some() && memo.is_none())
+        .then(|| crate::search::Store::open(&cache_dir, output_id, crate::cache::binary_fingerprint()));
     let search_record =
         write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), search_store.as_ref(), &diags);
     lap("search index", &mut t);
@@ -382,6 +391,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         Vec::new()
     };
     diags.extend(broken);
+    // A body made again from a file that changed since it was loaded (`Bodies::html`).
+    diags.extend(bodies.take_stale());
     lap("link gate", &mut t);
     progress.stage("committing", 0);
 

@@ -64,7 +64,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// A place in a site file: what every diagnostic points at.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Loc {
     pub path: String,
     pub line: usize,

@@ -7,7 +7,7 @@
 use regex::Regex;
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub section: String,
     pub text: String,

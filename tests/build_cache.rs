@@ -391,3 +391,67 @@ fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit(
     edit(&site, &docs[40], |t| t.replacen("issuer: nobody", &format!("issuer: {issuer}"), 1));
     same_as_clean("the fix after a failed build");
 }
+
+/// The demo library copied into a fresh site (it has every kind of page, gazette issues
+/// among them).
+fn demo_site() -> Site {
+    let site = Site::empty();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in walkdir::WalkDir::new(repo.join("content")).into_iter().flatten() {
+        let rel = entry.path().strip_prefix(repo).expect("rel");
+        if entry.file_type().is_file() {
+            let text = std::fs::read_to_string(entry.path()).expect("read");
+            site.write(&rel.to_string_lossy(), &text);
+        }
+    }
+    site.write("gazette.yaml", &std::fs::read_to_string(repo.join("gazette.yaml")).expect("gazette.yaml"));
+    site
+}
+
+#[test]
+fn pages_that_show_bodies_from_the_record_match_a_clean_build() {
+    let site = demo_site();
+    let out = site.root().join("public");
+    build(&site, &out);
+    let cache = site.root().join(".gazette-cache");
+    let records: Vec<String> = std::fs::read_dir(&cache)
+        .expect("cache folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("bodies-"))
+        .collect();
+    assert_eq!(records.len(), 1, "a build leaves a record of its bodies: {records:?}");
+    let same_as_clean = |step: &str| {
+        let (rendered, pages) = build(&site, &out);
+        assert!(rendered > 0 && rendered < pages, "{step}: {rendered} of {pages} pages rendered");
+        let clean = clean(&site, "clean");
+        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
+        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+    };
+
+    // A title in a gazette issue: the issue's full-text page shows the bodies of the
+    // issue's other documents, which this build took from the record without their HTML.
+    let rel = "content/documents/2024/sjq-2024-zwgk.md";
+    edit(&site, rel, |t| t.replacen("\ntitle: ", "\ntitle: 修订后的", 1));
+    same_as_clean("a title edit of a document in a gazette issue");
+    let full = std::fs::read_dir(out.join("gazette"))
+        .expect("gazette/")
+        .flatten()
+        .flat_map(|year| std::fs::read_dir(year.path()).into_iter().flatten().flatten())
+        .map(|e| e.path().join("all/index.html"))
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("修订后的")))
+        .expect("an issue's full-text page shows the new title");
+    let text = std::fs::read_to_string(full).expect("read");
+    assert!(text.contains("沪交办〔2024〕323号") && text.len() > 20_000, "the other bodies are in it");
+
+    // A template that every page uses: every page is rendered again, every body from the
+    // record made again from its file (documents, interpretations, topics, pages, decisions).
+    let base =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html"))
+            .expect("base.html");
+    site.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板已修改</p></footer>", 1));
+    let (rendered, pages) = build(&site, &out);
+    assert!(rendered > pages * 9 / 10, "{rendered} of {pages} rendered after a template edit");
+    let clean = clean(&site, "clean");
+    assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after a template edit");
+}

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// A heading of a rendered body, for the outline and for `#fragment` checks.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub id: String,

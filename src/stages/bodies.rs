@@ -4,13 +4,57 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::load::resolve_content_path;
-use crate::markdown::{self, Body, LinkSink};
+use crate::markdown::{self, Heading, LinkSink};
 use crate::model::{ItemMap, Source};
 use crate::resolve::{Index, ItemId};
 use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A rendered body as pages and the search index use it. A body taken from `gazette
+/// build`'s record (see [`Record`]) comes without its HTML, which is made again from its
+/// file the first time a page or the search index asks for it ([`Bodies::html`]): in a
+/// build after a few edits that is a few bodies, not a hundred thousand.
+#[derive(Debug, Default)]
+pub struct Body {
+    html: OnceLock<String>,
+    /// XXH3 of the HTML: what pages' inputs keys and search text keys are made from, so
+    /// neither needs the HTML itself.
+    pub hash: u64,
+    pub headings: Vec<Heading>,
+    pub has_code: bool,
+}
+
+impl Body {
+    fn clone_of(b: &Body) -> Body {
+        Body { html: b.html.clone(), hash: b.hash, headings: b.headings.clone(), has_code: b.has_code }
+    }
+
+    fn rendered(b: markdown::Body) -> Body {
+        Body {
+            hash: crate::hash::of(b.html.as_bytes()),
+            html: OnceLock::from(b.html),
+            headings: b.headings,
+            has_code: b.has_code,
+        }
+    }
+
+    /// The HTML, when it is at hand (always but for a body from the record not yet asked for).
+    pub fn html_if_made(&self) -> Option<&str> {
+        self.html.get().map(String::as_str)
+    }
+}
+
+/// Equal for equal HTML whether or not the HTML is at hand.
+impl std::hash::Hash for Body {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.hash.hash(state);
+        self.headings.hash(state);
+        self.has_code.hash(state);
+    }
+}
 
 /// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
 struct OutLink {
@@ -130,6 +174,9 @@ impl LinkSink for Sink<'_> {
 pub struct Bodies {
     /// Per item: its rendered body (published items only).
     items: ItemMap<Option<Arc<Body>>>,
+    /// How to make a body's HTML again (bodies from the record), and what went wrong doing so.
+    again: Option<Again>,
+    stale: Mutex<Vec<Diagnostic>>,
     /// Per document: its inline FAQ answers, rendered.
     pub doc_faq: Vec<Vec<String>>,
     /// Per FAQ set: its answers, rendered.
@@ -146,15 +193,30 @@ pub struct Bodies {
 
 /// One call the Markdown renderer made to its link sink, with the answer it got: what a
 /// body's HTML depends on besides its own text.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 enum Call {
-    Doc(String, Option<String>, Loc, Option<String>),
-    Service(String, Loc, Option<String>),
-    File(String, Loc, Option<String>),
+    Doc(String, Option<String>, At, Option<String>),
+    Service(String, At, Option<String>),
+    File(String, At, Option<String>),
     Auto(String, Option<String>),
-    Emitted(String, Loc),
-    Problem(Loc, String, String),
-    Iframe(String, Loc, bool),
+    Emitted(String, At),
+    Problem(At, String, String),
+    Iframe(String, At, bool),
+}
+
+/// Where in its file a call was made: the file is the body's own (one render, one
+/// file), so a hundred thousand bodies' calls do not each hold its path.
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct At(u32, u32);
+
+impl At {
+    fn of(loc: &Loc) -> At {
+        At(loc.line.try_into().unwrap_or(u32::MAX), loc.col.try_into().unwrap_or(u32::MAX))
+    }
+
+    fn loc(self, path: &str) -> Loc {
+        Loc::new(path, self.0 as usize, self.1 as usize)
+    }
 }
 
 /// A sink that passes every call on and records it with its answer.
@@ -166,17 +228,17 @@ struct Recorder<'s, 'a> {
 impl LinkSink for Recorder<'_, '_> {
     fn doc(&mut self, reference: &str, fragment: Option<&str>, loc: Loc) -> Option<String> {
         let r = self.sink.doc(reference, fragment, loc.clone());
-        self.calls.push(Call::Doc(reference.into(), fragment.map(Into::into), loc, r.clone()));
+        self.calls.push(Call::Doc(reference.into(), fragment.map(Into::into), At::of(&loc), r.clone()));
         r
     }
     fn service(&mut self, id: &str, loc: Loc) -> Option<String> {
         let r = self.sink.service(id, loc.clone());
-        self.calls.push(Call::Service(id.into(), loc, r.clone()));
+        self.calls.push(Call::Service(id.into(), At::of(&loc), r.clone()));
         r
     }
     fn file(&mut self, path: &str, loc: Loc) -> Option<String> {
         let r = self.sink.file(path, loc.clone());
-        self.calls.push(Call::File(path.into(), loc, r.clone()));
+        self.calls.push(Call::File(path.into(), At::of(&loc), r.clone()));
         r
     }
     fn auto(&mut self, canonical: &str) -> Option<String> {
@@ -186,15 +248,18 @@ impl LinkSink for Recorder<'_, '_> {
     }
     fn emitted(&mut self, href: &str, loc: &Loc) {
         self.sink.emitted(href, loc);
-        self.calls.push(Call::Emitted(href.into(), loc.clone()));
+        // Recorded only when links are (the memo key says whether they were).
+        if self.sink.emitted.is_some() {
+            self.calls.push(Call::Emitted(href.into(), At::of(loc)));
+        }
     }
     fn problem(&mut self, loc: Loc, message: String, help: &str) {
-        self.calls.push(Call::Problem(loc.clone(), message.clone(), help.into()));
+        self.calls.push(Call::Problem(At::of(&loc), message.clone(), help.into()));
         self.sink.problem(loc, message, help);
     }
     fn iframe(&mut self, src: &str, loc: Loc) -> bool {
         let r = self.sink.iframe(src, loc.clone());
-        self.calls.push(Call::Iframe(src.into(), loc, r));
+        self.calls.push(Call::Iframe(src.into(), At::of(&loc), r));
         r
     }
 }
@@ -203,24 +268,26 @@ impl LinkSink for Recorder<'_, '_> {
 /// HTML rendered then is the HTML that would be rendered now (the sink then holds this
 /// build's links, citations, files and diagnostics for it).
 fn replay(sink: &mut Sink, calls: &[Call]) -> bool {
+    let path = sink.from_path;
     calls.iter().all(|c| match c {
-        Call::Doc(r, f, loc, was) => sink.doc(r, f.as_deref(), loc.clone()) == *was,
-        Call::Service(id, loc, was) => sink.service(id, loc.clone()) == *was,
-        Call::File(p, loc, was) => sink.file(p, loc.clone()) == *was,
+        Call::Doc(r, f, at, was) => sink.doc(r, f.as_deref(), at.loc(path)) == *was,
+        Call::Service(id, at, was) => sink.service(id, at.loc(path)) == *was,
+        Call::File(p, at, was) => sink.file(p, at.loc(path)) == *was,
         Call::Auto(n, was) => sink.auto(n) == *was,
-        Call::Emitted(h, loc) => {
-            sink.emitted(h, loc);
+        Call::Emitted(h, at) => {
+            sink.emitted(h, &at.loc(path));
             true
         }
-        Call::Problem(loc, m, h) => {
-            sink.problem(loc.clone(), m.clone(), h);
+        Call::Problem(at, m, h) => {
+            sink.problem(at.loc(path), m.clone(), h);
             true
         }
-        Call::Iframe(src, loc, was) => sink.iframe(src, loc.clone()) == *was,
+        Call::Iframe(src, at, was) => sink.iframe(src, at.loc(path)) == *was,
     })
 }
 
 /// A body and its FAQ answers as rendered, with the sink calls they made.
+#[derive(Default)]
 struct Rendered {
     body: Arc<Body>,
     faq: Vec<String>,
@@ -236,10 +303,135 @@ struct Rendered {
 #[derive(Default)]
 pub struct Memo(std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>);
 
-/// This build's view of a [`Memo`]: the previous build's entries, and this one's.
+/// This build's view of a [`Memo`] or a [`Record`]: the previous build's entries, and this one's.
 struct MemoUse {
     previous: crate::hash::FastMap<u64, Arc<Rendered>>,
     kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
+}
+
+/// `gazette build`'s record of its bodies, `.gazette-cache/bodies-<output>.bin`: per
+/// body, by the key serve's [`Memo`] uses, everything but its HTML (the HTML's hash, the
+/// headings, FAQ answers, 任务分解 and the link lookups with their answers). The next
+/// build replays the lookups as the memo does, and a body whose answers are all the same
+/// is not rendered; its HTML is made again from its file only when a page or the search
+/// index needs it ([`Bodies::html`]). Markdown was a fifth of a build after one edit at
+/// 100,000 documents, and holding every body's HTML a third of its memory.
+///
+/// Unlike the page cache and the search record it describes no output file: a body is
+/// what it is whatever became of the build that rendered it. So it is written as soon as
+/// the bodies are (whole, beside the old one and renamed over it), on its own thread,
+/// which the record joins when it is dropped.
+pub struct Record {
+    file: PathBuf,
+    fingerprint: u64,
+    root: PathBuf,
+    limits: crate::config::Limits,
+    saving: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// What the record holds of one body (written from borrowed parts, read back owned).
+#[derive(serde::Serialize)]
+struct SavedRef<'a> {
+    hash: u64,
+    headings: &'a [Heading],
+    has_code: bool,
+    faq: &'a [String],
+    calls: &'a [Call],
+    tasks: &'a [crate::tasks::Task],
+}
+
+#[derive(serde::Deserialize)]
+struct Saved {
+    hash: u64,
+    headings: Vec<Heading>,
+    has_code: bool,
+    faq: Vec<String>,
+    calls: Vec<Call>,
+    tasks: Vec<crate::tasks::Task>,
+}
+
+impl Record {
+    /// The record in cache folder `dir` for the output named `id` (`cache::output_id`),
+    /// valid for this `fingerprint` (the binary: rendering is its code). Bodies taken from
+    /// it are made again from their files under `root`, read within `limits`.
+    pub fn open(dir: &Path, id: u64, fingerprint: u64, root: &Path, limits: crate::config::Limits) -> Record {
+        Record {
+            file: dir.join(format!("bodies-{id:016x}.bin")),
+            fingerprint,
+            root: root.to_path_buf(),
+            limits,
+            saving: Mutex::new(None),
+        }
+    }
+
+    /// The previous build's bodies; none when there is no whole record of this binary.
+    fn load(&self) -> crate::hash::FastMap<u64, Arc<Rendered>> {
+        let Ok(data) = std::fs::read(&self.file) else { return Default::default() };
+        let read = || {
+            let (head, mut rest) = data.split_first_chunk::<16>()?;
+            let (fingerprint, count) = head.split_at(8);
+            if fingerprint != self.fingerprint.to_le_bytes() {
+                return None;
+            }
+            let count = u64::from_le_bytes(count.try_into().ok()?);
+            // Each entry takes some bytes: a damaged count cannot make this reserve more.
+            let mut bodies = crate::hash::FastMap::default();
+            bodies.reserve(count.min(rest.len() as u64) as usize);
+            for _ in 0..count {
+                let ((key, s), after): ((u64, Saved), _) = crate::cache::decode_first(rest)?;
+                rest = after;
+                let body = Body { html: OnceLock::new(), hash: s.hash, headings: s.headings, has_code: s.has_code };
+                bodies.insert(
+                    key,
+                    Arc::new(Rendered { body: Arc::new(body), faq: s.faq, calls: s.calls, tasks: s.tasks }),
+                );
+            }
+            rest.is_empty().then_some(bodies)
+        };
+        read().unwrap_or_default()
+    }
+
+    /// Write `bodies` as the record, on a thread of its own.
+    fn save(&self, bodies: crate::hash::FastMap<u64, Arc<Rendered>>) {
+        let (file, fingerprint) = (self.file.clone(), self.fingerprint);
+        let write = move || {
+            crate::cache::write_atomically_with(&file, |w| {
+                w.write_all(&fingerprint.to_le_bytes())?;
+                w.write_all(&(bodies.len() as u64).to_le_bytes())?;
+                for (key, r) in &bodies {
+                    let b = &r.body;
+                    let saved = SavedRef {
+                        hash: b.hash,
+                        headings: &b.headings,
+                        has_code: b.has_code,
+                        faq: &r.faq,
+                        calls: &r.calls,
+                        tasks: &r.tasks,
+                    };
+                    w.write_all(&crate::cache::encode(&(*key, saved)))?;
+                }
+                Ok(())
+            });
+        };
+        if let Ok(handle) = std::thread::Builder::new().name("bodies-record".into()).spawn(write) {
+            *self.saving.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        } // else best effort, as every cache: the next build renders more
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if let Some(handle) = self.saving.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            handle.join().ok();
+        }
+    }
+}
+
+/// How to make the HTML of a body from the record again.
+struct Again {
+    root: PathBuf,
+    limits: crate::config::Limits,
+    iframe_hosts: Vec<String>,
 }
 
 struct One {
@@ -271,7 +463,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
     let url = ix.url(from);
     let root = crate::routes::root_of(&url);
     let render = |sink: &mut dyn LinkSink| {
-        let b = Arc::new(markdown::render(body, &src.path, src.body_line.max(1), &root, sink));
+        let b = Arc::new(Body::rendered(markdown::render(body, &src.path, src.body_line.max(1), &root, sink)));
         let faq: Vec<String> =
             faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
         (b, faq)
@@ -293,6 +485,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
                 h.update(&(l as u64).to_le_bytes());
             }
             h.update(opts.iframe_hosts.join("\n").as_bytes());
+            h.update(&[u8::from(opts.record_links)]);
             let key = h.digest();
             let reused = memo.previous.get(&key).filter(|r| replay(&mut sink, &r.calls)).cloned();
             let rendered = reused.unwrap_or_else(|| {
@@ -331,23 +524,36 @@ fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&
         .collect()
 }
 
-/// Render all published bodies, check fragments, fill `cited_by`. With a `memo`, bodies
-/// are taken from it where they are provably the same (see [`Memo`]), and this build's
-/// bodies are left in it.
+/// Render all published bodies, check fragments, fill `cited_by`. With a `memo` (or,
+/// without one, a `record`), bodies are taken from it where they are provably the same
+/// (see [`Memo`], [`Record`]), and this build's bodies are left in it.
 pub fn render_all(
     ix: &mut Index,
     diags: &Diagnostics,
     record_links: bool,
     iframe_hosts: &[String],
     memo: Option<&Memo>,
+    record: Option<&Record>,
 ) -> Bodies {
-    let memo_use = memo.map(|m| MemoUse {
-        previous: std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())),
-        kept: Default::default(),
-    });
-    let b = render_all_inner(ix, diags, record_links, iframe_hosts, memo_use.as_ref());
-    if let (Some(m), Some(u)) = (memo, memo_use) {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
+    let record = record.filter(|_| memo.is_none());
+    let previous = match (memo, record) {
+        (Some(m), _) => Some(std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))),
+        (None, Some(r)) => Some(r.load()),
+        (None, None) => None,
+    };
+    let memo_use = previous.map(|previous| MemoUse { previous, kept: Default::default() });
+    let mut b = render_all_inner(ix, diags, record_links, iframe_hosts, memo_use.as_ref());
+    let Some(u) = memo_use else { return b };
+    let kept = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = memo {
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+    } else if let Some(r) = record {
+        b.again = Some(Again { root: r.root.clone(), limits: r.limits, iframe_hosts: iframe_hosts.to_vec() });
+        let same = kept.len() == u.previous.len()
+            && kept.iter().all(|(k, v)| u.previous.get(k).is_some_and(|was| Arc::ptr_eq(was, v)));
+        if !same {
+            r.save(kept);
+        }
     }
     b
 }
@@ -491,6 +697,39 @@ impl Bodies {
         self.items.get(t).as_deref()
     }
 
+    /// The HTML of a published item's body; a body from the record is rendered again from
+    /// its file (as the record vouches, with the same link answers, so the same HTML).
+    pub fn html<'s>(&'s self, ix: &Index, t: ItemId) -> Option<&'s str> {
+        let b = self.items.get(t).as_deref()?;
+        Some(b.html.get_or_init(|| self.again(ix, t, b)))
+    }
+
+    fn again(&self, ix: &Index, t: ItemId, was: &Body) -> String {
+        let src = ix.source(t);
+        let made = self.again.as_ref().and_then(|a| {
+            let text = crate::load::body_only_edit(&a.root, src, &a.limits)?;
+            let diags = Diagnostics::default();
+            let opts = Opts { diags: &diags, record_links: false, iframe_hosts: &a.iframe_hosts, memo: None };
+            let body = render_one(ix, t, src, &text, &[], &opts).body?;
+            let body = Arc::try_unwrap(body).unwrap_or_else(|shared| Body::clone_of(&shared));
+            (body.hash == was.hash).then(|| body.html.into_inner()).flatten()
+        });
+        made.unwrap_or_else(|| {
+            // Its file changed since it was loaded: what this build knows of it is no
+            // longer what is there. Fail the build rather than publish a mix.
+            let d = Diagnostic::error(&Loc::file(&src.path), "the file changed while the site was being built")
+                .help("build again once it is saved");
+            self.stale.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+            String::new()
+        })
+    }
+
+    /// Files whose body had to be made again ([`Bodies::html`]) and had changed meanwhile:
+    /// errors for the build.
+    pub fn take_stale(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.stale.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub fn slot(&mut self, t: ItemId) -> &mut Option<Arc<Body>> {
         self.items.get_mut(t)
     }
@@ -518,5 +757,76 @@ fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostic
                     .help(help),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A site of two documents, the second linking to the first; loaded, indexed and its
+    /// bodies rendered with `record`.
+    fn site(root: &Path, record: &Record) -> (Index, Bodies, Vec<Diagnostic>) {
+        let (cfg, _) = crate::config::load(root, None).expect("config");
+        let diags = Diagnostics::default();
+        let content = crate::load::load(root, &cfg, &diags);
+        let date = crate::date::Date { year: 2026, month: 1, day: 1 };
+        let mut ix = Index::build(content, date, false, &diags);
+        let bodies = render_all(&mut ix, &diags, false, &[], None, Some(record));
+        (ix, bodies, diags.into_sorted())
+    }
+
+    #[test]
+    fn a_body_from_the_record_is_made_again_from_its_file_and_a_changed_file_fails_the_build() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write("gazette.yaml", "title: 测试\nbase_url: https://example.gov.cn/\n");
+        write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
+        let doc = |id: &str, body: &str| {
+            format!("---\nid: {id}\ntitle: 文件{id}\nissuer: qzf\npublished: 2024-05-01\n---\n\n{body}\n")
+        };
+        write("content/documents/a.md", &doc("a", "## 第一条\n\n正文**加粗**。"));
+        write("content/documents/b.md", &doc("b", "见[文件a](doc:a#第一条)。"));
+        let cache = root.join(".gazette-cache");
+        let record = |fingerprint| Record::open(&cache, 1, fingerprint, root, crate::config::Limits::default());
+        let (a, b) = (ItemId::Doc(0), ItemId::Doc(1));
+
+        // First build: rendered, and the record written (when the record is dropped).
+        let first = record(42);
+        let (ix, bodies, said) = site(root, &first);
+        assert!(said.iter().all(|d| d.severity != crate::diag::Severity::Error), "{said:?}");
+        assert!(bodies.body(b).and_then(Body::html_if_made).is_some(), "rendered, so at hand");
+        let html_b = bodies.html(&ix, b).expect("published").to_string();
+        assert!(html_b.contains("documents/a/#"), "{html_b}");
+        drop(first);
+
+        // Second build: taken from the record, without HTML until asked, then the same HTML.
+        let second = record(42);
+        let (ix, bodies, _) = site(root, &second);
+        assert!(bodies.body(b).and_then(Body::html_if_made).is_none(), "taken from the record");
+        assert_eq!(bodies.body(a).map(|x| x.headings.len()), Some(1), "headings come with it");
+        assert_eq!(bodies.html(&ix, b), Some(html_b.as_str()));
+        assert!(bodies.take_stale().is_empty());
+
+        // The file changes after it was loaded: its HTML is not made from the new text;
+        // the build is told, with the file.
+        let (ix, bodies, _) = site(root, &second);
+        write("content/documents/b.md", &doc("b", "改过的正文。"));
+        assert_eq!(bodies.html(&ix, b), Some(""));
+        let stale = bodies.take_stale();
+        assert_eq!(stale.len(), 1, "{stale:?}");
+        assert_eq!(
+            (stale[0].severity, stale[0].path.as_str()),
+            (crate::diag::Severity::Error, "content/documents/b.md")
+        );
+
+        // A record of another binary is not read: everything is rendered.
+        let (_, bodies, _) = site(root, &record(43));
+        assert!(bodies.body(a).and_then(Body::html_if_made).is_some());
     }
 }

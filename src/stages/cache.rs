@@ -294,13 +294,23 @@ impl PageCache {
 /// Write a cache file whole or not at all (a temporary file renamed over it). Best
 /// effort: a cache that cannot be written only makes the next build slower.
 pub fn write_atomically(file: &Path, bytes: &[u8]) {
+    write_atomically_with(file, |w| w.write_all(bytes));
+}
+
+/// [`write_atomically`], the bytes written by `write` (through a buffer), so a large
+/// record need not be held whole in memory first.
+pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
     let Some(dir) = file.parent() else { return };
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}-{}.tmp", std::process::id()));
-    let ok = std::fs::create_dir_all(dir).is_ok()
-        && std::fs::write(&tmp, bytes).is_ok()
-        && std::fs::rename(&tmp, file).is_ok();
-    if !ok {
+    let written = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        write(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?;
+        std::fs::rename(&tmp, file)
+    };
+    if written().is_err() {
         std::fs::remove_file(&tmp).ok();
     }
 }
@@ -313,6 +323,11 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 /// A cache record back; `None` for anything that is not a whole record of this shape.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     postcard::from_bytes(bytes).ok()
+}
+
+/// The first of records written one after another ([`encode`]d each), and the bytes after it.
+pub fn decode_first<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<(T, &[u8])> {
+    postcard::take_from_bytes(bytes).ok()
 }
 
 /// What names one output's cache files: its given name (`serve`), else a hash of the

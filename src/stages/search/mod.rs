@@ -170,27 +170,6 @@ fn html_text(html: &str) -> String {
 /// Characters of an item's text in its result line.
 const EXCERPT: usize = 240;
 
-/// An item's result-line excerpt as JSON: the first [`EXCERPT`] characters of
-/// [`html_text`], made from only as much of the HTML as it takes (a kilobyte or two of a
-/// body of several). The HTML is cut just before a tag, where the text of the part is a
-/// prefix of the text of the whole, and the part's text must run well past the excerpt,
-/// so that nothing at the cut (an entity, a word) can reach into it.
-fn excerpt_json(html: &str) -> String {
-    let mut cut = 1024;
-    loop {
-        // `<` is ASCII: found in the bytes from any offset, it starts a character.
-        let end = match html.as_bytes().get(cut..) {
-            Some(rest) => memchr::memchr(b'<', rest).map_or(html.len(), |at| cut + at),
-            None => html.len(),
-        };
-        let flat = html_text(&html[..end]);
-        if end == html.len() || flat.chars().nth(EXCERPT + 64).is_some() {
-            return serde_json::to_string(prefix(&flat, EXCERPT)).unwrap_or_default();
-        }
-        cut *= 4;
-    }
-}
-
 /// The first `n` characters of `s`, borrowed.
 fn prefix(s: &str, n: usize) -> &str {
     if s.len() <= n {
@@ -648,8 +627,8 @@ pub fn build(
     let c = &ix.content;
     let html = |t: TextOf| -> &str {
         let html = match t {
-            TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| b.html.as_str()),
-            TextOf::Interp(k) => bodies.body(ItemId::Interp(k)).map(|b| b.html.as_str()),
+            TextOf::Doc(i) => bodies.html(ix, ItemId::Doc(i)),
+            TextOf::Interp(k) => bodies.html(ix, ItemId::Interp(k)),
             TextOf::DocFaq(i, n) => bodies.doc_faq[i].get(n).map(String::as_str),
             TextOf::SetFaq(k, n) => bodies.faq_sets[k].get(n).map(String::as_str),
         };
@@ -704,7 +683,13 @@ pub fn build(
             true => {
                 let mut h = crate::hash::Hasher::new();
                 h.piece(index_title(text_of).as_bytes());
-                h.piece(html(text_of).as_bytes());
+                // A body by its hash: its HTML may not be at hand (`bodies::Record`).
+                use std::hash::Hash;
+                match text_of {
+                    TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| b.hash).unwrap_or(0).hash(&mut h),
+                    TextOf::Interp(k) => bodies.body(ItemId::Interp(k)).map(|b| b.hash).unwrap_or(0).hash(&mut h),
+                    _ => h.piece(html(text_of).as_bytes()),
+                }
                 h.digest()
             }
             false => 0,
@@ -849,7 +834,7 @@ pub fn build(
     let (postings, total, patched) = match (memo, record) {
         (None, Some((saved, old_of))) => {
             // An item whose text is unchanged keeps, under the same name, its text file
-            // (its excerpt is made again: cheaper than keeping it); the others are indexed.
+            // and its excerpt (its HTML may not be at hand); the others are indexed.
             // Per item: its excerpt, its text file's stamp and, indexed anew, its terms.
             type Carried = (Arc<str>, Option<Stamp>, Option<Arc<Indexed>>);
             let got: Vec<Carried> = (0..slots.len())
@@ -861,13 +846,7 @@ pub fn build(
                     };
                     let was = &saved.items[o];
                     match was.stamp.filter(|&s| was.name == names[n] && (out.keep)(&text_path(n), s)) {
-                        Some(stamp) => {
-                            let excerpt = match slots[n].1 {
-                                Terms::From(text_of) => excerpt_json(html(*text_of)),
-                                Terms::Kept(indexed) => indexed.excerpt_json.to_string(),
-                            };
-                            (excerpt.into(), Some(stamp), None)
-                        }
+                        Some(stamp) => (was.excerpt.clone(), Some(stamp), None),
                         // Renamed, or its file is not the one written: write it again (its
                         // terms are the recorded ones).
                         None => {
@@ -988,7 +967,7 @@ pub fn build(
     let (json, shard_stamps): (Vec<String>, Vec<Option<Stamp>>) = written.into_iter().unzip();
     // This build's record, for the next (settled by the caller once the output is in place).
     let pending = store.and_then(|st| {
-        let items = (0..slots.len()).map(|n| (keys[n], names[n].as_str(), text_stamps[n]));
+        let items = (0..slots.len()).map(|n| (keys[n], names[n].as_str(), text_stamps[n], &*excerpts[n]));
         st.save(items, slots.len(), postings.iter(), postings.len(), &shard_stamps)
     });
     match (memo, postings) {
@@ -1131,39 +1110,6 @@ mod tests {
         // Title marks do not split: 印发上海 finds 印发《上海市…》.
         assert_eq!(terms("印发《上海"), ["印发", "发上", "上海"]);
         assert_eq!(terms("“一网通办”改革"), ["一网", "网通", "通办", "办改", "改革"]);
-    }
-
-    #[test]
-    fn excerpts_from_part_of_the_html_equal_excerpts_of_the_whole_text() {
-        let pieces = [
-            "<p>",
-            "</p>\n",
-            "坚持以人民为中心的发展思想",
-            "&amp;",
-            "&lt;tag&gt;",
-            "&nbsp;",
-            " ",
-            "  \n ",
-            "<strong>",
-            "</strong>",
-            "Word",
-            "<a href=\"/x/\">链接</a>",
-            "&#x4E2D;",
-            "沪府发〔2024〕3号",
-            "<br>",
-        ];
-        for seed in 0..600u64 {
-            // A pseudo-random body of 0 to ~5,000 bytes from the pieces above.
-            let (mut html, mut x) = (String::new(), seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-            for _ in 0..(seed % 300) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                html.push_str(pieces[(x % pieces.len() as u64) as usize]);
-            }
-            let whole = serde_json::to_string(prefix(&html_text(&html), EXCERPT)).unwrap();
-            assert_eq!(excerpt_json(&html), whole, "seed {seed}: {html}");
-        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What `gazette build` keeps of its search index for the next build, in
-//! `.gazette-cache/search-<output>.bin`: each item's text key, text file name and stamp,
-//! every term's postings, and each shard file's stamp.
+//! `.gazette-cache/search-<output>.bin`: each item's text key, text file name and stamp
+//! and excerpt, every term's postings, and each shard file's stamp.
 //!
 //! With it, a build after a few changes tokenizes only the items whose text changed
 //! (three quarters of the search stage at 100,000 documents was tokenizing every item
@@ -21,7 +21,7 @@ use crate::cache::Stamp;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"gazette-search-2\n";
+const MAGIC: &[u8] = b"gazette-search-3\n";
 
 /// One item of the index as the previous build wrote it.
 pub(super) struct SavedItem {
@@ -32,6 +32,9 @@ pub(super) struct SavedItem {
     pub name: String,
     /// The stamp of that file as written.
     pub stamp: Option<Stamp>,
+    /// Its result line's excerpt, as JSON: made from its HTML, which a build that took
+    /// the body from the bodies record does not have at hand (`bodies::Record`).
+    pub excerpt: std::sync::Arc<str>,
 }
 
 /// The previous build's index, as read back.
@@ -73,13 +76,14 @@ impl Store {
         if magic != MAGIC || r.u64()? != self.fingerprint {
             return None;
         }
-        let n = r.count(8 + 1 + 4)?;
+        let n = r.count(8 + 1 + 4 + 4)?;
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
             let text_key = r.u64()?;
             let stamp = r.stamp()?;
             let name = String::from_utf8(r.bytes()?).ok()?;
-            items.push(SavedItem { text_key, name, stamp });
+            let excerpt = String::from_utf8(r.bytes()?).ok()?.into();
+            items.push(SavedItem { text_key, name, stamp, excerpt });
         }
         let n = r.count(8 + 2 * 12)?;
         let mut postings = Vec::with_capacity(n);
@@ -97,7 +101,7 @@ impl Store {
     /// (the next build then indexes every item).
     pub(super) fn save<'p>(
         &self,
-        items: impl Iterator<Item = (u64, &'p str, Option<Stamp>)>,
+        items: impl Iterator<Item = (u64, &'p str, Option<Stamp>, &'p str)>,
         item_count: usize,
         postings: impl Iterator<Item = (u64, &'p Postings, &'p Postings)>,
         posting_count: usize,
@@ -109,11 +113,12 @@ impl Store {
         let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).ok()?);
         let mut put = |b: &[u8]| w.write_all(b).is_ok();
         let mut ok = put(MAGIC) && put(&self.fingerprint.to_le_bytes()) && put(&(item_count as u64).to_le_bytes());
-        for (text_key, name, stamp) in items {
+        for (text_key, name, stamp, excerpt) in items {
             ok = ok
                 && put(&text_key.to_le_bytes())
                 && put_stamp(&mut put, stamp)
-                && put_bytes(&mut put, name.as_bytes());
+                && put_bytes(&mut put, name.as_bytes())
+                && put_bytes(&mut put, excerpt.as_bytes());
         }
         ok = ok && put(&(posting_count as u64).to_le_bytes());
         for (k, t, b) in postings {
@@ -247,7 +252,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 7, 42);
         let stamp = Some(Stamp { len: 12, mtime_ns: 1_700_000_000_123_456_789 });
-        let items = [(5u64, "abc", stamp), (6, "def", None)];
+        let items = [(5u64, "abc", stamp, "\"摘要\""), (6, "def", None, "\"\"")];
         let (t, b) = (postings(&[0, 1]), postings(&[1, 300]));
         let pending =
             store.save(items.iter().copied(), 2, [(99u64, &t, &b)].into_iter(), 1, &[stamp, None]).expect("written");
@@ -257,6 +262,7 @@ mod tests {
         assert_eq!(saved.items.len(), 2);
         assert_eq!((saved.items[0].text_key, saved.items[0].name.as_str()), (5, "abc"));
         assert_eq!(saved.items[0].stamp, stamp);
+        assert_eq!(&*saved.items[0].excerpt, "\"摘要\"");
         assert_eq!(saved.items[1].stamp, None);
         assert_eq!(saved.postings.len(), 1);
         assert_eq!(

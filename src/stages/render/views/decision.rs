@@ -61,7 +61,7 @@ impl<'a> Renderer<'a> {
             year: d.year,
             status: &d.status,
             stages,
-            body: self.bodies.body(ItemId::Decision(k)).map_or("", |b| b.html.as_str()),
+            body: self.bodies.html(self.ix, ItemId::Decision(k)).unwrap_or(""),
         };
         let mut meta = self.meta(d.title.as_str(), "decision", "decisions", &dir);
         meta.breadcrumbs.push(Crumb { title: "重大行政决策事项目录", url: routes::DECISIONS_PAGE });

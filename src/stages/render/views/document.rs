@@ -173,7 +173,7 @@ impl<'a> Renderer<'a> {
         // 落款 (GB/T 9704): mark the body's own 发文机关署名 and 成文日期 so they sit right-
         // aligned; a body without them gets a 落款 block (shown in print) from the metadata.
         let (signed_body, has_sign) =
-            mark_signature(body.map(|b| b.html.as_str()).unwrap_or(""), &issuer_names, d.written);
+            mark_signature(self.bodies.html(ix, ItemId::Doc(i)).unwrap_or(""), &issuer_names, d.written);
         let signature = (!has_sign).then(|| Signature { issuers: issuer_names, date: d.written.map(|w| w.chinese()) });
 
         let mut meta = self.meta(d.title.as_str(), "document", "documents", &dir);

@@ -53,7 +53,7 @@ impl<'a> Renderer<'a> {
             doc: self.ix.interp_of[k].map(|j| self.row(j.0)),
             image: media(&it.image),
             video: media(&it.video),
-            body: b.map_or("", |b| b.html.as_str()),
+            body: self.bodies.html(self.ix, ItemId::Interp(k)).unwrap_or(""),
             tags: self.ix.interp_of[k].map(|j| super::tag_links(&c.documents[j.0].tags)).unwrap_or_default(),
         };
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);

@@ -130,8 +130,8 @@ impl<'a> Renderer<'a> {
                         let anchor = format!("a{n}");
                         let body = self
                             .bodies
-                            .body(ItemId::Doc(j))
-                            .map_or(String::new(), |b| rebase_body(&b.html, &anchor, &root));
+                            .html(ix, ItemId::Doc(j))
+                            .map_or(String::new(), |html| rebase_body(html, &anchor, &root));
                         Article {
                             anchor,
                             title: &d.title,

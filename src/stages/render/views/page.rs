@@ -19,7 +19,7 @@ impl<'a> Renderer<'a> {
         let b = self.bodies.body(ItemId::Page(k));
         let mut meta = self.meta(p.title.as_str(), "page", "pages", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
-        let view = PageView { title: &p.title, body: b.map_or("", |b| b.html.as_str()) };
+        let view = PageView { title: &p.title, body: self.bodies.html(self.ix, ItemId::Page(k)).unwrap_or("") };
         self.page("page.html", &dir, meta, "pg", view, p.src.file())
     }
 }

@@ -26,7 +26,7 @@ impl<'a> Renderer<'a> {
         meta.has_code = b.is_some_and(|b| b.has_code);
         let view = TopicView {
             title: &t.title,
-            body: b.map_or("", |b| b.html.trim()),
+            body: self.bodies.html(self.ix, ItemId::Topic(k)).unwrap_or("").trim(),
             rows: self.rows(&self.ix.topic_docs[k]),
         };
         self.page("topic.html", &dir, meta, "topic", view, t.src.file())
