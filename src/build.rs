@@ -212,7 +212,6 @@ pub struct Memo {
     pub(crate) load: load::Memo,
     pub(crate) bodies: bodies::Memo,
     pub(crate) search: crate::search::Memo,
-    pub(crate) privacy: crate::privacy::Memo,
     pub(crate) catalog: feeds::Memo,
     pub(crate) rows: crate::render::RowMemo,
     /// The output's files as the last build left them (see `output::Known`).
@@ -277,26 +276,31 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     diags.extend(cfg_warnings);
     let progress = crate::progress::Progress::new(opts.progress);
     progress.stage("loading", 0);
-    let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load));
-    lap("load", &mut t);
-    progress.stage("resolving", 0);
-    let mut ix = Index::build(content, date, opts.drafts, &diags);
-    crate::privacy::check_site(&ix, &diags, memo.map(|m| &m.privacy));
-    crate::lint::check(&ix, &diags);
-    lap("resolve", &mut t);
-    progress.stage("Markdown", 0);
     // The cache folder's records serve builds that write; `check` and link reports need
     // every page scanned (and serve has its memo).
     let cache_dir = crate::cache::folder(root, opts.cache_dir.as_deref());
     let cached = opts.write && !opts.collect_links;
     let output_id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
-    let bodies_record = (cached && memo.is_none())
-        .then(|| bodies::Record::open(&cache_dir, output_id, crate::cache::binary_fingerprint(), root, cfg.limits));
+    let records = (cached && memo.is_none()).then(|| (crate::cache::binary_fingerprint(), &cache_dir));
+    // (The content record needs the inputs scan's hashes.)
+    let content_record =
+        records.zip(inputs.as_ref()).map(|((fp, dir), inputs)| load::Record::open(dir, output_id, fp, inputs.hashes()));
+    let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref());
+    lap("load", &mut t);
+    progress.stage("resolving", 0);
+    let mut ix = Index::build(content, date, opts.drafts, &diags);
+    crate::privacy::check_site(&ix, &diags);
+    crate::lint::check(&ix, &diags);
+    lap("resolve", &mut t);
+    progress.stage("Markdown", 0);
+    let bodies_record = records.map(|(fp, dir)| bodies::Record::open(dir, output_id, fp));
+    let sources = bodies::Sources { root: root.clone(), limits: cfg.limits };
     let bodies = bodies::render_all(
         &mut ix,
         &diags,
         opts.collect_links,
         &cfg.iframe_hosts,
+        &sources,
         memo.map(|m| &m.bodies),
         bodies_record.as_ref(),
     );

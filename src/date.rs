@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Date {
     pub year: u16,
     pub month: u8,
@@ -82,6 +82,14 @@ impl fmt::Display for Date {
 impl From<Date> for String {
     fn from(d: Date) -> String {
         d.to_string()
+    }
+}
+
+/// Read back as written (cache records).
+impl TryFrom<String> for Date {
+    type Error = String;
+    fn try_from(s: String) -> Result<Date, String> {
+        Date::parse(&s).ok_or(s)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::diag::Loc;
 use crate::yaml::{self, Seg};
 
 /// Where an item came from: its file, and its front matter text for locating keys later.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     /// Relative to the site root, `/`-separated: `content/documents/2024/a.md`.
     pub path: String,
@@ -21,6 +21,13 @@ pub struct Source {
     pub body_line: usize,
     /// `allow_personal_info: true`: the privacy lint skips this item (see `privacy`).
     pub allow_personal_info: bool,
+    /// XXH3 of the Markdown body as loaded (what the bodies stage keys a body by, so it
+    /// need not hold the text).
+    pub body_hash: u64,
+    /// What the privacy lint found in the file, reported if the item is published
+    /// (`privacy::check_site`); found when the file is parsed, so a file taken from a
+    /// record is not scanned again and its findings are not lost.
+    pub personal_info: Vec<crate::diag::Diagnostic>,
 }
 
 impl Source {
@@ -41,13 +48,13 @@ impl Source {
 }
 
 /// A reference to another item (REF): an id or a 发文字号, as written, with its place.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ref {
     pub raw: String,
     pub loc: Loc,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Organ {
     pub id: String,
     pub name: String,
@@ -58,7 +65,7 @@ pub struct Organ {
     pub loc: Loc,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Service {
     pub id: String,
     pub name: String,
@@ -67,7 +74,7 @@ pub struct Service {
     pub loc: Loc,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Disclosure {
     #[serde(rename = "主动公开")]
     Active,
@@ -89,7 +96,7 @@ impl Disclosure {
 }
 
 /// 有效性. The order of variants is the order listings show them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum Validity {
     #[default]
     Valid,
@@ -133,7 +140,7 @@ impl Validity {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     pub title: String,
     /// Relative to `content/`, normalised: `files/附件1.pdf`.
@@ -141,7 +148,7 @@ pub struct Attachment {
     pub loc: Loc,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Qa {
     pub q: String,
     /// Markdown.
@@ -150,7 +157,7 @@ pub struct Qa {
 }
 
 /// A 公文.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub src: Source,
     pub id: String,
@@ -183,6 +190,9 @@ pub struct Document {
     pub translation_of: Option<Ref>,
     pub consult_url: Option<String>,
     pub aliases: Vec<String>,
+    /// The Markdown as loaded; empty in an item `gazette build` took from its record of
+    /// the content (`load::Record`): then `src.body_hash` stands for it.
+    #[serde(skip)]
     pub body: String,
 }
 
@@ -235,7 +245,7 @@ pub const DOC_TYPES: &[&str] = &[
 pub const INTERPRETATION_FORMS: &[&str] = &["文字", "图解", "视频", "音频", "问答", "专家解读", "媒体解读"];
 
 /// A 政策解读.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Interpretation {
     pub src: Source,
     pub id: String,
@@ -247,11 +257,14 @@ pub struct Interpretation {
     pub video: Option<String>,
     pub image: Option<String>,
     pub draft: bool,
+    /// The Markdown as loaded; empty in an item `gazette build` took from its record of
+    /// the content (`load::Record`): then `src.body_hash` stands for it.
+    #[serde(skip)]
     pub body: String,
 }
 
 /// A 常见问题与解答 set attached to one item.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FaqSet {
     pub src: Source,
     pub for_ref: Ref,
@@ -259,14 +272,14 @@ pub struct FaqSet {
     pub draft: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IssueSection {
     pub title: String,
     pub items: Vec<Ref>,
 }
 
 /// A 政府公报 issue.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GazetteIssue {
     pub src: Source,
     pub year: u16,
@@ -279,7 +292,7 @@ pub struct GazetteIssue {
 }
 
 /// A 政策集成主题.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Topic {
     pub src: Source,
     pub id: String,
@@ -288,6 +301,9 @@ pub struct Topic {
     pub match_tags: Vec<String>,
     pub match_topics: Vec<String>,
     pub draft: bool,
+    /// The Markdown as loaded; empty in an item `gazette build` took from its record of
+    /// the content (`load::Record`): then `src.body_hash` stands for it.
+    #[serde(skip)]
     pub body: String,
 }
 
@@ -295,7 +311,7 @@ pub const DECISION_STAGES: &[&str] =
     &["草案", "起草说明", "草案解读", "意见征集", "意见采纳情况", "公众代表列席", "决策结果", "执行情况"];
 pub const DECISION_STATUSES: &[&str] = &["拟决策", "征求意见", "已决策"];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     pub stage: String,
     pub reference: Option<Ref>,
@@ -304,7 +320,7 @@ pub struct Stage {
 }
 
 /// A 重大行政决策事项.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Decision {
     pub src: Source,
     pub id: String,
@@ -314,17 +330,23 @@ pub struct Decision {
     pub status: String,
     pub stages: Vec<Stage>,
     pub draft: bool,
+    /// The Markdown as loaded; empty in an item `gazette build` took from its record of
+    /// the content (`load::Record`): then `src.body_hash` stands for it.
+    #[serde(skip)]
     pub body: String,
 }
 
 /// A free page (公开指南, 年度报告…).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     pub src: Source,
     pub id: String,
     pub title: String,
     pub published: Option<Date>,
     pub draft: bool,
+    /// The Markdown as loaded; empty in an item `gazette build` took from its record of
+    /// the content (`load::Record`): then `src.body_hash` stands for it.
+    #[serde(skip)]
     pub body: String,
 }
 
@@ -529,7 +551,7 @@ pub struct Content {
 
 /// A content file that did not load: its path and what REFs may call it (its `id:` line
 /// or file stem, its `doc_number:` line), read from the raw text as well as can be.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Unloaded {
     pub path: String,
     pub names: Vec<String>,

@@ -39,6 +39,19 @@ fn clean(site: &Site, name: &str) -> Vec<(String, Vec<u8>)> {
     snapshot(&dir)
 }
 
+/// Date every content file an hour back, as files are that were not saved a moment ago:
+/// a build trusts (and records) a file's stamp only once it has settled (`Stamp::settled`),
+/// so without this a test's first builds would read every file as new.
+fn settle(site: &Site) {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in walkdir::WalkDir::new(site.root().join("content")).into_iter().flatten() {
+        if entry.file_type().is_file() {
+            let f = std::fs::File::options().write(true).open(entry.path()).expect("open");
+            f.set_modified(then).expect("set mtime");
+        }
+    }
+}
+
 fn edit(site: &Site, rel: &str, f: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
     site.write(rel, &f(text));
@@ -47,6 +60,7 @@ fn edit(site: &Site, rel: &str, f: impl FnOnce(String) -> String) {
 #[test]
 fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
     let Some(site) = generated_site(300) else { return };
+    settle(&site);
     let out = site.root().join("public");
     let (rendered, pages) = build(&site, &out);
     assert_eq!(rendered, pages, "the first build renders everything");
@@ -278,6 +292,7 @@ fn a_same_length_save_with_the_same_stamp_is_still_seen() {
 #[test]
 fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit() {
     let Some(site) = generated_site(300) else { return };
+    settle(&site);
     let out = site.root().join("public");
     build(&site, &out);
     let cache = site.root().join(".gazette-cache");
@@ -411,6 +426,7 @@ fn demo_site() -> Site {
 #[test]
 fn pages_that_show_bodies_from_the_record_match_a_clean_build() {
     let site = demo_site();
+    settle(&site);
     let out = site.root().join("public");
     build(&site, &out);
     let cache = site.root().join(".gazette-cache");
@@ -454,4 +470,54 @@ fn pages_that_show_bodies_from_the_record_match_a_clean_build() {
     assert!(rendered > pages * 9 / 10, "{rendered} of {pages} rendered after a template edit");
     let clean = clean(&site, "clean");
     assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after a template edit");
+}
+
+/// `gazette build` keeps what it parsed of each content file (`.gazette-cache/content-*.bin`)
+/// and takes an unchanged file from there instead of reading it: with everything the
+/// file's checks found, the privacy lint's findings included, which are reported once
+/// the item is published even though the file was not read again.
+#[test]
+fn files_taken_from_the_content_record_keep_their_findings() {
+    let site = Site::new();
+    site.write("content/documents/a.md", &doc("a", "", "## 第一条\n\n正文。"));
+    site.write("content/documents/b.md", &doc("b", "", "见[文件a](doc:a#第一条)。"));
+    // Published in 2026: hidden from a build dated 2025, with a mobile number in it.
+    let embargoed = doc("c", "", "联系电话：13812345678。").replace("published: 2024-05-01", "published: 2026-03-01");
+    site.write("content/documents/c.md", &embargoed);
+    settle(&site);
+    let out = site.root().join("public");
+    let run = |date: &str| site.build(&["-o", out.to_str().expect("utf-8"), "--date", date]);
+    run("2025-01-01").ok();
+    let record: Vec<u64> = std::fs::read_dir(site.root().join(".gazette-cache"))
+        .expect("cache")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("content-"))
+        .map(|e| e.metadata().expect("meta").len())
+        .collect();
+    assert!(record.len() == 1 && record[0] > 300, "a record of the content: {record:?}");
+
+    // The next day's build takes every file from the record; c is now published.
+    let failed = run("2026-06-01");
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("content/documents/c.md:"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("personal information in published content"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("138****5678"), "{}", failed.stderr);
+
+    // Files come from the record by their stamp alone, as the inputs record trusts them.
+    // A file changed behind an unchanged stamp (same length, modification time set back)
+    // is caught where its text is needed again, and the build fails at that file rather
+    // than publish its old metadata with its new text; saving it again mends it.
+    site.remove("content/documents/c.md");
+    let a = site.root().join("content/documents/a.md");
+    let mtime = std::fs::metadata(&a).expect("meta").modified().expect("mtime");
+    let text = std::fs::read_to_string(&a).expect("read");
+    std::fs::write(&a, text.replace("正文。", "改文。")).expect("write");
+    std::fs::File::options().write(true).open(&a).and_then(|f| f.set_modified(mtime)).expect("set mtime");
+    let caught = run("2026-06-02");
+    assert_eq!(caught.code, 1, "{}", caught.stderr);
+    assert!(caught.stderr.contains("content/documents/a.md:1:1: error: the file changed"), "{}", caught.stderr);
+    site.write("content/documents/a.md", &std::fs::read_to_string(&a).expect("read"));
+    let mended = run("2026-06-02");
+    mended.ok();
+    assert!(mended.read("documents/a/index.html").contains("改文。"));
 }

@@ -123,7 +123,7 @@ impl Live {
         let src = ix.source(t);
         let new = load::body_only_edit(&self.root, src, &cfg.limits)
             .ok_or_else(|| format!("{}: the front matter changed", src.path))?;
-        let old = ix.source_and_body(t).1;
+        let old = ix.content.item(t).body();
         if new == old {
             return Ok(());
         }

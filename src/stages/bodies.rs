@@ -175,7 +175,8 @@ pub struct Bodies {
     /// Per item: its rendered body (published items only).
     items: ItemMap<Option<Arc<Body>>>,
     /// How to make a body's HTML again (bodies from the record), and what went wrong doing so.
-    again: Option<Again>,
+    sources: Sources,
+    iframe_hosts: Vec<String>,
     stale: Mutex<Vec<Diagnostic>>,
     /// Per document: its inline FAQ answers, rendered.
     pub doc_faq: Vec<Vec<String>>,
@@ -321,13 +322,7 @@ struct MemoUse {
 /// what it is whatever became of the build that rendered it. So it is written as soon as
 /// the bodies are (whole, beside the old one and renamed over it), on its own thread,
 /// which the record joins when it is dropped.
-pub struct Record {
-    file: PathBuf,
-    fingerprint: u64,
-    root: PathBuf,
-    limits: crate::config::Limits,
-    saving: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
+pub struct Record(crate::cache::RecordFile);
 
 /// What the record holds of one body (written from borrowed parts, read back owned).
 #[derive(serde::Serialize)]
@@ -352,86 +347,48 @@ struct Saved {
 
 impl Record {
     /// The record in cache folder `dir` for the output named `id` (`cache::output_id`),
-    /// valid for this `fingerprint` (the binary: rendering is its code). Bodies taken from
-    /// it are made again from their files under `root`, read within `limits`.
-    pub fn open(dir: &Path, id: u64, fingerprint: u64, root: &Path, limits: crate::config::Limits) -> Record {
-        Record {
-            file: dir.join(format!("bodies-{id:016x}.bin")),
-            fingerprint,
-            root: root.to_path_buf(),
-            limits,
-            saving: Mutex::new(None),
-        }
+    /// valid for this `fingerprint` (the binary: rendering is its code).
+    pub fn open(dir: &Path, id: u64, fingerprint: u64) -> Record {
+        Record(crate::cache::RecordFile::new(dir.join(format!("bodies-{id:016x}.bin")), fingerprint))
     }
 
     /// The previous build's bodies; none when there is no whole record of this binary.
     fn load(&self) -> crate::hash::FastMap<u64, Arc<Rendered>> {
-        let Ok(data) = std::fs::read(&self.file) else { return Default::default() };
-        let read = || {
-            let (head, mut rest) = data.split_first_chunk::<16>()?;
-            let (fingerprint, count) = head.split_at(8);
-            if fingerprint != self.fingerprint.to_le_bytes() {
-                return None;
-            }
-            let count = u64::from_le_bytes(count.try_into().ok()?);
-            // Each entry takes some bytes: a damaged count cannot make this reserve more.
-            let mut bodies = crate::hash::FastMap::default();
-            bodies.reserve(count.min(rest.len() as u64) as usize);
-            for _ in 0..count {
-                let ((key, s), after): ((u64, Saved), _) = crate::cache::decode_first(rest)?;
-                rest = after;
-                let body = Body { html: OnceLock::new(), hash: s.hash, headings: s.headings, has_code: s.has_code };
-                bodies.insert(
-                    key,
-                    Arc::new(Rendered { body: Arc::new(body), faq: s.faq, calls: s.calls, tasks: s.tasks }),
-                );
-            }
-            rest.is_empty().then_some(bodies)
-        };
-        read().unwrap_or_default()
+        let mut bodies = crate::hash::FastMap::default();
+        let whole = self.0.read(|(key, s): (u64, Saved)| {
+            let body = Body { html: OnceLock::new(), hash: s.hash, headings: s.headings, has_code: s.has_code };
+            bodies.insert(key, Arc::new(Rendered { body: Arc::new(body), faq: s.faq, calls: s.calls, tasks: s.tasks }));
+        });
+        if whole {
+            bodies
+        } else {
+            Default::default()
+        }
     }
 
     /// Write `bodies` as the record, on a thread of its own.
     fn save(&self, bodies: crate::hash::FastMap<u64, Arc<Rendered>>) {
-        let (file, fingerprint) = (self.file.clone(), self.fingerprint);
-        let write = move || {
-            crate::cache::write_atomically_with(&file, |w| {
-                w.write_all(&fingerprint.to_le_bytes())?;
-                w.write_all(&(bodies.len() as u64).to_le_bytes())?;
-                for (key, r) in &bodies {
-                    let b = &r.body;
-                    let saved = SavedRef {
-                        hash: b.hash,
-                        headings: &b.headings,
-                        has_code: b.has_code,
-                        faq: &r.faq,
-                        calls: &r.calls,
-                        tasks: &r.tasks,
-                    };
-                    w.write_all(&crate::cache::encode(&(*key, saved)))?;
-                }
-                Ok(())
-            });
-        };
-        if let Ok(handle) = std::thread::Builder::new().name("bodies-record".into()).spawn(write) {
-            *self.saving.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-        } // else best effort, as every cache: the next build renders more
+        self.0.save(bodies.into_iter().map(|(key, r)| {
+            let b = &r.body;
+            let saved = SavedRef {
+                hash: b.hash,
+                headings: &b.headings,
+                has_code: b.has_code,
+                faq: &r.faq,
+                calls: &r.calls,
+                tasks: &r.tasks,
+            };
+            crate::cache::encode(&(key, saved))
+        }));
     }
 }
 
-impl Drop for Record {
-    fn drop(&mut self) {
-        if let Some(handle) = self.saving.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            handle.join().ok();
-        }
-    }
-}
-
-/// How to make the HTML of a body from the record again.
-struct Again {
-    root: PathBuf,
-    limits: crate::config::Limits,
-    iframe_hosts: Vec<String>,
+/// Where a body's Markdown is read again when it is not at hand (see [`Markdown`]): the
+/// site root, and the limits files are read within.
+#[derive(Clone, Default)]
+pub struct Sources {
+    pub root: PathBuf,
+    pub limits: crate::config::Limits,
 }
 
 struct One {
@@ -448,7 +405,41 @@ struct One {
 
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
-fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, usize)], opts: &Opts) -> One {
+/// A body's Markdown: the text, or, for an item taken from `gazette build`'s record of the
+/// content (`load::Record`), which lets go of texts, only its hash.
+#[derive(Clone, Copy)]
+struct Markdown<'a> {
+    text: &'a str,
+    hash: u64,
+}
+
+impl<'a> Markdown<'a> {
+    fn of(text: &'a str) -> Self {
+        Markdown { text, hash: crate::hash::of(text.as_bytes()) }
+    }
+
+    /// An item's body as loaded (its source has the hash).
+    fn loaded(src: &Source, text: &'a str) -> Self {
+        Markdown { text, hash: src.body_hash }
+    }
+
+    /// The text: at hand, or read again from the file (`None` if the file no longer holds it).
+    fn text(self, src: &Source, files: &Sources) -> Option<std::borrow::Cow<'a, str>> {
+        if !self.text.is_empty() || self.hash == crate::hash::of(b"") {
+            return Some(self.text.into());
+        }
+        let text = crate::load::body_only_edit(&files.root, src, &files.limits)?;
+        (crate::hash::of(text.as_bytes()) == self.hash).then_some(text.into())
+    }
+}
+
+/// The error for a body whose file changed between loading it and needing its text.
+fn changed_meanwhile(src: &Source) -> Diagnostic {
+    Diagnostic::error(&Loc::file(&src.path), "the file changed while the site was being built")
+        .help("build again once it is saved; if this repeats, the file was changed without its modification time changing: save it again")
+}
+
+fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&str, usize)], opts: &Opts) -> One {
     let new_sink = || Sink {
         ix,
         from,
@@ -462,24 +453,30 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
     };
     let url = ix.url(from);
     let root = crate::routes::root_of(&url);
+    // What is rendered: the text, and the 任务分解 taken from it.
+    // `None` when the text is not at hand and its file changed since it was loaded.
     let render = |sink: &mut dyn LinkSink| {
-        let b = Arc::new(Body::rendered(markdown::render(body, &src.path, src.body_line.max(1), &root, sink)));
+        let text = body.text(src, opts.sources)?;
+        let b = Arc::new(Body::rendered(markdown::render(&text, &src.path, src.body_line.max(1), &root, sink)));
         let faq: Vec<String> =
             faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
-        (b, faq)
+        let tasks = if matches!(from, ItemId::Doc(_)) { crate::tasks::extract(&text) } else { Vec::new() };
+        Some((b, faq, tasks))
     };
-    let tasks = || if matches!(from, ItemId::Doc(_)) { crate::tasks::extract(body) } else { Vec::new() };
+    // Nothing is kept of a body whose text was not there: the build fails with this error.
+    let unreadable = || {
+        opts.diags.push(changed_meanwhile(src));
+        (Arc::default(), Vec::new(), Vec::new())
+    };
     let mut sink = new_sink();
     let (b, faq, tasks) = match opts.memo {
-        None => {
-            let (b, faq) = render(&mut sink);
-            (b, faq, tasks())
-        }
+        None => render(&mut sink).unwrap_or_else(unreadable),
         Some(memo) => {
             let mut h = crate::hash::Hasher::new();
-            for part in [url.as_str(), src.path.as_str(), body].into_iter().chain(faq.iter().map(|(a, _)| *a)) {
+            for part in [url.as_str(), src.path.as_str()].into_iter().chain(faq.iter().map(|(a, _)| *a)) {
                 h.piece(part.as_bytes());
             }
+            h.update(&body.hash.to_le_bytes());
             let lines = std::iter::once(src.body_line).chain(faq.iter().map(|(_, l)| *l));
             for l in lines {
                 h.update(&(l as u64).to_le_bytes());
@@ -488,16 +485,21 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: &str, faq: &[(&str, 
             h.update(&[u8::from(opts.record_links)]);
             let key = h.digest();
             let reused = memo.previous.get(&key).filter(|r| replay(&mut sink, &r.calls)).cloned();
-            let rendered = reused.unwrap_or_else(|| {
+            let rendered = reused.or_else(|| {
                 sink = new_sink();
                 let mut rec = Recorder { sink: &mut sink, calls: Vec::new() };
-                let (body, faq) = render(&mut rec);
+                let (body, faq, tasks) = render(&mut rec)?;
                 let calls = rec.calls;
-                Arc::new(Rendered { body, faq, calls, tasks: tasks() })
+                Some(Arc::new(Rendered { body, faq, calls, tasks }))
             });
-            let out = (rendered.body.clone(), rendered.faq.clone(), rendered.tasks.clone());
-            memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);
-            out
+            match rendered {
+                Some(rendered) => {
+                    let out = (rendered.body.clone(), rendered.faq.clone(), rendered.tasks.clone());
+                    memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);
+                    out
+                }
+                None => unreadable(),
+            }
         }
     };
     opts.diags.extend(std::mem::take(&mut sink.diags));
@@ -510,6 +512,7 @@ struct Opts<'d> {
     record_links: bool,
     iframe_hosts: &'d [String],
     memo: Option<&'d MemoUse>,
+    sources: &'d Sources,
 }
 
 /// FAQ answers with the line each starts on, for diagnostics.
@@ -532,6 +535,7 @@ pub fn render_all(
     diags: &Diagnostics,
     record_links: bool,
     iframe_hosts: &[String],
+    sources: &Sources,
     memo: Option<&Memo>,
     record: Option<&Record>,
 ) -> Bodies {
@@ -542,13 +546,15 @@ pub fn render_all(
         (None, None) => None,
     };
     let memo_use = previous.map(|previous| MemoUse { previous, kept: Default::default() });
-    let mut b = render_all_inner(ix, diags, record_links, iframe_hosts, memo_use.as_ref());
+    let opts = Opts { diags, record_links, iframe_hosts, memo: memo_use.as_ref(), sources };
+    let mut b = render_all_inner(ix, &opts);
+    b.sources = sources.clone();
+    b.iframe_hosts = iframe_hosts.to_vec();
     let Some(u) = memo_use else { return b };
     let kept = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = memo {
         *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
     } else if let Some(r) = record {
-        b.again = Some(Again { root: r.root.clone(), limits: r.limits, iframe_hosts: iframe_hosts.to_vec() });
         let same = kept.len() == u.previous.len()
             && kept.iter().all(|(k, v)| u.previous.get(k).is_some_and(|was| Arc::ptr_eq(was, v)));
         if !same {
@@ -558,14 +564,8 @@ pub fn render_all(
     b
 }
 
-fn render_all_inner(
-    ix: &mut Index,
-    diags: &Diagnostics,
-    record_links: bool,
-    iframe_hosts: &[String],
-    memo: Option<&MemoUse>,
-) -> Bodies {
-    let opts = Opts { diags, record_links, iframe_hosts, memo };
+fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
+    let diags = opts.diags;
     let c = &ix.content;
     let jobs: Vec<ItemId> = c.items().collect();
     let ixr: &Index = ix;
@@ -574,7 +574,7 @@ fn render_all_inner(
         .filter(|t| ixr.visible(**t))
         .map(|&t| {
             let item = c.item(t);
-            render_one(ixr, t, item.src(), item.body(), &faq_answers(ixr, t), &opts)
+            render_one(ixr, t, item.src(), Markdown::loaded(item.src(), item.body()), &faq_answers(ixr, t), opts)
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -583,7 +583,8 @@ fn render_all_inner(
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(ixr, j.into(), &f.src, "", &answers(&f.src, "items", &f.items), &opts);
+            let mut one =
+                render_one(ixr, j.into(), &f.src, Markdown::of(""), &answers(&f.src, "items", &f.items), opts);
             one.body = None;
             Some((k, one))
         })
@@ -657,8 +658,8 @@ pub struct Single {
 /// links to against the other bodies, and collect its diagnostics instead of reporting them.
 pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts: &[String]) -> Single {
     let diags = Diagnostics::default();
-    let opts = Opts { diags: &diags, record_links: false, iframe_hosts, memo: None };
-    let one = render_one(ix, t, ix.source(t), text, &faq_answers(ix, t), &opts);
+    let opts = Opts { diags: &diags, record_links: false, iframe_hosts, memo: None, sources: &Sources::default() };
+    let one = render_one(ix, t, ix.source(t), Markdown::of(text), &faq_answers(ix, t), &opts);
     check_fragments(ix, b, &one.sink_links, &diags);
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
 }
@@ -668,13 +669,13 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
 /// them again, so it is for the few pages the link gate finds broken.
 pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
     let diags = Diagnostics::default();
-    let opts = Opts { diags: &diags, record_links: true, iframe_hosts, memo: None };
+    let opts = Opts { diags: &diags, record_links: true, iframe_hosts, memo: None, sources: &Sources::default() };
     let item = ix.content.item(t);
-    let mut ones = vec![render_one(ix, t, item.src(), body, &faq_answers(ix, t), &opts)];
+    let mut ones = vec![render_one(ix, t, item.src(), Markdown::of(body), &faq_answers(ix, t), &opts)];
     if let ItemId::Doc(j) = t {
         for &k in &ix.rel[j].faq_sets {
             let f = &ix.content.faqs[k.0];
-            ones.push(render_one(ix, t, &f.src, "", &answers(&f.src, "items", &f.items), &opts));
+            ones.push(render_one(ix, t, &f.src, Markdown::of(""), &answers(&f.src, "items", &f.items), &opts));
         }
     }
     ones.into_iter().flat_map(|o| o.emitted).map(|(path, href, line)| (href, Loc::new(path, line, 1))).collect()
@@ -706,22 +707,27 @@ impl Bodies {
 
     fn again(&self, ix: &Index, t: ItemId, was: &Body) -> String {
         let src = ix.source(t);
-        let made = self.again.as_ref().and_then(|a| {
-            let text = crate::load::body_only_edit(&a.root, src, &a.limits)?;
-            let diags = Diagnostics::default();
-            let opts = Opts { diags: &diags, record_links: false, iframe_hosts: &a.iframe_hosts, memo: None };
-            let body = render_one(ix, t, src, &text, &[], &opts).body?;
-            let body = Arc::try_unwrap(body).unwrap_or_else(|shared| Body::clone_of(&shared));
-            (body.hash == was.hash).then(|| body.html.into_inner()).flatten()
-        });
-        made.unwrap_or_else(|| {
-            // Its file changed since it was loaded: what this build knows of it is no
-            // longer what is there. Fail the build rather than publish a mix.
-            let d = Diagnostic::error(&Loc::file(&src.path), "the file changed while the site was being built")
-                .help("build again once it is saved");
-            self.stale.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-            String::new()
-        })
+        let diags = Diagnostics::default();
+        let opts = Opts {
+            diags: &diags,
+            record_links: false,
+            iframe_hosts: &self.iframe_hosts,
+            memo: None,
+            sources: &self.sources,
+        };
+        // Its Markdown as loaded (read again if it is not at hand: the file must still hold it).
+        let body = Markdown::loaded(src, ix.content.item(t).body());
+        let made = render_one(ix, t, src, body, &[], &opts).body;
+        let made = made.map(|b| Arc::try_unwrap(b).unwrap_or_else(|shared| Body::clone_of(&shared)));
+        match made.filter(|b| b.hash == was.hash).and_then(|b| b.html.into_inner()) {
+            Some(html) => html,
+            None => {
+                // Its file changed since it was loaded: what this build knows of it is no
+                // longer what is there. Fail the build rather than publish a mix.
+                self.stale.lock().unwrap_or_else(|e| e.into_inner()).push(changed_meanwhile(src));
+                String::new()
+            }
+        }
     }
 
     /// Files whose body had to be made again ([`Bodies::html`]) and had changed meanwhile:
@@ -772,7 +778,13 @@ mod tests {
         let content = crate::load::load(root, &cfg, &diags);
         let date = crate::date::Date { year: 2026, month: 1, day: 1 };
         let mut ix = Index::build(content, date, false, &diags);
-        let bodies = render_all(&mut ix, &diags, false, &[], None, Some(record));
+        let sources = Sources { root: root.to_path_buf(), limits: cfg.limits };
+        let bodies = render_all(&mut ix, &diags, false, &[], &sources, None, Some(record));
+        // As a one-off build does, let the Markdown go.
+        let items: Vec<ItemId> = ix.content.items().collect();
+        for t in items {
+            *ix.content.item_mut(t).body_mut() = String::new();
+        }
         (ix, bodies, diags.into_sorted())
     }
 
@@ -793,7 +805,7 @@ mod tests {
         write("content/documents/a.md", &doc("a", "## 第一条\n\n正文**加粗**。"));
         write("content/documents/b.md", &doc("b", "见[文件a](doc:a#第一条)。"));
         let cache = root.join(".gazette-cache");
-        let record = |fingerprint| Record::open(&cache, 1, fingerprint, root, crate::config::Limits::default());
+        let record = |fingerprint| Record::open(&cache, 1, fingerprint);
         let (a, b) = (ItemId::Doc(0), ItemId::Doc(1));
 
         // First build: rendered, and the record written (when the record is dropped).
@@ -828,5 +840,51 @@ mod tests {
         // A record of another binary is not read: everything is rendered.
         let (_, bodies, _) = site(root, &record(43));
         assert!(bodies.body(a).and_then(Body::html_if_made).is_some());
+    }
+
+    #[test]
+    fn markdown_not_at_hand_is_read_from_its_file_and_must_be_the_text_loaded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write("gazette.yaml", "title: 测试\nbase_url: https://example.gov.cn/\n");
+        write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
+        write(
+            "content/documents/a.md",
+            "---\nid: a\ntitle: 文件a\nissuer: qzf\npublished: 2024-05-01\n---\n\n## 第一条\n\n正文。\n",
+        );
+        let (cfg, _) = crate::config::load(root, None).expect("config");
+        let sources = Sources { root: root.to_path_buf(), limits: cfg.limits };
+        // Items as the content record gives them: without their Markdown, with its hash.
+        let loaded = || {
+            let diags = Diagnostics::default();
+            let mut content = crate::load::load(root, &cfg, &diags);
+            content.documents[0] =
+                Arc::new(crate::model::Document { body: String::new(), ..(*content.documents[0]).clone() });
+            Index::build(content, crate::date::Date { year: 2026, month: 1, day: 1 }, false, &diags)
+        };
+        let render = |ix: &mut Index| {
+            let diags = Diagnostics::default();
+            let b = render_all(ix, &diags, false, &[], &sources, None, None);
+            (b, diags.into_sorted())
+        };
+        let mut ix = loaded();
+        let (b, said) = render(&mut ix);
+        assert!(said.is_empty(), "{said:?}");
+        assert!(b.html(&ix, ItemId::Doc(0)).is_some_and(|h| h.contains("第一条") && h.contains("正文")));
+
+        let mut ix = loaded();
+        write(
+            "content/documents/a.md",
+            "---\nid: a\ntitle: 文件a\nissuer: qzf\npublished: 2024-05-01\n---\n\n改过了。\n",
+        );
+        let (b, said) = render(&mut ix);
+        assert_eq!(b.html(&ix, ItemId::Doc(0)), Some(""));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].severity == crate::diag::Severity::Error && said[0].message.contains("changed while"));
     }
 }

@@ -30,7 +30,7 @@ use std::time::SystemTime;
 const MAGIC: &[u8] = b"gazette-page-cache-2\n";
 
 /// A file as written: length and modification time, to recognise it in the next build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     pub len: u64,
     pub mtime_ns: u128,
@@ -312,6 +312,75 @@ pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::W
     };
     if written().is_err() {
         std::fs::remove_file(&tmp).ok();
+    }
+}
+
+/// A cache file of records, one after another, behind a fingerprint of what they are
+/// valid for (the binary, and whatever else the caller says), with their count at the
+/// end. It is written whole (beside the old one, then renamed over it) on a thread of its
+/// own while the build goes on, for records that describe inputs, not the output, and so
+/// may be saved before the build is done (`load::Record`, `bodies::Record`); dropping it
+/// waits for that write.
+pub struct RecordFile {
+    file: PathBuf,
+    fingerprint: u64,
+    saving: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl RecordFile {
+    pub fn new(file: PathBuf, fingerprint: u64) -> RecordFile {
+        RecordFile { file, fingerprint, saving: Default::default() }
+    }
+
+    /// Every record in order, handed to `each`; false (after handing over some, perhaps)
+    /// when the file is missing, of another fingerprint, or not whole: then the caller
+    /// must not use what it was handed.
+    pub fn read<T: serde::de::DeserializeOwned>(&self, mut each: impl FnMut(T)) -> bool {
+        let Ok(data) = std::fs::read(&self.file) else { return false };
+        let Some((head, rest)) = data.split_first_chunk::<8>() else { return false };
+        let Some((mut rest, tail)) = rest.split_last_chunk::<8>() else { return false };
+        if u64::from_le_bytes(*head) != self.fingerprint {
+            return false;
+        }
+        let mut count = 0u64;
+        while !rest.is_empty() {
+            let Some((record, after)) = decode_first(rest) else { return false };
+            each(record);
+            rest = after;
+            count += 1;
+        }
+        count == u64::from_le_bytes(*tail)
+    }
+
+    /// Write `records` (each already [`encode`]d) as the file, on a thread of its own.
+    pub fn save(&self, records: impl Iterator<Item = Vec<u8>> + Send + 'static) {
+        let (file, fingerprint) = (self.file.clone(), self.fingerprint);
+        let write = move || {
+            write_atomically_with(&file, |w| {
+                w.write_all(&fingerprint.to_le_bytes())?;
+                let mut count = 0u64;
+                for r in records {
+                    w.write_all(&r)?;
+                    count += 1;
+                }
+                w.write_all(&count.to_le_bytes())
+            });
+        };
+        // Best effort, as every cache: without the thread, the next build does more.
+        if let Ok(handle) = std::thread::Builder::new().name("cache-record".into()).spawn(write) {
+            let mut saving = self.saving.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(earlier) = saving.replace(handle) {
+                earlier.join().ok();
+            }
+        }
+    }
+}
+
+impl Drop for RecordFile {
+    fn drop(&mut self) {
+        if let Some(handle) = self.saving.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            handle.join().ok();
+        }
     }
 }
 

@@ -112,6 +112,12 @@ impl Inputs {
         Inputs { file, key, read_at_ns, inputs: read.into_iter().flatten().collect(), complete, old }
     }
 
+    /// Every input file's hash by its path under the site root (`content/…`), as this
+    /// scan found it: what `load::Record` recognises unchanged files by.
+    pub fn hashes(&self) -> crate::hash::FastMap<String, u64> {
+        self.inputs.iter().map(|i| (i.path.clone(), i.hash)).collect()
+    }
+
     /// The output's files as the last good build recorded them (whatever changed since):
     /// lets this build recognise unchanged files without reading them.
     pub fn known(&self) -> Option<crate::output::Known> {

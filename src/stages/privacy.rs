@@ -10,8 +10,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::model::Source;
-use crate::resolve::{Index, ItemId};
-use rayon::prelude::*;
+use crate::resolve::Index;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -123,70 +122,44 @@ fn mask(digits: &str) -> String {
     digits.chars().enumerate().map(|(i, c)| if i < 3 || i + 4 >= n { c } else { '*' }).collect()
 }
 
-/// The texts the previous build in this process (`serve --watch`) found clean, by hash:
-/// an edit scans only the texts it changed. Holds one build's worth.
-#[derive(Default)]
-pub struct Memo(std::sync::Mutex<crate::hash::FastSet<u64>>);
-
-/// Check every published item of the site. Hidden items are skipped: they are never
-/// written, and 依申请公开 files legitimately hold personal data.
-pub fn check_site(ix: &Index, diags: &Diagnostics, memo: Option<&Memo>) {
+/// Report what the privacy lint found in every published item of the site (found when
+/// its file was parsed: [`findings`], kept in its `Source`). Hidden items are skipped:
+/// they are never written, and 依申请公开 files legitimately hold personal data.
+pub fn check_site(ix: &Index, diags: &Diagnostics) {
     let c = &ix.content;
-    let known = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
-    let clean = std::sync::Mutex::new(crate::hash::FastSet::default());
-    let seen = Seen { known: known.as_ref(), clean: memo.map(|_| &clean) };
-    // Every published body is scanned (450 MB of text at 100,000 documents): in parallel;
-    // the diagnostics are sorted when reported, so the order found does not matter.
-    let items: Vec<ItemId> = c.items().filter(|&t| ix.visible(t)).collect();
-    items.par_iter().for_each(|&t| {
-        let (src, body) = ix.source_and_body(t);
-        check_seen(src, body, diags, &seen);
-    });
+    for t in c.items().filter(|&t| ix.visible(t)) {
+        diags.extend(ix.source(t).personal_info.iter().cloned());
+    }
     for (i, f) in c.faqs.iter().enumerate() {
         if ix.faq_visible(i) {
-            check_seen(&f.src, "", diags, &seen);
+            diags.extend(f.src.personal_info.iter().cloned());
         }
     }
     for (i, g) in c.issues.iter().enumerate() {
         if ix.issue_visible(i) {
-            check_seen(&g.src, "", diags, &seen);
+            diags.extend(g.src.personal_info.iter().cloned());
         }
     }
-    if let Some(m) = memo {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = clean.into_inner().unwrap_or_else(|e| e.into_inner());
-    }
-}
-
-/// With a memo: the texts found clean before, and those found clean now.
-#[derive(Default)]
-struct Seen<'a> {
-    known: Option<&'a crate::hash::FastSet<u64>>,
-    clean: Option<&'a std::sync::Mutex<crate::hash::FastSet<u64>>>,
 }
 
 /// Check one published item: its front matter and its Markdown body.
 pub fn check(src: &Source, body: &str, diags: &Diagnostics) {
-    check_seen(src, body, diags, &Seen::default())
+    diags.extend(findings(src, body));
 }
 
-fn check_seen(src: &Source, body: &str, diags: &Diagnostics, seen: &Seen) {
+/// Personal information in a file's front matter and Markdown body, as errors at their
+/// lines; none when the file says `allow_personal_info: true`.
+pub fn findings(src: &Source, body: &str) -> Vec<Diagnostic> {
     if src.allow_personal_info {
-        return;
+        return Vec::new();
     }
+    let mut found = Vec::new();
     for (text, first_line) in [(src.yaml.as_str(), src.yaml_line), (body, src.body_line)] {
-        // A text's hits depend on the text alone; their lines on where it starts, which a
-        // clean text does not need.
-        let hash = seen.clean.map(|_| crate::hash::of(text.as_bytes()));
-        let known_clean = seen.known.zip(hash).is_some_and(|(known, h)| known.contains(&h));
-        let hits = if known_clean { Vec::new() } else { scan(text) };
-        if let (Some(clean), Some(h), true) = (seen.clean, hash, hits.is_empty()) {
-            clean.lock().unwrap_or_else(|e| e.into_inner()).insert(h);
-        }
-        for h in hits {
+        for h in scan(text) {
             let line = first_line + text[..h.offset].matches('\n').count();
             let line_start = text[..h.offset].rfind('\n').map_or(0, |i| i + 1);
             let col = text[line_start..h.offset].chars().count() + 1;
-            diags.push(
+            found.push(
                 Diagnostic::error(
                     &Loc::new(src.path.clone(), line, col),
                     format!("personal information in published content: {} `{}`", h.kind.label(), h.masked),
@@ -195,6 +168,7 @@ fn check_seen(src: &Source, body: &str, diags: &Diagnostics, seen: &Seen) {
             );
         }
     }
+    found
 }
 
 #[cfg(test)]

@@ -283,13 +283,7 @@ impl Index {
     }
 
     pub fn source(&self, t: ItemId) -> &Source {
-        self.source_and_body(t).0
-    }
-
-    /// An item's source file and its Markdown body as loaded.
-    pub fn source_and_body(&self, t: ItemId) -> (&Source, &str) {
-        let item = self.content.item(t);
-        (item.src(), item.body())
+        self.content.item(t).src()
     }
 
     pub fn title(&self, t: ItemId) -> &str {
