@@ -521,3 +521,37 @@ fn files_taken_from_the_content_record_keep_their_findings() {
     mended.ok();
     assert!(mended.read("documents/a/index.html").contains("改文。"));
 }
+
+/// A build killed while it wrote a cache record leaves a temporary file in
+/// `.gazette-cache/`; the next build that writes that record removes it.
+#[test]
+fn leftovers_of_killed_builds_are_removed_from_the_cache_folder() {
+    let site = Site::new();
+    site.write("content/documents/a.md", &doc("a", "", "正文。"));
+    let out = site.root().join("public");
+    let build = || site.build(&["-o", out.to_str().expect("utf-8")]).ok().code;
+    build();
+    let cache = site.root().join(".gazette-cache");
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&cache)
+            .expect("cache")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = names();
+    let leftovers: Vec<String> = before
+        .iter()
+        .filter(|n| n.starts_with("content-") || n.starts_with("bodies-") || n.starts_with("search-"))
+        .map(|n| if n.starts_with("search-") { format!("{n}.4194301.new") } else { format!(".{n}-4194301.tmp") })
+        .collect();
+    assert_eq!(leftovers.len(), 3, "{before:?}");
+    for l in &leftovers {
+        std::fs::write(cache.join(l), "half written").expect("write");
+    }
+    site.write("content/documents/a.md", &doc("a", "", "改过的正文。"));
+    build();
+    assert_eq!(names(), before, "only the records themselves are left");
+}

@@ -288,7 +288,6 @@ fn replay(sink: &mut Sink, calls: &[Call]) -> bool {
 }
 
 /// A body and its FAQ answers as rendered, with the sink calls they made.
-#[derive(Default)]
 struct Rendered {
     body: Arc<Body>,
     faq: Vec<String>,
@@ -403,8 +402,6 @@ struct One {
     emitted: Vec<(String, String, usize)>,
 }
 
-/// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
-/// set's file for its answers), `from` the page it appears on.
 /// A body's Markdown: the text, or, for an item taken from `gazette build`'s record of the
 /// content (`load::Record`), which lets go of texts, only its hash.
 #[derive(Clone, Copy)]
@@ -439,6 +436,8 @@ fn changed_meanwhile(src: &Source) -> Diagnostic {
         .help("build again once it is saved; if this repeats, the file was changed without its modification time changing: save it again")
 }
 
+/// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
+/// set's file for its answers), `from` the page it appears on.
 fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&str, usize)], opts: &Opts) -> One {
     let new_sink = || Sink {
         ix,

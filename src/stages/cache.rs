@@ -303,6 +303,7 @@ pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::W
     let Some(dir) = file.parent() else { return };
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}-{}.tmp", std::process::id()));
+    remove_leftovers(file, &format!(".{name}-"), ".tmp", &tmp);
     let written = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
@@ -415,6 +416,24 @@ impl Drop for RecordFile {
     fn drop(&mut self) {
         if let Some(handle) = self.saving.lock().unwrap_or_else(|e| e.into_inner()).take() {
             handle.join().ok();
+        }
+    }
+}
+
+/// Remove what killed builds left beside cache file `file` while writing it: files
+/// named `prefix…suffix` other than `ours`. Without this, every build killed while
+/// writing a record would leave up to a hundred megabytes behind for good. A cache file
+/// is named after its output, so such a file is a dead build's, or, if two builds of one
+/// output run at once (only their commits take turns, under `output::OutputLock`), the
+/// other's, whose write then fails: as every cache write, best effort.
+pub fn remove_leftovers(file: &Path, prefix: &str, suffix: &str, ours: &Path) {
+    let Some(dir) = file.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix) && name.ends_with(suffix) && e.path() != ours {
+            std::fs::remove_file(e.path()).ok();
         }
     }
 }

@@ -638,14 +638,15 @@ struct Memoised {
 
 /// `gazette build`'s record of the content files it loaded,
 /// `.gazette-cache/content-<output>.bin`: what [`Memo`] keeps in serve, on disk. Per file,
-/// its stamp, what came out and what was said, for one binary and one context (as the
-/// memo's). A file whose stamp is unchanged is then neither read nor parsed: loading
-/// was the largest stage of a one-edit build at 100,000 documents (2.3 of 8.4 s, most
-/// of it YAML). The record holds no Markdown (hundreds of megabytes at that size): an
-/// item taken from it has an empty body and its `src.body_hash`, which is all the bodies
-/// stage needs of a body it does not render again (`bodies::Record`); one it must
-/// render is read from its file again and checked against that hash. Only files whose
-/// stamp had settled when read are recorded (see `Stamp::settled`).
+/// the hash of the bytes it was parsed from, what came out and what was said, for one
+/// binary and one context (as the memo's). A file whose bytes hash the same in this
+/// build's inputs scan (which trusts a settled stamp and hashes any other file, so a
+/// fresh CI checkout with new file times still matches) is neither read nor parsed:
+/// loading was the largest stage of a one-edit build at 100,000 documents (2.3 of 8.4 s,
+/// most of it YAML). The record holds no Markdown (hundreds of megabytes at that size):
+/// an item taken from it has an empty body and its `src.body_hash`, which is all the
+/// bodies stage needs of a body it does not render again (`bodies::Record`); one it must
+/// render is read from its file again and checked against that hash.
 pub struct Record {
     file: PathBuf,
     fingerprint: u64,
@@ -675,7 +676,7 @@ impl Record {
     }
 }
 
-/// One file as the memo and the record keep it: its stamp, what came out, what was said.
+/// One file as the memo keeps it: its stamp, what came out, what was said.
 type Kept = (Stamp, Result<Loaded, Unloaded>, Vec<Diagnostic>);
 
 /// Load the whole `content/` folder. Registries first (documents check against them),

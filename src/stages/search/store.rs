@@ -110,6 +110,8 @@ impl Store {
         let path = self.pending_path();
         let pending = Pending { path: path.clone(), file: self.file.clone() };
         std::fs::create_dir_all(self.file.parent()?).ok()?;
+        let name = self.file.file_name()?.to_string_lossy();
+        crate::cache::remove_leftovers(&self.file, &format!("{name}."), ".new", &path);
         let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).ok()?);
         let mut put = |b: &[u8]| w.write_all(b).is_ok();
         let mut ok = put(MAGIC) && put(&self.fingerprint.to_le_bytes()) && put(&(item_count as u64).to_le_bytes());
