@@ -85,6 +85,8 @@ pub struct Outcome {
     /// Nothing the output is built from changed since the last good build, and the
     /// output is as it left it: nothing was done (see `inputs`).
     pub up_to_date: bool,
+    /// Content files read and parsed, of all (`--timings`).
+    pub parsed: Option<(usize, usize)>,
 }
 
 impl Outcome {
@@ -117,6 +119,9 @@ impl Outcome {
         for (stage, secs, mb) in &self.timings {
             let mem = if *stage == "total" { "peak" } else { "now" };
             eprintln!("{stage:>12}: {:8.1} ms   RSS {mem} {mb:>5} MB", secs * 1000.0);
+        }
+        if let Some((parsed, of)) = self.parsed {
+            eprintln!("content files: {parsed} of {of} read and parsed (the others as the last build found them)");
         }
     }
 
@@ -286,6 +291,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let content_record =
         records.zip(inputs.as_ref()).map(|((fp, dir), inputs)| load::Record::open(dir, output_id, fp, inputs.hashes()));
     let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref());
+    let parsed = Some(content.parsed);
     lap("load", &mut t);
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
@@ -456,6 +462,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         site_url: cfg.site_url.clone(),
         embargoed: ix.embargoed_documents().into_iter().map(|(p, d)| (p.to_string(), d)).collect(),
         up_to_date: false,
+        parsed,
     };
     if let Some(stamps) = stamps {
         if let Some(m) = memo {

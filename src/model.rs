@@ -547,6 +547,9 @@ pub struct Content {
     pub unloaded: Vec<Unloaded>,
     /// services.yaml did not load: `service:` links are not checked against it.
     pub services_broken: bool,
+    /// Content files read and parsed by this load, and content files in all (the others
+    /// came from serve's memo or the content record): for `--timings`.
+    pub parsed: (usize, usize),
 }
 
 /// A content file that did not load: its path and what REFs may call it (its `id:` line

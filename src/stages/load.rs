@@ -881,6 +881,7 @@ pub fn load_with(
         }
     }
     let mut kept = crate::hash::FastMap::default();
+    content.parsed = (results.iter().filter(|r| !r.4).count(), results.len());
     let mut loaded = Vec::with_capacity(results.len());
     for ((_, rel, _), (stamp, _, out, said, _)) in work.iter().zip(results) {
         match stamp {
