@@ -823,9 +823,10 @@ pub fn load_with(
         }
         _ => (Default::default(), 0),
     };
-    // The content record's files: by path, the hash of the bytes each was parsed from.
-    let mut recorded: crate::hash::FastMap<String, (u64, Result<Loaded, Unloaded>, Vec<Diagnostic>)> =
-        Default::default();
+    // The content record's files: by path, the hash of the bytes each was parsed from,
+    // what came out and what was said.
+    type Recorded = (u64, Result<Loaded, Unloaded>, Vec<Diagnostic>);
+    let mut recorded: crate::hash::FastMap<String, Recorded> = Default::default();
     if let (Some(r), Some(context)) = (record, context) {
         let whole = r.file(context).read(|(rel, hash, out, said): (String, u64, _, _)| {
             recorded.insert(rel, (hash, out, said));
