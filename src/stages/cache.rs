@@ -316,9 +316,9 @@ pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::W
     }
 }
 
-/// A cache file of records, one after another, behind a fingerprint of what they are
-/// valid for (the binary, and whatever else the caller says), with their count at the
-/// end. It is written whole (beside the old one, then renamed over it) on a thread of its
+/// A cache file of records (in blocks of about a megabyte, each after its length)
+/// behind a fingerprint of what they are valid for (the binary, and whatever else the
+/// caller says), with their count at the end. It is written whole (beside the old one, then renamed over it) on a thread of its
 /// own while the build goes on, for records that describe inputs, not the output, and so
 /// may be saved before the build is done (`load::Record`, `bodies::Record`); dropping it
 /// waits for that write.
