@@ -309,7 +309,7 @@ struct MemoUse {
     kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
 }
 
-/// `gazette build`'s record of its bodies, `.gazette-cache/bodies-<output>.bin`: per
+/// `gazette build`'s record of its bodies, `.gazette-cache/bodies-<output>-NN.bin`: per
 /// body, by the key serve's [`Memo`] uses, everything but its HTML (the HTML's hash, the
 /// headings, FAQ answers, 任务分解 and the link lookups with their answers). The next
 /// build replays the lookups as the memo does, and a body whose answers are all the same
@@ -319,8 +319,8 @@ struct MemoUse {
 ///
 /// Unlike the page cache and the search record it describes no output file: a body is
 /// what it is whatever became of the build that rendered it. So it is written as soon as
-/// the bodies are (whole, beside the old one and renamed over it), on its own thread,
-/// which the record joins when it is dropped.
+/// the bodies are (the shards holding a changed body, see `cache::RecordFile`), on its
+/// own thread, which the record joins when it is dropped.
 pub struct Record(crate::cache::RecordFile);
 
 /// What the record holds of one body (written from borrowed parts, read back owned).
@@ -348,37 +348,45 @@ impl Record {
     /// The record in cache folder `dir` for the output named `id` (`cache::output_id`),
     /// valid for this `fingerprint` (the binary: rendering is its code).
     pub fn open(dir: &Path, id: u64, fingerprint: u64) -> Record {
-        Record(crate::cache::RecordFile::new(dir.join(format!("bodies-{id:016x}.bin")), fingerprint))
+        Record(crate::cache::RecordFile::new(dir.join(format!("bodies-{id:016x}")), fingerprint))
     }
 
-    /// The previous build's bodies; none when there is no whole record of this binary.
+    /// The previous builds' bodies (those of this binary).
     fn load(&self) -> crate::hash::FastMap<u64, Arc<Rendered>> {
         let mut bodies = crate::hash::FastMap::default();
-        let whole = self.0.read(|(key, s): (u64, Saved)| {
+        self.0.read(|(key, s): (u64, Saved)| {
             let body = Body { html: OnceLock::new(), hash: s.hash, headings: s.headings, has_code: s.has_code };
             bodies.insert(key, Arc::new(Rendered { body: Arc::new(body), faq: s.faq, calls: s.calls, tasks: s.tasks }));
         });
-        if whole {
-            bodies
-        } else {
-            Default::default()
-        }
+        bodies
     }
 
-    /// Write `bodies` as the record, on a thread of its own.
-    fn save(&self, bodies: crate::hash::FastMap<u64, Arc<Rendered>>) {
-        self.0.save(bodies.into_iter().map(|(key, r)| {
-            let b = &r.body;
-            let saved = SavedRef {
-                hash: b.hash,
-                headings: &b.headings,
-                has_code: b.has_code,
-                faq: &r.faq,
-                calls: &r.calls,
-                tasks: &r.tasks,
-            };
-            crate::cache::encode(&(key, saved))
-        }));
+    /// Write this build's `bodies` (`previous` are those read) where they changed, on a
+    /// thread of its own.
+    fn save(
+        &self,
+        previous: &crate::hash::FastMap<u64, Arc<Rendered>>,
+        bodies: crate::hash::FastMap<u64, Arc<Rendered>>,
+    ) {
+        let same = |k: &u64, v: &Arc<Rendered>| previous.get(k).is_some_and(|was| Arc::ptr_eq(was, v));
+        let changed = self.0.changed(bodies.iter().map(|(k, v)| (*k, same(k, v))));
+        let write = changed.clone();
+        let entries = bodies.into_iter().filter(move |(k, _)| write[crate::cache::RecordFile::shard(*k)]);
+        self.0.save(
+            changed,
+            entries.map(|(key, r)| {
+                let b = &r.body;
+                let saved = SavedRef {
+                    hash: b.hash,
+                    headings: &b.headings,
+                    has_code: b.has_code,
+                    faq: &r.faq,
+                    calls: &r.calls,
+                    tasks: &r.tasks,
+                };
+                (key, crate::cache::encode(&(key, saved)))
+            }),
+        );
     }
 }
 
@@ -554,11 +562,7 @@ pub fn render_all(
     if let Some(m) = memo {
         *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
     } else if let Some(r) = record {
-        let same = kept.len() == u.previous.len()
-            && kept.iter().all(|(k, v)| u.previous.get(k).is_some_and(|was| Arc::ptr_eq(was, v)));
-        if !same {
-            r.save(kept);
-        }
+        r.save(&u.previous, kept);
     }
     b
 }

@@ -316,91 +316,120 @@ pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::W
     }
 }
 
-/// A cache file of records (in blocks of about a megabyte, each after its length)
-/// behind a fingerprint of what they are valid for (the binary, and whatever else the
-/// caller says), with their count at the end. It is written whole (beside the old one, then renamed over it) on a thread of its
-/// own while the build goes on, for records that describe inputs, not the output, and so
-/// may be saved before the build is done (`load::Record`, `bodies::Record`); dropping it
-/// waits for that write.
+/// A cache record of many entries, spread over [`SHARDS`] files by each entry's key, each
+/// file behind a fingerprint of what its entries are valid for (the binary, and whatever
+/// else the caller says) and closed by their count. A build that changed a few entries
+/// writes the few shards that hold them, not the whole record (at 100,000 documents the
+/// content record is 106 MB). The shards are read in parallel.
+///
+/// For records of inputs, not of the output (`load::Record`, `bodies::Record`): every
+/// entry is valid on its own, so shards of different builds mix safely, and a shard is
+/// written (whole, beside the old one, renamed over it) on a thread of its own while the
+/// build goes on; dropping the record waits for that write.
 pub struct RecordFile {
-    file: PathBuf,
+    /// The shards are `<base>-NN.bin`.
+    base: PathBuf,
     fingerprint: u64,
+    /// Entries each shard held when read (0 when missing or not whole).
+    counts: std::sync::Mutex<Vec<usize>>,
     saving: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// Shards of a [`RecordFile`].
+pub const SHARDS: usize = 64;
+
 impl RecordFile {
-    pub fn new(file: PathBuf, fingerprint: u64) -> RecordFile {
-        RecordFile { file, fingerprint, saving: Default::default() }
+    /// The record whose shards are `<base>-NN.bin`.
+    pub fn new(base: PathBuf, fingerprint: u64) -> RecordFile {
+        RecordFile { base, fingerprint, counts: Default::default(), saving: Default::default() }
     }
 
-    /// Every record in order, handed to `each`; false (after handing over some, perhaps)
-    /// when the file is missing, of another fingerprint, or not whole: then the caller
-    /// must not use what it was handed. Blocks are decoded in parallel.
-    pub fn read<T: serde::de::DeserializeOwned + Send>(&self, mut each: impl FnMut(T)) -> bool {
+    /// The shard an entry with this key lives in.
+    pub fn shard(key: u64) -> usize {
+        (key % SHARDS as u64) as usize
+    }
+
+    fn shard_path(&self, s: usize) -> PathBuf {
+        let mut name = self.base.file_name().unwrap_or_default().to_os_string();
+        name.push(format!("-{s:02}.bin"));
+        self.base.with_file_name(name)
+    }
+
+    /// Every entry of every whole shard of this fingerprint, handed to `each` (shard by
+    /// shard); a shard missing, of another fingerprint or not whole hands over nothing.
+    pub fn read<T: serde::de::DeserializeOwned + Send>(&self, mut each: impl FnMut(T)) {
         use rayon::prelude::*;
-        let Ok(data) = std::fs::read(&self.file) else { return false };
-        let Some((head, rest)) = data.split_first_chunk::<8>() else { return false };
-        let Some((mut rest, tail)) = rest.split_last_chunk::<8>() else { return false };
-        if u64::from_le_bytes(*head) != self.fingerprint {
-            return false;
-        }
-        let mut blocks = Vec::new();
-        while let Some((len, after)) = rest.split_first_chunk::<8>() {
-            let Some(block) = usize::try_from(u64::from_le_bytes(*len)).ok().and_then(|n| after.get(..n)) else {
-                return false;
-            };
-            blocks.push(block);
-            rest = &after[block.len()..];
-        }
-        let decoded: Option<Vec<Vec<T>>> = blocks
-            .into_par_iter()
-            .map(|mut block| {
-                let mut records = Vec::new();
-                while !block.is_empty() {
-                    let (record, after) = decode_first(block)?;
-                    records.push(record);
-                    block = after;
-                }
-                Some(records)
-            })
-            .collect();
-        let Some(decoded) = decoded.filter(|_| rest.is_empty()) else { return false };
-        let count: usize = decoded.iter().map(Vec::len).sum();
-        if count as u64 != u64::from_le_bytes(*tail) {
-            return false;
-        }
-        decoded.into_iter().flatten().for_each(&mut each);
-        true
+        let shards: Vec<Vec<T>> = (0..SHARDS).into_par_iter().map(|s| self.read_shard(s).unwrap_or_default()).collect();
+        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = shards.iter().map(Vec::len).collect();
+        shards.into_iter().flatten().for_each(&mut each);
     }
 
-    /// Write `records` (each already [`encode`]d) as the file, on a thread of its own, in
-    /// blocks of about a megabyte (each prefixed by its length), which `read` decodes in
-    /// parallel.
-    pub fn save(&self, records: impl Iterator<Item = Vec<u8>> + Send + 'static) {
-        const BLOCK: usize = 1 << 20;
-        let (file, fingerprint) = (self.file.clone(), self.fingerprint);
+    fn read_shard<T: serde::de::DeserializeOwned>(&self, s: usize) -> Option<Vec<T>> {
+        let data = std::fs::read(self.shard_path(s)).ok()?;
+        let (head, rest) = data.split_first_chunk::<8>()?;
+        let (mut rest, tail) = rest.split_last_chunk::<8>()?;
+        if u64::from_le_bytes(*head) != self.fingerprint {
+            return None;
+        }
+        let mut entries = Vec::new();
+        while !rest.is_empty() {
+            let (entry, after) = decode_first(rest)?;
+            entries.push(entry);
+            rest = after;
+        }
+        (entries.len() as u64 == u64::from_le_bytes(*tail)).then_some(entries)
+    }
+
+    /// Which shards must be written for a build whose entries are `entries` (each
+    /// entry's key, and whether it is the entry read back unchanged): a shard with a new
+    /// or changed entry, or with another number of entries than was read.
+    pub fn changed(&self, entries: impl Iterator<Item = (u64, bool)>) -> Vec<bool> {
+        let read = self.counts.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut count = vec![0usize; SHARDS];
+        let mut changed = vec![false; SHARDS];
+        for (key, same) in entries {
+            let s = Self::shard(key);
+            count[s] += 1;
+            changed[s] |= !same;
+        }
+        for s in 0..SHARDS {
+            changed[s] |= count[s] != read.get(s).copied().unwrap_or(0);
+        }
+        changed
+    }
+
+    /// Write the shards marked in `changed`, from `entries` (key and [`encode`]d entry;
+    /// those of other shards are passed over), on a thread of its own.
+    pub fn save(&self, changed: Vec<bool>, entries: impl Iterator<Item = (u64, Vec<u8>)> + Send + 'static) {
+        if !changed.contains(&true) {
+            return;
+        }
+        let paths: Vec<PathBuf> = (0..SHARDS).map(|s| self.shard_path(s)).collect();
+        let fingerprint = self.fingerprint;
         let write = move || {
-            write_atomically_with(&file, |w| {
-                w.write_all(&fingerprint.to_le_bytes())?;
-                let (mut count, mut block) = (0u64, Vec::with_capacity(BLOCK + (BLOCK >> 2)));
-                let mut flush = |block: &mut Vec<u8>| -> std::io::Result<()> {
-                    w.write_all(&(block.len() as u64).to_le_bytes())?;
-                    w.write_all(block)?;
-                    block.clear();
-                    Ok(())
-                };
-                for r in records {
-                    block.extend_from_slice(&r);
-                    count += 1;
-                    if block.len() >= BLOCK {
-                        flush(&mut block)?;
+            let mut shards: Vec<Vec<Vec<u8>>> = vec![Vec::new(); SHARDS];
+            for (key, bytes) in entries {
+                let s = Self::shard(key);
+                if changed[s] {
+                    shards[s].push(bytes);
+                }
+            }
+            for (s, entries) in shards.into_iter().enumerate().filter(|(s, _)| changed[*s]) {
+                if entries.is_empty() {
+                    // Nothing left in it: no file (nor what a killed build left beside it).
+                    let name = paths[s].file_name().unwrap_or_default().to_string_lossy().into_owned();
+                    remove_leftovers(&paths[s], &format!(".{name}-"), ".tmp", Path::new(""));
+                    std::fs::remove_file(&paths[s]).ok();
+                    continue;
+                }
+                write_atomically_with(&paths[s], |w| {
+                    w.write_all(&fingerprint.to_le_bytes())?;
+                    for e in &entries {
+                        w.write_all(e)?;
                     }
-                }
-                if !block.is_empty() {
-                    flush(&mut block)?;
-                }
-                w.write_all(&count.to_le_bytes())
-            });
+                    w.write_all(&(entries.len() as u64).to_le_bytes())
+                });
+            }
         };
         // Best effort, as every cache: without the thread, the next build does more.
         if let Ok(handle) = std::thread::Builder::new().name("cache-record".into()).spawn(write) {
@@ -634,35 +663,56 @@ mod tests {
     }
 
     #[test]
-    fn a_record_file_reads_back_in_order_and_a_damaged_one_not_at_all() {
+    fn a_record_file_writes_only_the_shards_that_changed_and_never_reads_a_damaged_one() {
         let d = tempfile::tempdir().expect("tmp");
-        let path = d.path().join("r.bin");
-        // Enough records for several blocks, some of them larger than a block.
-        let records: Vec<(u64, String)> = (0..20_000u64)
-            .map(|i| (i, "记录".repeat(if i % 5000 == 7 { 300_000 } else { (i % 50) as usize })))
-            .collect();
-        {
-            let file = RecordFile::new(path.clone(), 42);
-            let encoded: Vec<Vec<u8>> = records.iter().map(encode).collect();
-            file.save(encoded.into_iter());
-        } // dropped: the write is done
-        let read = |fingerprint| {
-            let mut got = Vec::new();
-            let whole = RecordFile::new(path.clone(), fingerprint).read(|r: (u64, String)| got.push(r));
-            whole.then_some(got)
+        let base = d.path().join("r");
+        let entries: Vec<(u64, String)> = (0..20_000u64).map(|i| (i, "记录".repeat((i % 50) as usize))).collect();
+        let save = |file: &RecordFile, entries: &[(u64, String)], same: &dyn Fn(u64) -> bool| {
+            let changed = file.changed(entries.iter().map(|(k, _)| (*k, same(*k))));
+            let encoded: Vec<(u64, Vec<u8>)> = entries.iter().map(|e| (e.0, encode(e))).collect();
+            file.save(changed, encoded.into_iter());
         };
-        assert!(read(42) == Some(records.clone()), "read back whole and in order");
-        assert_eq!(read(43), None, "another fingerprint");
-        let bytes = std::fs::read(&path).expect("read");
-        for cut in [bytes.len() - 1, bytes.len() / 2, 20] {
-            std::fs::write(&path, &bytes[..cut]).expect("write");
-            assert_eq!(read(42), None, "cut at {cut}");
+        let read = |fingerprint| {
+            let file = RecordFile::new(base.clone(), fingerprint);
+            let mut got: Vec<(u64, String)> = Vec::new();
+            file.read(|e| got.push(e));
+            got.sort();
+            (file, got)
+        };
+        {
+            let (file, got) = read(42);
+            assert!(got.is_empty());
+            save(&file, &entries, &|_| false);
+        } // dropped: the write is done
+        let (file, got) = read(42);
+        assert!(got == entries, "read back whole");
+        assert!(read(43).1.is_empty(), "another fingerprint");
+
+        // One entry changed: its shard alone is written again.
+        let shard_of_7 = d.path().join(format!("r-{:02}.bin", RecordFile::shard(7)));
+        let other = d.path().join(format!("r-{:02}.bin", RecordFile::shard(8)));
+        let mtime = |p: &std::path::Path| std::fs::metadata(p).expect("meta").modified().expect("mtime");
+        let (before7, before8) = (mtime(&shard_of_7), mtime(&other));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut edited = entries.clone();
+        edited[7].1 = "改过".into();
+        save(&file, &edited, &|k| k != 7);
+        drop(file);
+        assert!(mtime(&shard_of_7) > before7 && mtime(&other) == before8);
+        assert!(read(42).1 == edited);
+        // One entry gone: its shard is written without it.
+        let fewer: Vec<_> = edited.iter().filter(|e| e.0 != 8).cloned().collect();
+        let (file, _) = read(42);
+        save(&file, &fewer, &|_| true);
+        drop(file);
+        assert!(read(42).1 == fewer);
+
+        // A shard cut short or with a wrong count hands over nothing; the others do.
+        let bytes = std::fs::read(&shard_of_7).expect("read");
+        let in_shard = fewer.iter().filter(|e| RecordFile::shard(e.0) == RecordFile::shard(7)).count();
+        for damaged in [bytes[..bytes.len() - 1].to_vec(), bytes[..bytes.len() / 2].to_vec(), bytes[..4].to_vec()] {
+            std::fs::write(&shard_of_7, &damaged).expect("write");
+            assert_eq!(read(42).1.len(), fewer.len() - in_shard);
         }
-        let mut longer = bytes.clone();
-        longer.splice(8..8, 3u64.to_le_bytes());
-        std::fs::write(&path, &longer).expect("write");
-        assert_eq!(read(42), None, "a damaged length");
-        std::fs::remove_file(&path).expect("rm");
-        assert_eq!(read(42), None, "no file");
     }
 }

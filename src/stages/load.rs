@@ -637,18 +637,20 @@ struct Memoised {
 }
 
 /// `gazette build`'s record of the content files it loaded,
-/// `.gazette-cache/content-<output>.bin`: what [`Memo`] keeps in serve, on disk. Per file,
-/// the hash of the bytes it was parsed from, what came out and what was said, for one
-/// binary and one context (as the memo's). A file whose bytes hash the same in this
-/// build's inputs scan (which trusts a settled stamp and hashes any other file, so a
-/// fresh CI checkout with new file times still matches) is neither read nor parsed:
-/// loading was the largest stage of a one-edit build at 100,000 documents (2.3 of 8.4 s,
-/// most of it YAML). The record holds no Markdown (hundreds of megabytes at that size):
-/// an item taken from it has an empty body and its `src.body_hash`, which is all the
-/// bodies stage needs of a body it does not render again (`bodies::Record`); one it must
-/// render is read from its file again and checked against that hash.
+/// `.gazette-cache/content-<output>-NN.bin` (shards, see `cache::RecordFile`): what
+/// [`Memo`] keeps in serve, on disk. Per file, the hash of the bytes it was parsed from,
+/// what came out and what was said, for one binary and one context (as the memo's). A
+/// file whose bytes hash the same in this build's inputs scan (which trusts a settled
+/// stamp and hashes any other file, so a fresh CI checkout with new file times still
+/// matches) is neither read nor parsed: loading was the largest stage of a one-edit build
+/// at 100,000 documents (2.3 of 8.4 s, most of it YAML). The record holds no Markdown
+/// (hundreds of megabytes at that size): an item taken from it has an empty body and its
+/// `src.body_hash`, which is all the bodies stage needs of a body it does not render
+/// again (`bodies::Record`); one it must render is read from its file again and checked
+/// against that hash.
 pub struct Record {
-    file: PathBuf,
+    /// Where its shards go (`RecordFile::new`).
+    base: PathBuf,
     fingerprint: u64,
     /// Every input file's hash as the inputs scan found it (`inputs::Inputs::hashes`).
     hashes: crate::hash::FastMap<String, u64>,
@@ -663,7 +665,7 @@ impl Record {
     /// as this build's inputs scan found them: a file is taken from the record when its
     /// bytes hash as they did when it was parsed.
     pub fn open(dir: &Path, id: u64, fingerprint: u64, hashes: crate::hash::FastMap<String, u64>) -> Record {
-        Record { file: dir.join(format!("content-{id:016x}.bin")), fingerprint, hashes, opened: Default::default() }
+        Record { base: dir.join(format!("content-{id:016x}")), fingerprint, hashes, opened: Default::default() }
     }
 
     fn file(&self, context: u64) -> &crate::cache::RecordFile {
@@ -671,7 +673,7 @@ impl Record {
             let mut h = crate::hash::Hasher::new();
             h.update(&self.fingerprint.to_le_bytes());
             h.update(&context.to_le_bytes());
-            crate::cache::RecordFile::new(self.file.clone(), h.digest())
+            crate::cache::RecordFile::new(self.base.clone(), h.digest())
         })
     }
 }
@@ -828,14 +830,10 @@ pub fn load_with(
     type Recorded = (u64, Result<Loaded, Unloaded>, Vec<Diagnostic>);
     let mut recorded: crate::hash::FastMap<String, Recorded> = Default::default();
     if let (Some(r), Some(context)) = (record, context) {
-        let whole = r.file(context).read(|(rel, hash, out, said): (String, u64, _, _)| {
+        r.file(context).read(|(rel, hash, out, said): (String, u64, _, _)| {
             recorded.insert(rel, (hash, out, said));
         });
-        if !whole {
-            recorded.clear();
-        }
     }
-    let recorded_count = recorded.len();
     // Per file: its stamp (for the memo), the hash of its bytes (for the record), what
     // came out, what was said, and whether it was taken from the memo or the record.
     type Loading = (Option<Stamp>, Option<u64>, Result<Loaded, Unloaded>, Vec<Diagnostic>, bool);
@@ -869,17 +867,22 @@ pub fn load_with(
     drop(previous);
     drop(recorded);
     if let (Some(r), Some(context)) = (record, context) {
-        let same = recorded_count == results.len() && results.iter().all(|r| r.4);
-        if !same {
-            let records: Vec<Vec<u8>> = work
-                .par_iter()
-                .zip(&results)
-                .filter_map(|((_, rel, _), (_, hash, out, said, _))| {
-                    Some(crate::cache::encode(&(rel, (*hash)?, out, said)))
-                })
-                .collect();
-            r.file(context).save(records.into_iter());
-        }
+        // Files are spread over the record's shards by their path; only the shards
+        // holding a file parsed anew (or fewer or more files) are encoded and written.
+        let file = r.file(context);
+        let key = |rel: &str| crate::hash::of(rel.as_bytes());
+        let entries = work.iter().zip(&results).filter(|(_, r)| r.1.is_some());
+        let changed = file.changed(entries.map(|((_, rel, _), r)| (key(rel), r.4)));
+        let records: Vec<(u64, Vec<u8>)> = work
+            .par_iter()
+            .zip(&results)
+            .filter_map(|((_, rel, _), (_, hash, out, said, _))| {
+                let k = key(rel);
+                changed[crate::cache::RecordFile::shard(k)]
+                    .then(|| Some((k, crate::cache::encode(&(rel, (*hash)?, out, said)))))?
+            })
+            .collect();
+        file.save(changed, records.into_iter());
     }
     let mut kept = crate::hash::FastMap::default();
     content.parsed = (results.iter().filter(|r| !r.4).count(), results.len());
