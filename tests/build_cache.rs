@@ -52,6 +52,18 @@ fn settle(site: &Site) {
     }
 }
 
+/// The default theme's template `name`, as the binary has it built in.
+fn theme_file(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates").join(name))
+        .expect("template")
+}
+
+/// Override the base template that every page uses with one that says 模板已修改.
+fn edit_base_template(site: &Site) {
+    let base = theme_file("base.html");
+    site.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板已修改</p></footer>", 1));
+}
+
 fn edit(site: &Site, rel: &str, f: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
     site.write(rel, &f(text));
@@ -91,11 +103,6 @@ fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
 
     // A template change reaches every page that uses it, and no other: the document
     // template renders the document pages again, not the listings or the home page.
-    std::fs::create_dir_all(site.root().join("themes/default/templates")).expect("mkdir");
-    let theme_file = |name: &str| {
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates").join(name))
-            .expect("template")
-    };
     let document = theme_file("document.html");
     assert!(document.contains("{% endblock"), "document.html has blocks to edit");
     let marked = document.replacen("{% endblock", "<p>文件模板已修改</p>{% endblock", 1);
@@ -111,10 +118,7 @@ fn one_edit_renders_only_what_it_affects_and_matches_a_clean_build() {
     assert!(!home.contains("文件模板已修改"));
     assert_eq!(differences(&snapshot(&out), &clean(&site, "clean3a")), Vec::<String>::new());
 
-    let base =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html"))
-            .expect("base.html");
-    site.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板已修改</p></footer>", 1));
+    edit_base_template(&site);
     let (rendered, pages) = build(&site, &out);
     assert!(rendered > pages * 9 / 10, "{rendered} of {pages} rendered after a template edit");
     assert!(std::fs::read_to_string(out.join("index.html")).expect("home").contains("模板已修改"));
@@ -462,10 +466,7 @@ fn pages_that_show_bodies_from_the_record_match_a_clean_build() {
 
     // A template that every page uses: every page is rendered again, every body from the
     // record made again from its file (documents, interpretations, topics, pages, decisions).
-    let base =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/base.html"))
-            .expect("base.html");
-    site.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板已修改</p></footer>", 1));
+    edit_base_template(&site);
     let (rendered, pages) = build(&site, &out);
     assert!(rendered > pages * 9 / 10, "{rendered} of {pages} rendered after a template edit");
     let clean = clean(&site, "clean");

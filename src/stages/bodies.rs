@@ -28,10 +28,6 @@ pub struct Body {
 }
 
 impl Body {
-    fn clone_of(b: &Body) -> Body {
-        Body { html: b.html.clone(), hash: b.hash, headings: b.headings.clone(), has_code: b.has_code }
-    }
-
     fn rendered(b: markdown::Body) -> Body {
         Body {
             hash: crate::hash::of(b.html.as_bytes()),
@@ -720,8 +716,8 @@ impl Bodies {
         };
         // Its Markdown as loaded (read again if it is not at hand: the file must still hold it).
         let body = Markdown::loaded(src, ix.content.item(t).body());
-        let made = render_one(ix, t, src, body, &[], &opts).body;
-        let made = made.map(|b| Arc::try_unwrap(b).unwrap_or_else(|shared| Body::clone_of(&shared)));
+        // (Rendered without a memo, the body is this call's alone.)
+        let made = render_one(ix, t, src, body, &[], &opts).body.and_then(Arc::into_inner);
         match made.filter(|b| b.hash == was.hash).and_then(|b| b.html.into_inner()) {
             Some(html) => html,
             None => {
@@ -791,20 +787,31 @@ mod tests {
         (ix, bodies, diags.into_sorted())
     }
 
+    /// Write a site file under `root`, folders and all.
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    /// A folder with a site's configuration and one organ, and no content yet.
+    fn small_site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "gazette.yaml", "title: 测试\nbase_url: https://example.gov.cn/\n");
+        write(dir.path(), "content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
+        dir
+    }
+
+    /// A document with the required keys and `body`.
+    fn doc(id: &str, body: &str) -> String {
+        format!("---\nid: {id}\ntitle: 文件{id}\nissuer: qzf\npublished: 2024-05-01\n---\n\n{body}\n")
+    }
+
     #[test]
     fn a_body_from_the_record_is_made_again_from_its_file_and_a_changed_file_fails_the_build() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = small_site();
         let root = dir.path();
-        let write = |rel: &str, text: &str| {
-            let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        };
-        write("gazette.yaml", "title: 测试\nbase_url: https://example.gov.cn/\n");
-        write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
-        let doc = |id: &str, body: &str| {
-            format!("---\nid: {id}\ntitle: 文件{id}\nissuer: qzf\npublished: 2024-05-01\n---\n\n{body}\n")
-        };
+        let write = |rel: &str, text: &str| write(root, rel, text);
         write("content/documents/a.md", &doc("a", "## 第一条\n\n正文**加粗**。"));
         write("content/documents/b.md", &doc("b", "见[文件a](doc:a#第一条)。"));
         let cache = root.join(".gazette-cache");
@@ -847,19 +854,10 @@ mod tests {
 
     #[test]
     fn markdown_not_at_hand_is_read_from_its_file_and_must_be_the_text_loaded() {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = small_site();
         let root = dir.path();
-        let write = |rel: &str, text: &str| {
-            let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            std::fs::write(p, text).expect("write");
-        };
-        write("gazette.yaml", "title: 测试\nbase_url: https://example.gov.cn/\n");
-        write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
-        write(
-            "content/documents/a.md",
-            "---\nid: a\ntitle: 文件a\nissuer: qzf\npublished: 2024-05-01\n---\n\n## 第一条\n\n正文。\n",
-        );
+        let write = |rel: &str, text: &str| write(root, rel, text);
+        write("content/documents/a.md", &doc("a", "## 第一条\n\n正文。"));
         let (cfg, _) = crate::config::load(root, None).expect("config");
         let sources = Sources { root: root.to_path_buf(), limits: cfg.limits };
         // Items as the content record gives them: without their Markdown, with its hash.
@@ -881,10 +879,7 @@ mod tests {
         assert!(b.html(&ix, ItemId::Doc(0)).is_some_and(|h| h.contains("第一条") && h.contains("正文")));
 
         let mut ix = loaded();
-        write(
-            "content/documents/a.md",
-            "---\nid: a\ntitle: 文件a\nissuer: qzf\npublished: 2024-05-01\n---\n\n改过了。\n",
-        );
+        write("content/documents/a.md", &doc("a", "改过了。"));
         let (b, said) = render(&mut ix);
         assert_eq!(b.html(&ix, ItemId::Doc(0)), Some(""));
         assert_eq!(said.len(), 1, "{said:?}");

@@ -188,6 +188,17 @@ enum TextOf {
     SetFaq(usize, usize),
 }
 
+impl TextOf {
+    /// The item whose rendered body this text is (FAQ answers are not bodies).
+    fn body(self) -> Option<ItemId> {
+        match self {
+            TextOf::Doc(i) => Some(ItemId::Doc(i)),
+            TextOf::Interp(k) => Some(ItemId::Interp(k)),
+            TextOf::DocFaq(..) | TextOf::SetFaq(..) => None,
+        }
+    }
+}
+
 /// A postings list as varint-encoded deltas of ascending item numbers: about 1.5 bytes a
 /// posting instead of 4, which is most of the index's memory on a large library.
 #[derive(Default)]
@@ -524,6 +535,11 @@ fn few_new(old_of: &[Option<usize>]) -> bool {
 
 const NEW_SHARE: usize = 8;
 
+/// How many postings `lists` hold, title and body.
+fn postings_in(lists: &[(u64, Postings, Postings)]) -> usize {
+    lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum()
+}
+
 /// The previous build's postings (of `old_count` items) with every item number replaced
 /// by the item's number now (`old_of`, from [`match_items`]; an item gone is dropped)
 /// and the `fresh` items' terms put in, sorted by key and without empty lists; and the
@@ -627,8 +643,7 @@ pub fn build(
     let c = &ix.content;
     let html = |t: TextOf| -> &str {
         let html = match t {
-            TextOf::Doc(i) => bodies.html(ix, ItemId::Doc(i)),
-            TextOf::Interp(k) => bodies.html(ix, ItemId::Interp(k)),
+            TextOf::Doc(_) | TextOf::Interp(_) => t.body().and_then(|item| bodies.html(ix, item)),
             TextOf::DocFaq(i, n) => bodies.doc_faq[i].get(n).map(String::as_str),
             TextOf::SetFaq(k, n) => bodies.faq_sets[k].get(n).map(String::as_str),
         };
@@ -684,11 +699,9 @@ pub fn build(
                 let mut h = crate::hash::Hasher::new();
                 h.piece(index_title(text_of).as_bytes());
                 // A body by its hash: its HTML may not be at hand (`bodies::Record`).
-                use std::hash::Hash;
-                match text_of {
-                    TextOf::Doc(i) => bodies.body(ItemId::Doc(i)).map(|b| b.hash).unwrap_or(0).hash(&mut h),
-                    TextOf::Interp(k) => bodies.body(ItemId::Interp(k)).map(|b| b.hash).unwrap_or(0).hash(&mut h),
-                    _ => h.piece(html(text_of).as_bytes()),
+                match text_of.body() {
+                    Some(item) => h.update(&bodies.body(item).map_or(0, |b| b.hash).to_le_bytes()),
+                    None => h.piece(html(text_of).as_bytes()),
                 }
                 h.digest()
             }
@@ -863,7 +876,7 @@ pub fn build(
                 fresh_items.extend(indexed.map(|i| (n as u32, i)));
             }
             let (lists, changed) = renumber(saved.postings, saved.items.len(), &old_of, &fresh_items);
-            let total = lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum();
+            let total = postings_in(&lists);
             (AllPostings::Sorted(lists), total, Some((OldShards::Files(saved.shards), changed)))
         }
         (None, None) => {
@@ -901,7 +914,7 @@ pub fn build(
                         .collect();
                     let old = last.postings.into_iter().flat_map(|m| m.into_iter().map(|(k, (t, b))| (k, t, b)));
                     let (lists, changed) = renumber(old.collect(), last.keys.len(), &old_of, &fresh_items);
-                    let total = lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum();
+                    let total = postings_in(&lists);
                     let mut postings = fresh();
                     for (k, t, b) in lists {
                         postings[part_of(k)].insert(k, (t, b));
