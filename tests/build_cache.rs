@@ -588,3 +588,56 @@ fn a_fresh_checkout_parses_only_the_files_whose_bytes_changed() {
     assert!(parsed(run.ok()).starts_with("content files: 1 of 3 read and parsed"), "{}", run.stderr);
     assert!(run.read("documents/b/index.html").contains("改过的正文"));
 }
+
+/// The catalogue (`api/documents.*`) and the finder (`finder/`) show every published
+/// document's metadata and, of its body, only its 任务分解: a body edit that leaves the
+/// tasks as they were leaves those files as the last build wrote them, one that changes a
+/// task makes them again, and a file changed by hand is written again.
+#[test]
+fn catalogue_and_finder_files_follow_metadata_and_tasks_not_bodies() {
+    let site = demo_site();
+    settle(&site);
+    let out = site.root().join("public");
+    build(&site, &out);
+    let stamp = |rel: &str| std::fs::metadata(out.join(rel)).and_then(|m| m.modified()).expect("output file");
+    let watched = ["api/documents.json", "api/documents.csv", "finder/config.json"];
+    let before: Vec<_> = watched.iter().map(|f| stamp(f)).collect();
+    let same_as_clean = |step: &str| {
+        let clean = clean(&site, "clean");
+        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
+        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+    };
+    let plan = "content/documents/2018/jdq-2018-zwgk.md";
+
+    // A paragraph that is not a task: the files stay as they were.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    edit(&site, plan, |t| format!("{t}\n\n本要点由区政府办公室负责解释。\n"));
+    assert_eq!(build(&site, &out).0, 1, "a body edit renders its page only");
+    let after: Vec<_> = watched.iter().map(|f| stamp(f)).collect();
+    assert_eq!(after, before, "a body edit leaves the catalogue and the finder as they were");
+    same_as_clean("a body edit");
+
+    // A new task: the catalogue lists it.
+    let task = "99.建立增量构建检验台账。（责任单位：区数据局）";
+    edit(&site, plan, |t| t.replacen("7.制定发布", &format!("{task}\n\n7.制定发布"), 1));
+    build(&site, &out);
+    let json = std::fs::read_to_string(out.join("api/documents.json")).expect("catalogue");
+    assert!(json.contains("建立增量构建检验台账"), "the catalogue shows the new task");
+    same_as_clean("a new task");
+
+    // A tag: the finder lists the document under it.
+    let finder =
+        || -> Vec<(String, Vec<u8>)> { snapshot(&out).into_iter().filter(|(p, _)| p.starts_with("finder/")).collect() };
+    let finder_before = finder();
+    edit(&site, plan, |t| t.replacen("tags: [政务公开,", "tags: [个人, 政务公开,", 1));
+    build(&site, &out);
+    assert_ne!(finder(), finder_before, "the finder shows the new tag");
+    same_as_clean("a new tag");
+
+    // Files changed by hand are written again, even when nothing they show changed.
+    std::fs::write(out.join("api/documents.csv"), "tampered").expect("write");
+    std::fs::remove_file(out.join("finder/config.json")).expect("rm");
+    edit(&site, plan, |t| format!("{t}\n\n又一段正文。\n"));
+    build(&site, &out);
+    same_as_clean("catalogue and finder files changed by hand");
+}

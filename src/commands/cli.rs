@@ -149,6 +149,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 cache_name: None,
                 cache_dir,
                 skip_unchanged: true,
+                exits_after: true,
             };
             let outcome = build::run(&opts);
             outcome.report();
@@ -194,6 +195,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 deny_warnings,
                 write: false,
                 collect_links,
+                exits_after: true,
                 ..Default::default()
             };
             let mut outcome = build::run(&opts);

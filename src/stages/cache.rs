@@ -24,10 +24,10 @@ use crate::hash::Hasher as Xxh3;
 use crate::linkcheck::{PageLinks, Parts};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::SystemTime;
 
-const MAGIC: &[u8] = b"gazette-page-cache-2\n";
+const MAGIC: &[u8] = b"gazette-page-cache-3\n";
 
 /// A file as written: length and modification time, to recognise it in the next build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -90,6 +90,10 @@ struct Old {
     entries: FastMap<String, Entry>,
 }
 
+/// A group of site files made together from one key (see [`PageCache::reuse_group`]):
+/// the key, and each file with the stamp it was written with.
+type Group = (u64, Vec<(String, Stamp)>);
+
 /// The previous build's pages (read at the start of the render stage) and the fingerprint
 /// of this build's theme and configuration.
 pub struct PageCache {
@@ -100,6 +104,9 @@ pub struct PageCache {
     /// The output's files as this process last left them (`serve`), to look a page's
     /// stamp up instead of asking the file system.
     listing: Option<std::sync::Arc<crate::output::Known>>,
+    /// Groups of site files by name: the previous build's (kept past [`PageCache::release`]:
+    /// site files are written after the pages) and this build's.
+    groups: Mutex<(FastMap<String, Group>, Vec<(String, Group)>)>,
 }
 
 /// Feed bytes written by `serde_json` straight into the hasher (no intermediate string).
@@ -179,11 +186,45 @@ impl PageCache {
     /// `serve`, so they share one file instead of leaving one per session).
     pub fn open(dir: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
         let file = dir.join(format!("pages-{:016x}.bin", output_id(out, name)));
-        let old = std::fs::read(&file)
+        let (old, groups) = std::fs::read(&file)
             .ok()
-            .and_then(|data| Some(Old { entries: index(&data, fingerprint)?, data }))
+            .and_then(|data| {
+                let (entries, groups) = index(&data, fingerprint)?;
+                Some((Old { entries, data }, groups))
+            })
             .unwrap_or_default();
-        PageCache { file, fingerprint, previous_output: out.to_path_buf(), old: RwLock::new(old), listing: None }
+        PageCache {
+            file,
+            fingerprint,
+            previous_output: out.to_path_buf(),
+            old: RwLock::new(old),
+            listing: None,
+            groups: Mutex::new((groups, Vec::new())),
+        }
+    }
+
+    /// The files of site-file group `name` (the catalogue, the finder: files made
+    /// together from the whole library), when the previous build made them from `key`
+    /// (0: none) and each is still the file it wrote: their paths and stamps, to be kept
+    /// as they are instead of made again. A key covers everything the files are made
+    /// from; the cache's fingerprint covers the binary and the configuration.
+    pub fn reuse_group(&self, name: &str, key: u64) -> Option<Vec<(String, Stamp)>> {
+        let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, files) = groups.0.get(name).filter(|(k, _)| key != 0 && *k == key)?;
+        let unchanged = |(path, stamp): &(String, Stamp)| {
+            let now = match &self.listing {
+                Some(listing) => listing.get(path).map(|(s, _)| *s),
+                None => Stamp::of(&self.previous_output.join(path)),
+            };
+            now == Some(*stamp)
+        };
+        files.iter().all(unchanged).then(|| files.clone())
+    }
+
+    /// Record that this build's group `name` was made from `key` into `files`, for the
+    /// next build.
+    pub fn made_group(&self, name: &str, key: u64, files: Vec<(String, Stamp)>) {
+        self.groups.lock().unwrap_or_else(|e| e.into_inner()).1.push((name.to_string(), (key, files)));
     }
 
     /// Take the stamps of the previous output's files from `listing` (see
@@ -285,6 +326,22 @@ impl PageCache {
             b.extend_from_slice(&(ids.len() as u64).to_le_bytes());
             for i in ids {
                 b.extend_from_slice(&i.to_le_bytes());
+            }
+        }
+        let groups = std::mem::take(&mut self.groups.lock().unwrap_or_else(|e| e.into_inner()).1);
+        let str = |b: &mut Vec<u8>, s: &str| {
+            b.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            b.extend_from_slice(s.as_bytes());
+        };
+        b.extend_from_slice(&(groups.len() as u64).to_le_bytes());
+        for (name, (key, files)) in &groups {
+            str(&mut b, name);
+            b.extend_from_slice(&key.to_le_bytes());
+            b.extend_from_slice(&(files.len() as u64).to_le_bytes());
+            for (path, stamp) in files {
+                str(&mut b, path);
+                b.extend_from_slice(&stamp.len.to_le_bytes());
+                b.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
             }
         }
         write_atomically(&self.file, &b);
@@ -538,7 +595,7 @@ fn absolute(out: &Path) -> PathBuf {
 
 /// Index a cache file: each page's key, stamp and where its links start. `None` when it is
 /// not one of ours, of another fingerprint, or cut short.
-fn index(b: &[u8], fingerprint: u64) -> Option<FastMap<String, Entry>> {
+fn index(b: &[u8], fingerprint: u64) -> Option<(FastMap<String, Entry>, FastMap<String, Group>)> {
     let mut r = Reader { b, pos: 0 };
     if r.take(MAGIC.len())? != MAGIC || r.u64()? != fingerprint {
         return None;
@@ -546,8 +603,7 @@ fn index(b: &[u8], fingerprint: u64) -> Option<FastMap<String, Entry>> {
     let n = r.u64()? as usize;
     let mut map = FastMap::with_capacity_and_hasher(n.min(b.len() / 32), Default::default());
     for _ in 0..n {
-        let len = r.u64()? as usize;
-        let path = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+        let path = r.str()?;
         let key = r.u64()?;
         let inputs = r.u64()?;
         let stamp = Stamp { len: r.u64()?, mtime_ns: r.u128()? };
@@ -558,7 +614,18 @@ fn index(b: &[u8], fingerprint: u64) -> Option<FastMap<String, Entry>> {
         }
         map.insert(path, Entry { key, inputs, stamp, links_at });
     }
-    (r.pos == b.len()).then_some(map)
+    let mut groups = FastMap::default();
+    for _ in 0..r.u64()? {
+        let name = r.str()?;
+        let key = r.u64()?;
+        let count = r.u64()? as usize;
+        let mut files = Vec::with_capacity(count.min(b.len() / 32));
+        for _ in 0..count {
+            files.push((r.str()?, Stamp { len: r.u64()?, mtime_ns: r.u128()? }));
+        }
+        groups.insert(name, (key, files));
+    }
+    (r.pos == b.len()).then_some((map, groups))
 }
 
 /// Decode the links of one page (checked by `index` already).
@@ -586,6 +653,10 @@ impl<'a> Reader<'a> {
     }
     fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn str(&mut self) -> Option<String> {
+        let len = self.u64()? as usize;
+        Some(std::str::from_utf8(self.take(len)?).ok()?.to_string())
     }
     fn u128(&mut self) -> Option<u128> {
         Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))

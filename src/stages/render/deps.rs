@@ -30,6 +30,12 @@ pub(super) struct Revisions {
     faq_sets: Vec<u64>,
     issues: Vec<u64>,
     shared: u64,
+    /// Per document, all its inputs but the HTML of its body and FAQ answers (its
+    /// 任务分解 included): what its listing row, catalogue entry and finder line are made
+    /// from, so a body edit that leaves them as they were changes none of them.
+    metadata: Vec<u64>,
+    /// Per document, all its inputs: its metadata and that HTML (its page, its search
+    /// entries).
     documents: Vec<u64>,
 }
 
@@ -62,20 +68,31 @@ impl Revisions {
             faq_sets: c.faqs.iter().map(|f| of(&f.src)).collect(),
             issues: c.issues.iter().map(|i| of(&i.src)).collect(),
             shared: std::hash::Hasher::finish(&shared),
+            metadata: Vec::new(),
             documents: Vec::new(),
         };
-        revs.documents = (0..c.documents.len()).into_par_iter().map(|i| revs.document(ix, bodies, i)).collect();
+        (revs.metadata, revs.documents) = (0..c.documents.len())
+            .into_par_iter()
+            .map(|i| {
+                let metadata = revs.metadata_of(ix, bodies, i);
+                let mut h = Hasher::new();
+                metadata.hash(&mut h);
+                bodies.body(ItemId::Doc(i)).hash(&mut h);
+                bodies.doc_faq[i].hash(&mut h);
+                ix.rel[i].faq_sets.iter().for_each(|&k| bodies.faq_sets[k.0].hash(&mut h));
+                (metadata, std::hash::Hasher::finish(&h))
+            })
+            .unzip();
         revs
     }
 
-    /// Everything document `i`'s page and catalogue entry are made from.
-    fn document(&self, ix: &Index, b: &Bodies, i: usize) -> u64 {
+    /// Everything document `i`'s page is made from but the HTML of its body and FAQ
+    /// answers (see the field `metadata`).
+    fn metadata_of(&self, ix: &Index, b: &Bodies, i: usize) -> u64 {
         let r = &ix.rel[i];
         let mut h = Hasher::new();
         self.shared.hash(&mut h);
         self.items.get(ItemId::Doc(i)).hash(&mut h);
-        b.body(ItemId::Doc(i)).hash(&mut h);
-        b.doc_faq[i].hash(&mut h);
         b.tasks[i].hash(&mut h);
         r.hash(&mut h);
         let neighbour = |t: ItemId, h: &mut Hasher| self.neighbour(ix, t, h);
@@ -100,19 +117,16 @@ impl Revisions {
             .chain(&r.translation_of)
             .chain(&r.validity_cause)
             .for_each(|&j| neighbour(j.into(), &mut h));
-        for &k in &r.faq_sets {
-            self.faq_sets[k.0].hash(&mut h);
-            b.faq_sets[k.0].hash(&mut h);
-        }
+        r.faq_sets.iter().for_each(|&k| self.faq_sets[k.0].hash(&mut h));
         r.issues.iter().for_each(|&k| self.issues[k.0].hash(&mut h));
         std::hash::Hasher::finish(&h)
     }
 
     /// The inputs key of document `i`'s listing row (`render::plan`): its document's
-    /// inputs (more than the row shows: a body edit makes its row again, nothing more).
+    /// metadata (a row shows nothing of the body).
     pub(super) fn row_inputs(&self, i: usize) -> u64 {
         const ROW: u64 = 0x4011_e27c_0000_0001;
-        seeded(ROW, self.documents[i])
+        seeded(ROW, self.metadata[i])
     }
 
     /// What a page may show of a related item: anything from its source or URL, and a
@@ -177,11 +191,24 @@ impl Renderer<'_> {
     }
 
     /// The inputs key of document `i`'s catalogue entry (`feeds::catalog`), or 0 without
-    /// a cache: made from the same inputs as its page (less would do, but more only costs
-    /// an entry made again when the body changes).
+    /// a cache: its document's metadata (an entry shows its 任务分解, nothing else of
+    /// the body).
     pub(crate) fn catalog_inputs(&self, i: usize) -> u64 {
         const CATALOG: u64 = 0xca7a_1096_e27c_0001;
-        self.revisions.as_ref().map_or(0, |r| seeded(CATALOG, r.documents[i]))
+        self.revisions.as_ref().map_or(0, |r| seeded(CATALOG, r.metadata[i]))
+    }
+
+    /// A key of every published document's metadata (see `Revisions`) and
+    /// what all pages share, for one use (`seed`), or 0 without a cache: the inputs of
+    /// site files made from the whole library's metadata (the catalogue, the finder).
+    pub(crate) fn library_metadata_key(&self, seed: u64) -> u64 {
+        let Some(revs) = &self.revisions else { return 0 };
+        let mut h = Hasher::with_seed(seed);
+        revs.shared.hash(&mut h);
+        for &i in self.ix.published_documents().iter() {
+            (i, revs.metadata[i]).hash(&mut h);
+        }
+        std::hash::Hasher::finish(&h)
     }
 
     /// The inputs key of a document's or an interpretation's search entry

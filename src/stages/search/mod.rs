@@ -241,13 +241,16 @@ impl Postings {
     }
 
     /// The item numbers, ascending.
+    fn ascending(&self) -> impl Iterator<Item = u32> + '_ {
+        self.deltas().scan(0u32, |n, d| {
+            *n += d;
+            Some(*n)
+        })
+    }
+
+    /// The item numbers, ascending, in a vector.
     fn numbers(&self) -> Vec<u32> {
-        self.deltas()
-            .scan(0u32, |n, d| {
-                *n += d;
-                Some(*n)
-            })
-            .collect()
+        self.ascending().collect()
     }
 
     /// The list with `n` added (`add`) or taken out, kept ascending.
@@ -579,11 +582,17 @@ fn renumber(
         }
         out
     };
+    // A list whose items all keep their numbers and that gains none stays as it is, and
+    // is not decoded into a vector and encoded again: after one body edit, nearly all.
+    let kept = |p: &Postings| p.ascending().all(|o| new_of_old.get(o as usize).copied().flatten() == Some(o));
     let none: (Vec<u32>, Vec<u32>) = Default::default();
     let mut lists: Vec<(u64, Postings, Postings, bool)> = old
         .into_par_iter()
         .map(|(k, t, b)| {
             let extra = added.get(&k).unwrap_or(&none);
+            if extra.0.is_empty() && extra.1.is_empty() && kept(&t) && kept(&b) {
+                return (k, t, b, false);
+            }
             let (t2, b2) = (again(&t, &extra.0), again(&b, &extra.1));
             let changed = t2.bytes != t.bytes || b2.bytes != b.bytes;
             (k, t2, b2, changed)
