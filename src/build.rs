@@ -340,7 +340,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         let in_memory = memo.and_then(|m| m.outputs.lock().unwrap_or_else(|e| e.into_inner()).take());
         let listing = in_memory.is_some();
         let known = in_memory.or_else(|| inputs.as_ref().and_then(|i| i.known()).map(std::sync::Arc::new));
-        match Staging::create(&out_dir, known) {
+        let folders = inputs.as_ref().filter(|_| !listing).and_then(|i| i.folders());
+        match Staging::create(&out_dir, known, folders) {
             // serve's output between its own builds: the memo lists every file in it.
             Ok(s) if listing => s.known_is_listing(),
             Ok(s) => s,
@@ -438,25 +439,23 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         );
     }
     let stamps = if write { staging.stamps() } else { None };
+    let mut folders = None;
     if write {
-        if let Err(e) = staging.commit(&out_dir) {
-            diagnostics.push(Diagnostic::error(
-                &Loc::file(out_dir.display().to_string()),
-                format!("cannot move the new output into place: {e}"),
-            ));
-            return (Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
-        }
-        if let Some(c) = &cache {
-            c.save(&pages, &page_meta);
+        match staging.commit(&out_dir) {
+            Ok(f) => folders = f,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error(
+                    &Loc::file(out_dir.display().to_string()),
+                    format!("cannot move the new output into place: {e}"),
+                ));
+                return (Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
+            }
         }
         if let Some(record) = search_record {
             record.settle();
         }
     }
-    lap("commit", &mut t);
-    progress.finish();
-    timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
-    let outcome = Outcome {
+    let mut outcome = Outcome {
         diagnostics,
         exit_code: 0,
         pages: page_count,
@@ -464,23 +463,28 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         files: files.len(),
         unchanged,
         output: out_dir.clone(),
-        timings,
         links,
         services,
         site_url: cfg.site_url.clone(),
         embargoed: ix.embargoed_documents().into_iter().map(|(p, d)| (p.to_string(), d)).collect(),
         up_to_date: false,
         parsed,
+        ..Default::default()
     };
-    if let Some(stamps) = stamps {
-        if let Some(m) = memo {
-            let known = stamps.iter().map(|(p, s, h)| (p.clone(), (*s, *h))).collect();
-            *m.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
-        }
-        if let Some(inputs) = inputs {
-            inputs.save(&stamps, outcome.result());
-        }
+    if let (Some(m), Some(stamps)) = (memo, &stamps) {
+        let known = stamps.iter().map(|(p, s, h)| (p.clone(), (*s, *h))).collect();
+        *m.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
     }
+    // The two records of the output just committed, written side by side.
+    let result = outcome.result();
+    rayon::join(
+        || cache.as_ref().filter(|_| write).map(|c| c.save(&pages, &page_meta)),
+        || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),
+    );
+    lap("commit", &mut t);
+    progress.finish();
+    timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
+    outcome.timings = timings;
     if !opts.write {
         return (outcome, None);
     }

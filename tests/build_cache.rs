@@ -641,3 +641,52 @@ fn catalogue_and_finder_files_follow_metadata_and_tasks_not_bodies() {
     build(&site, &out);
     same_as_clean("catalogue and finder files changed by hand");
 }
+
+/// Date every folder of `out` an hour back, as folders are that no build touched lately.
+fn age_folders(out: &Path) {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in walkdir::WalkDir::new(out).into_iter().flatten() {
+        if entry.file_type().is_dir() {
+            std::fs::File::open(entry.path()).and_then(|f| f.set_modified(then)).expect("set folder time");
+        }
+    }
+}
+
+/// The commit finds the files to delete in the last build's record of the output, and
+/// lists only the folders whose time changed since that build: files put into the
+/// output by hand (into an old folder, a new folder, the top) are still removed, and
+/// so are the pages of a removed document.
+#[test]
+fn files_added_to_the_output_by_hand_are_removed_without_walking_it() {
+    let site = demo_site();
+    settle(&site);
+    let out = site.root().join("public");
+    build(&site, &out);
+    let rel = "content/documents/2024/sjq-2024-zwgk.md";
+    let new_doc = std::fs::read_to_string(site.root().join(rel)).expect("read").replacen(
+        "id: sjq-2024-zwgk",
+        "id: zz-removed-later",
+        1,
+    );
+    site.write("content/documents/zz-removed-later.md", &new_doc.replacen("\ntitle: ", "\ntitle: 将被删除的", 1));
+    build(&site, &out);
+    assert!(out.join("documents/zz-removed-later/index.html").is_file());
+    // Folders whose times were recorded long after they last changed: trusted.
+    age_folders(&out);
+    edit(&site, "content/documents/2018/jdq-2018-zwgk.md", |t| format!("{t}\n\n第一段新正文。\n"));
+    build(&site, &out);
+
+    std::fs::write(out.join("documents/sjq-2024-zwgk/stray.txt"), "by hand").expect("write");
+    std::fs::create_dir_all(out.join("documents/sjq-2024-zwgk/extra/deeper")).expect("mkdir");
+    std::fs::write(out.join("documents/sjq-2024-zwgk/extra/deeper/x.html"), "by hand").expect("write");
+    std::fs::write(out.join("stray.html"), "by hand").expect("write");
+    site.remove("content/documents/zz-removed-later.md");
+    edit(&site, "content/documents/2018/jdq-2018-zwgk.md", |t| format!("{t}\n\n第二段新正文。\n"));
+    build(&site, &out);
+    for gone in ["documents/sjq-2024-zwgk/stray.txt", "documents/sjq-2024-zwgk/extra", "stray.html"] {
+        assert!(!out.join(gone).exists(), "{gone} was removed");
+    }
+    assert!(!out.join("documents/zz-removed-later").exists(), "the removed document's page is gone");
+    let clean = clean(&site, "clean");
+    assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new());
+}

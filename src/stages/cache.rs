@@ -94,6 +94,9 @@ struct Old {
 /// the key, and each file with the stamp it was written with.
 type Group = (u64, Vec<(String, Stamp)>);
 
+/// The previous build's groups by name, and this build's.
+type Groups = (FastMap<String, Group>, Vec<(String, Group)>);
+
 /// The previous build's pages (read at the start of the render stage) and the fingerprint
 /// of this build's theme and configuration.
 pub struct PageCache {
@@ -106,7 +109,7 @@ pub struct PageCache {
     listing: Option<std::sync::Arc<crate::output::Known>>,
     /// Groups of site files by name: the previous build's (kept past [`PageCache::release`]:
     /// site files are written after the pages) and this build's.
-    groups: Mutex<(FastMap<String, Group>, Vec<(String, Group)>)>,
+    groups: Mutex<Groups>,
 }
 
 /// Feed bytes written by `serde_json` straight into the hasher (no intermediate string).

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &str = "gazette-inputs-3";
+const MAGIC: &str = "gazette-inputs-4";
 
 /// One input file as the record keeps it.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -55,6 +55,8 @@ struct Record {
     /// Every output file: relative path, length, modification time, hash of its bytes
     /// (0 when not known).
     outputs: Vec<(String, u64, u128, u64)>,
+    /// The output's folders and their times after the commit (`output::Folders`).
+    folders: crate::output::Folders,
     result: Result,
 }
 
@@ -126,6 +128,11 @@ impl Inputs {
         Some(old.outputs.iter().map(|(p, len, m, h)| (p.clone(), (stamp(*len, *m), *h))).collect())
     }
 
+    /// The output's folders as the last good build left them (see `output::Folders`).
+    pub fn folders(&self) -> Option<crate::output::Folders> {
+        Some(self.old.as_ref()?.folders.clone())
+    }
+
     /// The previous build's result, when its inputs are this build's (same bytes) and
     /// the output `out` still holds every file it wrote, untouched. The caller holds
     /// the output's lock and has checked that no commit is pending.
@@ -149,7 +156,7 @@ impl Inputs {
     /// Record this build: its inputs, every file of the output as it left it (relative
     /// path and stamp) and what it reported. Best effort: without a record the next
     /// build runs in full.
-    pub fn save(self, outputs: &[crate::output::Written], result: Result) {
+    pub fn save(self, outputs: &[crate::output::Written], folders: crate::output::Folders, result: Result) {
         if !self.complete {
             std::fs::remove_file(&self.file).ok();
             return;
@@ -161,6 +168,7 @@ impl Inputs {
             read_at_ns: self.read_at_ns,
             inputs: self.inputs,
             outputs,
+            folders,
             result,
         };
         crate::cache::write_atomically(&self.file, &crate::cache::encode(&record));

@@ -22,6 +22,17 @@
 //!   middle of a commit, until the next build) a mix the journal repairs.
 //! - **Nothing stays beside the output** once a build has ended: no lock, no staging
 //!   folder, no journal.
+//!
+//! The commit deletes the files the build no longer produces. To find them it lists the
+//! output, unless the last build's record of it can stand for the listing: a folder's
+//! modification time changes whenever an entry is added to it, removed from it or
+//! renamed in it, so a folder that has the time the last build recorded ([`Folders`])
+//! holds the files that build left there (the reasoning of git's untracked cache). Only
+//! the folders whose time changed are listed (and new folders inside them, whole);
+//! stat-ing 150,000 folders costs a third of walking 300,000 files. As for input stamps,
+//! a time within a few seconds of its recording is not trusted (a change in the same
+//! clock tick would not show), so a folder the commit just changed is listed by the next
+//! build. A file changed in place is found by its stamp, file by file, as before.
 
 use crate::cache::Stamp;
 use crate::hash::FastSet;
@@ -54,6 +65,16 @@ pub struct Staging {
     /// `known` lists every file of the output (it is private to this process: `serve`),
     /// so the commit finds the files to delete there instead of walking the output.
     known_is_listing: bool,
+    /// The output's folders as the last build recorded them, checked under the lock:
+    /// with `known`, they stand for a listing of the output (see the module comment).
+    sealed: Option<Sealed>,
+}
+
+/// The recorded folders of an output, checked: those with their recorded time (which
+/// hold the files `known` says), and the others, to be listed.
+struct Sealed {
+    same: crate::hash::FastMap<String, u128>,
+    changed: Vec<String>,
 }
 
 /// A file of the output: relative path, stamp, XXH3 hash of its bytes (0: not known).
@@ -63,6 +84,33 @@ pub type Written = (String, Stamp, u64);
 /// whose stamp is still the recorded one and whose new bytes hash the same is unchanged,
 /// found without reading it.
 pub type Known = crate::hash::FastMap<String, (Stamp, u64)>;
+
+/// The folders of an output (relative, `/`-separated; `""` is the output itself), each
+/// with its modification time in nanoseconds, as a build left them.
+pub type Folders = Vec<(String, u128)>;
+
+/// A folder's modification time, in nanoseconds since the epoch.
+fn folder_time(path: &Path) -> Option<u128> {
+    let m = std::fs::symlink_metadata(path).ok().filter(|m| m.is_dir())?;
+    Some(m.modified().ok()?.duration_since(std::time::SystemTime::UNIX_EPOCH).ok()?.as_nanos())
+}
+
+/// Every folder that holds one of `files` (relative paths), the output's own (`""`)
+/// included, each once.
+fn folders_of<'a>(files: impl Iterator<Item = &'a String>) -> FastSet<String> {
+    let mut folders = FastSet::default();
+    folders.insert(String::new());
+    for f in files {
+        let mut p = f.as_str();
+        while let Some(cut) = p.rfind('/') {
+            p = &p[..cut];
+            if !folders.insert(p.to_string()) {
+                break;
+            }
+        }
+    }
+    folders
+}
 
 #[derive(Debug)]
 pub enum WriteError {
@@ -174,7 +222,8 @@ fn remove_leftovers(out: &Path) {
 
 impl Staging {
     /// A staging folder for `out`; `known` is what the last build recorded of its files.
-    pub fn create(out: &Path, known: Option<std::sync::Arc<Known>>) -> io::Result<Staging> {
+    pub fn create(out: &Path, known: Option<std::sync::Arc<Known>>, folders: Option<Folders>) -> io::Result<Staging> {
+        use rayon::prelude::*;
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -182,6 +231,11 @@ impl Staging {
         // A commit a killed build left half done is completed first.
         Journal::recover(out)?;
         remove_leftovers(out);
+        let sealed = folders.filter(|f| known.is_some() && !f.is_empty()).map(|f| {
+            let (same, changed): (Vec<_>, Vec<_>) =
+                f.into_par_iter().partition(|(rel, t)| *t != 0 && folder_time(&out.join(rel)) == Some(*t));
+            Sealed { same: same.into_iter().collect(), changed: changed.into_iter().map(|(rel, _)| rel).collect() }
+        });
         let dir = sibling(out, "tmp");
         std::fs::create_dir_all(&dir)?;
         Ok(Staging {
@@ -195,6 +249,7 @@ impl Staging {
             stamps: Mutex::new(Vec::new()),
             known,
             known_is_listing: false,
+            sealed,
         })
     }
 
@@ -210,6 +265,7 @@ impl Staging {
             stamps: Mutex::new(Vec::new()),
             known: None,
             known_is_listing: false,
+            sealed: None,
         }
     }
 
@@ -391,31 +447,97 @@ impl Staging {
     /// Apply the staging folder to `out`: a new output is the staging folder renamed; an
     /// existing one gets the changed files renamed in and the files no longer produced
     /// deleted, under a journal (see the module comment).
-    pub fn commit(mut self, out: &Path) -> io::Result<()> {
+    ///
+    /// Returns the output's folders with their times as the commit left them, for the
+    /// next build (see the module comment); `None` for a dry run.
+    pub fn commit(mut self, out: &Path) -> io::Result<Option<Folders>> {
         let Some(dir) = self.dir.clone() else {
-            return Ok(());
+            return Ok(None);
         };
+        let files = std::mem::take(&mut *self.files.lock().unwrap_or_else(|e| e.into_inner()));
         if !out.exists() {
             std::fs::rename(&dir, out)?;
             self.committed = true;
-            return Ok(());
+            return Ok(Some(folder_times(out, folders_of(files.iter()), |_| None)));
         }
-        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let mut delete = Vec::new();
-        match self.listing() {
-            Some(known) => delete.extend(known.keys().filter(|rel| !files.contains(*rel)).cloned()),
-            None => delete.extend(files_in(out).into_iter().filter(|rel| !files.contains(rel))),
-        }
+        let sealed = self.sealed.take();
+        let mut delete: Vec<String> = match (&self.known, &sealed) {
+            (Some(known), _) if self.known_is_listing => {
+                known.keys().filter(|rel| !files.contains(*rel)).cloned().collect()
+            }
+            (Some(known), Some(sealed)) => {
+                let changed: FastSet<&str> = sealed.changed.iter().map(String::as_str).collect();
+                let recorded = |rel: &str| sealed.same.contains_key(rel) || changed.contains(rel);
+                let listed = files_in_folders(out, &sealed.changed, &recorded);
+                known.keys().chain(&listed).filter(|rel| !files.contains(*rel)).cloned().collect()
+            }
+            _ => files_in(out).into_iter().filter(|rel| !files.contains(rel)).collect(),
+        };
         delete.sort_unstable();
-        drop(files);
+        delete.dedup();
         let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(|e| e.into_inner()));
         let journal = Journal { staging: dir.clone(), staged, delete };
         journal.write(out)?;
         journal.apply(out)?;
         Journal::remove(out);
         self.committed = true;
-        Ok(())
+        // The folders' times now: a folder the commit moved a file into or out of (or
+        // made, or emptied), and every folder above it, is asked again; every other one
+        // has the time it had when the build began, if that was the recorded one.
+        let touched = folders_of(journal.staged.iter().chain(&journal.delete));
+        let same = sealed.map(|s| s.same).unwrap_or_default();
+        let kept = |rel: &str| same.get(rel).copied().filter(|_| !touched.contains(rel));
+        Ok(Some(folder_times(out, folders_of(files.iter()), kept)))
     }
+}
+
+/// Each of `folders` of `out` with its time: `kept` when it says, else asked of the
+/// file system; a time too recent to be trusted (see the module comment) is recorded
+/// as 0, which no folder has, so the next build lists that folder.
+fn folder_times(out: &Path, folders: FastSet<String>, kept: impl Fn(&str) -> Option<u128> + Sync) -> Folders {
+    use rayon::prelude::*;
+    let now = crate::cache::now_ns();
+    folders
+        .into_par_iter()
+        .filter_map(|rel| {
+            let t = match kept(&rel) {
+                Some(t) => t,
+                None => folder_time(&out.join(&rel))?,
+            };
+            let settled = Stamp { len: 0, mtime_ns: t }.settled(now);
+            Some((rel, if settled { t } else { 0 }))
+        })
+        .collect()
+}
+
+/// The files in `folders` of `out` (relative paths), and every file under a folder in
+/// them that `recorded` does not know (a folder made since, whole); folders it knows are
+/// listed only if they are in `folders` themselves.
+fn files_in_folders(out: &Path, folders: &[String], recorded: &(dyn Fn(&str) -> bool + Sync)) -> Vec<String> {
+    use rayon::prelude::*;
+    folders
+        .par_iter()
+        .flat_map_iter(|folder| {
+            let mut found = Vec::new();
+            let Ok(rd) = std::fs::read_dir(out.join(folder)) else { return found };
+            for e in rd.flatten() {
+                let rel = crate::diag::rel_path(out, &e.path());
+                match e.file_type().is_ok_and(|t| t.is_dir()) {
+                    false => found.push(rel),
+                    true if recorded(&rel) => {}
+                    true => found.extend(
+                        walkdir::WalkDir::new(e.path())
+                            .min_depth(1)
+                            .into_iter()
+                            .flatten()
+                            .filter(|e| !e.file_type().is_dir())
+                            .map(|e| crate::diag::rel_path(out, e.path())),
+                    ),
+                }
+            }
+            found
+        })
+        .collect()
 }
 
 /// Every file under `out` (relative, `/`-separated), in no particular order. The walk is

@@ -999,91 +999,94 @@ pub fn build(
         }
         (_, postings) => drop(postings),
     }
-    // Exact numbers: 发文字号 (canonical) and 索引号.
-    let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
-    for (n, (d, ..)) in slots.iter().enumerate() {
-        for canon in &d.numbers {
-            nums[(fnv(canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
+    // Exact numbers: 发文字号 (canonical) and 索引号, on another thread while this one
+    // writes the result metadata (both go through every item, one at a time).
+    let exact_numbers = || {
+        let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
+        for (n, (d, ..)) in slots.iter().enumerate() {
+            for canon in &d.numbers {
+                nums[(fnv(canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
+            }
         }
-    }
-    for (s, m) in nums.into_iter().enumerate() {
-        emit(format!("search/num/{s}.json"), &serde_json::to_string(&m).unwrap_or_default());
-    }
-
-    // Result metadata in chunks, and the facet arrays.
-    let mut types: Vec<&str> = Vec::new();
-    let mut topics: Vec<&str> = Vec::new();
-    let mut tags: Vec<&str> = Vec::new();
-    // Facet values as plain vectors (serialized as the same JSON arrays as `Value`s, at a
-    // fraction of the memory: one entry per item, 150,000 at 100,000 documents).
-    let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
-    let mut f_org: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-    let mut f_year: Vec<Option<u16>> = Vec::with_capacity(slots.len());
-    let mut f_type: Vec<Option<usize>> = Vec::with_capacity(slots.len());
-    let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-    let mut f_val: Vec<Option<usize>> = Vec::with_capacity(slots.len());
-    let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-    // Result rows a chunk at a time, each chunk written out at once: all rows together
-    // are some 200 MB at 100,000 documents.
-    let mut chunk = String::new();
-    for (n, &(d, _, doc)) in slots.iter().enumerate() {
-        chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
-        chunk.push('[');
-        for part in [d.head.as_str(), &excerpts[n], d.tail.as_str()] {
-            chunk.push_str(part);
-            chunk.push(',');
+        for (s, m) in nums.into_iter().enumerate() {
+            emit(format!("search/num/{s}.json"), &serde_json::to_string(&m).unwrap_or_default());
         }
-        chunk.push_str(&serde_json::to_string(&names[n]).unwrap_or_default());
-        chunk.push(']');
-        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == slots.len() {
+    };
+    let results_and_facets = || {
+        // Result metadata in chunks, and the facet arrays.
+        let mut types: Vec<&str> = Vec::new();
+        let mut topics: Vec<&str> = Vec::new();
+        let mut tags: Vec<&str> = Vec::new();
+        // Facet values as plain vectors (serialized as the same JSON arrays as `Value`s, at a
+        // fraction of the memory: one entry per item, 150,000 at 100,000 documents).
+        let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
+        let mut f_org: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
+        let mut f_year: Vec<Option<u16>> = Vec::with_capacity(slots.len());
+        let mut f_type: Vec<Option<usize>> = Vec::with_capacity(slots.len());
+        let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
+        let mut f_val: Vec<Option<usize>> = Vec::with_capacity(slots.len());
+        let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
+        // Result rows a chunk at a time, each chunk written out at once: all rows together
+        // are some 200 MB at 100,000 documents.
+        let mut chunk = String::new();
+        for (n, &(d, _, doc)) in slots.iter().enumerate() {
+            chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
+            chunk.push('[');
+            for part in [d.head.as_str(), &excerpts[n], d.tail.as_str()] {
+                chunk.push_str(part);
+                chunk.push(',');
+            }
+            chunk.push_str(&serde_json::to_string(&names[n]).unwrap_or_default());
             chunk.push(']');
-            emit(format!("search/meta/{}.json", n / META_CHUNK), &chunk);
-            chunk.clear();
-        }
-        fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
-            match list.iter().position(|x| *x == v) {
-                Some(p) => p,
+            if n % META_CHUNK == META_CHUNK - 1 || n + 1 == slots.len() {
+                chunk.push(']');
+                emit(format!("search/meta/{}.json", n / META_CHUNK), &chunk);
+                chunk.clear();
+            }
+            fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
+                match list.iter().position(|x| *x == v) {
+                    Some(p) => p,
+                    None => {
+                        list.push(v);
+                        list.len() - 1
+                    }
+                }
+            }
+            match doc.map(|j| (&c.documents[j], &ix.rel[j])) {
+                Some((d, r)) => {
+                    f_org.push(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect());
+                    f_year.push(Some(d.published.year));
+                    f_type.push(d.doc_type.as_deref().map(|t| idx(&mut types, t)));
+                    f_topic.push(d.topics.iter().map(|t| idx(&mut topics, t)).collect());
+                    f_val.push(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
+                    f_tag.push(d.tags.iter().map(|t| idx(&mut tags, t)).collect());
+                }
                 None => {
-                    list.push(v);
-                    list.len() - 1
+                    f_org.push(Vec::new());
+                    f_year.push(None);
+                    f_type.push(None);
+                    f_topic.push(Vec::new());
+                    f_val.push(None);
+                    f_tag.push(Vec::new());
                 }
             }
         }
-        match doc.map(|j| (&c.documents[j], &ix.rel[j])) {
-            Some((d, r)) => {
-                f_org.push(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect());
-                f_year.push(Some(d.published.year));
-                f_type.push(d.doc_type.as_deref().map(|t| idx(&mut types, t)));
-                f_topic.push(d.topics.iter().map(|t| idx(&mut topics, t)).collect());
-                f_val.push(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
-                f_tag.push(d.tags.iter().map(|t| idx(&mut tags, t)).collect());
-            }
-            None => {
-                f_org.push(Vec::new());
-                f_year.push(None);
-                f_type.push(None);
-                f_topic.push(Vec::new());
-                f_val.push(None);
-                f_tag.push(Vec::new());
-            }
+        // One file per facet: a filtered query fetches only the field it filters on.
+        for (name, values) in [
+            ("organ", serde_json::to_string(&f_org)),
+            ("year", serde_json::to_string(&f_year)),
+            ("type", serde_json::to_string(&f_type)),
+            ("topic", serde_json::to_string(&f_topic)),
+            ("validity", serde_json::to_string(&f_val)),
+            ("tag", serde_json::to_string(&f_tag)),
+        ] {
+            emit(format!("search/facets/{name}.json"), &values.unwrap_or_default());
         }
-    }
-    // One file per facet: a filtered query fetches only the field it filters on.
-    for (name, values) in [
-        ("organ", serde_json::to_string(&f_org)),
-        ("year", serde_json::to_string(&f_year)),
-        ("type", serde_json::to_string(&f_type)),
-        ("topic", serde_json::to_string(&f_topic)),
-        ("validity", serde_json::to_string(&f_val)),
-        ("tag", serde_json::to_string(&f_tag)),
-    ] {
-        emit(format!("search/facets/{name}.json"), &values.unwrap_or_default());
-    }
-    let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
-    years.sort_unstable_by(|a, b| b.cmp(a));
-    years.dedup();
-    let validity: Vec<_> = crate::model::Validity::ALL.iter().map(|v| json!([v.slug(), v.label()])).collect();
-    emit(
+        let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        years.dedup();
+        let validity: Vec<_> = crate::model::Validity::ALL.iter().map(|v| json!([v.slug(), v.label()])).collect();
+        emit(
         "search/config.json".into(),
         &json!({
             "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
@@ -1092,6 +1095,11 @@ pub fn build(
         })
         .to_string(),
     );
+    };
+    rayon::scope(|scope| {
+        scope.spawn(|_| exact_numbers());
+        results_and_facets();
+    });
     pending
 }
 
