@@ -441,7 +441,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let stamps = if write { staging.stamps() } else { None };
     let mut folders = None;
     if write {
-        match staging.commit(&out_dir) {
+        // (Only `gazette build` keeps a record of the output: the inputs record.)
+        match staging.commit(&out_dir, inputs.is_some()) {
             Ok(f) => folders = f,
             Err(e) => {
                 diagnostics.push(Diagnostic::error(

@@ -14,8 +14,8 @@
 //!
 //! Anything unsure means "build": no record, another binary or option, an input added,
 //! removed or changed, an output file missing or touched, a commit left half done. Like
-//! make and ninja, files put into the output by hand are not looked for (a full build
-//! deletes them).
+//! make and ninja, files put into the output by hand are not looked for here (the next
+//! build that commits deletes them: `output`'s folder times).
 
 use crate::cache::Stamp;
 use crate::diag::Diagnostic;

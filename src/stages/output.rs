@@ -458,9 +458,9 @@ impl Staging {
     /// existing one gets the changed files renamed in and the files no longer produced
     /// deleted, under a journal (see the module comment).
     ///
-    /// Returns the output's folders with their times as the commit left them, for the
-    /// next build (see the module comment); `None` for a dry run.
-    pub fn commit(mut self, out: &Path) -> io::Result<Option<Folders>> {
+    /// With `record`, returns the output's folders with their times as the commit left
+    /// them, for the next build (see the module comment); else, and for a dry run, `None`.
+    pub fn commit(mut self, out: &Path, record: bool) -> io::Result<Option<Folders>> {
         let Some(dir) = self.dir.clone() else {
             return Ok(None);
         };
@@ -468,7 +468,7 @@ impl Staging {
         if !out.exists() {
             std::fs::rename(&dir, out)?;
             self.committed = true;
-            return Ok(Some(folder_times(out, folders_of(files.keys()), |_| None)));
+            return Ok(record.then(|| folder_times(out, folders_of(files.keys()), |_| None)));
         }
         let sealed = self.sealed.take();
         let mut delete: Vec<String> = match (&self.known, &sealed) {
@@ -491,6 +491,9 @@ impl Staging {
         journal.apply(out)?;
         Journal::remove(out);
         self.committed = true;
+        if !record {
+            return Ok(None);
+        }
         // The folders' times now: a folder the commit moved a file into or out of (or
         // made, or emptied), and every folder above it, is asked again; every other one
         // has the time it had when the build began, if that was the recorded one.
