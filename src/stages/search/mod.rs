@@ -1087,14 +1087,14 @@ pub fn build(
         years.dedup();
         let validity: Vec<_> = crate::model::Validity::ALL.iter().map(|v| json!([v.slug(), v.label()])).collect();
         emit(
-        "search/config.json".into(),
-        &json!({
-            "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
-            "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
-            "types": types, "topics": topics, "validity": validity, "tags": tags,
-        })
-        .to_string(),
-    );
+            "search/config.json".into(),
+            &json!({
+                "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
+                "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
+                "types": types, "topics": topics, "validity": validity, "tags": tags,
+            })
+            .to_string(),
+        );
     };
     rayon::scope(|scope| {
         scope.spawn(|_| exact_numbers());
