@@ -276,7 +276,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     };
     theme.set_global("site", &cfg);
     let date = opts.date.unwrap_or_else(Date::today);
-    let inputs = (opts.write && opts.skip_unchanged && !opts.collect_links)
+    let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links)
         .then(|| scan_inputs(opts, &cfg, &theme, date, &out_dir));
     if let Some(mut result) = inputs.as_ref().and_then(|i| unchanged(i, &out_dir)) {
         lap("inputs", &mut t);
@@ -340,7 +340,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         let in_memory = memo.and_then(|m| m.outputs.lock().unwrap_or_else(|e| e.into_inner()).take());
         let listing = in_memory.is_some();
         let known = in_memory.or_else(|| inputs.as_ref().and_then(|i| i.known()).map(std::sync::Arc::new));
-        let folders = inputs.as_ref().filter(|_| !listing).and_then(|i| i.folders());
+        let folders = inputs.as_mut().filter(|_| !listing).and_then(|i| i.take_folders());
         match Staging::create(&out_dir, known, folders) {
             // serve's output between its own builds: the memo lists every file in it.
             Ok(s) if listing => s.known_is_listing(),

@@ -367,7 +367,7 @@ impl Record {
         let same = |k: &u64, v: &Arc<Rendered>| previous.get(k).is_some_and(|was| Arc::ptr_eq(was, v));
         let changed = self.0.changed(bodies.iter().map(|(k, v)| (*k, same(k, v))));
         let write = changed.clone();
-        let entries = bodies.into_iter().filter(move |(k, _)| write[crate::cache::RecordFile::shard(*k)]);
+        let entries = bodies.into_iter().filter(move |(k, _)| write.holds(*k));
         self.0.save(
             changed,
             entries.map(|(key, r)| {

@@ -53,9 +53,15 @@ impl Stamp {
     /// length keeps its stamp; so, as git does for its index, a stamp too close to the
     /// moment of reading is not trusted and the file is read again next time.
     pub fn settled(&self, read_at_ns: u128) -> bool {
-        const RACY_NS: u128 = 3_000_000_000;
-        self.mtime_ns + RACY_NS < read_at_ns
+        settled(self.mtime_ns, read_at_ns)
     }
+}
+
+/// Whether a modification time seen at `seen_at_ns` is far enough before it to be
+/// trusted (see [`Stamp::settled`]; also folders' times, `output::Folders`).
+pub fn settled(mtime_ns: u128, seen_at_ns: u128) -> bool {
+    const RACY_NS: u128 = 3_000_000_000;
+    mtime_ns + RACY_NS < seen_at_ns
 }
 
 /// Now, in nanoseconds since the Unix epoch (0 if the clock is before it).
@@ -214,14 +220,16 @@ impl PageCache {
     pub fn reuse_group(&self, name: &str, key: u64) -> Option<Vec<(String, Stamp)>> {
         let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         let (_, files) = groups.0.get(name).filter(|(k, _)| key != 0 && *k == key)?;
-        let unchanged = |(path, stamp): &(String, Stamp)| {
-            let now = match &self.listing {
-                Some(listing) => listing.get(path).map(|(s, _)| *s),
-                None => Stamp::of(&self.previous_output.join(path)),
-            };
-            now == Some(*stamp)
-        };
-        files.iter().all(unchanged).then(|| files.clone())
+        files.iter().all(|(path, stamp)| self.stamp_now(path) == Some(*stamp)).then(|| files.clone())
+    }
+
+    /// The stamp of the previous output's `path` now: from the listing when there is one,
+    /// else asked of the file system.
+    fn stamp_now(&self, path: &str) -> Option<Stamp> {
+        match &self.listing {
+            Some(files) => files.get(path).map(|(s, _)| *s),
+            None => Stamp::of(&self.previous_output.join(path)),
+        }
     }
 
     /// Record that this build's group `name` was made from `key` into `files`, for the
@@ -288,11 +296,7 @@ impl PageCache {
     ) -> Option<(u64, PageLinks, Stamp)> {
         let old = self.old();
         let e = old.entries.get(path).filter(|e| same(e))?;
-        let now = match &self.listing {
-            Some(files) => files.get(path).map(|(s, _)| *s),
-            None => Stamp::of(&self.previous_output.join(path)),
-        };
-        if now != Some(e.stamp) {
+        if self.stamp_now(path) != Some(e.stamp) {
             return None;
         }
         let parts = links_at(&old.data, e.links_at)?;
@@ -443,7 +447,7 @@ impl RecordFile {
     /// Which shards must be written for a build whose entries are `entries` (each
     /// entry's key, and whether it is the entry read back unchanged): a shard with a new
     /// or changed entry, or with another number of entries than was read.
-    pub fn changed(&self, entries: impl Iterator<Item = (u64, bool)>) -> Vec<bool> {
+    pub fn changed(&self, entries: impl Iterator<Item = (u64, bool)>) -> Shards {
         let read = self.counts.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut count = vec![0usize; SHARDS];
         let mut changed = vec![false; SHARDS];
@@ -455,12 +459,14 @@ impl RecordFile {
         for s in 0..SHARDS {
             changed[s] |= count[s] != read.get(s).copied().unwrap_or(0);
         }
-        changed
+        Shards(changed)
     }
 
-    /// Write the shards marked in `changed`, from `entries` (key and [`encode`]d entry;
-    /// those of other shards are passed over), on a thread of its own.
-    pub fn save(&self, changed: Vec<bool>, entries: impl Iterator<Item = (u64, Vec<u8>)> + Send + 'static) {
+    /// Write the shards in `changed`, from `entries` (key and [`encode`]d entry; those of
+    /// other shards are passed over: callers encode only what [`Shards::holds`]), on a
+    /// thread of its own.
+    pub fn save(&self, changed: Shards, entries: impl Iterator<Item = (u64, Vec<u8>)> + Send + 'static) {
+        let Shards(changed) = changed;
         if !changed.contains(&true) {
             return;
         }
@@ -498,6 +504,18 @@ impl RecordFile {
                 earlier.join().ok();
             }
         }
+    }
+}
+
+/// The shards of a [`RecordFile`] a build writes ([`RecordFile::changed`]).
+#[derive(Clone)]
+pub struct Shards(Vec<bool>);
+
+impl Shards {
+    /// Whether the entry with this key is in a shard to be written (only those entries
+    /// need encoding).
+    pub fn holds(&self, key: u64) -> bool {
+        self.0[RecordFile::shard(key)]
     }
 }
 

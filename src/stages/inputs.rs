@@ -128,9 +128,10 @@ impl Inputs {
         Some(old.outputs.iter().map(|(p, len, m, h)| (p.clone(), (stamp(*len, *m), *h))).collect())
     }
 
-    /// The output's folders as the last good build left them (see `output::Folders`).
-    pub fn folders(&self) -> Option<crate::output::Folders> {
-        Some(self.old.as_ref()?.folders.clone())
+    /// The output's folders as the last good build left them (see `output::Folders`),
+    /// taken out of the record read (this build saves its own).
+    pub fn take_folders(&mut self) -> Option<crate::output::Folders> {
+        Some(std::mem::take(&mut self.old.as_mut()?.folders))
     }
 
     /// The previous build's result, when its inputs are this build's (same bytes) and

@@ -878,8 +878,7 @@ pub fn load_with(
             .zip(&results)
             .filter_map(|((_, rel, _), (_, hash, out, said, _))| {
                 let k = key(rel);
-                changed[crate::cache::RecordFile::shard(k)]
-                    .then(|| Some((k, crate::cache::encode(&(rel, (*hash)?, out, said)))))?
+                changed.holds(k).then(|| Some((k, crate::cache::encode(&(rel, (*hash)?, out, said)))))?
             })
             .collect();
         file.save(changed, records.into_iter());

@@ -517,8 +517,7 @@ fn folder_times(out: &Path, folders: FastSet<String>, kept: impl Fn(&str) -> Opt
                 Some(t) => t,
                 None => folder_time(&out.join(&rel))?,
             };
-            let settled = Stamp { len: 0, mtime_ns: t }.settled(now);
-            Some((rel, if settled { t } else { 0 }))
+            Some((rel, if crate::cache::settled(t, now) { t } else { 0 }))
         })
         .collect()
 }
@@ -538,14 +537,7 @@ fn files_in_folders(out: &Path, folders: &[String], recorded: &(dyn Fn(&str) -> 
                 match e.file_type().is_ok_and(|t| t.is_dir()) {
                     false => found.push(rel),
                     true if recorded(&rel) => {}
-                    true => found.extend(
-                        walkdir::WalkDir::new(e.path())
-                            .min_depth(1)
-                            .into_iter()
-                            .flatten()
-                            .filter(|e| !e.file_type().is_dir())
-                            .map(|e| crate::diag::rel_path(out, e.path())),
-                    ),
+                    true => found.extend(files_under(out, &e.path())),
                 }
             }
             found
@@ -575,16 +567,20 @@ fn files_in(out: &Path) -> Vec<String> {
         .par_iter()
         .map(|(path, is_dir)| match is_dir {
             false => vec![crate::diag::rel_path(out, path)],
-            true => walkdir::WalkDir::new(path)
-                .min_depth(1)
-                .into_iter()
-                .flatten()
-                .filter(|e| !e.file_type().is_dir())
-                .map(|e| crate::diag::rel_path(out, e.path()))
-                .collect(),
+            true => files_under(out, path).collect(),
         })
         .collect();
     files.iter().map(|p| crate::diag::rel_path(out, p)).chain(deeper.into_iter().flatten()).collect()
+}
+
+/// Every file under folder `dir` of `out` (relative to `out`), in no particular order.
+fn files_under<'a>(out: &'a Path, dir: &Path) -> impl Iterator<Item = String> + 'a {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .flatten()
+        .filter(|e| !e.file_type().is_dir())
+        .map(move |e| crate::diag::rel_path(out, e.path()))
 }
 
 /// A commit in progress: what to move from the staging folder into the output, and what
