@@ -251,14 +251,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     if opts.write && !opts.collect_links {
         crate::cache::warm_binary_fingerprint();
     }
-    let mut timings = Vec::new();
-    let mut lap = |name: &'static str, t: &mut Instant| {
-        let secs = t.elapsed().as_secs_f64();
-        trim_heap();
-        timings.push((name, secs, resident_mb()));
-        *t = Instant::now();
-    };
-    let mut t = Instant::now();
+    let mut laps = Laps { timings: Vec::new(), t: Instant::now() };
     let root = &opts.root;
     let (cfg, cfg_warnings) = match config::load(root, opts.base_url.as_deref()) {
         Ok(x) => x,
@@ -279,9 +272,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links)
         .then(|| scan_inputs(opts, &cfg, &theme, date, &out_dir));
     if let Some(mut result) = inputs.as_ref().and_then(|i| unchanged(i, &out_dir)) {
-        lap("inputs", &mut t);
-        timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
-        result.timings = timings;
+        laps.lap("inputs");
+        result.timings = laps.total(t0);
         return (result, None);
     }
 
@@ -300,12 +292,12 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         records.zip(inputs.as_ref()).map(|((fp, dir), inputs)| load::Record::open(dir, output_id, fp, inputs.hashes()));
     let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref());
     let parsed = Some(content.parsed);
-    lap("load", &mut t);
+    laps.lap("load");
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
     crate::lint::check(&ix, &diags);
-    lap("resolve", &mut t);
+    laps.lap("resolve");
     progress.stage("Markdown", 0);
     let bodies_record = records.map(|(fp, dir)| bodies::Record::open(dir, output_id, fp));
     let sources = bodies::Sources { root: root.clone(), limits: cfg.limits };
@@ -328,7 +320,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             *ix.content.item_mut(t).body_mut() = String::new();
         }
     }
-    lap("markdown", &mut t);
+    laps.lap("markdown");
     // With content errors the build still renders every page, without writing, so the
     // link gate reports its findings in this same run (all errors at once, CONTRACT §7).
     let content_errors = diags.has_errors();
@@ -371,15 +363,35 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     });
     let renderer = Renderer::cached(&ix, &bodies, &theme, &cfg, cache.as_ref(), memo.map(|m| &m.rows));
     let jobs = renderer.jobs();
+    laps.lap("plan");
     progress.stage("rendering", jobs.len());
-    let rendered = render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links);
-    lap("render", &mut t);
+    // `gazette build`'s record of its search index (serve keeps its index in the memo).
+    let search_store = (cache.is_some() && memo.is_none())
+        .then(|| crate::search::Store::open(&cache_dir, output_id, crate::cache::binary_fingerprint()));
+    // The pages on one side; the site files and the search index, which read the same
+    // site and write other paths, on the other. Much of the search stage (its record's
+    // decoding, the renumbering, the shards' metadata) and of the pages' tail runs on one
+    // core: side by side, each uses the core the other leaves idle.
+    let ((render_secs, rendered), (site_secs, (search_secs, search_record))) = rayon::join(
+        || timed(|| render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links)),
+        || {
+            let catalog = memo.map(|m| &m.catalog);
+            let (site, ()) =
+                timed(|| write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, catalog, &diags));
+            let search = memo.map(|m| &m.search);
+            (site, timed(|| write_search_index(&renderer, &staging, &bodies, search, search_store.as_ref(), &diags)))
+        },
+    );
+    laps.alongside(&[("render", render_secs), ("feeds+files", site_secs), ("search index", search_secs)]);
     let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
         Ok(r) => r,
         // A template that fails on content with errors may fail only because of them:
         // report the content errors (exit 1), as a build that stopped before rendering.
         Err(_) if content_errors => {
-            return (Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings, ..Default::default() }, None)
+            return (
+                Outcome { exit_code: 1, diagnostics: diags.into_sorted(), timings: laps.timings, ..Default::default() },
+                None,
+            )
         }
         Err(d) => return (Outcome::fail(2, vec![d]), None),
     };
@@ -388,16 +400,6 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         c.release();
     }
     let page_count = pages.len();
-    progress.stage("feeds, files", 0);
-    write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, memo.map(|m| &m.catalog), &diags);
-    lap("feeds+files", &mut t);
-    progress.stage("search index", 0);
-    // `gazette build`'s record of its search index (serve keeps its index in the memo).
-    let search_store = (cache.is_some() && memo.is_none())
-        .then(|| crate::search::Store::open(&cache_dir, output_id, crate::cache::binary_fingerprint()));
-    let search_record =
-        write_search_index(&renderer, &staging, &bodies, memo.map(|m| &m.search), search_store.as_ref(), &diags);
-    lap("search index", &mut t);
     progress.stage("link gate", 0);
     let files = staging.files();
     let unchanged = staging.reused();
@@ -412,7 +414,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     diags.extend(broken);
     // A body made again from a file that changed since it was loaded (`Bodies::html`).
     diags.extend(bodies.take_stale());
-    lap("link gate", &mut t);
+    laps.lap("link gate");
     progress.stage("committing", 0);
 
     let mut diagnostics = diags.into_sorted();
@@ -429,7 +431,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             Outcome {
                 diagnostics,
                 exit_code: 1,
-                timings,
+                timings: laps.timings,
                 links,
                 services,
                 site_url: cfg.site_url,
@@ -449,7 +451,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
                     &Loc::file(out_dir.display().to_string()),
                     format!("cannot move the new output into place: {e}"),
                 ));
-                return (Outcome { diagnostics, exit_code: 2, timings, ..Default::default() }, None);
+                return (Outcome { diagnostics, exit_code: 2, timings: laps.timings, ..Default::default() }, None);
             }
         }
         if let Some(record) = search_record {
@@ -482,10 +484,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         || cache.as_ref().filter(|_| write).map(|c| c.save(&pages, &page_meta)),
         || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),
     );
-    lap("commit", &mut t);
+    laps.lap("commit");
     progress.finish();
-    timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
-    outcome.timings = timings;
+    outcome.timings = laps.total(t0);
     if !opts.write {
         return (outcome, None);
     }
@@ -495,6 +496,41 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     }
     let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, files };
     (outcome, Some(built))
+}
+
+/// Each stage's time (`--timings`), and the memory in use after it.
+struct Laps {
+    timings: Vec<(&'static str, f64, u64)>,
+    t: Instant,
+}
+
+impl Laps {
+    /// The stage that just ended: the time since the last one ended.
+    fn lap(&mut self, name: &'static str) {
+        let secs = self.t.elapsed().as_secs_f64();
+        trim_heap();
+        self.timings.push((name, secs, resident_mb()));
+        self.t = Instant::now();
+    }
+
+    /// Stages that ran side by side and just ended, each with its own time.
+    fn alongside(&mut self, stages: &[(&'static str, f64)]) {
+        trim_heap();
+        let mb = resident_mb();
+        self.timings.extend(stages.iter().map(|&(name, secs)| (name, secs, mb)));
+        self.t = Instant::now();
+    }
+
+    fn total(mut self, t0: Instant) -> Vec<(&'static str, f64, u64)> {
+        self.timings.push(("total", t0.elapsed().as_secs_f64(), peak_resident_mb()));
+        self.timings
+    }
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    let t = Instant::now();
+    let x = f();
+    (t.elapsed().as_secs_f64(), x)
 }
 
 /// This build's inputs (see `inputs`): the content and theme folders, and a key of what
