@@ -293,13 +293,29 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref());
     let parsed = Some(content.parsed);
     laps.lap("load");
+    // The records later stages read, read while `resolve` runs on one core.
+    let bodies_record = records.map(|(fp, dir)| bodies::Record::open(dir, output_id, fp).read_ahead());
+    let search_store = records.map(|(fp, dir)| crate::search::Store::open(dir, output_id, fp).read_ahead());
+    let open_page_cache = {
+        // (The binary's fingerprint only when there is a cache: hashing it takes a while.)
+        let fingerprint = cached.then(|| {
+            let mut h = crate::hash::Hasher::new();
+            h.update(&crate::cache::binary_fingerprint().to_le_bytes());
+            // Templates enter each page's own key (`Theme::template_key`), the globals here.
+            h.update(&theme.globals.to_le_bytes());
+            h.update(&[cfg.minify as u8]);
+            h.digest()
+        });
+        let (dir, out, name) = (cache_dir.clone(), out_dir.clone(), opts.cache_name.clone());
+        move || PageCache::open(&dir, &out, name.as_deref(), fingerprint.unwrap_or_default())
+    };
+    let page_cache = cached.then(|| crate::cache::Ahead::start(open_page_cache.clone()));
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
     crate::lint::check(&ix, &diags);
     laps.lap("resolve");
     progress.stage("Markdown", 0);
-    let bodies_record = records.map(|(fp, dir)| bodies::Record::open(dir, output_id, fp));
     let sources = bodies::Sources { root: root.clone(), limits: cfg.limits };
     let bodies = bodies::render_all(
         &mut ix,
@@ -354,20 +370,15 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         Staging::dry()
     };
     let cache = (write && cached).then(|| {
-        let mut h = crate::hash::Hasher::new();
-        h.update(&crate::cache::binary_fingerprint().to_le_bytes());
-        // Templates enter each page's own key (`Theme::template_key`), the globals here.
-        h.update(&theme.globals.to_le_bytes());
-        h.update(&[cfg.minify as u8]);
-        PageCache::open(&cache_dir, &out_dir, opts.cache_name.as_deref(), h.digest()).with_listing(staging.listing())
+        let read = page_cache.and_then(|c| c.take()).unwrap_or_else(open_page_cache);
+        read.with_listing(staging.listing())
     });
     let renderer = Renderer::cached(&ix, &bodies, &theme, &cfg, cache.as_ref(), memo.map(|m| &m.rows));
     let jobs = renderer.jobs();
     laps.lap("plan");
     progress.stage("rendering", jobs.len());
     // `gazette build`'s record of its search index (serve keeps its index in the memo).
-    let search_store = (cache.is_some() && memo.is_none())
-        .then(|| crate::search::Store::open(&cache_dir, output_id, crate::cache::binary_fingerprint()));
+    let search_store = search_store.filter(|_| cache.is_some());
     // The pages on one side; the site files and the search index, which read the same
     // site and write other paths, on the other. Much of the search stage (its record's
     // decoding, the renumbering, the shards' metadata) and of the pages' tail runs on one

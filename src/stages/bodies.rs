@@ -317,7 +317,10 @@ struct MemoUse {
 /// what it is whatever became of the build that rendered it. So it is written as soon as
 /// the bodies are (the shards holding a changed body, see `cache::RecordFile`), on its
 /// own thread, which the record joins when it is dropped.
-pub struct Record(crate::cache::RecordFile);
+pub struct Record {
+    file: Arc<crate::cache::RecordFile>,
+    ahead: crate::cache::Ahead<crate::hash::FastMap<u64, Arc<Rendered>>>,
+}
 
 /// What the record holds of one body (written from borrowed parts, read back owned).
 #[derive(serde::Serialize)]
@@ -344,13 +347,25 @@ impl Record {
     /// The record in cache folder `dir` for the output named `id` (`cache::output_id`),
     /// valid for this `fingerprint` (the binary: rendering is its code).
     pub fn open(dir: &Path, id: u64, fingerprint: u64) -> Record {
-        Record(crate::cache::RecordFile::new(dir.join(format!("bodies-{id:016x}")), fingerprint))
+        let file = crate::cache::RecordFile::new(dir.join(format!("bodies-{id:016x}")), fingerprint);
+        Record { file: Arc::new(file), ahead: crate::cache::Ahead::none() }
+    }
+
+    /// Start reading the record now, on a thread of its own, for the bodies stage.
+    pub fn read_ahead(mut self) -> Record {
+        let file = self.file.clone();
+        self.ahead = crate::cache::Ahead::start(move || Self::read(&file));
+        self
     }
 
     /// The previous builds' bodies (those of this binary).
     fn load(&self) -> crate::hash::FastMap<u64, Arc<Rendered>> {
+        self.ahead.take().unwrap_or_else(|| Self::read(&self.file))
+    }
+
+    fn read(file: &crate::cache::RecordFile) -> crate::hash::FastMap<u64, Arc<Rendered>> {
         let mut bodies = crate::hash::FastMap::default();
-        self.0.read(|(key, s): (u64, Saved)| {
+        file.read(|(key, s): (u64, Saved)| {
             let body = Body { html: OnceLock::new(), hash: s.hash, headings: s.headings, has_code: s.has_code };
             bodies.insert(key, Arc::new(Rendered { body: Arc::new(body), faq: s.faq, calls: s.calls, tasks: s.tasks }));
         });
@@ -365,10 +380,10 @@ impl Record {
         bodies: crate::hash::FastMap<u64, Arc<Rendered>>,
     ) {
         let same = |k: &u64, v: &Arc<Rendered>| previous.get(k).is_some_and(|was| Arc::ptr_eq(was, v));
-        let changed = self.0.changed(bodies.iter().map(|(k, v)| (*k, same(k, v))));
+        let changed = self.file.changed(bodies.iter().map(|(k, v)| (*k, same(k, v))));
         let write = changed.clone();
         let entries = bodies.into_iter().filter(move |(k, _)| write.holds(*k));
-        self.0.save(
+        self.file.save(
             changed,
             entries.map(|(key, r)| {
                 let b = &r.body;

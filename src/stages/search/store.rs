@@ -50,13 +50,21 @@ pub(super) struct Saved {
 pub struct Store {
     file: PathBuf,
     fingerprint: u64,
+    ahead: crate::cache::Ahead<Option<Saved>>,
 }
 
 impl Store {
     /// The record in cache folder `dir` for the output named `id` (`cache::output_id`),
     /// valid for this `fingerprint` (the binary: tokenizing and formats are its code).
     pub fn open(dir: &Path, id: u64, fingerprint: u64) -> Store {
-        Store { file: dir.join(format!("search-{id:016x}.bin")), fingerprint }
+        Store { file: dir.join(format!("search-{id:016x}.bin")), fingerprint, ahead: crate::cache::Ahead::none() }
+    }
+
+    /// Start reading the record now, on a thread of its own, for the search stage.
+    pub fn read_ahead(mut self) -> Store {
+        let (file, fingerprint) = (self.file.clone(), self.fingerprint);
+        self.ahead = crate::cache::Ahead::start(move || read(&file, fingerprint));
+        self
     }
 
     fn pending_path(&self) -> PathBuf {
@@ -68,32 +76,7 @@ impl Store {
     /// The previous build's record; `None` when there is none or it is not whole and of
     /// this binary.
     pub(super) fn load(&self) -> Option<Saved> {
-        let f = std::fs::File::open(&self.file).ok()?;
-        let size = f.metadata().ok()?.len();
-        let mut r = Reader { r: BufReader::with_capacity(1 << 20, f), left: size };
-        let mut magic = vec![0; MAGIC.len()];
-        r.exact(&mut magic)?;
-        if magic != MAGIC || r.u64()? != self.fingerprint {
-            return None;
-        }
-        let n = r.count(8 + 1 + 4 + 4)?;
-        let mut items = Vec::with_capacity(n);
-        for _ in 0..n {
-            let text_key = r.u64()?;
-            let stamp = r.stamp()?;
-            let name = String::from_utf8(r.bytes()?).ok()?;
-            let excerpt = String::from_utf8(r.bytes()?).ok()?.into();
-            items.push(SavedItem { text_key, name, stamp, excerpt });
-        }
-        let n = r.count(8 + 2 * 12)?;
-        let mut postings = Vec::with_capacity(n);
-        for _ in 0..n {
-            let k = r.u64()?;
-            postings.push((k, r.postings()?, r.postings()?));
-        }
-        let n = r.count(1)?;
-        let shards = (0..n).map(|_| r.stamp()).collect::<Option<Vec<_>>>()?;
-        (r.left == 0).then_some(Saved { items, postings, shards })
+        self.ahead.take().unwrap_or_else(|| read(&self.file, self.fingerprint))
     }
 
     /// Write this build's record beside the previous one; it replaces it when the
@@ -133,6 +116,36 @@ impl Store {
         // A record cut short is never read as whole: `load` wants every byte accounted for.
         (ok && w.into_inner().is_ok()).then_some(pending)
     }
+}
+
+/// The record in `file`, when it is whole and of this `fingerprint`.
+fn read(file: &Path, fingerprint: u64) -> Option<Saved> {
+    let f = std::fs::File::open(file).ok()?;
+    let size = f.metadata().ok()?.len();
+    let mut r = Reader { r: BufReader::with_capacity(1 << 20, f), left: size };
+    let mut magic = vec![0; MAGIC.len()];
+    r.exact(&mut magic)?;
+    if magic != MAGIC || r.u64()? != fingerprint {
+        return None;
+    }
+    let n = r.count(8 + 1 + 4 + 4)?;
+    let mut items = Vec::with_capacity(n);
+    for _ in 0..n {
+        let text_key = r.u64()?;
+        let stamp = r.stamp()?;
+        let name = String::from_utf8(r.bytes()?).ok()?;
+        let excerpt = String::from_utf8(r.bytes()?).ok()?.into();
+        items.push(SavedItem { text_key, name, stamp, excerpt });
+    }
+    let n = r.count(8 + 2 * 12)?;
+    let mut postings = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = r.u64()?;
+        postings.push((k, r.postings()?, r.postings()?));
+    }
+    let n = r.count(1)?;
+    let shards = (0..n).map(|_| r.stamp()).collect::<Option<Vec<_>>>()?;
+    (r.left == 0).then_some(Saved { items, postings, shards })
 }
 
 /// A build's search record written beside the previous one, waiting for the build's
