@@ -690,3 +690,32 @@ fn files_added_to_the_output_by_hand_are_removed_without_walking_it() {
     let clean = clean(&site, "clean");
     assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new());
 }
+
+#[test]
+fn a_new_document_renders_the_pages_it_shifts_not_every_document_page() {
+    let Some(site) = generated_site(300) else { return };
+    settle(&site);
+    let out = site.root().join("public");
+    build(&site, &out);
+    let files = document_files(&site);
+    let docs = files.len();
+    // A copy of a document, under a new id and without its 发文字号 and 索引号, in a file
+    // whose path sorts before every other: each other document's number in the build
+    // moves by one. The pages that show it (listings, the documents it relates to) are
+    // rendered again; the other documents' pages show nothing that moved.
+    let copy = std::fs::read_to_string(site.root().join(&files[7])).expect("read");
+    let copy: String = copy
+        .lines()
+        .filter(|l| !l.starts_with("doc_number:") && !l.starts_with("index_number:"))
+        .map(|l| if l.starts_with("id: ") { "id: aaa-new-0001".to_string() } else { l.to_string() })
+        .map(|l| l + "\n")
+        .collect();
+    site.write("content/documents/0000-aaa-new.md", &copy);
+    let (rendered, pages) = build(&site, &out);
+    assert!(
+        rendered < docs / 2,
+        "{rendered} of {pages} pages rendered after one document was added ({docs} documents)"
+    );
+    assert!(out.join("documents/aaa-new-0001/index.html").is_file());
+    assert_eq!(differences(&snapshot(&out), &clean(&site, "clean")), Vec::<String>::new());
+}

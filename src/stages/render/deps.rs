@@ -94,31 +94,53 @@ impl Revisions {
         self.shared.hash(&mut h);
         self.items.get(ItemId::Doc(i)).hash(&mut h);
         b.tasks[i].hash(&mut h);
-        r.hash(&mut h);
-        let neighbour = |t: ItemId, h: &mut Hasher| self.neighbour(ix, t, h);
-        for list in [
-            &r.basis,
-            &r.supporting,
-            &r.amends,
-            &r.repeals,
-            &r.related,
-            &r.amended_by,
-            &r.repealed_by,
-            &r.basis_of,
-            &r.supporting_of,
-        ] {
-            list.iter().for_each(|&t| neighbour(t, &mut h));
+        // Relations by what the related items are (their sources and URLs), never by their
+        // numbers in this build: a document added or removed renumbers every one after
+        // it, and a key that followed the numbers would change for every page that lists
+        // or relates one of them (then every 公文库 page would be rendered again).
+        // Every field named, so that a new relation cannot be left out of the key.
+        let crate::resolve::DocRelations {
+            basis,
+            supporting,
+            amends,
+            repeals,
+            related,
+            amended_by,
+            repealed_by,
+            basis_of,
+            supporting_of,
+            interpretations,
+            faq_sets,
+            translations,
+            translation_of,
+            issues,
+            topics,
+            cited_by,
+            validity,
+            validity_cause,
+        } = r;
+        let mut list = |items: &mut dyn Iterator<Item = ItemId>| {
+            let mut n = 0usize;
+            for t in items {
+                self.neighbour(ix, t, &mut h);
+                n += 1;
+            }
+            n.hash(&mut h);
+        };
+        for l in [basis, supporting, amends, repeals, related, amended_by, repealed_by, basis_of, supporting_of] {
+            list(&mut l.iter().copied());
         }
-        r.cited_by.iter().for_each(|&t| neighbour(t, &mut h));
-        r.interpretations.iter().for_each(|&k| neighbour(k.into(), &mut h));
-        r.topics.iter().for_each(|&k| neighbour(k.into(), &mut h));
-        r.translations
-            .iter()
-            .chain(&r.translation_of)
-            .chain(&r.validity_cause)
-            .for_each(|&j| neighbour(j.into(), &mut h));
-        r.faq_sets.iter().for_each(|&k| self.faq_sets[k.0].hash(&mut h));
-        r.issues.iter().for_each(|&k| self.issues[k.0].hash(&mut h));
+        list(&mut cited_by.iter().copied());
+        list(&mut interpretations.iter().map(|&k| k.into()));
+        list(&mut topics.iter().map(|&k| k.into()));
+        list(&mut translations.iter().map(|&j| j.into()));
+        list(&mut translation_of.iter().map(|&j| j.into()));
+        list(&mut validity_cause.iter().map(|&j| j.into()));
+        faq_sets.iter().for_each(|&k| self.faq_sets[k.0].hash(&mut h));
+        faq_sets.len().hash(&mut h);
+        issues.iter().for_each(|&k| self.issues[k.0].hash(&mut h));
+        issues.len().hash(&mut h);
+        validity.hash(&mut h);
         std::hash::Hasher::finish(&h)
     }
 
@@ -247,8 +269,9 @@ impl Renderer<'_> {
         revs.shared.hash(&mut h);
         revs.items.get(ItemId::Interp(k)).hash(&mut h);
         self.bodies.body(ItemId::Interp(k)).hash(&mut h);
+        // (Its document by what it is, not by its number: see `metadata_of`.)
         let doc = self.ix.interp_of[k];
-        doc.hash(&mut h);
+        doc.is_some().hash(&mut h);
         doc.into_iter().for_each(|j| revs.neighbour(self.ix, j.into(), &mut h));
         std::hash::Hasher::finish(&h)
     }
