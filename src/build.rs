@@ -293,7 +293,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref());
     let parsed = Some(content.parsed);
     laps.lap("load");
-    // The records later stages read, read while `resolve` runs on one core.
+    // The records later stages read, read while `resolve` (mostly serial) runs.
     let bodies_record = records.map(|(fp, dir)| bodies::Record::open(dir, output_id, fp).read_ahead());
     let search_store = records.map(|(fp, dir)| crate::search::Store::open(dir, output_id, fp).read_ahead());
     let open_page_cache = {

@@ -595,11 +595,9 @@ pub fn binary_fingerprint() -> u64 {
     })
 }
 
-/// Start computing [`binary_fingerprint`] on a thread of its own, so reading the
-/// executable overlaps with loading the site instead of delaying the render stage.
 /// A cache record being read on a thread of its own, for a later stage: at 100,000
 /// documents each of the bodies, page and search records takes 0.1–0.2 s to read, and
-/// `resolve`, which runs before the stages that need them, leaves a core idle.
+/// `resolve`, which runs before the stages that need them, is mostly serial.
 pub struct Ahead<T>(Mutex<Option<std::thread::JoinHandle<T>>>);
 
 impl<T: Send + 'static> Ahead<T> {
@@ -620,6 +618,8 @@ impl<T: Send + 'static> Ahead<T> {
     }
 }
 
+/// Start computing [`binary_fingerprint`] on a thread of its own, so reading the
+/// executable overlaps with loading the site instead of delaying the render stage.
 pub fn warm_binary_fingerprint() {
     std::thread::spawn(binary_fingerprint);
 }
