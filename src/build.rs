@@ -394,9 +394,6 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         },
     );
     laps.alongside(&[("render", render_secs), ("feeds+files", site_secs), ("search index", search_secs)]);
-    if let Some(m) = memo {
-        renderer.keep_rows(&m.rows);
-    }
     let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
         Ok(r) => r,
         // A template that fails on content with errors may fail only because of them:

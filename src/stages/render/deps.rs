@@ -165,18 +165,6 @@ impl Revisions {
 /// the next build in the process by the item's inputs key. Holds one build's worth.
 pub struct KeptByInputs<T>(std::sync::Mutex<FastMap<u64, T>>);
 
-impl<T> KeptByInputs<T> {
-    /// What the previous build kept (the memo is empty until [`KeptByInputs::put`]).
-    pub fn take(&self) -> FastMap<u64, T> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    /// Keep this build's values for the next.
-    pub fn put(&self, kept: FastMap<u64, T>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
-    }
-}
-
 impl<T> Default for KeptByInputs<T> {
     fn default() -> Self {
         KeptByInputs(std::sync::Mutex::new(FastMap::default()))
@@ -192,7 +180,7 @@ pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
     key: impl Fn(&I) -> u64 + Sync,
     make: impl Fn(&I) -> T + Sync,
 ) -> Vec<T> {
-    let previous = memo.map(KeptByInputs::take);
+    let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
     let made: Vec<(u64, T)> = items
         .par_iter()
         .map(|item| {
@@ -204,7 +192,7 @@ pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
     drop(previous);
     if let Some(m) = memo {
         let kept = made.iter().filter(|(k, _)| *k != 0).map(|(k, v)| (*k, v.clone())).collect();
-        m.put(kept);
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
     }
     made.into_iter().map(|(_, v)| v).collect()
 }

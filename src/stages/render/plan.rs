@@ -11,7 +11,7 @@ use crate::theme::Prepared;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// One listing row: a document (or another item) as every list shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -99,61 +99,40 @@ const ORGAN_CRUMBS: &[(&str, &str)] = &[("发文机关", routes::ORGANS_PAGE)];
 const TAG_CRUMBS: &[(&str, &str)] = &[("标签", routes::TAGS_PAGE)];
 const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), ("分类浏览", routes::BROWSE_PAGE)];
 
-/// A listing row in a page's view: the plan's shared row when it has one, else made
+/// A listing row in a page's view: the plan's shared copy when it has one, else made
 /// for this page (an item-only renderer, or an item that is not a document).
 pub enum RowView<'a> {
-    Shared { row: &'a SharedRow, ix: &'a Index, doc: usize },
+    /// The shared row and the hash of its fields.
+    Shared(&'a (Prepared, u64)),
     Own(Row),
 }
 
 /// For the template engine (a human-readable format) a row is its fields. For the build
-/// cache's key (postcard, compact) a shared row is its inputs key, which covers every
-/// field (without a cache, the hash of its fields): the key still follows every field,
-/// without walking them again on every page that lists the document, nor making the row
-/// at all for a page whose key is unchanged.
+/// cache's key (postcard, compact) a shared row is the hash of its fields, made once
+/// with the row: the key still follows every field, without walking them again on every
+/// page that lists the document.
 impl Serialize for RowView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            RowView::Shared { row, .. } if !s.is_human_readable() && row.key != 0 => s.serialize_u64(row.key),
-            RowView::Shared { row, ix, doc } if !s.is_human_readable() => s.serialize_u64(row.get(ix, *doc).1),
-            RowView::Shared { row, ix, doc } => row.get(ix, *doc).0.serialize(s),
+            RowView::Shared((_, hash)) if !s.is_human_readable() => s.serialize_u64(*hash),
+            RowView::Shared((p, _)) => p.serialize(s),
             RowView::Own(r) => r.serialize(s),
         }
     }
 }
 
-/// A published document's listing row, shared by every page that lists it (on every
-/// listing, relation box and issue), made when a page is first rendered with it: after
-/// one edit most listing pages are taken over from the last build, and their keys need
-/// only the row's inputs key.
-pub struct SharedRow {
-    /// The row's inputs key (`render::deps`; 0 without a build cache).
-    key: u64,
-    /// The row as the template engine's value (see `theme::Prepared`) and the hash of its
-    /// fields.
-    made: OnceLock<Arc<(Prepared, u64)>>,
-}
-
-impl SharedRow {
-    fn get(&self, ix: &Index, i: usize) -> &(Prepared, u64) {
-        self.made.get_or_init(|| {
-            let row = doc_row(ix, i);
-            Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
-        })
-    }
-}
-
 /// Listing rows made by the previous build in this process (`serve --watch`), by their
-/// document's inputs key (`render::deps`): after an edit that moves documents (a new
-/// one at the top of the 公文库) every listing page is rendered again, and making (and
-/// converting) all their rows was the largest part of such a rebuild's render stage.
+/// document's inputs key (`render::deps`): the 公文库 lists every document, and making
+/// (and converting) all their rows was the largest part of a rebuild's render stage.
 pub type RowMemo = super::KeptByInputs<Arc<(Prepared, u64)>>;
 
 /// What the pages of one build share.
 #[derive(Default)]
 pub struct Plan {
-    /// Per published document: its listing row.
-    shared: Vec<Option<SharedRow>>,
+    /// Per published document: its listing row as the template engine's value, shared by
+    /// every page that lists the document (see `theme::Prepared`), and the hash of its
+    /// fields for cache keys.
+    shared: Vec<Option<Arc<(Prepared, u64)>>>,
     /// Every published document, newest first (the 公文库).
     pub all: Vec<usize>,
     pub listings: Vec<Listing>,
@@ -163,8 +142,7 @@ pub struct Plan {
 
 impl Plan {
     /// The plan of a build. `key(i)` is the inputs key of document `i`'s row (0: none);
-    /// with a `memo`, rows whose key is the previous build's are taken from it (and the
-    /// memo is empty until [`Renderer::keep_rows`]).
+    /// with a `memo`, rows whose key is the previous build's are taken from it.
     pub fn new(
         ix: &Index,
         cfg: &crate::config::Config,
@@ -172,17 +150,19 @@ impl Plan {
         memo: Option<&RowMemo>,
     ) -> Plan {
         let c = &ix.content;
-        let previous = memo.map(|m| m.take()).unwrap_or_default();
-        let mut shared: Vec<Option<SharedRow>> = (0..c.documents.len()).map(|_| None).collect();
-        for &i in ix.published_documents() {
-            let key = key(i);
-            let made = OnceLock::new();
-            if let Some(row) = previous.get(&key).filter(|_| key != 0) {
-                made.set(row.clone()).ok();
-            }
-            shared[i] = Some(SharedRow { key, made });
+        let rows = super::made_or_kept(
+            memo,
+            ix.published_documents(),
+            |&i| key(i),
+            |&i| {
+                let row = doc_row(ix, i);
+                Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
+            },
+        );
+        let mut shared = vec![None; c.documents.len()];
+        for (&i, row) in ix.published_documents().iter().zip(rows) {
+            shared[i] = Some(row);
         }
-        drop(previous);
         let all = ix.published_documents().to_vec();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
@@ -433,15 +413,9 @@ impl Renderer<'_> {
     /// A published document's listing row, for a page's view.
     pub(super) fn row(&self, i: usize) -> RowView<'_> {
         match self.plan.shared.get(i).and_then(Option::as_ref) {
-            Some(row) => RowView::Shared { row, ix: self.ix, doc: i },
+            Some(p) => RowView::Shared(p),
             None => RowView::Own(doc_row(self.ix, i)),
         }
-    }
-
-    /// Hand the rows this build made or kept to `memo`, for the next build (serve).
-    pub fn keep_rows(&self, memo: &RowMemo) {
-        let rows = self.plan.shared.iter().flatten().filter(|r| r.key != 0);
-        memo.put(rows.filter_map(|r| Some((r.key, r.made.get()?.clone()))).collect());
     }
 
     pub(super) fn rows(&self, docs: &[usize]) -> Vec<RowView<'_>> {
