@@ -64,6 +64,18 @@ fn edit_base_template(site: &Site) {
     site.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板已修改</p></footer>", 1));
 }
 
+/// Document `rel` of `site` under the id `id`, without its 发文字号 and 索引号 (a copy
+/// with them would clash with the original).
+fn copy_of(site: &Site, rel: &str, id: &str) -> String {
+    let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
+    let old = text.lines().find_map(|l| l.strip_prefix("id: ")).expect("id").to_string();
+    text.replacen(&format!("id: {old}"), &format!("id: {id}"), 1)
+        .lines()
+        .filter(|l| !l.starts_with("doc_number:") && !l.starts_with("index_number:"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 fn edit(site: &Site, rel: &str, f: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
     site.write(rel, &f(text));
@@ -342,16 +354,7 @@ fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit(
     same_as_clean("a title edit");
 
     // A new document, dated to land in the middle of the order.
-    let id = front(&docs[3], "id");
-    // (Without the copied document's 发文字号 and 索引号, which would clash.)
-    let new_doc: String = std::fs::read_to_string(site.root().join(&docs[3]))
-        .expect("read")
-        .replacen(&format!("id: {id}"), "id: zz-new-0001", 1)
-        .replacen("\ntitle: \"", "\ntitle: \"新增的", 1)
-        .lines()
-        .filter(|l| !l.starts_with("doc_number:") && !l.starts_with("index_number:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let new_doc = copy_of(&site, &docs[3], "zz-new-0001").replacen("\ntitle: \"", "\ntitle: \"新增的", 1);
     site.write("content/documents/zz-new-0001.md", &new_doc);
     same_as_clean("a new document");
 
@@ -703,14 +706,7 @@ fn a_new_document_renders_the_pages_it_shifts_not_every_document_page() {
     // whose path sorts before every other: each other document's number in the build
     // moves by one. The pages that show it (listings, the documents it relates to) are
     // rendered again; the other documents' pages show nothing that moved.
-    let copy = std::fs::read_to_string(site.root().join(&files[7])).expect("read");
-    let copy: String = copy
-        .lines()
-        .filter(|l| !l.starts_with("doc_number:") && !l.starts_with("index_number:"))
-        .map(|l| if l.starts_with("id: ") { "id: aaa-new-0001".to_string() } else { l.to_string() })
-        .map(|l| l + "\n")
-        .collect();
-    site.write("content/documents/0000-aaa-new.md", &copy);
+    site.write("content/documents/0000-aaa-new.md", &copy_of(&site, &files[7], "aaa-new-0001"));
     let (rendered, pages) = build(&site, &out);
     assert!(
         rendered < docs / 2,

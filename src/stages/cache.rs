@@ -223,13 +223,9 @@ impl PageCache {
         files.iter().all(|(path, stamp)| self.stamp_now(path) == Some(*stamp)).then(|| files.clone())
     }
 
-    /// The stamp of the previous output's `path` now: from the listing when there is one,
-    /// else asked of the file system.
+    /// The stamp of the previous output's `path` now (`output::stamp_now`).
     fn stamp_now(&self, path: &str) -> Option<Stamp> {
-        match &self.listing {
-            Some(files) => files.get(path).map(|(s, _)| *s),
-            None => Stamp::of(&self.previous_output.join(path)),
-        }
+        crate::output::stamp_now(self.listing.as_deref(), Some(&self.previous_output), path)
     }
 
     /// Record that this build's group `name` was made from `key` into `files`, for the

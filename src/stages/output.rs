@@ -437,11 +437,7 @@ impl Staging {
     /// Keep the previous output's `rel` if it is still the file with `stamp` (a record of
     /// the build that wrote it vouches for its bytes); whether it was kept.
     pub fn keep(&self, rel: &str, stamp: Stamp) -> bool {
-        let now = match self.listed() {
-            Some(files) => files.get(rel).map(|(s, _)| *s),
-            None => self.previous.as_ref().and_then(|p| Stamp::of(&p.join(rel))),
-        };
-        now == Some(stamp) && self.adopt(rel, stamp).is_ok()
+        stamp_now(self.listed(), self.previous.as_deref(), rel) == Some(stamp) && self.adopt(rel, stamp).is_ok()
     }
 
     /// Every path written so far (relative, `/`-separated).
@@ -571,6 +567,16 @@ fn files_in(out: &Path) -> Vec<String> {
         })
         .collect();
     files.iter().map(|p| crate::diag::rel_path(out, p)).chain(deeper.into_iter().flatten()).collect()
+}
+
+/// The stamp of the previous output's file `rel` now: from `listing` when there is one
+/// (the output is known to hold exactly it: serve's own folder), else asked of the file
+/// system in `previous` (`None`: there is no previous output).
+pub fn stamp_now(listing: Option<&Known>, previous: Option<&Path>, rel: &str) -> Option<Stamp> {
+    match listing {
+        Some(files) => files.get(rel).map(|(s, _)| *s),
+        None => Stamp::of(&previous?.join(rel)),
+    }
 }
 
 /// Every file under folder `dir` of `out` (relative to `out`), in no particular order.

@@ -96,8 +96,8 @@ impl Revisions {
         b.tasks[i].hash(&mut h);
         // Relations by what the related items are (their sources and URLs), never by their
         // numbers in this build: a document added or removed renumbers every one after
-        // it, and a key that followed the numbers would change for every page that lists
-        // or relates one of them (then every 公文库 page would be rendered again).
+        // it, and a key that followed the numbers would change for most documents: their
+        // pages, rows and catalogue entries would all be made again to find them the same.
         // Every field named, so that a new relation cannot be left out of the key.
         let crate::resolve::DocRelations {
             basis,
