@@ -379,18 +379,23 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     progress.stage("rendering", jobs.len());
     // `gazette build`'s record of its search index (serve keeps its index in the memo).
     let search_store = search_store.filter(|_| cache.is_some());
-    // The pages on one side; the site files and the search index, which read the same
-    // site and write other paths, on the other. Much of the search stage (its record's
-    // decoding, the renumbering, the shards' metadata) and of the pages' tail runs on one
-    // core: side by side, each uses the core the other leaves idle.
-    let ((render_secs, rendered), (site_secs, (search_secs, search_record))) = rayon::join(
+    // The pages, the site files and the search index read the same site and write other
+    // paths: all three side by side. Much of the search stage (its record's decoding, the
+    // renumbering, the shards' metadata), of the site files (feeds, sitemaps, the finder
+    // and the catalogue) and of the pages' tail runs on one core: side by side, each uses
+    // a core the others leave idle.
+    let ((render_secs, rendered), ((site_secs, ()), (search_secs, search_record))) = rayon::join(
         || timed(|| render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links)),
         || {
-            let catalog = memo.map(|m| &m.catalog);
-            let (site, ()) =
-                timed(|| write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, catalog, &diags));
-            let search = memo.map(|m| &m.search);
-            (site, timed(|| write_search_index(&renderer, &staging, &bodies, search, search_store.as_ref(), &diags)))
+            let (catalog, search) = (memo.map(|m| &m.catalog), memo.map(|m| &m.search));
+            rayon::join(
+                || {
+                    timed(|| {
+                        write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, catalog, &diags)
+                    })
+                },
+                || timed(|| write_search_index(&renderer, &staging, &bodies, search, search_store.as_ref(), &diags)),
+            )
         },
     );
     laps.alongside(&[("render", render_secs), ("feeds+files", site_secs), ("search index", search_secs)]);
