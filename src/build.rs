@@ -232,11 +232,21 @@ pub struct Memo {
 }
 
 impl Memo {
-    /// Something other than a build wrote into the output (`serve`'s fast edits): the
-    /// recorded list of its files may be incomplete, so the next build looks at the output
-    /// itself.
-    pub fn forget_outputs(&self) {
-        *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    /// Something other than a build wrote `files` into the output (`serve`'s fast edits,
+    /// see `output::update_in_place`): the record of its files takes their new stamps and
+    /// hashes. When a stamp is not known, the record is dropped and the next build looks
+    /// at the output itself (a `stat` of every file it would keep).
+    pub fn wrote_outputs(&self, files: &[(String, Option<crate::cache::Stamp>, u64)]) {
+        let mut outputs = self.outputs.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(known) = outputs.as_mut() else { return };
+        let known = std::sync::Arc::make_mut(known);
+        for (rel, stamp, hash) in files {
+            let Some(stamp) = stamp else {
+                *outputs = None;
+                return;
+            };
+            known.insert(rel.clone(), (*stamp, *hash));
+        }
     }
 }
 

@@ -469,6 +469,38 @@ fn serve_removes_its_temporary_site_on_ctrl_c_and_sigterm() {
 /// should not be reused shows: a new document whose 发文字号 another body already quotes
 /// (that body now links to it), a service whose URL changes under a body linking to it,
 /// an organ renamed, a cited document renamed.
+/// A fast edit writes into the output outside a build; the next build must know the files
+/// as they are now. Here the body is put back in the same save as another file's front
+/// matter edit (a full build): the page's bytes are those of the build before the fast
+/// edit, so a record still holding that build's file would take the edited page for
+/// unchanged and leave it.
+#[test]
+fn a_fast_edit_undone_in_a_full_build_leaves_the_site_as_a_clean_build_would() {
+    let s = Site::new();
+    let first = doc("a", "", "第一版正文。");
+    s.write("content/documents/a.md", &first);
+    s.write("content/documents/b.md", &doc("b", "", "乙的正文。"));
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    s.write("content/documents/a.md", &doc("a", "", "第二版正文。"));
+    let log = wait_log(&srv, "search index");
+    assert!(
+        log.contains("updated documents/a/index.html"),
+        "fast path taken:
+{log}"
+    );
+    // One save of both files (one batch of events): a full build.
+    s.write("content/documents/b.md", &doc("b", "", "乙的正文。").replace("title: 文件b", "title: 新标题乙"));
+    s.write("content/documents/a.md", &first);
+    wait_log(&srv, "rebuilt in");
+    assert!(raw(p, "/documents/a/").2.contains("第一版正文"), "a's first body is back");
+    let today = gazette::date::Date::today().to_string();
+    let clean = s.root().join("clean");
+    s.build(&["--date", &today, "-o", clean.to_str().expect("utf-8")]).ok();
+    assert_eq!(differences(&snapshot(&out), &snapshot(&clean)), Vec::<String>::new(), "differs from a clean build");
+}
+
 #[test]
 fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let s = Site::new();

@@ -56,6 +56,8 @@ pub struct Live {
 pub struct Applied {
     pub pages: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The files written, with their stamps and hashes (see `build::Memo::wrote_outputs`).
+    pub written: Vec<(String, Option<crate::cache::Stamp>, u64)>,
 }
 
 impl Applied {
@@ -189,15 +191,20 @@ impl Live {
         }
         let files: Vec<(String, Vec<u8>)> =
             pages.into_iter().map(|p| (p.path, if minify { crate::minify::html(&p.html) } else { p.html })).collect();
-        crate::output::update_in_place(&self.out, &files).map_err(|e| format!("cannot write {}: {e}", files[0].0))?;
+        let written = crate::output::update_in_place(&self.out, &files)
+            .map_err(|e| format!("cannot write {}: {e}", files[0].0))?;
+        done.written.extend(written);
         *self.ix.content.item_mut(t).body_mut() = new; // the site stays as saved
         done.pages.extend(files.into_iter().map(|(p, _)| p));
         Ok(())
     }
 
     /// Rebuild the search index from the current bodies and replace the chunks that
-    /// changed. Returns how many files changed.
-    pub fn refresh_search(&self, memo: &crate::search::Memo) -> std::io::Result<usize> {
+    /// changed. Returns the files changed (see `output::update_in_place`).
+    pub fn refresh_search(
+        &self,
+        memo: &crate::search::Memo,
+    ) -> std::io::Result<Vec<(String, Option<crate::cache::Stamp>, u64)>> {
         let chunks = std::sync::Mutex::new(Vec::new());
         // No inputs keys here (they come with a full build's renderer): items are described
         // again, their terms still taken from the memo.
@@ -206,7 +213,10 @@ impl Live {
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
             None
         };
-        let out = crate::search::Output { write: &write, keep: &|_, _| false };
+        // A text file still the one the last build wrote for its item stays as it is (a
+        // `stat`, not reading and comparing every text file).
+        let keep = |path: &str, stamp| crate::cache::Stamp::of(&self.out.join(path)) == Some(stamp);
+        let out = crate::search::Output { write: &write, keep: &keep };
         crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);
         crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))
     }

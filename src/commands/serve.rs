@@ -447,15 +447,22 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
                 }
                 Ok(done) if done.pages.is_empty() => {}
                 Ok(done) => {
-                    // It wrote into the output outside a build (see `Memo::forget_outputs`).
-                    memo.forget_outputs();
+                    // It wrote into the output outside a build (see `Memo::wrote_outputs`).
+                    memo.wrote_outputs(&done.written);
                     Outcome { diagnostics: done.diagnostics, ..Default::default() }.report();
                     *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     st.broadcast("reload", "");
                     eprintln!("updated {} in {} ms", done.pages.join(", "), t.elapsed().as_millis());
                     let t = Instant::now();
                     match site.refresh_search(&memo.search) {
-                        Ok(n) => eprintln!("search index: {n} file(s) updated in {} ms", t.elapsed().as_millis()),
+                        Ok(written) => {
+                            memo.wrote_outputs(&written);
+                            eprintln!(
+                                "search index: {} file(s) updated in {} ms",
+                                written.len(),
+                                t.elapsed().as_millis()
+                            )
+                        }
                         Err(e) => {
                             eprintln!("error: cannot update the search index: {e}; rebuilding the site");
                             pending = changed;

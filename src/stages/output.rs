@@ -735,10 +735,11 @@ pub fn release(out: &Path, remove: bool) -> io::Result<()> {
 /// Replace files of a committed output in place (`serve`'s fast edits), under the build
 /// lock. Each file is written beside its old self and renamed over it, so a reader sees
 /// the old bytes or the new ones, never a half-written file. Files whose bytes are already
-/// `data` are left alone. Returns how many files changed.
-pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<usize> {
+/// `data` are left alone. Returns the files changed, each with its stamp (`None` when it
+/// cannot be read) and hash, for the record of the output (see `build::Memo`).
+pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<Vec<(String, Option<Stamp>, u64)>> {
     let _lock = OutputLock::take(out)?;
-    let mut changed = 0;
+    let mut changed = Vec::new();
     for (rel, data) in files {
         let path = out.join(rel);
         if std::fs::read(&path).is_ok_and(|old| old == *data) {
@@ -748,9 +749,13 @@ pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<us
             std::fs::create_dir_all(parent)?;
         }
         let tmp = path.with_file_name(format!(".gazette-new-{}", std::process::id()));
-        std::fs::write(&tmp, data)?;
+        let mut f = File::create(&tmp)?;
+        io::Write::write_all(&mut f, data)?;
+        // (A rename keeps the file's length and modification time: its stamp.)
+        let stamp = f.metadata().ok().and_then(|m| Stamp::from_metadata(&m));
+        drop(f);
         std::fs::rename(&tmp, &path)?;
-        changed += 1;
+        changed.push((rel.clone(), stamp, crate::hash::of(data)));
     }
     Ok(changed)
 }

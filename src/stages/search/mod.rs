@@ -340,6 +340,10 @@ struct Kept {
     /// Descriptions by inputs key (see [`Entry`]).
     entries: KeyMap<Arc<Entry>>,
     index: Option<KeptIndex>,
+    /// Each text file the last build left in the output: by name, the text key it was
+    /// made from and its stamp. An item whose file is still that one is not written
+    /// again (formatting and hashing every item's text was a third of the stage).
+    texts: crate::hash::FastMap<String, (u64, Stamp)>,
 }
 
 /// The previous build's postings, as the shard files it wrote show them.
@@ -831,7 +835,12 @@ pub fn build(
         if memo.is_some() {
             kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
         }
-        let stamp = (out.write)(text_path(n), &indexed.text_json);
+        let path = text_path(n);
+        let written = previous.texts.get(&names[n]).filter(|(key, _)| *key == desc.text_key);
+        if let Some(&(_, stamp)) = written.filter(|(_, stamp)| (out.keep)(&path, *stamp)) {
+            return (indexed, Some(stamp));
+        }
+        let stamp = (out.write)(path, &indexed.text_json);
         (indexed, stamp)
     };
 
@@ -904,8 +913,10 @@ pub fn build(
             (AllPostings::Parts(postings), total, None)
         }
         (Some(_), _) => {
-            let indexed: Vec<Arc<Indexed>> = (0..slots.len()).into_par_iter().map(|n| index_item(n).0).collect();
+            let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
+                (0..slots.len()).into_par_iter().map(index_item).unzip();
             excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
+            text_stamps.extend(stamps);
             let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             // Items changed in place: their terms are patched in. Items added, removed or
@@ -948,6 +959,8 @@ pub fn build(
         let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
         kept_now.items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
         kept_now.entries = entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect();
+        let texts = names.iter().zip(&keys).zip(&text_stamps);
+        kept_now.texts = texts.filter_map(|((name, &key), stamp)| Some((name.clone(), (key, (*stamp)?)))).collect();
     }
     let shards = shard_count(total, postings.len());
     // Shards to write again: all, unless the postings were carried over and the shard
