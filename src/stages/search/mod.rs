@@ -547,6 +547,24 @@ fn postings_in(lists: &[(u64, Postings, Postings)]) -> usize {
     lists.iter().map(|(_, t, b)| (t.count + b.count) as usize).sum()
 }
 
+/// Two ascending lists as one ascending list.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// The previous build's postings (of `old_count` items) with every item number replaced
 /// by the item's number now (`old_of`, from [`match_items`]; an item gone is dropped)
 /// and the `fresh` items' terms put in, sorted by key and without empty lists; and the
@@ -574,12 +592,19 @@ fn renumber(
         }
     }
     let again = |p: &Postings, extra: &[u32]| -> Postings {
-        let mut numbers: Vec<u32> =
+        let numbers: Vec<u32> =
             p.numbers().into_iter().filter_map(|o| new_of_old.get(o as usize).copied().flatten()).collect();
-        numbers.extend_from_slice(extra);
-        if !numbers.is_sorted() {
-            numbers.sort_unstable();
-        }
+        // Both in order as a rule (items keep their order, new ones come in order): a
+        // merge, not a sort of the whole list for each term of an edited item (its common
+        // terms' lists hold most of the library).
+        let numbers = if numbers.is_sorted() && extra.is_sorted() {
+            merge_sorted(&numbers, extra)
+        } else {
+            let mut all = numbers;
+            all.extend_from_slice(extra);
+            all.sort_unstable();
+            all
+        };
         let mut out = Postings::default();
         for n in numbers {
             out.push(n);
@@ -1153,6 +1178,13 @@ mod tests {
         // Title marks do not split: 印发上海 finds 印发《上海市…》.
         assert_eq!(terms("印发《上海"), ["印发", "发上", "上海"]);
         assert_eq!(terms("“一网通办”改革"), ["一网", "网通", "通办", "办改", "改革"]);
+    }
+
+    #[test]
+    fn sorted_lists_merge_in_order() {
+        assert_eq!(merge_sorted(&[1, 4, 9], &[0, 4, 5, 12]), vec![0, 1, 4, 4, 5, 9, 12]);
+        assert_eq!(merge_sorted(&[], &[3]), vec![3]);
+        assert_eq!(merge_sorted(&[2, 3], &[]), vec![2, 3]);
     }
 
     #[test]
