@@ -229,6 +229,9 @@ pub struct Memo {
     pub(crate) rows: crate::render::RowMemo,
     /// The output's files as the last build left them (see `output::Known`).
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
+    /// The page cache the last build made (`cache::PageCache::encode`), handed to the
+    /// next instead of written and read back.
+    pages: std::sync::Mutex<Option<std::sync::Arc<Vec<u8>>>>,
 }
 
 impl Memo {
@@ -317,7 +320,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             h.digest()
         });
         let (dir, out, name) = (cache_dir.clone(), out_dir.clone(), opts.cache_name.clone());
-        move || PageCache::open(&dir, &out, name.as_deref(), fingerprint.unwrap_or_default())
+        // (Not taken: a build that fails leaves it to the next.)
+        let kept = memo.and_then(|m| m.pages.lock().unwrap_or_else(|e| e.into_inner()).clone());
+        move || PageCache::open(&dir, &out, name.as_deref(), fingerprint.unwrap_or_default(), kept.clone())
     };
     let page_cache = cached.then(|| crate::cache::Ahead::start(open_page_cache.clone()));
     progress.stage("resolving", 0);
@@ -507,7 +512,19 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     // The two records of the output just committed, written side by side.
     let result = outcome.result();
     rayon::join(
-        || cache.as_ref().filter(|_| write).map(|c| c.save(&pages, &page_meta)),
+        || {
+            let Some(c) = cache.as_ref().filter(|_| write) else { return };
+            let bytes = c.encode(&pages, &page_meta);
+            // serve hands it to its next build instead. (Its private output goes when it
+            // stops; after `serve -o DIR`, a build finds the pages serve rewrote with other
+            // stamps than the cache file has and renders them: the file stays correct.)
+            if memo.is_none() {
+                c.save(&bytes);
+            }
+            if let Some(m) = memo {
+                *m.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes));
+            }
+        },
         || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),
     );
     laps.lap("commit");

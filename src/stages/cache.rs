@@ -92,7 +92,7 @@ struct Entry {
 /// The previous build's cache file, indexed.
 #[derive(Default)]
 struct Old {
-    data: Vec<u8>,
+    data: std::sync::Arc<Vec<u8>>,
     entries: FastMap<String, Entry>,
 }
 
@@ -192,11 +192,21 @@ impl PageCache {
     /// The cache in folder `dir` (see [`folder`]) for building into `out`. `fingerprint` covers everything all pages
     /// share (see `build`). The cache file is named after `name`, or the output folder
     /// when `None`, so two outputs never mix (`serve` names its throw-away folders
-    /// `serve`, so they share one file instead of leaving one per session).
-    pub fn open(dir: &Path, out: &Path, name: Option<&str>, fingerprint: u64) -> PageCache {
+    /// `serve`; it reads the file of its output, if any, for its first build, then hands
+    /// each build's cache to the next in memory and writes none).
+    ///
+    /// `kept`: the bytes the last build in this process made of it (`serve`), instead of
+    /// reading the file.
+    pub fn open(
+        dir: &Path,
+        out: &Path,
+        name: Option<&str>,
+        fingerprint: u64,
+        kept: Option<std::sync::Arc<Vec<u8>>>,
+    ) -> PageCache {
         let file = dir.join(format!("pages-{:016x}.bin", output_id(out, name)));
-        let (old, groups) = std::fs::read(&file)
-            .ok()
+        let (old, groups) = kept
+            .or_else(|| std::fs::read(&file).ok().map(std::sync::Arc::new))
             .and_then(|data| {
                 let (entries, groups) = index(&data, fingerprint)?;
                 Some((Old { entries, data }, groups))
@@ -299,10 +309,16 @@ impl PageCache {
         Some((e.key, PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
     }
 
-    /// Write the cache for the build just committed: each page with its keys and the stamp
-    /// of its file (`None` for a page that cannot be cached). Best effort: a cache that
-    /// cannot be written only makes the next build slower.
-    pub fn save(&self, pages: &[PageLinks], meta: &[Option<(Keys, Stamp)>]) {
+    /// Write the cache for the build just committed (see [`PageCache::encode`]). Best
+    /// effort: a cache that cannot be written only makes the next build slower.
+    pub fn save(&self, bytes: &[u8]) {
+        write_atomically(&self.file, bytes);
+    }
+
+    /// The cache for the build just committed, as [`PageCache::save`] writes it: each
+    /// page with its keys and the stamp of its file (`None` for a page that cannot be
+    /// cached), and the groups of site files.
+    pub fn encode(&self, pages: &[PageLinks], meta: &[Option<(Keys, Stamp)>]) -> Vec<u8> {
         let mut b = Vec::with_capacity(64 + pages.len() * 512);
         let n = meta.iter().flatten().count();
         b.extend_from_slice(MAGIC);
@@ -347,7 +363,7 @@ impl PageCache {
                 b.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
             }
         }
-        write_atomically(&self.file, &b);
+        b
     }
 }
 
@@ -721,15 +737,19 @@ mod tests {
         std::fs::write(out.join("b.html"), "bbb").expect("write");
         let (sa, sb) = (Stamp::of(&out.join("a/index.html")).expect("a"), Stamp::of(&out.join("b.html")).expect("b"));
         let loc = || crate::diag::Loc::file("t");
-        let c = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42);
+        let c = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42, None);
         assert!(c.is_empty());
         let keys = |page, inputs| Keys { page, inputs };
-        c.save(
+        let encoded = c.encode(
             &[page("a/index.html"), page("x.html"), page("b.html")],
             &[Some((keys(1, 5), sa)), None, Some((keys(2, 0), sb))],
         );
-        let again = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42);
+        c.save(&encoded);
+        let again = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42, None);
         assert_eq!(again.len(), 2);
+        // serve hands the bytes over instead of the file: the same cache.
+        let kept = PageCache::open(&d.path().join("nowhere"), &out, None, 42, Some(std::sync::Arc::new(encoded)));
+        assert_eq!(kept.reuse("a/index.html", 1, loc()).map(|(_, s)| s), Some(sa));
         let (links, s) = again.reuse("a/index.html", 1, loc()).expect("cached");
         assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), sa));
         assert!(again.reuse("a/index.html", 7, loc()).is_none(), "another key");
@@ -742,9 +762,12 @@ mod tests {
         assert!(again.reuse("b.html", 2, loc()).is_none(), "the file was changed by hand");
         again.release();
         assert!(again.is_empty() && again.reuse("a/index.html", 1, loc()).is_none());
-        assert!(PageCache::open(&d.path().join(".gazette-cache"), &out, None, 43).is_empty(), "other theme or config");
         assert!(
-            PageCache::open(&d.path().join(".gazette-cache"), &d.path().join("other"), None, 42).is_empty(),
+            PageCache::open(&d.path().join(".gazette-cache"), &out, None, 43, None).is_empty(),
+            "other theme or config"
+        );
+        assert!(
+            PageCache::open(&d.path().join(".gazette-cache"), &d.path().join("other"), None, 42, None).is_empty(),
             "other output folder"
         );
         let bytes = std::fs::read(&c.file).expect("read");
@@ -754,7 +777,7 @@ mod tests {
         // An entry whose links cannot be decoded: the page is rendered, not a panic.
         let entries: FastMap<String, Entry> =
             [("a/index.html".to_string(), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })].into_iter().collect();
-        *again.old.write().expect("lock") = Old { data: vec![0; 4], entries };
+        *again.old.write().expect("lock") = Old { data: std::sync::Arc::new(vec![0; 4]), entries };
         assert!(again.reuse("a/index.html", 1, loc()).is_none());
     }
 
