@@ -247,6 +247,15 @@ fn wait_log(srv: &Server, needle: &str) -> String {
     panic!("no log line with {needle:?}; got:\n{seen}");
 }
 
+/// How serve's output `out` differs from a clean build of the site as it is now (into
+/// folder `name` of the site), dated today as serve's builds are.
+fn differences_from_clean(s: &Site, out: &std::path::Path, name: &str) -> Vec<String> {
+    let today = gazette::date::Date::today().to_string();
+    let dir = s.root().join(name);
+    s.build(&["--date", &today, "-o", dir.to_str().expect("utf-8")]).ok();
+    differences(&snapshot(out), &snapshot(&dir))
+}
+
 #[test]
 fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let s = Site::new();
@@ -495,10 +504,43 @@ fn a_fast_edit_undone_in_a_full_build_leaves_the_site_as_a_clean_build_would() {
     s.write("content/documents/a.md", &first);
     wait_log(&srv, "rebuilt in");
     assert!(raw(p, "/documents/a/").2.contains("第一版正文"), "a's first body is back");
-    let today = gazette::date::Date::today().to_string();
-    let clean = s.root().join("clean");
-    s.build(&["--date", &today, "-o", clean.to_str().expect("utf-8")]).ok();
-    assert_eq!(differences(&snapshot(&out), &snapshot(&clean)), Vec::<String>::new(), "differs from a clean build");
+    assert_eq!(differences_from_clean(&s, &out, "clean"), Vec::<String>::new(), "differs from a clean build");
+}
+
+/// A rebuild in serve takes the last walk of `content/` with the paths the watcher saw
+/// change. Folders moved in and out come as one event for the folder, not its files; a
+/// file serve ignores as an editor's (`x.tmp`) is still an attachment the site publishes.
+#[test]
+fn folders_moved_in_and_out_and_ignored_names_leave_the_site_as_a_clean_build_would() {
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "", "甲的正文。"));
+    s.write("content/files/a.pdf", "%PDF-1.4 a"); // (the folder exists: no event of its own below)
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    let mut n = 0;
+    let mut same_as_clean = |what: &str| {
+        n += 1;
+        let found = differences_from_clean(&s, &out, &format!("clean{n}"));
+        assert_eq!(found, Vec::<String>::new(), "{what}: differs from a clean build");
+    };
+    // A folder of documents made elsewhere and moved in.
+    s.write("elsewhere/2027/c.md", &doc("c", "", "丙的正文。"));
+    s.write("elsewhere/2027/d.md", &doc("d", "", "丁的正文。"));
+    std::fs::rename(s.root().join("elsewhere/2027"), s.root().join("content/documents/2027")).expect("move in");
+    wait_until("the moved-in folder's documents", || raw(p, "/documents/d/").2.contains("丁的正文"));
+    same_as_clean("a folder moved in");
+    // A file serve does not rebuild for, then an edit that rebuilds.
+    s.write("content/files/x.tmp", "not an editor's file");
+    std::thread::sleep(Duration::from_millis(300));
+    s.write("content/documents/a.md", &doc("a", "", "甲的正文。").replace("title: 文件a", "title: 新标题甲"));
+    wait_until("the new title", || raw(p, "/documents/a/").2.contains("新标题甲"));
+    assert!(out.join("files/x.tmp").is_file(), "the attachment is published");
+    same_as_clean("an attachment named like a temporary file");
+    // The folder moved out again: its documents are gone.
+    std::fs::rename(s.root().join("content/documents/2027"), s.root().join("elsewhere/again")).expect("move out");
+    wait_until("the moved-out folder's documents to go", || raw(p, "/documents/d/").0 == 404);
+    same_as_clean("a folder moved out");
 }
 
 #[test]

@@ -107,6 +107,8 @@ impl Live {
             match self.by_path.get(&rel) {
                 Some(_) if !exists => return Err(format!("{rel} was removed or renamed")),
                 Some(&t) => targets.push(t),
+                // A folder moved away (one event, not one per file) with the site's files.
+                None if !exists && self.held_files_under(&rel) => return Err(format!("{rel}/ was removed or renamed")),
                 None if !exists => continue,
                 None => return Err(format!("{rel} is not the Markdown body of a published item")),
             }
@@ -118,6 +120,15 @@ impl Live {
             self.apply_one(t, &mut done)?;
         }
         Ok(done)
+    }
+
+    /// Whether folder `rel` (`content/…`) held published items or files.
+    fn held_files_under(&self, rel: &str) -> bool {
+        let folder = format!("{rel}/");
+        let attachments = rel.strip_prefix("content/").map(|r| format!("{r}/"));
+        self.by_path.keys().any(|p| p.starts_with(&folder))
+            || attachments
+                .is_some_and(|a| self.ix.content.files.range(a.clone()..).next().is_some_and(|f| f.starts_with(&a)))
     }
 
     fn apply_one(&mut self, t: ItemId, done: &mut Applied) -> Result<(), String> {

@@ -337,12 +337,15 @@ fn ignored(p: &Path) -> bool {
 
 /// The next batch of changed paths: wait for one, then for quiet (an editor's save is
 /// often several events). `None` when the watcher is gone.
-fn next_batch(rx: &Receiver<Vec<PathBuf>>) -> Option<Vec<PathBuf>> {
+/// Every path is first handed to `seen`, those ignored here too (an attachment may be
+/// named `x.tmp`: the next build must know it changed).
+fn next_batch(rx: &Receiver<Vec<PathBuf>>, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
     loop {
         let mut changed = rx.recv().ok()?;
         while let Ok(more) = rx.recv_timeout(DEBOUNCE) {
             changed.extend(more);
         }
+        seen(&changed);
         changed.retain(|p| !ignored(p));
         changed.sort();
         changed.dedup();
@@ -374,6 +377,12 @@ fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<Vec<PathBuf>>), Strin
     let sources: Vec<PathBuf> = WATCHED.iter().map(|d| root.join(d)).collect();
     let config = root.join(crate::config::FILE);
     let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        // Events lost (the kernel's queue overflowed) or an error: an empty path says so
+        // (the next build walks the whole site and rebuilds).
+        if ev.as_ref().map_or(true, |ev| ev.need_rescan()) {
+            tx.send(vec![PathBuf::new()]).ok();
+            return;
+        }
         if let Ok(ev) = ev {
             if !matches!(ev.kind, notify::EventKind::Access(_)) {
                 // The root's own entries: only the config and the source folders (an
@@ -422,6 +431,7 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
     loop {
         let started = Instant::now();
         let (outcome, built) = build::run_site_with(&opts, Some(&memo));
+        memo.load.watching();
         report_build(&st, &outcome, &pending, started);
         if let Some(tx) = first.take() {
             let text = as_text(&outcome.diagnostics);
@@ -431,7 +441,12 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
         let mut live = built.map(Live::new);
         // Fast edits for as long as they apply; then back to a full build.
         loop {
-            let Some(changed) = next_batch(&rx) else {
+            let seen = |paths: &[PathBuf]| {
+                // (An empty path: the watcher may have missed events.)
+                let complete = !paths.iter().any(|p| p.as_os_str().is_empty());
+                memo.load.saw(complete.then_some(paths));
+            };
+            let Some(changed) = next_batch(&rx, &seen) else {
                 return; // the watcher is gone
             };
             watch_new_folders(&watcher, &opts.root, &changed);

@@ -624,8 +624,31 @@ enum Loaded {
 /// unchanged and so is everything a file is checked against (the configuration, the
 /// organ and service ids, the attachments); an edit then parses only the files it
 /// touched. Holds the last build's files only.
+///
+/// With the paths serve's watcher saw change since the last build walked `content/`
+/// ([`Memo::saw`]), a build does not walk it again nor `stat` every file: it takes that
+/// walk's files, updated with those paths (see [`rewalk`]), and looks only at those.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<Memoised>);
+pub struct Memo(std::sync::Mutex<Memoised>, std::sync::Mutex<Option<Vec<PathBuf>>>);
+
+impl Memo {
+    /// A build just ended and every change from now on will be told ([`Memo::saw`]):
+    /// the next build may take the last walk with those changes. (Events of changes made
+    /// during the build come after it, as serve reads them, so none is lost.)
+    pub fn watching(&self) {
+        *self.1.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    }
+
+    /// The watcher saw `paths` change (absolute, as it reports them); `None`: it may have
+    /// missed some (the next build walks `content/`).
+    pub fn saw(&self, paths: Option<&[PathBuf]>) {
+        let mut seen = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        match (seen.as_mut(), paths) {
+            (Some(seen), Some(paths)) => seen.extend_from_slice(paths),
+            _ => *seen = None,
+        }
+    }
+}
 
 #[derive(Default)]
 struct Memoised {
@@ -634,6 +657,58 @@ struct Memoised {
     /// When the files were read (see `Stamp::settled`).
     read_at_ns: u128,
     files: crate::hash::FastMap<String, Kept>,
+    /// The files the last walk of `content/` found (as the walk lists them), with the
+    /// site root's canonical path, when the walk had nothing to say (no error, no
+    /// symbolic link).
+    walked: Option<(PathBuf, Walk)>,
+}
+
+/// The files a walk of `content/` found: full path, path under `content/`, in walk order.
+type Walk = Vec<(PathBuf, String)>;
+
+/// The files of the last walk of `content/` (`walk`: full path, path under `content/`,
+/// in the walk's order) as they are now, given every path the watcher saw change since
+/// (`seen`: absolute, under `canon_root`); and the changed files' paths (`content/…`).
+/// `None` when the watcher's paths do not tell: a folder made or moved in, a symbolic
+/// link, a path it cannot place. Then `content/` is walked.
+fn rewalk(mut walk: Walk, seen: &[PathBuf], canon_root: &Path, content_dir: &Path) -> Option<(Walk, HashSet<String>)> {
+    let mut changed = HashSet::new();
+    // The walk's order: by path, component by component (siblings sorted by name).
+    let find = |walk: &[(PathBuf, String)], rel: &str| walk.binary_search_by(|(_, r)| Path::new(r).cmp(Path::new(rel)));
+    for p in seen {
+        let rel = p.strip_prefix(canon_root).ok()?;
+        let Ok(under) = rel.strip_prefix("content") else { continue }; // themes, gazette.yaml
+        let under = crate::diag::rel_path(Path::new(""), under);
+        if under.is_empty() {
+            return None;
+        }
+        // The walk skips files named `.…` (but not what is in such a folder).
+        let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_file() => {
+                if !hidden {
+                    if let Err(at) = find(&walk, &under) {
+                        walk.insert(at, (content_dir.join(&under), under.clone()));
+                    }
+                    changed.insert(format!("content/{under}"));
+                }
+            }
+            Ok(_) => return None, // a folder (made, or moved in with its files), a link
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Gone: the file, or a folder with every file in it.
+                let folder = format!("{under}/");
+                walk.retain(|(_, r)| {
+                    let gone = *r == under || r.starts_with(&folder);
+                    if gone {
+                        changed.insert(format!("content/{r}"));
+                    }
+                    !gone
+                });
+            }
+            Err(_) => return None,
+        }
+    }
+    Some((walk, changed))
 }
 
 /// `gazette build`'s record of the content files it loaded,
@@ -698,7 +773,7 @@ pub fn load_with(
 ) -> Content {
     let record = record.filter(|_| memo.is_none());
     let content_dir = root.join("content");
-    let mut content = Content::default();
+    let content = Content::default();
     if !content_dir.is_dir() {
         diags.push(
             Diagnostic::error(&Loc::file("content"), "the site has no content/ folder")
@@ -707,13 +782,39 @@ pub fn load_with(
         return content;
     }
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut entries: Vec<(PathBuf, String)> = Vec::new();
-    for entry in walkdir::WalkDir::new(&content_dir).follow_links(false).sort_by_file_name() {
+    // serve: the last walk, and what changed since (see `Memo::saw`).
+    let walked = memo.and_then(|m| {
+        let walked = m.0.lock().unwrap_or_else(|e| e.into_inner()).walked.take();
+        let seen = m.1.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let (walk_root, walk) = walked?;
+        (walk_root == canon_root).then_some(())?;
+        rewalk(walk, &seen?, &canon_root, &content_dir)
+    });
+    let (entries, changed, walk_said) = match walked {
+        Some((entries, changed)) => (entries, Some(changed), false),
+        None => {
+            let (entries, said) = walk_content(root, &content_dir, &canon_root, diags);
+            (entries, None, said)
+        }
+    };
+    // The next build's walk: this one, with what the watcher sees once serve is back
+    // to watching (`Memo::watching`).
+    let walked = (memo.is_some() && !walk_said).then(|| (canon_root.clone(), entries.clone()));
+    load_entries(root, cfg, diags, memo, record, entries, changed, walked, content)
+}
+
+/// Every file under `content/` (full path, path under `content/`), in walk order; and
+/// whether the walk had something to say (an error, a symbolic link).
+fn walk_content(root: &Path, content_dir: &Path, canon_root: &Path, diags: &Diagnostics) -> (Walk, bool) {
+    let mut said = false;
+    let mut entries: Walk = Vec::new();
+    for entry in walkdir::WalkDir::new(content_dir).follow_links(false).sort_by_file_name() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let p = e.path().map(|p| rel_path(root, p)).unwrap_or_else(|| "content".into());
                 diags.push(Diagnostic::error(&Loc::file(p), format!("cannot read: {e}")));
+                said = true;
                 continue;
             }
         };
@@ -725,8 +826,9 @@ pub fn load_with(
         let rel = rel_path(root, &path);
         let mut is_file = entry.file_type().is_file();
         if entry.path_is_symlink() {
+            said = true; // (the watcher does not follow it)
             match path.canonicalize() {
-                Ok(target) if target.starts_with(&canon_root) => is_file = target.is_file(),
+                Ok(target) if target.starts_with(canon_root) => is_file = target.is_file(),
                 _ => {
                     diags.push(
                         Diagnostic::error(&Loc::file(&rel), "symbolic link points outside the site")
@@ -741,7 +843,23 @@ pub fn load_with(
             entries.push((path, under_content));
         }
     }
+    (entries, said)
+}
 
+/// [`load_with`] after the walk: `entries` as [`walk_content`] lists them; `changed`,
+/// when known, the only files (`content/…`) that may differ from the memo's.
+#[allow(clippy::too_many_arguments)]
+fn load_entries(
+    root: &Path,
+    cfg: &Config,
+    diags: &Diagnostics,
+    memo: Option<&Memo>,
+    record: Option<&Record>,
+    entries: Walk,
+    changed: Option<HashSet<String>>,
+    walked: Option<(PathBuf, Walk)>,
+    mut content: Content,
+) -> Content {
     let mut work = Vec::new();
     for (path, rel) in entries {
         if rel.starts_with("files/") {
@@ -840,6 +958,12 @@ pub fn load_with(
     let results: Vec<Loading> = work
         .par_iter()
         .map(|(path, rel, kind)| {
+            // Not changed since the last build, by the watcher's account: as it was.
+            if changed.as_ref().is_some_and(|c| !c.contains(rel)) {
+                if let Some((was, out, said)) = previous.get(rel) {
+                    return (Some(*was), None, out.clone(), said.clone(), true);
+                }
+            }
             let stamp = memo.and_then(|_| Stamp::of(path));
             if let (Some(stamp), Some((was, out, said))) = (stamp, previous.get(rel)) {
                 if stamp == *was && was.settled(previous_read_at) {
@@ -898,7 +1022,7 @@ pub fn load_with(
         loaded.push(out);
     }
     if let (Some(m), Some(context)) = (memo, context) {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Memoised { context, read_at_ns, files: kept };
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Memoised { context, read_at_ns, files: kept, walked };
     }
     for l in loaded {
         let l = match l {
