@@ -239,7 +239,7 @@ impl Memo {
     /// see `output::update_in_place`): the record of its files takes their new stamps and
     /// hashes. When a stamp is not known, the record is dropped and the next build looks
     /// at the output itself (a `stat` of every file it would keep).
-    pub fn wrote_outputs(&self, files: &[(String, Option<crate::cache::Stamp>, u64)]) {
+    pub fn wrote_outputs(&self, files: &[crate::output::Updated]) {
         let mut outputs = self.outputs.lock().unwrap_or_else(|e| e.into_inner());
         let Some(known) = outputs.as_mut() else { return };
         let known = std::sync::Arc::make_mut(known);
@@ -250,6 +250,12 @@ impl Memo {
             };
             known.insert(rel.clone(), (*stamp, *hash));
         }
+    }
+
+    /// Something other than a build wrote into the output and cannot say what (a write
+    /// that failed part-way): the next build looks at the output itself.
+    pub fn forget_outputs(&self) {
+        *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

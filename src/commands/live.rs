@@ -48,6 +48,8 @@ pub struct Live {
     targets: linkcheck::Targets,
     /// Content file (`content/documents/a.md`) → the item whose body it holds.
     by_path: HashMap<String, ItemId>,
+    /// A fast edit failed part-way through writing its pages (see [`Live::wrote_unknown`]).
+    wrote_unknown: bool,
 }
 
 /// What a fast edit did: the pages it rewrote, and what it has to say (errors mean the
@@ -57,7 +59,7 @@ pub struct Applied {
     pub pages: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
     /// The files written, with their stamps and hashes (see `build::Memo::wrote_outputs`).
-    pub written: Vec<(String, Option<crate::cache::Stamp>, u64)>,
+    pub written: Vec<crate::output::Updated>,
 }
 
 impl Applied {
@@ -84,7 +86,14 @@ impl Live {
             page_of,
             targets,
             by_path,
+            wrote_unknown: false,
         }
+    }
+
+    /// Whether a fast edit may have written files into the output that it could not
+    /// report (an I/O error part-way): the record of the output is then unknown.
+    pub fn wrote_unknown(&self) -> bool {
+        self.wrote_unknown
     }
 
     /// Apply changes to the files `changed` (absolute paths from the watcher) if they are
@@ -202,8 +211,11 @@ impl Live {
         }
         let files: Vec<(String, Vec<u8>)> =
             pages.into_iter().map(|p| (p.path, if minify { crate::minify::html(&p.html) } else { p.html })).collect();
-        let written = crate::output::update_in_place(&self.out, &files)
-            .map_err(|e| format!("cannot write {}: {e}", files[0].0))?;
+        let written = crate::output::update_in_place(&self.out, &files).map_err(|e| {
+            // Some files may be written: what the output holds is not known.
+            self.wrote_unknown = true;
+            format!("cannot write {}: {e}", files[0].0)
+        })?;
         done.written.extend(written);
         *self.ix.content.item_mut(t).body_mut() = new; // the site stays as saved
         done.pages.extend(files.into_iter().map(|(p, _)| p));
@@ -212,10 +224,7 @@ impl Live {
 
     /// Rebuild the search index from the current bodies and replace the chunks that
     /// changed. Returns the files changed (see `output::update_in_place`).
-    pub fn refresh_search(
-        &self,
-        memo: &crate::search::Memo,
-    ) -> std::io::Result<Vec<(String, Option<crate::cache::Stamp>, u64)>> {
+    pub fn refresh_search(&self, memo: &crate::search::Memo) -> std::io::Result<Vec<crate::output::Updated>> {
         let chunks = std::sync::Mutex::new(Vec::new());
         // No inputs keys here (they come with a full build's renderer): items are described
         // again, their terms still taken from the memo.

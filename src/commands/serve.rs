@@ -479,6 +479,7 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
                             )
                         }
                         Err(e) => {
+                            memo.forget_outputs(); // (some files may be written)
                             eprintln!("error: cannot update the search index: {e}; rebuilding the site");
                             pending = changed;
                             break;
@@ -486,6 +487,9 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
                     }
                 }
                 Err(why) => {
+                    if site.wrote_unknown() {
+                        memo.forget_outputs();
+                    }
                     eprintln!("{why}: rebuilding the site");
                     pending = changed;
                     break;

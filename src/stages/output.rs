@@ -78,6 +78,10 @@ struct Sealed {
 /// A file of the output: relative path, stamp, XXH3 hash of its bytes (0: not known).
 pub type Written = (String, Stamp, u64);
 
+/// A file written into a committed output outside a build ([`update_in_place`]): its path,
+/// its stamp (`None` when it cannot be read) and hash.
+pub type Updated = (String, Option<Stamp>, u64);
+
 /// The files of an output as the last build recorded them: path → (stamp, hash). A file
 /// whose stamp is still the recorded one and whose new bytes hash the same is unchanged,
 /// found without reading it.
@@ -741,7 +745,7 @@ pub fn release(out: &Path, remove: bool) -> io::Result<()> {
 /// the old bytes or the new ones, never a half-written file. Files whose bytes are already
 /// `data` are left alone. Returns the files changed, each with its stamp (`None` when it
 /// cannot be read) and hash, for the record of the output (see `build::Memo`).
-pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<Vec<(String, Option<Stamp>, u64)>> {
+pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<Vec<Updated>> {
     let _lock = OutputLock::take(out)?;
     let mut changed = Vec::new();
     for (rel, data) in files {
