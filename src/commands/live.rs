@@ -235,7 +235,7 @@ impl Live {
         };
         // A text file still the one the last build wrote for its item stays as it is (a
         // `stat`, not reading and comparing every text file).
-        let keep = |path: &str, stamp| crate::cache::Stamp::of(&self.out.join(path)) == Some(stamp);
+        let keep = |path: &str, stamp| crate::output::stamp_now(None, Some(&self.out), path) == Some(stamp);
         let out = crate::search::Output { write: &write, keep: &keep };
         crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);
         crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))

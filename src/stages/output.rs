@@ -348,10 +348,7 @@ impl Staging {
             return Ok(Some(stamp));
         }
         let path = self.stage(dir, rel)?;
-        let err = |e| WriteError::Io(rel.to_string(), e);
-        let mut f = File::create(&path).map_err(err)?;
-        io::Write::write_all(&mut f, data).map_err(err)?;
-        let stamp = f.metadata().ok().and_then(|m| Stamp::from_metadata(&m));
+        let stamp = create_stamped(&path, data).map_err(|e| WriteError::Io(rel.to_string(), e))?;
         if let Some(s) = stamp {
             self.stamp(rel, s, hash);
         }
@@ -577,6 +574,14 @@ fn files_in(out: &Path) -> Vec<String> {
     files.iter().map(|p| crate::diag::rel_path(out, p)).chain(deeper.into_iter().flatten()).collect()
 }
 
+/// Create file `path` with `data`; its stamp, read from the open file instead of by path
+/// (`None` when it cannot be read).
+fn create_stamped(path: &Path, data: &[u8]) -> io::Result<Option<Stamp>> {
+    let mut f = File::create(path)?;
+    io::Write::write_all(&mut f, data)?;
+    Ok(f.metadata().ok().and_then(|m| Stamp::from_metadata(&m)))
+}
+
 /// The stamp of the previous output's file `rel` now: from `listing` when there is one
 /// (the output is known to hold exactly it: serve's own folder), else asked of the file
 /// system in `previous` (`None`: there is no previous output).
@@ -757,11 +762,8 @@ pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<Ve
             std::fs::create_dir_all(parent)?;
         }
         let tmp = path.with_file_name(format!(".gazette-new-{}", std::process::id()));
-        let mut f = File::create(&tmp)?;
-        io::Write::write_all(&mut f, data)?;
         // (A rename keeps the file's length and modification time: its stamp.)
-        let stamp = f.metadata().ok().and_then(|m| Stamp::from_metadata(&m));
-        drop(f);
+        let stamp = create_stamped(&tmp, data)?;
         std::fs::rename(&tmp, &path)?;
         changed.push((rel.clone(), stamp, crate::hash::of(data)));
     }

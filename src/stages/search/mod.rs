@@ -849,8 +849,12 @@ pub fn build(
     };
     let kept = std::sync::Mutex::new(KeyMap::default());
     let text_path = |n: usize| format!("search/text/{}.json", names[n]);
-    // One item's terms, from the memo when it has them; its text file is written either
-    // way (the stamp of the file written, when known).
+    // Item `n`'s text file as the last build wrote it, under `name` with `stamp`: kept
+    // when it has the same name and is still that file (its stamp, when kept).
+    let still_written =
+        |n: usize, name: &str, stamp: Stamp| (name == names[n] && (out.keep)(&text_path(n), stamp)).then_some(stamp);
+    // One item's terms, from the memo when it has them; its text file is kept if it is
+    // still the one written (serve), else written (the stamp of the file, when known).
     let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>) {
         let (desc, terms, _) = slots[n];
         let indexed = match terms {
@@ -860,12 +864,11 @@ pub fn build(
         if memo.is_some() {
             kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
         }
-        let path = text_path(n);
         let written = previous.texts.get(&names[n]).filter(|(key, _)| *key == desc.text_key);
-        if let Some(&(_, stamp)) = written.filter(|(_, stamp)| (out.keep)(&path, *stamp)) {
+        if let Some(stamp) = written.and_then(|&(_, stamp)| still_written(n, &names[n], stamp)) {
             return (indexed, Some(stamp));
         }
-        let stamp = (out.write)(path, &indexed.text_json);
+        let stamp = (out.write)(text_path(n), &indexed.text_json);
         (indexed, stamp)
     };
 
@@ -901,7 +904,7 @@ pub fn build(
                         return (indexed.excerpt_json.clone(), stamp, Some(indexed));
                     };
                     let was = &saved.items[o];
-                    match was.stamp.filter(|&s| was.name == names[n] && (out.keep)(&text_path(n), s)) {
+                    match was.stamp.and_then(|s| still_written(n, &was.name, s)) {
                         Some(stamp) => (was.excerpt.clone(), Some(stamp), None),
                         // Renamed, or its file is not the one written: write it again (its
                         // terms are the recorded ones).
