@@ -337,7 +337,16 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     crate::lint::check(&ix, &diags);
     laps.lap("resolve");
     progress.stage("Markdown", 0);
-    let sources = bodies::Sources { root: root.clone(), limits: cfg.limits };
+    // A one-off build lets each body's Markdown go once it is rendered (≈400 MB at
+    // 100,000 documents); serve keeps it for its fast edits.
+    // A one-off build that writes keeps its bodies' HTML in a scratch file in the cache
+    // folder until the pages and the search index have read it (≈630 MB at 100,000).
+    let sources = bodies::Sources {
+        root: root.clone(),
+        limits: cfg.limits,
+        let_go: memo.is_none(),
+        scratch: records.map(|(_, dir)| dir.clone()),
+    };
     let bodies = bodies::render_all(
         &mut ix,
         &diags,
@@ -347,16 +356,6 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         memo.map(|m| &m.bodies),
         bodies_record.as_ref(),
     );
-    if memo.is_none() {
-        // Nothing later in a one-off build reads the Markdown (the bodies stage kept what
-        // the pages need: HTML, headings, 任务分解), but for the rare page the link gate
-        // explains, which reads its file again: let it go (≈450 MB at 100,000 documents).
-        // serve keeps it for its fast edits.
-        let items: Vec<crate::model::ItemId> = ix.content.items().collect();
-        for t in items {
-            *ix.content.item_mut(t).body_mut() = String::new();
-        }
-    }
     laps.lap("markdown");
     // With content errors the build still renders every page, without writing, so the
     // link gate reports its findings in this same run (all errors at once, CONTRACT §7).

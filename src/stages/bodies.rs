@@ -11,15 +11,20 @@ use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// A rendered body as pages and the search index use it. A body taken from `gazette
 /// build`'s record (see [`Record`]) comes without its HTML, which is made again from its
-/// file the first time a page or the search index asks for it ([`Bodies::html`]): in a
-/// build after a few edits that is a few bodies, not a hundred thousand.
+/// file when a page or the search index asks for it ([`Bodies::html`]): in a build after
+/// a few edits that is a few bodies, not a hundred thousand.
+///
+/// A one-off build (`Sources::let_go`) holds no body's HTML in memory: a rendered body
+/// is written to a [`Scratch`] file and read back for each reader, and one made again
+/// is not kept. Held to the end, every body's HTML was 40 % of a cold build's memory at
+/// 100,000 documents (≈630 MB); each is read back twice (its page, the search index).
 #[derive(Debug, Default)]
 pub struct Body {
-    html: OnceLock<String>,
+    html: Mutex<Html>,
     /// XXH3 of the HTML: what pages' inputs keys and search text keys are made from, so
     /// neither needs the HTML itself.
     pub hash: u64,
@@ -27,19 +32,97 @@ pub struct Body {
     pub has_code: bool,
 }
 
+/// Where a body's HTML is.
+#[derive(Debug, Default)]
+enum Html {
+    /// In memory.
+    Held(Arc<String>),
+    /// In the build's scratch file, at this offset, this many bytes.
+    Spilled(u64, usize),
+    /// To be made again from its file.
+    #[default]
+    NotAtHand,
+}
+
 impl Body {
-    fn rendered(b: markdown::Body) -> Body {
-        Body {
-            hash: crate::hash::of(b.html.as_bytes()),
-            html: OnceLock::from(b.html),
-            headings: b.headings,
-            has_code: b.has_code,
-        }
+    fn rendered(b: markdown::Body, scratch: Option<&Scratch>) -> Body {
+        let hash = crate::hash::of(b.html.as_bytes());
+        let html = match scratch.and_then(|s| s.put(&b.html)) {
+            Some(at) => Html::Spilled(at, b.html.len()),
+            None => Html::Held(Arc::new(b.html)),
+        };
+        Body { hash, html: Mutex::new(html), headings: b.headings, has_code: b.has_code }
     }
 
-    /// The HTML, when it is at hand (always but for a body from the record not yet asked for).
-    pub fn html_if_made(&self) -> Option<&str> {
-        self.html.get().map(String::as_str)
+    /// A body known by its record: its HTML is made when asked for.
+    fn recorded(hash: u64, headings: Vec<Heading>, has_code: bool) -> Body {
+        Body { html: Mutex::new(Html::NotAtHand), hash, headings, has_code }
+    }
+
+    /// Whether the HTML is in memory or in the scratch file (not: a body from the record).
+    pub fn is_at_hand(&self) -> bool {
+        !matches!(*self.html.lock().unwrap_or_else(|e| e.into_inner()), Html::NotAtHand)
+    }
+
+    #[cfg(test)]
+    fn held_now(&self) -> bool {
+        matches!(*self.html.lock().unwrap_or_else(|e| e.into_inner()), Html::Held(_))
+    }
+
+    /// The HTML, when it is in memory.
+    fn held(self) -> Option<String> {
+        match self.html.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Html::Held(h) => Some(Arc::unwrap_or_clone(h)),
+            _ => None,
+        }
+    }
+}
+
+/// A file of rendered HTML that a one-off build writes while it renders its bodies and
+/// reads back by offset, so the HTML is not held in memory from the bodies stage to the
+/// end of the pages and the search index: the kernel keeps it, and on a disk can write
+/// it out. The file lives in the cache folder and is unlinked as soon as it is made, so
+/// it leaves nothing behind however the build ends.
+pub struct Scratch {
+    file: std::fs::File,
+    end: Mutex<u64>,
+}
+
+impl Scratch {
+    /// A scratch file in folder `dir`, or `None` (the HTML then stays in memory).
+    pub fn create(dir: &Path) -> Option<Scratch> {
+        if !cfg!(unix) {
+            return None; // (unlinking an open file, reading at an offset: Unix)
+        }
+        std::fs::create_dir_all(dir).ok()?;
+        let path = dir.join(format!("scratch-{}", std::process::id()));
+        let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).ok()?;
+        std::fs::remove_file(&path).ok()?;
+        Some(Scratch { file, end: Mutex::new(0) })
+    }
+
+    /// Write `html`; its offset.
+    fn put(&self, html: &str) -> Option<u64> {
+        let at = {
+            let mut end = self.end.lock().unwrap_or_else(|e| e.into_inner());
+            let at = *end;
+            *end += html.len() as u64;
+            at
+        };
+        #[cfg(unix)]
+        return std::os::unix::fs::FileExt::write_all_at(&self.file, html.as_bytes(), at).ok().map(|()| at);
+        #[cfg(not(unix))]
+        None
+    }
+
+    /// The `len` bytes written at `at`.
+    fn get(&self, at: u64, len: usize) -> Option<String> {
+        let mut buf = vec![0; len];
+        #[cfg(unix)]
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut buf, at).ok()?;
+        #[cfg(not(unix))]
+        return None;
+        String::from_utf8(buf).ok()
     }
 }
 
@@ -172,6 +255,8 @@ pub struct Bodies {
     items: ItemMap<Option<Arc<Body>>>,
     /// How to make a body's HTML again (bodies from the record), and what went wrong doing so.
     sources: Sources,
+    /// Where the HTML of bodies rendered by a one-off build is (see [`Scratch`]).
+    scratch: Option<Scratch>,
     iframe_hosts: Vec<String>,
     stale: Mutex<Vec<Diagnostic>>,
     /// Per document: its inline FAQ answers, rendered.
@@ -366,7 +451,7 @@ impl Record {
     fn read(file: &crate::cache::RecordFile) -> crate::hash::FastMap<u64, Arc<Rendered>> {
         let mut bodies = crate::hash::FastMap::default();
         file.read(|(key, s): (u64, Saved)| {
-            let body = Body { html: OnceLock::new(), hash: s.hash, headings: s.headings, has_code: s.has_code };
+            let body = Body::recorded(s.hash, s.headings, s.has_code);
             bodies.insert(key, Arc::new(Rendered { body: Arc::new(body), faq: s.faq, calls: s.calls, tasks: s.tasks }));
         });
         bodies
@@ -407,6 +492,15 @@ impl Record {
 pub struct Sources {
     pub root: PathBuf,
     pub limits: crate::config::Limits,
+    /// Let each item's Markdown go as soon as its body is rendered (a one-off build:
+    /// nothing later reads it but [`Bodies::html`] and the link gate's explanation of a
+    /// broken page, which read the file again). Held to the end of the stage, every
+    /// body's Markdown and HTML were in memory at once: the peak of a cold build
+    /// (≈400 MB of Markdown at 100,000 documents). serve keeps it for its fast edits.
+    pub let_go: bool,
+    /// Where a one-off build that writes keeps its bodies' HTML meanwhile (see [`Scratch`]):
+    /// the cache folder.
+    pub scratch: Option<PathBuf>,
 }
 
 struct One {
@@ -475,7 +569,8 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
     // `None` when the text is not at hand and its file changed since it was loaded.
     let render = |sink: &mut dyn LinkSink| {
         let text = body.text(src, opts.sources)?;
-        let b = Arc::new(Body::rendered(markdown::render(&text, &src.path, src.body_line.max(1), &root, sink)));
+        let b = markdown::render(&text, &src.path, src.body_line.max(1), &root, sink);
+        let b = Arc::new(Body::rendered(b, opts.scratch));
         let faq: Vec<String> =
             faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
         let tasks = if matches!(from, ItemId::Doc(_)) { crate::tasks::extract(&text) } else { Vec::new() };
@@ -531,6 +626,8 @@ struct Opts<'d> {
     iframe_hosts: &'d [String],
     memo: Option<&'d MemoUse>,
     sources: &'d Sources,
+    /// Where rendered HTML goes, when not kept in memory.
+    scratch: Option<&'d Scratch>,
 }
 
 /// FAQ answers with the line each starts on, for diagnostics.
@@ -564,8 +661,10 @@ pub fn render_all(
         (None, None) => None,
     };
     let memo_use = previous.map(|previous| MemoUse { previous, kept: Default::default() });
-    let opts = Opts { diags, record_links, iframe_hosts, memo: memo_use.as_ref(), sources };
+    let scratch = sources.scratch.as_deref().filter(|_| sources.let_go).and_then(Scratch::create);
+    let opts = Opts { diags, record_links, iframe_hosts, memo: memo_use.as_ref(), sources, scratch: scratch.as_ref() };
     let mut b = render_all_inner(ix, &opts);
+    b.scratch = scratch;
     b.sources = sources.clone();
     b.iframe_hosts = iframe_hosts.to_vec();
     let Some(u) = memo_use else { return b };
@@ -580,15 +679,21 @@ pub fn render_all(
 
 fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     let diags = opts.diags;
+    let jobs: Vec<ItemId> = ix.content.items().collect();
+    // The Markdown moved out of the content when it is let go, so each text is freed
+    // as soon as its body is rendered; else borrowed.
+    let texts: Vec<Option<String>> =
+        jobs.iter().map(|&t| opts.sources.let_go.then(|| std::mem::take(ix.content.item_mut(t).body_mut()))).collect();
     let c = &ix.content;
-    let jobs: Vec<ItemId> = c.items().collect();
     let ixr: &Index = ix;
     let mut done: Vec<One> = jobs
-        .par_iter()
-        .filter(|t| ixr.visible(**t))
-        .map(|&t| {
+        .into_par_iter()
+        .zip(texts)
+        .filter(|(t, _)| ixr.visible(*t))
+        .map(|(t, text)| {
             let item = c.item(t);
-            render_one(ixr, t, item.src(), Markdown::loaded(item.src(), item.body()), &faq_answers(ixr, t), opts)
+            let body = Markdown::loaded(item.src(), text.as_deref().unwrap_or(item.body()));
+            render_one(ixr, t, item.src(), body, &faq_answers(ixr, t), opts)
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -672,7 +777,14 @@ pub struct Single {
 /// links to against the other bodies, and collect its diagnostics instead of reporting them.
 pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts: &[String]) -> Single {
     let diags = Diagnostics::default();
-    let opts = Opts { diags: &diags, record_links: false, iframe_hosts, memo: None, sources: &Sources::default() };
+    let opts = Opts {
+        diags: &diags,
+        record_links: false,
+        iframe_hosts,
+        memo: None,
+        sources: &Sources::default(),
+        scratch: None,
+    };
     let one = render_one(ix, t, ix.source(t), Markdown::of(text), &faq_answers(ix, t), &opts);
     check_fragments(ix, b, &one.sink_links, &diags);
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
@@ -683,7 +795,14 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
 /// them again, so it is for the few pages the link gate finds broken.
 pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
     let diags = Diagnostics::default();
-    let opts = Opts { diags: &diags, record_links: true, iframe_hosts, memo: None, sources: &Sources::default() };
+    let opts = Opts {
+        diags: &diags,
+        record_links: true,
+        iframe_hosts,
+        memo: None,
+        sources: &Sources::default(),
+        scratch: None,
+    };
     let item = ix.content.item(t);
     let mut ones = vec![render_one(ix, t, item.src(), Markdown::of(body), &faq_answers(ix, t), &opts)];
     if let ItemId::Doc(j) = t {
@@ -712,11 +831,28 @@ impl Bodies {
         self.items.get(t).as_deref()
     }
 
-    /// The HTML of a published item's body; a body from the record is rendered again from
-    /// its file (as the record vouches, with the same link answers, so the same HTML).
-    pub fn html<'s>(&'s self, ix: &Index, t: ItemId) -> Option<&'s str> {
+    /// The HTML of a published item's body: held, read back from the scratch file, or
+    /// (a body from the record) rendered again from its file, as the record vouches with
+    /// the same link answers, so the same HTML. A one-off build does not keep the HTML
+    /// made again: each reader makes it.
+    pub fn html(&self, ix: &Index, t: ItemId) -> Option<Arc<String>> {
         let b = self.items.get(t).as_deref()?;
-        Some(b.html.get_or_init(|| self.again(ix, t, b)))
+        let mut slot = b.html.lock().unwrap_or_else(|e| e.into_inner());
+        match &*slot {
+            Html::Held(html) => return Some(html.clone()),
+            // (Should the file not give it back, it is made again like any other.)
+            Html::Spilled(at, len) => {
+                if let Some(html) = self.scratch.as_ref().and_then(|s| s.get(*at, *len)) {
+                    return Some(Arc::new(html));
+                }
+            }
+            Html::NotAtHand => {}
+        }
+        let html = Arc::new(self.again(ix, t, b));
+        if !self.sources.let_go {
+            *slot = Html::Held(html.clone());
+        }
+        Some(html)
     }
 
     fn again(&self, ix: &Index, t: ItemId, was: &Body) -> String {
@@ -728,12 +864,13 @@ impl Bodies {
             iframe_hosts: &self.iframe_hosts,
             memo: None,
             sources: &self.sources,
+            scratch: None,
         };
         // Its Markdown as loaded (read again if it is not at hand: the file must still hold it).
         let body = Markdown::loaded(src, ix.content.item(t).body());
         // (Rendered without a memo, the body is this call's alone.)
         let made = render_one(ix, t, src, body, &[], &opts).body.and_then(Arc::into_inner);
-        match made.filter(|b| b.hash == was.hash).and_then(|b| b.html.into_inner()) {
+        match made.filter(|b| b.hash == was.hash).and_then(Body::held) {
             Some(html) => html,
             None => {
                 // Its file changed since it was loaded: what this build knows of it is no
@@ -792,13 +929,9 @@ mod tests {
         let content = crate::load::load(root, &cfg, &diags);
         let date = crate::date::Date { year: 2026, month: 1, day: 1 };
         let mut ix = Index::build(content, date, false, &diags);
-        let sources = Sources { root: root.to_path_buf(), limits: cfg.limits };
-        let bodies = render_all(&mut ix, &diags, false, &[], &sources, None, Some(record));
         // As a one-off build does, let the Markdown go.
-        let items: Vec<ItemId> = ix.content.items().collect();
-        for t in items {
-            *ix.content.item_mut(t).body_mut() = String::new();
-        }
+        let sources = Sources { root: root.to_path_buf(), limits: cfg.limits, let_go: true, scratch: None };
+        let bodies = render_all(&mut ix, &diags, false, &[], &sources, None, Some(record));
         (ix, bodies, diags.into_sorted())
     }
 
@@ -837,7 +970,7 @@ mod tests {
         let first = record(42);
         let (ix, bodies, said) = site(root, &first);
         assert!(said.iter().all(|d| d.severity != crate::diag::Severity::Error), "{said:?}");
-        assert!(bodies.body(b).and_then(Body::html_if_made).is_some(), "rendered, so at hand");
+        assert!(bodies.body(b).is_some_and(Body::is_at_hand), "rendered, so at hand");
         let html_b = bodies.html(&ix, b).expect("published").to_string();
         assert!(html_b.contains("documents/a/#"), "{html_b}");
         drop(first);
@@ -845,16 +978,16 @@ mod tests {
         // Second build: taken from the record, without HTML until asked, then the same HTML.
         let second = record(42);
         let (ix, bodies, _) = site(root, &second);
-        assert!(bodies.body(b).and_then(Body::html_if_made).is_none(), "taken from the record");
+        assert!(!bodies.body(b).is_some_and(Body::is_at_hand), "taken from the record");
         assert_eq!(bodies.body(a).map(|x| x.headings.len()), Some(1), "headings come with it");
-        assert_eq!(bodies.html(&ix, b), Some(html_b.as_str()));
+        assert_eq!(bodies.html(&ix, b).as_deref(), Some(&html_b));
         assert!(bodies.take_stale().is_empty());
 
         // The file changes after it was loaded: its HTML is not made from the new text;
         // the build is told, with the file.
         let (ix, bodies, _) = site(root, &second);
         write("content/documents/b.md", &doc("b", "改过的正文。"));
-        assert_eq!(bodies.html(&ix, b), Some(""));
+        assert_eq!(bodies.html(&ix, b).as_deref().map(String::as_str), Some(""));
         let stale = bodies.take_stale();
         assert_eq!(stale.len(), 1, "{stale:?}");
         assert_eq!(
@@ -864,7 +997,38 @@ mod tests {
 
         // A record of another binary is not read: everything is rendered.
         let (_, bodies, _) = site(root, &record(43));
-        assert!(bodies.body(a).and_then(Body::html_if_made).is_some());
+        assert!(bodies.body(a).is_some_and(Body::is_at_hand));
+    }
+
+    #[test]
+    fn a_one_off_build_reads_its_bodies_back_from_a_scratch_file_that_leaves_nothing_behind() {
+        let dir = small_site();
+        let root = dir.path();
+        write(root, "content/documents/a.md", &doc("a", "## 第一条\n\n正文**加粗**。"));
+        write(root, "content/documents/b.md", &doc("b", "见[文件a](doc:a#第一条)。\n\n```rust\nfn main() {}\n```"));
+        let (cfg, _) = crate::config::load(root, None).expect("config");
+        let cache = root.join(".gazette-cache");
+        let render = |scratch: Option<PathBuf>| {
+            let diags = Diagnostics::default();
+            let content = crate::load::load(root, &cfg, &diags);
+            let mut ix = Index::build(content, crate::date::Date { year: 2026, month: 1, day: 1 }, false, &diags);
+            let sources = Sources { root: root.to_path_buf(), limits: cfg.limits, let_go: true, scratch };
+            let b = render_all(&mut ix, &diags, false, &[], &sources, None, None);
+            assert!(diags.into_sorted().is_empty());
+            (ix, b)
+        };
+        let (ix, held) = render(None);
+        let (ix2, spilled) = render(Some(cache.clone()));
+        for t in [ItemId::Doc(0), ItemId::Doc(1)] {
+            assert!(held.body(t).is_some_and(|b| b.held_now()), "without a scratch folder, held");
+            assert!(spilled.body(t).is_some_and(|b| b.is_at_hand() && !b.held_now()), "in the scratch file");
+            let want = held.html(&ix, t).expect("published");
+            assert!(want.contains("<h2") || want.contains("<pre"), "{want}");
+            // Each reader reads it back, the same each time.
+            assert_eq!(spilled.html(&ix2, t), Some(want.clone()));
+            assert_eq!(spilled.html(&ix2, t), Some(want));
+        }
+        assert_eq!(std::fs::read_dir(&cache).expect("cache folder").count(), 0, "the scratch file is unlinked");
     }
 
     #[test]
@@ -874,7 +1038,7 @@ mod tests {
         let write = |rel: &str, text: &str| write(root, rel, text);
         write("content/documents/a.md", &doc("a", "## 第一条\n\n正文。"));
         let (cfg, _) = crate::config::load(root, None).expect("config");
-        let sources = Sources { root: root.to_path_buf(), limits: cfg.limits };
+        let sources = Sources { root: root.to_path_buf(), limits: cfg.limits, let_go: false, scratch: None };
         // Items as the content record gives them: without their Markdown, with its hash.
         let loaded = || {
             let diags = Diagnostics::default();
@@ -896,7 +1060,7 @@ mod tests {
         let mut ix = loaded();
         write("content/documents/a.md", &doc("a", "改过了。"));
         let (b, said) = render(&mut ix);
-        assert_eq!(b.html(&ix, ItemId::Doc(0)), Some(""));
+        assert_eq!(b.html(&ix, ItemId::Doc(0)).as_deref().map(String::as_str), Some(""));
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].severity == crate::diag::Severity::Error && said[0].message.contains("changed while"));
     }

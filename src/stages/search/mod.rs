@@ -178,6 +178,23 @@ fn prefix(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
+/// An item's HTML: a body's, as `Bodies::html` gives it (read back or made again for
+/// this reader: a one-off build holds none), or a FAQ answer's, borrowed.
+enum ItemHtml<'a> {
+    Body(Arc<String>),
+    Answer(&'a str),
+}
+
+impl std::ops::Deref for ItemHtml<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            ItemHtml::Body(html) => html,
+            ItemHtml::Answer(html) => html,
+        }
+    }
+}
+
 /// Where an item's searchable text comes from. The text itself is extracted only while
 /// tokenizing, a chunk at a time, so the whole library's text is never held at once.
 #[derive(Clone, Copy)]
@@ -679,13 +696,15 @@ pub fn build(
     // Items are keyed by what they are indexed from when a memo or a record is kept.
     let keyed = memo.is_some() || store.is_some();
     let c = &ix.content;
-    let html = |t: TextOf| -> &str {
-        let html = match t {
-            TextOf::Doc(_) | TextOf::Interp(_) => t.body().and_then(|item| bodies.html(ix, item)),
-            TextOf::DocFaq(i, n) => bodies.doc_faq[i].get(n).map(String::as_str),
-            TextOf::SetFaq(k, n) => bodies.faq_sets[k].get(n).map(String::as_str),
-        };
-        html.unwrap_or_default()
+    let html = |t: TextOf| -> ItemHtml {
+        match t {
+            TextOf::Doc(_) | TextOf::Interp(_) => match t.body().and_then(|item| bodies.html(ix, item)) {
+                Some(body) => ItemHtml::Body(body),
+                None => ItemHtml::Answer(""),
+            },
+            TextOf::DocFaq(i, n) => ItemHtml::Answer(bodies.doc_faq[i].get(n).map_or("", String::as_str)),
+            TextOf::SetFaq(k, n) => ItemHtml::Answer(bodies.faq_sets[k].get(n).map_or("", String::as_str)),
+        }
     };
     // What an item's title terms are taken from: its title, and a document's 发文字号.
     let index_title = |t: TextOf| -> std::borrow::Cow<'_, str> {
@@ -859,7 +878,7 @@ pub fn build(
         let (desc, terms, _) = slots[n];
         let indexed = match terms {
             Terms::Kept(indexed) => indexed.clone(),
-            Terms::From(text_of) => Arc::new(index(&index_title(*text_of), html(*text_of))),
+            Terms::From(text_of) => Arc::new(index(&index_title(*text_of), &html(*text_of))),
         };
         if memo.is_some() {
             kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());

@@ -55,13 +55,14 @@ impl<'a> Renderer<'a> {
                 }
             })
             .collect();
+        let html = self.bodies.html(self.ix, ItemId::Decision(k));
         let view = DecisionView {
             title: &d.title,
             organ: ix.organs.get(d.organ.as_str()).map(|&o| OrganName { name: &c.organs[o].name }),
             year: d.year,
             status: &d.status,
             stages,
-            body: self.bodies.html(self.ix, ItemId::Decision(k)).unwrap_or(""),
+            body: html.as_deref().map_or("", String::as_str),
         };
         let mut meta = self.meta(d.title.as_str(), "decision", "decisions", &dir);
         meta.breadcrumbs.push(Crumb { title: "重大行政决策事项目录", url: routes::DECISIONS_PAGE });

@@ -35,6 +35,7 @@ impl<'a> Renderer<'a> {
             return Ok(page);
         }
         let b = self.bodies.body(ItemId::Interp(k));
+        let html = self.bodies.html(self.ix, ItemId::Interp(k));
         // A media link: outside URLs as they are, files of the site relative to this page.
         let media = |v: &Option<String>| -> Option<String> {
             v.as_ref().map(|u| {
@@ -53,7 +54,7 @@ impl<'a> Renderer<'a> {
             doc: self.ix.interp_of[k].map(|j| self.row(j.0)),
             image: media(&it.image),
             video: media(&it.video),
-            body: self.bodies.html(self.ix, ItemId::Interp(k)).unwrap_or(""),
+            body: html.as_deref().map_or("", String::as_str),
             tags: self.ix.interp_of[k].map(|j| super::tag_links(&c.documents[j.0].tags)).unwrap_or_default(),
         };
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);

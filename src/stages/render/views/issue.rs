@@ -131,7 +131,7 @@ impl<'a> Renderer<'a> {
                         let body = self
                             .bodies
                             .html(ix, ItemId::Doc(j))
-                            .map_or(String::new(), |html| rebase_body(html, &anchor, &root));
+                            .map_or(String::new(), |html| rebase_body(&html, &anchor, &root));
                         Article {
                             anchor,
                             title: &d.title,

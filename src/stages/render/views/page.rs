@@ -19,7 +19,8 @@ impl<'a> Renderer<'a> {
         let b = self.bodies.body(ItemId::Page(k));
         let mut meta = self.meta(p.title.as_str(), "page", "pages", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
-        let view = PageView { title: &p.title, body: self.bodies.html(self.ix, ItemId::Page(k)).unwrap_or("") };
+        let html = self.bodies.html(self.ix, ItemId::Page(k));
+        let view = PageView { title: &p.title, body: html.as_deref().map_or("", String::as_str) };
         self.page("page.html", &dir, meta, "pg", view, p.src.file())
     }
 }

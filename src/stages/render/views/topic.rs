@@ -24,9 +24,10 @@ impl<'a> Renderer<'a> {
         meta.feeds.push(FeedLink { title: format!("{}（订阅）", t.title), url: routes::feed(&dir) });
         meta.breadcrumbs.push(Crumb { title: "主题", url: routes::TOPICS_PAGE });
         meta.has_code = b.is_some_and(|b| b.has_code);
+        let html = self.bodies.html(self.ix, ItemId::Topic(k));
         let view = TopicView {
             title: &t.title,
-            body: self.bodies.html(self.ix, ItemId::Topic(k)).unwrap_or("").trim(),
+            body: html.as_deref().map_or("", String::as_str).trim(),
             rows: self.rows(&self.ix.topic_docs[k]),
         };
         self.page("topic.html", &dir, meta, "topic", view, t.src.file())
