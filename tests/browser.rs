@@ -145,16 +145,22 @@ fn generated_corpus_in_the_browser() {
     let Some(site) = generated_site(1000) else { return };
     let out = site.root().join("public");
     build_into(site.root(), &out);
-    // A document with 阅办联动 services, so the keyboard check can reach its 办 button.
-    let doc = std::fs::read_dir(out.join("documents"))
+    // A document with 阅办联动 services, so the keyboard check can reach its 办 button,
+    // and FAQ, so the check without JavaScript can open one. (In name order: the order of
+    // `read_dir` is the file system's, and differs between tmpfs and ext4.)
+    let mut docs: Vec<String> = std::fs::read_dir(out.join("documents"))
         .expect("docs")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    docs.sort();
+    let doc = docs
+        .into_iter()
         .find(|n| {
             std::fs::read_to_string(out.join("documents").join(n).join("index.html"))
-                .is_ok_and(|h| h.contains("class=\"ban\""))
+                .is_ok_and(|h| h.contains("class=\"ban\"") && h.contains("<section class=\"faq\""))
         })
-        .expect("a document with services");
+        .expect("a document with services and FAQ");
     let interp = std::fs::read_dir(out.join("interpretations"))
         .expect("interps")
         .flatten()
