@@ -95,7 +95,10 @@ impl Scratch {
             return None; // (unlinking an open file, reading at an offset: Unix)
         }
         std::fs::create_dir_all(dir).ok()?;
-        let path = dir.join(format!("scratch-{}", std::process::id()));
+        // (Named apart from any other build's, of this process too: tests build side by side.)
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("scratch-{}-{n}", std::process::id()));
         let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).ok()?;
         std::fs::remove_file(&path).ok()?;
         Some(Scratch { file, end: Mutex::new(0) })
