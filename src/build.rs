@@ -338,9 +338,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     laps.lap("resolve");
     progress.stage("Markdown", 0);
     // A one-off build lets each body's Markdown go once it is rendered (≈400 MB at
-    // 100,000 documents); serve keeps it for its fast edits.
-    // A one-off build that writes keeps its bodies' HTML in a scratch file in the cache
-    // folder until the pages and the search index have read it (≈630 MB at 100,000).
+    // 100,000 documents) and, when it writes, keeps the HTML in a scratch file in the
+    // cache folder until the pages and the search index read it (≈630 MB); serve keeps
+    // both for its fast edits.
     let sources = bodies::Sources {
         root: root.clone(),
         limits: cfg.limits,

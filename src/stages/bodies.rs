@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 /// file when a page or the search index asks for it ([`Bodies::html`]): in a build after
 /// a few edits that is a few bodies, not a hundred thousand.
 ///
-/// A one-off build (`Sources::let_go`) holds no body's HTML in memory: a rendered body
-/// is written to a [`Scratch`] file and read back for each reader, and one made again
-/// is not kept. Held to the end, every body's HTML was 40 % of a cold build's memory at
+/// A one-off build that writes (`Sources::let_go` and `scratch`) holds no body's HTML in
+/// memory: a rendered body is written to a [`Scratch`] file and read back for each
+/// reader, and one made again is not kept (`check` keeps what it renders). Held to the end, every body's HTML was 40 % of a cold build's memory at
 /// 100,000 documents (≈630 MB); each is read back twice (its page, the search index).
 #[derive(Debug, Default)]
 pub struct Body {
@@ -633,6 +633,15 @@ struct Opts<'d> {
     scratch: Option<&'d Scratch>,
 }
 
+impl<'d> Opts<'d> {
+    /// For a body rendered on its own, from text at hand (serve's edits, the link gate's
+    /// explanations): no memo, no files, nothing spilled.
+    fn alone(diags: &'d Diagnostics, record_links: bool, iframe_hosts: &'d [String]) -> Opts<'d> {
+        static NONE: std::sync::LazyLock<Sources> = std::sync::LazyLock::new(Sources::default);
+        Opts { diags, record_links, iframe_hosts, memo: None, sources: &NONE, scratch: None }
+    }
+}
+
 /// FAQ answers with the line each starts on, for diagnostics.
 fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&'c str, usize)> {
     items
@@ -780,14 +789,7 @@ pub struct Single {
 /// links to against the other bodies, and collect its diagnostics instead of reporting them.
 pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts: &[String]) -> Single {
     let diags = Diagnostics::default();
-    let opts = Opts {
-        diags: &diags,
-        record_links: false,
-        iframe_hosts,
-        memo: None,
-        sources: &Sources::default(),
-        scratch: None,
-    };
+    let opts = Opts::alone(&diags, false, iframe_hosts);
     let one = render_one(ix, t, ix.source(t), Markdown::of(text), &faq_answers(ix, t), &opts);
     check_fragments(ix, b, &one.sink_links, &diags);
     Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
@@ -798,14 +800,7 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
 /// them again, so it is for the few pages the link gate finds broken.
 pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) -> Vec<(String, Loc)> {
     let diags = Diagnostics::default();
-    let opts = Opts {
-        diags: &diags,
-        record_links: true,
-        iframe_hosts,
-        memo: None,
-        sources: &Sources::default(),
-        scratch: None,
-    };
+    let opts = Opts::alone(&diags, true, iframe_hosts);
     let item = ix.content.item(t);
     let mut ones = vec![render_one(ix, t, item.src(), Markdown::of(body), &faq_answers(ix, t), &opts)];
     if let ItemId::Doc(j) = t {

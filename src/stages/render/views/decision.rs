@@ -62,7 +62,7 @@ impl<'a> Renderer<'a> {
             year: d.year,
             status: &d.status,
             stages,
-            body: html.as_deref().map_or("", String::as_str),
+            body: super::html_of(&html),
         };
         let mut meta = self.meta(d.title.as_str(), "decision", "decisions", &dir);
         meta.breadcrumbs.push(Crumb { title: "重大行政决策事项目录", url: routes::DECISIONS_PAGE });

@@ -173,8 +173,7 @@ impl<'a> Renderer<'a> {
         // 落款 (GB/T 9704): mark the body's own 发文机关署名 and 成文日期 so they sit right-
         // aligned; a body without them gets a 落款 block (shown in print) from the metadata.
         let html = self.bodies.html(ix, ItemId::Doc(i));
-        let (signed_body, has_sign) =
-            mark_signature(html.as_deref().map_or("", String::as_str), &issuer_names, d.written);
+        let (signed_body, has_sign) = mark_signature(super::html_of(&html), &issuer_names, d.written);
         let signature = (!has_sign).then(|| Signature { issuers: issuer_names, date: d.written.map(|w| w.chinese()) });
 
         let mut meta = self.meta(d.title.as_str(), "document", "documents", &dir);

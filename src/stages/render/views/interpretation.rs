@@ -54,7 +54,7 @@ impl<'a> Renderer<'a> {
             doc: self.ix.interp_of[k].map(|j| self.row(j.0)),
             image: media(&it.image),
             video: media(&it.video),
-            body: html.as_deref().map_or("", String::as_str),
+            body: super::html_of(&html),
             tags: self.ix.interp_of[k].map(|j| super::tag_links(&c.documents[j.0].tags)).unwrap_or_default(),
         };
         let mut meta = self.meta(it.title.as_str(), "interpretation", "interpretations", &dir);

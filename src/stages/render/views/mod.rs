@@ -30,6 +30,11 @@ pub(super) struct Named<'a> {
     pub url: String,
 }
 
+/// A body's HTML as `Bodies::html` hands it out, or nothing.
+pub(super) fn html_of(body: &Option<std::sync::Arc<String>>) -> &str {
+    body.as_deref().map_or("", String::as_str)
+}
+
 /// A document's 需求侧标签, each linking its tag page.
 pub(super) fn tag_links(tags: &[String]) -> Vec<Link<'_>> {
     tags.iter().map(|t| Link { title: t, url: crate::routes::tag(&crate::routes::path_segment(t)) }).collect()

@@ -20,7 +20,7 @@ impl<'a> Renderer<'a> {
         let mut meta = self.meta(p.title.as_str(), "page", "pages", &dir);
         meta.has_code = b.is_some_and(|b| b.has_code);
         let html = self.bodies.html(self.ix, ItemId::Page(k));
-        let view = PageView { title: &p.title, body: html.as_deref().map_or("", String::as_str) };
+        let view = PageView { title: &p.title, body: super::html_of(&html) };
         self.page("page.html", &dir, meta, "pg", view, p.src.file())
     }
 }

@@ -25,11 +25,8 @@ impl<'a> Renderer<'a> {
         meta.breadcrumbs.push(Crumb { title: "主题", url: routes::TOPICS_PAGE });
         meta.has_code = b.is_some_and(|b| b.has_code);
         let html = self.bodies.html(self.ix, ItemId::Topic(k));
-        let view = TopicView {
-            title: &t.title,
-            body: html.as_deref().map_or("", String::as_str).trim(),
-            rows: self.rows(&self.ix.topic_docs[k]),
-        };
+        let view =
+            TopicView { title: &t.title, body: super::html_of(&html).trim(), rows: self.rows(&self.ix.topic_docs[k]) };
         self.page("topic.html", &dir, meta, "topic", view, t.src.file())
     }
 }
