@@ -270,12 +270,6 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let out = s.root().join("served");
     let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
     let p = srv.port;
-    let today = gazette::date::Date::today().to_string();
-    let clean = |name: &str| {
-        let dir = s.root().join(name);
-        s.build(&["--date", &today, "-o", dir.to_str().expect("utf-8")]).ok();
-        snapshot(&dir)
-    };
     let b_before = std::fs::metadata(out.join("documents/b/index.html")).expect("b").modified().expect("mtime");
 
     // A body-only edit, saved the way vim does (a scratch file `4913` made and removed
@@ -293,7 +287,7 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     assert!(raw(p, "/gazette/2024/1/all/").2.contains("第二版正文"), "the whole-issue page follows");
     let b_after = std::fs::metadata(out.join("documents/b/index.html")).expect("b").modified().expect("mtime");
     assert_eq!(b_before, b_after, "other pages are not rewritten");
-    assert_eq!(differences(&snapshot(&out), &clean("clean1")), Vec::<String>::new(), "differs from a clean build");
+    assert_eq!(differences_from_clean(&s, &out, "clean1"), Vec::<String>::new(), "differs from a clean build");
 
     // An error in a body is reported without a full build, and the old page stays.
     s.write("content/documents/a.md", &a("第三版 [坏链接](doc:missing)。"));
@@ -306,7 +300,7 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let log = wait_log(&srv, "rebuilt in");
     assert!(log.contains("the front matter changed: rebuilding the site"), "{log}");
     assert!(raw(p, "/documents/").2.contains("新标题甲"));
-    assert_eq!(differences(&snapshot(&out), &clean("clean2")), Vec::<String>::new(), "differs from a clean build");
+    assert_eq!(differences_from_clean(&s, &out, "clean2"), Vec::<String>::new(), "differs from a clean build");
 
     // Removing the heading b links to would break a link: the full build decides, and fails.
     s.write("content/documents/a.md", &doc("a", "", "没有小节了。").replace("title: 文件a", "title: 新标题甲"));
@@ -471,13 +465,6 @@ fn serve_removes_its_temporary_site_on_ctrl_c_and_sigterm() {
     }
 }
 
-/// Every kind of edit an editor makes while `serve --watch` runs goes through the full
-/// build with what the previous build in the process left (files loaded, bodies rendered,
-/// items indexed, see `build::Memo`); after each one the served folder is byte-identical
-/// to a clean build. The edits are chosen so that reusing a body or a loaded file that
-/// should not be reused shows: a new document whose 发文字号 another body already quotes
-/// (that body now links to it), a service whose URL changes under a body linking to it,
-/// an organ renamed, a cited document renamed.
 /// A fast edit writes into the output outside a build; the next build must know the files
 /// as they are now. Here the body is put back in the same save as another file's front
 /// matter edit (a full build): the page's bytes are those of the build before the fast
@@ -543,6 +530,13 @@ fn folders_moved_in_and_out_and_ignored_names_leave_the_site_as_a_clean_build_wo
     same_as_clean("a folder moved out");
 }
 
+/// Every kind of edit an editor makes while `serve --watch` runs goes through the full
+/// build with what the previous build in the process left (files loaded, bodies rendered,
+/// items indexed, see `build::Memo`); after each one the served folder is byte-identical
+/// to a clean build. The edits are chosen so that reusing a body or a loaded file that
+/// should not be reused shows: a new document whose 发文字号 another body already quotes
+/// (that body now links to it), a service whose URL changes under a body linking to it,
+/// an organ renamed, a cited document renamed.
 #[test]
 fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let s = Site::new();
@@ -553,7 +547,6 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let out = s.root().join("served");
     let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
     let p = srv.port;
-    let today = gazette::date::Date::today().to_string();
     let mut n = 0;
     let mut check = |what: &str| {
         // The full build ("rebuilt in"), or the fast path for a body-only edit.
@@ -566,13 +559,8 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
         }
         assert!(!log.contains("build failed"), "{what}:\n{log}");
         n += 1;
-        let dir = s.root().join(format!("clean{n}"));
-        s.build(&["--date", &today, "-o", dir.to_str().expect("utf-8")]).ok();
-        assert_eq!(
-            differences(&snapshot(&out), &snapshot(&dir)),
-            Vec::<String>::new(),
-            "{what}: differs from a clean build"
-        );
+        let found = differences_from_clean(&s, &out, &format!("clean{n}"));
+        assert_eq!(found, Vec::<String>::new(), "{what}: differs from a clean build");
     };
     let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
 

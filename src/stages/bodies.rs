@@ -85,7 +85,8 @@ impl Body {
 /// it leaves nothing behind however the build ends.
 pub struct Scratch {
     file: std::fs::File,
-    end: Mutex<u64>,
+    /// Where the next body goes (each writer takes its range, then writes unlocked).
+    end: std::sync::atomic::AtomicU64,
 }
 
 impl Scratch {
@@ -101,17 +102,12 @@ impl Scratch {
         let path = dir.join(format!("scratch-{}-{n}", std::process::id()));
         let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).ok()?;
         std::fs::remove_file(&path).ok()?;
-        Some(Scratch { file, end: Mutex::new(0) })
+        Some(Scratch { file, end: std::sync::atomic::AtomicU64::new(0) })
     }
 
     /// Write `html`; its offset.
     fn put(&self, html: &str) -> Option<u64> {
-        let at = {
-            let mut end = self.end.lock().unwrap_or_else(|e| e.into_inner());
-            let at = *end;
-            *end += html.len() as u64;
-            at
-        };
+        let at = self.end.fetch_add(html.len() as u64, std::sync::atomic::Ordering::Relaxed);
         #[cfg(unix)]
         return std::os::unix::fs::FileExt::write_all_at(&self.file, html.as_bytes(), at).ok().map(|()| at);
         #[cfg(not(unix))]

@@ -682,8 +682,8 @@ fn rewalk(mut walk: Walk, seen: &[PathBuf], canon_root: &Path, content_dir: &Pat
         if under.is_empty() {
             return None;
         }
-        // The walk skips files named `.…` (but not what is in such a folder).
-        let hidden = p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        // (The walk skips such files, but not what is in such a folder.)
+        let hidden = skipped_name(p);
         match std::fs::symlink_metadata(p) {
             Ok(m) if m.is_file() => {
                 if !hidden {
@@ -773,13 +773,12 @@ pub fn load_with(
 ) -> Content {
     let record = record.filter(|_| memo.is_none());
     let content_dir = root.join("content");
-    let content = Content::default();
     if !content_dir.is_dir() {
         diags.push(
             Diagnostic::error(&Loc::file("content"), "the site has no content/ folder")
                 .help("create content/documents/ and put Markdown documents there"),
         );
-        return content;
+        return Content::default();
     }
     let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     // serve: the last walk, and what changed since (see `Memo::saw`).
@@ -800,7 +799,13 @@ pub fn load_with(
     // The next build's walk: this one, with what the watcher sees once serve is back
     // to watching (`Memo::watching`).
     let walked = (memo.is_some() && !walk_said).then(|| (canon_root.clone(), entries.clone()));
-    load_entries(root, cfg, diags, memo, record, entries, changed, walked, content)
+    load_entries(root, cfg, diags, memo, record, entries, changed, walked)
+}
+
+/// Whether the walk of `content/` passes over this entry: its name starts with `.`
+/// (.DS_Store, .git, editor swap files).
+fn skipped_name(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 /// Every file under `content/` (full path, path under `content/`), in walk order; and
@@ -818,9 +823,8 @@ fn walk_content(root: &Path, content_dir: &Path, canon_root: &Path, diags: &Diag
                 continue;
             }
         };
-        let name = entry.file_name().to_string_lossy();
-        if name.starts_with('.') && entry.depth() > 0 {
-            continue; // .DS_Store, .git, editor swap files
+        if entry.depth() > 0 && skipped_name(entry.path()) {
+            continue;
         }
         let path = entry.path().to_path_buf();
         let rel = rel_path(root, &path);
@@ -858,8 +862,8 @@ fn load_entries(
     entries: Walk,
     changed: Option<HashSet<String>>,
     walked: Option<(PathBuf, Walk)>,
-    mut content: Content,
 ) -> Content {
+    let mut content = Content::default();
     let mut work = Vec::new();
     for (path, rel) in entries {
         if rel.starts_with("files/") {
