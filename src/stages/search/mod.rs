@@ -338,6 +338,56 @@ struct Desc {
     numbers: Vec<String>,
 }
 
+/// Each item's result line, `meta/<k>.json` ([`META_CHUNK`] lines a file), and its entry in
+/// this build's record, made as the items are indexed, in order: an item's excerpt is
+/// not needed after that (all excerpts together were some 110 MB at 100,000 documents).
+struct Lines {
+    /// The result lines of the chunk being made.
+    chunk: String,
+    /// The next item's number.
+    next: usize,
+    /// Items in all.
+    count: usize,
+    /// This build's record, while it is being written.
+    record: Option<store::Writer>,
+    /// Each text file's stamp as written.
+    stamps: Vec<Option<Stamp>>,
+}
+
+impl Lines {
+    /// The next item: its description, text file name, text key, excerpt (JSON) and the
+    /// stamp of its text file as written; a chunk of lines is written out once full.
+    fn push(
+        &mut self,
+        d: &Desc,
+        name: &str,
+        key: u64,
+        excerpt: &str,
+        stamp: Option<Stamp>,
+        emit: &dyn Fn(String, &str),
+    ) {
+        let n = self.next;
+        self.chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
+        self.chunk.push('[');
+        for part in [d.head.as_str(), excerpt, d.tail.as_str()] {
+            self.chunk.push_str(part);
+            self.chunk.push(',');
+        }
+        self.chunk.push_str(&serde_json::to_string(name).unwrap_or_default());
+        self.chunk.push(']');
+        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == self.count {
+            self.chunk.push(']');
+            emit(format!("search/meta/{}.json", n / META_CHUNK), &self.chunk);
+            self.chunk.clear();
+        }
+        if let Some(record) = &mut self.record {
+            record.item(key, name, stamp, excerpt);
+        }
+        self.stamps.push(stamp);
+        self.next += 1;
+    }
+}
+
 /// What the previous build in this process (`serve --watch`) indexed, so an edit costs
 /// only what it changed:
 /// - its items, by a hash of what each was indexed from (title terms and rendered text):
@@ -897,9 +947,18 @@ pub fn build(
     let part_of = |k: u64| (k as usize) % parts;
     let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
     let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
-    let mut excerpts: Vec<Arc<str>> = Vec::with_capacity(slots.len());
-    // Each text file's stamp as written (for the record).
-    let mut text_stamps: Vec<Option<Stamp>> = Vec::with_capacity(slots.len());
+    // Each item, once indexed, leaves its result line and its entry in this build's record.
+    let mut lines = Lines {
+        chunk: String::new(),
+        next: 0,
+        count: slots.len(),
+        record: store.and_then(|st| st.begin(slots.len())),
+        stamps: Vec::with_capacity(slots.len()),
+    };
+    let mut done = |excerpt: &str, stamp: Option<Stamp>| {
+        let n = lines.next;
+        lines.push(slots[n].0, &names[n], keys[n], excerpt, stamp, &emit);
+    };
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
     let record = store.and_then(Store::load).and_then(|saved| {
@@ -936,8 +995,7 @@ pub fn build(
                 .collect();
             let mut fresh_items = Vec::new();
             for (n, (excerpt, stamp, indexed)) in got.into_iter().enumerate() {
-                excerpts.push(excerpt);
-                text_stamps.push(stamp);
+                done(&excerpt, stamp);
                 fresh_items.extend(indexed.map(|i| (n as u32, i)));
             }
             let (lists, changed) = renumber(saved.postings, saved.items.len(), &old_of, &fresh_items);
@@ -953,8 +1011,9 @@ pub fn build(
             for (c_no, chunk) in numbers.chunks(TOKENIZE_CHUNK).enumerate() {
                 let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
                     chunk.par_iter().map(|&n| index_item(n)).unzip();
-                excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
-                text_stamps.extend(stamps);
+                for (i, stamp) in indexed.iter().zip(stamps) {
+                    done(&i.excerpt_json, stamp);
+                }
                 total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
             }
             (AllPostings::Parts(postings), total, None)
@@ -962,8 +1021,9 @@ pub fn build(
         (Some(_), _) => {
             let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
                 (0..slots.len()).into_par_iter().map(index_item).unzip();
-            excerpts.extend(indexed.iter().map(|i| i.excerpt_json.clone()));
-            text_stamps.extend(stamps);
+            for (i, stamp) in indexed.iter().zip(stamps) {
+                done(&i.excerpt_json, stamp);
+            }
             let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             // Items changed in place: their terms are patched in. Items added, removed or
@@ -1006,7 +1066,7 @@ pub fn build(
         let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
         kept_now.items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
         kept_now.entries = entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect();
-        let texts = names.iter().zip(&keys).zip(&text_stamps);
+        let texts = names.iter().zip(&keys).zip(&lines.stamps);
         kept_now.texts = texts.filter_map(|((name, &key), stamp)| Some((name.clone(), (key, (*stamp)?)))).collect();
     }
     let shards = shard_count(total, postings.len());
@@ -1048,10 +1108,7 @@ pub fn build(
         .collect();
     let (json, shard_stamps): (Vec<String>, Vec<Option<Stamp>>) = written.into_iter().unzip();
     // This build's record, for the next (settled by the caller once the output is in place).
-    let pending = store.and_then(|st| {
-        let items = (0..slots.len()).map(|n| (keys[n], names[n].as_str(), text_stamps[n], &*excerpts[n]));
-        st.save(items, slots.len(), postings.iter(), postings.len(), &shard_stamps)
-    });
+    let pending = lines.record.and_then(|w| w.finish(postings.iter(), postings.len(), &shard_stamps));
     match (memo, postings) {
         (Some(m), AllPostings::Parts(postings)) => {
             m.0.lock().unwrap_or_else(|e| e.into_inner()).index =
@@ -1060,7 +1117,7 @@ pub fn build(
         (_, postings) => drop(postings),
     }
     // Exact numbers: 发文字号 (canonical) and 索引号, on another thread while this one
-    // writes the result metadata (both go through every item, one at a time).
+    // makes the facets (both go through every item, one at a time).
     let exact_numbers = || {
         let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
         for (n, (d, ..)) in slots.iter().enumerate() {
@@ -1072,8 +1129,7 @@ pub fn build(
             emit(format!("search/num/{s}.json"), &serde_json::to_string(&m).unwrap_or_default());
         }
     };
-    let results_and_facets = || {
-        // Result metadata in chunks, and the facet arrays.
+    let facets = || {
         let mut types: Vec<&str> = Vec::new();
         let mut topics: Vec<&str> = Vec::new();
         let mut tags: Vec<&str> = Vec::new();
@@ -1086,23 +1142,7 @@ pub fn build(
         let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
         let mut f_val: Vec<Option<usize>> = Vec::with_capacity(slots.len());
         let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-        // Result rows a chunk at a time, each chunk written out at once: all rows together
-        // are some 200 MB at 100,000 documents.
-        let mut chunk = String::new();
-        for (n, &(d, _, doc)) in slots.iter().enumerate() {
-            chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
-            chunk.push('[');
-            for part in [d.head.as_str(), &excerpts[n], d.tail.as_str()] {
-                chunk.push_str(part);
-                chunk.push(',');
-            }
-            chunk.push_str(&serde_json::to_string(&names[n]).unwrap_or_default());
-            chunk.push(']');
-            if n % META_CHUNK == META_CHUNK - 1 || n + 1 == slots.len() {
-                chunk.push(']');
-                emit(format!("search/meta/{}.json", n / META_CHUNK), &chunk);
-                chunk.clear();
-            }
+        for &(_, _, doc) in &slots {
             fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
                 match list.iter().position(|x| *x == v) {
                     Some(p) => p,
@@ -1158,7 +1198,7 @@ pub fn build(
     };
     rayon::scope(|scope| {
         scope.spawn(|_| exact_numbers());
-        results_and_facets();
+        facets();
     });
     pending
 }

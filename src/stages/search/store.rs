@@ -79,41 +79,93 @@ impl Store {
         self.ahead.take().unwrap_or_else(|| read(&self.file, self.fingerprint))
     }
 
-    /// Write this build's record beside the previous one; it replaces it when the
-    /// returned [`Pending`] is settled after the commit. `None` if it cannot be written
-    /// (the next build then indexes every item).
-    pub(super) fn save<'p>(
-        &self,
-        items: impl Iterator<Item = (u64, &'p str, Option<Stamp>, &'p str)>,
-        item_count: usize,
-        postings: impl Iterator<Item = (u64, &'p Postings, &'p Postings)>,
-        posting_count: usize,
-        shards: &[Option<Stamp>],
-    ) -> Option<Pending> {
+    /// Start this build's record beside the previous one: its `item_count` items go in
+    /// as the search stage indexes them ([`Writer::item`], in order, so no item's
+    /// excerpt waits in memory for the rest), then its postings ([`Writer::finish`]).
+    /// `None` if it cannot be written (the next build then indexes every item).
+    pub(super) fn begin(&self, item_count: usize) -> Option<Writer> {
         let path = self.pending_path();
         let pending = Pending { path: path.clone(), file: self.file.clone() };
         std::fs::create_dir_all(self.file.parent()?).ok()?;
         let name = self.file.file_name()?.to_string_lossy();
         crate::cache::remove_leftovers(&self.file, &format!("{name}."), ".new", &path);
-        let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).ok()?);
-        let mut put = |b: &[u8]| w.write_all(b).is_ok();
-        let mut ok = put(MAGIC) && put(&self.fingerprint.to_le_bytes()) && put(&(item_count as u64).to_le_bytes());
-        for (text_key, name, stamp, excerpt) in items {
-            ok = ok
-                && put(&text_key.to_le_bytes())
-                && put_stamp(&mut put, stamp)
-                && put_bytes(&mut put, name.as_bytes())
-                && put_bytes(&mut put, excerpt.as_bytes());
+        let w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).ok()?);
+        let mut writer = Writer { w, ok: true, items_left: item_count, pending };
+        writer.put(MAGIC);
+        writer.put(&self.fingerprint.to_le_bytes());
+        writer.put(&(item_count as u64).to_le_bytes());
+        Some(writer)
+    }
+}
+
+/// A build's search record being written (see [`Store::begin`]). Dropped before
+/// [`Writer::finish`], its file is removed.
+pub(super) struct Writer {
+    w: BufWriter<std::fs::File>,
+    /// Every write so far succeeded.
+    ok: bool,
+    /// Items announced and not yet written.
+    items_left: usize,
+    pending: Pending,
+}
+
+impl Writer {
+    fn put(&mut self, b: &[u8]) {
+        self.ok = self.ok && self.w.write_all(b).is_ok();
+    }
+
+    fn put_bytes(&mut self, b: &[u8]) {
+        self.put(&(b.len() as u32).to_le_bytes());
+        self.put(b);
+    }
+
+    fn put_stamp(&mut self, s: Option<Stamp>) {
+        match s {
+            Some(s) => {
+                self.put(&[1]);
+                self.put(&s.len.to_le_bytes());
+                self.put(&s.mtime_ns.to_le_bytes());
+            }
+            None => self.put(&[0]),
         }
-        ok = ok && put(&(posting_count as u64).to_le_bytes());
+    }
+
+    /// The next item: its text key, text file name, that file's stamp and its excerpt.
+    pub(super) fn item(&mut self, text_key: u64, name: &str, stamp: Option<Stamp>, excerpt: &str) {
+        // More items than announced would make the record unreadable: it is dropped.
+        self.ok = self.ok && self.items_left > 0;
+        self.items_left = self.items_left.saturating_sub(1);
+        self.put(&text_key.to_le_bytes());
+        self.put_stamp(stamp);
+        self.put_bytes(name.as_bytes());
+        self.put_bytes(excerpt.as_bytes());
+    }
+
+    /// The postings and each shard file's stamp, after every item: the record, to be
+    /// settled once the output is committed; `None` if any write failed or items are
+    /// missing.
+    pub(super) fn finish<'p>(
+        mut self,
+        postings: impl Iterator<Item = (u64, &'p Postings, &'p Postings)>,
+        posting_count: usize,
+        shards: &[Option<Stamp>],
+    ) -> Option<Pending> {
+        self.ok = self.ok && self.items_left == 0;
+        self.put(&(posting_count as u64).to_le_bytes());
         for (k, t, b) in postings {
-            ok = ok && put(&k.to_le_bytes()) && put_postings(&mut put, t) && put_postings(&mut put, b);
+            self.put(&k.to_le_bytes());
+            for p in [t, b] {
+                self.put(&p.count.to_le_bytes());
+                self.put(&p.last.to_le_bytes());
+                self.put_bytes(&p.bytes);
+            }
         }
-        ok = ok && put(&(shards.len() as u64).to_le_bytes());
+        self.put(&(shards.len() as u64).to_le_bytes());
         for s in shards {
-            ok = ok && put_stamp(&mut put, *s);
+            self.put_stamp(*s);
         }
         // A record cut short is never read as whole: `load` wants every byte accounted for.
+        let Writer { w, ok, pending, .. } = self;
         (ok && w.into_inner().is_ok()).then_some(pending)
     }
 }
@@ -169,21 +221,6 @@ impl Drop for Pending {
     fn drop(&mut self) {
         std::fs::remove_file(&self.path).ok();
     }
-}
-
-fn put_bytes(put: &mut impl FnMut(&[u8]) -> bool, b: &[u8]) -> bool {
-    put(&(b.len() as u32).to_le_bytes()) && put(b)
-}
-
-fn put_stamp(put: &mut impl FnMut(&[u8]) -> bool, s: Option<Stamp>) -> bool {
-    match s {
-        Some(s) => put(&[1]) && put(&s.len.to_le_bytes()) && put(&s.mtime_ns.to_le_bytes()),
-        None => put(&[0]),
-    }
-}
-
-fn put_postings(put: &mut impl FnMut(&[u8]) -> bool, p: &Postings) -> bool {
-    put(&p.count.to_le_bytes()) && put(&p.last.to_le_bytes()) && put_bytes(put, &p.bytes)
 }
 
 /// A reader that knows how many bytes are left, so a damaged length cannot make it
@@ -267,10 +304,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 7, 42);
         let stamp = Some(Stamp { len: 12, mtime_ns: 1_700_000_000_123_456_789 });
-        let items = [(5u64, "abc", stamp, "\"摘要\""), (6, "def", None, "\"\"")];
         let (t, b) = (postings(&[0, 1]), postings(&[1, 300]));
-        let pending =
-            store.save(items.iter().copied(), 2, [(99u64, &t, &b)].into_iter(), 1, &[stamp, None]).expect("written");
+        let mut writer = store.begin(2).expect("begun");
+        writer.item(5, "abc", stamp, "\"摘要\"");
+        writer.item(6, "def", None, "\"\"");
+        let pending = writer.finish([(99u64, &t, &b)].into_iter(), 1, &[stamp, None]).expect("written");
         assert!(store.load().is_none(), "nothing to read before the build commits");
         pending.settle();
         let saved = store.load().expect("read back");
@@ -292,8 +330,16 @@ mod tests {
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();
         assert!(store.load().is_none());
-        // A pending record dropped without its commit leaves nothing behind.
-        drop(store.save([].into_iter(), 0, [].into_iter(), 0, &[]));
+        // A pending record dropped without its commit, or a record begun and dropped,
+        // leaves nothing behind; one given fewer or more items than it was begun with is
+        // not a record.
+        drop(store.begin(0).expect("begun").finish([].into_iter(), 0, &[]));
+        drop(store.begin(1).expect("begun"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(store.begin(1).expect("begun").finish([].into_iter(), 0, &[]).is_none());
+        let mut writer = store.begin(0).expect("begun");
+        writer.item(5, "abc", None, "");
+        assert!(writer.finish([].into_iter(), 0, &[]).is_none());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
