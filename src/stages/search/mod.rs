@@ -323,6 +323,16 @@ struct Entry {
     items: Vec<Desc>,
 }
 
+/// What an item's result line shows of it.
+struct Shown<'a> {
+    title: &'a str,
+    url: String,
+    kind: &'static str,
+    /// The policy it explains or answers questions on: its title and URL.
+    policy: Option<(&'a str, String)>,
+    date: String,
+}
+
 /// One search item without its terms.
 struct Desc {
     /// A hash of its title terms' source and its rendered text: its [`Indexed`] in the
@@ -331,9 +341,9 @@ struct Desc {
     /// Its `text/<name>.json` before any suffix (see `build`).
     name: String,
     /// Its result line's fields as JSON: those before the excerpt, and those after it up
-    /// to the text file's name (each joined with commas).
-    head: String,
-    tail: String,
+    /// to the text file's name (each joined with commas). Kept only for serve's memo: a
+    /// one-off build makes them as it writes the line.
+    line: Option<(String, String)>,
     /// 发文字号 (canonical) and 索引号, matched exactly.
     numbers: Vec<String>,
 }
@@ -355,11 +365,14 @@ struct Lines {
 }
 
 impl Lines {
-    /// The next item: its description, text file name, text key, excerpt (JSON) and the
-    /// stamp of its text file as written; a chunk of lines is written out once full.
+    /// The next item: its result line's fields around the excerpt (see [`Desc`]), text
+    /// file name, text key, excerpt (JSON) and the stamp of its text file as written; a
+    /// chunk of lines is written out once full.
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
-        d: &Desc,
+        head: &str,
+        tail: &str,
         name: &str,
         key: u64,
         excerpt: &str,
@@ -369,7 +382,7 @@ impl Lines {
         let n = self.next;
         self.chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
         self.chunk.push('[');
-        for part in [d.head.as_str(), excerpt, d.tail.as_str()] {
+        for part in [head, excerpt, tail] {
             self.chunk.push_str(part);
             self.chunk.push(',');
         }
@@ -775,32 +788,94 @@ pub fn build(
         let json = json.unwrap_or_default();
         json.strip_prefix('[').and_then(|j| j.strip_suffix(']')).unwrap_or_default().to_string()
     };
-    let describe = |title: &str,
-                    text_of: TextOf,
-                    url: String,
-                    kind: &str,
-                    doc: Option<usize>,
-                    policy: Option<(String, String)>,
-                    date: String,
-                    numbers: Vec<&String>|
-     -> (Desc, Terms) {
+    // What an item's result line shows, from where its text comes from and the document
+    // whose facets it has (its own, an interpretation's policy, a question's document).
+    let shown = |text_of: TextOf, doc: Option<usize>| -> Shown {
+        let policy = || doc.map(|j| (c.documents[j].title.as_str(), ix.url(ItemId::Doc(j))));
+        let doc_date = || doc.map(|j| c.documents[j].published.to_string()).unwrap_or_default();
+        match text_of {
+            TextOf::Doc(i) => Shown {
+                title: &c.documents[i].title,
+                url: ix.url(ItemId::Doc(i)),
+                kind: "公文",
+                policy: None,
+                date: c.documents[i].published.to_string(),
+            },
+            TextOf::Interp(k) => Shown {
+                title: &c.interpretations[k].title,
+                url: ix.url(ItemId::Interp(k)),
+                kind: "政策解读",
+                policy: policy(),
+                date: c.interpretations[k].published.map(|d| d.to_string()).unwrap_or_default(),
+            },
+            TextOf::DocFaq(i, n) => Shown {
+                title: &c.documents[i].faq[n].q,
+                url: format!("{}#h-faq", ix.url(ItemId::Doc(i))),
+                kind: "问答",
+                policy: policy(),
+                date: doc_date(),
+            },
+            TextOf::SetFaq(k, n) => Shown {
+                title: &c.faqs[k].items[n].q,
+                url: doc.map(|j| format!("{}#h-faq", ix.url(ItemId::Doc(j)))).unwrap_or_default(),
+                kind: "问答",
+                policy: policy(),
+                date: doc_date(),
+            },
+        }
+    };
+    // An item's result line: its fields before the excerpt, and after it up to the text
+    // file's name (each joined with commas).
+    let line = |s: &Shown, doc: Option<usize>| -> (String, String) {
         let d = doc.map(|j| (&c.documents[j], &ix.rel[j]));
         let issuer = doc.map(|j| ix.issuer_names(j)).unwrap_or_default();
         let head = fields(serde_json::to_string(&(
-            title,
-            &url,
+            s.title,
+            &s.url,
             d.and_then(|(d, _)| d.doc_number.as_ref()),
             issuer,
-            &date,
+            &s.date,
             d.map(|(_, r)| r.validity.label()),
             d.map(|(_, r)| r.validity.slug()),
-            kind,
+            s.kind,
         )));
-        let tail = fields(serde_json::to_string(&(policy.as_ref().map(|p| &p.0), policy.as_ref().map(|p| &p.1))));
+        let tail = fields(serde_json::to_string(&(s.policy.as_ref().map(|p| p.0), s.policy.as_ref().map(|p| &p.1))));
+        (head, tail)
+    };
+    // The search items of a document or interpretation: itself, then a document's
+    // questions (its own, then those of its FAQ sets).
+    let items_of = |t: ItemId| -> Vec<TextOf> {
+        match t {
+            ItemId::Doc(i) => {
+                let qas = (0..c.documents[i].faq.len()).map(|n| TextOf::DocFaq(i, n));
+                let sets = ix.rel[i]
+                    .faq_sets
+                    .iter()
+                    .flat_map(|&k| (0..c.faqs[k].items.len()).map(move |n| TextOf::SetFaq(k.0, n)));
+                std::iter::once(TextOf::Doc(i)).chain(qas).chain(sets).collect()
+            }
+            ItemId::Interp(k) => vec![TextOf::Interp(k)],
+            _ => Vec::new(),
+        }
+    };
+    // The document whose facets a target's items have (this build's number).
+    let doc_of = |t: ItemId| match t {
+        ItemId::Doc(i) => Some(i),
+        ItemId::Interp(k) => ix.interp_of[k].map(|j| j.0),
+        _ => None,
+    };
+    let describe = |text_of: TextOf, doc: Option<usize>| -> (Desc, Terms) {
+        let s = shown(text_of, doc);
+        let numbers = match text_of {
+            TextOf::Doc(i) => c.documents[i].doc_number.iter().chain(c.documents[i].index_number.iter()).collect(),
+            _ => Vec::new(),
+        };
         // Text file names: 12 hex digits of the item's URL and title.
-        let name = format!("{:012x}", crate::hash::of(format!("{url}\n{title}").as_bytes()) >> 16);
-        let numbers =
-            numbers.into_iter().map(|num| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string())).collect();
+        let name = format!("{:012x}", crate::hash::of(format!("{}\n{}", s.url, s.title).as_bytes()) >> 16);
+        let numbers = numbers
+            .into_iter()
+            .map(|num: &String| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string()))
+            .collect();
         let text_key = match keyed {
             true => {
                 let mut h = crate::hash::Hasher::new();
@@ -818,34 +893,11 @@ pub fn build(
             Some(kept) => Terms::Kept(kept.clone()),
             None => Terms::From(text_of),
         };
-        (Desc { text_key, name, head, tail, numbers }, terms)
+        // serve keeps the line with the description; a one-off build makes it when it is
+        // written (`Lines`), so no line waits in memory (some 60 MB at 100,000 documents).
+        let line = memo.is_some().then(|| line(&s, doc));
+        (Desc { text_key, name, line, numbers }, terms)
     };
-    let document = |i: usize| -> Vec<(Desc, Terms)> {
-        let d = &c.documents[i];
-        let url = ix.url(ItemId::Doc(i));
-        let numbers = d.doc_number.iter().chain(d.index_number.iter()).collect();
-        let date = d.published.to_string();
-        let mut out =
-            vec![describe(&d.title, TextOf::Doc(i), url.clone(), "公文", Some(i), None, date.clone(), numbers)];
-        let qas = d.faq.iter().enumerate().map(|(n, q)| (q.q.as_str(), TextOf::DocFaq(i, n)));
-        let sets = ix.rel[i].faq_sets.iter().flat_map(|&k| {
-            c.faqs[k].items.iter().enumerate().map(move |(n, q)| (q.q.as_str(), TextOf::SetFaq(k.0, n)))
-        });
-        for (q, text_of) in qas.chain(sets) {
-            let policy = Some((d.title.clone(), url.clone()));
-            let faq_url = format!("{url}#h-faq");
-            out.push(describe(q, text_of, faq_url, "问答", Some(i), policy, date.clone(), Vec::new()));
-        }
-        out
-    };
-    let interpretation = |k: usize| -> Vec<(Desc, Terms)> {
-        let it = &c.interpretations[k];
-        let policy = ix.interp_of[k].map(|j| (c.documents[j].title.clone(), ix.url(j.into())));
-        let date = it.published.map(|d| d.to_string()).unwrap_or_default();
-        let (url, doc) = (ix.url(ItemId::Interp(k)), ix.interp_of[k].map(|j| j.0));
-        vec![describe(&it.title, TextOf::Interp(k), url, "政策解读", doc, policy, date, Vec::new())]
-    };
-
     // Every published document, then every published interpretation, each described (or
     // its description taken from the memo: then every item's terms are there too).
     let targets: Vec<ItemId> = ix
@@ -864,29 +916,24 @@ pub fn build(
                 Some((key, e.clone(), terms?))
             });
             kept.unwrap_or_else(|| {
-                let made = match t {
-                    ItemId::Doc(i) => document(i),
-                    ItemId::Interp(k) => interpretation(k),
-                    _ => Vec::new(),
-                };
-                let (items, terms) = made.into_iter().unzip();
+                let (items, terms) = items_of(t).into_iter().map(|text_of| describe(text_of, doc_of(t))).unzip();
                 (key, Arc::new(Entry { items }), terms)
             })
         })
         .collect();
-    // Items in order: documents, interpretations, then the documents' questions; each
-    // with the document whose facets it has (this build's number).
-    let doc_of = |t: ItemId| match t {
-        ItemId::Doc(i) => Some(i),
-        ItemId::Interp(k) => ix.interp_of[k].map(|j| j.0),
-        _ => None,
-    };
-    let mut slots: Vec<(&Desc, &Terms, Option<usize>)> = Vec::with_capacity(entries.len());
-    for ((_, e, terms), &t) in entries.iter().zip(&targets) {
-        slots.extend(e.items.first().zip(terms.first()).map(|(d, terms)| (d, terms, doc_of(t))));
-    }
-    for ((_, e, terms), &t) in entries.iter().zip(&targets) {
-        slots.extend(e.items.iter().zip(terms).skip(1).map(|(d, terms)| (d, terms, doc_of(t))));
+    // Items in order: documents, interpretations, then the documents' questions.
+    // Each item's description, terms, where its text comes from and its facets' document.
+    type Slot<'a> = (&'a Desc, &'a Terms, TextOf, Option<usize>);
+    let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+    for first in [true, false] {
+        for ((_, e, terms), &t) in entries.iter().zip(&targets) {
+            let items = e.items.iter().zip(terms).zip(items_of(t));
+            let items = items.map(|((d, terms), text_of)| (d, terms, text_of, doc_of(t)));
+            match first {
+                true => slots.extend(items.take(1)),
+                false => slots.extend(items.skip(1)),
+            }
+        }
     }
     // A second item with the same text file name, vanishingly rare, gets a suffix.
     let mut seen = crate::hash::FastSet::default();
@@ -925,7 +972,7 @@ pub fn build(
     // One item's terms, from the memo when it has them; its text file is kept if it is
     // still the one written (serve), else written (the stamp of the file, when known).
     let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>) {
-        let (desc, terms, _) = slots[n];
+        let (desc, terms, ..) = slots[n];
         let indexed = match terms {
             Terms::Kept(indexed) => indexed.clone(),
             Terms::From(text_of) => Arc::new(index(&index_title(*text_of), &html(*text_of))),
@@ -957,7 +1004,16 @@ pub fn build(
     };
     let mut done = |excerpt: &str, stamp: Option<Stamp>| {
         let n = lines.next;
-        lines.push(slots[n].0, &names[n], keys[n], excerpt, stamp, &emit);
+        let (d, _, text_of, doc) = slots[n];
+        let made;
+        let (head, tail) = match &d.line {
+            Some(line) => line,
+            None => {
+                made = line(&shown(text_of, doc), doc);
+                &made
+            }
+        };
+        lines.push(head, tail, &names[n], keys[n], excerpt, stamp, &emit);
     };
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
@@ -1142,7 +1198,7 @@ pub fn build(
         let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
         let mut f_val: Vec<Option<usize>> = Vec::with_capacity(slots.len());
         let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-        for &(_, _, doc) in &slots {
+        for &(.., doc) in &slots {
             fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
                 match list.iter().position(|x| *x == v) {
                     Some(p) => p,
