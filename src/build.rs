@@ -519,14 +519,16 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     rayon::join(
         || {
             let Some(c) = cache.as_ref().filter(|_| write) else { return };
-            let bytes = c.encode(&pages, &page_meta);
             match memo {
                 // serve hands it to its next build instead of a file. (Its private output
                 // goes when it stops; after `serve -o DIR`, a build finds the pages serve
                 // rewrote with other stamps than the cache file has and renders them: the
                 // file stays correct.)
-                Some(m) => *m.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes)),
-                None => c.save(&bytes),
+                Some(m) => {
+                    let bytes = c.encode(&pages, &page_meta);
+                    *m.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes))
+                }
+                None => c.save(&pages, &page_meta),
             }
         },
         || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),

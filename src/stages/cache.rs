@@ -309,17 +309,32 @@ impl PageCache {
         Some((e.key, PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
     }
 
-    /// Write the cache for the build just committed (see [`PageCache::encode`]). Best
-    /// effort: a cache that cannot be written only makes the next build slower.
-    pub fn save(&self, bytes: &[u8]) {
-        write_atomically(&self.file, bytes);
+    /// Write the cache for the build just committed, as [`PageCache::encode`] makes it,
+    /// straight to its file: held whole (some 80 MB at 100,000 documents) beside the
+    /// finished site, it was a build's peak of memory. Best effort: a cache that cannot
+    /// be written only makes the next build slower.
+    pub fn save(&self, pages: &[PageLinks], meta: &[Option<(Keys, Stamp)>]) {
+        write_atomically_with(&self.file, |w| self.encode_into(w, pages, meta));
     }
 
-    /// The cache for the build just committed, as [`PageCache::save`] writes it: each
-    /// page with its keys and the stamp of its file (`None` for a page that cannot be
-    /// cached), and the groups of site files.
+    /// The cache for the build just committed, as [`PageCache::save`] writes it (serve
+    /// hands the bytes to its next build): each page with its keys and the stamp of its
+    /// file (`None` for a page that cannot be cached), and the groups of site files.
     pub fn encode(&self, pages: &[PageLinks], meta: &[Option<(Keys, Stamp)>]) -> Vec<u8> {
         let mut b = Vec::with_capacity(64 + pages.len() * 512);
+        // (Writing to a vector cannot fail.)
+        self.encode_into(&mut b, pages, meta).ok();
+        b
+    }
+
+    fn encode_into(
+        &self,
+        w: &mut dyn std::io::Write,
+        pages: &[PageLinks],
+        meta: &[Option<(Keys, Stamp)>],
+    ) -> std::io::Result<()> {
+        // Each page's bytes are put together here, then written at once.
+        let mut b = Vec::with_capacity(4096);
         let n = meta.iter().flatten().count();
         b.extend_from_slice(MAGIC);
         b.extend_from_slice(&self.fingerprint.to_le_bytes());
@@ -346,6 +361,8 @@ impl PageCache {
             for i in ids {
                 b.extend_from_slice(&i.to_le_bytes());
             }
+            w.write_all(&b)?;
+            b.clear();
         }
         let groups = std::mem::take(&mut self.groups.lock().unwrap_or_else(|e| e.into_inner()).1);
         let str = |b: &mut Vec<u8>, s: &str| {
@@ -363,18 +380,14 @@ impl PageCache {
                 b.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
             }
         }
-        b
+        w.write_all(&b)
     }
 }
 
-/// Write a cache file whole or not at all (a temporary file renamed over it). Best
-/// effort: a cache that cannot be written only makes the next build slower.
-pub fn write_atomically(file: &Path, bytes: &[u8]) {
-    write_atomically_with(file, |w| w.write_all(bytes));
-}
-
-/// [`write_atomically`], the bytes written by `write` (through a buffer), so a large
-/// record need not be held whole in memory first.
+/// Write a cache file whole or not at all (a temporary file renamed over it), the bytes
+/// written by `write` through a buffer, so a large record need not be held whole in
+/// memory first. Best effort: a cache that cannot be written only makes the next build
+/// slower.
 pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
     let Some(dir) = file.parent() else { return };
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -562,6 +575,11 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).unwrap_or_default()
 }
 
+/// [`encode`], written to `w` as it is made.
+pub fn encode_to<T: serde::Serialize>(value: &T, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    postcard::to_io(value, w).map(drop).map_err(std::io::Error::other)
+}
+
 /// A cache record back; `None` for anything that is not a whole record of this shape.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     postcard::from_bytes(bytes).ok()
@@ -740,11 +758,11 @@ mod tests {
         let c = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42, None);
         assert!(c.is_empty());
         let keys = |page, inputs| Keys { page, inputs };
-        let encoded = c.encode(
-            &[page("a/index.html"), page("x.html"), page("b.html")],
-            &[Some((keys(1, 5), sa)), None, Some((keys(2, 0), sb))],
-        );
-        c.save(&encoded);
+        let pages = [page("a/index.html"), page("x.html"), page("b.html")];
+        let meta = [Some((keys(1, 5), sa)), None, Some((keys(2, 0), sb))];
+        c.save(&pages, &meta);
+        let encoded = c.encode(&pages, &meta);
+        assert_eq!(std::fs::read(&c.file).expect("saved"), encoded, "written as encoded");
         let again = PageCache::open(&d.path().join(".gazette-cache"), &out, None, 42, None);
         assert_eq!(again.len(), 2);
         // serve hands the bytes over instead of the file: the same cache.
