@@ -356,6 +356,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         memo.map(|m| &m.bodies),
         bodies_record.as_ref(),
     );
+    if memo.is_none() {
+        ix.content.let_go_of_yaml();
+    }
     laps.lap("markdown");
     // With content errors the build still renders every page, without writing, so the
     // link gate reports its findings in this same run (all errors at once, CONTRACT §7).

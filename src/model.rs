@@ -13,8 +13,11 @@ use crate::yaml::{self, Seg};
 pub struct Source {
     /// Relative to the site root, `/`-separated: `content/documents/2024/a.md`.
     pub path: String,
-    /// The YAML text (front matter, or the whole file for YAML content).
+    /// The YAML text (front matter, or the whole file for YAML content). A one-off build
+    /// lets go of it once nothing will point into it ([`Content::let_go_of_yaml`]).
     pub yaml: String,
+    /// XXH3 of `yaml`: what a page's inputs key takes of the front matter (`render::deps`).
+    pub yaml_hash: u64,
     /// Line in the file where `yaml` starts (2 for front matter after `---`).
     pub yaml_line: usize,
     /// Line in the file where the Markdown body starts (0 when none).
@@ -440,6 +443,7 @@ pub trait Item {
     fn body(&self) -> &str;
     /// The Markdown body, to replace it (`serve`'s fast edits keep the site current).
     fn body_mut(&mut self) -> &mut String;
+    fn src_mut(&mut self) -> &mut Source;
     fn draft(&self) -> bool;
     /// Its publication date, when the kind has one (a later date embargoes it).
     fn published(&self) -> Option<Date>;
@@ -462,6 +466,9 @@ macro_rules! item {
             }
             fn body_mut(&mut self) -> &mut String {
                 &mut self.body
+            }
+            fn src_mut(&mut self) -> &mut Source {
+                &mut self.src
             }
             fn draft(&self) -> bool {
                 self.draft
@@ -579,6 +586,23 @@ impl Content {
             ItemId::Topic(i) => &mut self.topics[i],
             ItemId::Page(i) => &mut self.pages[i],
             ItemId::Decision(i) => &mut self.decisions[i],
+        }
+    }
+
+    /// Let go of the front matter text of every item, FAQ set and gazette issue (≈50 MB at
+    /// 100,000 documents) but the documents with aliases, whose redirect pages are blamed
+    /// on their `aliases` line. For a one-off build once its bodies are rendered: after
+    /// that stage only those pages locate a key in the front matter.
+    pub fn let_go_of_yaml(&mut self) {
+        let items: Vec<ItemId> = self.items().collect();
+        for t in items {
+            if matches!(t, ItemId::Doc(i) if !self.documents[i].aliases.is_empty()) {
+                continue;
+            }
+            self.item_mut(t).src_mut().yaml = String::new();
+        }
+        for src in self.faqs.iter_mut().map(|f| &mut f.src).chain(self.issues.iter_mut().map(|i| &mut i.src)) {
+            src.yaml = String::new();
         }
     }
 

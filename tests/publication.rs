@@ -155,6 +155,21 @@ fn aliases_get_redirect_pages() {
 }
 
 #[test]
+fn two_documents_claiming_one_alias_are_told_at_their_aliases_line() {
+    // The redirect page that collides is blamed on the `aliases` entry that made it: the
+    // front matter of documents with aliases is kept to the end of a build for this.
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "aliases:\n  - /old/x.html\n", "x"));
+    s.write("content/documents/b.md", &doc("b", "aliases:\n  - /old/y.html\n  - /old/x.html\n", "y"));
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let d = r.diag("old/x.html");
+    assert!(d.starts_with("content/documents/a.md:7:") || d.starts_with("content/documents/b.md:8:"), "{d}");
+    assert!(d.contains("two outputs would be written to `old/x.html`"), "{d}");
+    assert!(!r.out.exists(), "nothing written");
+}
+
+#[test]
 fn an_alias_must_be_a_plain_url_path() {
     // An alias becomes a file of the output: no markup, scheme, escapes or climbing out.
     let s = Site::new();

@@ -41,7 +41,7 @@ pub(super) struct Revisions {
 
 fn source(h: &mut Hasher, src: &Source) {
     h.piece(src.path.as_bytes());
-    h.piece(src.yaml.as_bytes());
+    h.update(&src.yaml_hash.to_le_bytes());
 }
 
 impl Revisions {
