@@ -344,8 +344,6 @@ struct Desc {
     /// to the text file's name (each joined with commas). Kept only for serve's memo: a
     /// one-off build makes them as it writes the line.
     line: Option<(String, String)>,
-    /// 发文字号 (canonical) and 索引号, matched exactly.
-    numbers: Vec<String>,
 }
 
 /// Each item's result line, `meta/<k>.json` ([`META_CHUNK`] lines a file), and its entry in
@@ -360,8 +358,8 @@ struct Lines {
     count: usize,
     /// This build's record, while it is being written.
     record: Option<store::Writer>,
-    /// Each text file's stamp as written.
-    stamps: Vec<Option<Stamp>>,
+    /// Each text file's stamp as written, for serve's memo.
+    stamps: Option<Vec<Option<Stamp>>>,
 }
 
 impl Lines {
@@ -396,7 +394,9 @@ impl Lines {
         if let Some(record) = &mut self.record {
             record.item(key, name, stamp, excerpt);
         }
-        self.stamps.push(stamp);
+        if let Some(stamps) = &mut self.stamps {
+            stamps.push(stamp);
+        }
         self.next += 1;
     }
 }
@@ -866,16 +866,8 @@ pub fn build(
     };
     let describe = |text_of: TextOf, doc: Option<usize>| -> (Desc, Terms) {
         let s = shown(text_of, doc);
-        let numbers = match text_of {
-            TextOf::Doc(i) => c.documents[i].doc_number.iter().chain(c.documents[i].index_number.iter()).collect(),
-            _ => Vec::new(),
-        };
         // Text file names: 12 hex digits of the item's URL and title.
         let name = format!("{:012x}", crate::hash::of(format!("{}\n{}", s.url, s.title).as_bytes()) >> 16);
-        let numbers = numbers
-            .into_iter()
-            .map(|num: &String| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string()))
-            .collect();
         let text_key = match keyed {
             true => {
                 let mut h = crate::hash::Hasher::new();
@@ -896,7 +888,7 @@ pub fn build(
         // serve keeps the line with the description; a one-off build makes it when it is
         // written (`Lines`), so no line waits in memory (some 60 MB at 100,000 documents).
         let line = memo.is_some().then(|| line(&s, doc));
-        (Desc { text_key, name, line, numbers }, terms)
+        (Desc { text_key, name, line }, terms)
     };
     // Every published document, then every published interpretation, each described (or
     // its description taken from the memo: then every item's terms are there too).
@@ -1000,7 +992,7 @@ pub fn build(
         next: 0,
         count: slots.len(),
         record: store.and_then(|st| st.begin(slots.len())),
-        stamps: Vec::with_capacity(slots.len()),
+        stamps: memo.map(|_| Vec::with_capacity(slots.len())),
     };
     let mut done = |excerpt: &str, stamp: Option<Stamp>| {
         let n = lines.next;
@@ -1122,7 +1114,7 @@ pub fn build(
         let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
         kept_now.items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
         kept_now.entries = entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect();
-        let texts = names.iter().zip(&keys).zip(&lines.stamps);
+        let texts = names.iter().zip(&keys).zip(lines.stamps.iter().flatten());
         kept_now.texts = texts.filter_map(|((name, &key), stamp)| Some((name.clone(), (key, (*stamp)?)))).collect();
     }
     let shards = shard_count(total, postings.len());
@@ -1175,10 +1167,13 @@ pub fn build(
     // Exact numbers: 发文字号 (canonical) and 索引号, on another thread while this one
     // makes the facets (both go through every item, one at a time).
     let exact_numbers = || {
-        let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
-        for (n, (d, ..)) in slots.iter().enumerate() {
-            for canon in &d.numbers {
-                nums[(fnv(canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
+        let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
+        for (n, &(.., text_of, _)) in slots.iter().enumerate() {
+            let TextOf::Doc(i) = text_of else { continue };
+            let d = &c.documents[i];
+            for num in d.doc_number.iter().chain(&d.index_number) {
+                let canon = docnum::canonical(num).unwrap_or_else(|| num.trim().to_string());
+                nums[(fnv(&canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
             }
         }
         for (s, m) in nums.into_iter().enumerate() {
