@@ -722,12 +722,9 @@ fn renumber(
     (lists, changed)
 }
 
-/// Where one search item's terms come from: the [`Indexed`] the memo kept, or, to
-/// tokenize, its place in this build's content.
-enum Terms {
-    Kept(Arc<Indexed>),
-    From(TextOf),
-}
+/// The terms serve's memo kept of a target's items (see [`Memo`]), per item; empty when it
+/// kept none (always in a one-off build, which then allocates nothing per target).
+type KeptTerms = Vec<Option<Arc<Indexed>>>;
 
 /// Where the search files go.
 pub struct Output<'a> {
@@ -864,7 +861,7 @@ pub fn build(
         ItemId::Interp(k) => ix.interp_of[k].map(|j| j.0),
         _ => None,
     };
-    let describe = |text_of: TextOf, doc: Option<usize>| -> (Desc, Terms) {
+    let describe = |text_of: TextOf, doc: Option<usize>| -> (Desc, Option<Arc<Indexed>>) {
         let s = shown(text_of, doc);
         // Text file names: 12 hex digits of the item's URL and title.
         let name = format!("{:012x}", crate::hash::of(format!("{}\n{}", s.url, s.title).as_bytes()) >> 16);
@@ -881,10 +878,7 @@ pub fn build(
             }
             false => 0,
         };
-        let terms = match previous.items.get(&text_key).filter(|_| memo.is_some()) {
-            Some(kept) => Terms::Kept(kept.clone()),
-            None => Terms::From(text_of),
-        };
+        let terms = previous.items.get(&text_key).filter(|_| memo.is_some()).cloned();
         // serve keeps the line with the description; a one-off build makes it when it is
         // written (`Lines`), so no line waits in memory (some 60 MB at 100,000 documents).
         let line = memo.is_some().then(|| line(&s, doc));
@@ -898,29 +892,32 @@ pub fn build(
         .map(|&i| ItemId::Doc(i))
         .chain(ix.published_interpretations().into_iter().map(ItemId::Interp))
         .collect();
-    let entries: Vec<(u64, Arc<Entry>, Vec<Terms>)> = targets
+    let entries: Vec<(u64, Arc<Entry>, KeptTerms)> = targets
         .par_iter()
         .map(|&t| {
             let key = memo.map_or(0, |_| inputs(t));
             let kept = previous.entries.get(&key).filter(|_| key != 0).and_then(|e| {
-                let terms: Option<Vec<Terms>> =
-                    e.items.iter().map(|d| previous.items.get(&d.text_key).map(|i| Terms::Kept(i.clone()))).collect();
+                let terms: Option<KeptTerms> =
+                    e.items.iter().map(|d| previous.items.get(&d.text_key).map(|i| Some(i.clone()))).collect();
                 Some((key, e.clone(), terms?))
             });
             kept.unwrap_or_else(|| {
-                let (items, terms) = items_of(t).into_iter().map(|text_of| describe(text_of, doc_of(t))).unzip();
+                let (items, terms): (Vec<Desc>, KeptTerms) =
+                    items_of(t).into_iter().map(|text_of| describe(text_of, doc_of(t))).unzip();
+                let terms = if terms.iter().all(Option::is_none) { Vec::new() } else { terms };
                 (key, Arc::new(Entry { items }), terms)
             })
         })
         .collect();
     // Items in order: documents, interpretations, then the documents' questions.
-    // Each item's description, terms, where its text comes from and its facets' document.
-    type Slot<'a> = (&'a Desc, &'a Terms, TextOf, Option<usize>);
+    // Each item's description, kept terms, where its text comes from and its facets'
+    // document.
+    type Slot<'a> = (&'a Desc, Option<&'a Arc<Indexed>>, TextOf, Option<usize>);
     let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
     for first in [true, false] {
         for ((_, e, terms), &t) in entries.iter().zip(&targets) {
-            let items = e.items.iter().zip(terms).zip(items_of(t));
-            let items = items.map(|((d, terms), text_of)| (d, terms, text_of, doc_of(t)));
+            let items = e.items.iter().enumerate().zip(items_of(t));
+            let items = items.map(|((k, d), text_of)| (d, terms.get(k).and_then(Option::as_ref), text_of, doc_of(t)));
             match first {
                 true => slots.extend(items.take(1)),
                 false => slots.extend(items.skip(1)),
@@ -964,10 +961,10 @@ pub fn build(
     // One item's terms, from the memo when it has them; its text file is kept if it is
     // still the one written (serve), else written (the stamp of the file, when known).
     let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>) {
-        let (desc, terms, ..) = slots[n];
+        let (desc, terms, text_of, _) = slots[n];
         let indexed = match terms {
-            Terms::Kept(indexed) => indexed.clone(),
-            Terms::From(text_of) => Arc::new(index(&index_title(*text_of), &html(*text_of))),
+            Some(indexed) => indexed.clone(),
+            None => Arc::new(index(&index_title(text_of), &html(text_of))),
         };
         if memo.is_some() {
             kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
