@@ -21,14 +21,14 @@ pub struct PageLinks {
     pub path: String,
     pub blame: Loc,
     /// Hashes of the distinct targets of the page's own-site links without a fragment.
-    targets: Vec<u64>,
+    targets: Box<[u64]>,
     /// Distinct (target path hash, fragment hash) pairs of its links with a fragment. Apart
     /// from `targets`: most links have none, and this halves the gate's memory.
-    frags: Vec<(u64, u64)>,
+    frags: Box<[(u64, u64)]>,
     /// Hashes of the page's element ids, sorted.
-    ids: Vec<u64>,
+    ids: Box<[u64]>,
     /// Every link as written, kept only when the caller asks (link report, external checks).
-    pub raw: Vec<String>,
+    pub raw: Box<[String]>,
 }
 
 /// The gate's 64-bit hash of a path, fragment or id. XXH3, a fixed algorithm: the build
@@ -68,9 +68,10 @@ impl PageLinks {
         ids.dedup();
         // Kept for every page to the end of the build: without the slack of pushing and of
         // the duplicates taken out (a cold 100,000-document build peaks ~12 MB lower).
-        targets.shrink_to_fit();
-        frags.shrink_to_fit();
-        ids.shrink_to_fit();
+        // Boxed slices: no spare capacity, and 8 bytes less each than a vector (146,000
+        // pages at 100,000 documents, all held to the gate).
+        let (targets, frags, ids, raw) =
+            (targets.into_boxed_slice(), frags.into_boxed_slice(), ids.into_boxed_slice(), raw.into_boxed_slice());
         PageLinks { path, blame, targets, frags, ids, raw }
     }
 }
@@ -86,7 +87,8 @@ impl PageLinks {
     /// A page's view as the build cache kept it (see `cache`).
     pub fn from_parts(path: String, blame: Loc, parts: Parts) -> Self {
         let Parts { targets, frags, ids } = parts;
-        PageLinks { path, blame, targets, frags, ids, raw: Vec::new() }
+        let (targets, frags, ids) = (targets.into_boxed_slice(), frags.into_boxed_slice(), ids.into_boxed_slice());
+        PageLinks { path, blame, targets, frags, ids, raw: Box::default() }
     }
 
     /// What the build cache keeps of a page: its targets and ids.
