@@ -378,7 +378,7 @@ impl Lines {
         emit: &dyn Fn(String, &str),
     ) {
         let n = self.next;
-        self.chunk.push(if n % META_CHUNK == 0 { '[' } else { ',' });
+        self.chunk.push(if n.is_multiple_of(META_CHUNK) { '[' } else { ',' });
         self.chunk.push('[');
         for part in [head, excerpt, tail] {
             self.chunk.push_str(part);
@@ -789,7 +789,14 @@ pub fn build(
     // whose facets it has (its own, an interpretation's policy, a question's document).
     let shown = |text_of: TextOf, doc: Option<usize>| -> Shown {
         let policy = || doc.map(|j| (c.documents[j].title.as_str(), ix.url(ItemId::Doc(j))));
-        let doc_date = || doc.map(|j| c.documents[j].published.to_string()).unwrap_or_default();
+        // A question is shown under its document's 问答.
+        let question = |q| Shown {
+            title: q,
+            url: doc.map(|j| format!("{}#h-faq", ix.url(ItemId::Doc(j)))).unwrap_or_default(),
+            kind: "问答",
+            policy: policy(),
+            date: doc.map(|j| c.documents[j].published.to_string()).unwrap_or_default(),
+        };
         match text_of {
             TextOf::Doc(i) => Shown {
                 title: &c.documents[i].title,
@@ -805,20 +812,8 @@ pub fn build(
                 policy: policy(),
                 date: c.interpretations[k].published.map(|d| d.to_string()).unwrap_or_default(),
             },
-            TextOf::DocFaq(i, n) => Shown {
-                title: &c.documents[i].faq[n].q,
-                url: format!("{}#h-faq", ix.url(ItemId::Doc(i))),
-                kind: "问答",
-                policy: policy(),
-                date: doc_date(),
-            },
-            TextOf::SetFaq(k, n) => Shown {
-                title: &c.faqs[k].items[n].q,
-                url: doc.map(|j| format!("{}#h-faq", ix.url(ItemId::Doc(j)))).unwrap_or_default(),
-                kind: "问答",
-                policy: policy(),
-                date: doc_date(),
-            },
+            TextOf::DocFaq(i, n) => question(&c.documents[i].faq[n].q),
+            TextOf::SetFaq(k, n) => question(&c.faqs[k].items[n].q),
         }
     };
     // An item's result line: its fields before the excerpt, and after it up to the text
