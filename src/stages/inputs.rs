@@ -65,7 +65,7 @@ struct Record {
 /// output's files, copied and encoded whole, were some 60 MB at 100,000 documents at the
 /// end of a build, its peak of memory.
 #[derive(Serialize)]
-struct Written<'a> {
+struct RecordRef<'a> {
     magic: &'a str,
     key: u64,
     read_at_ns: u128,
@@ -186,7 +186,7 @@ impl Inputs {
             std::fs::remove_file(&self.file).ok();
             return;
         }
-        let record = Written {
+        let record = RecordRef {
             magic: MAGIC,
             key: self.key,
             read_at_ns: self.read_at_ns,
