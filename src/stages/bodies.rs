@@ -11,6 +11,7 @@ use crate::yaml::Seg;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A rendered body as pages and the search index use it. A body taken from `gazette
@@ -20,8 +21,9 @@ use std::sync::{Arc, Mutex};
 ///
 /// A one-off build that writes (`Sources::let_go` and `scratch`) holds no body's HTML in
 /// memory: a rendered body is written to a [`Scratch`] file and read back for each
-/// reader, and one made again is not kept (`check` keeps what it renders). Held to the end, every body's HTML was 40 % of a cold build's memory at
-/// 100,000 documents (≈630 MB); each is read back twice (its page, the search index).
+/// reader, and one made again is not kept (`check` keeps what it renders). Held to the
+/// end, every body's HTML was 40 % of a cold build's memory at 100,000 documents
+/// (≈630 MB); each is read back twice (its page, the search index).
 #[derive(Debug, Default)]
 pub struct Body {
     html: Mutex<Html>,
@@ -86,7 +88,7 @@ impl Body {
 pub struct Scratch {
     file: std::fs::File,
     /// Where the next body goes (each writer takes its range, then writes unlocked).
-    end: std::sync::atomic::AtomicU64,
+    end: AtomicU64,
 }
 
 impl Scratch {
@@ -97,17 +99,17 @@ impl Scratch {
         }
         std::fs::create_dir_all(dir).ok()?;
         // (Named apart from any other build's, of this process too: tests build side by side.)
-        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let n = MADE.fetch_add(1, Ordering::Relaxed);
         let path = dir.join(format!("scratch-{}-{n}", std::process::id()));
         let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).ok()?;
         std::fs::remove_file(&path).ok()?;
-        Some(Scratch { file, end: std::sync::atomic::AtomicU64::new(0) })
+        Some(Scratch { file, end: AtomicU64::new(0) })
     }
 
     /// Write `html`; its offset.
     fn put(&self, html: &str) -> Option<u64> {
-        let at = self.end.fetch_add(html.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let at = self.end.fetch_add(html.len() as u64, Ordering::Relaxed);
         #[cfg(unix)]
         return std::os::unix::fs::FileExt::write_all_at(&self.file, html.as_bytes(), at).ok().map(|()| at);
         #[cfg(not(unix))]

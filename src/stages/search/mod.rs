@@ -349,35 +349,29 @@ struct Desc {
 /// Each item's result line, `meta/<k>.json` ([`META_CHUNK`] lines a file), and its entry in
 /// this build's record, made as the items are indexed, in order: an item's excerpt is
 /// not needed after that (all excerpts together were some 110 MB at 100,000 documents).
-struct Lines {
+struct Lines<'a> {
+    /// Each item's text file name and text key, in order.
+    names: &'a [String],
+    keys: &'a [u64],
+    /// Where the chunks go.
+    emit: &'a dyn Fn(String, &str),
     /// The result lines of the chunk being made.
     chunk: String,
     /// The next item's number.
     next: usize,
-    /// Items in all.
-    count: usize,
     /// This build's record, while it is being written.
     record: Option<store::Writer>,
     /// Each text file's stamp as written, for serve's memo.
     stamps: Option<Vec<Option<Stamp>>>,
 }
 
-impl Lines {
-    /// The next item: its result line's fields around the excerpt (see [`Desc`]), text
-    /// file name, text key, excerpt (JSON) and the stamp of its text file as written; a
-    /// chunk of lines is written out once full.
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        head: &str,
-        tail: &str,
-        name: &str,
-        key: u64,
-        excerpt: &str,
-        stamp: Option<Stamp>,
-        emit: &dyn Fn(String, &str),
-    ) {
+impl Lines<'_> {
+    /// The next item: its result line's fields around the excerpt (see [`Desc`]), its
+    /// excerpt (JSON) and the stamp of its text file as written; a chunk of lines is
+    /// written out once full.
+    fn push(&mut self, head: &str, tail: &str, excerpt: &str, stamp: Option<Stamp>) {
         let n = self.next;
+        let (name, key) = (self.names[n].as_str(), self.keys[n]);
         self.chunk.push(if n.is_multiple_of(META_CHUNK) { '[' } else { ',' });
         self.chunk.push('[');
         for part in [head, excerpt, tail] {
@@ -386,9 +380,9 @@ impl Lines {
         }
         self.chunk.push_str(&serde_json::to_string(name).unwrap_or_default());
         self.chunk.push(']');
-        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == self.count {
+        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == self.names.len() {
             self.chunk.push(']');
-            emit(format!("search/meta/{}.json", n / META_CHUNK), &self.chunk);
+            (self.emit)(format!("search/meta/{}.json", n / META_CHUNK), &self.chunk);
             self.chunk.clear();
         }
         if let Some(record) = &mut self.record {
@@ -980,9 +974,11 @@ pub fn build(
     let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
     // Each item, once indexed, leaves its result line and its entry in this build's record.
     let mut lines = Lines {
+        names: &names,
+        keys: &keys,
+        emit: &emit,
         chunk: String::new(),
         next: 0,
-        count: slots.len(),
         record: store.and_then(|st| st.begin(slots.len())),
         stamps: memo.map(|_| Vec::with_capacity(slots.len())),
     };
@@ -997,7 +993,7 @@ pub fn build(
                 &made
             }
         };
-        lines.push(head, tail, &names[n], keys[n], excerpt, stamp, &emit);
+        lines.push(head, tail, excerpt, stamp);
     };
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
