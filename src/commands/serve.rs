@@ -428,6 +428,8 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
     let mut first = Some(first);
     let mut pending: Vec<PathBuf> = Vec::new();
     let memo = build::Memo::default();
+    // The site the last build left, freed once the next one is reported (see below).
+    let mut retired: Option<Live> = None;
     loop {
         let started = Instant::now();
         let (outcome, built) = build::run_site_with(&opts, Some(&memo));
@@ -438,6 +440,12 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
             tx.send((outcome.exit_code, text)).ok();
         }
         pending.clear();
+        // The last site is hundreds of thousands of allocations at 10,000 documents, and
+        // the build freed as many: both go back now that the edit is served, not while the
+        // next one is built (a thread freeing them beside the build took a core from it;
+        // memory handed back between its stages was faulted in again by the next stage).
+        drop(retired.take());
+        crate::allocator::release_free_memory();
         let mut live = built.map(Live::new);
         // Fast edits for as long as they apply; then back to a full build.
         loop {
@@ -496,9 +504,7 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
                 }
             }
         }
-        // The last site is hundreds of thousands of allocations at 10,000 documents:
-        // freeing them is not on the way to the next build.
-        std::thread::spawn(move || drop(live));
+        retired = live;
     }
 }
 
