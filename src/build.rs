@@ -232,6 +232,18 @@ pub struct Memo {
     /// The page cache the last build made (`cache::PageCache::encode`), handed to the
     /// next instead of written and read back.
     pages: std::sync::Mutex<Option<std::sync::Arc<Vec<u8>>>>,
+    /// What the last build left for `outputs` and `pages`, until [`Memo::settle`].
+    settling: std::sync::Mutex<Option<Settling>>,
+}
+
+/// A build's records of its output, as it leaves them to serve's next build: the page
+/// cache with each page's keys, and every output file's stamp and hash. Made into
+/// `Memo::pages` and `Memo::outputs` once the build is reported (at 10,000 documents a
+/// twentieth of a title edit's rebuild, which the edit need not wait for).
+struct Settling {
+    cache: Option<PageCache>,
+    page_meta: Vec<Option<(crate::cache::Keys, Stamp)>>,
+    stamps: Option<Vec<crate::output::Written>>,
 }
 
 impl Memo {
@@ -252,6 +264,21 @@ impl Memo {
         }
     }
 
+    /// Put together what the build that returned `pages` left for the next one (see
+    /// `Settling`). serve calls it once the build is reported; a build that finds its
+    /// predecessor's left unsettled drops it and looks at the output itself.
+    pub fn settle(&self, pages: &[PageLinks]) {
+        let Some(s) = self.settling.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        if let Some(stamps) = s.stamps {
+            let known = stamps.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
+            *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
+        }
+        if let Some(c) = s.cache {
+            let bytes = c.encode(pages, &s.page_meta);
+            *self.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes));
+        }
+    }
+
     /// Something other than a build wrote into the output and cannot say what (a write
     /// that failed part-way): the next build looks at the output itself.
     pub fn forget_outputs(&self) {
@@ -267,6 +294,11 @@ pub fn run_site(opts: &Options) -> (Outcome, Option<Built>) {
 /// [`run_site`] with the memo of earlier builds in this process.
 pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Built>) {
     let t0 = Instant::now();
+    if let Some(m) = memo {
+        // (Left by a build whose site was not kept: its records may not describe the
+        // output as it is.)
+        m.settling.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
     if opts.write && !opts.collect_links {
         crate::cache::warm_binary_fingerprint();
     }
@@ -516,38 +548,33 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         parsed,
         ..Default::default()
     };
-    if let (Some(m), Some(stamps)) = (memo, &stamps) {
-        let known = stamps.iter().map(|(p, s, h)| (p.clone(), (*s, *h))).collect();
-        *m.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
+    match opts.exits_after {
+        true => std::mem::forget(renderer),
+        false => drop(renderer),
     }
-    // The two records of the output just committed, written side by side.
-    let result = outcome.result();
-    rayon::join(
-        || {
-            let Some(c) = cache.as_ref().filter(|_| write) else { return };
-            match memo {
-                // serve hands it to its next build instead of a file. (Its private output
-                // goes when it stops; after `serve -o DIR`, a build finds the pages serve
-                // rewrote with other stamps than the cache file has and renders them: the
-                // file stays correct.)
-                Some(m) => {
-                    let bytes = c.encode(&pages, &page_meta);
-                    *m.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes))
-                }
-                None => c.save(&pages, &page_meta),
-            }
-        },
-        || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),
-    );
+    let cache = cache.filter(|_| write);
+    match memo {
+        // serve's records of the output stay in memory, put together once the build is
+        // reported (`Memo::settle`). (Its private output goes when it stops; after
+        // `serve -o DIR`, a build finds the pages serve rewrote with other stamps than the
+        // cache file has and renders them: the file stays correct.)
+        Some(m) => {
+            *m.settling.lock().unwrap_or_else(|e| e.into_inner()) = Some(Settling { cache, page_meta, stamps });
+        }
+        // The two records of the output just committed, written side by side.
+        None => {
+            let result = outcome.result();
+            rayon::join(
+                || cache.map(|c| c.save(&pages, &page_meta)),
+                || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),
+            );
+        }
+    }
     laps.lap("commit");
     progress.finish();
     outcome.timings = laps.total(t0);
     if !opts.write {
         return (outcome, None);
-    }
-    match opts.exits_after {
-        true => std::mem::forget(renderer),
-        false => drop(renderer),
     }
     let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, files };
     (outcome, Some(built))

@@ -446,6 +446,9 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<Pat
         // memory handed back between its stages was faulted in again by the next stage).
         drop(retired.take());
         crate::allocator::release_free_memory();
+        if let Some(b) = &built {
+            memo.settle(&b.pages);
+        }
         let mut live = built.map(Live::new);
         // Fast edits for as long as they apply; then back to a full build.
         loop {
