@@ -418,6 +418,11 @@ struct Kept {
     /// made from and its stamp. An item whose file is still that one is not written
     /// again (formatting and hashing every item's text was a third of the stage).
     texts: crate::hash::FastMap<String, (u64, Stamp)>,
+    /// The exact-number and facet files (path, JSON) and the key of the few fields of
+    /// each item they are made from (see `derived_key`): an edit that leaves those fields
+    /// (a title, a body, a relation) does not make them again (a quarter of the stage at
+    /// 10,000 documents).
+    derived: Option<(u64, Vec<(String, String)>)>,
 }
 
 /// The previous build's postings, as the shard files it wrote show them.
@@ -772,8 +777,9 @@ pub fn build(
             TextOf::SetFaq(k, n) => c.faqs[k].items[n].q.as_str().into(),
         }
     };
-    let previous: Kept =
+    let mut previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    let derived_before = previous.derived.take();
     // The JSON of a tuple's fields, without the brackets.
     let fields = |json: serde_json::Result<String>| -> String {
         let json = json.unwrap_or_default();
@@ -1154,7 +1160,15 @@ pub fn build(
     }
     // Exact numbers: 发文字号 (canonical) and 索引号, on another thread while this one
     // makes the facets (both go through every item, one at a time).
-    let exact_numbers = || {
+    // The exact-number and facet files, kept for serve's next build (see `Kept::derived`).
+    let made = std::sync::Mutex::new(Vec::new());
+    let derived_emit = |path: String, json: &str| {
+        if memo.is_some() {
+            made.lock().unwrap_or_else(|e| e.into_inner()).push((path.clone(), json.to_string()));
+        }
+        emit(path, json);
+    };
+    let exact_numbers = |emit: &(dyn Fn(String, &str) + Sync)| {
         let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
         for (n, &(.., text_of, _)) in slots.iter().enumerate() {
             let TextOf::Doc(i) = text_of else { continue };
@@ -1168,7 +1182,7 @@ pub fn build(
             emit(format!("search/num/{s}.json"), &serde_json::to_string(&m).unwrap_or_default());
         }
     };
-    let facets = || {
+    let facets = |emit: &(dyn Fn(String, &str) + Sync)| {
         let mut types: Vec<&str> = Vec::new();
         let mut topics: Vec<&str> = Vec::new();
         let mut tags: Vec<&str> = Vec::new();
@@ -1235,11 +1249,58 @@ pub fn build(
             .to_string(),
         );
     };
-    rayon::scope(|scope| {
-        scope.spawn(|_| exact_numbers());
-        facets();
-    });
+    let key = memo.map(|_| derived_key(ix, &slots, shards));
+    let derived = match derived_before.filter(|(k, _)| Some(*k) == key) {
+        Some((key, files)) => {
+            for (path, json) in &files {
+                emit(path.clone(), json);
+            }
+            Some((key, files))
+        }
+        None => {
+            rayon::scope(|scope| {
+                scope.spawn(|_| exact_numbers(&derived_emit));
+                facets(&derived_emit);
+            });
+            let files = made.into_inner().unwrap_or_else(|e| e.into_inner());
+            key.map(|k| (k, files))
+        }
+    };
+    if let Some(m) = memo {
+        m.0.lock().unwrap_or_else(|e| e.into_inner()).derived = derived;
+    }
     pending
+}
+
+/// A hash of what the exact-number and facet files are made from (see `Kept::derived`):
+/// per item, its document's 发文字号, 索引号, issuers, publication date, 文种, topics,
+/// validity and tags; the organs; the item and shard counts.
+fn derived_key(ix: &Index, slots: &[(&Desc, Option<&Arc<Indexed>>, TextOf, Option<usize>)], shards: u32) -> u64 {
+    use std::hash::Hash;
+    let c = &ix.content;
+    let mut h = crate::hash::Hasher::new();
+    (slots.len(), shards).hash(&mut h);
+    for o in &c.organs {
+        (&o.id, &o.name).hash(&mut h);
+    }
+    for &(.., text_of, doc) in slots {
+        matches!(text_of, TextOf::Doc(_)).hash(&mut h);
+        doc.map(|j| {
+            let d = &c.documents[j];
+            (
+                &d.doc_number,
+                &d.index_number,
+                &d.issuer,
+                d.published,
+                &d.doc_type,
+                &d.topics,
+                ix.rel[j].validity,
+                &d.tags,
+            )
+        })
+        .hash(&mut h);
+    }
+    h.digest()
 }
 
 /// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
