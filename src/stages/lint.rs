@@ -10,6 +10,7 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::docnum;
 use crate::model::{Document, DOC_TYPES};
 use crate::resolve::Index;
+use rayon::prelude::*;
 
 /// An embargo further ahead than this many days is probably a typo (`2099` for `2025`).
 const FAR_EMBARGO_DAYS: i64 = 366;
@@ -17,10 +18,10 @@ const FAR_EMBARGO_DAYS: i64 = 366;
 /// Run every check on the loaded library; warnings go to `diags`.
 pub fn check(ix: &Index, diags: &Diagnostics) {
     let c = &ix.content;
-    for d in &c.documents {
+    c.documents.par_iter().for_each(|d| {
         check_dates(d, ix.date, diags);
         check_doc_type(d, diags);
-    }
+    });
     for (k, it) in c.interpretations.iter().enumerate() {
         let (Some(j), Some(p)) = (ix.interp_of[k], it.published) else { continue };
         let doc = &c.documents[j.0];
