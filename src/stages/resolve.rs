@@ -141,54 +141,56 @@ impl Index {
         ix
     }
 
+    /// Ids across all kinds. Of items sharing an id the first by path keeps it and each
+    /// other one is an error, whatever the load order.
     fn register_ids(&mut self, diags: &Diagnostics) {
         let c = &self.content;
-        let mut all: Vec<(&str, ItemId, &Source)> = c.items().map(|t| (c.item(t).id(), t, c.item(t).src())).collect();
-        // Sorted by path so "first" and "duplicate" are stable whatever the load order.
-        all.sort_by(|a, b| a.2.path.cmp(&b.2.path));
-        let mut first: HashMap<&str, &Source> = HashMap::new();
-        for (id, t, src) in all {
-            if let Some(prev) = first.get(id) {
-                let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
-                diags.push(
-                    Diagnostic::error(&loc, format!("duplicate id `{id}`"))
-                        .help(format!("`{}` already uses this id; ids must be unique across all content", prev.path)),
-                );
-                continue;
+        let claims = c.items().map(|t| (c.item(t).id(), t, c.item(t).src()));
+        let (first, clash) = first_by_path(claims);
+        if clash {
+            for t in c.items() {
+                let (id, src) = (c.item(t).id(), c.item(t).src());
+                let (keeper, prev) = first[id];
+                if keeper != t {
+                    let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
+                    diags.push(
+                        Diagnostic::error(&loc, format!("duplicate id `{id}`")).help(format!(
+                            "`{}` already uses this id; ids must be unique across all content",
+                            prev.path
+                        )),
+                    );
+                }
             }
-            first.insert(id, src);
-            self.ids.insert(id.to_string(), t);
         }
+        self.ids = first.into_iter().map(|(id, (t, _))| (id.to_string(), t)).collect();
     }
 
+    /// 发文字号 and 索引号, each held by one document (the first by path, as ids are).
     fn register_numbers(&mut self, diags: &Diagnostics) {
         let c = &self.content;
-        let mut order: Vec<usize> = (0..c.documents.len()).collect();
-        order.sort_by(|&a, &b| c.documents[a].src.path.cmp(&c.documents[b].src.path));
-        let mut index_numbers: HashMap<&str, usize> = HashMap::new();
-        for i in order {
-            let d = &c.documents[i];
-            if let Some(n) = &d.doc_number {
-                if let Some(&prev) = self.numbers.get(n.as_str()) {
+        let (numbers, number_clash) = first_by_path(
+            c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.doc_number.as_deref()?, i, &d.src))),
+        );
+        let (index_numbers, index_clash) = first_by_path(
+            c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.index_number.as_deref()?, i, &d.src))),
+        );
+        for (i, d) in c.documents.iter().enumerate().filter(|_| number_clash || index_clash) {
+            let held = [
+                (&d.doc_number, &numbers, "doc_number", "发文字号"),
+                (&d.index_number, &index_numbers, "index_number", "索引号"),
+            ];
+            for (n, held_by, key, what) in held {
+                let Some(n) = n else { continue };
+                let (keeper, prev) = held_by[n.as_str()];
+                if keeper != i {
                     diags.push(
-                        Diagnostic::error(&d.src.key("doc_number"), format!("duplicate 发文字号 `{n}`"))
-                            .help(format!("`{}` has the same 发文字号", c.documents[prev].src.path)),
+                        Diagnostic::error(&d.src.key(key), format!("duplicate {what} `{n}`"))
+                            .help(format!("`{}` has the same {what}", prev.path)),
                     );
-                } else {
-                    self.numbers.insert(n.clone(), i);
-                }
-            }
-            if let Some(n) = &d.index_number {
-                if let Some(&prev) = index_numbers.get(n.as_str()) {
-                    diags.push(
-                        Diagnostic::error(&d.src.key("index_number"), format!("duplicate 索引号 `{n}`"))
-                            .help(format!("`{}` has the same 索引号", c.documents[prev].src.path)),
-                    );
-                } else {
-                    index_numbers.insert(n, i);
                 }
             }
         }
+        self.numbers = numbers.into_iter().map(|(n, (i, _))| (n.to_string(), i)).collect();
     }
 
     /// CONTRACT §5: a 解读 or FAQ set prepared for an embargoed document (published later,
@@ -577,6 +579,30 @@ impl Index {
 /// Newest first, then by 发文字号 and id so the order never depends on load order.
 pub fn newest_first(a: &Document, b: &Document) -> std::cmp::Ordering {
     b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
+}
+
+/// Of names claimed by several items (ids, 发文字号), the item first by path keeps each:
+/// per name, that item and its source, and whether any name was claimed twice. One pass
+/// in any order (sorting every item's path first was a third of resolving).
+fn first_by_path<'a, T: Copy>(
+    claims: impl Iterator<Item = (&'a str, T, &'a Source)>,
+) -> (FastMap<&'a str, (T, &'a Source)>, bool) {
+    let mut first: FastMap<&str, (T, &Source)> = FastMap::default();
+    let mut clash = false;
+    for (name, t, src) in claims {
+        match first.entry(name) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((t, src));
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                clash = true;
+                if src.path < o.get().1.path {
+                    o.insert((t, src));
+                }
+            }
+        }
+    }
+    (first, clash)
 }
 
 fn dedup_keep_order(v: &mut Vec<ItemId>) {
