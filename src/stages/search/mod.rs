@@ -905,9 +905,6 @@ pub fn build(
         })
         .collect();
     // Items in order: documents, interpretations, then the documents' questions.
-    // Each item's description, kept terms, where its text comes from and its facets'
-    // document.
-    type Slot<'a> = (&'a Desc, Option<&'a Arc<Indexed>>, TextOf, Option<usize>);
     let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
     for first in [true, false] {
         for ((_, e, terms), &t) in entries.iter().zip(&targets) {
@@ -1272,10 +1269,14 @@ pub fn build(
     pending
 }
 
+/// A search item as `build` goes through them: its description, kept terms, where its
+/// text comes from and its facets' document.
+type Slot<'a> = (&'a Desc, Option<&'a Arc<Indexed>>, TextOf, Option<usize>);
+
 /// A hash of what the exact-number and facet files are made from (see `Kept::derived`):
 /// per item, its document's 发文字号, 索引号, issuers, publication date, 文种, topics,
 /// validity and tags; the organs; the item and shard counts.
-fn derived_key(ix: &Index, slots: &[(&Desc, Option<&Arc<Indexed>>, TextOf, Option<usize>)], shards: u32) -> u64 {
+fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
     use std::hash::Hash;
     let c = &ix.content;
     let mut h = crate::hash::Hasher::new();
