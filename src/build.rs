@@ -181,9 +181,9 @@ fn resident_mb() -> u64 {
     proc_status_mb("VmRSS:")
 }
 
-/// Hand memory freed by a stage back to the OS before the next one: after the render
-/// stage's millions of short-lived strings that is hundreds of megabytes the rest of the
-/// build never reuses.
+/// Hand memory freed by a stage back to the OS before the next one (a one-off build; serve
+/// does it after each build): after the render stage's millions of short-lived strings
+/// that is hundreds of megabytes the rest of the build never reuses.
 fn trim_heap() {
     crate::allocator::release_free_memory();
 }

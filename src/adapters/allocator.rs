@@ -19,7 +19,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Hand memory freed by a stage back to the OS before the next one.
+/// Hand freed memory back to the OS: between the stages of a one-off build, and in serve
+/// once a build is reported (`build::Laps`, `serve::session`).
 pub fn release_free_memory() {
     // SAFETY: mi_collect only returns free memory of mimalloc's own heaps.
     #[cfg(not(fuzzing))]
