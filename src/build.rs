@@ -552,7 +552,6 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         true => std::mem::forget(renderer),
         false => drop(renderer),
     }
-    let cache = cache.filter(|_| write);
     match memo {
         // serve's records of the output stay in memory, put together once the build is
         // reported (`Memo::settle`). (Its private output goes when it stops; after

@@ -906,16 +906,18 @@ pub fn build(
         .collect();
     // Items in order: documents, interpretations, then the documents' questions.
     let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
-    for first in [true, false] {
-        for ((_, e, terms), &t) in entries.iter().zip(&targets) {
-            let items = e.items.iter().enumerate().zip(items_of(t));
-            let items = items.map(|((k, d), text_of)| (d, terms.get(k).and_then(Option::as_ref), text_of, doc_of(t)));
-            match first {
-                true => slots.extend(items.take(1)),
-                false => slots.extend(items.skip(1)),
+    let mut questions: Vec<Slot> = Vec::new();
+    for ((_, e, terms), &t) in entries.iter().zip(&targets) {
+        let doc = doc_of(t);
+        for (k, (d, text_of)) in e.items.iter().zip(items_of(t)).enumerate() {
+            let slot = (d, terms.get(k).and_then(Option::as_ref), text_of, doc);
+            match k {
+                0 => slots.push(slot),
+                _ => questions.push(slot),
             }
         }
     }
+    slots.append(&mut questions);
     // A second item with the same text file name, vanishingly rare, gets a suffix.
     let mut seen = crate::hash::FastSet::default();
     let names: Vec<String> = slots
@@ -1155,17 +1157,10 @@ pub fn build(
         }
         (_, postings) => drop(postings),
     }
-    // Exact numbers: 发文字号 (canonical) and 索引号, on another thread while this one
-    // makes the facets (both go through every item, one at a time).
-    // The exact-number and facet files, kept for serve's next build (see `Kept::derived`).
-    let made = std::sync::Mutex::new(Vec::new());
-    let derived_emit = |path: String, json: &str| {
-        if memo.is_some() {
-            made.lock().unwrap_or_else(|e| e.into_inner()).push((path.clone(), json.to_string()));
-        }
-        emit(path, json);
-    };
-    let exact_numbers = |emit: &(dyn Fn(String, &str) + Sync)| {
+    // Exact numbers: 发文字号 (canonical) and 索引号, made beside the facets (both go
+    // through every item, one at a time). Each makes its files (path, JSON), which serve
+    // keeps for its next build (see `Kept::derived`).
+    let exact_numbers = || -> Vec<(String, String)> {
         let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
         for (n, &(.., text_of, _)) in slots.iter().enumerate() {
             let TextOf::Doc(i) = text_of else { continue };
@@ -1175,11 +1170,10 @@ pub fn build(
                 nums[(fnv(&canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
             }
         }
-        for (s, m) in nums.into_iter().enumerate() {
-            emit(format!("search/num/{s}.json"), &serde_json::to_string(&m).unwrap_or_default());
-        }
+        let files = nums.into_iter().enumerate();
+        files.map(|(s, m)| (format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default())).collect()
     };
-    let facets = |emit: &(dyn Fn(String, &str) + Sync)| {
+    let facets = || -> Vec<(String, String)> {
         let mut types: Vec<&str> = Vec::new();
         let mut topics: Vec<&str> = Vec::new();
         let mut tags: Vec<&str> = Vec::new();
@@ -1222,49 +1216,46 @@ pub fn build(
             }
         }
         // One file per facet: a filtered query fetches only the field it filters on.
-        for (name, values) in [
+        let mut files: Vec<(String, String)> = [
             ("organ", serde_json::to_string(&f_org)),
             ("year", serde_json::to_string(&f_year)),
             ("type", serde_json::to_string(&f_type)),
             ("topic", serde_json::to_string(&f_topic)),
             ("validity", serde_json::to_string(&f_val)),
             ("tag", serde_json::to_string(&f_tag)),
-        ] {
-            emit(format!("search/facets/{name}.json"), &values.unwrap_or_default());
-        }
+        ]
+        .into_iter()
+        .map(|(name, values)| (format!("search/facets/{name}.json"), values.unwrap_or_default()))
+        .collect();
         let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
         years.sort_unstable_by(|a, b| b.cmp(a));
         years.dedup();
         let validity: Vec<_> = crate::model::Validity::ALL.iter().map(|v| json!([v.slug(), v.label()])).collect();
-        emit(
+        files.push((
             "search/config.json".into(),
-            &json!({
+            json!({
                 "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
                 "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
                 "types": types, "topics": topics, "validity": validity, "tags": tags,
             })
             .to_string(),
-        );
+        ));
+        files
     };
     let key = memo.map(|_| derived_key(ix, &slots, shards));
-    let derived = match derived_before.filter(|(k, _)| Some(*k) == key) {
-        Some((key, files)) => {
-            for (path, json) in &files {
-                emit(path.clone(), json);
-            }
-            Some((key, files))
-        }
+    let files = match derived_before.filter(|(k, _)| Some(*k) == key) {
+        Some((_, files)) => files,
         None => {
-            rayon::scope(|scope| {
-                scope.spawn(|_| exact_numbers(&derived_emit));
-                facets(&derived_emit);
-            });
-            let files = made.into_inner().unwrap_or_else(|e| e.into_inner());
-            key.map(|k| (k, files))
+            let (mut files, numbers) = rayon::join(facets, exact_numbers);
+            files.extend(numbers);
+            files
         }
     };
-    if let Some(m) = memo {
-        m.0.lock().unwrap_or_else(|e| e.into_inner()).derived = derived;
+    for (path, json) in &files {
+        emit(path.clone(), json);
+    }
+    if let (Some(m), Some(key)) = (memo, key) {
+        m.0.lock().unwrap_or_else(|e| e.into_inner()).derived = Some((key, files));
     }
     pending
 }
