@@ -335,15 +335,44 @@ fn ignored(p: &Path) -> bool {
     name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
 }
 
-/// The next batch of changed paths: wait for one, then for quiet (an editor's save is
-/// often several events). `None` when the watcher is gone.
+/// What one watcher event says about its paths.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Step {
+    /// A file was made or written to: more may follow until it is closed.
+    Writing,
+    /// A file open for writing was closed: its save is complete. Not a change by
+    /// itself (its writes were reported as `Writing`).
+    Closed,
+    /// A change complete in itself: renamed, removed, a folder made, metadata changed.
+    Done,
+}
+
+impl Step {
+    fn of(kind: &notify::EventKind) -> Option<Step> {
+        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+        use notify::EventKind;
+        match kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => Some(Step::Closed),
+            EventKind::Access(_) => None,
+            EventKind::Create(CreateKind::Folder) => Some(Step::Done),
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => Some(Step::Writing),
+            _ => Some(Step::Done),
+        }
+    }
+}
+
+/// The next batch of changed paths: wait for one, then for the save to be over (an
+/// editor's save is often several events). `None` when the watcher is gone.
 /// Every path is first handed to `seen`, those ignored here too (an attachment may be
 /// named `x.tmp`: the next build must know it changed).
-fn next_batch(rx: &Receiver<Vec<PathBuf>>, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
+fn next_batch(rx: &Receiver<(Vec<PathBuf>, Step)>, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
     loop {
-        let mut changed = rx.recv().ok()?;
-        while let Ok(more) = rx.recv_timeout(DEBOUNCE) {
-            changed.extend(more);
+        let mut changed = Vec::new();
+        let mut saves = Saves::default();
+        let (paths, step) = rx.recv().ok()?;
+        saves.note(&mut changed, paths, step);
+        while let Ok((paths, step)) = rx.recv_timeout(saves.quiet()) {
+            saves.note(&mut changed, paths, step);
         }
         seen(&changed);
         changed.retain(|p| !ignored(p));
@@ -355,8 +384,50 @@ fn next_batch(rx: &Receiver<Vec<PathBuf>>, seen: &dyn Fn(&[PathBuf])) -> Option<
     }
 }
 
+/// The files of a batch still being written, to know how long to wait for more events.
+#[derive(Default)]
+struct Saves {
+    /// Written to and not closed yet (on a platform without close events, every file
+    /// written to: the batch then ends after the full debounce).
+    open: Vec<PathBuf>,
+}
+
+impl Saves {
+    fn note(&mut self, changed: &mut Vec<PathBuf>, paths: Vec<PathBuf>, step: Step) {
+        match step {
+            Step::Writing => {
+                for p in &paths {
+                    if !self.open.contains(p) {
+                        self.open.push(p.clone());
+                    }
+                }
+                changed.extend(paths);
+            }
+            Step::Closed => {
+                self.open.retain(|p| !paths.contains(p));
+            }
+            Step::Done => changed.extend(paths),
+        }
+    }
+
+    /// How long to wait for the next event before the batch is taken as complete: a
+    /// moment once every file written to has been closed (a save that is over; the
+    /// moment lets a rename or the next file of the same save join it), else the full
+    /// debounce (a file still being written, or no close event to go by).
+    fn quiet(&self) -> Duration {
+        if self.open.is_empty() {
+            SAVED
+        } else {
+            DEBOUNCE
+        }
+    }
+}
+
 /// Quiet time that ends a batch of file events. Short: it is part of every save's delay.
 const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// Quiet time that ends a batch once every file written in it was closed.
+const SAVED: Duration = Duration::from_millis(5);
 
 /// The folders a site's sources live in, watched recursively; the root itself is watched
 /// too (not recursively), for `gazette.yaml` and for these folders appearing later.
@@ -370,7 +441,7 @@ fn watch_root(root: &Path) -> PathBuf {
     std::path::absolute(root).and_then(|a| a.canonicalize()).unwrap_or_else(|_| root.to_path_buf())
 }
 
-fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<Vec<PathBuf>>), String> {
+fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<(Vec<PathBuf>, Step)>), String> {
     use notify::{RecursiveMode, Watcher as _};
     let root = &watch_root(root);
     let (tx, rx) = channel();
@@ -380,17 +451,17 @@ fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<Vec<PathBuf>>), Strin
         // Events lost (the kernel's queue overflowed) or an error: an empty path says so
         // (the next build walks the whole site and rebuilds).
         if ev.as_ref().map_or(true, |ev| ev.need_rescan()) {
-            tx.send(vec![PathBuf::new()]).ok();
+            tx.send((vec![PathBuf::new()], Step::Done)).ok();
             return;
         }
         if let Ok(ev) = ev {
-            if !matches!(ev.kind, notify::EventKind::Access(_)) {
+            if let Some(step) = Step::of(&ev.kind) {
                 // The root's own entries: only the config and the source folders (an
                 // output folder inside the root must not trigger builds).
                 let paths: Vec<PathBuf> =
                     ev.paths.into_iter().filter(|p| *p == config || sources.iter().any(|s| p.starts_with(s))).collect();
                 if !paths.is_empty() {
-                    tx.send(paths).ok();
+                    tx.send((paths, step)).ok();
                 }
             }
         }
@@ -424,7 +495,13 @@ fn watch_new_folders(watcher: &Watcher, root: &Path, changed: &[PathBuf]) {
 /// The watch loop: a full build, then fast edits on the site it leaves in memory for as
 /// long as edits allow (see `live`), then a full build again. The first build's outcome
 /// goes to `first` (the server starts once it is known).
-fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Receiver<Vec<PathBuf>>, first: Sender<(i32, String)>) {
+fn session(
+    opts: Options,
+    st: Arc<State>,
+    watcher: Watcher,
+    rx: Receiver<(Vec<PathBuf>, Step)>,
+    first: Sender<(i32, String)>,
+) {
     let mut first = Some(first);
     let mut pending: Vec<PathBuf> = Vec::new();
     let memo = build::Memo::default();
@@ -685,5 +762,44 @@ mod tests {
         }
         assert!(resolve_path(&out, "/gb/", "/gb/a/").is_ok());
         assert_eq!(resolve_path(&out, "/gb/", "/a/"), Err(404));
+    }
+
+    /// A save ends its batch a moment after its file is closed; a file still open, or a
+    /// platform that never says so, waits the full debounce. A close alone changes nothing.
+    #[test]
+    fn a_batch_waits_for_open_files_and_only_a_moment_after_the_last_close() {
+        use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind, RemoveKind, RenameMode};
+        use notify::EventKind;
+        let close = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert_eq!(Step::of(&close), Some(Step::Closed));
+        assert_eq!(Step::of(&EventKind::Access(AccessKind::Open(AccessMode::Any))), None);
+        assert_eq!(Step::of(&EventKind::Modify(ModifyKind::Data(DataChange::Any))), Some(Step::Writing));
+        assert_eq!(Step::of(&EventKind::Modify(ModifyKind::Any)), Some(Step::Writing));
+        assert_eq!(Step::of(&EventKind::Create(CreateKind::File)), Some(Step::Writing));
+        assert_eq!(Step::of(&EventKind::Create(CreateKind::Folder)), Some(Step::Done));
+        assert_eq!(Step::of(&EventKind::Modify(ModifyKind::Name(RenameMode::Both))), Some(Step::Done));
+        assert_eq!(Step::of(&EventKind::Remove(RemoveKind::File)), Some(Step::Done));
+
+        let (a, b) = (PathBuf::from("/s/content/a.md"), PathBuf::from("/s/content/b.md"));
+        let mut changed = Vec::new();
+        let mut saves = Saves::default();
+        saves.note(&mut changed, vec![a.clone()], Step::Writing);
+        assert_eq!(saves.quiet(), DEBOUNCE);
+        saves.note(&mut changed, vec![a.clone()], Step::Closed);
+        assert_eq!(saves.quiet(), SAVED);
+        saves.note(&mut changed, vec![a.clone()], Step::Writing);
+        saves.note(&mut changed, vec![b.clone()], Step::Writing);
+        saves.note(&mut changed, vec![a.clone()], Step::Closed);
+        assert_eq!(saves.quiet(), DEBOUNCE, "b is still being written");
+        saves.note(&mut changed, vec![b.clone()], Step::Closed);
+        assert_eq!(saves.quiet(), SAVED);
+        assert_eq!(changed, [a.clone(), a.clone(), b.clone()]);
+
+        let (mut changed, mut saves) = (Vec::new(), Saves::default());
+        saves.note(&mut changed, vec![a.clone()], Step::Closed);
+        assert!(changed.is_empty(), "a close is no change by itself");
+        saves.note(&mut changed, vec![b.clone()], Step::Done);
+        assert_eq!((saves.quiet(), changed), (SAVED, vec![b]));
+        assert!(SAVED < DEBOUNCE);
     }
 }
