@@ -428,7 +428,7 @@ macro_rules! index_type {
     };
 }
 index_type!(DocIx, Document, std::sync::Arc<Document>, Doc, "a document");
-index_type!(InterpIx, Interpretation, Interp, "an interpretation");
+index_type!(InterpIx, Interpretation, std::sync::Arc<Interpretation>, Interp, "an interpretation");
 index_type!(TopicIx, Topic, Topic, "a topic");
 index_type!(FaqIx, FaqSet, _, "a FAQ set");
 index_type!(IssueIx, GazetteIssue, _, "a gazette issue");
@@ -505,7 +505,7 @@ impl<T> ItemMap<T> {
         }
         ItemMap {
             docs: c.documents.iter().enumerate().map(|(i, d)| f(ItemId::Doc(i), &**d)).collect(),
-            interps: all(&c.interpretations, ItemId::Interp, &mut f),
+            interps: c.interpretations.iter().enumerate().map(|(i, x)| f(ItemId::Interp(i), &**x)).collect(),
             topics: all(&c.topics, ItemId::Topic, &mut f),
             pages: all(&c.pages, ItemId::Page, &mut f),
             decisions: all(&c.decisions, ItemId::Decision, &mut f),
@@ -538,10 +538,11 @@ impl<T> ItemMap<T> {
 pub struct Content {
     pub organs: Vec<Organ>,
     pub services: Vec<Service>,
-    /// Shared, so `serve`'s memo hands an unchanged document to the next build without
-    /// copying it (a document is dozens of strings).
+    /// Shared, so `serve`'s memo hands an unchanged document or interpretation to the
+    /// next build without copying it (a document is dozens of strings, and each holds
+    /// its Markdown).
     pub documents: Vec<std::sync::Arc<Document>>,
-    pub interpretations: Vec<Interpretation>,
+    pub interpretations: Vec<std::sync::Arc<Interpretation>>,
     pub faqs: Vec<FaqSet>,
     pub issues: Vec<GazetteIssue>,
     pub topics: Vec<Topic>,
@@ -572,7 +573,7 @@ impl Content {
     pub fn item(&self, t: ItemId) -> &dyn Item {
         match t {
             ItemId::Doc(i) => &*self.documents[i],
-            ItemId::Interp(i) => &self.interpretations[i],
+            ItemId::Interp(i) => &*self.interpretations[i],
             ItemId::Topic(i) => &self.topics[i],
             ItemId::Page(i) => &self.pages[i],
             ItemId::Decision(i) => &self.decisions[i],
@@ -582,7 +583,7 @@ impl Content {
     pub fn item_mut(&mut self, t: ItemId) -> &mut dyn Item {
         match t {
             ItemId::Doc(i) => std::sync::Arc::<Document>::make_mut(&mut self.documents[i]),
-            ItemId::Interp(i) => &mut self.interpretations[i],
+            ItemId::Interp(i) => std::sync::Arc::<Interpretation>::make_mut(&mut self.interpretations[i]),
             ItemId::Topic(i) => &mut self.topics[i],
             ItemId::Page(i) => &mut self.pages[i],
             ItemId::Decision(i) => &mut self.decisions[i],

@@ -612,7 +612,7 @@ fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 enum Loaded {
     Document(std::sync::Arc<Document>),
-    Interpretation(Interpretation),
+    Interpretation(std::sync::Arc<Interpretation>),
     Faq(FaqSet),
     Issue(GazetteIssue),
     Topic(Topic),
@@ -1194,7 +1194,7 @@ fn parse_text(ctx: &mut Ctx, text: &str, kind: FileKind) -> Option<Loaded> {
         }
         FileKind::Interpretation => {
             let f = typed!(InterpFront, INTERP_KEYS);
-            interpretation(ctx, f, body).map(Loaded::Interpretation)
+            interpretation(ctx, f, body).map(|i| Loaded::Interpretation(std::sync::Arc::new(i)))
         }
         FileKind::Faq => {
             let f = typed!(FaqFront, FAQ_KEYS);
