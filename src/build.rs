@@ -226,6 +226,7 @@ pub struct Memo {
     pub(crate) bodies: bodies::Memo,
     pub(crate) search: crate::search::Memo,
     pub(crate) catalog: feeds::Memo,
+    pub(crate) finder: crate::finder::Memo,
     pub(crate) rows: crate::render::RowMemo,
     /// The output's files as the last build left them (see `output::Known`).
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
@@ -445,13 +446,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let ((render_secs, rendered), ((site_secs, ()), (search_secs, search_record))) = rayon::join(
         || timed(|| render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links)),
         || {
-            let (catalog, search) = (memo.map(|m| &m.catalog), memo.map(|m| &m.search));
+            let search = memo.map(|m| &m.search);
             rayon::join(
-                || {
-                    timed(|| {
-                        write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, catalog, &diags)
-                    })
-                },
+                || timed(|| write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, memo, &diags)),
                 || timed(|| write_search_index(&renderer, &staging, &bodies, search, search_store.as_ref(), &diags)),
             )
         },
@@ -912,7 +909,7 @@ fn write_site_files(
     theme: &Theme,
     root: &Path,
     bodies: &bodies::Bodies,
-    memo: Option<&feeds::Memo>,
+    memo: Option<&Memo>,
     diags: &Diagnostics,
 ) {
     let report = |res: Result<(), WriteError>, blame: &str| {
@@ -937,11 +934,12 @@ fn write_site_files(
     // its body but its 任务分解: a body edit leaves them as the last build wrote them.
     const FINDER: u64 = 0xf1d3_e27c_0000_0001;
     write_group(staging, cache, "finder", r.library_metadata_key(FINDER), diags, |write| {
-        crate::finder::build(r, &mut |path, json| write(path, crate::search::json_html_safe(&json).as_bytes()))
+        let memo = memo.map(|m| &m.finder);
+        crate::finder::build(r, memo, &mut |path, json| write(path, crate::search::json_html_safe(&json).as_bytes()))
     });
     const CATALOG: u64 = 0xca7a_1096_f11e_0001;
     write_group(staging, cache, "catalog", r.library_metadata_key(CATALOG), diags, |write| {
-        let (json, csv) = feeds::catalog(r, memo);
+        let (json, csv) = feeds::catalog(r, memo.map(|m| &m.catalog));
         write(routes::CATALOG_JSON.to_string(), &json);
         write(routes::CATALOG_CSV.to_string(), csv.as_bytes());
     });

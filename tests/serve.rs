@@ -540,7 +540,11 @@ fn folders_moved_in_and_out_and_ignored_names_leave_the_site_as_a_clean_build_wo
 #[test]
 fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let s = Site::new();
-    s.write("content/documents/a.md", &doc("a", "doc_number: 测府发〔2024〕1号\n", "## 第一节\n\n甲的正文。"));
+    // a is tagged: its title, dates and validity show in the finder's files too.
+    s.write(
+        "content/documents/a.md",
+        &doc("a", "doc_number: 测府发〔2024〕1号\ntags: [企业]\n", "## 第一节\n\n甲的正文。"),
+    );
     // b names a as its 政策依据: a's title and validity show on b's page too.
     s.write("content/documents/b.md", &doc("b", "basis: [a]\n", "根据测府发〔2024〕2号，办理[申请](service:sq)。"));
     s.write("content/documents/c.md", &doc("c", "", "见[甲文件](doc:a#第一节)。"));
@@ -567,6 +571,7 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 文件a", "title: 新标题甲"));
     check("a title");
     assert!(raw(p, "/documents/").2.contains("新标题甲"));
+    assert!(raw(p, "/finder/meta/0.json").2.contains("新标题甲"), "the finder shows a's new title");
     assert!(raw(p, "/documents/b/").2.contains("新标题甲"), "b's 政策依据 shows a's new title");
     s.write(
         "content/documents/a.md",

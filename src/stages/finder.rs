@@ -18,12 +18,18 @@ use crate::render::Renderer;
 use crate::resolve::ItemId;
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Documents per metadata file: one page of results.
 const CHUNK: usize = 20;
 
+/// The result lines (JSON) of the previous build in this process (`serve --watch`), by
+/// the inputs key of their document (`Renderer::finder_inputs`): an edit makes only the
+/// lines of the documents it changed. Holds one build's worth.
+pub type Memo = crate::render::KeptByInputs<Arc<str>>;
+
 /// Build the finder's files and hand each to `emit(path, json)`.
-pub fn build(r: &Renderer, emit: &mut dyn FnMut(String, String)) {
+pub fn build(r: &Renderer, memo: Option<&Memo>, emit: &mut dyn FnMut(String, String)) {
     let ix = r.ix;
     let c = &ix.content;
     let in_force = |i: usize| !matches!(ix.rel[i].validity, Validity::Repealed | Validity::Expired);
@@ -44,39 +50,57 @@ pub fn build(r: &Renderer, emit: &mut dyn FnMut(String, String)) {
         values.insert(value.to_string(), json!(n));
         emit(format!("finder/t/{n}.json"), list.json());
     }
-    for (k, chunk) in order.chunks(CHUNK).enumerate() {
-        let rows: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|&i| {
-                let d = &c.documents[i];
-                let rel = &ix.rel[i];
-                let services: Vec<(&str, &str)> = d
-                    .services
-                    .iter()
-                    .filter_map(|s| ix.services.get(s.as_str()))
-                    .map(|&s| (c.services[s].name.as_str(), c.services[s].url.as_str()))
-                    .collect();
-                let interpretations: Vec<(&str, String)> = rel
-                    .interpretations
-                    .iter()
-                    .map(|&k| (c.interpretations[k.0].title.as_str(), ix.url(ItemId::Interp(k.0))))
-                    .collect();
-                json!([
-                    d.title,
-                    ix.url(ItemId::Doc(i)),
-                    d.doc_number,
-                    ix.issuer_names(i),
-                    d.published.to_string(),
-                    rel.validity.label(),
-                    rel.validity.slug(),
-                    services,
-                    interpretations,
-                    d.tags,
-                ])
-            })
-            .collect();
-        emit(format!("finder/meta/{k}.json"), serde_json::to_string(&rows).unwrap_or_default());
+    let mut put = |k: usize, lines: &[Arc<str>]| {
+        let mut json = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() + 1);
+        for l in lines {
+            json.push(if json.is_empty() { '[' } else { ',' });
+            json.push_str(l);
+        }
+        json.push(']');
+        emit(format!("finder/meta/{k}.json"), json);
+    };
+    match memo {
+        Some(_) => {
+            let lines = crate::render::made_or_kept(memo, &order, |&i| r.finder_inputs(i), |&i| line(r, i));
+            lines.chunks(CHUNK).enumerate().for_each(|(k, chunk)| put(k, chunk));
+        }
+        // A one-off build makes a chunk's lines at a time: none wait in memory.
+        None => order.chunks(CHUNK).enumerate().for_each(|(k, chunk)| {
+            put(k, &chunk.iter().map(|&i| line(r, i)).collect::<Vec<_>>());
+        }),
     }
     let config = json!({ "count": order.len(), "current": current, "chunk": CHUNK, "values": values });
     emit("finder/config.json".into(), config.to_string());
+}
+
+/// What a result line shows of document `i`, as a JSON array.
+fn line(r: &Renderer, i: usize) -> Arc<str> {
+    let ix = r.ix;
+    let c = &ix.content;
+    let d = &c.documents[i];
+    let rel = &ix.rel[i];
+    let services: Vec<(&str, &str)> = d
+        .services
+        .iter()
+        .filter_map(|s| ix.services.get(s.as_str()))
+        .map(|&s| (c.services[s].name.as_str(), c.services[s].url.as_str()))
+        .collect();
+    let interpretations: Vec<(&str, String)> = rel
+        .interpretations
+        .iter()
+        .map(|&k| (c.interpretations[k.0].title.as_str(), ix.url(ItemId::Interp(k.0))))
+        .collect();
+    let line = (
+        &d.title,
+        ix.url(ItemId::Doc(i)),
+        &d.doc_number,
+        ix.issuer_names(i),
+        d.published.to_string(),
+        rel.validity.label(),
+        rel.validity.slug(),
+        services,
+        interpretations,
+        &d.tags,
+    );
+    serde_json::to_string(&line).unwrap_or_default().into()
 }

@@ -220,6 +220,13 @@ impl Renderer<'_> {
         self.revisions.as_ref().map_or(0, |r| seeded(CATALOG, r.metadata[i]))
     }
 
+    /// The inputs key of document `i`'s line in the finder (`finder::build`), or 0
+    /// without a cache: its document's metadata.
+    pub(crate) fn finder_inputs(&self, i: usize) -> u64 {
+        const FINDER: u64 = 0xf1d3_e27c_0000_0002;
+        self.revisions.as_ref().map_or(0, |r| seeded(FINDER, r.metadata[i]))
+    }
+
     /// A key of every published document's metadata (see `Revisions`) and
     /// what all pages share, for one use (`seed`), or 0 without a cache: the inputs of
     /// site files made from the whole library's metadata (the catalogue, the finder).
