@@ -589,6 +589,12 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     s.remove("content/documents/d.md");
     check("that document removed");
     assert!(!raw(p, "/documents/b/").2.contains("documents/d/"), "b no longer links to d");
+    // a takes the 发文字号 b quotes: no file added or removed, yet b's body now links to
+    // a (a body is taken as it was only when none of the names it looked up changed).
+    s.write("content/documents/a.md", &text("content/documents/a.md").replace("〔2024〕1号", "〔2024〕2号"));
+    check("a's 发文字号 now the one b quotes");
+    let b = raw(p, "/documents/b/").2;
+    assert!(b.contains("根据<a href=\"../../documents/a/\">测府发〔2024〕2号</a>"), "b's body links to a: {b}");
     s.write("content/services.yaml", &SERVICES.replace("item/sq", "item/sq-new"));
     check("a service's URL");
     assert!(raw(p, "/documents/b/").2.contains("item/sq-new"), "b's body follows the service");

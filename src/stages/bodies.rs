@@ -3,6 +3,7 @@
 //! who cites whom (被引用). Runs in parallel; each body is rendered exactly once.
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::docnum;
 use crate::load::resolve_content_path;
 use crate::markdown::{self, Heading, LinkSink};
 use crate::model::{ItemMap, Source};
@@ -137,6 +138,7 @@ impl std::hash::Hash for Body {
 }
 
 /// A `doc:` link made by a body, kept to check its fragment once all bodies exist.
+#[derive(Clone)]
 struct OutLink {
     target: ItemId,
     fragment: Option<String>,
@@ -381,14 +383,149 @@ struct Rendered {
 /// their text, file, page and `iframe_hosts`. A body is taken from here when replaying
 /// its link lookups against this build's index gives the same answers; an edit then
 /// renders only the bodies it changed and those whose links now resolve differently.
+/// A body none of whose lookups names an item whose face changed (see [`Faces`]) is not
+/// even replayed: what its lookups gave last time is taken as is ([`Answered`]).
 /// Holds the last build's bodies only.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>);
+pub struct Memo(std::sync::Mutex<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    rendered: crate::hash::FastMap<u64, Arc<Rendered>>,
+    answered: crate::hash::FastMap<u64, Arc<Answered>>,
+    faces: Option<Faces>,
+}
+
+/// What a body's lookups gave when it was last rendered or replayed, by the key of its
+/// [`Rendered`]: its sink's links, citations, files, diagnostics and emitted links, and
+/// a hash of each name its `doc:` links and quoted 发文字号 looked up (a `doc:` link's
+/// text and its canonical 发文字号 form). Kept only when every `doc:` link resolved: an
+/// unknown or unpublished target's error depends on the whole index, so such a body is
+/// always replayed.
+struct Answered {
+    links: Vec<OutLink>,
+    cites: BTreeSet<usize>,
+    files: BTreeSet<String>,
+    diags: Vec<Diagnostic>,
+    emitted: Vec<(String, usize)>,
+    names: Vec<u64>,
+}
+
+impl Answered {
+    fn of(sink: &Sink, calls: &[Call]) -> Option<Answered> {
+        let mut names = Vec::new();
+        for c in calls {
+            match c {
+                Call::Doc(_, _, _, None) => return None,
+                Call::Doc(raw, ..) => {
+                    names.push(name_key(raw));
+                    names.extend(docnum::canonical(raw).map(|n| name_key(&n)));
+                }
+                Call::Auto(n, _) => names.push(name_key(n)),
+                _ => {}
+            }
+        }
+        Some(Answered {
+            links: sink.links.clone(),
+            cites: sink.cites.clone(),
+            files: sink.files.clone(),
+            diags: sink.diags.clone(),
+            emitted: sink.emitted.clone().unwrap_or_default(),
+            names,
+        })
+    }
+
+    /// Put what the lookups gave into `sink`, as replaying them would.
+    fn into_sink(&self, sink: &mut Sink) {
+        sink.links = self.links.clone();
+        sink.cites = self.cites.clone();
+        sink.files = self.files.clone();
+        sink.diags = self.diags.clone();
+        if let Some(e) = &mut sink.emitted {
+            e.clone_from(&self.emitted);
+        }
+    }
+}
+
+fn name_key(name: &str) -> u64 {
+    crate::hash::of(name.as_bytes())
+}
+
+/// What a lookup of any item may answer, to tell which answers may have changed since
+/// the last build without asking again. `shape`: the services and the files under
+/// content/ (what `service:` and file links are checked against). Per item, in
+/// `Content::items` order: the item and a hash of its file's path (the item numbers
+/// that links and citations hold must name the same files), its *face* (its front
+/// matter's hash and whether it is published: a lookup answers with its URL, made of
+/// its id, or with an error) and its *names* (its id and 发文字号, as lookups name them).
+struct Faces {
+    shape: u64,
+    items: Vec<(ItemId, u64, (u64, bool), [u64; 2])>,
+}
+
+impl Faces {
+    fn of(ix: &Index) -> Faces {
+        use std::hash::Hash;
+        let c = &ix.content;
+        let ids: Vec<ItemId> = c.items().collect();
+        let items = ids
+            .into_par_iter()
+            .map(|t| {
+                let src = ix.source(t);
+                let doc_number = match t {
+                    ItemId::Doc(i) => c.documents[i].doc_number.as_deref().map_or(0, name_key),
+                    _ => 0,
+                };
+                (t, name_key(&src.path), (src.yaml_hash, ix.visible(t)), [name_key(c.item(t).id()), doc_number])
+            })
+            .collect();
+        let mut shape = crate::hash::Hasher::new();
+        for s in &c.services {
+            (&s.id, &s.url).hash(&mut shape);
+        }
+        (&c.files, c.services_broken).hash(&mut shape);
+        Faces { shape: shape.digest(), items }
+    }
+
+    /// The names whose lookups may answer differently now than in `before` (each
+    /// changed item's names then and now), or `None` when more than items' faces
+    /// changed (an item added, removed or moved to another file, the services, the
+    /// files): then every body is replayed.
+    fn changed_since(&self, before: &Faces) -> Option<crate::hash::FastSet<u64>> {
+        let same_files = |(now, was): (&(ItemId, u64, _, _), &(ItemId, u64, _, _))| (now.0, now.1) == (was.0, was.1);
+        if self.shape != before.shape
+            || self.items.len() != before.items.len()
+            || !self.items.iter().zip(&before.items).all(same_files)
+        {
+            return None;
+        }
+        let changed = self.items.iter().zip(&before.items).filter(|(now, was)| now.2 != was.2 || now.3 != was.3);
+        Some(changed.flat_map(|(now, was)| now.3.into_iter().chain(was.3)).filter(|&n| n != 0).collect())
+    }
+}
 
 /// This build's view of a [`Memo`] or a [`Record`]: the previous build's entries, and this one's.
 struct MemoUse {
     previous: crate::hash::FastMap<u64, Arc<Rendered>>,
     kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
+    /// serve's memo only: what the lookups gave (see [`Answered`]).
+    answered: Option<AnsweredUse>,
+}
+
+/// The previous build's [`Answered`], the names whose answers may have changed since
+/// (`None`: any may have), and this build's.
+struct AnsweredUse {
+    previous: crate::hash::FastMap<u64, Arc<Answered>>,
+    changed: Option<crate::hash::FastSet<u64>>,
+    kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Answered>>>,
+}
+
+impl AnsweredUse {
+    /// What body `key`'s lookups gave last time, if none of the names they looked up changed.
+    fn unchanged(&self, key: u64) -> Option<&Arc<Answered>> {
+        let changed = self.changed.as_ref()?;
+        self.previous.get(&key).filter(|a| !a.names.iter().any(|n| changed.contains(n)))
+    }
 }
 
 /// `gazette build`'s record of its bodies, `.gazette-cache/bodies-<output>-NN.bin`: per
@@ -583,6 +720,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
         (Arc::default(), Vec::new(), Vec::new())
     };
     let mut sink = new_sink();
+    let mut answered_now: Option<Arc<Answered>> = None;
     let (b, faq, tasks) = match opts.memo {
         None => render(&mut sink).unwrap_or_else(unreadable),
         Some(memo) => {
@@ -598,7 +736,19 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
             h.update(opts.iframe_hosts.join("\n").as_bytes());
             h.update(&[u8::from(opts.record_links)]);
             let key = h.digest();
-            let reused = memo.previous.get(&key).filter(|r| replay(&mut sink, &r.calls)).cloned();
+            let answered = memo.answered.as_ref();
+            let reused = memo.previous.get(&key).and_then(|r| {
+                // Its lookups' answers as they were, or asked again.
+                let same = match answered.and_then(|a| a.unchanged(key)) {
+                    Some(a) => {
+                        a.into_sink(&mut sink);
+                        answered_now = Some(a.clone());
+                        true
+                    }
+                    None => replay(&mut sink, &r.calls),
+                };
+                same.then(|| r.clone())
+            });
             let rendered = reused.or_else(|| {
                 sink = new_sink();
                 let mut rec = Recorder { sink: &mut sink, calls: Vec::new() };
@@ -609,6 +759,12 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
             match rendered {
                 Some(rendered) => {
                     let out = (rendered.body.clone(), rendered.faq.clone(), rendered.tasks.clone());
+                    if let Some(a) = answered {
+                        let now = answered_now.or_else(|| Answered::of(&sink, &rendered.calls).map(Arc::new));
+                        if let Some(now) = now {
+                            a.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, now);
+                        }
+                    }
                     memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);
                     out
                 }
@@ -665,12 +821,19 @@ pub fn render_all(
     record: Option<&Record>,
 ) -> Bodies {
     let record = record.filter(|_| memo.is_none());
-    let previous = match (memo, record) {
-        (Some(m), _) => Some(std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))),
-        (None, Some(r)) => Some(r.load()),
+    let mut faces = None;
+    let memo_use = match (memo, record) {
+        (Some(m), _) => {
+            let was = std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()));
+            let now = Faces::of(ix);
+            let changed = was.faces.as_ref().and_then(|before| now.changed_since(before));
+            faces = Some(now);
+            let answered = AnsweredUse { previous: was.answered, changed, kept: Default::default() };
+            Some(MemoUse { previous: was.rendered, kept: Default::default(), answered: Some(answered) })
+        }
+        (None, Some(r)) => Some(MemoUse { previous: r.load(), kept: Default::default(), answered: None }),
         (None, None) => None,
     };
-    let memo_use = previous.map(|previous| MemoUse { previous, kept: Default::default() });
     let scratch = sources.scratch.as_deref().filter(|_| sources.let_go).and_then(Scratch::create);
     let opts = Opts { diags, record_links, iframe_hosts, memo: memo_use.as_ref(), sources, scratch: scratch.as_ref() };
     let mut b = render_all_inner(ix, &opts);
@@ -680,7 +843,8 @@ pub fn render_all(
     let Some(u) = memo_use else { return b };
     let kept = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = memo {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+        let answered = u.answered.map(|a| a.kept.into_inner().unwrap_or_else(|e| e.into_inner())).unwrap_or_default();
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Kept { rendered: kept, answered, faces };
     } else if let Some(r) = record {
         r.save(&u.previous, kept);
     }
