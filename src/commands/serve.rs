@@ -396,7 +396,8 @@ impl Saves {
     fn note(&mut self, changed: &mut Vec<PathBuf>, paths: Vec<PathBuf>, step: Step) {
         match step {
             Step::Writing => {
-                for p in &paths {
+                // (An editor's swap file, written to while it stays open, never ends a save.)
+                for p in paths.iter().filter(|p| !ignored(p)) {
                     if !self.open.contains(p) {
                         self.open.push(p.clone());
                     }
@@ -800,6 +801,9 @@ mod tests {
         assert!(changed.is_empty(), "a close is no change by itself");
         saves.note(&mut changed, vec![b.clone()], Step::Done);
         assert_eq!((saves.quiet(), changed), (SAVED, vec![b]));
+        let (mut changed, mut saves) = (Vec::new(), Saves::default());
+        saves.note(&mut changed, vec![PathBuf::from("/s/content/.a.md.swp")], Step::Writing);
+        assert_eq!(saves.quiet(), SAVED, "a swap file kept open does not hold a save back");
         assert!(SAVED < DEBOUNCE);
     }
 }
