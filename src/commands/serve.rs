@@ -365,7 +365,7 @@ impl Step {
 /// editor's save is often several events). `None` when the watcher is gone.
 /// Every path is first handed to `seen`, those ignored here too (an attachment may be
 /// named `x.tmp`: the next build must know it changed).
-fn next_batch(rx: &Receiver<(Vec<PathBuf>, Step)>, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
+fn next_batch(rx: &Events, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
     loop {
         let mut changed = Vec::new();
         let mut saves = Saves::default();
@@ -436,13 +436,16 @@ const WATCHED: [&str; 2] = ["content", "themes"];
 
 type Watcher = Arc<Mutex<notify::RecommendedWatcher>>;
 
+/// The watcher's events as they come: the paths of one event and what it says of them.
+type Events = Receiver<(Vec<PathBuf>, Step)>;
+
 /// The root as the watcher reports paths under it: notify hands out absolute paths, so a
 /// root given as `.` or `site` never prefixed them and no edit was ever seen.
 fn watch_root(root: &Path) -> PathBuf {
     std::path::absolute(root).and_then(|a| a.canonicalize()).unwrap_or_else(|_| root.to_path_buf())
 }
 
-fn start_watcher(root: &Path) -> Result<(Watcher, Receiver<(Vec<PathBuf>, Step)>), String> {
+fn start_watcher(root: &Path) -> Result<(Watcher, Events), String> {
     use notify::{RecursiveMode, Watcher as _};
     let root = &watch_root(root);
     let (tx, rx) = channel();
@@ -496,13 +499,7 @@ fn watch_new_folders(watcher: &Watcher, root: &Path, changed: &[PathBuf]) {
 /// The watch loop: a full build, then fast edits on the site it leaves in memory for as
 /// long as edits allow (see `live`), then a full build again. The first build's outcome
 /// goes to `first` (the server starts once it is known).
-fn session(
-    opts: Options,
-    st: Arc<State>,
-    watcher: Watcher,
-    rx: Receiver<(Vec<PathBuf>, Step)>,
-    first: Sender<(i32, String)>,
-) {
+fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Events, first: Sender<(i32, String)>) {
     let mut first = Some(first);
     let mut pending: Vec<PathBuf> = Vec::new();
     let memo = build::Memo::default();

@@ -436,7 +436,7 @@ impl Answered {
     }
 
     /// Put what the lookups gave into `sink`, as replaying them would.
-    fn into_sink(&self, sink: &mut Sink) {
+    fn give_to(&self, sink: &mut Sink) {
         sink.links = self.links.clone();
         sink.cites = self.cites.clone();
         sink.files = self.files.clone();
@@ -460,7 +460,15 @@ fn name_key(name: &str) -> u64 {
 /// its id, or with an error) and its *names* (its id and 发文字号, as lookups name them).
 struct Faces {
     shape: u64,
-    items: Vec<(ItemId, u64, (u64, bool), [u64; 2])>,
+    items: Vec<Face>,
+}
+
+/// One item as [`Faces`] compares it.
+struct Face {
+    item: ItemId,
+    path: u64,
+    face: (u64, bool),
+    names: [u64; 2],
 }
 
 impl Faces {
@@ -476,7 +484,12 @@ impl Faces {
                     ItemId::Doc(i) => c.documents[i].doc_number.as_deref().map_or(0, name_key),
                     _ => 0,
                 };
-                (t, name_key(&src.path), (src.yaml_hash, ix.visible(t)), [name_key(c.item(t).id()), doc_number])
+                Face {
+                    item: t,
+                    path: name_key(&src.path),
+                    face: (src.yaml_hash, ix.visible(t)),
+                    names: [name_key(c.item(t).id()), doc_number],
+                }
             })
             .collect();
         let mut shape = crate::hash::Hasher::new();
@@ -492,15 +505,15 @@ impl Faces {
     /// changed (an item added, removed or moved to another file, the services, the
     /// files): then every body is replayed.
     fn changed_since(&self, before: &Faces) -> Option<crate::hash::FastSet<u64>> {
-        let same_files = |(now, was): (&(ItemId, u64, _, _), &(ItemId, u64, _, _))| (now.0, now.1) == (was.0, was.1);
+        let pairs = || self.items.iter().zip(&before.items);
         if self.shape != before.shape
             || self.items.len() != before.items.len()
-            || !self.items.iter().zip(&before.items).all(same_files)
+            || !pairs().all(|(now, was)| (now.item, now.path) == (was.item, was.path))
         {
             return None;
         }
-        let changed = self.items.iter().zip(&before.items).filter(|(now, was)| now.2 != was.2 || now.3 != was.3);
-        Some(changed.flat_map(|(now, was)| now.3.into_iter().chain(was.3)).filter(|&n| n != 0).collect())
+        let changed = pairs().filter(|(now, was)| now.face != was.face || now.names != was.names);
+        Some(changed.flat_map(|(now, was)| now.names.into_iter().chain(was.names)).filter(|&n| n != 0).collect())
     }
 }
 
@@ -741,7 +754,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
                 // Its lookups' answers as they were, or asked again.
                 let same = match answered.and_then(|a| a.unchanged(key)) {
                     Some(a) => {
-                        a.into_sink(&mut sink);
+                        a.give_to(&mut sink);
                         answered_now = Some(a.clone());
                         true
                     }
