@@ -388,8 +388,9 @@ fn next_batch(rx: &Events, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
 #[derive(Default)]
 struct Saves {
     /// Written to and not closed yet (on a platform without close events, every file
-    /// written to: the batch then ends after the full debounce).
-    open: Vec<PathBuf>,
+    /// written to: the batch then ends after the full debounce). A set: a checkout of
+    /// thousands of files is one batch.
+    open: crate::hash::FastSet<PathBuf>,
 }
 
 impl Saves {
@@ -397,15 +398,13 @@ impl Saves {
         match step {
             Step::Writing => {
                 // (An editor's swap file, written to while it stays open, never ends a save.)
-                for p in paths.iter().filter(|p| !ignored(p)) {
-                    if !self.open.contains(p) {
-                        self.open.push(p.clone());
-                    }
-                }
+                self.open.extend(paths.iter().filter(|p| !ignored(p)).cloned());
                 changed.extend(paths);
             }
             Step::Closed => {
-                self.open.retain(|p| !paths.contains(p));
+                for p in &paths {
+                    self.open.remove(p);
+                }
             }
             Step::Done => changed.extend(paths),
         }

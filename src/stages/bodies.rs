@@ -454,10 +454,11 @@ fn name_key(name: &str) -> u64 {
 /// What a lookup of any item may answer, to tell which answers may have changed since
 /// the last build without asking again. `shape`: the services and the files under
 /// content/ (what `service:` and file links are checked against). Per item, in
-/// `Content::items` order: the item and a hash of its file's path (the item numbers
-/// that links and citations hold must name the same files), its *face* (its front
-/// matter's hash and whether it is published: a lookup answers with its URL, made of
-/// its id, or with an error) and its *names* (its id and 发文字号, as lookups name them).
+/// `Content::items` order: a hash of its file's path (the item numbers that links and
+/// citations hold must name the same files; the folder says the kind), its *face* (its
+/// front matter's hash and whether it is published: a lookup answers with its URL, made
+/// of its id, or with an error) and its *names* (its id and 发文字号, as lookups name
+/// them).
 struct Faces {
     shape: u64,
     items: Vec<Face>,
@@ -465,7 +466,6 @@ struct Faces {
 
 /// One item as [`Faces`] compares it.
 struct Face {
-    item: ItemId,
     path: u64,
     face: (u64, bool),
     names: [u64; 2],
@@ -485,7 +485,6 @@ impl Faces {
                     _ => 0,
                 };
                 Face {
-                    item: t,
                     path: name_key(&src.path),
                     face: (src.yaml_hash, ix.visible(t)),
                     names: [name_key(c.item(t).id()), doc_number],
@@ -508,7 +507,7 @@ impl Faces {
         let pairs = || self.items.iter().zip(&before.items);
         if self.shape != before.shape
             || self.items.len() != before.items.len()
-            || !pairs().all(|(now, was)| (now.item, now.path) == (was.item, was.path))
+            || !pairs().all(|(now, was)| now.path == was.path)
         {
             return None;
         }
