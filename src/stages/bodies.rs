@@ -33,6 +33,10 @@ pub struct Body {
     pub hash: u64,
     pub headings: Vec<Heading>,
     pub has_code: bool,
+    /// What [`Hash`] feeds a hasher: `hash`, the headings and `has_code`, hashed once when
+    /// the body is made (every build hashes each body into its page's inputs key; the
+    /// headings' text made that a copy of every heading, every build).
+    key: u64,
 }
 
 /// Where a body's HTML is.
@@ -54,12 +58,18 @@ impl Body {
             Some(at) => Html::Spilled(at, b.html.len()),
             None => Html::Held(Arc::new(b.html)),
         };
-        Body { hash, html: Mutex::new(html), headings: b.headings, has_code: b.has_code }
+        Body::made(hash, Mutex::new(html), b.headings, b.has_code)
+    }
+
+    fn made(hash: u64, html: Mutex<Html>, headings: Vec<Heading>, has_code: bool) -> Body {
+        let mut h = crate::hash::Hasher::new();
+        std::hash::Hash::hash(&(hash, &headings, has_code), &mut h);
+        Body { hash, html, headings, has_code, key: std::hash::Hasher::finish(&h) }
     }
 
     /// A body known by its record: its HTML is made when asked for.
     fn recorded(hash: u64, headings: Vec<Heading>, has_code: bool) -> Body {
-        Body { html: Mutex::new(Html::NotAtHand), hash, headings, has_code }
+        Body::made(hash, Mutex::new(Html::NotAtHand), headings, has_code)
     }
 
     /// Whether the HTML is in memory or in the scratch file (not: a body from the record).
@@ -131,9 +141,7 @@ impl Scratch {
 /// Equal for equal HTML whether or not the HTML is at hand.
 impl std::hash::Hash for Body {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.hash.hash(state);
-        self.headings.hash(state);
-        self.has_code.hash(state);
+        self.key.hash(state);
     }
 }
 
