@@ -212,6 +212,29 @@ impl Renderer<'_> {
         self.revisions.as_ref().map_or(0, |r| seeded(self.theme.template_key(template), r.documents[i]))
     }
 
+    /// The inputs key of page `n` of listing `l` (`template`'s key included), or 0
+    /// without a cache or for the 公文库's first page (its browse facets count every
+    /// listing). A listing page shows its listing's own fields, its place in the pager
+    /// and its documents' rows: each row is made from its document's metadata alone
+    /// (the row memo is keyed by it), and organs and the configuration are shared.
+    pub(super) fn listing_inputs(&self, l: usize, n: usize, template: &str) -> u64 {
+        let Some(revs) = &self.revisions else { return 0 };
+        let listing = &self.plan.listings[l];
+        if listing.kind == super::plan::ListingKind::All && n == 1 {
+            return 0;
+        }
+        let per = self.cfg.per_page;
+        let docs = &listing.docs;
+        let slice = &docs[((n - 1) * per).min(docs.len())..(n * per).min(docs.len())];
+        let mut h = Hasher::with_seed(self.theme.template_key(template));
+        revs.shared.hash(&mut h);
+        let super::plan::Listing { kind, dir, heading, value, section, docs: _, crumbs } = listing;
+        (kind, dir, heading, value, section, crumbs).hash(&mut h);
+        (n, docs.len(), slice.len()).hash(&mut h);
+        slice.iter().for_each(|&i| revs.metadata[i].hash(&mut h));
+        std::hash::Hasher::finish(&h)
+    }
+
     /// The inputs key of document `i`'s catalogue entry (`feeds::catalog`), or 0 without
     /// a cache: its document's metadata (an entry shows its 任务分解, nothing else of
     /// the body).

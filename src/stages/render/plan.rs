@@ -64,7 +64,7 @@ pub enum Job {
 }
 
 /// What a listing is of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListingKind {
     /// 公文库: every published document.
     All,

@@ -53,6 +53,8 @@ struct PageLink {
     gap_before: bool,
 }
 
+const TEMPLATE: &str = "list.html";
+
 /// Pages around the current one that the pager numbers, on either side.
 const PAGER_AROUND: usize = 2;
 
@@ -75,6 +77,10 @@ impl<'a> Renderer<'a> {
         let pages = page_count(listing.docs.len(), per);
         let url_of = |p: usize| routes::listing_page(&listing.dir, p);
         let dir = url_of(n);
+        let inputs = self.listing_inputs(l, n, TEMPLATE);
+        if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &self.template_loc(TEMPLATE)) {
+            return Ok(page);
+        }
         let slice = &listing.docs[((n - 1) * per).min(listing.docs.len())..(n * per).min(listing.docs.len())];
         let title: Cow<str> =
             if n == 1 { listing.heading.as_str().into() } else { format!("{}（第{n}页）", listing.heading).into() };
@@ -126,7 +132,7 @@ impl<'a> Renderer<'a> {
             prev: (n > 1).then(|| url_of(n - 1)),
             next: (n < pages).then(|| url_of(n + 1)),
         };
-        self.page("list.html", &dir, meta, "list", view, self.template_loc("list.html"))
+        self.page(TEMPLATE, &dir, meta, "list", view, self.template_loc(TEMPLATE)).map(|page| page.with_inputs(inputs))
     }
 }
 
