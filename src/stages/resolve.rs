@@ -9,9 +9,10 @@
 use crate::date::Date;
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::docnum;
-use crate::hash::FastMap;
+use crate::hash::{FastMap, FastSet};
 pub use crate::model::ItemId;
 use crate::model::*;
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
 /// Why an item is not published.
@@ -105,11 +106,13 @@ impl Index {
             }
             _ => hidden_by(item.draft(), item.published(), date, drafts),
         });
+        // (Two passes over the library that need nothing of each other: side by side.)
+        let (ids, numbers) = rayon::join(|| register_ids(c, diags), || register_numbers(c, diags));
         let mut ix = Index {
             date,
             drafts,
-            ids: FastMap::default(),
-            numbers: FastMap::default(),
+            ids,
+            numbers,
             hidden,
             hidden_faqs: c.faqs.iter().map(|f| hidden_by(f.draft, None, date, drafts).is_some()).collect(),
             hidden_issues: c
@@ -126,8 +129,6 @@ impl Index {
             published_docs: Vec::new(),
             content, // last: the fields above read it
         };
-        ix.register_ids(diags);
-        ix.register_numbers(diags);
         ix.wait_for_embargoed();
         ix.link_documents(diags);
         ix.link_others(diags);
@@ -139,58 +140,6 @@ impl Index {
             v
         };
         ix
-    }
-
-    /// Ids across all kinds. Of items sharing an id the first by path keeps it and each
-    /// other one is an error, whatever the load order.
-    fn register_ids(&mut self, diags: &Diagnostics) {
-        let c = &self.content;
-        let claims = c.items().map(|t| (c.item(t).id(), t, c.item(t).src()));
-        let (first, clash) = first_by_path(claims);
-        if clash {
-            for t in c.items() {
-                let (id, src) = (c.item(t).id(), c.item(t).src());
-                let (keeper, prev) = first[id];
-                if keeper != t {
-                    let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
-                    diags.push(
-                        Diagnostic::error(&loc, format!("duplicate id `{id}`")).help(format!(
-                            "`{}` already uses this id; ids must be unique across all content",
-                            prev.path
-                        )),
-                    );
-                }
-            }
-        }
-        self.ids = first.into_iter().map(|(id, (t, _))| (id.to_string(), t)).collect();
-    }
-
-    /// 发文字号 and 索引号, each held by one document (the first by path, as ids are).
-    fn register_numbers(&mut self, diags: &Diagnostics) {
-        let c = &self.content;
-        let (numbers, number_clash) = first_by_path(
-            c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.doc_number.as_deref()?, i, &d.src))),
-        );
-        let (index_numbers, index_clash) = first_by_path(
-            c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.index_number.as_deref()?, i, &d.src))),
-        );
-        for (i, d) in c.documents.iter().enumerate().filter(|_| number_clash || index_clash) {
-            let held = [
-                (&d.doc_number, &numbers, "doc_number", "发文字号"),
-                (&d.index_number, &index_numbers, "index_number", "索引号"),
-            ];
-            for (n, held_by, key, what) in held {
-                let Some(n) = n else { continue };
-                let (keeper, prev) = held_by[n.as_str()];
-                if keeper != i {
-                    diags.push(
-                        Diagnostic::error(&d.src.key(key), format!("duplicate {what} `{n}`"))
-                            .help(format!("`{}` has the same {what}", prev.path)),
-                    );
-                }
-            }
-        }
-        self.numbers = numbers.into_iter().map(|(n, (i, _))| (n.to_string(), i)).collect();
     }
 
     /// CONTRACT §5: a 解读 or FAQ set prepared for an embargoed document (published later,
@@ -366,18 +315,30 @@ impl Index {
     }
 
     fn link_documents(&mut self, diags: &Diagnostics) {
+        // Each published document's REFs checked on their own (in parallel), then the
+        // relations and their reverses recorded in document order.
+        let linked: Vec<Option<[Vec<ItemId>; 5]>> = (0..self.content.documents.len())
+            .into_par_iter()
+            .map(|i| {
+                let d = &self.content.documents[i];
+                self.doc_visible(i).then(|| {
+                    let mut related: Vec<ItemId> =
+                        d.related.iter().filter_map(|r| self.check_ref(&d.src, r, false, diags)).collect();
+                    dedup_keep_order(&mut related);
+                    [
+                        self.check_refs(&d.src, &d.basis, diags),
+                        self.check_refs(&d.src, &d.supporting, diags),
+                        self.check_refs(&d.src, &d.amends, diags),
+                        self.check_refs(&d.src, &d.repeals, diags),
+                        related,
+                    ]
+                })
+            })
+            .collect();
         let c = &self.content;
-        for (i, d) in c.documents.iter().enumerate() {
-            if !self.doc_visible(i) {
-                continue;
-            }
-            let basis = self.check_refs(&d.src, &d.basis, diags);
-            let supporting = self.check_refs(&d.src, &d.supporting, diags);
-            let amends = self.check_refs(&d.src, &d.amends, diags);
-            let repeals = self.check_refs(&d.src, &d.repeals, diags);
-            let mut related: Vec<ItemId> =
-                d.related.iter().filter_map(|r| self.check_ref(&d.src, r, false, diags)).collect();
-            dedup_keep_order(&mut related);
+        for (i, (d, linked)) in c.documents.iter().zip(linked).enumerate() {
+            let Some([basis, supporting, amends, repeals, related]) = linked else { continue };
+            // (After the others, as before: its diagnostics sort by line anyway.)
             let translation_of = d.translation_of.as_ref().and_then(|r| self.check_ref(&d.src, r, true, diags));
             let me = ItemId::Doc(i);
             for t in &basis {
@@ -581,6 +542,53 @@ pub fn newest_first(a: &Document, b: &Document) -> std::cmp::Ordering {
     b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
 }
 
+/// Ids across all kinds. Of items sharing an id the first by path keeps it and each
+/// other one is an error, whatever the load order.
+fn register_ids(c: &Content, diags: &Diagnostics) -> FastMap<String, ItemId> {
+    let claims = c.items().map(|t| (c.item(t).id(), t, c.item(t).src()));
+    let (first, clash) = first_by_path(claims);
+    if clash {
+        for t in c.items() {
+            let (id, src) = (c.item(t).id(), c.item(t).src());
+            let (keeper, prev) = first[id];
+            if keeper != t {
+                let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
+                diags.push(
+                    Diagnostic::error(&loc, format!("duplicate id `{id}`"))
+                        .help(format!("`{}` already uses this id; ids must be unique across all content", prev.path)),
+                );
+            }
+        }
+    }
+    first.into_iter().map(|(id, (t, _))| (id.to_string(), t)).collect()
+}
+
+/// 发文字号 and 索引号, each held by one document (the first by path, as ids are).
+fn register_numbers(c: &Content, diags: &Diagnostics) -> FastMap<String, usize> {
+    let (numbers, number_clash) =
+        first_by_path(c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.doc_number.as_deref()?, i, &d.src))));
+    let (index_numbers, index_clash) = first_by_path(
+        c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.index_number.as_deref()?, i, &d.src))),
+    );
+    for (i, d) in c.documents.iter().enumerate().filter(|_| number_clash || index_clash) {
+        let held = [
+            (&d.doc_number, &numbers, "doc_number", "发文字号"),
+            (&d.index_number, &index_numbers, "index_number", "索引号"),
+        ];
+        for (n, held_by, key, what) in held {
+            let Some(n) = n else { continue };
+            let (keeper, prev) = held_by[n.as_str()];
+            if keeper != i {
+                diags.push(
+                    Diagnostic::error(&d.src.key(key), format!("duplicate {what} `{n}`"))
+                        .help(format!("`{}` has the same {what}", prev.path)),
+                );
+            }
+        }
+    }
+    numbers.into_iter().map(|(n, (i, _))| (n.to_string(), i)).collect()
+}
+
 /// Of names claimed by several items (ids, 发文字号), the item first by path keeps each:
 /// per name, that item and its source, and whether any name was claimed twice. One pass
 /// in any order (sorting every item's path first was a third of resolving).
@@ -606,6 +614,9 @@ fn first_by_path<'a, T: Copy>(
 }
 
 fn dedup_keep_order(v: &mut Vec<ItemId>) {
-    let mut seen = std::collections::HashSet::new();
+    if v.len() < 2 {
+        return; // (most lists: no set to make)
+    }
+    let mut seen = FastSet::default();
     v.retain(|t| seen.insert(*t));
 }
