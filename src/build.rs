@@ -303,9 +303,9 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     if opts.write && !opts.collect_links {
         crate::cache::warm_binary_fingerprint();
     }
-    // serve (`memo`) hands freed memory back once a build is reported, off the way of
-    // the edit it serves (`serve::session`): between stages it cost a rebuild at 10,000
-    // documents a tenth of its time, the next stage faulting the pages in again.
+    // serve (`memo`) keeps freed memory for its next build and hands it back once idle
+    // (`allocator::hold_freed_memory`): handed back between stages, it cost a rebuild at
+    // 10,000 documents a tenth of its time, the next stage faulting the pages in again.
     let mut laps = Laps { timings: Vec::new(), t: Instant::now(), trim: memo.is_none() };
     let root = &opts.root;
     let (cfg, cfg_warnings) = match config::load(root, opts.base_url.as_deref()) {

@@ -365,11 +365,23 @@ impl Step {
 /// editor's save is often several events). `None` when the watcher is gone.
 /// Every path is first handed to `seen`, those ignored here too (an attachment may be
 /// named `x.tmp`: the next build must know it changed).
+/// After this long without an edit, serve hands the memory its builds freed back to the
+/// system (see `allocator::hold_freed_memory`).
+const IDLE: Duration = Duration::from_secs(60);
+
 fn next_batch(rx: &Events, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
     loop {
         let mut changed = Vec::new();
         let mut saves = Saves::default();
-        let (paths, step) = rx.recv().ok()?;
+        let (paths, step) = match rx.recv_timeout(IDLE) {
+            Ok(event) => event,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // No edit for a while: the memory builds freed goes back to the system.
+                crate::allocator::release_free_memory();
+                rx.recv().ok()?
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+        };
         saves.note(&mut changed, paths, step);
         while let Ok((paths, step)) = rx.recv_timeout(saves.quiet()) {
             saves.note(&mut changed, paths, step);
@@ -502,6 +514,7 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Events, first: S
     let mut first = Some(first);
     let mut pending: Vec<PathBuf> = Vec::new();
     let memo = build::Memo::default();
+    crate::allocator::hold_freed_memory();
     // The site the last build left, freed once the next one is reported (see below).
     let mut retired: Option<Live> = None;
     loop {
@@ -514,12 +527,11 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Events, first: S
             tx.send((outcome.exit_code, text)).ok();
         }
         pending.clear();
-        // The last site is hundreds of thousands of allocations at 10,000 documents, and
-        // the build freed as many: both go back now that the edit is served, not while the
-        // next one is built (a thread freeing them beside the build took a core from it;
-        // memory handed back between its stages was faulted in again by the next stage).
+        // The last site is hundreds of thousands of allocations at 10,000 documents: freed
+        // now that the edit is served, not while the next one is built (a thread freeing
+        // them beside the build took a core from it). The memory stays with the process
+        // for the next build (see `next_batch`).
         drop(retired.take());
-        crate::allocator::release_free_memory();
         if let Some(b) = &built {
             memo.settle(&b.pages);
         }
