@@ -209,9 +209,9 @@ pub struct Built {
     pub theme: Theme,
     pub ix: Index,
     pub bodies: bodies::Bodies,
-    /// The link gate's view of every page, and every file written.
+    /// The link gate's view of every page, and what links may name (every file written).
     pub pages: Vec<PageLinks>,
-    pub files: crate::hash::FastSet<String>,
+    pub targets: linkcheck::Targets,
 }
 
 /// What a build keeps for the next build in the same process (`serve --watch`): the
@@ -472,10 +472,11 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     }
     let page_count = pages.len();
     progress.stage("link gate", 0);
-    let files = staging.files();
+    let targets = staging.with_files(|files| linkcheck::Targets::new(&pages, files));
     let unchanged = staging.reused();
+    let staging_files = staging.count();
     let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme, root };
-    let broken = linkcheck::check(&pages, &files, &base_path(&cfg.base_url), &explain);
+    let broken = linkcheck::check(&pages, &targets, &|p| staging.has(p), &base_path(&cfg.base_url), &explain);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
         ix.content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
@@ -534,7 +535,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         exit_code: 0,
         pages: page_count,
         rendered,
-        files: files.len(),
+        files: staging_files,
         unchanged,
         output: out_dir.clone(),
         links,
@@ -572,7 +573,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     if !opts.write {
         return (outcome, None);
     }
-    let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, files };
+    let built = Built { root: root.clone(), out: out_dir, cfg, theme, ix, bodies, pages, targets };
     (outcome, Some(built))
 }
 

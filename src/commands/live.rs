@@ -71,10 +71,9 @@ impl Applied {
 impl Live {
     /// Keep the site the last good build left (see `build::run_site`).
     pub fn new(built: Built) -> Self {
-        let Built { root, out, cfg, theme, ix, bodies, pages, files } = built;
+        let Built { root, out, cfg, theme, ix, bodies, pages, targets } = built;
         let by_path = ix.content.items().filter(|&t| ix.visible(t)).map(|t| (ix.source(t).path.clone(), t)).collect();
         let page_of = pages.iter().enumerate().map(|(k, p)| (p.path.clone(), k)).collect();
-        let targets = linkcheck::Targets::new(&pages, &files);
         Live {
             root: root.canonicalize().unwrap_or(root),
             out,

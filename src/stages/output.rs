@@ -481,9 +481,22 @@ impl Staging {
         }
     }
 
-    /// Every path written so far (relative, `/`-separated).
-    pub fn files(&self) -> FastSet<String> {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+    /// Every path written so far (relative, `/`-separated), handed to `f` as they are
+    /// (copying them was a few milliseconds of every serve rebuild at 10,000 documents).
+    pub fn with_files<T>(&self, f: impl FnOnce(&[&str]) -> T) -> T {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let paths: Vec<&str> = files.keys().map(String::as_str).collect();
+        f(&paths)
+    }
+
+    /// Whether this build produces `rel`.
+    pub fn has(&self, rel: &str) -> bool {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).contains_key(rel)
+    }
+
+    /// How many files this build produces.
+    pub fn count(&self) -> usize {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Files taken over unchanged from the previous output.
