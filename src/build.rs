@@ -228,6 +228,7 @@ pub struct Memo {
     pub(crate) catalog: feeds::Memo,
     pub(crate) finder: crate::finder::Memo,
     pub(crate) rows: crate::render::RowMemo,
+    pub(crate) lint: crate::lint::Memo,
     /// The output's files as the last build left them (see `output::Known`).
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
     /// The page cache the last build made (`cache::PageCache::encode`), handed to the
@@ -370,7 +371,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     progress.stage("resolving", 0);
     let mut ix = Index::build(content, date, opts.drafts, &diags);
     crate::privacy::check_site(&ix, &diags);
-    crate::lint::check(&ix, &diags);
+    crate::lint::check(&ix, &diags, memo.map(|m| &m.lint));
     laps.lap("resolve");
     progress.stage("Markdown", 0);
     // A one-off build lets each body's Markdown go once it is rendered (≈400 MB at
