@@ -669,3 +669,29 @@ fn a_theme_folder_made_while_serving_is_watched() {
     s.write("themes/default/templates/base.html", &base.replacen("</footer>", "<p>模板二</p></footer>", 1));
     wait_until("an edit inside it to be used", || raw(p, "/").2.contains("模板二"));
 }
+
+/// serve keeps each document's metadata warnings between builds: a warning stays
+/// reported on a rebuild for another file's edit, follows its own file's edit, and goes
+/// once the file is fixed.
+#[test]
+fn metadata_warnings_follow_edits_across_rebuilds() {
+    let s = Site::new();
+    // 发文字号 of 2023, 成文日期 in 2024: a warning at its line.
+    let a = |number: &str| doc("a", &format!("doc_number: 测府发〔{number}〕1号\nwritten: 2024-04-20\n"), "正文。");
+    s.write("content/documents/a.md", &a("2023"));
+    s.write("content/documents/b.md", &doc("b", "", "正文。"));
+    let srv = start(&s);
+    let warned = "content/documents/a.md:6:1: warning: 发文字号 year 2023 differs from the 成文日期 year 2024";
+    // A title edit in another file: a full build that reports a's warning again.
+    s.write("content/documents/b.md", &doc("b", "", "正文。").replace("title: 文件b", "title: 新标题乙"));
+    let log = wait_log(&srv, "rebuilt in");
+    assert!(log.contains(warned), "a's warning is still reported:\n{log}");
+    // a's own edit moves the warning to the new line.
+    s.write("content/documents/a.md", &a("2023").replace("---\nid: a\n", "---\nid: a\nlang: zh\n"));
+    let log = wait_log(&srv, "rebuilt in");
+    assert!(log.contains(&warned.replace("a.md:6:1", "a.md:7:1")), "at its new line:\n{log}");
+    // Fixed: the warning goes.
+    s.write("content/documents/a.md", &a("2024"));
+    let log = wait_log(&srv, "rebuilt in");
+    assert!(!log.contains("发文字号 year"), "no warning once fixed:\n{log}");
+}
