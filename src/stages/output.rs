@@ -455,6 +455,12 @@ impl Staging {
         }
         // A page the build cache vouches for: its bytes are not at hand, nor their hash.
         let hash = known.filter(|(s, _)| *s == stamp).map_or(0, |(_, h)| *h);
+        self.take_over(rel, stamp, hash)
+    }
+
+    /// Record the previous output's `rel` (its `stamp`, and its `hash` when known) as a
+    /// file of this build, left where it is.
+    fn take_over(&self, rel: &str, stamp: Stamp, hash: u64) -> Result<(), WriteError> {
         self.claim(rel, Some((stamp, hash)))?;
         self.reused.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -468,11 +474,7 @@ impl Staging {
             // `stamp_now` and `adopt` would each look up again, for some 16,000 search
             // text files per build at 10,000 documents).
             Some(listing) => match listing.get(rel) {
-                Some(&(now, hash)) if now == stamp => {
-                    let kept = self.claim(rel, Some((stamp, hash))).is_ok();
-                    self.reused.fetch_add(usize::from(kept), Ordering::Relaxed);
-                    kept
-                }
+                Some(&(now, hash)) if now == stamp => self.take_over(rel, stamp, hash).is_ok(),
                 _ => false,
             },
             None => {

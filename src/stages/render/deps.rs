@@ -226,14 +226,12 @@ impl Renderer<'_> {
         if listing.kind == super::plan::ListingKind::All && n == 1 {
             return 0;
         }
-        let per = self.cfg.per_page;
-        let docs = &listing.docs;
-        let slice = &docs[((n - 1) * per).min(docs.len())..(n * per).min(docs.len())];
+        let slice = listing.page(n, self.cfg.per_page);
         let mut h = Hasher::with_seed(self.theme.template_key(template));
         revs.shared.hash(&mut h);
         let super::plan::Listing { kind, dir, heading, value, section, docs: _, crumbs } = listing;
         (kind, dir, heading, value, section, crumbs).hash(&mut h);
-        (n, docs.len(), slice.len()).hash(&mut h);
+        (n, listing.docs.len(), slice.len()).hash(&mut h);
         slice.iter().for_each(|&i| revs.metadata[i].hash(&mut h));
         std::hash::Hasher::finish(&h)
     }

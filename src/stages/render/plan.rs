@@ -91,6 +91,14 @@ pub struct Listing {
     pub crumbs: &'static [(&'static str, &'static str)],
 }
 
+impl Listing {
+    /// The documents on page `n` (from 1), `per` to a page.
+    pub fn page(&self, n: usize, per: usize) -> &[usize] {
+        let at = |k: usize| (k * per).min(self.docs.len());
+        &self.docs[at(n.saturating_sub(1))..at(n)]
+    }
+}
+
 /// Browse facets: (key and URL folder, label of the facet).
 pub const FACETS: &[(&str, &str)] =
     &[("year", "发布年份"), ("type", "文种"), ("topic", "主题分类"), ("validity", "有效性")];

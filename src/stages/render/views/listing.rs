@@ -81,7 +81,7 @@ impl<'a> Renderer<'a> {
         if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &self.template_loc(TEMPLATE)) {
             return Ok(page);
         }
-        let slice = &listing.docs[((n - 1) * per).min(listing.docs.len())..(n * per).min(listing.docs.len())];
+        let slice = listing.page(n, per);
         let title: Cow<str> =
             if n == 1 { listing.heading.as_str().into() } else { format!("{}（第{n}页）", listing.heading).into() };
         let mut meta = self.meta(title, "list", listing.section, &dir);
