@@ -361,14 +361,14 @@ impl Step {
     }
 }
 
-/// The next batch of changed paths: wait for one, then for the save to be over (an
-/// editor's save is often several events). `None` when the watcher is gone.
-/// Every path is first handed to `seen`, those ignored here too (an attachment may be
-/// named `x.tmp`: the next build must know it changed).
 /// After this long without an edit, serve hands the memory its builds freed back to the
 /// system (see `allocator::hold_freed_memory`).
 const IDLE: Duration = Duration::from_secs(60);
 
+/// The next batch of changed paths: wait for one, then for the save to be over (an
+/// editor's save is often several events). `None` when the watcher is gone.
+/// Every path is first handed to `seen`, those ignored here too (an attachment may be
+/// named `x.tmp`: the next build must know it changed).
 fn next_batch(rx: &Events, seen: &dyn Fn(&[PathBuf])) -> Option<Vec<PathBuf>> {
     loop {
         let mut changed = Vec::new();

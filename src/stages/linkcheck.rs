@@ -370,12 +370,11 @@ pub trait Explain: Sync {
     fn anchors(&self, page: usize) -> Vec<String>;
 }
 
-/// Check every link of every page against the written files and the pages' ids; report
-/// each broken link once per page, decoded (`#第九节`, not `#%E7%AC%AC…`), at the line
-/// that wrote it, with the anchors its target has when the fragment is what is wrong.
-/// The gate: the diagnostics of every broken link of `pages`, against `targets` (made
-/// from the site's files); `is_file` says whether the site has a file at a path (asked
-/// only about the few links found broken, to explain them).
+/// Check every link of every page against `targets` (made from the written files) and
+/// the pages' ids; report each broken link once per page, decoded (`#第九节`, not
+/// `#%E7%AC%AC…`), at the line that wrote it, with the anchors its target has when the
+/// fragment is what is wrong. `is_file` says whether the site has a file at a path,
+/// asked only to explain the few links found broken.
 pub fn check(
     pages: &[PageLinks],
     targets: &Targets,

@@ -455,12 +455,6 @@ impl Staging {
         }
         // A page the build cache vouches for: its bytes are not at hand, nor their hash.
         let hash = known.filter(|(s, _)| *s == stamp).map_or(0, |(_, h)| *h);
-        self.take_over(rel, stamp, hash)
-    }
-
-    /// Record the previous output's `rel` (its `stamp`, and its `hash` when known) as a
-    /// file of this build, left where it is.
-    fn take_over(&self, rel: &str, stamp: Stamp, hash: u64) -> Result<(), WriteError> {
         self.claim(rel, Some((stamp, hash)))?;
         self.reused.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -469,18 +463,7 @@ impl Staging {
     /// Keep the previous output's `rel` if it is still the file with `stamp` (a record of
     /// the build that wrote it vouches for its bytes); whether it was kept.
     pub fn keep(&self, rel: &str, stamp: Stamp) -> bool {
-        match self.listed().filter(|_| self.dir.is_some()) {
-            // serve's own output: its listing has the file's stamp and hash (what
-            // `stamp_now` and `adopt` would each look up again, for some 16,000 search
-            // text files per build at 10,000 documents).
-            Some(listing) => match listing.get(rel) {
-                Some(&(now, hash)) if now == stamp => self.take_over(rel, stamp, hash).is_ok(),
-                _ => false,
-            },
-            None => {
-                stamp_now(self.listed(), self.previous.as_deref(), rel) == Some(stamp) && self.adopt(rel, stamp).is_ok()
-            }
-        }
+        stamp_now(self.listed(), self.previous.as_deref(), rel) == Some(stamp) && self.adopt(rel, stamp).is_ok()
     }
 
     /// Every path written so far (relative, `/`-separated), handed to `f` as they are
