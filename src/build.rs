@@ -450,7 +450,10 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             let search = memo.map(|m| &m.search);
             rayon::join(
                 || timed(|| write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, memo, &diags)),
-                || timed(|| write_search_index(&renderer, &staging, &bodies, search, search_store.as_ref(), &diags)),
+                || {
+                    let store = search_store.as_ref();
+                    timed(|| write_search_index(&renderer, &staging, cache.as_ref(), &bodies, search, store, &diags))
+                },
             )
         },
     );
@@ -1020,6 +1023,7 @@ fn write_group(
 fn write_search_index(
     r: &Renderer,
     staging: &Staging,
+    cache: Option<&PageCache>,
     bodies: &bodies::Bodies,
     memo: Option<&crate::search::Memo>,
     store: Option<&crate::search::Store>,
@@ -1033,7 +1037,14 @@ fn write_search_index(
                 None
             }
         };
-    let out = crate::search::Output { write: &write, keep: &|path, stamp| staging.keep(path, stamp) };
+    let group = |name: &str, key: u64, make: &mut dyn FnMut() -> Vec<(String, String)>| {
+        write_group(staging, cache, name, key, diags, |write| {
+            for (path, json) in make() {
+                write(path, crate::search::json_html_safe(&json).as_bytes());
+            }
+        })
+    };
+    let out = crate::search::Output { write: &write, keep: &|path, stamp| staging.keep(path, stamp), group: &group };
     crate::search::build(r.ix, bodies, memo, store, &|t| r.search_inputs(t), &out)
 }
 

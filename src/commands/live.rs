@@ -235,7 +235,14 @@ impl Live {
         // A text file still the one the last build wrote for its item stays as it is (a
         // `stat`, not reading and comparing every text file).
         let keep = |path: &str, stamp| crate::output::stamp_now(None, Some(&self.out), path) == Some(stamp);
-        let out = crate::search::Output { write: &write, keep: &keep };
+        // The exact-number and facet files made again (after the page is served): a body
+        // changes no field they show, but may change the shard count in `config.json`.
+        let group = |_: &str, _: u64, make: &mut dyn FnMut() -> Vec<(String, String)>| {
+            for (path, json) in make() {
+                write(path, &json);
+            }
+        };
+        let out = crate::search::Output { write: &write, keep: &keep, group: &group };
         crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);
         crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))
     }

@@ -347,16 +347,17 @@ struct Desc {
 }
 
 /// Each item's result line, `meta/<k>.json` ([`META_CHUNK`] lines a file), and its entry in
-/// this build's record, made as the items are indexed, in order: an item's excerpt is
-/// not needed after that (all excerpts together were some 110 MB at 100,000 documents).
+/// this build's record, made as the items are indexed, in batches in order: an item's
+/// excerpt is not needed after that (all excerpts together were some 110 MB at 100,000
+/// documents).
 struct Lines<'a> {
     /// Each item's text file name and text key, in order.
     names: &'a [String],
     keys: &'a [u64],
+    /// Item `n`'s result line's fields around its excerpt (see [`Desc`]).
+    fields: &'a (dyn Fn(usize) -> std::borrow::Cow<'a, (String, String)> + Sync),
     /// Where the chunks go.
-    emit: &'a dyn Fn(String, &str),
-    /// The result lines of the chunk being made.
-    chunk: String,
+    emit: &'a (dyn Fn(String, &str) + Sync),
     /// The next item's number.
     next: usize,
     /// This build's record, while it is being written.
@@ -366,32 +367,42 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
-    /// The next item: its result line's fields around the excerpt (see [`Desc`]), its
-    /// excerpt (JSON) and the stamp of its text file as written; a chunk of lines is
-    /// written out once full.
-    fn push(&mut self, head: &str, tail: &str, excerpt: &str, stamp: Option<Stamp>) {
-        let n = self.next;
-        let (name, key) = (self.names[n].as_str(), self.keys[n]);
-        self.chunk.push(if n.is_multiple_of(META_CHUNK) { '[' } else { ',' });
-        self.chunk.push('[');
-        for part in [head, excerpt, tail] {
-            self.chunk.push_str(part);
-            self.chunk.push(',');
+    /// The next items, each with its excerpt (JSON) and the stamp of its text file as
+    /// written. A batch starts a chunk of lines and, unless it ends with the last item,
+    /// ends one: its chunks are made and written side by side (one after another, they
+    /// were a fifth of the stage at 100,000 documents), then its items are recorded in
+    /// order.
+    fn push(&mut self, items: &[(&str, Option<Stamp>)]) {
+        let first = self.next;
+        debug_assert!(first.is_multiple_of(META_CHUNK));
+        debug_assert!(items.len().is_multiple_of(META_CHUNK) || first + items.len() == self.names.len());
+        let (names, fields, emit) = (self.names, self.fields, self.emit);
+        items.par_chunks(META_CHUNK).enumerate().for_each(|(c, lines)| {
+            let start = first + c * META_CHUNK;
+            let mut chunk = String::new();
+            for (k, (excerpt, _)) in lines.iter().enumerate() {
+                chunk.push(if k == 0 { '[' } else { ',' });
+                chunk.push('[');
+                let around = fields(start + k);
+                for part in [around.0.as_str(), excerpt, around.1.as_str()] {
+                    chunk.push_str(part);
+                    chunk.push(',');
+                }
+                chunk.push_str(&serde_json::to_string(&names[start + k]).unwrap_or_default());
+                chunk.push(']');
+            }
+            chunk.push(']');
+            emit(format!("search/meta/{}.json", start / META_CHUNK), &chunk);
+        });
+        for (k, &(excerpt, stamp)) in items.iter().enumerate() {
+            if let Some(record) = &mut self.record {
+                record.item(self.keys[first + k], &self.names[first + k], stamp, excerpt);
+            }
+            if let Some(stamps) = &mut self.stamps {
+                stamps.push(stamp);
+            }
         }
-        self.chunk.push_str(&serde_json::to_string(name).unwrap_or_default());
-        self.chunk.push(']');
-        if n % META_CHUNK == META_CHUNK - 1 || n + 1 == self.names.len() {
-            self.chunk.push(']');
-            (self.emit)(format!("search/meta/{}.json", n / META_CHUNK), &self.chunk);
-            self.chunk.clear();
-        }
-        if let Some(record) = &mut self.record {
-            record.item(key, name, stamp, excerpt);
-        }
-        if let Some(stamps) = &mut self.stamps {
-            stamps.push(stamp);
-        }
-        self.next += 1;
+        self.next += items.len();
     }
 }
 
@@ -418,11 +429,6 @@ struct Kept {
     /// made from and its stamp. An item whose file is still that one is not written
     /// again (formatting and hashing every item's text was a third of the stage).
     texts: crate::hash::FastMap<String, (u64, Stamp)>,
-    /// The exact-number and facet files (path, JSON) and the key of the few fields of
-    /// each item they are made from (see `derived_key`): an edit that leaves those fields
-    /// (a title, a body, a relation) does not make them again (a quarter of the stage at
-    /// 10,000 documents).
-    derived: Option<(u64, Vec<(String, String)>)>,
 }
 
 /// The previous build's postings, as the shard files it wrote show them.
@@ -435,8 +441,9 @@ struct KeptIndex {
     shards: Vec<String>,
 }
 
-/// Chunk of items tokenized in parallel before their keys are merged.
-const TOKENIZE_CHUNK: usize = 512;
+/// Chunk of items tokenized in parallel before their keys are merged (whole chunks of
+/// result lines: see [`Lines::push`]).
+const TOKENIZE_CHUNK: usize = 25 * META_CHUNK;
 
 /// Add the terms of items `first..` to the postings (items in order, after every item
 /// already in them), each partition in parallel. Returns how many postings were added.
@@ -732,6 +739,10 @@ pub struct Output<'a> {
     /// Keep the previous output's file as it is, if it is still the file with this stamp;
     /// whether it was kept (then it counts as written).
     pub keep: &'a (dyn Fn(&str, Stamp) -> bool + Sync),
+    /// Files made together from a key (a hash of all they are made from): the previous
+    /// build's kept as they are when it made them from the same key, else made by the
+    /// function given, each (path, JSON) written like [`Output::write`]'s.
+    pub group: &'a (dyn Fn(&str, u64, &mut dyn FnMut() -> Vec<(String, String)>) + Sync),
 }
 
 /// Build every search file and hand each to `out` as soon as it is ready.
@@ -751,6 +762,7 @@ pub fn build(
     let emit = |path: String, data: &str| {
         (out.write)(path, data);
     };
+    let emit: &(dyn Fn(String, &str) + Sync) = &emit;
     let store = store.filter(|_| memo.is_none());
     // Items are keyed by what they are indexed from when a memo or a record is kept.
     let keyed = memo.is_some() || store.is_some();
@@ -777,9 +789,8 @@ pub fn build(
             TextOf::SetFaq(k, n) => c.faqs[k].items[n].q.as_str().into(),
         }
     };
-    let mut previous: Kept =
+    let previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
-    let derived_before = previous.derived.take();
     // The JSON of a tuple's fields, without the brackets.
     let fields = |json: serde_json::Result<String>| -> String {
         let json = json.unwrap_or_default();
@@ -978,27 +989,21 @@ pub fn build(
     let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
     let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
     // Each item, once indexed, leaves its result line and its entry in this build's record.
+    let fields = |n: usize| -> std::borrow::Cow<(String, String)> {
+        let (d, _, text_of, doc) = slots[n];
+        match &d.line {
+            Some(line) => std::borrow::Cow::Borrowed(line),
+            None => std::borrow::Cow::Owned(line(&shown(text_of, doc), doc)),
+        }
+    };
     let mut lines = Lines {
         names: &names,
         keys: &keys,
-        emit: &emit,
-        chunk: String::new(),
+        fields: &fields,
+        emit,
         next: 0,
         record: store.and_then(|st| st.begin(slots.len())),
         stamps: memo.map(|_| Vec::with_capacity(slots.len())),
-    };
-    let mut done = |excerpt: &str, stamp: Option<Stamp>| {
-        let n = lines.next;
-        let (d, _, text_of, doc) = slots[n];
-        let made;
-        let (head, tail) = match &d.line {
-            Some(line) => line,
-            None => {
-                made = line(&shown(text_of, doc), doc);
-                &made
-            }
-        };
-        lines.push(head, tail, excerpt, stamp);
     };
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
@@ -1034,11 +1039,9 @@ pub fn build(
                     }
                 })
                 .collect();
-            let mut fresh_items = Vec::new();
-            for (n, (excerpt, stamp, indexed)) in got.into_iter().enumerate() {
-                done(&excerpt, stamp);
-                fresh_items.extend(indexed.map(|i| (n as u32, i)));
-            }
+            lines.push(&got.iter().map(|(excerpt, stamp, _)| (&**excerpt, *stamp)).collect::<Vec<_>>());
+            let fresh_items: Vec<(u32, Arc<Indexed>)> =
+                got.into_iter().enumerate().filter_map(|(n, (.., indexed))| Some((n as u32, indexed?))).collect();
             let (lists, changed) = renumber(saved.postings, saved.items.len(), &old_of, &fresh_items);
             let total = postings_in(&lists);
             (AllPostings::Sorted(lists), total, Some((OldShards::Files(saved.shards), changed)))
@@ -1052,9 +1055,7 @@ pub fn build(
             for (c_no, chunk) in numbers.chunks(TOKENIZE_CHUNK).enumerate() {
                 let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
                     chunk.par_iter().map(|&n| index_item(n)).unzip();
-                for (i, stamp) in indexed.iter().zip(stamps) {
-                    done(&i.excerpt_json, stamp);
-                }
+                lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(stamps).collect::<Vec<_>>());
                 total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
             }
             (AllPostings::Parts(postings), total, None)
@@ -1062,9 +1063,7 @@ pub fn build(
         (Some(_), _) => {
             let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
                 (0..slots.len()).into_par_iter().map(index_item).unzip();
-            for (i, stamp) in indexed.iter().zip(stamps) {
-                done(&i.excerpt_json, stamp);
-            }
+            lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(stamps).collect::<Vec<_>>());
             let mut previous = previous;
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             // Items changed in place: their terms are patched in. Items added, removed or
@@ -1158,8 +1157,11 @@ pub fn build(
         (_, postings) => drop(postings),
     }
     // Exact numbers: 发文字号 (canonical) and 索引号, made beside the facets (both go
-    // through every item, one at a time). Each makes its files (path, JSON), which serve
-    // keeps for its next build (see `Kept::derived`).
+    // through every item, one at a time). Each makes its files (path, JSON), kept as a
+    // group by the few fields of each item they are made from (see `derived_key`): an
+    // edit that leaves those fields (a title, a body, a relation) does not make them
+    // again (a quarter of the stage at 10,000 documents, and of a `gazette build` after a
+    // body edit at 100,000).
     let exact_numbers = || -> Vec<(String, String)> {
         let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
         for (n, &(.., text_of, _)) in slots.iter().enumerate() {
@@ -1242,21 +1244,11 @@ pub fn build(
         ));
         files
     };
-    let key = memo.map(|_| derived_key(ix, &slots, shards));
-    let files = match derived_before.filter(|(k, _)| Some(*k) == key) {
-        Some((_, files)) => files,
-        None => {
-            let (mut files, numbers) = rayon::join(facets, exact_numbers);
-            files.extend(numbers);
-            files
-        }
-    };
-    for (path, json) in &files {
-        emit(path.clone(), json);
-    }
-    if let (Some(m), Some(key)) = (memo, key) {
-        m.0.lock().unwrap_or_else(|e| e.into_inner()).derived = Some((key, files));
-    }
+    (out.group)("search", derived_key(ix, &slots, shards), &mut || {
+        let (mut files, numbers) = rayon::join(facets, exact_numbers);
+        files.extend(numbers);
+        files
+    });
     pending
 }
 
@@ -1264,7 +1256,7 @@ pub fn build(
 /// text comes from and its facets' document.
 type Slot<'a> = (&'a Desc, Option<&'a Arc<Indexed>>, TextOf, Option<usize>);
 
-/// A hash of what the exact-number and facet files are made from (see `Kept::derived`):
+/// A hash of what the exact-number and facet files are made from (see [`Output::group`]):
 /// per item, its document's 发文字号, 索引号, issuers, publication date, 文种, topics,
 /// validity and tags; the organs; the item and shard counts.
 fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
