@@ -325,15 +325,21 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     };
     theme.set_global("site", &cfg);
     let date = opts.date.unwrap_or_else(Date::today);
-    let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links)
-        .then(|| scan_inputs(opts, &cfg, &theme, date, &out_dir));
-    if let Some(mut result) = inputs.as_ref().and_then(|i| unchanged(i, &out_dir)) {
+    let diags = Diagnostics::default();
+    // `content/` walked once: for the inputs scan, then for loading.
+    let mut walk = None;
+    let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links).then(|| {
+        walk = load::ContentWalk::new(root, &diags);
+        scan_inputs(opts, &cfg, &theme, date, &out_dir, walk.as_ref())
+    });
+    // (A walk that said something, the same inputs or not, is a build to report it.)
+    let unsaid = walk.as_ref().is_none_or(|w| !w.said());
+    if let Some(mut result) = inputs.as_ref().filter(|_| unsaid).and_then(|i| unchanged(i, &out_dir)) {
         laps.lap("inputs");
         result.timings = laps.total(t0);
         return (result, None);
     }
 
-    let diags = Diagnostics::default();
     diags.extend(cfg_warnings);
     let progress = crate::progress::Progress::new(opts.progress);
     progress.stage("loading", 0);
@@ -346,7 +352,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     // (The content record needs the inputs scan's hashes.)
     let content_record =
         records.zip(inputs.as_ref()).map(|((fp, dir), inputs)| load::Record::open(dir, output_id, fp, inputs.hashes()));
-    let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref());
+    let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref(), walk);
     let parsed = Some(content.parsed);
     laps.lap("load");
     // The records later stages read, read while `resolve` (mostly serial) runs.
@@ -622,10 +628,18 @@ fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
     (t.elapsed().as_secs_f64(), x)
 }
 
-/// This build's inputs (see `inputs`): the content and theme folders, and a key of what
-/// else the output depends on: the binary, `gazette.yaml`, the theme's templates and the
-/// options that change pages or the outcome.
-fn scan_inputs(opts: &Options, cfg: &config::Config, theme: &Theme, date: Date, out: &Path) -> crate::inputs::Inputs {
+/// This build's inputs (see `inputs`): the files of `content/` as the build's walk of it
+/// found them and the theme folder's, and a key of what else the output depends on: the
+/// binary, `gazette.yaml`, the theme's templates and the options that change pages or
+/// the outcome.
+fn scan_inputs(
+    opts: &Options,
+    cfg: &config::Config,
+    theme: &Theme,
+    date: Date,
+    out: &Path,
+    content: Option<&load::ContentWalk>,
+) -> crate::inputs::Inputs {
     let mut h = crate::hash::Hasher::new();
     h.update(&crate::cache::binary_fingerprint().to_le_bytes());
     h.update(&theme.fingerprint.to_le_bytes());
@@ -634,8 +648,9 @@ fn scan_inputs(opts: &Options, cfg: &config::Config, theme: &Theme, date: Date, 
     h.update(options.as_bytes());
     let dir = crate::cache::folder(&opts.root, opts.cache_dir.as_deref());
     let id = crate::cache::output_id(out, opts.cache_name.as_deref());
-    let folders = [opts.root.join("content"), opts.root.join("themes").join(&cfg.theme)];
-    crate::inputs::Inputs::scan(&dir, id, h.digest(), &opts.root, &folders)
+    let mut files = crate::inputs::files_under(&opts.root, &opts.root.join("themes").join(&cfg.theme));
+    files.extend(content.into_iter().flat_map(|w| w.files()).map(|(rel, path)| (rel, path.to_path_buf())));
+    crate::inputs::Inputs::scan(&dir, id, h.digest(), files)
 }
 
 /// The outcome of the last good build, when nothing it was built from has changed and

@@ -274,6 +274,23 @@ fn unchanged_inputs_are_not_built_again() {
     site.write("content/documents/a.md", &now);
     assert!(site.build(&[]).ok().stderr.contains("up to date"));
 
+    // The inputs are the files the build loads: one its walk of content/ passes over
+    // (.DS_Store) changes nothing; a walk that finds something wrong is a build that
+    // reports it, though every file it loads is unchanged.
+    site.write("content/documents/.DS_Store", "finder");
+    assert!(site.build(&[]).ok().stderr.contains("up to date"));
+    #[cfg(unix)]
+    {
+        let link = site.root().join("content/files/passwd.txt");
+        std::os::unix::fs::symlink("/etc/passwd", &link).expect("symlink");
+        let run = site.build(&[]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("content/files/passwd.txt") && run.stderr.contains("points outside the site"));
+        assert_eq!(differences(&snapshot(&out), &before), Vec::<String>::new());
+        std::fs::remove_file(&link).expect("rm link");
+        assert!(site.build(&[]).ok().stderr.contains("up to date"));
+    }
+
     // `gazette check` always checks.
     assert!(!site.run(&["check", "--date", "2025-01-01"]).stderr.contains("up to date"));
 }

@@ -84,6 +84,13 @@ impl Serialize for Outputs<'_> {
     }
 }
 
+/// Every file under `folder` (missing is fine), as [`Inputs::scan`] takes them: its path
+/// under `root` and its full path.
+pub fn files_under(root: &Path, folder: &Path) -> Vec<(String, PathBuf)> {
+    let files = walkdir::WalkDir::new(folder).into_iter().flatten().filter(|e| !e.file_type().is_dir());
+    files.map(|e| (crate::diag::rel_path(root, e.path()), e.path().to_path_buf())).collect()
+}
+
 /// The inputs of this build, read before it runs; saved with its result after a commit.
 pub struct Inputs {
     file: PathBuf,
@@ -97,21 +104,13 @@ pub struct Inputs {
 
 impl Inputs {
     /// Read the previous record in cache folder `dir` for output `name` (named like the
-    /// page cache's file) and stat (and where needed hash) this build's inputs. `key`
-    /// covers the binary, the options and the configuration; `folders` are the site's
-    /// input folders (missing ones are fine).
-    pub fn scan(dir: &Path, name: u64, key: u64, root: &Path, folders: &[PathBuf]) -> Inputs {
+    /// page cache's file) and stat (and where needed hash) this build's inputs, `found`:
+    /// each input file's path under the site root and its full path (see
+    /// [`files_under`]). `key` covers the binary, the options and the configuration.
+    pub fn scan(dir: &Path, name: u64, key: u64, mut found: Vec<(String, PathBuf)>) -> Inputs {
         let file = dir.join(format!("inputs-{name:016x}.bin"));
         let old =
             std::fs::read(&file).ok().and_then(|b| crate::cache::decode::<Record>(&b)).filter(|r| r.magic == MAGIC);
-        let mut found: Vec<(String, PathBuf)> = Vec::new();
-        for folder in folders {
-            for e in walkdir::WalkDir::new(folder).into_iter().flatten() {
-                if !e.file_type().is_dir() {
-                    found.push((crate::diag::rel_path(root, e.path()), e.path().to_path_buf()));
-                }
-            }
-        }
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let read_at_ns = crate::cache::now_ns();
         let previous_read_at = old.as_ref().map_or(0, |r| r.read_at_ns);
