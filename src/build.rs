@@ -326,6 +326,16 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     theme.set_global("site", &cfg);
     let date = opts.date.unwrap_or_else(Date::today);
     let diags = Diagnostics::default();
+    // The cache folder's records serve builds that write; `check` and link reports need
+    // every page scanned (and serve has its memo).
+    let cache_dir = crate::cache::folder(root, opts.cache_dir.as_deref());
+    let cached = opts.write && !opts.collect_links;
+    let output_id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
+    let records = (cached && memo.is_none()).then(|| (crate::cache::binary_fingerprint(), &cache_dir));
+    // The content record, read from now on (it needs the inputs scan's hashes only once
+    // loading starts).
+    let content_record =
+        records.filter(|_| opts.skip_unchanged).map(|(fp, dir)| load::Record::open(dir, output_id, fp).read_ahead());
     // `content/` walked once: for the inputs scan, then for loading.
     let mut walk = None;
     let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links).then(|| {
@@ -343,15 +353,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     diags.extend(cfg_warnings);
     let progress = crate::progress::Progress::new(opts.progress);
     progress.stage("loading", 0);
-    // The cache folder's records serve builds that write; `check` and link reports need
-    // every page scanned (and serve has its memo).
-    let cache_dir = crate::cache::folder(root, opts.cache_dir.as_deref());
-    let cached = opts.write && !opts.collect_links;
-    let output_id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
-    let records = (cached && memo.is_none()).then(|| (crate::cache::binary_fingerprint(), &cache_dir));
-    // (The content record needs the inputs scan's hashes.)
-    let content_record =
-        records.zip(inputs.as_ref()).map(|((fp, dir), inputs)| load::Record::open(dir, output_id, fp, inputs.hashes()));
+    let content_record = content_record.zip(inputs.as_ref()).map(|(r, inputs)| r.with_hashes(inputs.hashes()));
     let content = load::load_with(root, &cfg, &diags, memo.map(|m| &m.load), content_record.as_ref(), walk);
     let parsed = Some(content.parsed);
     laps.lap("load");

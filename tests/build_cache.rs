@@ -732,3 +732,23 @@ fn a_new_document_renders_the_pages_it_shifts_not_every_document_page() {
     assert!(out.join("documents/aaa-new-0001/index.html").is_file());
     assert_eq!(differences(&snapshot(&out), &clean(&site, "clean")), Vec::<String>::new());
 }
+
+/// What a file gave is recorded with the registries it was checked against: removing
+/// an organ from organs.yaml makes the document that names it an error, though the
+/// document's bytes are the ones recorded; putting it back builds again.
+#[test]
+fn a_registry_edit_checks_the_unchanged_files_again() {
+    let site = Site::new();
+    site.write("content/documents/a.md", &doc("a", "", "正文").replace("issuer: qzf", "issuer: qfb"));
+    site.write("content/documents/b.md", &doc("b", "", "乙"));
+    settle(&site);
+    site.build(&[]).ok();
+    site.write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
+    let run = site.build(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("content/documents/a.md") && run.stderr.contains("qfb"), "{}", run.stderr);
+    site.write("content/organs.yaml", ORGANS);
+    let again = site.build(&[]);
+    again.ok();
+    assert!(!again.stderr.contains("qfb"), "{}", again.stderr);
+}

@@ -427,6 +427,31 @@ pub struct RecordFile {
 /// Shards of a [`RecordFile`].
 pub const SHARDS: usize = 64;
 
+/// The shards of a [`RecordFile`] as read, each (when whole) with the fingerprint it was
+/// written for and its entries.
+pub type ReadShards<T> = Vec<Option<(u64, Vec<T>)>>;
+
+/// Shard `s` of the record at `base`: `<base>-NN.bin`.
+fn shard_path(base: &Path, s: usize) -> PathBuf {
+    let mut name = base.file_name().unwrap_or_default().to_os_string();
+    name.push(format!("-{s:02}.bin"));
+    base.with_file_name(name)
+}
+
+/// A shard's fingerprint and entries; `None` when it is missing or not whole.
+fn read_shard<T: serde::de::DeserializeOwned>(path: &Path) -> Option<(u64, Vec<T>)> {
+    let data = std::fs::read(path).ok()?;
+    let (head, rest) = data.split_first_chunk::<8>()?;
+    let (mut rest, tail) = rest.split_last_chunk::<8>()?;
+    let mut entries = Vec::new();
+    while !rest.is_empty() {
+        let (entry, after) = decode_first(rest)?;
+        entries.push(entry);
+        rest = after;
+    }
+    (entries.len() as u64 == u64::from_le_bytes(*tail)).then_some((u64::from_le_bytes(*head), entries))
+}
+
 impl RecordFile {
     /// The record whose shards are `<base>-NN.bin`.
     pub fn new(base: PathBuf, fingerprint: u64) -> RecordFile {
@@ -439,34 +464,34 @@ impl RecordFile {
     }
 
     fn shard_path(&self, s: usize) -> PathBuf {
-        let mut name = self.base.file_name().unwrap_or_default().to_os_string();
-        name.push(format!("-{s:02}.bin"));
-        self.base.with_file_name(name)
+        shard_path(&self.base, s)
     }
 
     /// Every entry of every whole shard of this fingerprint, handed to `each` (shard by
     /// shard); a shard missing, of another fingerprint or not whole hands over nothing.
-    pub fn read<T: serde::de::DeserializeOwned + Send>(&self, mut each: impl FnMut(T)) {
+    pub fn read<T: serde::de::DeserializeOwned + Send>(&self, each: impl FnMut(T)) {
         use rayon::prelude::*;
-        let shards: Vec<Vec<T>> = (0..SHARDS).into_par_iter().map(|s| self.read_shard(s).unwrap_or_default()).collect();
-        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = shards.iter().map(Vec::len).collect();
-        shards.into_iter().flatten().for_each(&mut each);
+        let shards = (0..SHARDS).into_par_iter().map(|s| read_shard(&shard_path(&self.base, s))).collect();
+        self.read_from(shards, each)
     }
 
-    fn read_shard<T: serde::de::DeserializeOwned>(&self, s: usize) -> Option<Vec<T>> {
-        let data = std::fs::read(self.shard_path(s)).ok()?;
-        let (head, rest) = data.split_first_chunk::<8>()?;
-        let (mut rest, tail) = rest.split_last_chunk::<8>()?;
-        if u64::from_le_bytes(*head) != self.fingerprint {
-            return None;
-        }
-        let mut entries = Vec::new();
-        while !rest.is_empty() {
-            let (entry, after) = decode_first(rest)?;
-            entries.push(entry);
-            rest = after;
-        }
-        (entries.len() as u64 == u64::from_le_bytes(*tail)).then_some(entries)
+    /// Every whole shard of the record at `base`, with the fingerprint it was written
+    /// for, whatever that is, one after another on the calling thread: for a caller that
+    /// knows the fingerprint only later and reads ahead on a thread of its own (see
+    /// `load::Record::read_ahead`), then [`RecordFile::read_from`]. (Not on the thread
+    /// pool, whose threads the build's own stages need meanwhile.)
+    pub fn read_any<T: serde::de::DeserializeOwned>(base: &Path) -> ReadShards<T> {
+        (0..SHARDS).map(|s| read_shard(&shard_path(base, s))).collect()
+    }
+
+    /// [`RecordFile::read`] of shards read already ([`RecordFile::read_any`]).
+    pub fn read_from<T>(&self, shards: ReadShards<T>, mut each: impl FnMut(T)) {
+        let shards: Vec<Vec<T>> = shards
+            .into_iter()
+            .map(|s| s.filter(|(fingerprint, _)| *fingerprint == self.fingerprint).map(|s| s.1).unwrap_or_default())
+            .collect();
+        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = shards.iter().map(Vec::len).collect();
+        shards.into_iter().flatten().for_each(&mut each);
     }
 
     /// Which shards must be written for a build whose entries are `entries` (each
