@@ -415,7 +415,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         // inputs record on disk.
         let in_memory = memo.and_then(|m| m.outputs.lock().unwrap_or_else(|e| e.into_inner()).take());
         let listing = in_memory.is_some();
-        let known = in_memory.or_else(|| inputs.as_ref().and_then(|i| i.known()).map(std::sync::Arc::new));
+        let known = in_memory.or_else(|| inputs.as_mut().and_then(|i| i.take_known()).map(std::sync::Arc::new));
         let folders = inputs.as_mut().filter(|_| !listing).and_then(|i| i.take_folders());
         match Staging::create(&out_dir, known, folders) {
             // serve's output between its own builds: the memo lists every file in it.

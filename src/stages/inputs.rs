@@ -144,11 +144,13 @@ impl Inputs {
     }
 
     /// The output's files as the last good build recorded them (whatever changed since):
-    /// lets this build recognise unchanged files without reading them.
-    pub fn known(&self) -> Option<crate::output::Known> {
-        let old = self.old.as_ref()?;
+    /// lets this build recognise unchanged files without reading them. Taken out of the
+    /// record read (this build saves its own), not copied: 300,000 paths at 100,000
+    /// documents.
+    pub fn take_known(&mut self) -> Option<crate::output::Known> {
+        let outputs = std::mem::take(&mut self.old.as_mut()?.outputs);
         let stamp = |len, mtime_ns| Stamp { len, mtime_ns };
-        Some(old.outputs.iter().map(|(p, len, m, h)| (p.clone(), (stamp(*len, *m), *h))).collect())
+        Some(outputs.into_iter().map(|(p, len, m, h)| (p, (stamp(len, m), h))).collect())
     }
 
     /// The output's folders as the last good build left them (see `output::Folders`),
