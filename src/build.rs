@@ -340,7 +340,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let mut walk = None;
     let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links).then(|| {
         walk = load::ContentWalk::new(root, &diags);
-        scan_inputs(opts, &cfg, &theme, date, &out_dir, walk.as_ref())
+        scan_inputs(opts, &cfg, &theme, date, &cache_dir, output_id, walk.as_ref())
     });
     // (A walk that said something, the same inputs or not, is a build to report it.)
     let unsaid = walk.as_ref().is_none_or(|w| !w.said());
@@ -630,16 +630,17 @@ fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
     (t.elapsed().as_secs_f64(), x)
 }
 
-/// This build's inputs (see `inputs`): the files of `content/` as the build's walk of it
-/// found them and the theme folder's, and a key of what else the output depends on: the
-/// binary, `gazette.yaml`, the theme's templates and the options that change pages or
-/// the outcome.
+/// This build's inputs (see `inputs`), recorded in cache folder `dir` for output `id`:
+/// the files of `content/` as the build's walk of it found them and the theme folder's,
+/// and a key of what else the output depends on: the binary, `gazette.yaml`, the theme's
+/// templates and the options that change pages or the outcome.
 fn scan_inputs(
     opts: &Options,
     cfg: &config::Config,
     theme: &Theme,
     date: Date,
-    out: &Path,
+    dir: &Path,
+    id: u64,
     content: Option<&load::ContentWalk>,
 ) -> crate::inputs::Inputs {
     let mut h = crate::hash::Hasher::new();
@@ -648,11 +649,9 @@ fn scan_inputs(
     h.update(&std::fs::read(opts.root.join(config::FILE)).unwrap_or_default());
     let options = format!("{:?}|{}|{}|{}", opts.base_url, opts.drafts, date, opts.deny_warnings);
     h.update(options.as_bytes());
-    let dir = crate::cache::folder(&opts.root, opts.cache_dir.as_deref());
-    let id = crate::cache::output_id(out, opts.cache_name.as_deref());
     let mut files = crate::inputs::files_under(&opts.root, &opts.root.join("themes").join(&cfg.theme));
     files.extend(content.into_iter().flat_map(|w| w.files()).map(|(rel, path)| (rel, path.to_path_buf())));
-    crate::inputs::Inputs::scan(&dir, id, h.digest(), files)
+    crate::inputs::Inputs::scan(dir, id, h.digest(), files)
 }
 
 /// The outcome of the last good build, when nothing it was built from has changed and

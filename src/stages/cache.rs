@@ -438,11 +438,15 @@ fn shard_path(base: &Path, s: usize) -> PathBuf {
     base.with_file_name(name)
 }
 
-/// A shard's fingerprint and entries; `None` when it is missing or not whole.
-fn read_shard<T: serde::de::DeserializeOwned>(path: &Path) -> Option<(u64, Vec<T>)> {
+/// A shard's fingerprint and entries; `None` when it is missing, not whole or, when
+/// `want` says which, of another fingerprint (then its entries are not decoded).
+fn read_shard<T: serde::de::DeserializeOwned>(path: &Path, want: Option<u64>) -> Option<(u64, Vec<T>)> {
     let data = std::fs::read(path).ok()?;
     let (head, rest) = data.split_first_chunk::<8>()?;
     let (mut rest, tail) = rest.split_last_chunk::<8>()?;
+    if want.is_some_and(|fp| fp != u64::from_le_bytes(*head)) {
+        return None;
+    }
     let mut entries = Vec::new();
     while !rest.is_empty() {
         let (entry, after) = decode_first(rest)?;
@@ -463,15 +467,12 @@ impl RecordFile {
         (key % SHARDS as u64) as usize
     }
 
-    fn shard_path(&self, s: usize) -> PathBuf {
-        shard_path(&self.base, s)
-    }
-
     /// Every entry of every whole shard of this fingerprint, handed to `each` (shard by
     /// shard); a shard missing, of another fingerprint or not whole hands over nothing.
     pub fn read<T: serde::de::DeserializeOwned + Send>(&self, each: impl FnMut(T)) {
         use rayon::prelude::*;
-        let shards = (0..SHARDS).into_par_iter().map(|s| read_shard(&shard_path(&self.base, s))).collect();
+        let want = Some(self.fingerprint);
+        let shards = (0..SHARDS).into_par_iter().map(|s| read_shard(&shard_path(&self.base, s), want)).collect();
         self.read_from(shards, each)
     }
 
@@ -481,7 +482,7 @@ impl RecordFile {
     /// `load::Record::read_ahead`), then [`RecordFile::read_from`]. (Not on the thread
     /// pool, whose threads the build's own stages need meanwhile.)
     pub fn read_any<T: serde::de::DeserializeOwned>(base: &Path) -> ReadShards<T> {
-        (0..SHARDS).map(|s| read_shard(&shard_path(base, s))).collect()
+        (0..SHARDS).map(|s| read_shard(&shard_path(base, s), None)).collect()
     }
 
     /// [`RecordFile::read`] of shards read already ([`RecordFile::read_any`]).
@@ -520,7 +521,7 @@ impl RecordFile {
         if !changed.contains(&true) {
             return;
         }
-        let paths: Vec<PathBuf> = (0..SHARDS).map(|s| self.shard_path(s)).collect();
+        let paths: Vec<PathBuf> = (0..SHARDS).map(|s| shard_path(&self.base, s)).collect();
         let fingerprint = self.fingerprint;
         let write = move || {
             let mut shards: Vec<Vec<Vec<u8>>> = vec![Vec::new(); SHARDS];
