@@ -524,12 +524,11 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             None,
         );
     }
-    let stamps = if write { staging.stamps() } else { None };
-    let mut folders = None;
+    let (mut stamps, mut folders) = (None, None);
     if write {
         // (Only `gazette build` keeps a record of the output: the inputs record.)
         match staging.commit(&out_dir, inputs.is_some()) {
-            Ok(f) => folders = f,
+            Ok(c) => (stamps, folders) = (c.stamps, c.folders),
             Err(e) => {
                 diagnostics.push(Diagnostic::error(
                     &Loc::file(out_dir.display().to_string()),
