@@ -1052,7 +1052,7 @@ fn write_search_index(
                 None
             }
         };
-    let group = |name: &str, key: u64, make: &mut dyn FnMut() -> Vec<(String, String)>| {
+    let group = |name: &str, key: u64, make: &mut dyn FnMut() -> crate::search::Files| {
         write_group(staging, cache, name, key, diags, |write| {
             for (path, json) in make() {
                 write(path, crate::search::json_html_safe(&json).as_bytes());

@@ -237,7 +237,7 @@ impl Live {
         let keep = |path: &str, stamp| crate::output::stamp_now(None, Some(&self.out), path) == Some(stamp);
         // The exact-number and facet files made again (after the page is served): a body
         // changes no field they show, but may change the shard count in `config.json`.
-        let group = |_: &str, _: u64, make: &mut dyn FnMut() -> Vec<(String, String)>| {
+        let group = |_: &str, _: u64, make: &mut dyn FnMut() -> crate::search::Files| {
             for (path, json) in make() {
                 write(path, &json);
             }

@@ -741,9 +741,15 @@ pub struct Output<'a> {
     pub keep: &'a (dyn Fn(&str, Stamp) -> bool + Sync),
     /// Files made together from a key (a hash of all they are made from): the previous
     /// build's kept as they are when it made them from the same key, else made by the
-    /// function given, each (path, JSON) written like [`Output::write`]'s.
-    pub group: &'a (dyn Fn(&str, u64, &mut dyn FnMut() -> Vec<(String, String)>) + Sync),
+    /// function given, each written like [`Output::write`]'s.
+    pub group: &'a Group<'a>,
 }
+
+/// Files made together ([`Output::group`]): each one's path and JSON.
+pub type Files = Vec<(String, String)>;
+
+/// [`Output::group`]: a name, a key, and what makes the files.
+pub type Group<'a> = dyn Fn(&str, u64, &mut dyn FnMut() -> Files) + Sync + 'a;
 
 /// Build every search file and hand each to `out` as soon as it is ready.
 /// With a `memo`, items indexed by the previous build are taken from it, and so are the
@@ -1162,7 +1168,7 @@ pub fn build(
     // edit that leaves those fields (a title, a body, a relation) does not make them
     // again (a quarter of the stage at 10,000 documents, and of a `gazette build` after a
     // body edit at 100,000).
-    let exact_numbers = || -> Vec<(String, String)> {
+    let exact_numbers = || -> Files {
         let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
         for (n, &(.., text_of, _)) in slots.iter().enumerate() {
             let TextOf::Doc(i) = text_of else { continue };
@@ -1175,7 +1181,7 @@ pub fn build(
         let files = nums.into_iter().enumerate();
         files.map(|(s, m)| (format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default())).collect()
     };
-    let facets = || -> Vec<(String, String)> {
+    let facets = || -> Files {
         let mut types: Vec<&str> = Vec::new();
         let mut topics: Vec<&str> = Vec::new();
         let mut tags: Vec<&str> = Vec::new();
@@ -1218,7 +1224,7 @@ pub fn build(
             }
         }
         // One file per facet: a filtered query fetches only the field it filters on.
-        let mut files: Vec<(String, String)> = [
+        let mut files: Files = [
             ("organ", serde_json::to_string(&f_org)),
             ("year", serde_json::to_string(&f_year)),
             ("type", serde_json::to_string(&f_type)),
