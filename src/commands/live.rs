@@ -50,6 +50,9 @@ pub struct Live {
     by_path: HashMap<String, ItemId>,
     /// A fast edit failed part-way through writing its pages (see [`Live::wrote_unknown`]).
     wrote_unknown: bool,
+    /// The key each group of search files was last made from by a fast edit
+    /// (`search::Output::group`): while it stays the same they are not made again.
+    search_groups: std::sync::Mutex<crate::hash::FastMap<String, u64>>,
 }
 
 /// What a fast edit did: the pages it rewrote, and what it has to say (errors mean the
@@ -86,6 +89,7 @@ impl Live {
             targets,
             by_path,
             wrote_unknown: false,
+            search_groups: Default::default(),
         }
     }
 
@@ -235,12 +239,19 @@ impl Live {
         // A text file still the one the last build wrote for its item stays as it is (a
         // `stat`, not reading and comparing every text file).
         let keep = |path: &str, stamp| crate::output::stamp_now(None, Some(&self.out), path) == Some(stamp);
-        // The exact-number and facet files made again (after the page is served): a body
-        // changes no field they show, but may change the shard count in `config.json`.
-        let group = |_: &str, _: u64, make: &mut dyn FnMut() -> crate::search::Files| {
+        // The exact-number and facet files: a body changes no field they show, but may
+        // change the shard count in `config.json`. Made when their key is not the one
+        // the last fast edit made them from (the build's key is in its page cache: the
+        // first fast edit after a build makes them once); else left as they are.
+        let group = |name: &str, key: u64, make: &mut dyn FnMut() -> crate::search::Files| {
+            let mut made = self.search_groups.lock().unwrap_or_else(|e| e.into_inner());
+            if made.get(name) == Some(&key) {
+                return;
+            }
             for (path, json) in make() {
                 write(path, &json);
             }
+            made.insert(name.to_string(), key);
         };
         let out = crate::search::Output { write: &write, keep: &keep, group: &group };
         crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);

@@ -8,10 +8,8 @@
 use crate::date::Date;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::docnum;
-use crate::hash::FastMap;
 use crate::model::{Document, DOC_TYPES};
 use crate::resolve::Index;
-use rayon::prelude::*;
 use std::hash::Hash;
 
 /// An embargo further ahead than this many days is probably a typo (`2099` for `2025`).
@@ -19,38 +17,26 @@ const FAR_EMBARGO_DAYS: i64 = 366;
 
 /// What the checks of one document said, kept by serve for its next build: by a key of
 /// everything they read (the document's path and front matter, the build date).
-#[derive(Default)]
-pub struct Memo(std::sync::Mutex<FastMap<u64, Vec<Diagnostic>>>);
+pub type Memo = crate::render::KeptByInputs<Vec<Diagnostic>>;
 
 /// Run every check on the loaded library; warnings go to `diags`. With a `memo`, a
 /// document's own checks are not run again while their key is one it kept (most of a
 /// title edit's checks at 10,000 documents were locating the same warnings again).
 pub fn check(ix: &Index, diags: &Diagnostics, memo: Option<&Memo>) {
     let c = &ix.content;
-    let previous = memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner())));
-    let said: Vec<(u64, Vec<Diagnostic>)> = c
-        .documents
-        .par_iter()
-        .map(|d| {
-            let key = memo.map_or(0, |_| {
-                let mut h = crate::hash::Hasher::new();
-                h.piece(d.src.path.as_bytes());
-                (d.src.yaml_hash, d.src.yaml_line, ix.date).hash(&mut h);
-                std::hash::Hasher::finish(&h)
-            });
-            if let Some(said) = previous.as_ref().and_then(|p| p.get(&key)) {
-                return (key, said.clone());
-            }
-            let mine = Diagnostics::default();
-            check_dates(d, ix.date, &mine);
-            check_doc_type(d, &mine);
-            (key, mine.into_sorted())
-        })
-        .collect();
-    diags.extend(said.iter().flat_map(|(_, s)| s.iter().cloned()));
-    if let Some(m) = memo {
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = said.into_iter().collect();
-    }
+    let key = |d: &std::sync::Arc<Document>| {
+        let mut h = crate::hash::Hasher::new();
+        h.piece(d.src.path.as_bytes());
+        (d.src.yaml_hash, d.src.yaml_line, ix.date).hash(&mut h);
+        h.digest()
+    };
+    let said = crate::render::made_or_kept(memo, &c.documents, key, |d| {
+        let mine = Diagnostics::default();
+        check_dates(d, ix.date, &mine);
+        check_doc_type(d, &mine);
+        mine.into_sorted()
+    });
+    diags.extend(said.into_iter().flatten());
     for (k, it) in c.interpretations.iter().enumerate() {
         let (Some(j), Some(p)) = (ix.interp_of[k], it.published) else { continue };
         let doc = &c.documents[j.0];
