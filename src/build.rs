@@ -332,13 +332,14 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     let cached = opts.write && !opts.collect_links;
     let output_id = crate::cache::output_id(&out_dir, opts.cache_name.as_deref());
     let records = (cached && memo.is_none()).then(|| (crate::cache::binary_fingerprint(), &cache_dir));
+    // Whether the inputs are scanned (and, without a memo, the content record used).
+    let scan = cached && opts.skip_unchanged;
     // The content record, read from now on (it needs the inputs scan's hashes only once
     // loading starts).
-    let content_record =
-        records.filter(|_| opts.skip_unchanged).map(|(fp, dir)| load::Record::open(dir, output_id, fp).read_ahead());
+    let content_record = records.filter(|_| scan).map(|(fp, dir)| load::Record::open(dir, output_id, fp).read_ahead());
     // `content/` walked once: for the inputs scan, then for loading.
     let mut walk = None;
-    let mut inputs = (opts.write && opts.skip_unchanged && !opts.collect_links).then(|| {
+    let mut inputs = scan.then(|| {
         walk = load::ContentWalk::new(root, &diags);
         scan_inputs(opts, &cfg, &theme, date, &cache_dir, output_id, walk.as_ref())
     });
