@@ -939,13 +939,27 @@ fn write_site_files(
         }
     };
     let cfg = r.cfg;
-    for (path, xml) in feeds::feeds(r) {
-        report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
+    // Each feed lists the newest documents of the site, an organ, a topic or a tag: made
+    // again only when one of those changed (an edit changes a few feeds, often none).
+    for f in feeds::listed(r) {
+        write_group(staging, cache, &f.path, feeds::feed_key(r, &f), diags, |write| {
+            write(f.path.clone(), feeds::atom_of(r, &f).as_bytes());
+        });
     }
+    // The sitemaps list every page's URL and date: made again only when one of those
+    // changed (not for an edit to a title or a relation).
     let sitemap_urls = sitemap_urls(r);
-    for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
-        report(staging.write(&path, xml.as_bytes()), "gazette.yaml");
-    }
+    let key = cache.map_or(0, |_| {
+        const SITEMAPS: u64 = 0x517e_3a95_0000_0001;
+        let mut h = crate::hash::Hasher::with_seed(SITEMAPS);
+        std::hash::Hash::hash(&(&cfg.site_url, &sitemap_urls), &mut h);
+        h.digest()
+    });
+    write_group(staging, cache, "sitemaps", key, diags, |write| {
+        for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
+            write(path, xml.as_bytes());
+        }
+    });
     report(staging.write(routes::ROBOTS, feeds::robots(cfg).as_bytes()), "gazette.yaml");
     // A theme may ship its own `_headers`; then it is copied below like any static file.
     if !theme.site_static.iter().any(|(p, _)| p == routes::HEADERS) {

@@ -752,3 +752,55 @@ fn a_registry_edit_checks_the_unchanged_files_again() {
     again.ok();
     assert!(!again.stderr.contains("qfb"), "{}", again.stderr);
 }
+
+/// Each Atom feed lists the newest documents of the site, an organ, a topic or a tag, and
+/// the sitemaps list every page with its date: a title edit writes again the feeds that
+/// list the document and leaves the other feeds and the sitemap as the last build wrote
+/// them; a new publication date reaches the sitemap; a feed changed by hand is written
+/// again. After each step the output is a clean build's.
+#[test]
+fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
+    let Some(site) = generated_site(300) else { return };
+    settle(&site);
+    let out = site.root().join("public");
+    build(&site, &out);
+    let stamp = |rel: &str| std::fs::metadata(out.join(rel)).and_then(|m| m.modified()).expect("output file");
+    let read = |rel: &str| std::fs::read_to_string(out.join(rel)).expect("output file");
+    let same_as_clean = |step: &str| {
+        let clean = clean(&site, "clean");
+        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
+        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+    };
+    let doc = document_files(&site)[7].clone();
+    let text = std::fs::read_to_string(site.root().join(&doc)).expect("read");
+    let id = text.lines().find_map(|l| l.strip_prefix("id: ")).expect("id").to_string();
+    let url = format!("/documents/{id}/");
+    let feeds: Vec<String> = snapshot(&out).into_iter().map(|(p, _)| p).filter(|p| p.ends_with("feed.xml")).collect();
+    let (listing, others): (Vec<&String>, Vec<&String>) = feeds.iter().partition(|f| read(f).contains(&url));
+    assert!(!listing.is_empty() && others.len() > 5, "{} feeds list {url}, {} do not", listing.len(), others.len());
+    let before: Vec<_> = others.iter().map(|f| stamp(f)).collect();
+    let sitemap = stamp("sitemap.xml");
+
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    edit(&site, &doc, |t| t.replacen("\ntitle: \"", "\ntitle: \"修订后的", 1));
+    build(&site, &out);
+    for f in &listing {
+        assert!(read(f).contains("<title>修订后的"), "{f} shows the new title");
+    }
+    assert_eq!(others.iter().map(|f| stamp(f)).collect::<Vec<_>>(), before, "feeds without the document are kept");
+    assert_eq!(stamp("sitemap.xml"), sitemap, "a title edit leaves the sitemap as it was");
+    same_as_clean("a title edit");
+
+    // A new publication date: the sitemap's lastmod.
+    let published = text.lines().find_map(|l| l.strip_prefix("published: ")).expect("published").to_string();
+    edit(&site, &doc, |t| t.replacen(&format!("\npublished: {published}"), "\npublished: 2024-12-30", 1));
+    build(&site, &out);
+    assert!(read("sitemap.xml").contains(&format!("{url}</loc><lastmod>2024-12-30</lastmod>")));
+    same_as_clean("a new publication date");
+
+    // A feed changed by hand is written again, though nothing it lists changed.
+    std::fs::write(out.join(others[0]), "tampered").expect("write");
+    edit(&site, &doc, |t| format!("{t}\n\n又一段正文。\n"));
+    build(&site, &out);
+    same_as_clean("a feed changed by hand");
+}

@@ -98,28 +98,58 @@ fn doc_entry(r: &Renderer, i: usize) -> Entry {
     }
 }
 
-/// All feeds: (output path, XML).
-/// Every Atom feed; none without an absolute base_url (CONTRACT §7).
-pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
+/// One Atom feed as [`listed`] finds it: where it goes, what it is called, the page it
+/// is about, and what it lists (newest first, at most [`FEED_ENTRIES`]).
+pub struct Feed {
+    pub path: String,
+    title: String,
+    page: String,
+    entries: Listed,
+}
+
+/// What a feed lists: documents, or gazette issues.
+enum Listed {
+    Documents(Vec<usize>),
+    Issues(Vec<usize>),
+}
+
+/// Every Atom feed the site has, without its XML; none without an absolute base_url
+/// (CONTRACT §7). The XML ([`atom_of`]) is made only for feeds whose entries changed.
+pub fn listed(r: &Renderer) -> Vec<Feed> {
     let ix = r.ix;
     let c = &ix.content;
     let cfg = r.cfg;
     if cfg.site_url.is_none() {
         return Vec::new();
     }
+    let newest = |docs: &mut dyn Iterator<Item = usize>| Listed::Documents(docs.take(FEED_ENTRIES).collect());
     let all = ix.published_documents();
-    let entries = |docs: &mut dyn Iterator<Item = usize>| -> Vec<Entry> {
-        docs.take(FEED_ENTRIES).map(|i| doc_entry(r, i)).collect()
-    };
-    let mut out = vec![(
-        routes::FEED.to_string(),
-        atom(cfg, &cfg.title, routes::FEED, routes::HOME, &entries(&mut all.iter().copied())),
-    )];
-    for o in &c.organs {
+    let mut out = vec![Feed {
+        path: routes::FEED.to_string(),
+        title: cfg.title.clone(),
+        page: routes::HOME.to_string(),
+        entries: newest(&mut all.iter().copied()),
+    }];
+    // Each organ's documents in one pass over the library (not one pass per organ).
+    let mut by_organ: Vec<Vec<usize>> = vec![Vec::new(); c.organs.len()];
+    for &i in all {
+        for id in &c.documents[i].issuer {
+            if let Some(&k) = ix.organs.get(id) {
+                if by_organ[k].len() < FEED_ENTRIES && by_organ[k].last() != Some(&i) {
+                    by_organ[k].push(i);
+                }
+            }
+        }
+    }
+    for (o, docs) in c.organs.iter().zip(by_organ) {
         let dir = routes::organ(&o.id);
         let path = routes::feed(&dir);
-        let e = entries(&mut all.iter().copied().filter(|&i| c.documents[i].issuer.contains(&o.id)));
-        out.push((path.clone(), atom(cfg, &format!("{} - {}", o.name, cfg.title), &path, &dir, &e)));
+        out.push(Feed {
+            path,
+            title: format!("{} - {}", o.name, cfg.title),
+            page: dir,
+            entries: Listed::Documents(docs),
+        });
     }
     for (k, t) in c.topics.iter().enumerate() {
         if !ix.visible(ItemId::Topic(k)) {
@@ -127,42 +157,67 @@ pub fn feeds(r: &Renderer) -> Vec<(String, String)> {
         }
         let dir = routes::topic(&t.id);
         let path = routes::feed(&dir);
-        let e = entries(&mut ix.topic_docs[k].iter().copied());
-        out.push((path.clone(), atom(cfg, &format!("{} - {}", t.title, cfg.title), &path, &dir, &e)));
+        let entries = newest(&mut ix.topic_docs[k].iter().copied());
+        out.push(Feed { path, title: format!("{} - {}", t.title, cfg.title), page: dir, entries });
     }
     // 订阅 by 需求侧标签: one feed per tag value (CONTRACT §8).
     for (value, dir, docs) in r.tag_listings() {
         let path = routes::feed(dir);
-        let e = entries(&mut docs.iter().copied());
-        out.push((path.clone(), atom(cfg, &format!("标签：{value} - {}", cfg.title), &path, dir, &e)));
+        let entries = newest(&mut docs.iter().copied());
+        out.push(Feed { path, title: format!("标签：{value} - {}", cfg.title), page: dir.to_string(), entries });
     }
     let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
     issues.sort_by_key(|&k| std::cmp::Reverse((c.issues[k].year, c.issues[k].number)));
-    let e: Vec<Entry> = issues
-        .iter()
-        .take(FEED_ENTRIES)
-        .map(|&k| {
-            let iss = &c.issues[k];
-            Entry {
-                title: iss.title.clone().unwrap_or_else(|| format!("{} {}", cfg.gazette_name, issue_label(iss))),
-                url: issue_url(iss),
-                updated: iss.published.rfc3339(),
-                summary: issue_label(iss),
-                categories: vec![],
-            }
-        })
-        .collect();
-    out.push((
-        routes::feed(routes::GAZETTE),
-        atom(
-            cfg,
-            &format!("{} - {}", cfg.gazette_name, cfg.title),
-            &routes::feed(routes::GAZETTE),
-            routes::GAZETTE,
-            &e,
-        ),
-    ));
+    issues.truncate(FEED_ENTRIES);
+    out.push(Feed {
+        path: routes::feed(routes::GAZETTE),
+        title: format!("{} - {}", cfg.gazette_name, cfg.title),
+        page: routes::GAZETTE.to_string(),
+        entries: Listed::Issues(issues),
+    });
     out
+}
+
+/// The XML of feed `f`.
+pub fn atom_of(r: &Renderer, f: &Feed) -> String {
+    let c = &r.ix.content;
+    let cfg = r.cfg;
+    let entries: Vec<Entry> = match &f.entries {
+        Listed::Documents(docs) => docs.iter().map(|&i| doc_entry(r, i)).collect(),
+        Listed::Issues(issues) => issues
+            .iter()
+            .map(|&k| {
+                let iss = &c.issues[k];
+                Entry {
+                    title: iss.title.clone().unwrap_or_else(|| format!("{} {}", cfg.gazette_name, issue_label(iss))),
+                    url: issue_url(iss),
+                    updated: iss.published.rfc3339(),
+                    summary: issue_label(iss),
+                    categories: vec![],
+                }
+            })
+            .collect(),
+    };
+    atom(cfg, &f.title, &f.path, &f.page, &entries)
+}
+
+/// The inputs key of feed `f` (see `build::write_group`), or 0 without a cache: its
+/// path, title and page, and what its entries are made from.
+pub fn feed_key(r: &Renderer, f: &Feed) -> u64 {
+    use std::hash::{Hash, Hasher};
+    const FEED: u64 = 0xfeed_5000_e27c_0001;
+    let (docs, issues): (&[usize], &[usize]) = match &f.entries {
+        Listed::Documents(d) => (d, &[]),
+        Listed::Issues(k) => (&[], k),
+    };
+    match r.listed_key(FEED, docs, issues) {
+        0 => 0,
+        listed => {
+            let mut h = crate::hash::Hasher::with_seed(listed);
+            (&f.path, &f.title, &f.page).hash(&mut h);
+            h.finish()
+        }
+    }
 }
 
 /// Sitemap files: one `sitemap.xml`, or past 50,000 URLs an index over `sitemap-N.xml`.

@@ -264,6 +264,18 @@ impl Renderer<'_> {
         std::hash::Hasher::finish(&h)
     }
 
+    /// The inputs key of a site file that lists `docs` and gazette `issues` by their
+    /// metadata (a feed), for one use (`seed`), or 0 without a cache.
+    pub(crate) fn listed_key(&self, seed: u64, docs: &[usize], issues: &[usize]) -> u64 {
+        let Some(revs) = &self.revisions else { return 0 };
+        let mut h = Hasher::with_seed(seed);
+        revs.shared.hash(&mut h);
+        docs.iter().for_each(|&i| revs.metadata[i].hash(&mut h));
+        issues.len().hash(&mut h);
+        issues.iter().for_each(|&k| revs.issues[k].hash(&mut h));
+        std::hash::Hasher::finish(&h)
+    }
+
     /// The inputs key of a document's or an interpretation's search entry
     /// (`search::build`), or 0 without a cache (or for another kind of item).
     pub(crate) fn search_inputs(&self, t: ItemId) -> u64 {
