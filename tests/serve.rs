@@ -310,6 +310,37 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     assert!(raw(p, "/documents/a/").2.contains("第四版正文"), "the last good page stays");
 }
 
+/// A body edit can change how many shards the search index has (`search/config.json`
+/// says): the fast path's refresh of the index writes the new count and every shard, as
+/// a clean build would, and so does the edit that takes the words out again.
+#[test]
+fn a_body_edit_that_changes_the_search_shard_count_leaves_the_site_as_a_clean_build_would() {
+    let s = site();
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let shards = || -> usize {
+        let config = std::fs::read_to_string(out.join("search/config.json")).expect("search/config.json");
+        let at = config.find("\"shards\":").expect("shards") + "\"shards\":".len();
+        config[at..].split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok()).expect("a number")
+    };
+    let before = shards();
+    let a = |body: &str| doc("a", "attachments:\n  - title: 附件\n    path: files/附件.pdf\n", body);
+    // Three thousand words no other text has: the index's keys grow past another shard.
+    let words: String = (0..3000).map(|n| format!("term{n:04} ")).collect();
+    s.write("content/documents/a.md", &a(&format!("第一版正文。{words}")));
+    let log = wait_log(&srv, "search index");
+    assert!(!log.contains("rebuilding"), "the fast path:\n{log}");
+    let grown = shards();
+    assert!(grown > before, "{before} shard(s) before, {grown} after");
+    assert_eq!(differences_from_clean(&s, &out, "clean1"), Vec::<String>::new(), "differs from a clean build");
+
+    s.write("content/documents/a.md", &a("第一版正文。"));
+    let log = wait_log(&srv, "search index");
+    assert!(!log.contains("rebuilding"), "the fast path:\n{log}");
+    assert_eq!(shards(), before);
+    assert_eq!(differences_from_clean(&s, &out, "clean2"), Vec::<String>::new(), "differs from a clean build");
+}
+
 #[test]
 fn the_page_reloads_itself_in_chromium() {
     if !browser_tools_available() {

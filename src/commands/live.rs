@@ -255,6 +255,10 @@ impl Live {
         };
         let out = crate::search::Output { write: &write, keep: &keep, group: &group };
         crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);
-        crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))
+        let mut done =
+            crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))?;
+        // A body can lower the shard count too: the shards past it go.
+        done.extend(crate::output::remove_in_place(&self.out, &crate::search::stale_shards(memo, &self.out))?);
+        Ok(done)
     }
 }

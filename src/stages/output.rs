@@ -816,6 +816,23 @@ pub fn update_in_place(out: &Path, files: &[(String, Vec<u8>)]) -> io::Result<Ve
     Ok(changed)
 }
 
+/// Remove files of a committed output (`serve`'s fast edits), under the build lock.
+/// Returns them as [`update_in_place`] returns files, without a stamp: the record of the
+/// output is dropped and the next build looks at the output itself.
+pub fn remove_in_place(out: &Path, files: &[String]) -> io::Result<Vec<Updated>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let _lock = OutputLock::take(out)?;
+    for rel in files {
+        match std::fs::remove_file(out.join(rel)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(files.iter().map(|rel| (rel.clone(), None, 0)).collect())
+}
+
 impl Drop for Staging {
     fn drop(&mut self) {
         if let (false, Some(dir)) = (self.committed, &self.dir) {

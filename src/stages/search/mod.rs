@@ -541,6 +541,30 @@ fn shard_count(total: usize, key_count: usize) -> u32 {
     ((total * 4 + key_count * 24) / SHARD_TARGET).next_power_of_two().clamp(1, 4096) as u32
 }
 
+/// Where shard `s` of the index goes.
+fn shard_path(s: usize) -> String {
+    format!("{SHARDS_DIR}/{s}.json")
+}
+
+/// The folder of the index's shards.
+const SHARDS_DIR: &str = "search/idx";
+
+/// The shard files in output `out` past the shard count of the index `memo` holds: a
+/// body edit can lower the count, and serve's fast edits write the index in place
+/// (where a full build's commit would drop the files it did not write).
+pub fn stale_shards(memo: &Memo, out: &std::path::Path) -> Vec<String> {
+    let count = match &memo.0.lock().unwrap_or_else(|e| e.into_inner()).index {
+        Some(index) => index.shards.len(),
+        None => return Vec::new(),
+    };
+    let Ok(dir) = std::fs::read_dir(out.join(SHARDS_DIR)) else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse::<usize>().ok())
+        .filter(|&s| s >= count)
+        .map(shard_path)
+        .collect()
+}
+
 fn shard_of(k: u64, shards: u32) -> usize {
     ((k >> 32) as u32 % shards) as usize
 }
@@ -1136,7 +1160,7 @@ pub fn build(
         .into_par_iter()
         .enumerate()
         .map(|(s, mut keys)| {
-            let path = format!("search/idx/{s}.json");
+            let path = shard_path(s);
             match old.as_ref().filter(|_| !must_redo(s)) {
                 Some(OldShards::Json(v)) => return (v[s].clone(), (out.write)(path, &v[s])),
                 Some(OldShards::Files(v)) => {
