@@ -341,6 +341,24 @@ fn a_body_edit_that_changes_the_search_shard_count_leaves_the_site_as_a_clean_bu
     assert_eq!(differences_from_clean(&s, &out, "clean2"), Vec::<String>::new(), "differs from a clean build");
 }
 
+/// The syntax stylesheet is published while some body has code: an edit that takes the
+/// site's last code block out leaves the site as a clean build would, without it.
+#[test]
+fn a_body_edit_that_takes_out_the_last_code_block_leaves_the_site_as_a_clean_build_would() {
+    let s = site();
+    let a = |body: &str| doc("a", "attachments:\n  - title: 附件\n    path: files/附件.pdf\n", body);
+    s.write("content/documents/a.md", &a("第一版正文。\n\n```python\nprint(1)\n```\n"));
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    assert!(out.join("syntax.css").is_file(), "a page has code: the stylesheet is there");
+
+    s.write("content/documents/a.md", &a("第一版正文，没有代码了。"));
+    wait_log(&srv, "rebuilt in");
+    assert!(raw(srv.port, "/documents/a/").2.contains("没有代码了"));
+    assert!(!out.join("syntax.css").exists(), "no page has code: the stylesheet is gone");
+    assert_eq!(differences_from_clean(&s, &out, "clean"), Vec::<String>::new(), "differs from a clean build");
+}
+
 #[test]
 fn the_page_reloads_itself_in_chromium() {
     if !browser_tools_available() {

@@ -15,6 +15,8 @@
 //!   listing and relation box);
 //! - the body cites the same documents (被引用 lists on their pages), uses the same
 //!   files (what gets published), and keeps the same 办事 tasks (the catalogue);
+//! - it neither brings the site its first code block nor takes one out (the syntax
+//!   stylesheet is published while some body has code);
 //! - it renders without any diagnostic and passes the privacy lint;
 //! - the whole site still passes the link gate with the new page (others may link to
 //!   its headings).
@@ -170,6 +172,9 @@ impl Live {
             Some("the files it links changed")
         } else if after.body.has_code && !self.bodies.has_code {
             Some("it is the first page with code")
+        } else if before.body.has_code && !after.body.has_code {
+            // (It may have been the last: then the syntax stylesheet goes.)
+            Some("its code blocks were taken out")
         } else if matches!(t, ItemId::Doc(i) if self.bodies.tasks.get(i).is_none_or(|was| crate::tasks::extract(&new) != *was))
         {
             Some("its 办事 tasks changed")
