@@ -48,9 +48,11 @@ impl<'a> Renderer<'a> {
         cache: Option<&'a PageCache>,
         rows: Option<&RowMemo>,
     ) -> Self {
-        let revisions = cache.map(|_| deps::Revisions::new(ix, bodies, cfg));
+        // (Side by side: the listings need no inputs keys, the rows do.)
+        let (revisions, plan) =
+            rayon::join(|| cache.map(|_| deps::Revisions::new(ix, bodies, cfg)), || Plan::listings(ix, cfg));
         let row_key = |i: usize| revisions.as_ref().map_or(0, |r| r.row_inputs(i));
-        let plan = Plan::new(ix, cfg, &row_key, rows);
+        let plan = plan.with_rows(ix, &row_key, rows);
         Renderer { ix, bodies, theme, cfg, cache, revisions, plan }
     }
 

@@ -149,15 +149,10 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The plan of a build. `key(i)` is the inputs key of document `i`'s row (0: none);
-    /// with a `memo`, rows whose key is the previous build's are taken from it.
-    pub fn new(
-        ix: &Index,
-        cfg: &crate::config::Config,
-        key: &(dyn Fn(usize) -> u64 + Sync),
-        memo: Option<&RowMemo>,
-    ) -> Plan {
-        let c = &ix.content;
+    /// The listing rows of a plan made by [`Plan::listings`]. `key(i)` is the inputs key
+    /// of document `i`'s row (0: none); with a `memo`, rows whose key is the previous
+    /// build's are taken from it.
+    pub fn with_rows(mut self, ix: &Index, key: &(dyn Fn(usize) -> u64 + Sync), memo: Option<&RowMemo>) -> Plan {
         let rows = super::made_or_kept(
             memo,
             ix.published_documents(),
@@ -167,10 +162,17 @@ impl Plan {
                 Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
             },
         );
-        let mut shared = vec![None; c.documents.len()];
+        self.shared = vec![None; ix.content.documents.len()];
         for (&i, row) in ix.published_documents().iter().zip(rows) {
-            shared[i] = Some(row);
+            self.shared[i] = Some(row);
         }
+        self
+    }
+
+    /// The listings of a build, without their rows ([`Plan::with_rows`]): made while the
+    /// inputs keys the rows need are (`Renderer::cached`).
+    pub fn listings(ix: &Index, cfg: &crate::config::Config) -> Plan {
+        let c = &ix.content;
         let all = ix.published_documents().to_vec();
         let listing = |kind, dir: String, heading: String, section, docs, crumbs| Listing {
             kind,
@@ -269,7 +271,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { shared, all, listings, issues }
+        Plan { shared: Vec::new(), all, listings, issues }
     }
 }
 
@@ -319,7 +321,7 @@ fn group_by<K: std::hash::Hash + Eq + Clone>(
     seg: impl Fn(&K) -> String,
     shown: impl Fn(&K) -> String,
 ) -> Vec<(String, String, Vec<usize>)> {
-    let mut index: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    let mut index: crate::hash::FastMap<K, usize> = crate::hash::FastMap::default();
     // Per value, in the order first met: the positions in `all` of its documents.
     let mut groups: Vec<(K, Vec<usize>)> = Vec::new();
     let mut buf = Vec::new();
