@@ -4,7 +4,8 @@
 #   serve_start BINARY SITE   copy SITE into a new folder $work under $TMPDIR (use
 #                             TMPDIR=/dev/shm/… for tmpfs), start serve --watch on it with
 #                             its log in $work/log, wait until it serves; sets work, pid, and
-#                             a trap that stops it and removes $work
+#                             a trap that stops it and removes $work (SERVE_ARGS: more
+#                             arguments, e.g. --timings)
 #   first_document            the first document of the copy, by path
 #   edit_title FILE N         append 改N to FILE's `title: "…"`
 
@@ -15,7 +16,7 @@ serve_start() {
   rm -rf "$work/site/public" "$work/site/.gazette-cache"
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$1" serve --watch --port "$port" --root "$work/site" -o "$work/out" >"$work/log" 2>&1 &
+  "$1" serve --watch ${SERVE_ARGS:-} --port "$port" --root "$work/site" -o "$work/out" >"$work/log" 2>&1 &
   pid=$!
   until grep -q "serving at" "$work/log" 2>/dev/null; do sleep 0.5; done
 }

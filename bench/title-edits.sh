@@ -5,26 +5,37 @@
 #
 #   bench/title-edits.sh BINARY [SITE] [EDITS]      SITE: target/bench/c10000, EDITS: 6
 #   PERF=1 also records a profile (perf record --call-graph dwarf) into WORK/perf.data
+#   WARM=N makes N edits first that are not counted (the first edits after the cold build
+#   fault the process's new working set in); GAP=S seconds between edits (2.5)
 #
 # Copies SITE into a folder under $TMPDIR (use TMPDIR=/dev/shm/… for the CPU cost),
 # starts `serve --watch`, then changes one document's title EDITS times, 2.5 s apart.
 # Prints the CPU time the server used over the edits (1/100 s ticks, utime + stime from
-# /proc) and each "rebuilt in" line.
+# /proc), the minor page faults of each edit, each "rebuilt in" line and the median of
+# each stage's time over the counted edits (serve --timings).
 set -euo pipefail
 bin=$(realpath "$1"); src=$(realpath "${2:-target/bench/c10000}"); edits=${3:-6}
 . "$(dirname "$0")/serve-lib.sh"
-serve_start "$bin" "$src"
+SERVE_ARGS=--timings serve_start "$bin" "$src"
 sleep 1
 f=$(first_document)
+gap=${GAP:-2.5}
+for i in $(seq "${WARM:-0}"); do
+  edit_title "$f" "w$i"
+  sleep "$gap"
+done
 if [ -n "${PERF:-}" ]; then
   perf record -e cpu-clock -F 300 --call-graph dwarf,16384 -p "$pid" -o "$work/perf.data" 2>/dev/null &
   perf_pid=$!
 fi
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+faults() { awk '{print $10}' "/proc/$pid/stat"; }
 t0=$(ticks)
 for i in $(seq "$edits"); do
+  f0=$(faults)
   edit_title "$f" "$i"
-  sleep 2.5
+  sleep "$gap"
+  echo "edit $i: $(($(faults) - f0)) minor faults"
 done
 t1=$(ticks)
 if [ -n "${PERF:-}" ]; then
@@ -34,3 +45,14 @@ if [ -n "${PERF:-}" ]; then
 fi
 echo "cpu $((t1 - t0)) ticks over $edits edits"
 grep -o "rebuilt in [0-9]* ms" "$work/log" | tail -n "$edits"
+# Each stage's median over the counted edits (the last $edits blocks of --timings lines).
+python3 - "$work/log" "$edits" <<'PY'
+import re, statistics, sys
+times = {}
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    m = re.match(r"^ *([a-z][a-z +]*): +([0-9.]+) ms", line)
+    if m:
+        times.setdefault(m.group(1), []).append(float(m.group(2)))
+for stage, xs in times.items():
+    print(f"{stage:>14}: {statistics.median(xs[-int(sys.argv[2]):]):7.1f} ms median")
+PY

@@ -22,7 +22,9 @@
 //!   its headings).
 //!
 //! The search index also holds body text: [`Live::refresh_search`] rebuilds it afterwards
-//! and replaces the chunks that changed, after the page has been served.
+//! and replaces the chunks that changed, after the page has been served (and removes the
+//! shards past the count when a body lowered it: a full build's commit would not have
+//! written them).
 
 use crate::bodies::{self, Bodies};
 use crate::build::Built;
