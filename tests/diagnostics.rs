@@ -371,3 +371,25 @@ fn a_broken_registry_is_reported_once_not_as_unknown_ids_everywhere() {
     assert!(!r.stderr.contains("unknown organ") && !r.stderr.contains("unknown service"), "cascade:\n{}", r.stderr);
     assert_eq!(r.stderr.matches("could not be checked").count(), 2, "once per registry:\n{}", r.stderr);
 }
+
+/// A broken link in an FAQ answer is reported at the answer's line, in a document's own
+/// questions and in an FAQ set, and the line follows the answer when the front matter
+/// above it grows (rendered bodies are kept by what they are made from: the answers' lines
+/// are part of that).
+#[test]
+fn a_broken_link_in_an_faq_answer_is_reported_at_its_line() {
+    let s = Site::new();
+    let a = |tags: &str| doc("a", &format!("{tags}faq:\n  - q: 问？\n    a: 答，见[另文](doc:missing)。\n"), "正文。");
+    s.write("content/documents/a.md", &a(""));
+    s.write("content/faqs/s.yaml", "for: a\nitems:\n  - q: 又问？\n    a: 见[别文](doc:gone)。\n");
+    let at = |r: &Run, needle: &str| r.diag(needle).split(": error: ").next().unwrap_or_default().to_string();
+    let r = s.build(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(at(&r, "`missing`").starts_with("content/documents/a.md:8:"), "{}", r.stderr);
+    assert!(at(&r, "`gone`").starts_with("content/faqs/s.yaml:4:"), "{}", r.stderr);
+
+    s.write("content/documents/a.md", &a("tags: [个人]\n"));
+    let r = s.build(&[]);
+    assert!(at(&r, "`missing`").starts_with("content/documents/a.md:9:"), "{}", r.stderr);
+    assert!(at(&r, "`gone`").starts_with("content/faqs/s.yaml:4:"), "{}", r.stderr);
+}

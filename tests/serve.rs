@@ -359,6 +359,26 @@ fn a_body_edit_that_takes_out_the_last_code_block_leaves_the_site_as_a_clean_bui
     assert_eq!(differences_from_clean(&s, &out, "clean"), Vec::<String>::new(), "differs from a clean build");
 }
 
+/// A broken link in an FAQ answer is reported at the answer's line, and at its new line
+/// when the front matter moves it (here a question folded on two lines made one, and a
+/// line added after the questions, so the body starts where it did): serve's rebuilds
+/// keep rendered bodies and their findings, which must follow the lines they were on.
+#[test]
+fn an_faq_answer_error_follows_its_line_across_rebuilds() {
+    let s = site();
+    let srv = start(&s);
+    let a = |q: &str, after: &str| {
+        let faq = format!("faq:\n  - q: {q}\n    a: 答，见[另文](doc:missing)。\n{after}");
+        doc("a", &format!("attachments:\n  - title: 附件\n    path: files/附件.pdf\n{faq}"), "第一版正文。")
+    };
+    s.write("content/documents/a.md", &a(">-\n      问？", ""));
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("content/documents/a.md:12:") && log.contains("`missing`"), "{log}");
+    s.write("content/documents/a.md", &a("问？", "tags: [个人]\n"));
+    let log = wait_log(&srv, "build failed");
+    assert!(log.contains("content/documents/a.md:11:") && !log.contains("a.md:12:"), "{log}");
+}
+
 #[test]
 fn the_page_reloads_itself_in_chromium() {
     if !browser_tools_available() {

@@ -709,7 +709,7 @@ fn changed_meanwhile(src: &Source) -> Diagnostic {
 
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
-fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&str, usize)], opts: &Opts) -> One {
+fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answers, opts: &Opts) -> One {
     let new_sink = || Sink {
         ix,
         from,
@@ -721,16 +721,16 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
         emitted: opts.record_links.then(Vec::new),
         iframe_hosts: opts.iframe_hosts,
     };
-    let url = ix.url(from);
-    let root = crate::routes::root_of(&url);
     // What is rendered: the text, and the 任务分解 taken from it.
     // `None` when the text is not at hand and its file changed since it was loaded.
     let render = |sink: &mut dyn LinkSink| {
         let text = body.text(src, opts.sources)?;
+        let root = crate::routes::root_of(&ix.url(from));
         let b = markdown::render(&text, &src.path, src.body_line.max(1), &root, sink);
         let b = Arc::new(Body::rendered(b, opts.scratch));
-        let faq: Vec<String> =
-            faq.iter().map(|(a, line)| markdown::render(a, &src.path, *line, &root, sink).html).collect();
+        let faq: Vec<String> = (faq.items.iter().zip(faq.lines()))
+            .map(|(q, line)| markdown::render(&q.a, &src.path, line, &root, sink).html)
+            .collect();
         let tasks = if matches!(from, ItemId::Doc(_)) { crate::tasks::extract(&text) } else { Vec::new() };
         Some((b, faq, tasks))
     };
@@ -744,14 +744,18 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &[(&s
     let (b, faq, tasks) = match opts.memo {
         None => render(&mut sink).unwrap_or_else(unreadable),
         Some(memo) => {
+            // (The URL as its kind and id, and where the answers start as the front
+            // matter they are found in: neither formatted nor searched for a body kept.)
             let mut h = crate::hash::Hasher::new();
-            for part in [url.as_str(), src.path.as_str()].into_iter().chain(faq.iter().map(|(a, _)| *a)) {
+            let (kind, id) = (from.kind_name(), ix.content.item(from).id());
+            for part in [kind, id, src.path.as_str()].into_iter().chain(faq.items.iter().map(|q| q.a.as_str())) {
                 h.piece(part.as_bytes());
             }
             h.update(&body.hash.to_le_bytes());
-            let lines = std::iter::once(src.body_line).chain(faq.iter().map(|(_, l)| *l));
-            for l in lines {
-                h.update(&(l as u64).to_le_bytes());
+            h.update(&(src.body_line as u64).to_le_bytes());
+            if !faq.items.is_empty() {
+                h.update(&src.yaml_hash.to_le_bytes());
+                h.update(&(src.yaml_line as u64).to_le_bytes());
             }
             h.update(opts.iframe_hosts.join("\n").as_bytes());
             h.update(&[u8::from(opts.record_links)]);
@@ -816,16 +820,25 @@ impl<'d> Opts<'d> {
     }
 }
 
-/// FAQ answers with the line each starts on, for diagnostics.
-fn answers<'c>(src: &Source, key: &str, items: &'c [crate::model::Qa]) -> Vec<(&'c str, usize)> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let path = [Seg::Key(key.into()), Seg::Index(i), Seg::Key("a".into())];
-            (q.a.as_str(), src.loc(&path).line)
-        })
-        .collect()
+/// The FAQ answers rendered with a body: the items under front-matter key `key` of `src`.
+struct Answers<'c> {
+    src: &'c Source,
+    key: &'static str,
+    items: &'c [crate::model::Qa],
+}
+
+impl<'c> Answers<'c> {
+    fn none(src: &'c Source) -> Self {
+        Answers { src, key: "", items: &[] }
+    }
+
+    /// The line each answer starts on, for diagnostics: found in the front matter, so
+    /// only when the answers are rendered.
+    fn lines(&self) -> Vec<usize> {
+        (0..self.items.len())
+            .map(|i| self.src.loc(&[Seg::Key(self.key.into()), Seg::Index(i), Seg::Key("a".into())]).line)
+            .collect()
+    }
 }
 
 /// Render all published bodies, check fragments, fill `cited_by`. With a `memo` (or,
@@ -896,8 +909,14 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one =
-                render_one(ixr, j.into(), &f.src, Markdown::of(""), &answers(&f.src, "items", &f.items), opts);
+            let mut one = render_one(
+                ixr,
+                j.into(),
+                &f.src,
+                Markdown::of(""),
+                &Answers { src: &f.src, key: "items", items: &f.items },
+                opts,
+            );
             one.body = None;
             Some((k, one))
         })
@@ -988,20 +1007,27 @@ pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) 
     if let ItemId::Doc(j) = t {
         for &k in &ix.rel[j].faq_sets {
             let f = &ix.content.faqs[k.0];
-            ones.push(render_one(ix, t, &f.src, Markdown::of(""), &answers(&f.src, "items", &f.items), &opts));
+            ones.push(render_one(
+                ix,
+                t,
+                &f.src,
+                Markdown::of(""),
+                &Answers { src: &f.src, key: "items", items: &f.items },
+                &opts,
+            ));
         }
     }
     ones.into_iter().flat_map(|o| o.emitted).map(|(path, href, line)| (href, Loc::new(path, line, 1))).collect()
 }
 
 /// A document's inline FAQ answers with their lines (other kinds have none).
-fn faq_answers(ix: &Index, t: ItemId) -> Vec<(&str, usize)> {
+fn faq_answers(ix: &Index, t: ItemId) -> Answers<'_> {
     match t {
         ItemId::Doc(i) => {
             let d = &ix.content.documents[i];
-            answers(&d.src, "faq", &d.faq)
+            Answers { src: &d.src, key: "faq", items: &d.faq }
         }
-        _ => Vec::new(),
+        _ => Answers::none(ix.source(t)),
     }
 }
 
@@ -1049,7 +1075,7 @@ impl Bodies {
         // Its Markdown as loaded (read again if it is not at hand: the file must still hold it).
         let body = Markdown::loaded(src, ix.content.item(t).body());
         // (Rendered without a memo, the body is this call's alone.)
-        let made = render_one(ix, t, src, body, &[], &opts).body.and_then(Arc::into_inner);
+        let made = render_one(ix, t, src, body, &Answers::none(src), &opts).body.and_then(Arc::into_inner);
         match made.filter(|b| b.hash == was.hash).and_then(Body::held) {
             Some(html) => html,
             None => {
