@@ -130,26 +130,13 @@ pub fn listed(r: &Renderer) -> Vec<Feed> {
         page: routes::HOME.to_string(),
         entries: newest(&mut all.iter().copied()),
     }];
-    // Each organ's documents in one pass over the library (not one pass per organ).
-    let mut by_organ: Vec<Vec<usize>> = vec![Vec::new(); c.organs.len()];
-    for &i in all {
-        for id in &c.documents[i].issuer {
-            if let Some(&k) = ix.organs.get(id) {
-                if by_organ[k].len() < FEED_ENTRIES && by_organ[k].last() != Some(&i) {
-                    by_organ[k].push(i);
-                }
-            }
-        }
-    }
-    for (o, docs) in c.organs.iter().zip(by_organ) {
+    // Each organ's documents as its listing has them (not one pass over the library per organ).
+    for (k, docs) in r.organ_listings() {
+        let o = &c.organs[k];
         let dir = routes::organ(&o.id);
         let path = routes::feed(&dir);
-        out.push(Feed {
-            path,
-            title: format!("{} - {}", o.name, cfg.title),
-            page: dir,
-            entries: Listed::Documents(docs),
-        });
+        let entries = newest(&mut docs.iter().copied());
+        out.push(Feed { path, title: format!("{} - {}", o.name, cfg.title), page: dir, entries });
     }
     for (k, t) in c.topics.iter().enumerate() {
         if !ix.visible(ItemId::Topic(k)) {

@@ -63,6 +63,15 @@ impl<'a> Renderer<'a> {
         Renderer { ix, bodies, theme, cfg, cache: None, revisions: None, plan: Plan::default() }
     }
 
+    /// Every organ's listing: (its number in `organs.yaml`, its documents newest first),
+    /// in that file's order, for the organ feeds.
+    pub fn organ_listings(&self) -> impl Iterator<Item = (usize, &[usize])> {
+        self.plan.listings.iter().filter_map(|l| match l.kind {
+            plan::ListingKind::Organ(k) => Some((k, l.docs.as_slice())),
+            _ => None,
+        })
+    }
+
     /// Every 需求侧标签 value's listing: (value, folder, its documents newest first), for
     /// the tag feeds.
     pub fn tag_listings(&self) -> impl Iterator<Item = (&str, &str, &[usize])> {
