@@ -949,12 +949,7 @@ fn write_site_files(
     // The sitemaps list every page's URL and date: made again only when one of those
     // changed (not for an edit to a title or a relation).
     let sitemap_urls = sitemap_urls(r);
-    let key = cache.map_or(0, |_| {
-        const SITEMAPS: u64 = 0x517e_3a95_0000_0001;
-        let mut h = crate::hash::Hasher::with_seed(SITEMAPS);
-        std::hash::Hash::hash(&(&cfg.site_url, &sitemap_urls), &mut h);
-        h.digest()
-    });
+    let key = cache.map_or(0, |_| feeds::sitemaps_key(cfg, &sitemap_urls));
     write_group(staging, cache, "sitemaps", key, diags, |write| {
         for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
             write(path, xml.as_bytes());

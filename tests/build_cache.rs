@@ -39,6 +39,19 @@ fn clean(site: &Site, name: &str) -> Vec<(String, Vec<u8>)> {
     snapshot(&dir)
 }
 
+/// Assert that output `out` is what a clean build of `site` makes now ("after `step`"),
+/// built into the site's folder `clean` and removed again.
+fn assert_same_as_clean(site: &Site, out: &Path, step: &str) {
+    let clean = clean(site, "clean");
+    assert_eq!(differences(&snapshot(out), &clean), Vec::<String>::new(), "after {step}");
+    std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+}
+
+/// When output file `rel` of `out` was last written.
+fn modified(out: &Path, rel: &str) -> std::time::SystemTime {
+    std::fs::metadata(out.join(rel)).and_then(|m| m.modified()).expect("output file")
+}
+
 /// Date every content file an hour back, as files are that were not saved a moment ago:
 /// a build trusts (and records) a file's stamp only once it has settled (`Stamp::settled`),
 /// so without this a test's first builds would read every file as new.
@@ -345,9 +358,7 @@ fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit(
     let same_as_clean = |step: &str| {
         let (rendered, pages) = build(&site, &out);
         assert!(rendered < pages, "{step}: the build was incremental");
-        let clean = clean(&site, "clean");
-        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
-        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+        assert_same_as_clean(&site, &out, step);
     };
     let docs = document_files(&site);
     let front = |rel: &str, key: &str| -> String {
@@ -464,9 +475,7 @@ fn pages_that_show_bodies_from_the_record_match_a_clean_build() {
     let same_as_clean = |step: &str| {
         let (rendered, pages) = build(&site, &out);
         assert!(rendered > 0 && rendered < pages, "{step}: {rendered} of {pages} pages rendered");
-        let clean = clean(&site, "clean");
-        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
-        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
+        assert_same_as_clean(&site, &out, step);
     };
 
     // A title in a gazette issue: the issue's full-text page shows the bodies of the
@@ -619,14 +628,9 @@ fn catalogue_and_finder_files_follow_metadata_and_tasks_not_bodies() {
     settle(&site);
     let out = site.root().join("public");
     build(&site, &out);
-    let stamp = |rel: &str| std::fs::metadata(out.join(rel)).and_then(|m| m.modified()).expect("output file");
+    let stamp = |rel: &str| modified(&out, rel);
     let watched = ["api/documents.json", "api/documents.csv", "finder/config.json"];
     let before: Vec<_> = watched.iter().map(|f| stamp(f)).collect();
-    let same_as_clean = |step: &str| {
-        let clean = clean(&site, "clean");
-        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
-        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
-    };
     let plan = "content/documents/2018/jdq-2018-zwgk.md";
 
     // A paragraph that is not a task: the files stay as they were.
@@ -635,7 +639,7 @@ fn catalogue_and_finder_files_follow_metadata_and_tasks_not_bodies() {
     assert_eq!(build(&site, &out).0, 1, "a body edit renders its page only");
     let after: Vec<_> = watched.iter().map(|f| stamp(f)).collect();
     assert_eq!(after, before, "a body edit leaves the catalogue and the finder as they were");
-    same_as_clean("a body edit");
+    assert_same_as_clean(&site, &out, "a body edit");
 
     // A new task: the catalogue lists it.
     let task = "99.建立增量构建检验台账。（责任单位：区数据局）";
@@ -643,7 +647,7 @@ fn catalogue_and_finder_files_follow_metadata_and_tasks_not_bodies() {
     build(&site, &out);
     let json = std::fs::read_to_string(out.join("api/documents.json")).expect("catalogue");
     assert!(json.contains("建立增量构建检验台账"), "the catalogue shows the new task");
-    same_as_clean("a new task");
+    assert_same_as_clean(&site, &out, "a new task");
 
     // A tag: the finder lists the document under it.
     let finder =
@@ -652,14 +656,14 @@ fn catalogue_and_finder_files_follow_metadata_and_tasks_not_bodies() {
     edit(&site, plan, |t| t.replacen("tags: [政务公开,", "tags: [个人, 政务公开,", 1));
     build(&site, &out);
     assert_ne!(finder(), finder_before, "the finder shows the new tag");
-    same_as_clean("a new tag");
+    assert_same_as_clean(&site, &out, "a new tag");
 
     // Files changed by hand are written again, even when nothing they show changed.
     std::fs::write(out.join("api/documents.csv"), "tampered").expect("write");
     std::fs::remove_file(out.join("finder/config.json")).expect("rm");
     edit(&site, plan, |t| format!("{t}\n\n又一段正文。\n"));
     build(&site, &out);
-    same_as_clean("catalogue and finder files changed by hand");
+    assert_same_as_clean(&site, &out, "catalogue and finder files changed by hand");
 }
 
 /// Date every folder of `out` an hour back, as folders are that no build touched lately.
@@ -764,13 +768,8 @@ fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
     settle(&site);
     let out = site.root().join("public");
     build(&site, &out);
-    let stamp = |rel: &str| std::fs::metadata(out.join(rel)).and_then(|m| m.modified()).expect("output file");
+    let stamp = |rel: &str| modified(&out, rel);
     let read = |rel: &str| std::fs::read_to_string(out.join(rel)).expect("output file");
-    let same_as_clean = |step: &str| {
-        let clean = clean(&site, "clean");
-        assert_eq!(differences(&snapshot(&out), &clean), Vec::<String>::new(), "after {step}");
-        std::fs::remove_dir_all(site.root().join("clean")).expect("rm clean");
-    };
     let doc = document_files(&site)[7].clone();
     let text = std::fs::read_to_string(site.root().join(&doc)).expect("read");
     let id = text.lines().find_map(|l| l.strip_prefix("id: ")).expect("id").to_string();
@@ -789,18 +788,18 @@ fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
     }
     assert_eq!(others.iter().map(|f| stamp(f)).collect::<Vec<_>>(), before, "feeds without the document are kept");
     assert_eq!(stamp("sitemap.xml"), sitemap, "a title edit leaves the sitemap as it was");
-    same_as_clean("a title edit");
+    assert_same_as_clean(&site, &out, "a title edit");
 
     // A new publication date: the sitemap's lastmod.
     let published = text.lines().find_map(|l| l.strip_prefix("published: ")).expect("published").to_string();
     edit(&site, &doc, |t| t.replacen(&format!("\npublished: {published}"), "\npublished: 2024-12-30", 1));
     build(&site, &out);
     assert!(read("sitemap.xml").contains(&format!("{url}</loc><lastmod>2024-12-30</lastmod>")));
-    same_as_clean("a new publication date");
+    assert_same_as_clean(&site, &out, "a new publication date");
 
     // A feed changed by hand is written again, though nothing it lists changed.
     std::fs::write(out.join(others[0]), "tampered").expect("write");
     edit(&site, &doc, |t| format!("{t}\n\n又一段正文。\n"));
     build(&site, &out);
-    same_as_clean("a feed changed by hand");
+    assert_same_as_clean(&site, &out, "a feed changed by hand");
 }

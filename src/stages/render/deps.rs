@@ -270,6 +270,7 @@ impl Renderer<'_> {
         let Some(revs) = &self.revisions else { return 0 };
         let mut h = Hasher::with_seed(seed);
         revs.shared.hash(&mut h);
+        docs.len().hash(&mut h);
         docs.iter().for_each(|&i| revs.metadata[i].hash(&mut h));
         issues.len().hash(&mut h);
         issues.iter().for_each(|&k| revs.issues[k].hash(&mut h));
