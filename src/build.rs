@@ -223,6 +223,7 @@ pub struct Built {
 #[derive(Default)]
 pub struct Memo {
     pub(crate) load: load::Memo,
+    pub(crate) resolve: crate::resolve::Memo,
     pub(crate) bodies: bodies::Memo,
     pub(crate) search: crate::search::Memo,
     pub(crate) catalog: feeds::Memo,
@@ -378,7 +379,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     };
     let page_cache = cached.then(|| crate::cache::Ahead::start(open_page_cache.clone()));
     progress.stage("resolving", 0);
-    let mut ix = Index::build(content, date, opts.drafts, &diags);
+    let mut ix = Index::build_with(content, date, opts.drafts, &diags, memo.map(|m| &m.resolve));
     crate::privacy::check_site(&ix, &diags);
     crate::lint::check(&ix, &diags, memo.map(|m| &m.lint));
     laps.lap("resolve");

@@ -96,6 +96,10 @@ impl Diagnostics {
     pub fn extend(&self, ds: impl IntoIterator<Item = Diagnostic>) {
         self.items.lock().unwrap_or_else(|e| e.into_inner()).extend(ds);
     }
+    /// How many have been pushed so far.
+    pub fn count(&self) -> usize {
+        self.items.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
     pub fn has_errors(&self) -> bool {
         self.items.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|d| d.severity == Severity::Error)
     }

@@ -721,6 +721,56 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     assert!(log.contains("content/documents/e.md:4:1: error: unknown organ `qfb`"), "{log}");
 }
 
+/// Edits that leave every count as it was, one front-matter field at a time: serve takes
+/// the last build's resolved index as it is when no field resolving reads changed (a
+/// title), and must resolve again for each field it does read.
+#[test]
+fn each_field_resolving_reads_is_seen_after_an_edit_that_reused_the_index() {
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "doc_number: 测府发〔2024〕1号\ntags: [企业]\n", "甲的正文。"));
+    s.write("content/documents/b.md", &doc("b", "", "乙的正文。"));
+    s.write("content/documents/c.md", &doc("c", "", "依据测府发〔2024〕1号制定。"));
+    s.write(
+        "content/interpretations/jd.md",
+        "---\nid: jd\ntitle: 解读\ninterprets: a\npublished: 2024-06-01\n---\n\n解读正文。\n",
+    );
+    s.write("content/topics/t.md", "---\nid: t\ntitle: 企业专题\nmatch:\n  tags: [企业]\n---\n\n专题。\n");
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
+    let mut n = 0;
+    let mut edit = |rel: &str, from: &str, to: &str| {
+        let before = text(rel);
+        assert!(before.contains(from), "{rel} has {from:?}");
+        s.write(rel, &before.replace(from, to));
+        let log = wait_log(&srv, "rebuilt in");
+        assert!(!log.contains("build failed"), "{rel}: {from:?} → {to:?}:\n{log}");
+        n += 1;
+        let found = differences_from_clean(&s, &out, &format!("clean{n}"));
+        assert_eq!(found, Vec::<String>::new(), "{rel}: {from:?} → {to:?}: differs from a clean build");
+    };
+    let page = |path: &str| raw(p, path).2;
+
+    edit("content/documents/a.md", "title: 文件a", "title: 新标题甲");
+    assert!(page("/documents/").contains("新标题甲"));
+    edit("content/documents/c.md", "published: 2024-05-01\n", "published: 2024-05-01\nbasis: [a]\n");
+    assert!(page("/documents/a/").contains("以本文件为依据"), "a lists c, which names it as its basis");
+    edit("content/documents/b.md", "published: 2024-05-01", "published: 2023-02-01");
+    assert!(page("/documents/b/").contains("2023-02-01"));
+    edit("content/documents/a.md", "tags: [企业]", "tags: [个人]");
+    assert!(!page("/topics/t/").contains("documents/a/"), "the topic matches a by its tag no more");
+    edit("content/documents/a.md", "〔2024〕1号", "〔2024〕9号");
+    assert!(!page("/documents/c/").contains("documents/a/\">测府发"), "c quotes a number a no longer has");
+    edit("content/interpretations/jd.md", "interprets: a", "interprets: b");
+    assert!(page("/documents/b/").contains("interpretations/jd/"), "b shows its 解读");
+    edit("content/documents/a.md", "tags: [个人]", "tags: [个人]\nvalidity: 已废止");
+    assert!(page("/documents/a/").contains("已废止"));
+    edit("content/documents/c.md", "basis: [a]", "basis: [a]\ndraft: true");
+    assert_eq!(raw(p, "/documents/c/").0, 404, "a draft is not published");
+    assert!(!page("/documents/a/").contains("以本文件为依据"), "nor listed as citing a");
+}
+
 /// A theme folder made while serve runs (an editor's first template override) is picked
 /// up, and so are later edits inside it.
 #[test]

@@ -970,7 +970,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     for (from, targets) in cites {
         for j in targets {
             if from != ItemId::Doc(j) {
-                ix.rel[j].cited_by.insert(from);
+                ix.cited_by[j].insert(from);
             }
         }
     }

@@ -926,7 +926,7 @@ pub fn build(
         .published_documents()
         .iter()
         .map(|&i| ItemId::Doc(i))
-        .chain(ix.published_interpretations().into_iter().map(ItemId::Interp))
+        .chain(ix.published_interpretations().iter().map(|&k| ItemId::Interp(k)))
         .collect();
     let entries: Vec<(u64, Arc<Entry>, KeptTerms)> = targets
         .par_iter()

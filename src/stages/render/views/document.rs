@@ -149,8 +149,7 @@ impl<'a> Renderer<'a> {
         .filter(|(_, v)| !v.is_empty())
         .map(|(label, v)| Relation { label, rows: rows_of(v) })
         .collect();
-        let cited_by = r
-            .cited_by
+        let cited_by = ix.cited_by[i]
             .iter()
             .map(|&t| CitedBy {
                 title: ix.title(t),
