@@ -289,15 +289,23 @@ impl Postings {
     /// `[d1,d2,…]`: the deltas as the client reads them.
     pub(crate) fn json(&self) -> String {
         let mut s = String::with_capacity(self.bytes.len() * 3 + 2);
-        s.push('[');
+        self.json_into(&mut s);
+        s
+    }
+
+    /// [`Postings::json`], appended to `out` (each number written in place: a string per
+    /// number was most of writing every shard again, as an edit that reorders the items
+    /// does, some 60 ms at 10,000 documents).
+    fn json_into(&self, out: &mut String) {
+        let mut digits = itoa::Buffer::new();
+        out.push('[');
         for (k, d) in self.deltas().enumerate() {
             if k > 0 {
-                s.push(',');
+                out.push(',');
             }
-            s.push_str(&d.to_string());
+            out.push_str(digits.format(d));
         }
-        s.push(']');
-        s
+        out.push(']');
     }
 }
 
@@ -571,13 +579,18 @@ fn shard_of(k: u64, shards: u32) -> usize {
 
 /// One shard file: `{key: [[title deltas], [body deltas]]}`, `keys` ascending.
 fn shard_json(postings: &AllPostings, keys: &[u64]) -> String {
+    use std::fmt::Write;
     let mut out = String::from("{");
     for (n, k) in keys.iter().enumerate() {
         let Some((t, b)) = postings.get(*k) else { continue };
         if n > 0 {
             out.push(',');
         }
-        out.push_str(&format!("\"{k:016x}\":[{},{}]", t.json(), b.json()));
+        write!(out, "\"{k:016x}\":[").ok();
+        t.json_into(&mut out);
+        out.push(',');
+        b.json_into(&mut out);
+        out.push(']');
     }
     out.push('}');
     out
