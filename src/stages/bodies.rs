@@ -757,7 +757,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
                 h.update(&src.yaml_hash.to_le_bytes());
                 h.update(&(src.yaml_line as u64).to_le_bytes());
             }
-            h.update(opts.iframe_hosts.join("\n").as_bytes());
+            opts.iframe_hosts.iter().for_each(|host| h.piece(host.as_bytes()));
             h.update(&[u8::from(opts.record_links)]);
             let key = h.digest();
             let answered = memo.answered.as_ref();
@@ -796,7 +796,10 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
             }
         }
     };
-    opts.diags.extend(std::mem::take(&mut sink.diags));
+    // (Most bodies say nothing: the shared collector is not locked for them.)
+    if !sink.diags.is_empty() {
+        opts.diags.extend(std::mem::take(&mut sink.diags));
+    }
     let emitted = sink.emitted.take().unwrap_or_default().into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
     One { body: Some(b), faq, tasks, sink_links: sink.links, cites: sink.cites, files: sink.files, from, emitted }
 }
