@@ -31,7 +31,7 @@ pub struct Source {
     /// (`privacy::check_site`); found when the file is parsed, so a file taken from a
     /// record is not scanned again and its findings are not lost.
     pub personal_info: Vec<crate::diag::Diagnostic>,
-    /// The item's face: a hash of the fields resolving reads (`resolve::face`), made the
+    /// The item's face: a hash of the fields resolving reads (`resolve::Faced`), made the
     /// first time a build with a memo asks, then kept with the item (an item serve's
     /// load memo keeps is not hashed again).
     #[serde(skip)]

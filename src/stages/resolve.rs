@@ -135,8 +135,8 @@ impl Index {
         let Some(memo) = memo else { return Index::resolve(content, date, drafts, diags) };
         let key = memo_key(&content, date, drafts);
         let mut kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
-        let cited_by = vec![BTreeSet::new(); content.documents.len()];
         if let Some((_, resolved)) = kept.as_ref().filter(|(k, _)| *k == key) {
+            let cited_by = vec![BTreeSet::new(); content.documents.len()];
             return Index { content, date, drafts, resolved: resolved.clone(), cited_by };
         }
         let said = diags.count();
@@ -145,6 +145,8 @@ impl Index {
         ix
     }
 
+    /// Resolve `content` anew. Each step reads the index, then writes what it found
+    /// through `Arc::make_mut`, which copies nothing: the `Resolved` is not shared yet.
     fn resolve(content: Content, date: Date, drafts: bool, diags: &Diagnostics) -> Index {
         let c = &content;
         let hidden = ItemMap::new(c, |t, item| match t {
@@ -185,14 +187,9 @@ impl Index {
         docs.sort_by(|&a, &b| newest_first(&c.documents[a], &c.documents[b]));
         let mut interps: Vec<usize> = (0..c.interpretations.len()).filter(|&k| ix.visible(ItemId::Interp(k))).collect();
         interps.sort_by(|&a, &b| c.interpretations[b].published.cmp(&c.interpretations[a].published).then(a.cmp(&b)));
-        let r = ix.resolved_mut();
+        let r = Arc::make_mut(&mut ix.resolved);
         (r.published_docs, r.published_interps) = (docs, interps);
         ix
-    }
-
-    /// What resolving is making, while it is (not yet shared: nothing is copied).
-    fn resolved_mut(&mut self) -> &mut Resolved {
-        Arc::make_mut(&mut self.resolved)
     }
 
     /// CONTRACT §5: a 解读 or FAQ set prepared for an embargoed document (published later,
@@ -219,7 +216,7 @@ impl Index {
             .filter(|(k, f)| !self.hidden_faqs[*k] && embargo_of(self, &f.for_ref).is_some())
             .map(|(k, _)| k)
             .collect();
-        let r = self.resolved_mut();
+        let r = Arc::make_mut(&mut self.resolved);
         for (me, d) in interps {
             *r.hidden.get_mut(me) = Some(Hidden::Embargoed(d));
         }
