@@ -8,6 +8,7 @@
 #                             arguments, e.g. --timings)
 #   first_document            the first document of the copy, by path
 #   edit_title FILE N         append 改N to FILE's `title: "…"`
+#   edit_date FILE N          set FILE's `published:` to a date made from N (2023-0M-1D)
 
 serve_start() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/gazette-bench.XXXXXX")
@@ -31,6 +32,16 @@ import re, sys
 p, i = sys.argv[1], sys.argv[2]
 s = open(p, encoding="utf-8").read()
 s = re.sub(r'^title: "(.*)"', lambda m: f'title: "{m.group(1)}改{i}"', s, count=1, flags=re.M)
+open(p, "w", encoding="utf-8").write(s)
+PY
+}
+
+edit_date() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+p, i = sys.argv[1], int(sys.argv[2])
+s = open(p, encoding="utf-8").read()
+s = re.sub(r"^published: .*$", f"published: 2023-0{1 + i % 9}-1{i % 10}", s, count=1, flags=re.M)
 open(p, "w", encoding="utf-8").write(s)
 PY
 }
