@@ -256,6 +256,21 @@ fn differences_from_clean(s: &Site, out: &std::path::Path, name: &str) -> Vec<St
     differences(&snapshot(out), &snapshot(&dir))
 }
 
+/// Wait for the end of serve's next build (the full build's "rebuilt in", or the fast
+/// path's search index line for a body-only edit); it must not have failed, and serve's
+/// output `out` must equal a clean build (into folder `name`).
+fn served_as_clean(srv: &Server, s: &Site, out: &std::path::Path, name: &str, what: &str) {
+    let mut log = String::new();
+    while !log.contains("rebuilt in") && !log.contains("search index") && !log.contains("build failed") {
+        let l = srv.log.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{what}: no build:\n{log}"));
+        log.push_str(&l);
+        log.push('\n');
+    }
+    assert!(!log.contains("build failed"), "{what}:\n{log}");
+    let found = differences_from_clean(s, out, name);
+    assert_eq!(found, Vec::<String>::new(), "{what}: differs from a clean build");
+}
+
 #[test]
 fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let s = Site::new();
@@ -622,18 +637,8 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     let p = srv.port;
     let mut n = 0;
     let mut check = |what: &str| {
-        // The full build ("rebuilt in"), or the fast path for a body-only edit.
-        let mut log = String::new();
-        while !log.contains("rebuilt in") && !log.contains("search index") && !log.contains("build failed") {
-            let l =
-                srv.log.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("{what}: no build:\n{log}"));
-            log.push_str(&l);
-            log.push('\n');
-        }
-        assert!(!log.contains("build failed"), "{what}:\n{log}");
         n += 1;
-        let found = differences_from_clean(&s, &out, &format!("clean{n}"));
-        assert_eq!(found, Vec::<String>::new(), "{what}: differs from a clean build");
+        served_as_clean(&srv, &s, &out, &format!("clean{n}"), what);
     };
     let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
 
@@ -744,11 +749,8 @@ fn each_field_resolving_reads_is_seen_after_an_edit_that_reused_the_index() {
         let before = text(rel);
         assert!(before.contains(from), "{rel} has {from:?}");
         s.write(rel, &before.replace(from, to));
-        let log = wait_log(&srv, "rebuilt in");
-        assert!(!log.contains("build failed"), "{rel}: {from:?} → {to:?}:\n{log}");
         n += 1;
-        let found = differences_from_clean(&s, &out, &format!("clean{n}"));
-        assert_eq!(found, Vec::<String>::new(), "{rel}: {from:?} → {to:?}: differs from a clean build");
+        served_as_clean(&srv, &s, &out, &format!("clean{n}"), &format!("{rel}: {from:?} → {to:?}"));
     };
     let page = |path: &str| raw(p, path).2;
 

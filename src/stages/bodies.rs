@@ -835,6 +835,11 @@ impl<'c> Answers<'c> {
         Answers { src, key: "", items: &[] }
     }
 
+    /// A FAQ set's answers (rendered on its document's page).
+    fn of_set(f: &'c crate::model::FaqSet) -> Self {
+        Answers { src: &f.src, key: "items", items: &f.items }
+    }
+
     /// The line each answer starts on, for diagnostics: found in the front matter, so
     /// only when the answers are rendered.
     fn lines(&self) -> Vec<usize> {
@@ -912,14 +917,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(
-                ixr,
-                j.into(),
-                &f.src,
-                Markdown::of(""),
-                &Answers { src: &f.src, key: "items", items: &f.items },
-                opts,
-            );
+            let mut one = render_one(ixr, j.into(), &f.src, Markdown::of(""), &Answers::of_set(f), opts);
             one.body = None;
             Some((k, one))
         })
@@ -1010,14 +1008,7 @@ pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) 
     if let ItemId::Doc(j) = t {
         for &k in &ix.rel[j].faq_sets {
             let f = &ix.content.faqs[k.0];
-            ones.push(render_one(
-                ix,
-                t,
-                &f.src,
-                Markdown::of(""),
-                &Answers { src: &f.src, key: "items", items: &f.items },
-                &opts,
-            ));
+            ones.push(render_one(ix, t, &f.src, Markdown::of(""), &Answers::of_set(f), &opts));
         }
     }
     ones.into_iter().flat_map(|o| o.emitted).map(|(path, href, line)| (href, Loc::new(path, line, 1))).collect()
