@@ -36,6 +36,10 @@ pub struct Source {
     /// load memo keeps is not hashed again).
     #[serde(skip)]
     pub face: std::sync::OnceLock<u64>,
+    /// A document's facets: a hash of the fields the search index's facet and number
+    /// files read (`search::facets_of`), kept with the item like `face`.
+    #[serde(skip)]
+    pub facets: std::sync::OnceLock<u64>,
 }
 
 impl Source {

@@ -352,6 +352,9 @@ struct Desc {
     /// to the text file's name (each joined with commas). Kept only for serve's memo: a
     /// one-off build makes them as it writes the line.
     line: Option<(String, String)>,
+    /// A hash of `line` (0 without one): with the text key and the name, what the line's
+    /// JSON is made from, so serve knows a chunk of lines unchanged without making it.
+    line_key: u64,
 }
 
 /// Each item's result line, `meta/<k>.json` ([`META_CHUNK`] lines a file), and its entry in
@@ -365,7 +368,14 @@ struct Lines<'a> {
     /// Item `n`'s result line's fields around its excerpt (see [`Desc`]).
     fields: &'a (dyn Fn(usize) -> std::borrow::Cow<'a, (String, String)> + Sync),
     /// Where the chunks go.
-    emit: &'a (dyn Fn(String, &str) + Sync),
+    out: &'a Output<'a>,
+    /// Each item's [`Desc::line_key`], in order (serve only: else empty).
+    line_keys: &'a [u64],
+    /// The chunks the last build wrote, by number: each one's key ([`Lines::chunk_key`])
+    /// and stamp (serve only).
+    chunks_before: &'a [(u64, Option<Stamp>)],
+    /// This build's, for the next (serve only).
+    chunks: Option<Vec<(u64, Option<Stamp>)>>,
     /// The next item's number.
     next: usize,
     /// This build's record, while it is being written.
@@ -384,24 +394,41 @@ impl Lines<'_> {
         let first = self.next;
         debug_assert!(first.is_multiple_of(META_CHUNK));
         debug_assert!(items.len().is_multiple_of(META_CHUNK) || first + items.len() == self.names.len());
-        let (names, fields, emit) = (self.names, self.fields, self.emit);
-        items.par_chunks(META_CHUNK).enumerate().for_each(|(c, lines)| {
-            let start = first + c * META_CHUNK;
-            let mut chunk = String::new();
-            for (k, (excerpt, _)) in lines.iter().enumerate() {
-                chunk.push(if k == 0 { '[' } else { ',' });
-                chunk.push('[');
-                let around = fields(start + k);
-                for part in [around.0.as_str(), excerpt, around.1.as_str()] {
-                    chunk.push_str(part);
-                    chunk.push(',');
+        let (names, fields, out, before) = (self.names, self.fields, self.out, self.chunks_before);
+        let made: Vec<(u64, Option<Stamp>)> = items
+            .par_chunks(META_CHUNK)
+            .enumerate()
+            .map(|(c, lines)| {
+                let start = first + c * META_CHUNK;
+                let path = format!("search/meta/{}.json", start / META_CHUNK);
+                // A chunk whose lines are made from what they were last time, and whose file
+                // is still the one written then, is kept without being made (most of a
+                // rebuild's chunks: some 150 MB of JSON at 100,000 documents).
+                let key = self.chunk_key(start, lines.len());
+                if let Some(&(was, Some(stamp))) = before.get(start / META_CHUNK) {
+                    if key != 0 && was == key && (out.keep)(&path, stamp) {
+                        return (key, Some(stamp));
+                    }
                 }
-                chunk.push_str(&serde_json::to_string(&names[start + k]).unwrap_or_default());
+                let mut chunk = String::new();
+                for (k, (excerpt, _)) in lines.iter().enumerate() {
+                    chunk.push(if k == 0 { '[' } else { ',' });
+                    chunk.push('[');
+                    let around = fields(start + k);
+                    for part in [around.0.as_str(), excerpt, around.1.as_str()] {
+                        chunk.push_str(part);
+                        chunk.push(',');
+                    }
+                    chunk.push_str(&serde_json::to_string(&names[start + k]).unwrap_or_default());
+                    chunk.push(']');
+                }
                 chunk.push(']');
-            }
-            chunk.push(']');
-            emit(format!("search/meta/{}.json", start / META_CHUNK), &chunk);
-        });
+                (key, (out.write)(path, &chunk))
+            })
+            .collect();
+        if let Some(chunks) = &mut self.chunks {
+            chunks.extend(made);
+        }
         for (k, &(excerpt, stamp)) in items.iter().enumerate() {
             if let Some(record) = &mut self.record {
                 record.item(self.keys[first + k], &self.names[first + k], stamp, excerpt);
@@ -411,6 +438,19 @@ impl Lines<'_> {
             }
         }
         self.next += items.len();
+    }
+
+    /// What the `len` lines from item `start` are made from: each one's text key (its
+    /// excerpt), line key and text file name; 0 without line keys (a one-off build).
+    fn chunk_key(&self, start: usize, len: usize) -> u64 {
+        let Some(line_keys) = self.line_keys.get(start..start + len) else { return 0 };
+        let mut h = crate::hash::Hasher::new();
+        for ((key, line), name) in self.keys[start..start + len].iter().zip(line_keys).zip(&self.names[start..]) {
+            h.update(&key.to_le_bytes());
+            h.update(&line.to_le_bytes());
+            h.piece(name.as_bytes());
+        }
+        h.digest()
     }
 }
 
@@ -437,6 +477,9 @@ struct Kept {
     /// made from and its stamp. An item whose file is still that one is not written
     /// again (formatting and hashing every item's text was a third of the stage).
     texts: crate::hash::FastMap<String, (u64, Stamp)>,
+    /// Each chunk of result lines the last build wrote: its key and stamp (see
+    /// [`Lines::push`]).
+    chunks: Vec<(u64, Option<Stamp>)>,
 }
 
 /// The previous build's postings, as the shard files it wrote show them.
@@ -802,10 +845,6 @@ pub fn build(
     inputs: &(dyn Fn(ItemId) -> u64 + Sync),
     out: &Output,
 ) -> Option<Pending> {
-    let emit = |path: String, data: &str| {
-        (out.write)(path, data);
-    };
-    let emit: &(dyn Fn(String, &str) + Sync) = &emit;
     let store = store.filter(|_| memo.is_none());
     // Items are keyed by what they are indexed from when a memo or a record is kept.
     let keyed = memo.is_some() || store.is_some();
@@ -931,7 +970,13 @@ pub fn build(
         // serve keeps the line with the description; a one-off build makes it when it is
         // written (`Lines`), so no line waits in memory (some 60 MB at 100,000 documents).
         let line = memo.is_some().then(|| line(&s, doc));
-        (Desc { text_key, name, line }, terms)
+        let line_key = line.as_ref().map_or(0, |(head, tail)| {
+            let mut h = crate::hash::Hasher::new();
+            h.piece(head.as_bytes());
+            h.piece(tail.as_bytes());
+            h.digest()
+        });
+        (Desc { text_key, name, line, line_key }, terms)
     };
     // Every published document, then every published interpretation, each described (or
     // its description taken from the memo: then every item's terms are there too).
@@ -1037,6 +1082,11 @@ pub fn build(
     let part_of = |k: u64| (k as usize) % parts;
     let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
     let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
+    let line_keys: Vec<u64> = match memo {
+        Some(_) => slots.iter().map(|(d, ..)| d.line_key).collect(),
+        None => Vec::new(),
+    };
+    let chunks_before = std::mem::take(&mut previous.chunks);
     // Each item, once indexed, leaves its result line and its entry in this build's record.
     let fields = |n: usize| -> std::borrow::Cow<(String, String)> {
         let (d, _, text_of, doc) = slots[n];
@@ -1049,7 +1099,10 @@ pub fn build(
         names: &names,
         keys: &keys,
         fields: &fields,
-        emit,
+        out,
+        line_keys: &line_keys,
+        chunks_before: &chunks_before,
+        chunks: memo.map(|_| Vec::new()),
         next: 0,
         record: store.and_then(|st| st.begin(slots.len())),
         stamps: memo.map(|_| Vec::with_capacity(slots.len())),
@@ -1160,6 +1213,7 @@ pub fn build(
         };
         let texts = names.iter().zip(&keys).zip(lines.stamps.iter().flatten());
         kept_now.texts = texts.filter_map(|((name, &key), stamp)| Some((name.clone(), (key, (*stamp)?)))).collect();
+        kept_now.chunks = lines.chunks.take().unwrap_or_default();
     }
     let shards = shard_count(total, postings.len());
     // Shards to write again: all, unless the postings were carried over and the shard
@@ -1309,8 +1363,10 @@ pub fn build(
 type Slot<'a> = (&'a Desc, Option<&'a Arc<Indexed>>, TextOf, Option<usize>);
 
 /// A hash of what the exact-number and facet files are made from (see [`Output::group`]):
-/// per item, its document's 发文字号, 索引号, issuers, publication date, 文种, topics,
-/// validity and tags; the organs; the item and shard counts.
+/// per item, whether it is a document, and its document's facets ([`facets_of`]) and
+/// validity; the organs; the item and shard counts. Each document's facets are hashed
+/// once and kept with it: hashing them for every item was some 86 ms of every rebuild
+/// at 100,000 documents.
 fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
     use std::hash::Hash;
     let c = &ix.content;
@@ -1319,24 +1375,26 @@ fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
     for o in &c.organs {
         (&o.id, &o.name).hash(&mut h);
     }
+    let mut words: Vec<u8> = Vec::with_capacity(slots.len() * 16);
     for &(.., text_of, doc) in slots {
-        matches!(text_of, TextOf::Doc(_)).hash(&mut h);
-        doc.map(|j| {
-            let d = &c.documents[j];
-            (
-                &d.doc_number,
-                &d.index_number,
-                &d.issuer,
-                d.published,
-                &d.doc_type,
-                &d.topics,
-                ix.rel[j].validity,
-                &d.tags,
-            )
-        })
-        .hash(&mut h);
+        let (facets, validity) = doc.map_or((0, 0), |j| (facets_of(&c.documents[j]), ix.rel[j].validity as u64 + 1));
+        let kind = u64::from(matches!(text_of, TextOf::Doc(_)));
+        words.extend_from_slice(&facets.to_le_bytes());
+        words.extend_from_slice(&(validity << 1 | kind).to_le_bytes());
     }
+    h.update(&words);
     h.digest()
+}
+
+/// A hash of the fields of document `d` the facet and exact-number files read (its
+/// validity aside: resolving gives it), cached in its [`Source`].
+fn facets_of(d: &crate::model::Document) -> u64 {
+    *d.src.facets.get_or_init(|| {
+        use std::hash::Hash;
+        let mut h = crate::hash::Hasher::new();
+        (&d.doc_number, &d.index_number, &d.issuer, d.published, &d.doc_type, &d.topics, &d.tags).hash(&mut h);
+        h.digest()
+    })
 }
 
 /// JSON with `<` and `>` written as `\u003c`/`\u003e`: the same values to every JSON
