@@ -31,6 +31,7 @@ use crate::docnum;
 use crate::resolve::{Index, ItemId};
 use rayon::prelude::*;
 use serde_json::json;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -363,7 +364,7 @@ struct Desc {
 /// documents).
 struct Lines<'a> {
     /// Each item's text file name and text key, in order.
-    names: &'a [String],
+    names: &'a [Cow<'a, str>],
     keys: &'a [u64],
     /// Item `n`'s result line's fields around its excerpt (see [`Desc`]).
     fields: &'a (dyn Fn(usize) -> std::borrow::Cow<'a, (String, String)> + Sync),
@@ -476,10 +477,16 @@ struct Kept {
     /// Each text file the last build left in the output: by name, the text key it was
     /// made from and its stamp. An item whose file is still that one is not written
     /// again (formatting and hashing every item's text was a third of the stage).
-    texts: crate::hash::FastMap<String, (u64, Stamp)>,
+    /// (By a hash of the name, [`text_name_key`]: not a copy of every name.)
+    texts: KeyMap<(u64, Stamp)>,
     /// Each chunk of result lines the last build wrote: its key and stamp (see
     /// [`Lines::push`]).
     chunks: Vec<(u64, Option<Stamp>)>,
+}
+
+/// What [`Kept::texts`] knows a text file by: a hash of its name.
+fn text_name_key(name: &str) -> u64 {
+    crate::hash::of(name.as_bytes())
 }
 
 /// The previous build's postings, as the shard files it wrote show them.
@@ -929,19 +936,20 @@ pub fn build(
     };
     // The search items of a document or interpretation: itself, then a document's
     // questions (its own, then those of its FAQ sets).
-    let items_of = |t: ItemId| -> Vec<TextOf> {
-        match t {
-            ItemId::Doc(i) => {
-                let qas = (0..c.documents[i].faq.len()).map(|n| TextOf::DocFaq(i, n));
-                let sets = ix.rel[i]
-                    .faq_sets
-                    .iter()
-                    .flat_map(|&k| (0..c.faqs[k].items.len()).map(move |n| TextOf::SetFaq(k.0, n)));
-                std::iter::once(TextOf::Doc(i)).chain(qas).chain(sets).collect()
-            }
-            ItemId::Interp(k) => vec![TextOf::Interp(k)],
-            _ => Vec::new(),
-        }
+    let items_of = |t: ItemId| {
+        let (own, doc) = match t {
+            ItemId::Doc(i) => (Some(TextOf::Doc(i)), Some(i)),
+            ItemId::Interp(k) => (Some(TextOf::Interp(k)), None),
+            _ => (None, None),
+        };
+        let qas = doc.into_iter().flat_map(move |i| (0..c.documents[i].faq.len()).map(move |n| TextOf::DocFaq(i, n)));
+        let sets = doc.into_iter().flat_map(move |i| {
+            ix.rel[i]
+                .faq_sets
+                .iter()
+                .flat_map(move |&k| (0..c.faqs[k].items.len()).map(move |n| TextOf::SetFaq(k.0, n)))
+        });
+        own.into_iter().chain(qas).chain(sets)
     };
     // The document whose facets a target's items have (this build's number).
     let doc_of = |t: ItemId| match t {
@@ -997,7 +1005,7 @@ pub fn build(
             });
             kept.unwrap_or_else(|| {
                 let (items, terms): (Vec<Desc>, KeptTerms) =
-                    items_of(t).into_iter().map(|text_of| describe(text_of, doc_of(t))).unzip();
+                    items_of(t).map(|text_of| describe(text_of, doc_of(t))).unzip();
                 let terms = if terms.iter().all(Option::is_none) { Vec::new() } else { terms };
                 (key, Arc::new(Entry { items }), terms)
             })
@@ -1023,15 +1031,17 @@ pub fn build(
         }
     }
     slots.append(&mut questions);
-    // A second item with the same text file name, vanishingly rare, gets a suffix.
-    let mut seen = crate::hash::FastSet::default();
-    let names: Vec<String> = slots
+    // A second item with the same text file name, vanishingly rare, gets a suffix. (The
+    // names are borrowed: copying each twice was a tenth of the stage at 100,000.)
+    let mut seen: crate::hash::FastSet<Cow<str>> = crate::hash::FastSet::default();
+    seen.reserve(slots.len());
+    let names: Vec<Cow<str>> = slots
         .iter()
         .map(|(d, ..)| {
-            let mut name = d.name.clone();
+            let mut name = Cow::Borrowed(d.name.as_str());
             let mut k = 1;
             while !seen.insert(name.clone()) {
-                name = format!("{}-{k}", d.name);
+                name = Cow::Owned(format!("{}-{k}", d.name));
                 k += 1;
             }
             name
@@ -1051,7 +1061,6 @@ pub fn build(
             text_json,
         }
     };
-    let kept = std::sync::Mutex::new(KeyMap::default());
     let text_path = |n: usize| format!("search/text/{}.json", names[n]);
     // Item `n`'s text file as the last build wrote it, under `name` with `stamp`: kept
     // when it has the same name and is still that file (its stamp, when kept).
@@ -1065,10 +1074,7 @@ pub fn build(
             Some(indexed) => indexed.clone(),
             None => Arc::new(index(&index_title(text_of), &html(text_of))),
         };
-        if memo.is_some() {
-            kept.lock().unwrap_or_else(|e| e.into_inner()).insert(desc.text_key, indexed.clone());
-        }
-        let written = previous.texts.get(&names[n]).filter(|(key, _)| *key == desc.text_key);
+        let written = previous.texts.get(&text_name_key(&names[n])).filter(|(key, _)| *key == desc.text_key);
         if let Some(stamp) = written.and_then(|&(_, stamp)| still_written(n, &names[n], stamp)) {
             return (indexed, Some(stamp));
         }
@@ -1116,6 +1122,8 @@ pub fn build(
     });
     // The postings, their total and, when they were carried over from the previous
     // build, its shard files and the terms whose postings changed.
+    // Each item's terms by text key, for serve's next build.
+    let mut kept_items: KeyMap<Arc<Indexed>> = KeyMap::default();
     let (postings, total, patched) = match (memo, record) {
         (None, Some((saved, old_of))) => {
             // An item whose text is unchanged keeps, under the same name, its text file
@@ -1167,6 +1175,7 @@ pub fn build(
                 (0..slots.len()).into_par_iter().map(index_item).unzip();
             lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(stamps).collect::<Vec<_>>());
             let mut previous = previous;
+            kept_items = keys.iter().copied().zip(indexed.iter().cloned()).collect();
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
             // Items changed in place: their terms are patched in. Items added, removed or
             // moved by their dates: the kept lists are renumbered (see `renumber`).
@@ -1206,13 +1215,14 @@ pub fn build(
     };
     if let Some(m) = memo {
         let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept_now.items = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+        kept_now.items = kept_items;
         kept_now.entries = match previous_entries {
             Some(kept) => kept,
             None => entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect(),
         };
         let texts = names.iter().zip(&keys).zip(lines.stamps.iter().flatten());
-        kept_now.texts = texts.filter_map(|((name, &key), stamp)| Some((name.clone(), (key, (*stamp)?)))).collect();
+        kept_now.texts =
+            texts.filter_map(|((name, &key), stamp)| Some((text_name_key(name), (key, (*stamp)?)))).collect();
         kept_now.chunks = lines.chunks.take().unwrap_or_default();
     }
     let shards = shard_count(total, postings.len());
