@@ -972,7 +972,7 @@ fn write_site_files(
     write_group(staging, cache, "catalog", r.library_metadata_key(CATALOG), diags, |write| {
         let (json, csv) = feeds::catalog(r, memo.map(|m| &m.catalog));
         write(routes::CATALOG_JSON.to_string(), &json);
-        write(routes::CATALOG_CSV.to_string(), csv.as_bytes());
+        write(routes::CATALOG_CSV.to_string(), &csv);
     });
     if bodies.has_code {
         report(staging.write(routes::SYNTAX_CSS, crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
