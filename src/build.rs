@@ -970,9 +970,10 @@ fn write_site_files(
     });
     const CATALOG: u64 = 0xca7a_1096_f11e_0001;
     write_group(staging, cache, "catalog", r.library_metadata_key(CATALOG), diags, |write| {
-        let (json, csv) = feeds::catalog(r, memo.map(|m| &m.catalog));
-        write(routes::CATALOG_JSON.to_string(), &json);
-        write(routes::CATALOG_CSV.to_string(), &csv);
+        feeds::catalog(r, memo.map(|m| &m.catalog), |json, csv| {
+            write(routes::CATALOG_JSON.to_string(), json);
+            write(routes::CATALOG_CSV.to_string(), csv);
+        });
     });
     if bodies.has_code {
         report(staging.write(routes::SYNTAX_CSS, crate::highlight::stylesheet().as_bytes()), "gazette.yaml");

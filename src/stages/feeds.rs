@@ -415,27 +415,39 @@ fn catalog_record_json(record: &impl serde::Serialize) -> String {
     crate::search::json_html_safe(&json).into_owned()
 }
 
-/// The catalogue entries of the previous build in this process (`serve --watch`), by the
-/// inputs key of their document (`render::deps`): an edit makes only the entries of the
-/// documents it changed. Holds one build's worth.
-pub type Memo = crate::render::KeptByInputs<CatalogEntry>;
+/// What the previous build in this process (`serve --watch`) made of the catalogue:
+/// - its entries, by the inputs key of their document (`render::deps`): an edit makes
+///   only the entries of the documents it changed (holds one build's worth);
+/// - the two buffers it put the files together in, emptied, so the next build writes
+///   into memory already mapped (fresh, the ~130 MB at 100,000 documents were faulted
+///   in page by page on every rebuild).
+#[derive(Default)]
+pub struct Memo {
+    entries: crate::render::KeptByInputs<CatalogEntry>,
+    buffers: std::sync::Mutex<(Vec<u8>, Vec<u8>)>,
+}
 
 /// Documents whose catalogue entries a one-off build makes at a time (see [`catalog`]).
 const CATALOG_CHUNK: usize = 4096;
 
-/// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document.
-/// Each document's entry is made on its own (in parallel, or taken from `memo`) and the
+/// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document,
+/// handed to `write` (then the buffers go back to the memo). Each document's entry is made on its own (in parallel, or taken from `memo`) and the
 /// files are put together around them, as `serde_json`'s pretty printer writes the
 /// [`Catalog`] (the tests compare the two). Without a memo, entries are made a chunk at
 /// a time and dropped once copied: held all at once beside the two files (~130 MB at
 /// 100,000 documents), they raised the site files' peak by ~100 MB.
-pub fn catalog(r: &Renderer, memo: Option<&Memo>) -> (Vec<u8>, Vec<u8>) {
+pub fn catalog(r: &Renderer, memo: Option<&Memo>, write: impl FnOnce(&[u8], &[u8])) {
     let ix: &Index = r.ix;
     let cfg = r.cfg;
     let docs = ix.published_documents();
-    let mut out = CatalogWriter::new(cfg.site_url.as_deref(), &ix.date.to_string(), docs.len());
+    let (mut json, mut csv) =
+        memo.map(|m| std::mem::take(&mut *m.buffers.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    json.clear();
+    csv.clear();
+    let mut out = CatalogWriter::new(json, cfg.site_url.as_deref(), &ix.date.to_string(), docs.len());
     // UTF-8 with a BOM so Excel opens it in Chinese; CRLF records (RFC 4180).
-    let mut csv = write_csv(b"\xEF\xBB\xBF".to_vec(), [csv_header(cfg)]);
+    csv.extend_from_slice(b"\xEF\xBB\xBF");
+    let mut csv = write_csv(csv, [csv_header(cfg)]);
     let mut put = |entries: Vec<CatalogEntry>| {
         for e in entries {
             out.record(&e.0);
@@ -443,14 +455,20 @@ pub fn catalog(r: &Renderer, memo: Option<&Memo>) -> (Vec<u8>, Vec<u8>) {
         }
     };
     match memo {
-        Some(_) => put(crate::render::made_or_kept(memo, docs, |&i| r.catalog_inputs(i), |&i| catalog_entry(r, i))),
+        Some(m) => {
+            put(crate::render::made_or_kept(Some(&m.entries), docs, |&i| r.catalog_inputs(i), |&i| catalog_entry(r, i)))
+        }
         None => {
             for chunk in docs.chunks(CATALOG_CHUNK) {
                 put(chunk.par_iter().map(|&i| catalog_entry(r, i)).collect());
             }
         }
     }
-    (out.finish(&cfg.title), csv)
+    let json = out.finish(&cfg.title);
+    write(&json, &csv);
+    if let Some(m) = memo {
+        *m.buffers.lock().unwrap_or_else(|e| e.into_inner()) = (json, csv);
+    }
 }
 
 /// `api/documents.json` written around its records (each as [`catalog_entry`] makes it),
@@ -463,9 +481,10 @@ struct CatalogWriter {
 }
 
 impl CatalogWriter {
-    fn new(base_url: Option<&str>, build_date: &str, count: usize) -> CatalogWriter {
+    /// The writer, putting the file together in `buffer` (empty).
+    fn new(buffer: Vec<u8>, base_url: Option<&str>, build_date: &str, count: usize) -> CatalogWriter {
         use std::io::Write;
-        let mut json = HtmlSafe(Vec::new());
+        let mut json = HtmlSafe(buffer);
         json.0.extend_from_slice(b"{\n");
         if let Some(base) = base_url {
             writeln!(json, "  \"base_url\": {},", json_str(base)).ok();
@@ -508,7 +527,7 @@ fn json_str(v: &str) -> String {
 /// `api/documents.json` around `records`, at once (what the tests compare).
 #[cfg(test)]
 fn catalog_json(base_url: Option<&str>, build_date: &str, records: &[&str], site: &str) -> Vec<u8> {
-    let mut out = CatalogWriter::new(base_url, build_date, records.len());
+    let mut out = CatalogWriter::new(Vec::new(), base_url, build_date, records.len());
     for r in records {
         out.record(r);
     }
