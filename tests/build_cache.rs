@@ -803,3 +803,32 @@ fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
     build(&site, &out);
     assert_same_as_clean(&site, &out, "a feed changed by hand");
 }
+
+/// A path that was a file in the last output and is a folder now, and back: the commit
+/// clears the way (a file where a folder goes, a folder where a file goes) and the output
+/// is a clean build's after each step.
+#[test]
+fn a_file_that_becomes_a_folder_and_back_is_committed_over_the_previous_output() {
+    let site = Site::new();
+    site.write("content/documents/a.md", &doc("a", "", "正文。"));
+    site.write("content/files/plan", "a file at files/plan");
+    let out = site.root().join("out");
+    build(&site, &out);
+    assert_eq!(std::fs::read_to_string(out.join("files/plan")).expect("file"), "a file at files/plan");
+
+    site.remove("content/files/plan");
+    site.write("content/files/plan/table.txt", "a file in the folder files/plan");
+    build(&site, &out);
+    assert!(out.join("files/plan").is_dir(), "files/plan is a folder now");
+    assert_eq!(
+        std::fs::read_to_string(out.join("files/plan/table.txt")).expect("file"),
+        "a file in the folder files/plan"
+    );
+    assert_same_as_clean(&site, &out, "a file became a folder");
+
+    std::fs::remove_dir_all(site.root().join("content/files/plan")).expect("rm");
+    site.write("content/files/plan", "a file again");
+    build(&site, &out);
+    assert_eq!(std::fs::read_to_string(out.join("files/plan")).expect("file"), "a file again");
+    assert_same_as_clean(&site, &out, "a folder became a file");
+}

@@ -729,6 +729,9 @@ impl Journal {
             match std::fs::remove_file(out.join(rel)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                // A folder on its way is a file now (a file moved in where the folder was,
+                // `make_room`): the file went with its folder.
+                Err(e) if e.kind() == io::ErrorKind::NotADirectory => {}
                 Err(e) if out.join(rel).is_dir() => {
                     let _ = e; // a folder by now (a page where a file was): it stays
                 }
