@@ -716,11 +716,16 @@ impl Journal {
             if crash_after == Some(n) {
                 std::process::abort(); // tests only: a build killed in the middle of a commit
             }
-            let from = self.staging.join(rel);
+            let (from, to) = (self.staging.join(rel), out.join(rel));
+            // Renamed first, asked about only if that fails: nearly every file goes where
+            // a file of its name was or where its folder is (three `stat`s a file before,
+            // a third of a template edit's commit at 10,000 documents).
+            if std::fs::rename(&from, &to).is_ok() {
+                continue;
+            }
             if !from.exists() {
                 continue; // moved by the run that was interrupted
             }
-            let to = out.join(rel);
             make_room(out, &to)?;
             std::fs::rename(&from, &to)?;
         }
