@@ -831,4 +831,11 @@ fn a_file_that_becomes_a_folder_and_back_is_committed_over_the_previous_output()
     build(&site, &out);
     assert_eq!(std::fs::read_to_string(out.join("files/plan")).expect("file"), "a file again");
     assert_same_as_clean(&site, &out, "a folder became a file");
+    // The commits moved every staged file out and removed their staging folders.
+    let beside: Vec<String> = std::fs::read_dir(site.root())
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(beside.iter().all(|n| !n.contains("gazette-tmp")), "left beside the output: {beside:?}");
 }
