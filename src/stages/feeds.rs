@@ -431,9 +431,10 @@ pub struct Memo {
 const CATALOG_CHUNK: usize = 4096;
 
 /// `api/documents.json` (HTML-safe) and `api/documents.csv`: every published document,
-/// handed to `write` (then the buffers go back to the memo). Each document's entry is made on its own (in parallel, or taken from `memo`) and the
-/// files are put together around them, as `serde_json`'s pretty printer writes the
-/// [`Catalog`] (the tests compare the two). Without a memo, entries are made a chunk at
+/// handed to `write` (then the buffers go back to the memo). Each document's entry is
+/// made on its own (in parallel, or taken from `memo`) and the files are put together
+/// around them, as `serde_json`'s pretty printer writes the [`Catalog`] (the tests
+/// compare the two). Without a memo, entries are made a chunk at
 /// a time and dropped once copied: held all at once beside the two files (~130 MB at
 /// 100,000 documents), they raised the site files' peak by ~100 MB.
 pub fn catalog(r: &Renderer, memo: Option<&Memo>, write: impl FnOnce(&[u8], &[u8])) {
