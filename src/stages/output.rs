@@ -729,7 +729,6 @@ impl Journal {
             make_room(out, &to)?;
             std::fs::rename(&from, &to)?;
         }
-        let mut dirs = std::collections::BTreeSet::new();
         for rel in &self.delete {
             match std::fs::remove_file(out.join(rel)) {
                 Ok(()) => {}
@@ -742,31 +741,16 @@ impl Journal {
                 }
                 Err(e) => return Err(e),
             }
-            let mut p = Path::new(rel).parent();
-            while let Some(d) = p.filter(|d| !d.as_os_str().is_empty()) {
-                dirs.insert(d.to_path_buf());
-                p = d.parent();
-            }
         }
         // Folders left empty, deepest first.
-        for d in dirs.iter().rev() {
+        for d in deepest_first(&self.delete) {
             std::fs::remove_dir(out.join(d)).ok();
         }
         // The staging folder holds only folders now, each one known from the files moved
         // out of it: removed deepest first without listing any (`remove_dir_all` opened
         // and read each one, some 48,000 calls for a template edit at 10,000 documents);
         // whatever else is left, by a listing.
-        let mut staging_dirs = std::collections::BTreeSet::new();
-        for rel in &self.staged {
-            let mut p = Path::new(rel).parent();
-            while let Some(d) = p.filter(|d| !d.as_os_str().is_empty()) {
-                if !staging_dirs.insert(d) {
-                    break;
-                }
-                p = d.parent();
-            }
-        }
-        for d in staging_dirs.iter().rev() {
+        for d in deepest_first(&self.staged) {
             std::fs::remove_dir(self.staging.join(d)).ok();
         }
         if std::fs::remove_dir(&self.staging).is_err() {
@@ -774,6 +758,15 @@ impl Journal {
         }
         Ok(())
     }
+}
+
+/// Every folder that holds one of `files` (relative paths), each once, deepest first: a
+/// folder after every folder in it (a path sorts after its prefix). The root (`""`) is
+/// not among them.
+fn deepest_first(files: &[String]) -> Vec<String> {
+    let mut folders: Vec<String> = folders_of(files.iter()).into_iter().filter(|d| !d.is_empty()).collect();
+    folders.sort_unstable_by(|a, b| b.cmp(a));
+    folders
 }
 
 /// Clear the way for a file at `to` inside `out`: a folder where the file goes is
