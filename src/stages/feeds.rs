@@ -412,7 +412,11 @@ fn catalog_entry(r: &Renderer, i: usize) -> CatalogEntry {
 /// again was a tenth of a rebuild's catalogue at 100,000 documents.)
 fn catalog_record_json(record: &impl serde::Serialize) -> String {
     let json = serde_json::to_string_pretty(record).unwrap_or_default().replace('\n', "\n    ");
-    crate::search::json_html_safe(&json).into_owned()
+    // (Nearly every record has no `<` or `>`: kept as it is, not copied.)
+    match crate::search::json_html_safe(&json) {
+        std::borrow::Cow::Borrowed(_) => json,
+        std::borrow::Cow::Owned(safe) => safe,
+    }
 }
 
 /// What the previous build in this process (`serve --watch`) made of the catalogue:
