@@ -757,6 +757,27 @@ fn a_registry_edit_checks_the_unchanged_files_again() {
     assert!(!again.stderr.contains("qfb"), "{}", again.stderr);
 }
 
+/// A renamed organ or service reaches every page that shows an item naming it, though the
+/// pages of the items that do not name it are taken over by their inputs keys unbuilt:
+/// after each edit the output is a clean build's.
+#[test]
+fn a_renamed_organ_or_service_reaches_every_page_that_shows_it() {
+    let site = Site::new();
+    let out = site.root().join("public");
+    site.write("content/documents/a.md", &doc("a", "basis: [b]\n", "甲"));
+    site.write("content/documents/b.md", &doc("b", "services: [sq]\n", "乙").replace("issuer: qzf", "issuer: qfb"));
+    settle(&site);
+    build(&site, &out);
+    site.write("content/organs.yaml", &ORGANS.replace("测试区人民政府办公室", "测试区政府办公室（新）"));
+    build(&site, &out);
+    let a = std::fs::read_to_string(out.join("documents/a/index.html")).expect("a");
+    assert!(a.contains("测试区政府办公室（新）"), "a's 政策依据 shows b's organ's new name");
+    assert_same_as_clean(&site, &out, "an organ renamed");
+    site.write("content/services.yaml", &SERVICES.replace("政府信息公开申请", "信息公开申请（新）"));
+    build(&site, &out);
+    assert_same_as_clean(&site, &out, "a service renamed");
+}
+
 /// Each Atom feed lists the newest documents of the site, an organ, a topic or a tag, and
 /// the sitemaps list every page with its date: a title edit writes again the feeds that
 /// list the document and leaves the other feeds and the sitemap as the last build wrote

@@ -726,6 +726,69 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     assert!(log.contains("content/documents/e.md:4:1: error: unknown organ `qfb`"), "{log}");
 }
 
+/// An organs.yaml or services.yaml entry edited: only what shows an item that names the
+/// entry is made again (each item's inputs key holds the entries it names, not the whole
+/// files), and that must still be everything that shows it: the item's own page, its row
+/// on another document's page and in listings, its organ's listing and feed, its
+/// interpretation's page, its catalogue entry and search line.
+#[test]
+fn registry_edits_leave_the_site_as_a_clean_build_would() {
+    let s = Site::new();
+    let organs = "- id: qzf\n  name: 测试区人民政府\n- id: qfb\n  name: 测试区人民政府办公室\n  parent: qzf\n  code: QFB01\n  url: https://qfb.example.gov.cn/\n";
+    s.write("content/organs.yaml", organs);
+    s.write(
+        "content/services.yaml",
+        &format!("{SERVICES}- id: bz\n  name: 补贴申领\n  url: https://zwdt.example.gov.cn/item/bz\n"),
+    );
+    s.write("content/documents/a.md", &doc("a", "", "甲的正文。"));
+    // b is qfb's, with a service; c (qzf's) shows b's row as its 政策依据.
+    s.write(
+        "content/documents/b.md",
+        &doc("b", "services: [sq]\nrelated: [a]\n", "乙的正文。").replace("issuer: qzf", "issuer: qfb"),
+    );
+    s.write("content/documents/c.md", &doc("c", "basis: [b]\nservices: [bz]\n", "丙的正文。"));
+    s.write(
+        "content/interpretations/jd-b.md",
+        "---\nid: jd-b\ntitle: 解读乙\ninterprets: b\nissuer: qfb\npublished: 2024-06-01\n---\n\n解读正文。\n",
+    );
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    let mut n = 0;
+    let mut check = |what: &str| {
+        n += 1;
+        served_as_clean(&srv, &s, &out, &format!("clean{n}"), what);
+    };
+    let organs = organs.replace("测试区人民政府办公室", "测试区政府办公室（新）");
+    s.write("content/organs.yaml", &organs);
+    check("an organ renamed that one document of three names");
+    assert!(raw(p, "/documents/c/").2.contains("测试区政府办公室（新）"), "c shows b's row with b's organ's new name");
+    assert!(raw(p, "/interpretations/jd-b/").2.contains("测试区政府办公室（新）"), "jd-b's issuer");
+    assert!(raw(p, "/organs/qfb/").2.contains("测试区政府办公室（新）"), "the organ's listing");
+    let organs = organs.replace("QFB01", "QFB02").replace("qfb.example", "qfb2.example");
+    s.write("content/organs.yaml", &organs);
+    check("an organ's code and site");
+    assert!(raw(p, "/organs/qfb/").2.contains("qfb2.example"), "the organ's listing shows its new site");
+    s.write("content/organs.yaml", &format!("- id: qjw\n  name: 测试区教育局\n{organs}"));
+    check("an organ added above the others");
+    s.write(
+        "content/services.yaml",
+        &format!("{SERVICES}- id: bz\n  name: 补贴在线申领\n  url: https://zwdt.example.gov.cn/item/bz\n"),
+    );
+    check("a service renamed that one document names");
+    assert!(raw(p, "/documents/c/").2.contains("补贴在线申领"), "c shows its service's new name");
+    s.write(
+        "content/services.yaml",
+        &format!(
+            "{}- id: bz\n  name: 补贴在线申领\n  url: https://zwdt.example.gov.cn/item/bz2\n  organ: qfb\n",
+            SERVICES.replace("政府信息公开申请", "信息公开申请（新）")
+        ),
+    );
+    check("a service renamed, another's URL and organ changed");
+    assert!(raw(p, "/documents/b/").2.contains("信息公开申请（新）"), "b's service's new name");
+    assert!(raw(p, "/documents/c/").2.contains("item/bz2"), "c's service's new URL");
+}
+
 /// Edits that leave every count as it was, one front-matter field at a time: serve takes
 /// the last build's resolved index as it is when no field resolving reads changed (a
 /// title), and must resolve again for each field it does read.

@@ -7,24 +7,24 @@
 //! Sound by construction, not by listing the view's fields: a page's inputs are its item
 //! whole (its source file's front matter and path, its URL, its rendered body), its
 //! relations whole, and each related item whole (source and URL; a document's validity),
-//! plus everything the site shares (organs, services, the configuration, the build
-//! date). Anything a view can show about an item comes from these, so equal inputs give
-//! an equal view; they over-approximate it (a neighbour's unrelated field), which costs
-//! a view build, never a stale page. `tests/build_cache.rs` and `tests/serve.rs` compare
+//! the organs.yaml and services.yaml entries these items name, plus everything the site
+//! shares (the configuration, the build date). Anything a view can show about an item
+//! comes from these, so equal inputs give an equal view; they over-approximate it (a
+//! neighbour's unrelated field), which costs a view build, never a stale page. `tests/build_cache.rs` and `tests/serve.rs` compare
 //! incremental output with clean builds after each kind of edit.
 
 use super::Renderer;
 use crate::bodies::Bodies;
 use crate::hash::{FastMap, Hasher};
-use crate::model::{ItemId, ItemMap, Source};
+use crate::model::{ItemId, ItemMap, Organ, Service, Source};
 use crate::resolve::Index;
 use rayon::prelude::*;
 use std::hash::Hash;
 
-/// What the inputs keys of one build are made of: per item a hash of its source and URL,
-/// per FAQ set and gazette issue a hash of its source, what every page shares, and per
-/// document the hash of all its inputs (made once, used by its page and its catalogue
-/// entry).
+/// What the inputs keys of one build are made of: per item a hash of its source and URL
+/// and of the registry entries it names (see [`registry_entries`]), per FAQ set and
+/// gazette issue a hash of its source, what every page shares, and per document the hash
+/// of all its inputs (made once, used by its page and its catalogue entry).
 pub(super) struct Revisions {
     items: ItemMap<u64>,
     faq_sets: Vec<u64>,
@@ -47,6 +47,8 @@ fn source(h: &mut Hasher, src: &Source) {
 impl Revisions {
     pub(super) fn new(ix: &Index, bodies: &Bodies, cfg: &crate::config::Config) -> Revisions {
         let c = &ix.content;
+        let organs: Vec<u64> = c.organs.iter().map(organ_key).collect();
+        let services: Vec<u64> = c.services.iter().map(service_key).collect();
         // (An item's URL is its kind's folder and its id (`ItemId::url`): hashed as
         // those, without formatting 25,000 URLs per build at 10,000 documents.)
         let items = ItemMap::new(c, |t, item| {
@@ -54,6 +56,7 @@ impl Revisions {
             source(&mut h, item.src());
             h.piece(t.kind_name().as_bytes());
             h.piece(item.id().as_bytes());
+            registry_entries(ix, t, &organs, &services, &mut h);
             h.digest()
         });
         let of = |src: &Source| {
@@ -62,9 +65,10 @@ impl Revisions {
             h.digest()
         };
         let mut shared = Hasher::new();
-        // Debug forms: complete, and the same within one binary (the cache's fingerprint
-        // covers the binary).
-        shared.piece(format!("{:?}|{:?}|{:?}", c.organs, c.services, cfg).as_bytes());
+        // The Debug form: complete, and the same within one binary (the cache's
+        // fingerprint covers the binary). Not organs.yaml and services.yaml: renaming
+        // one organ would make every page again to find most of them unchanged.
+        shared.piece(format!("{cfg:?}").as_bytes());
         (ix.date, ix.drafts).hash(&mut shared);
         let mut revs = Revisions {
             items,
@@ -163,6 +167,46 @@ impl Revisions {
     }
 }
 
+/// What pages show of an organ: all of its entry but where it is in organs.yaml (an
+/// entry added above it moves it, and no page shows its line). Every field named, so that
+/// a new one cannot be left out.
+fn organ_key(o: &Organ) -> u64 {
+    let Organ { id, name, short_name, code, parent, url, loc: _ } = o;
+    let mut h = Hasher::new();
+    (id, name, short_name, code, parent, url).hash(&mut h);
+    h.digest()
+}
+
+/// What pages show of a service ([`organ_key`]'s reasons).
+fn service_key(s: &Service) -> u64 {
+    let Service { id, name, url, organ, loc: _ } = s;
+    let mut h = Hasher::new();
+    (id, name, url, organ).hash(&mut h);
+    h.digest()
+}
+
+/// The organs.yaml and services.yaml entries item `t` names, by their keys: a document's
+/// 发文机关 and services, an interpretation's issuer, a decision's organ. These are all any
+/// view reads of the registries about an item (its own page, its row on other pages, its
+/// catalogue entry and search line), so an edited entry makes again only what shows the
+/// items that name it; the pages that list the registries themselves (the organs and
+/// decisions indexes, the search form) have no inputs key and are always made.
+fn registry_entries(ix: &Index, t: ItemId, organs: &[u64], services: &[u64], h: &mut Hasher) {
+    let c = &ix.content;
+    let (named_organs, named_services): (&[String], &[String]) = match t {
+        ItemId::Doc(i) => (&c.documents[i].issuer, &c.documents[i].services),
+        ItemId::Interp(k) => (c.interpretations[k].issuer.as_slice(), &[]),
+        ItemId::Decision(k) => (std::slice::from_ref(&c.decisions[k].organ), &[]),
+        ItemId::Topic(_) | ItemId::Page(_) => return,
+    };
+    for id in named_organs {
+        ix.organs.get(id.as_str()).map(|&k| organs[k]).hash(h);
+    }
+    for id in named_services {
+        ix.services.get(id.as_str()).map(|&k| services[k]).hash(h);
+    }
+}
+
 /// Values one build made per item (listing rows, catalogue entries), kept by serve for
 /// the next build in the process by the item's inputs key. Holds one build's worth.
 pub struct KeptByInputs<T>(std::sync::Mutex<FastMap<u64, T>>);
@@ -218,7 +262,9 @@ impl Renderer<'_> {
     /// without a cache or for the 公文库's first page (its browse facets count every
     /// listing). A listing page shows its listing's own fields, its place in the pager
     /// and its documents' rows: each row is made from its document's metadata alone
-    /// (the row memo is keyed by it), and organs and the configuration are shared.
+    /// (the row memo is keyed by it), and what all pages share. (An organ's listing shows
+    /// its organ's entry too: it lists only documents that name the organ, and their
+    /// rows' keys hold it.)
     pub(super) fn listing_inputs(&self, l: usize, n: usize, template: &str) -> u64 {
         let Some(revs) = &self.revisions else { return 0 };
         let listing = &self.plan.listings[l];
