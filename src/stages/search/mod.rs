@@ -245,16 +245,11 @@ impl Postings {
 
     /// The stored deltas, decoded (the first is the first item number).
     fn deltas(&self) -> impl Iterator<Item = u32> + '_ {
-        let (mut d, mut shift) = (0u32, 0);
-        self.bytes.iter().filter_map(move |&b| {
-            d |= u32::from(b & 0x7f) << shift;
-            if b & 0x80 != 0 {
-                shift += 7;
-                return None;
-            }
-            let done = d;
-            (d, shift) = (0, 0);
-            Some(done)
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let (d, len) = varint(self.bytes.get(at..).filter(|rest| !rest.is_empty())?);
+            at += len;
+            Some(d)
         })
     }
 
@@ -738,81 +733,187 @@ fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-/// The previous build's postings (of `old_count` items) with every item number replaced
-/// by the item's number now (`old_of`, from [`match_items`]; an item gone is dropped)
-/// and the `fresh` items' terms put in, sorted by key and without empty lists; and the
-/// keys whose postings changed. Each list is decoded and encoded again: a document
-/// added, removed or moved by its date renumbers every item after it.
+/// How the previous build's item numbers become this build's: a document added, removed
+/// or moved by its date renumbers every item after it, and every list that holds one of
+/// those changes. Most of a list is left as it was, though: numbers below the first that
+/// moved (`lo`) keep their bytes, and past the last that moved the numbers all move by
+/// one `shift`, which changes only the first delta of that tail (deltas between its
+/// numbers stay the same). Only the window between is decoded and encoded again.
+struct Renumbering {
+    /// Per old item number, its number now (`None`: gone).
+    new_of_old: Vec<Option<u32>>,
+    /// Old numbers below this keep theirs, and no new item is numbered below it.
+    lo: u32,
+    /// Old numbers from this one on all move by `shift`, after every new item.
+    tail: u32,
+    shift: i64,
+    /// The new items' terms: per key, the (title, body) numbers they add.
+    added: KeyMap<(Vec<u32>, Vec<u32>)>,
+}
+
+impl Renumbering {
+    /// From this build's item for each previous one (`old_of`, from [`match_items`], over
+    /// `old_count` old items) and the items indexed anew (`fresh`, ascending).
+    fn new(old_count: usize, old_of: &[Option<usize>], fresh: &[(u32, Arc<Indexed>)]) -> Renumbering {
+        let mut new_of_old: Vec<Option<u32>> = vec![None; old_count];
+        for (n, o) in old_of.iter().enumerate() {
+            if let Some(slot) = o.and_then(|o| new_of_old.get_mut(o)) {
+                *slot = Some(n as u32);
+            }
+        }
+        let mut added: KeyMap<(Vec<u32>, Vec<u32>)> = KeyMap::default();
+        for (n, indexed) in fresh {
+            for k in &indexed.title {
+                added.entry(*k).or_default().0.push(*n);
+            }
+            for k in &indexed.body {
+                added.entry(*k).or_default().1.push(*n);
+            }
+        }
+        let first_fresh = fresh.iter().map(|(n, _)| *n as usize).min().unwrap_or(usize::MAX);
+        let kept_from_start = new_of_old.iter().enumerate().take_while(|(o, n)| **n == Some(*o as u32)).count();
+        let lo = kept_from_start.min(first_fresh);
+        // The tail: the longest run of old items to the end that keep the last numbers,
+        // each moved by the difference in counts. (Every other item then numbers below
+        // them: those of the window, and the new ones.)
+        let shift = old_of.len() as i64 - old_count as i64;
+        let mut tail = old_count;
+        while tail > lo && new_of_old[tail - 1].map(|n| i64::from(n) - (tail as i64 - 1)) == Some(shift) {
+            tail -= 1;
+        }
+        Renumbering { new_of_old, lo: lo as u32, tail: tail as u32, shift, added }
+    }
+
+    /// The postings of key `k` renumbered, with the new items' numbers put in; whether
+    /// either list changed.
+    fn apply(&self, k: u64, title: &mut Postings, body: &mut Postings) -> bool {
+        let extra = self.added.get(&k);
+        let t = self.list(title, extra.map_or(&[], |e| &e.0));
+        let b = self.list(body, extra.map_or(&[], |e| &e.1));
+        let changed = t.is_some() || b.is_some();
+        if let Some(t) = t {
+            *title = t;
+        }
+        if let Some(b) = b {
+            *body = b;
+        }
+        changed
+    }
+
+    /// List `p` renumbered with `extra` (new numbers, ascending) put in, or `None` when
+    /// that leaves it as it is.
+    fn list(&self, p: &Postings, extra: &[u32]) -> Option<Postings> {
+        // Most lists, after an edit near either end of the order: all before the window,
+        // or all in a tail that keeps its numbers.
+        let first = p.deltas().next();
+        if extra.is_empty() && first.is_none_or(|f| p.last < self.lo || (self.shift == 0 && f >= self.tail)) {
+            return None;
+        }
+        let mut out = Postings::default();
+        let mut window: Vec<u32> = Vec::new();
+        let (mut at, mut n, mut count) = (0usize, 0u32, 0u32); // byte offset, number, count read
+        let mut prefix_end = 0; // bytes before the window, kept as they are
+        let mut tail_from = None; // (offset after the tail's first number, that number)
+        while at < p.bytes.len() {
+            let (d, len) = varint(&p.bytes[at..]);
+            n += d;
+            at += len;
+            count += 1;
+            if n < self.lo {
+                (prefix_end, out.count, out.last) = (at, count, n);
+                continue;
+            }
+            if n >= self.tail {
+                tail_from = Some((at, n));
+                break;
+            }
+            window.extend(self.new_of_old.get(n as usize).copied().flatten());
+        }
+        out.bytes.extend_from_slice(&p.bytes[..prefix_end]);
+        // (Moved items can leave the window out of order; new ones come in order.)
+        if !window.is_sorted() {
+            window.sort_unstable();
+        }
+        for n in merge_sorted(&window, extra) {
+            out.push(n);
+        }
+        if let Some((rest, first)) = tail_from {
+            out.push((i64::from(first) + self.shift) as u32);
+            out.bytes.extend_from_slice(&p.bytes[rest..]);
+            out.count += p.count - count;
+            out.last = (i64::from(p.last) + self.shift) as u32;
+        }
+        (out.bytes != p.bytes).then_some(out)
+    }
+}
+
+/// The varint at the start of `bytes`: its value and its length.
+fn varint(bytes: &[u8]) -> (u32, usize) {
+    let (mut d, mut shift) = (0u32, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        d |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return (d, i + 1);
+        }
+        shift += 7;
+    }
+    (d, bytes.len())
+}
+
+/// The previous build's postings (of `old_count` items) renumbered for this build (see
+/// [`Renumbering`]; an item gone is dropped) with the `fresh` items' terms put in, sorted
+/// by key and without empty lists; and the keys whose postings changed.
 fn renumber(
-    old: Vec<(u64, Postings, Postings)>,
+    mut old: Vec<(u64, Postings, Postings)>,
     old_count: usize,
     old_of: &[Option<usize>],
     fresh: &[(u32, Arc<Indexed>)],
 ) -> (Vec<(u64, Postings, Postings)>, Vec<u64>) {
-    let mut new_of_old: Vec<Option<u32>> = vec![None; old_count];
-    for (n, o) in old_of.iter().enumerate() {
-        if let Some(slot) = o.and_then(|o| new_of_old.get_mut(o)) {
-            *slot = Some(n as u32);
-        }
+    let r = Renumbering::new(old_count, old_of, fresh);
+    let mut changed: Vec<u64> = old.par_iter_mut().filter_map(|(k, t, b)| r.apply(*k, t, b).then_some(*k)).collect();
+    old.par_sort_unstable_by_key(|e| e.0);
+    let new_keys: Vec<u64> =
+        r.added.keys().copied().filter(|k| old.binary_search_by_key(k, |e| e.0).is_err()).collect();
+    for k in new_keys {
+        let (mut t, mut b) = Default::default();
+        r.apply(k, &mut t, &mut b);
+        old.push((k, t, b));
+        changed.push(k);
     }
-    let mut added: KeyMap<(Vec<u32>, Vec<u32>)> = KeyMap::default();
-    for (n, indexed) in fresh {
-        for k in &indexed.title {
-            added.entry(*k).or_default().0.push(*n);
-        }
-        for k in &indexed.body {
-            added.entry(*k).or_default().1.push(*n);
-        }
-    }
-    let again = |p: &Postings, extra: &[u32]| -> Postings {
-        let numbers: Vec<u32> =
-            p.numbers().into_iter().filter_map(|o| new_of_old.get(o as usize).copied().flatten()).collect();
-        // Both in order as a rule (items keep their order, new ones come in order): a
-        // merge, not a sort of the whole list for each term of an edited item (its common
-        // terms' lists hold most of the library).
-        let numbers = if numbers.is_sorted() && extra.is_sorted() {
-            merge_sorted(&numbers, extra)
-        } else {
-            let mut all = numbers;
-            all.extend_from_slice(extra);
-            all.sort_unstable();
-            all
-        };
-        let mut out = Postings::default();
-        for n in numbers {
-            out.push(n);
-        }
-        out
-    };
-    // A list whose items all keep their numbers and that gains none stays as it is, and
-    // is not decoded into a vector and encoded again: after one body edit, nearly all.
-    let kept = |p: &Postings| p.ascending().all(|o| new_of_old.get(o as usize).copied().flatten() == Some(o));
-    let none: (Vec<u32>, Vec<u32>) = Default::default();
-    let mut lists: Vec<(u64, Postings, Postings, bool)> = old
-        .into_par_iter()
-        .map(|(k, t, b)| {
-            let extra = added.get(&k).unwrap_or(&none);
-            if extra.0.is_empty() && extra.1.is_empty() && kept(&t) && kept(&b) {
-                return (k, t, b, false);
+    old.par_sort_unstable_by_key(|e| e.0);
+    old.retain(|(_, t, b)| t.count + b.count > 0);
+    (old, changed)
+}
+
+/// [`renumber`] in place, on postings split into partitions by `part_of`: the keys
+/// whose postings changed.
+fn renumber_parts(
+    parts: &mut [KeyMap<(Postings, Postings)>],
+    old_count: usize,
+    old_of: &[Option<usize>],
+    fresh: &[(u32, Arc<Indexed>)],
+    part_of: &(dyn Fn(u64) -> usize + Sync),
+) -> Vec<u64> {
+    let r = Renumbering::new(old_count, old_of, fresh);
+    let changed: Vec<Vec<u64>> = parts
+        .par_iter_mut()
+        .enumerate()
+        .map(|(p, map)| {
+            let mut changed: Vec<u64> =
+                map.iter_mut().filter_map(|(k, (t, b))| r.apply(*k, t, b).then_some(*k)).collect();
+            for &k in r.added.keys().filter(|&&k| part_of(k) == p) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = map.entry(k) {
+                    let (mut t, mut b) = Default::default();
+                    r.apply(k, &mut t, &mut b);
+                    slot.insert((t, b));
+                    changed.push(k);
+                }
             }
-            let (t2, b2) = (again(&t, &extra.0), again(&b, &extra.1));
-            let changed = t2.bytes != t.bytes || b2.bytes != b.bytes;
-            (k, t2, b2, changed)
+            map.retain(|_, (t, b)| t.count + b.count > 0);
+            changed
         })
         .collect();
-    lists.par_sort_unstable_by_key(|e| e.0);
-    let mut new_keys: Vec<(u64, Postings, Postings, bool)> = added
-        .iter()
-        .filter(|(k, _)| lists.binary_search_by_key(*k, |e| e.0).is_err())
-        .map(|(k, (t, b))| (*k, again(&Postings::default(), t), again(&Postings::default(), b), true))
-        .collect();
-    if !new_keys.is_empty() {
-        lists.append(&mut new_keys);
-        lists.par_sort_unstable_by_key(|e| e.0);
-    }
-    let changed = lists.iter().filter(|e| e.3).map(|e| e.0).collect();
-    let lists = lists.into_iter().filter(|(_, t, b, _)| t.count + b.count > 0).map(|(k, t, b, _)| (k, t, b)).collect();
-    (lists, changed)
+    changed.concat()
 }
 
 /// The terms serve's memo kept of a target's items (see [`Memo`]), per item; empty when it
@@ -1184,20 +1285,19 @@ pub fn build(
                     Some((postings, total, shards, changed))
                 }
                 // (All items' terms are at hand here, so any share may be new.)
-                Some(Err(last)) => {
+                Some(Err(mut last)) => {
                     let old_of = match_items(&last.keys, &keys);
                     let fresh_items: Vec<(u32, Arc<Indexed>)> = (0..keys.len())
                         .filter(|&n| old_of[n].is_none())
                         .map(|n| (n as u32, indexed[n].clone()))
                         .collect();
-                    let old = last.postings.into_iter().flat_map(|m| m.into_iter().map(|(k, (t, b))| (k, t, b)));
-                    let (lists, changed) = renumber(old.collect(), last.keys.len(), &old_of, &fresh_items);
-                    let total = postings_in(&lists);
-                    let mut postings = fresh();
-                    for (k, t, b) in lists {
-                        postings[part_of(k)].insert(k, (t, b));
-                    }
-                    Some((postings, total, last.shards, changed))
+                    let changed = renumber_parts(&mut last.postings, last.keys.len(), &old_of, &fresh_items, &part_of);
+                    let total = last
+                        .postings
+                        .par_iter()
+                        .map(|m| m.values().map(|(t, b)| (t.count + b.count) as usize).sum::<usize>())
+                        .sum();
+                    Some((last.postings, total, last.shards, changed))
                 }
                 None => None,
             };
@@ -1485,6 +1585,79 @@ mod tests {
         assert_eq!((p.json(), p.count, p.last), (fresh.json(), fresh.count, fresh.last));
         assert_eq!(p.numbers(), [2, 4, 5, 70000]);
         assert_eq!(sorted_difference(&[1, 3, 5, 8], &[2, 3, 8, 9]), [(1, false), (2, true), (5, false), (9, true)]);
+    }
+
+    #[test]
+    fn renumbered_postings_equal_postings_built_afresh() {
+        // Old items 0..n as numbered, this build's as a list of old numbers (None: new).
+        let mut seed = 7u64;
+        let mut rand = |m: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % m
+        };
+        let n = 60;
+        let mut orders: Vec<Vec<Option<usize>>> = Vec::new();
+        let same: Vec<Option<usize>> = (0..n).map(Some).collect();
+        orders.push(same.clone());
+        for at in [0, 1, 30, n] {
+            let mut o = same.clone();
+            o.insert(at, None); // a new item
+            orders.push(o);
+            let mut o = same.clone();
+            o.remove(at.min(n - 1)); // an item gone
+            orders.push(o);
+        }
+        for (from, to) in [(40, 3), (3, 40), (0, n - 1), (n - 1, 0), (10, 11)] {
+            let mut o = same.clone();
+            let x = o.remove(from);
+            o.insert(to, x); // an item moved by its date
+            orders.push(o);
+        }
+        let mut o = same.clone();
+        o.insert(5, None);
+        o.remove(50);
+        o.swap(20, 21);
+        orders.push(o);
+        for order in orders {
+            let old_of: Vec<Option<usize>> = order.clone();
+            let fresh: Vec<(u32, Arc<Indexed>)> = (0..order.len())
+                .filter(|&m| order[m].is_none())
+                .map(|m| {
+                    let indexed =
+                        Indexed { title: vec![1], body: vec![2], excerpt_json: "".into(), text_json: String::new() };
+                    (m as u32, Arc::new(indexed))
+                })
+                .collect();
+            let r = Renumbering::new(n, &old_of, &fresh);
+            for _ in 0..40 {
+                let mut numbers: Vec<u32> = (0..n as u32).filter(|_| rand(3) == 0).collect();
+                if rand(4) == 0 {
+                    numbers.clear();
+                }
+                let key = 1 + rand(3) as u64; // 1, 2: the new items' title and body terms
+                let list = |ns: &[u32]| {
+                    let mut p = Postings::default();
+                    ns.iter().for_each(|&x| p.push(x));
+                    p
+                };
+                let (mut t, mut b) = (list(&numbers), list(&numbers));
+                r.apply(key, &mut t, &mut b);
+                let afresh = |added: u64| {
+                    let mut want: Vec<u32> = (0..order.len() as u32)
+                        .filter(|&m| match order[m as usize] {
+                            Some(o) => numbers.contains(&(o as u32)),
+                            None => key == added,
+                        })
+                        .collect();
+                    want.sort_unstable();
+                    list(&want)
+                };
+                let (want_t, want_b) = (afresh(1), afresh(2));
+                assert_eq!((t.numbers(), t.count, t.last), (want_t.numbers(), want_t.count, want_t.last), "{order:?}");
+                assert_eq!((b.numbers(), b.count, b.last), (want_b.numbers(), want_b.count, want_b.last), "{order:?}");
+                assert_eq!(t.bytes, want_t.bytes);
+            }
+        }
     }
 
     #[test]
