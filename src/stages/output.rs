@@ -36,6 +36,7 @@
 
 use crate::cache::Stamp;
 use crate::hash::{FastMap, FastSet};
+use rayon::prelude::*;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -712,17 +713,27 @@ impl Journal {
     fn apply(&self, out: &Path) -> io::Result<()> {
         let crash_after: Option<usize> =
             std::env::var("GAZETTE_TEST_CRASH_IN_COMMIT").ok().and_then(|n| n.parse().ok());
-        for (n, rel) in self.staged.iter().enumerate() {
-            if crash_after == Some(n) {
-                std::process::abort(); // tests only: a build killed in the middle of a commit
-            }
+        // Renamed first, asked about only if that fails: nearly every file goes where a
+        // file of its name was or where its folder is (three `stat`s a file before, a
+        // third of a template edit's commit at 10,000 documents). On every thread: pages
+        // are each in a folder of their own, and renames in different folders do not wait
+        // for each other (a template edit's commit at 10,000 documents, 13,000 renames,
+        // was a quarter of its rebuild). Any subset moved is a state the journal
+        // completes, so the order does not matter until a rename fails.
+        let moved = AtomicUsize::new(0);
+        let failed: Vec<&String> = self
+            .staged
+            .par_iter()
+            .filter(|rel| {
+                if crash_after.is_some_and(|n| moved.fetch_add(1, Ordering::Relaxed) == n) {
+                    std::process::abort(); // tests only: a build killed in the middle of a commit
+                }
+                std::fs::rename(self.staging.join(rel), out.join(rel)).is_err()
+            })
+            .collect();
+        // What failed, in order: a folder to make, or a file where a folder goes.
+        for rel in failed {
             let (from, to) = (self.staging.join(rel), out.join(rel));
-            // Renamed first, asked about only if that fails: nearly every file goes where
-            // a file of its name was or where its folder is (three `stat`s a file before,
-            // a third of a template edit's commit at 10,000 documents).
-            if std::fs::rename(&from, &to).is_ok() {
-                continue;
-            }
             if !from.exists() {
                 continue; // moved by the run that was interrupted
             }
