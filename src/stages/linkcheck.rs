@@ -47,9 +47,10 @@ impl PageLinks {
         let mut ids = Vec::new();
         let mut raw = Vec::new();
         let (mut buf, mut ends) = (String::new(), Vec::new());
+        let folder = Folder::of(&path);
         scan_with(html, |found| match found {
             Found::Link(l) => {
-                if let Some(f) = target_into(&path, &l, base_path, &mut buf, &mut ends) {
+                if let Some(f) = target_into(&path, &folder, &l, base_path, &mut buf, &mut ends) {
                     match f.filter(|f| !f.is_empty()) {
                         Some(f) => frags.push((hash(&buf), hash(&f))),
                         None => targets.push(hash(&buf)),
@@ -191,14 +192,13 @@ pub fn scan_with<'h>(html: &'h [u8], mut f: impl FnMut(Found<'h>)) {
                     value = Some(&b[start..j]);
                 }
             }
-            if let Some(Ok(v)) = value.map(std::str::from_utf8) {
-                if ["href", "src", "action", "poster"].iter().any(|a| attr.eq_ignore_ascii_case(a.as_bytes())) {
-                    f(Found::Link(decode_entities(v)));
-                } else if attr.eq_ignore_ascii_case(b"id")
-                    || (attr.eq_ignore_ascii_case(b"name") && name.eq_ignore_ascii_case(b"a"))
-                {
-                    f(Found::Id(decode_entities(v)));
-                }
+            // (A value is checked as UTF-8 only when it is one of these: most are classes.)
+            let link = ["href", "src", "action", "poster"].iter().any(|a| attr.eq_ignore_ascii_case(a.as_bytes()));
+            let id = !link
+                && (attr.eq_ignore_ascii_case(b"id")
+                    || (attr.eq_ignore_ascii_case(b"name") && name.eq_ignore_ascii_case(b"a")));
+            if let Some(Ok(v)) = value.filter(|_| link || id).map(std::str::from_utf8) {
+                f(if link { Found::Link(decode_entities(v)) } else { Found::Id(decode_entities(v)) });
             }
         }
         i = j.min(n);
@@ -234,16 +234,58 @@ pub fn decode_entities(s: &str) -> Cow<'_, str> {
 /// `None` for links the gate does not own (other schemes, other hosts).
 fn target_of(page: &str, link: &str, base_path: &str) -> Option<(String, Option<String>)> {
     let mut out = String::new();
-    let frag = target_into(page, link, base_path, &mut out, &mut Vec::new())?;
+    let frag = target_into(page, &Folder::of(page), link, base_path, &mut out, &mut Vec::new())?;
     Some((out, frag.map(Cow::into_owned)))
+}
+
+/// A page's folder as [`walk`] leaves it (its segments decoded, and where each ends),
+/// made once per page: every relative link on it starts there (some 50 links a page).
+struct Folder {
+    path: String,
+    ends: Vec<usize>,
+}
+
+impl Folder {
+    fn of(page: &str) -> Folder {
+        let mut folder = Folder { path: String::new(), ends: Vec::new() };
+        // (An output path has no `..` to climb out with.)
+        walk(page.rfind('/').map_or("", |i| &page[..=i]), &mut folder.path, &mut folder.ends);
+        folder
+    }
+}
+
+/// Walk one part of a path, segment by segment, into `out`, decoded; `ends` holds the
+/// end offset in `out` of each segment kept so far, for `..`. False when `..` climbs
+/// above the root.
+fn walk(part: &str, out: &mut String, ends: &mut Vec<usize>) -> bool {
+    for seg in part.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if ends.pop().is_none() {
+                    return false;
+                }
+                out.truncate(ends.last().map_or(0, |&e| e));
+            }
+            s => {
+                if !ends.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(&routes::percent_decode(s));
+                ends.push(out.len());
+            }
+        }
+    }
+    true
 }
 
 /// [`target_of`] into reused buffers: the path is written to `out`, the fragment
 /// returned (borrowed from `link` unless it had to be decoded); `ends` is scratch space.
 /// The gate calls this for every link of every page, so it allocates only for what
-/// needs decoding.
+/// needs decoding. `folder` is `page`'s.
 fn target_into<'l>(
     page: &str,
+    folder: &Folder,
     link: &'l str,
     base_path: &str,
     out: &mut String,
@@ -265,12 +307,13 @@ fn target_into<'l>(
     }
     out.clear();
     // The path to normalise: the page itself, a root-absolute path under the base path,
-    // or the link relative to the page's folder (two parts, walked in turn).
-    let (first, second) = if path_part.is_empty() {
-        (page, "")
+    // or the link relative to the page's folder (walked from the folder as walked once).
+    ends.clear();
+    let path = if path_part.is_empty() {
+        page
     } else if let Some(abs) = path_part.strip_prefix('/') {
         match abs.strip_prefix(base_path.trim_start_matches('/')) {
-            Some(r) => (r, ""),
+            Some(r) => r,
             None => {
                 out.push_str("\u{0}outside:");
                 out.push_str(path_part);
@@ -278,39 +321,17 @@ fn target_into<'l>(
             }
         }
     } else {
-        (page.rfind('/').map_or("", |i| &page[..=i]), path_part)
+        out.push_str(&folder.path);
+        ends.extend_from_slice(&folder.ends);
+        path_part
     };
-    let whole_ends_with_slash = if second.is_empty() { first.ends_with('/') } else { second.ends_with('/') };
-    // End offsets in `out` of the segments kept so far, for `..`.
-    ends.clear();
-    // Walk one part's segments into `out`; false when `..` climbs above the root.
-    let walk = |part: &str, out: &mut String, ends: &mut Vec<usize>| -> bool {
-        for seg in part.split('/') {
-            match seg {
-                "" | "." => {}
-                ".." => {
-                    if ends.pop().is_none() {
-                        return false;
-                    }
-                    out.truncate(ends.last().map_or(0, |&e| e));
-                }
-                s => {
-                    if !ends.is_empty() {
-                        out.push('/');
-                    }
-                    out.push_str(&routes::percent_decode(s));
-                    ends.push(out.len());
-                }
-            }
-        }
-        true
-    };
-    if !walk(first, out, ends) || !walk(second, out, ends) {
+    let whole_ends_with_slash = path.ends_with('/');
+    if !walk(path, out, ends) {
         out.clear();
         out.push_str("\u{0}above-root");
         return Some(frag);
     }
-    if whole_ends_with_slash || (first.is_empty() && second.is_empty()) {
+    if whole_ends_with_slash || path.is_empty() {
         out.push_str(if out.is_empty() { "index.html" } else { "/index.html" });
     }
     Some(frag)
@@ -511,5 +532,25 @@ mod tests {
         assert_eq!(target_of("404.html", "/gb/search/index.html", "/gb/"), Some(("search/index.html".into(), None)));
         assert_eq!(target_of("x/index.html", "https://a.example/", "/"), None);
         assert_eq!(target_of("x/index.html", "#top", "/"), Some(("x/index.html".into(), Some("top".into()))));
+        // From a folder of Chinese names, up and over, to the root and above it.
+        assert_eq!(
+            target_of("tags/企业/page/2/index.html", "../../../个人/", "/"),
+            Some(("tags/个人/index.html".into(), None))
+        );
+        assert_eq!(target_of("tags/企业/index.html", "../../", "/"), Some(("index.html".into(), None)));
+        assert_eq!(target_of("tags/企业/index.html", "../../..", "/"), Some(("\u{0}above-root".into(), None)));
+        assert_eq!(target_of("tags/企业/index.html", "/", "/"), Some(("index.html".into(), None)));
+        assert_eq!(target_of("tags/企业/index.html", "./feed.xml?x=1", "/"), Some(("tags/企业/feed.xml".into(), None)));
+        // Every link of a page resolved as target_of resolves it alone.
+        let html =
+            r#"<a href="../../../个人/">a</a><a class="x" href="../b.html#s">b</a><img src="/logo.png"><p id="top">"#;
+        let page = PageLinks::new("tags/企业/page/2/index.html".into(), Loc::file("x"), html.as_bytes(), "/", false);
+        let mut want: Vec<u64> =
+            ["tags/个人/index.html", "tags/企业/page/b.html", "logo.png"].iter().map(|p| hash(p)).collect();
+        want.sort_unstable();
+        want.retain(|h| *h != hash("tags/企业/page/b.html"));
+        assert_eq!(page.parts().0, want.as_slice());
+        assert_eq!(page.parts().1, [(hash("tags/企业/page/b.html"), hash("s"))].as_slice());
+        assert_eq!(page.parts().2, [hash("top")].as_slice());
     }
 }
