@@ -9,6 +9,9 @@
 #   first_document            the first document of the copy, by path
 #   edit_title FILE N         append 改N to FILE's `title: "…"`
 #   edit_date FILE N          set FILE's `published:` to a date made from N (2023-0M-1D)
+#   edit_organ FILE N         rename FILE's issuer in content/organs.yaml (ORGNx prefix)
+#   edit_template N           add <p>TN</p> to the footer of the site's own copy of the
+#                             default theme's base.html (made on the first call)
 
 serve_start() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/gazette-bench.XXXXXX")
@@ -44,4 +47,24 @@ s = open(p, encoding="utf-8").read()
 s = re.sub(r"^published: .*$", f"published: 2023-0{1 + i % 9}-1{i % 10}", s, count=1, flags=re.M)
 open(p, "w", encoding="utf-8").write(s)
 PY
+}
+
+edit_organ() {
+  python3 - "$1" "$2" "$work/site/content/organs.yaml" <<'PY'
+import re, sys
+p, i, organs = sys.argv[1], sys.argv[2], sys.argv[3]
+issuer = re.search(r'^issuer:\s*"?([^"\n]+)', open(p, encoding="utf-8").read(), re.M).group(1)
+s = open(organs, encoding="utf-8").read()
+s = re.sub(rf'(- id: {issuer}\n  name: ")(?:ORG[0-9a-z]+?x)?', rf"\g<1>ORG{i}x", s, count=1)
+open(organs, "w", encoding="utf-8").write(s)
+PY
+}
+
+edit_template() {
+  local t="$work/site/themes/default/templates/base.html"
+  if [ ! -f "$t" ]; then
+    mkdir -p "$(dirname "$t")"
+    cp "$(dirname "${BASH_SOURCE[0]}")/../themes/default/templates/base.html" "$t"
+  fi
+  sed -i "s|</footer>|<p>T$1</p></footer>|" "$t"
 }
