@@ -789,6 +789,33 @@ fn registry_edits_leave_the_site_as_a_clean_build_would() {
     assert!(raw(p, "/documents/c/").2.contains("item/bz2"), "c's service's new URL");
 }
 
+/// A document added or removed before others in the library's order renumbers them,
+/// and what the kept bodies' lookups gave (link targets, citations: item numbers) must
+/// follow: the cited document's 被引用 and the citing page stay as a clean build makes
+/// them. (Taking a kept body's answers over without renumbering them fails here.)
+#[test]
+fn a_document_added_before_others_leaves_their_citations_as_a_clean_build_would() {
+    let s = Site::new();
+    s.write("content/documents/b-m.md", &doc("m", "", "依据测府发〔2024〕9号，见[第一节](doc:z#第一节)。"));
+    s.write("content/documents/c-z.md", &doc("z", "doc_number: 测府发〔2024〕9号\n", "## 第一节\n\n正文。"));
+    let out = s.root().join("served");
+    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
+    let p = srv.port;
+    let mut n = 0;
+    let mut check = |what: &str| {
+        n += 1;
+        served_as_clean(&srv, &s, &out, &format!("clean{n}"), what);
+    };
+    let cited = |p: u16| raw(p, "/documents/z/").2.contains("documents/m/");
+    assert!(cited(p), "z shows that m cites it");
+    s.write("content/documents/a-new.md", &doc("new", "", "新文件。"));
+    check("a document added before the citing and the cited one");
+    assert!(cited(p), "z still shows that m cites it");
+    s.remove("content/documents/a-new.md");
+    check("that document removed");
+    assert!(cited(p), "and again after it is removed");
+}
+
 /// Edits that leave every count as it was, one front-matter field at a time: serve takes
 /// the last build's resolved index as it is when no field resolving reads changed (a
 /// title), and must resolve again for each field it does read.
