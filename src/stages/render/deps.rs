@@ -10,8 +10,9 @@
 //! the organs.yaml and services.yaml entries these items name, plus everything the site
 //! shares (the configuration, the build date). Anything a view can show about an item
 //! comes from these, so equal inputs give an equal view; they over-approximate it (a
-//! neighbour's unrelated field), which costs a view build, never a stale page. `tests/build_cache.rs` and `tests/serve.rs` compare
-//! incremental output with clean builds after each kind of edit.
+//! neighbour's unrelated field), which costs a view build, never a stale page.
+//! `tests/build_cache.rs` and `tests/serve.rs` compare incremental output with clean
+//! builds after each kind of edit.
 
 use super::Renderer;
 use crate::bodies::Bodies;
