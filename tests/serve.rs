@@ -271,6 +271,30 @@ fn served_as_clean(srv: &Server, s: &Site, out: &std::path::Path, name: &str, wh
     assert_eq!(found, Vec::<String>::new(), "{what}: differs from a clean build");
 }
 
+/// `serve --watch` of a site with its output in the site's folder `served`, and the
+/// check, after each edit, that the folder is what a clean build makes now.
+struct Served<'s> {
+    site: &'s Site,
+    srv: Server,
+    out: std::path::PathBuf,
+    checks: usize,
+}
+
+impl<'s> Served<'s> {
+    fn start(site: &'s Site) -> Self {
+        let out = site.root().join("served");
+        let srv = start_with(site, &["-o", out.to_str().expect("utf-8 path")]);
+        Served { site, srv, out, checks: 0 }
+    }
+
+    /// After the build `what` started, the served folder is a clean build's (made into
+    /// `clean1`, `clean2`, … beside it).
+    fn check(&mut self, what: &str) {
+        self.checks += 1;
+        served_as_clean(&self.srv, self.site, &self.out, &format!("clean{}", self.checks), what);
+    }
+}
+
 #[test]
 fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let s = Site::new();
@@ -632,18 +656,12 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     // b names a as its 政策依据: a's title and validity show on b's page too.
     s.write("content/documents/b.md", &doc("b", "basis: [a]\n", "根据测府发〔2024〕2号，办理[申请](service:sq)。"));
     s.write("content/documents/c.md", &doc("c", "", "见[甲文件](doc:a#第一节)。"));
-    let out = s.root().join("served");
-    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
-    let p = srv.port;
-    let mut n = 0;
-    let mut check = |what: &str| {
-        n += 1;
-        served_as_clean(&srv, &s, &out, &format!("clean{n}"), what);
-    };
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
     let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
 
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 文件a", "title: 新标题甲"));
-    check("a title");
+    served.check("a title");
     assert!(raw(p, "/documents/").2.contains("新标题甲"));
     assert!(raw(p, "/finder/meta/0.json").2.contains("新标题甲"), "the finder shows a's new title");
     assert!(raw(p, "/documents/b/").2.contains("新标题甲"), "b's 政策依据 shows a's new title");
@@ -651,42 +669,42 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
         "content/documents/a.md",
         &text("content/documents/a.md").replace("published: 2024-05-01", "published: 2024-03-01\nexpires: 2024-12-31"),
     );
-    check("dates and validity");
+    served.check("dates and validity");
     // A new document repeals a: a's file is unchanged, yet its validity (shown in b's
     // 政策依据 box) is now 已废止.
     s.write("content/documents/f.md", &doc("f", "repeals: [a]\n", "己的正文。"));
-    check("a document repealing a");
+    served.check("a document repealing a");
     assert!(raw(p, "/documents/b/").2.contains("已废止"), "b shows a repealed");
     s.write("content/documents/d.md", &doc("d", "doc_number: 测府发〔2024〕2号\n", "丁的正文。"));
-    check("a new document whose number b quotes");
+    served.check("a new document whose number b quotes");
     assert!(raw(p, "/documents/b/").2.contains("documents/d/"), "b now links to d");
     s.remove("content/documents/d.md");
-    check("that document removed");
+    served.check("that document removed");
     assert!(!raw(p, "/documents/b/").2.contains("documents/d/"), "b no longer links to d");
     // a takes the 发文字号 b quotes: no file added or removed, yet b's body now links to
     // a (a body is taken as it was only when none of the names it looked up changed).
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("〔2024〕1号", "〔2024〕2号"));
-    check("a's 发文字号 now the one b quotes");
+    served.check("a's 发文字号 now the one b quotes");
     let b = raw(p, "/documents/b/").2;
     assert!(b.contains("根据<a href=\"../../documents/a/\">测府发〔2024〕2号</a>"), "b's body links to a: {b}");
     s.write("content/services.yaml", &SERVICES.replace("item/sq", "item/sq-new"));
-    check("a service's URL");
+    served.check("a service's URL");
     assert!(raw(p, "/documents/b/").2.contains("item/sq-new"), "b's body follows the service");
     s.write("content/organs.yaml", &ORGANS.replace("测试区人民政府\n", "测试区人民政府（新）\n"));
-    check("an organ renamed");
+    served.check("an organ renamed");
     let c = text("content/documents/c.md");
     s.remove("content/documents/c.md");
     s.write("content/documents/c2.md", &c);
-    check("a document's file renamed");
+    served.check("a document's file renamed");
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("## 第一节", "## 第一节\n\n## 第二节"));
-    check("a body with a new heading");
+    served.check("a body with a new heading");
     s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 何时施行？\n    a: 见[申请](service:sq)。\n");
-    check("a new FAQ set");
+    served.check("a new FAQ set");
     s.write(
         "content/interpretations/jd-a.md",
         "---\nid: jd-a\ntitle: 解读甲\ninterprets: a\npublished: 2024-06-01\n---\n\n解读正文。\n",
     );
-    check("a new interpretation");
+    served.check("a new interpretation");
     s.write(
         "content/interpretations/jd-a.md",
         &text("content/interpretations/jd-a.md").replace("解读正文", "修改后的解读正文"),
@@ -697,32 +715,32 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     // build's summary); read it now, or the next check would take it for its own build.
     let mut seen = String::new();
     while !seen.contains("search index") && !seen.contains("rebuilt in") {
-        seen = srv.log.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no end of the edit"));
+        seen = served.srv.log.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no end of the edit"));
     }
     s.write("content/topics/t.md", "---\nid: t\ntitle: 专题\nmatch:\n  topics: [综合政务]\n---\n\n专题介绍。\n");
-    check("a new topic");
+    served.check("a new topic");
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 新标题甲", "title: 新标题甲二"));
-    check("a's title again, now shown on its interpretation's page");
+    served.check("a's title again, now shown on its interpretation's page");
     assert!(raw(p, "/interpretations/jd-a/").2.contains("新标题甲二"));
 
     // A mobile number in a title fails the build (the privacy lint); a later edit of
     // another file must not let it pass because the last build's checks are reused.
     let a = text("content/documents/a.md");
     s.write("content/documents/a.md", &a.replace("title: 新标题甲二", "title: 新标题甲（联系人13812345678）"));
-    let log = wait_log(&srv, "build failed");
+    let log = wait_log(&served.srv, "build failed");
     assert!(log.contains("personal information") && log.contains("138****5678"), "{log}");
     s.write("content/documents/b.md", &text("content/documents/b.md").replace("title: 文件b", "title: 文件乙"));
-    let log = wait_log(&srv, "build failed");
+    let log = wait_log(&served.srv, "build failed");
     assert!(log.contains("138****5678"), "still reported after another edit:\n{log}");
     s.write("content/documents/a.md", &a);
-    check("the number removed");
+    served.check("the number removed");
 
     // What a file is checked against changes under it: its organ leaves organs.yaml. The
     // file did not change, yet the build must now fail at its line.
     s.write("content/documents/e.md", &doc("e", "", "戊。").replace("issuer: qzf", "issuer: qfb"));
-    check("a document of another organ");
+    served.check("a document of another organ");
     s.write("content/organs.yaml", "- id: qzf\n  name: 测试区人民政府\n");
-    let log = wait_log(&srv, "build failed");
+    let log = wait_log(&served.srv, "build failed");
     assert!(log.contains("content/documents/e.md:4:1: error: unknown organ `qfb`"), "{log}");
 }
 
@@ -751,31 +769,25 @@ fn registry_edits_leave_the_site_as_a_clean_build_would() {
         "content/interpretations/jd-b.md",
         "---\nid: jd-b\ntitle: 解读乙\ninterprets: b\nissuer: qfb\npublished: 2024-06-01\n---\n\n解读正文。\n",
     );
-    let out = s.root().join("served");
-    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
-    let p = srv.port;
-    let mut n = 0;
-    let mut check = |what: &str| {
-        n += 1;
-        served_as_clean(&srv, &s, &out, &format!("clean{n}"), what);
-    };
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
     let organs = organs.replace("测试区人民政府办公室", "测试区政府办公室（新）");
     s.write("content/organs.yaml", &organs);
-    check("an organ renamed that one document of three names");
+    served.check("an organ renamed that one document of three names");
     assert!(raw(p, "/documents/c/").2.contains("测试区政府办公室（新）"), "c shows b's row with b's organ's new name");
     assert!(raw(p, "/interpretations/jd-b/").2.contains("测试区政府办公室（新）"), "jd-b's issuer");
     assert!(raw(p, "/organs/qfb/").2.contains("测试区政府办公室（新）"), "the organ's listing");
     let organs = organs.replace("QFB01", "QFB02").replace("qfb.example", "qfb2.example");
     s.write("content/organs.yaml", &organs);
-    check("an organ's code and site");
+    served.check("an organ's code and site");
     assert!(raw(p, "/organs/qfb/").2.contains("qfb2.example"), "the organ's listing shows its new site");
     s.write("content/organs.yaml", &format!("- id: qjw\n  name: 测试区教育局\n{organs}"));
-    check("an organ added above the others");
+    served.check("an organ added above the others");
     s.write(
         "content/services.yaml",
         &format!("{SERVICES}- id: bz\n  name: 补贴在线申领\n  url: https://zwdt.example.gov.cn/item/bz\n"),
     );
-    check("a service renamed that one document names");
+    served.check("a service renamed that one document names");
     assert!(raw(p, "/documents/c/").2.contains("补贴在线申领"), "c shows its service's new name");
     s.write(
         "content/services.yaml",
@@ -784,7 +796,7 @@ fn registry_edits_leave_the_site_as_a_clean_build_would() {
             SERVICES.replace("政府信息公开申请", "信息公开申请（新）")
         ),
     );
-    check("a service renamed, another's URL and organ changed");
+    served.check("a service renamed, another's URL and organ changed");
     assert!(raw(p, "/documents/b/").2.contains("信息公开申请（新）"), "b's service's new name");
     assert!(raw(p, "/documents/c/").2.contains("item/bz2"), "c's service's new URL");
 }
@@ -798,21 +810,15 @@ fn a_document_added_before_others_leaves_their_citations_as_a_clean_build_would(
     let s = Site::new();
     s.write("content/documents/b-m.md", &doc("m", "", "依据测府发〔2024〕9号，见[第一节](doc:z#第一节)。"));
     s.write("content/documents/c-z.md", &doc("z", "doc_number: 测府发〔2024〕9号\n", "## 第一节\n\n正文。"));
-    let out = s.root().join("served");
-    let srv = start_with(&s, &["-o", out.to_str().expect("utf-8 path")]);
-    let p = srv.port;
-    let mut n = 0;
-    let mut check = |what: &str| {
-        n += 1;
-        served_as_clean(&srv, &s, &out, &format!("clean{n}"), what);
-    };
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
     let cited = |p: u16| raw(p, "/documents/z/").2.contains("documents/m/");
     assert!(cited(p), "z shows that m cites it");
     s.write("content/documents/a-new.md", &doc("new", "", "新文件。"));
-    check("a document added before the citing and the cited one");
+    served.check("a document added before the citing and the cited one");
     assert!(cited(p), "z still shows that m cites it");
     s.remove("content/documents/a-new.md");
-    check("that document removed");
+    served.check("that document removed");
     assert!(cited(p), "and again after it is removed");
 }
 

@@ -816,6 +816,13 @@ impl Renumbering {
         changed
     }
 
+    /// The lists of key `k`, which no previous item had: the new items' numbers alone.
+    fn new_key(&self, k: u64) -> (Postings, Postings) {
+        let (mut t, mut b) = Default::default();
+        self.apply(k, &mut t, &mut b);
+        (t, b)
+    }
+
     /// List `p` renumbered with `extra` (new numbers, ascending) put in, or `None` when
     /// that leaves it as it is.
     fn list(&self, p: &Postings, extra: &[u32]) -> Option<Postings> {
@@ -891,8 +898,7 @@ fn renumber(
     let new_keys: Vec<u64> =
         r.added.keys().copied().filter(|k| old.binary_search_by_key(k, |e| e.0).is_err()).collect();
     for k in new_keys {
-        let (mut t, mut b) = Default::default();
-        r.apply(k, &mut t, &mut b);
+        let (t, b) = r.new_key(k);
         old.push((k, t, b));
         changed.push(k);
     }
@@ -902,16 +908,17 @@ fn renumber(
 }
 
 /// [`renumber`] in place, on postings split into partitions by `part_of`: the keys
-/// whose postings changed.
+/// whose postings changed, and how many postings there are now (counted in the same
+/// pass).
 fn renumber_parts(
     parts: &mut [KeyMap<(Postings, Postings)>],
     old_count: usize,
     old_of: &[Option<usize>],
     fresh: &[(u32, Arc<Indexed>)],
     part_of: &(dyn Fn(u64) -> usize + Sync),
-) -> Vec<u64> {
+) -> (Vec<u64>, usize) {
     let r = Renumbering::new(old_count, old_of, fresh);
-    let changed: Vec<Vec<u64>> = parts
+    let per_part: Vec<(Vec<u64>, usize)> = parts
         .par_iter_mut()
         .enumerate()
         .map(|(p, map)| {
@@ -919,17 +926,20 @@ fn renumber_parts(
                 map.iter_mut().filter_map(|(k, (t, b))| r.apply(*k, t, b).then_some(*k)).collect();
             for &k in r.added.keys().filter(|&&k| part_of(k) == p) {
                 if let std::collections::hash_map::Entry::Vacant(slot) = map.entry(k) {
-                    let (mut t, mut b) = Default::default();
-                    r.apply(k, &mut t, &mut b);
-                    slot.insert((t, b));
+                    slot.insert(r.new_key(k));
                     changed.push(k);
                 }
             }
-            map.retain(|_, (t, b)| t.count + b.count > 0);
-            changed
+            let mut total = 0;
+            map.retain(|_, (t, b)| {
+                total += (t.count + b.count) as usize;
+                t.count + b.count > 0
+            });
+            (changed, total)
         })
         .collect();
-    changed.concat()
+    let total = per_part.iter().map(|(_, n)| n).sum();
+    (per_part.into_iter().flat_map(|(changed, _)| changed).collect(), total)
 }
 
 /// The terms serve's memo kept of a target's items (see [`Memo`]), per item; empty when it
@@ -1307,12 +1317,8 @@ pub fn build(
                         .filter(|&n| old_of[n].is_none())
                         .map(|n| (n as u32, indexed[n].clone()))
                         .collect();
-                    let changed = renumber_parts(&mut last.postings, last.keys.len(), &old_of, &fresh_items, &part_of);
-                    let total = last
-                        .postings
-                        .par_iter()
-                        .map(|m| m.values().map(|(t, b)| (t.count + b.count) as usize).sum::<usize>())
-                        .sum();
+                    let (changed, total) =
+                        renumber_parts(&mut last.postings, last.keys.len(), &old_of, &fresh_items, &part_of);
                     Some((last.postings, total, last.shards, changed))
                 }
                 None => None,
