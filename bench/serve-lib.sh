@@ -9,6 +9,10 @@
 #   first_document            the first document of the copy, by path
 #   edit_title FILE N         append 改N to FILE's `title: "…"`
 #   edit_date FILE N          set FILE's `published:` to a date made from N (2023-0M-1D)
+#   edit_far_date FILE N      set it to 2025-0M-1D for odd N, 2014-01-0D for even N: each
+#                             edit moves the document across the whole library's order
+#   add_today FILE N          add document zz-today-N, a copy of FILE dated today (as an
+#                             editor publishes one: the newest of the library)
 #   edit_organ FILE N         rename FILE's issuer in content/organs.yaml (ORGNx prefix)
 #   edit_template N           add <p>TN</p> to the footer of the site's own copy of the
 #                             default theme's base.html (made on the first call)
@@ -47,6 +51,18 @@ s = open(p, encoding="utf-8").read()
 s = re.sub(r"^published: .*$", f"published: 2023-0{1 + i % 9}-1{i % 10}", s, count=1, flags=re.M)
 open(p, "w", encoding="utf-8").write(s)
 PY
+}
+
+edit_far_date() {
+  local d
+  if [ $(($2 % 2)) = 1 ]; then d="2025-0$((1 + $2 % 9))-1$(($2 % 10))"; else d="2014-01-0$((1 + $2 % 9))"; fi
+  sed -i "s/^published: .*/published: $d/" "$1"
+}
+
+add_today() {
+  sed -e "/^\(id\|doc_number\|index_number\|basis\|supporting\|related\):/d" \
+    -e "s/^published: .*/published: $(date +%F)/" -e "s/^title: \"/title: \"今日$2 /" \
+    "$1" >"$(dirname "$1")/zz-today-$2.md"
 }
 
 edit_organ() {

@@ -40,6 +40,10 @@ pub struct Source {
     /// files read (`search::facets_of`), kept with the item like `face`.
     #[serde(skip)]
     pub facets: std::sync::OnceLock<u64>,
+    /// A document's numbers as the search index's exact-number files key them (its
+    /// canonical 发文字号 and its 索引号, `search::exact_keys`), kept with the item like `face`.
+    #[serde(skip)]
+    pub exact: std::sync::OnceLock<Box<[String]>>,
 }
 
 impl Source {

@@ -1401,72 +1401,57 @@ pub fn build(
     // again (a quarter of the stage at 10,000 documents, and of a `gazette build` after a
     // body edit at 100,000).
     let exact_numbers = || -> Files {
-        let mut nums: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
+        // (number, item) per shard, items in order; each document's keys made once.
+        let mut nums: Vec<Vec<(&str, usize)>> = vec![Vec::new(); NUM_SHARDS as usize];
         for (n, &(.., text_of, _)) in slots.iter().enumerate() {
             let TextOf::Doc(i) = text_of else { continue };
-            let d = &c.documents[i];
-            for num in d.doc_number.iter().chain(&d.index_number) {
-                let canon = docnum::canonical(num).unwrap_or_else(|| num.trim().to_string());
-                nums[(fnv(&canon, BASIS_A) % NUM_SHARDS) as usize].entry(canon).or_default().push(n);
+            for key in exact_keys(&c.documents[i]) {
+                nums[(fnv(key, BASIS_A) % NUM_SHARDS) as usize].push((key, n));
             }
         }
-        let files = nums.into_iter().enumerate();
-        files.map(|(s, m)| (format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default())).collect()
+        let files = nums.into_iter().enumerate().map(|(s, mut pairs)| {
+            // (A stable sort: each number's items stay in order.)
+            pairs.sort_by_key(|&(key, _)| key);
+            let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (key, n) in pairs {
+                by_key.entry(key).or_default().push(n);
+            }
+            (format!("search/num/{s}.json"), serde_json::to_string(&by_key).unwrap_or_default())
+        });
+        files.collect()
     };
     let facets = || -> Files {
         let mut types: Vec<&str> = Vec::new();
         let mut topics: Vec<&str> = Vec::new();
         let mut tags: Vec<&str> = Vec::new();
-        // Facet values as plain vectors (serialized as the same JSON arrays as `Value`s, at a
-        // fraction of the memory: one entry per item, 150,000 at 100,000 documents).
-        let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
-        let mut f_org: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-        let mut f_year: Vec<Option<u16>> = Vec::with_capacity(slots.len());
-        let mut f_type: Vec<Option<usize>> = Vec::with_capacity(slots.len());
-        let mut f_topic: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-        let mut f_val: Vec<Option<usize>> = Vec::with_capacity(slots.len());
-        let mut f_tag: Vec<Vec<usize>> = Vec::with_capacity(slots.len());
-        for &(.., doc) in &slots {
-            fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
-                match list.iter().position(|x| *x == v) {
-                    Some(p) => p,
-                    None => {
-                        list.push(v);
-                        list.len() - 1
-                    }
-                }
-            }
-            match doc.map(|j| (&c.documents[j], &ix.rel[j])) {
-                Some((d, r)) => {
-                    f_org.push(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()).collect());
-                    f_year.push(Some(d.published.year));
-                    f_type.push(d.doc_type.as_deref().map(|t| idx(&mut types, t)));
-                    f_topic.push(d.topics.iter().map(|t| idx(&mut topics, t)).collect());
-                    f_val.push(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
-                    f_tag.push(d.tags.iter().map(|t| idx(&mut tags, t)).collect());
-                }
+        fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
+            match list.iter().position(|x| *x == v) {
+                Some(p) => p,
                 None => {
-                    f_org.push(Vec::new());
-                    f_year.push(None);
-                    f_type.push(None);
-                    f_topic.push(Vec::new());
-                    f_val.push(None);
-                    f_tag.push(Vec::new());
+                    list.push(v);
+                    list.len() - 1
                 }
             }
         }
+        // Each facet's JSON array (one entry per item, 150,000 at 100,000 documents),
+        // written as the items are gone through: no vector per item.
+        let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
+        let mut f = FacetFiles::new(slots.len());
+        for &(.., doc) in &slots {
+            f.next_item();
+            let Some((d, r)) = doc.map(|j| (&c.documents[j], &ix.rel[j])) else {
+                f.none();
+                continue;
+            };
+            f.organ.list(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()));
+            f.year.one(Some(usize::from(d.published.year)));
+            f.doc_type.one(d.doc_type.as_deref().map(|t| idx(&mut types, t)));
+            f.topic.list(d.topics.iter().map(|t| idx(&mut topics, t)));
+            f.validity.one(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
+            f.tag.list(d.tags.iter().map(|t| idx(&mut tags, t)));
+        }
         // One file per facet: a filtered query fetches only the field it filters on.
-        let mut files: Files = [
-            ("organ", serde_json::to_string(&f_org)),
-            ("year", serde_json::to_string(&f_year)),
-            ("type", serde_json::to_string(&f_type)),
-            ("topic", serde_json::to_string(&f_topic)),
-            ("validity", serde_json::to_string(&f_val)),
-            ("tag", serde_json::to_string(&f_tag)),
-        ]
-        .into_iter()
-        .map(|(name, values)| (format!("search/facets/{name}.json"), values.unwrap_or_default()))
-        .collect();
+        let mut files: Files = f.files();
         let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
         years.sort_unstable_by(|a, b| b.cmp(a));
         years.dedup();
@@ -1488,6 +1473,91 @@ pub fn build(
         files
     });
     pending
+}
+
+/// The facet files' JSON arrays, one entry per item, as `serde_json` writes the same
+/// values (`[[0,3],[],…]` for lists, `[2024,null,…]` for single values).
+struct FacetFiles {
+    organ: FacetArray,
+    year: FacetArray,
+    doc_type: FacetArray,
+    topic: FacetArray,
+    validity: FacetArray,
+    tag: FacetArray,
+}
+
+impl FacetFiles {
+    fn new(items: usize) -> FacetFiles {
+        let a = |per_item: usize| FacetArray { json: String::with_capacity(items * per_item + 2), first: true };
+        FacetFiles { organ: a(4), year: a(5), doc_type: a(2), topic: a(4), validity: a(2), tag: a(4) }
+    }
+
+    fn all(&mut self) -> [&mut FacetArray; 6] {
+        [&mut self.organ, &mut self.year, &mut self.doc_type, &mut self.topic, &mut self.validity, &mut self.tag]
+    }
+
+    /// Start the next item's entry in every array.
+    fn next_item(&mut self) {
+        for a in self.all() {
+            a.json.push(if a.first { '[' } else { ',' });
+            a.first = false;
+        }
+    }
+
+    /// An item without a document: no value in any facet.
+    fn none(&mut self) {
+        for (k, a) in self.all().into_iter().enumerate() {
+            // (organ, topic and tag are lists; the others single values.)
+            a.json.push_str(if matches!(k, 0 | 3 | 5) { "[]" } else { "null" });
+        }
+    }
+
+    fn files(self) -> Files {
+        let named = [("organ", self.organ), ("year", self.year), ("type", self.doc_type), ("topic", self.topic)];
+        let named = named.into_iter().chain([("validity", self.validity), ("tag", self.tag)]);
+        named.map(|(name, a)| (format!("search/facets/{name}.json"), a.finish())).collect()
+    }
+}
+
+struct FacetArray {
+    json: String,
+    first: bool,
+}
+
+impl FacetArray {
+    fn one(&mut self, v: Option<usize>) {
+        use std::fmt::Write;
+        match v {
+            Some(v) => write!(self.json, "{v}").unwrap_or_default(),
+            None => self.json.push_str("null"),
+        }
+    }
+
+    fn list(&mut self, vs: impl Iterator<Item = usize>) {
+        use std::fmt::Write;
+        self.json.push('[');
+        for (k, v) in vs.enumerate() {
+            if k > 0 {
+                self.json.push(',');
+            }
+            write!(self.json, "{v}").unwrap_or_default();
+        }
+        self.json.push(']');
+    }
+
+    fn finish(mut self) -> String {
+        self.json.push_str(if self.first { "[]" } else { "]" });
+        self.json
+    }
+}
+
+/// Document `d`'s keys in the exact-number files: its 发文字号 (canonical when it parses)
+/// and 索引号, made once per loaded document and kept in its [`Source`].
+fn exact_keys(d: &crate::model::Document) -> &[String] {
+    d.src.exact.get_or_init(|| {
+        let nums = d.doc_number.iter().chain(&d.index_number);
+        nums.map(|num| docnum::canonical(num).unwrap_or_else(|| num.trim().to_string())).collect()
+    })
 }
 
 /// A search item as `build` goes through them: its description, kept terms, where its
@@ -1573,6 +1643,38 @@ mod tests {
         assert_eq!(merge_sorted(&[1, 4, 9], &[0, 4, 5, 12]), vec![0, 1, 4, 4, 5, 9, 12]);
         assert_eq!(merge_sorted(&[], &[3]), vec![3]);
         assert_eq!(merge_sorted(&[2, 3], &[]), vec![2, 3]);
+    }
+
+    #[test]
+    fn facet_arrays_are_the_json_serde_writes() {
+        // Three items: a document with two organs, one without a document, one with none.
+        let mut f = FacetFiles::new(3);
+        f.next_item();
+        f.organ.list([0, 3].into_iter());
+        f.year.one(Some(2024));
+        f.doc_type.one(None);
+        f.topic.list([].into_iter());
+        f.validity.one(Some(1));
+        f.tag.list([2].into_iter());
+        f.next_item();
+        f.none();
+        f.next_item();
+        f.organ.list([].into_iter());
+        f.year.one(Some(1999));
+        f.doc_type.one(Some(0));
+        f.topic.list([4, 5].into_iter());
+        f.validity.one(None);
+        f.tag.list([].into_iter());
+        let files: HashMap<String, String> = f.files().into_iter().collect();
+        let lists = |v: Vec<Vec<usize>>| serde_json::to_string(&v).unwrap();
+        let ones = |v: Vec<Option<u16>>| serde_json::to_string(&v).unwrap();
+        assert_eq!(files["search/facets/organ.json"], lists(vec![vec![0, 3], vec![], vec![]]));
+        assert_eq!(files["search/facets/year.json"], ones(vec![Some(2024), None, Some(1999)]));
+        assert_eq!(files["search/facets/type.json"], ones(vec![None, None, Some(0)]));
+        assert_eq!(files["search/facets/topic.json"], lists(vec![vec![], vec![], vec![4, 5]]));
+        assert_eq!(files["search/facets/validity.json"], ones(vec![Some(1), None, None]));
+        assert_eq!(files["search/facets/tag.json"], lists(vec![vec![2], vec![], vec![]]));
+        assert_eq!(FacetFiles::new(0).files()[0].1, "[]", "no items: empty arrays");
     }
 
     #[test]
