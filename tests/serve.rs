@@ -887,6 +887,25 @@ fn a_theme_folder_made_while_serving_is_watched() {
     wait_until("an edit inside it to be used", || raw(p, "/").2.contains("模板二"));
 }
 
+/// A body serve takes from its last build as it was (its text and what its links found
+/// unchanged) still has its warnings reported on each rebuild, as a body rendered again
+/// would.
+#[test]
+fn a_kept_bodys_warnings_are_reported_on_every_rebuild() {
+    let s = Site::new();
+    let body = "正文。\n\n<iframe src=\"https://video.example.org/x\"></iframe>\n";
+    s.write("content/documents/a.md", &doc("a", "", body));
+    s.write("content/documents/b.md", &doc("b", "", "正文。"));
+    let srv = start(&s);
+    let warned = "removed: its host is not in `iframe_hosts`";
+    for title in ["新标题乙", "新标题丙"] {
+        s.write("content/documents/b.md", &doc("b", "", "正文。").replace("title: 文件b", &format!("title: {title}")));
+        let log = wait_log(&srv, "rebuilt in");
+        let line = log.lines().find(|l| l.contains(warned));
+        assert!(line.is_some_and(|l| l.contains("content/documents/a.md:")), "a's warning, at its file:\n{log}");
+    }
+}
+
 /// serve keeps each document's metadata warnings between builds: a warning stays
 /// reported on a rebuild for another file's edit, follows its own file's edit, and goes
 /// once the file is fixed.

@@ -442,15 +442,35 @@ impl Answered {
             names,
         })
     }
+}
 
-    /// Put what the lookups gave into `sink`, as replaying them would.
-    fn give_to(&self, sink: &mut Sink) {
-        sink.links = self.links.clone();
-        sink.cites = self.cites.clone();
-        sink.files = self.files.clone();
-        sink.diags = self.diags.clone();
-        if let Some(e) = &mut sink.emitted {
-            e.clone_from(&self.emitted);
+/// What one body's link lookups gave: this build's (rendered or replayed), or the last
+/// build's as they were ([`Answered`], shared, not copied: copying every body's links,
+/// citations and files was most of the stage after an edit at 100,000 documents).
+enum Lookups {
+    Own { links: Vec<OutLink>, cites: BTreeSet<usize>, files: BTreeSet<String> },
+    Kept(Arc<Answered>),
+}
+
+impl Lookups {
+    fn links(&self) -> &[OutLink] {
+        match self {
+            Lookups::Own { links, .. } => links,
+            Lookups::Kept(a) => &a.links,
+        }
+    }
+
+    fn cites(&self) -> &BTreeSet<usize> {
+        match self {
+            Lookups::Own { cites, .. } => cites,
+            Lookups::Kept(a) => &a.cites,
+        }
+    }
+
+    fn files(&self) -> &BTreeSet<String> {
+        match self {
+            Lookups::Own { files, .. } => files,
+            Lookups::Kept(a) => &a.files,
         }
     }
 }
@@ -666,11 +686,13 @@ struct One {
     faq: Vec<String>,
     /// A document's 任务分解, from its Markdown (with the body, kept by the memo).
     tasks: Vec<crate::tasks::Task>,
-    sink_links: Vec<OutLink>,
-    cites: BTreeSet<usize>,
-    files: BTreeSet<String>,
+    lookups: Lookups,
     from: ItemId,
     emitted: Vec<(String, String, usize)>,
+    /// For the memo or record: the body's key and what to keep of it (and, for serve's
+    /// memo, of its lookups), put in once every body is done (a locked insert per body,
+    /// into maps growing as they went, was a tenth of the stage at 100,000 documents).
+    keep: Option<(u64, Arc<Rendered>, Option<Arc<Answered>>)>,
 }
 
 /// A body's Markdown: the text, or, for an item taken from `gazette build`'s record of the
@@ -740,7 +762,9 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
         (Arc::default(), Vec::new(), Vec::new())
     };
     let mut sink = new_sink();
-    let mut answered_now: Option<Arc<Answered>> = None;
+    // The last build's answers, when taken as they were (not put into `sink`).
+    let mut kept_answers: Option<Arc<Answered>> = None;
+    let mut keep = None;
     let (b, faq, tasks) = match opts.memo {
         None => render(&mut sink).unwrap_or_else(unreadable),
         Some(memo) => {
@@ -765,8 +789,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
                 // Its lookups' answers as they were, or asked again.
                 let same = match answered.and_then(|a| a.unchanged(key)) {
                     Some(a) => {
-                        a.give_to(&mut sink);
-                        answered_now = Some(a.clone());
+                        kept_answers = Some(a.clone());
                         true
                     }
                     None => replay(&mut sink, &r.calls),
@@ -783,25 +806,36 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
             match rendered {
                 Some(rendered) => {
                     let out = (rendered.body.clone(), rendered.faq.clone(), rendered.tasks.clone());
-                    if let Some(a) = answered {
-                        let now = answered_now.or_else(|| Answered::of(&sink, &rendered.calls).map(Arc::new));
-                        if let Some(now) = now {
-                            a.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, now);
-                        }
-                    }
-                    memo.kept.lock().unwrap_or_else(|e| e.into_inner()).insert(key, rendered);
+                    let answers = answered.and_then(|_| {
+                        kept_answers.clone().or_else(|| Answered::of(&sink, &rendered.calls).map(Arc::new))
+                    });
+                    keep = Some((key, rendered, answers));
                     out
                 }
                 None => unreadable(),
             }
         }
     };
-    // (Most bodies say nothing: the shared collector is not locked for them.)
-    if !sink.diags.is_empty() {
-        opts.diags.extend(std::mem::take(&mut sink.diags));
-    }
-    let emitted = sink.emitted.take().unwrap_or_default().into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
-    One { body: Some(b), faq, tasks, sink_links: sink.links, cites: sink.cites, files: sink.files, from, emitted }
+    let (lookups, emitted) = match kept_answers {
+        Some(a) => {
+            // Its diagnostics are reported again, as a replay would.
+            if !a.diags.is_empty() {
+                opts.diags.extend(a.diags.iter().cloned());
+            }
+            let emitted = sink.emitted.is_some().then(|| a.emitted.clone()).unwrap_or_default();
+            (Lookups::Kept(a), emitted)
+        }
+        None => {
+            // (Most bodies say nothing: the shared collector is not locked for them.)
+            if !sink.diags.is_empty() {
+                opts.diags.extend(std::mem::take(&mut sink.diags));
+            }
+            let emitted = sink.emitted.take().unwrap_or_default();
+            (Lookups::Own { links: sink.links, cites: sink.cites, files: sink.files }, emitted)
+        }
+    };
+    let emitted = emitted.into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
+    One { body: Some(b), faq, tasks, lookups, from, emitted, keep }
 }
 
 struct Opts<'d> {
@@ -912,7 +946,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
-    let faq_sets: Vec<(usize, One)> = (0..c.faqs.len())
+    let mut faq_sets: Vec<(usize, One)> = (0..c.faqs.len())
         .into_par_iter()
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
@@ -941,41 +975,47 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
             b.used_files.extend(d.attachments.iter().map(|x| x.path.clone()));
         }
     }
-    let mut links = Vec::new();
-    let mut cites: Vec<(ItemId, BTreeSet<usize>)> = Vec::new();
+    if let Some(memo) = opts.memo {
+        keep_all(memo, done.iter_mut().chain(faq_sets.iter_mut().map(|(_, one)| one)));
+    }
+    for one in done.iter_mut().chain(faq_sets.iter_mut().map(|(_, one)| one)) {
+        for (src, href, line) in one.emitted.drain(..) {
+            b.link_lines.entry((src, href)).or_insert(line);
+        }
+        b.used_files.extend(one.lookups.files().iter().cloned());
+    }
+    for (k, one) in faq_sets.iter_mut() {
+        b.faq_sets[*k] = std::mem::take(&mut one.faq);
+    }
     for one in done.iter_mut() {
-        for (src, href, line) in one.emitted.drain(..) {
-            b.link_lines.entry((src, href)).or_insert(line);
-        }
-        links.append(&mut one.sink_links);
-        b.used_files.append(&mut one.files);
-        cites.push((one.from, std::mem::take(&mut one.cites)));
-    }
-    for (k, mut one) in faq_sets {
-        for (src, href, line) in one.emitted.drain(..) {
-            b.link_lines.entry((src, href)).or_insert(line);
-        }
-        links.append(&mut one.sink_links);
-        b.used_files.append(&mut one.files);
-        cites.push((one.from, std::mem::take(&mut one.cites)));
-        b.faq_sets[k] = one.faq;
-    }
-    for one in done {
         b.has_code |= one.body.as_ref().is_some_and(|x| x.has_code);
         if let ItemId::Doc(i) = one.from {
-            b.doc_faq[i] = one.faq;
+            b.doc_faq[i] = std::mem::take(&mut one.faq);
         }
-        *b.items.get_mut(one.from) = one.body;
+        *b.items.get_mut(one.from) = one.body.take();
     }
-    check_fragments(ixr, &b, &links, diags);
-    for (from, targets) in cites {
-        for j in targets {
-            if from != ItemId::Doc(j) {
-                ix.cited_by[j].insert(from);
+    let ones = || done.iter().chain(faq_sets.iter().map(|(_, one)| one));
+    check_fragments(ixr, &b, ones().flat_map(|one| one.lookups.links()), diags);
+    for one in ones() {
+        for &j in one.lookups.cites() {
+            if one.from != ItemId::Doc(j) {
+                ix.cited_by[j].insert(one.from);
             }
         }
     }
     b
+}
+
+/// Put each body's entry (see `One::keep`) into `memo`'s maps for the next build.
+fn keep_all<'o>(memo: &MemoUse, ones: impl Iterator<Item = &'o mut One>) {
+    let mut kept = memo.kept.lock().unwrap_or_else(|e| e.into_inner());
+    let mut answered = memo.answered.as_ref().map(|a| a.kept.lock().unwrap_or_else(|e| e.into_inner()));
+    for (key, rendered, answers) in ones.filter_map(|one| one.keep.take()) {
+        if let (Some(map), Some(a)) = (answered.as_mut(), answers) {
+            map.insert(key, a);
+        }
+        kept.insert(key, rendered);
+    }
 }
 
 /// One body rendered again on its own, with what it links to: `serve` re-renders an
@@ -993,8 +1033,9 @@ pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts
     let diags = Diagnostics::default();
     let opts = Opts::alone(&diags, false, iframe_hosts);
     let one = render_one(ix, t, ix.source(t), Markdown::of(text), &faq_answers(ix, t), &opts);
-    check_fragments(ix, b, &one.sink_links, &diags);
-    Single { body: one.body.unwrap_or_default(), cites: one.cites, files: one.files, diags: diags.into_sorted() }
+    check_fragments(ix, b, one.lookups.links(), &diags);
+    let (cites, files) = (one.lookups.cites().clone(), one.lookups.files().clone());
+    Single { body: one.body.unwrap_or_default(), cites, files, diags: diags.into_sorted() }
 }
 
 /// Where each link on item `t`'s page that came from Markdown was written: (href as
@@ -1092,7 +1133,7 @@ impl Bodies {
     }
 }
 
-fn check_fragments(ix: &Index, b: &Bodies, links: &[OutLink], diags: &Diagnostics) {
+fn check_fragments<'l>(ix: &Index, b: &Bodies, links: impl IntoIterator<Item = &'l OutLink>, diags: &Diagnostics) {
     for l in links {
         let Some(f) = &l.fragment else { continue };
         let ids: HashSet<&str> =
