@@ -229,6 +229,7 @@ pub struct Memo {
     pub(crate) catalog: feeds::Memo,
     pub(crate) finder: crate::finder::Memo,
     pub(crate) rows: crate::render::RowMemo,
+    pub(crate) listings: crate::render::ListingsMemo,
     pub(crate) lint: crate::lint::Memo,
     /// The output's files as the last build left them (see `output::Known`).
     outputs: std::sync::Mutex<Option<std::sync::Arc<crate::output::Known>>>,
@@ -443,7 +444,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         let read = page_cache.and_then(|c| c.take()).unwrap_or_else(open_page_cache);
         read.with_listing(staging.listing())
     });
-    let renderer = Renderer::cached(&ix, &bodies, &theme, &cfg, cache.as_ref(), memo.map(|m| &m.rows));
+    let renderer =
+        Renderer::cached(&ix, &bodies, &theme, &cfg, cache.as_ref(), memo.map(|m| &m.rows), memo.map(|m| &m.listings));
     let jobs = renderer.jobs();
     laps.lap("plan");
     progress.stage("rendering", jobs.len());

@@ -14,7 +14,7 @@ mod views;
 
 pub use deps::{made_or_kept, KeptByInputs};
 pub use emit::Rendered;
-pub use plan::{issue_label, issue_url, Job, RowMemo};
+pub use plan::{issue_label, issue_url, Job, ListingsMemo, RowMemo};
 
 use crate::bodies::Bodies;
 use crate::cache::PageCache;
@@ -38,8 +38,8 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     /// A renderer that skips pages the previous output already holds, as `cache` knows
-    /// them, and takes listing rows from `rows` (serve's memo) where their inputs are
-    /// unchanged.
+    /// them, and takes listing rows from `rows` and the listings from `listings` (serve's
+    /// memo) where their inputs are unchanged.
     pub fn cached(
         ix: &'a Index,
         bodies: &'a Bodies,
@@ -47,10 +47,13 @@ impl<'a> Renderer<'a> {
         cfg: &'a Config,
         cache: Option<&'a PageCache>,
         rows: Option<&RowMemo>,
+        listings: Option<&ListingsMemo>,
     ) -> Self {
         // (Side by side: the listings need no inputs keys, the rows do.)
-        let (revisions, plan) =
-            rayon::join(|| cache.map(|_| deps::Revisions::new(ix, bodies, cfg)), || Plan::listings(ix, cfg));
+        let (revisions, plan) = rayon::join(
+            || cache.map(|_| deps::Revisions::new(ix, bodies, cfg)),
+            || Plan::listings_kept(ix, cfg, listings),
+        );
         let row_key = |i: usize| revisions.as_ref().map_or(0, |r| r.row_inputs(i));
         let plan = plan.with_rows(ix, &row_key, rows);
         Renderer { ix, bodies, theme, cfg, cache, revisions, plan }

@@ -1590,7 +1590,7 @@ fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
 
 /// A hash of the fields of document `d` the facet and exact-number files read (its
 /// validity aside: resolving gives it), cached in its [`Source`].
-fn facets_of(d: &crate::model::Document) -> u64 {
+pub(crate) fn facets_of(d: &crate::model::Document) -> u64 {
     *d.src.facets.get_or_init(|| {
         use std::hash::Hash;
         let mut h = crate::hash::Hasher::new();
