@@ -525,6 +525,26 @@ impl<T> ItemMap<T> {
         }
     }
 
+    /// [`ItemMap::new`] with the documents and interpretations (nearly every item) on
+    /// every thread: for values made for the whole library on every build.
+    pub fn par_new(c: &Content, f: impl Fn(ItemId, &dyn Item) -> T + Sync) -> Self
+    where
+        T: Send,
+    {
+        use rayon::prelude::*;
+        let (docs, interps) = rayon::join(
+            || c.documents.par_iter().enumerate().map(|(i, d)| f(ItemId::Doc(i), &**d)).collect(),
+            || c.interpretations.par_iter().enumerate().map(|(i, x)| f(ItemId::Interp(i), &**x)).collect(),
+        );
+        ItemMap {
+            docs,
+            interps,
+            topics: c.topics.iter().enumerate().map(|(i, x)| f(ItemId::Topic(i), x)).collect(),
+            pages: c.pages.iter().enumerate().map(|(i, x)| f(ItemId::Page(i), x)).collect(),
+            decisions: c.decisions.iter().enumerate().map(|(i, x)| f(ItemId::Decision(i), x)).collect(),
+        }
+    }
+
     pub fn get(&self, t: ItemId) -> &T {
         match t {
             ItemId::Doc(i) => &self.docs[i],

@@ -52,7 +52,7 @@ impl Revisions {
         let services: Vec<u64> = c.services.iter().map(service_key).collect();
         // (An item's URL is its kind's folder and its id (`ItemId::url`): hashed as
         // those, without formatting 25,000 URLs per build at 10,000 documents.)
-        let items = ItemMap::new(c, |t, item| {
+        let items = ItemMap::par_new(c, |t, item| {
             let mut h = Hasher::new();
             source(&mut h, item.src());
             h.piece(t.kind_name().as_bytes());
