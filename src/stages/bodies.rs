@@ -822,7 +822,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
             if !a.diags.is_empty() {
                 opts.diags.extend(a.diags.iter().cloned());
             }
-            let emitted = sink.emitted.is_some().then(|| a.emitted.clone()).unwrap_or_default();
+            let emitted = if sink.emitted.is_some() { a.emitted.clone() } else { Vec::new() };
             (Lookups::Kept(a), emitted)
         }
         None => {
