@@ -40,13 +40,21 @@ pub(super) struct Revisions {
     documents: Vec<u64>,
 }
 
+/// A hash of the configuration, from its Debug form: complete, and the same within one
+/// binary (the cache's fingerprint covers the binary). Made once per build for the
+/// inputs keys and the listings' key.
+pub(super) fn config_key(cfg: &crate::config::Config) -> u64 {
+    crate::hash::of(format!("{cfg:?}").as_bytes())
+}
+
 fn source(h: &mut Hasher, src: &Source) {
     h.piece(src.path.as_bytes());
     h.update(&src.yaml_hash.to_le_bytes());
 }
 
 impl Revisions {
-    pub(super) fn new(ix: &Index, bodies: &Bodies, cfg: &crate::config::Config) -> Revisions {
+    /// `config`: [`config_key`] of the build's configuration.
+    pub(super) fn new(ix: &Index, bodies: &Bodies, config: u64) -> Revisions {
         let c = &ix.content;
         let organs: Vec<u64> = c.organs.iter().map(organ_key).collect();
         let services: Vec<u64> = c.services.iter().map(service_key).collect();
@@ -66,11 +74,9 @@ impl Revisions {
             h.digest()
         };
         let mut shared = Hasher::new();
-        // The Debug form: complete, and the same within one binary (the cache's
-        // fingerprint covers the binary). Not organs.yaml and services.yaml: renaming
-        // one organ would make every page again to find most of them unchanged.
-        shared.piece(format!("{cfg:?}").as_bytes());
-        (ix.date, ix.drafts).hash(&mut shared);
+        // Not organs.yaml and services.yaml: renaming one organ would make every page
+        // again to find most of them unchanged.
+        (config, ix.date, ix.drafts).hash(&mut shared);
         let mut revs = Revisions {
             items,
             faq_sets: c.faqs.iter().map(|f| of(&f.src)).collect(),

@@ -50,9 +50,10 @@ impl<'a> Renderer<'a> {
         listings: Option<&ListingsMemo>,
     ) -> Self {
         // (Side by side: the listings need no inputs keys, the rows do.)
+        let config = deps::config_key(cfg);
         let (revisions, plan) = rayon::join(
-            || cache.map(|_| deps::Revisions::new(ix, bodies, cfg)),
-            || Plan::listings_kept(ix, cfg, listings),
+            || cache.map(|_| deps::Revisions::new(ix, bodies, config)),
+            || Plan::listings_kept(ix, cfg, config, listings),
         );
         let row_key = |i: usize| revisions.as_ref().map_or(0, |r| r.row_inputs(i));
         let plan = plan.with_rows(ix, &row_key, rows);

@@ -180,10 +180,10 @@ impl Plan {
     }
 
     /// [`Plan::listings`], or, with a `memo` whose listings were made from the same
-    /// inputs, those.
-    pub fn listings_kept(ix: &Index, cfg: &crate::config::Config, memo: Option<&ListingsMemo>) -> Plan {
+    /// inputs, those. `config`: the configuration's key (`deps::config_key`).
+    pub fn listings_kept(ix: &Index, cfg: &crate::config::Config, config: u64, memo: Option<&ListingsMemo>) -> Plan {
         let Some(memo) = memo else { return Plan::listings(ix, cfg) };
-        let key = listings_key(ix, cfg);
+        let key = listings_key(ix, config);
         let mut kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, plan)) = kept.as_ref().filter(|(k, _)| *k == key) {
             return plan.clone();
@@ -299,16 +299,16 @@ impl Plan {
     }
 }
 
-/// A hash of everything [`Plan::listings`] reads: the configuration (its Debug form, as
-/// `deps` hashes it; the 标签目录 among it), the organs in order, each published document
+/// A hash of everything [`Plan::listings`] reads: the configuration (`config`, its key;
+/// the 标签目录 among it), the organs in order, each published document
 /// in order with its facets (`search::facets_of`: its issuers, date, 文种, topics, tags and
 /// numbers, hashed once per loaded document), validity and 规范性文件 flag, and each
 /// gazette issue's year, number and whether it is published.
-fn listings_key(ix: &Index, cfg: &crate::config::Config) -> u64 {
+fn listings_key(ix: &Index, config: u64) -> u64 {
     use std::hash::Hash;
     let c = &ix.content;
     let mut h = crate::hash::Hasher::new();
-    h.piece(format!("{cfg:?}").as_bytes());
+    config.hash(&mut h);
     for o in &c.organs {
         (&o.id, &o.name).hash(&mut h);
     }

@@ -1506,9 +1506,11 @@ impl FacetFiles {
 
     /// An item without a document: no value in any facet.
     fn none(&mut self) {
-        for (k, a) in self.all().into_iter().enumerate() {
-            // (organ, topic and tag are lists; the others single values.)
-            a.json.push_str(if matches!(k, 0 | 3 | 5) { "[]" } else { "null" });
+        for list in [&mut self.organ, &mut self.topic, &mut self.tag] {
+            list.list(std::iter::empty());
+        }
+        for one in [&mut self.year, &mut self.doc_type, &mut self.validity] {
+            one.one(None);
         }
     }
 
