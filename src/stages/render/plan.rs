@@ -80,7 +80,6 @@ pub enum ListingKind {
 }
 
 /// A listing with its own URL space: `documents/`, `organs/szf/`, `normative/`.
-#[derive(Clone)]
 pub struct Listing {
     pub kind: ListingKind,
     pub dir: String,
@@ -152,8 +151,9 @@ pub struct Plan {
     /// fields for cache keys.
     shared: Vec<Option<Arc<(Prepared, u64)>>>,
     /// Every published document, newest first (the 公文库).
-    pub all: Vec<usize>,
-    pub listings: Vec<Listing>,
+    pub all: Arc<Vec<usize>>,
+    /// (Shared: serve keeps them for the next build, `ListingsMemo`, not a copy.)
+    pub listings: Arc<Vec<Listing>>,
     /// Published gazette issues, oldest first (for previous/next).
     pub issues: Vec<usize>,
 }
@@ -295,7 +295,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { shared: Vec::new(), all, listings, issues }
+        Plan { shared: Vec::new(), all: Arc::new(all), listings: Arc::new(listings), issues }
     }
 }
 

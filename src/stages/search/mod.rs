@@ -1401,24 +1401,16 @@ pub fn build(
     // again (a quarter of the stage at 10,000 documents, and of a `gazette build` after a
     // body edit at 100,000).
     let exact_numbers = || -> Files {
-        // (number, item) per shard, items in order; each document's keys made once.
-        let mut nums: Vec<Vec<(&str, usize)>> = vec![Vec::new(); NUM_SHARDS as usize];
+        // Per shard, each number's items in order; each document's keys made once.
+        let mut nums: Vec<BTreeMap<&str, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
         for (n, &(.., text_of, _)) in slots.iter().enumerate() {
             let TextOf::Doc(i) = text_of else { continue };
             for key in exact_keys(&c.documents[i]) {
-                nums[(fnv(key, BASIS_A) % NUM_SHARDS) as usize].push((key, n));
+                nums[(fnv(key, BASIS_A) % NUM_SHARDS) as usize].entry(key).or_default().push(n);
             }
         }
-        let files = nums.into_iter().enumerate().map(|(s, mut pairs)| {
-            // (A stable sort: each number's items stay in order.)
-            pairs.sort_by_key(|&(key, _)| key);
-            let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            for (key, n) in pairs {
-                by_key.entry(key).or_default().push(n);
-            }
-            (format!("search/num/{s}.json"), serde_json::to_string(&by_key).unwrap_or_default())
-        });
-        files.collect()
+        let files = nums.into_iter().enumerate();
+        files.map(|(s, m)| (format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default())).collect()
     };
     let facets = || -> Files {
         let mut types: Vec<&str> = Vec::new();
@@ -1528,21 +1520,20 @@ struct FacetArray {
 
 impl FacetArray {
     fn one(&mut self, v: Option<usize>) {
-        use std::fmt::Write;
         match v {
-            Some(v) => write!(self.json, "{v}").unwrap_or_default(),
+            Some(v) => self.json.push_str(itoa::Buffer::new().format(v)),
             None => self.json.push_str("null"),
         }
     }
 
     fn list(&mut self, vs: impl Iterator<Item = usize>) {
-        use std::fmt::Write;
+        let mut digits = itoa::Buffer::new();
         self.json.push('[');
         for (k, v) in vs.enumerate() {
             if k > 0 {
                 self.json.push(',');
             }
-            write!(self.json, "{v}").unwrap_or_default();
+            self.json.push_str(digits.format(v));
         }
         self.json.push(']');
     }
