@@ -33,8 +33,9 @@ with socket.socket() as s:
 log_path = os.path.join(w, "serve.log")
 log = open(log_path, "w")
 timings = ["--timings"] if os.environ.get("TIMINGS") else []  # stage times into serve.log (KEEP=1 to read it)
-p = subprocess.Popen([gz, "serve", "--watch", *timings, "--port", str(port), "--root", site, "-o", os.path.join(w, "out")],
-                     stdout=log, stderr=log)
+# serve's own private output (as an editor runs it), in this folder: TMPDIR is where it goes.
+p = subprocess.Popen([gz, "serve", "--watch", *timings, "--port", str(port), "--root", site],
+                     stdout=log, stderr=log, env={**os.environ, "TMPDIR": w})
 base = f"http://127.0.0.1:{port}/"
 
 

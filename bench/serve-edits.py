@@ -48,8 +48,8 @@ with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
 proc = subprocess.Popen(
-    [gazette, "serve", "--watch", "--port", str(port), "--root", site, "-o", os.path.join(work, "out")],
-    stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    [gazette, "serve", "--watch", "--port", str(port), "--root", site],  # its private output, in work
+    stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, "TMPDIR": work})
 lines = []
 cond = threading.Condition()
 

@@ -24,7 +24,8 @@ serve_start() {
   rm -rf "$work/site/public" "$work/site/.gazette-cache"
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$1" serve --watch ${SERVE_ARGS:-} --port "$port" --root "$work/site" -o "$work/out" >"$work/log" 2>&1 &
+  # serve's own private output, as an editor runs it: TMPDIR says where it goes.
+  TMPDIR="$work" "$1" serve --watch ${SERVE_ARGS:-} --port "$port" --root "$work/site" >"$work/log" 2>&1 &
   pid=$!
   until grep -q "serving at" "$work/log" 2>/dev/null; do sleep 0.5; done
 }

@@ -48,6 +48,10 @@ pub struct Options {
     /// built is left for the operating system to reclaim at exit instead of being freed
     /// allocation by allocation (half a second of a one-edit build at 100,000 documents).
     pub exits_after: bool,
+    /// The output is private to this process, whose readers of it take this lock's read
+    /// side (`serve` without `--output`): a build may write its changed files in place
+    /// under the write side (see `output::Staging::in_place`).
+    pub readers: Option<std::sync::Arc<std::sync::RwLock<()>>>,
 }
 
 /// One link of one generated page, for the link report and external checks.
@@ -422,7 +426,10 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         let folders = inputs.as_mut().filter(|_| !listing).and_then(|i| i.take_folders());
         match Staging::create(&out_dir, known, folders) {
             // serve's output between its own builds: the memo lists every file in it.
-            Ok(s) if listing => s.known_is_listing(),
+            Ok(s) if listing => match &opts.readers {
+                Some(readers) => s.known_is_listing().in_place(readers.clone()),
+                None => s.known_is_listing(),
+            },
             Ok(s) => s,
             Err(e) => {
                 return (

@@ -281,9 +281,18 @@ struct Served<'s> {
 }
 
 impl<'s> Served<'s> {
+    /// serve as an editor runs it, into its private folder (whose changed files it writes
+    /// in place), made in the site's `tmp/` so the test can compare it.
     fn start(site: &'s Site) -> Self {
-        let out = site.root().join("served");
-        let srv = start_with(site, &["-o", out.to_str().expect("utf-8 path")]);
+        Self::start_env(site, &[])
+    }
+
+    fn start_env(site: &'s Site, env: &[(&str, &std::path::Path)]) -> Self {
+        let tmp = site.root().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        let srv = start_env(site, &[], &[env, &[("TMPDIR", &tmp)]].concat());
+        let out = tmp.join(format!("gazette-serve-{}", srv.child.id()));
+        assert!(out.join("index.html").is_file(), "serve's private folder is {}", out.display());
         Served { site, srv, out, checks: 0 }
     }
 
@@ -542,6 +551,64 @@ fn under_load_during_rebuilds_every_response_is_complete_and_correct() {
     );
 }
 
+/// A front-matter edit is a full build, which writes serve's private folder in place: a
+/// reader must see a page as one build or the next made it, never the start of the new
+/// page over the end of the old one (the page is long, so its write takes a while).
+#[test]
+fn under_load_a_page_rewritten_in_place_is_never_read_half_written() {
+    let s = site();
+    let big =
+        |v: &str| doc("big", &format!("topics: [{v}]\n"), &format!("{}\n\n结尾{v}。", "正文内容。".repeat(60_000)));
+    s.write("content/documents/big.md", &big("版本甲"));
+    let srv = start(&s);
+    let p = srv.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let editor = {
+        let (stop, file) = (stop.clone(), s.root().join("content/documents/big.md"));
+        std::thread::spawn(move || {
+            let mut n = 1;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::fs::write(&file, big(if n % 2 == 0 { "版本甲" } else { "版本乙" })).expect("edit");
+                n += 1;
+                std::thread::sleep(Duration::from_millis(150));
+            }
+            n
+        })
+    };
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                let t0 = Instant::now();
+                while t0.elapsed() < Duration::from_secs(6) {
+                    let (st, _, body) = raw(p, "/documents/big/");
+                    let (a, b) = (body.contains("版本甲"), body.contains("版本乙"));
+                    if st != 200 || a == b || !body.trim_end().ends_with("</html>") {
+                        failures.push(format!("status {st}, 版本甲 {a}, 版本乙 {b}, {} bytes", body.len()));
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let failures: Vec<String> = readers.into_iter().flat_map(|r| r.join().expect("reader")).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let edits = editor.join().expect("editor");
+    let mut log = String::new();
+    while let Ok(l) = srv.log.recv_timeout(Duration::from_millis(300)) {
+        log.push_str(&l);
+        log.push('\n');
+    }
+    assert!(
+        failures.is_empty(),
+        "{} reads were not one version of the page: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    let rebuilds = log.matches("rebuilt in").count();
+    assert!(rebuilds >= 5, "full builds ran during the reads ({edits} edits): {rebuilds}\n{log}");
+}
+
 #[test]
 fn serve_removes_its_temporary_site_on_ctrl_c_and_sigterm() {
     for signal in [libc::SIGINT, libc::SIGTERM] {
@@ -647,6 +714,17 @@ fn folders_moved_in_and_out_and_ignored_names_leave_the_site_as_a_clean_build_wo
 /// an organ renamed, a cited document renamed.
 #[test]
 fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
+    every_kind_of_edit(&[]);
+}
+
+/// The same with room in memory for a few changed files only: each build writes some in
+/// place and moves the rest in from its staging folder.
+#[test]
+fn every_kind_of_edit_with_little_room_in_memory_leaves_the_site_as_a_clean_build_would() {
+    every_kind_of_edit(&[("GAZETTE_TEST_IN_PLACE_ROOM", std::path::Path::new("20000"))]);
+}
+
+fn every_kind_of_edit(env: &[(&str, &std::path::Path)]) {
     let s = Site::new();
     // a is tagged: its title, dates and validity show in the finder's files too.
     s.write(
@@ -656,7 +734,7 @@ fn every_kind_of_edit_leaves_the_site_as_a_clean_build_would() {
     // b names a as its 政策依据: a's title and validity show on b's page too.
     s.write("content/documents/b.md", &doc("b", "basis: [a]\n", "根据测府发〔2024〕2号，办理[申请](service:sq)。"));
     s.write("content/documents/c.md", &doc("c", "", "见[甲文件](doc:a#第一节)。"));
-    let mut served = Served::start(&s);
+    let mut served = Served::start_env(&s, env);
     let p = served.srv.port;
     let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
 

@@ -150,6 +150,7 @@ pub fn main_with(cli: Cli) -> i32 {
                 cache_dir,
                 skip_unchanged: true,
                 exits_after: true,
+                readers: None,
             };
             let outcome = build::run(&opts);
             outcome.report();

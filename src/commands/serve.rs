@@ -89,6 +89,9 @@ struct State {
     last_error: Mutex<Option<String>>,
     log_requests: bool,
     timings: bool,
+    /// Held for reading while a file of the output is looked up and read: a build writes
+    /// the private output's changed files in place, under the write side.
+    readers: Arc<std::sync::RwLock<()>>,
 }
 
 impl State {
@@ -259,6 +262,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>
 
 /// The response for a file of the output (or the redirect or error that replaces it).
 fn answer_file(st: &State, path: &str) -> Response<Body> {
+    let _reading = st.readers.read().unwrap_or_else(|e| e.into_inner());
     // A folder URL without its slash: redirect like static hosts do, so relative links work.
     if !path.ends_with('/') {
         if let Ok(file) = resolve_path(&st.out, &st.base_path, path) {
@@ -652,6 +656,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         Some(p) => p.clone(),
         None => std::env::temp_dir().join(format!("gazette-serve-{}", std::process::id())),
     };
+    let readers = Arc::new(std::sync::RwLock::new(()));
     let opts = Options {
         root: o.root.clone(),
         output: Some(out.clone()),
@@ -659,6 +664,8 @@ pub fn run(o: &ServeOptions) -> i32 {
         write: true,
         cache_name: o.output.is_none().then(|| "serve".to_string()),
         cache_dir: o.cache_dir.clone(),
+        // Only this process reads a private output: its builds may write it in place.
+        readers: o.output.is_none().then(|| readers.clone()),
         ..Default::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -680,6 +687,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         last_error: Mutex::new(None),
         log_requests: std::env::var_os("GAZETTE_SERVE_LOG").is_some(),
         timings: o.timings,
+        readers,
     });
     // With --watch, the watcher starts before the first build so no save is missed, and
     // the session thread keeps the built site for fast edits.
