@@ -457,7 +457,8 @@ impl Staging {
     }
 
     /// [`Staging::write`], returning the stamp of the file now in place (for the build
-    /// cache), read from the open file instead of by path.
+    /// cache), read from the open file instead of by path; for a file held for an in-place
+    /// commit, the stamp the commit gives it (see [`InPlace`]).
     pub fn write_stamped(&self, rel: &str, data: &[u8]) -> Result<Option<Stamp>, WriteError> {
         let Some(dir) = self.claim(rel, None)? else { return Ok(None) };
         let hash = crate::hash::of(data);
@@ -650,8 +651,7 @@ impl Staging {
         let journal = Journal { staging: dir.clone(), staged, delete };
         // The server reads nothing while the output changes under it (files written in
         // place are not whole until written).
-        let readers = self.in_place.as_ref().map(|ip| ip.readers.clone());
-        let reading = readers.as_ref().map(|r| r.write().unwrap_or_else(|e| e.into_inner()));
+        let reading = self.in_place.as_ref().map(|ip| ip.readers.write().unwrap_or_else(|e| e.into_inner()));
         let written = match &self.in_place {
             Some(ip) => ip.write(out)?,
             None => Vec::new(),
