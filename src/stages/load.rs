@@ -1126,15 +1126,12 @@ fn load_entries(
         let key = |rel: &str| crate::hash::of(rel.as_bytes());
         let entries = work.iter().zip(&results).filter(|(_, r)| r.1.is_some());
         let changed = file.changed(entries.map(|((_, rel, _), r)| (key(rel), r.4)));
-        let records: Vec<(u64, Vec<u8>)> = work
-            .par_iter()
-            .zip(&results)
-            .filter_map(|((_, rel, _), (_, hash, out, said, _))| {
-                let k = key(rel);
-                changed.holds(k).then(|| Some((k, crate::cache::encode(&(rel, (*hash)?, out, said)))))?
-            })
-            .collect();
-        file.save(changed, records.into_iter());
+        // (Encoded shard by shard as each is written: see `RecordFile::save_encoding`.)
+        let recorded = work.iter().zip(&results).enumerate().filter(|(_, (_, r))| r.1.is_some());
+        file.save_encoding(changed, recorded.map(|(n, ((_, rel, _), _))| (key(rel), n)), |n| {
+            let ((_, rel, _), (_, hash, out, said, _)) = (&work[n], &results[n]);
+            crate::cache::encode(&(rel, hash.unwrap_or_default(), out, said))
+        });
     }
     // The memo for the next build in this process: the last one's, where a file taken
     // from it stays as it is (at 10,000 documents, copying every entry into a new map
