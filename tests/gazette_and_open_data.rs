@@ -259,3 +259,24 @@ fn a_bad_base_url_on_the_command_line_is_reported_against_the_command_line() {
     r.ok();
     assert!(r.read("feed.xml").contains("https://mirror.example.gov.cn/gb/documents/new/"));
 }
+
+/// A document of two 发文机关 shows both, joined with 、, wherever its issuer is listed:
+/// the 公文库 row, its gazette issue, the CSV catalogue and the site feed; one of one organ
+/// shows its name alone.
+#[test]
+fn a_joint_document_names_every_issuer_in_its_listings() {
+    let s = site();
+    let r = s.build(&[]);
+    let joint = "测试区人民政府、测试区人民政府办公室";
+    let row = |html: &str, url: &str| -> String {
+        let at = html.find(url).unwrap_or_else(|| panic!("{url} listed"));
+        html[at..].split("</li>").next().unwrap_or_default().to_string()
+    };
+    let listing = r.read("documents/index.html");
+    assert!(row(&listing, "documents/new/").contains(joint), "{}", row(&listing, "documents/new/"));
+    let mid = row(&listing, "documents/mid/");
+    assert!(mid.contains("测试区人民政府") && !mid.contains("、"), "{mid}");
+    assert!(r.read("gazette/2024/2/index.html").contains(joint));
+    assert!(r.read("api/documents.csv").contains(joint));
+    assert!(r.read("feed.xml").contains(joint));
+}

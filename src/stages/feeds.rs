@@ -87,7 +87,7 @@ fn doc_entry(r: &Renderer, i: usize) -> Entry {
     if let Some(n) = &d.doc_number {
         summary.push(n.clone());
     }
-    summary.push(r.ix.issuer_names(i));
+    summary.push(r.ix.issuer_names(i).into_owned());
     summary.push(format!("有效性：{}", r.ix.rel[i].validity.label()));
     Entry {
         title: d.title.clone(),
@@ -373,7 +373,7 @@ fn csv_row(r: &Renderer, i: usize) -> Vec<String> {
         d.title.clone(),
         d.doc_number.clone().unwrap_or_default(),
         d.index_number.clone().unwrap_or_default(),
-        ix.issuer_names(i),
+        ix.issuer_names(i).into_owned(),
         d.doc_type.clone().unwrap_or_default(),
         date(d.written),
         d.published.to_string(),

@@ -593,9 +593,20 @@ impl Index {
         c.documents[i].issuer.iter().filter_map(|o| self.organs.get(o.as_str())).map(|&k| &c.organs[k]).collect()
     }
 
-    /// The 发文机关 of a document by name, joined as listings show them (`甲、乙`).
-    pub fn issuer_names(&self, i: usize) -> String {
-        self.issuers(i).iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join("、")
+    /// The 发文机关 of a document by name, joined as listings show them (`甲、乙`); one
+    /// borrowed as it is (every listing row asks, once per page that shows it).
+    pub fn issuer_names(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        let c = &self.content;
+        let mut names = c.documents[i]
+            .issuer
+            .iter()
+            .filter_map(|o| self.organs.get(o.as_str()))
+            .map(|&k| c.organs[k].name.as_str());
+        let Some(first) = names.next() else { return "".into() };
+        match names.next() {
+            None => first.into(),
+            Some(second) => names.fold(format!("{first}、{second}"), |joined, n| joined + "、" + n).into(),
+        }
     }
 
     /// Published interpretations, newest first: the order of every list of them.

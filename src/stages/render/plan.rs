@@ -13,27 +13,28 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// One listing row: a document (or another item) as every list shows it.
+/// One listing row: a document (or another item) as every list shows it, borrowing
+/// what it can from the site.
 #[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub title: String,
+pub struct Row<'a> {
+    pub title: &'a str,
     pub url: String,
-    pub number: Option<String>,
-    pub issuer: Option<String>,
+    pub number: Option<&'a str>,
+    pub issuer: Option<std::borrow::Cow<'a, str>>,
     pub published: Option<String>,
     pub validity: Option<&'static str>,
     pub validity_slug: Option<&'static str>,
     pub kind: Option<&'static str>,
     /// 阅办联动: the document's online services, each a "办" link in the row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<RowService>,
+    pub services: Vec<RowService<'a>>,
 }
 
 /// A service of a listing row: its name and 一网通办 URL.
 #[derive(Debug, Clone, Serialize)]
-pub struct RowService {
-    pub name: String,
-    pub url: String,
+pub struct RowService<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
 }
 
 /// One page to render.
@@ -108,11 +109,15 @@ const TAG_CRUMBS: &[(&str, &str)] = &[("标签", routes::TAGS_PAGE)];
 const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), ("分类浏览", routes::BROWSE_PAGE)];
 
 /// A listing row in a page's view: the plan's shared copy when it has one, else made
-/// for this page (an item-only renderer, or an item that is not a document).
+/// for this page (a one-off build, an item-only renderer, or an item that is not a
+/// document).
 pub enum RowView<'a> {
     /// The shared row and the hash of its fields.
     Shared(&'a (Prepared, u64)),
-    Own(Row),
+    /// A document's row made for this page, and the hash of its fields: the same key as
+    /// its shared row would give the page.
+    Made(Row<'a>, u64),
+    Own(Row<'a>),
 }
 
 /// For the template engine (a human-readable format) a row is its fields. For the build
@@ -122,8 +127,9 @@ pub enum RowView<'a> {
 impl Serialize for RowView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            RowView::Shared((_, hash)) if !s.is_human_readable() => s.serialize_u64(*hash),
+            RowView::Shared((_, hash)) | RowView::Made(_, hash) if !s.is_human_readable() => s.serialize_u64(*hash),
             RowView::Shared((p, _)) => p.serialize(s),
+            RowView::Made(r, _) => r.serialize(s),
             RowView::Own(r) => r.serialize(s),
         }
     }
@@ -150,6 +156,10 @@ pub struct Plan {
     /// every page that lists the document (see `theme::Prepared`), and the hash of its
     /// fields for cache keys.
     shared: Vec<Option<Arc<(Prepared, u64)>>>,
+    /// A one-off build's instead: per document, the hash of its row's fields, made the
+    /// first time a page shows the row (each page makes the rows it shows, see
+    /// [`Plan::with_rows`]).
+    row_hashes: Vec<std::sync::OnceLock<u64>>,
     /// Every published document, newest first (the 公文库).
     pub all: Arc<Vec<usize>>,
     /// (Shared: serve keeps them for the next build, `ListingsMemo`, not a copy.)
@@ -160,16 +170,28 @@ pub struct Plan {
 
 impl Plan {
     /// The listing rows of a plan made by [`Plan::listings`]. `key(i)` is the inputs key
-    /// of document `i`'s row (0: none); with a `memo`, rows whose key is the previous
-    /// build's are taken from it.
+    /// of document `i`'s row (0: none); with a `memo` (serve), each row is converted to
+    /// the template engine's value once, shared by every page that shows it, and rows
+    /// whose key is the previous build's are taken from the memo.
+    ///
+    /// A one-off build keeps only the hash of each row's fields (for pages' cache keys,
+    /// made when first asked: an incremental build renders few pages), and each page
+    /// makes the rows it shows, borrowing from the site. Every published
+    /// document's row converted and held took ~1.8 KB, ~180 MB at 100,000 documents held
+    /// through the render stage, where a cold build's memory peaks (BENCHMARKS.md,
+    /// session 27).
     pub fn with_rows(mut self, ix: &Index, key: &(dyn Fn(usize) -> u64 + Sync), memo: Option<&RowMemo>) -> Plan {
+        let Some(memo) = memo else {
+            self.row_hashes = vec![std::sync::OnceLock::new(); ix.content.documents.len()];
+            return self;
+        };
         let rows = super::made_or_kept(
-            memo,
+            Some(memo),
             ix.published_documents(),
             |&i| key(i),
             |&i| {
                 let row = doc_row(ix, i);
-                Arc::new((Prepared::new(&row), crate::cache::PageCache::key(0, &row).unwrap_or(0)))
+                Arc::new((Prepared::new(&row), row_hash(&row)))
             },
         );
         self.shared = vec![None; ix.content.documents.len()];
@@ -295,7 +317,7 @@ impl Plan {
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        Plan { shared: Vec::new(), all: Arc::new(all), listings: Arc::new(listings), issues }
+        Plan { shared: Vec::new(), row_hashes: Vec::new(), all: Arc::new(all), listings: Arc::new(listings), issues }
     }
 }
 
@@ -476,7 +498,14 @@ impl Renderer<'_> {
     pub(super) fn row(&self, i: usize) -> RowView<'_> {
         match self.plan.shared.get(i).and_then(Option::as_ref) {
             Some(p) => RowView::Shared(p),
-            None => RowView::Own(doc_row(self.ix, i)),
+            None => {
+                let row = doc_row(self.ix, i);
+                let hash = match self.plan.row_hashes.get(i) {
+                    Some(hash) => *hash.get_or_init(|| row_hash(&row)),
+                    None => row_hash(&row),
+                };
+                RowView::Made(row, hash)
+            }
         }
     }
 
@@ -489,7 +518,7 @@ impl Renderer<'_> {
         match t {
             ItemId::Doc(i) => self.row(i),
             other => RowView::Own(Row {
-                title: self.ix.title(other).to_string(),
+                title: self.ix.title(other),
                 url: self.ix.url(other),
                 number: None,
                 issuer: None,
@@ -518,15 +547,20 @@ pub fn issue_label(iss: &GazetteIssue) -> String {
     }
 }
 
+/// The hash of a row's fields, for which a page's cache key takes the row.
+fn row_hash(row: &Row) -> u64 {
+    crate::cache::PageCache::key(0, row).unwrap_or(0)
+}
+
 /// The listing row of a document.
-pub fn doc_row(ix: &Index, i: usize) -> Row {
+pub fn doc_row(ix: &Index, i: usize) -> Row<'_> {
     let c = &ix.content;
     let d = &c.documents[i];
     let v = ix.rel[i].validity;
     Row {
-        title: d.title.clone(),
+        title: &d.title,
         url: ix.url(ItemId::Doc(i)),
-        number: d.doc_number.clone(),
+        number: d.doc_number.as_deref(),
         issuer: Some(ix.issuer_names(i)),
         published: Some(d.published.to_string()),
         validity: Some(v.label()),
@@ -536,7 +570,7 @@ pub fn doc_row(ix: &Index, i: usize) -> Row {
             .services
             .iter()
             .filter_map(|s| ix.services.get(s.as_str()))
-            .map(|&k| RowService { name: c.services[k].name.clone(), url: c.services[k].url.clone() })
+            .map(|&k| RowService { name: &c.services[k].name, url: &c.services[k].url })
             .collect(),
     }
 }

@@ -137,7 +137,7 @@ impl<'a> Renderer<'a> {
                             title: &d.title,
                             url: ix.url(ItemId::Doc(j)),
                             number: d.doc_number.as_deref(),
-                            issuer: ix.issuer_names(j),
+                            issuer: ix.issuer_names(j).into_owned(),
                             published_cn: d.published.chinese(),
                             body,
                         }
