@@ -413,8 +413,9 @@ pub fn write_atomically_with(file: &Path, write: impl FnOnce(&mut dyn std::io::W
 ///
 /// For records of inputs, not of the output (`load::Record`, `bodies::Record`): every
 /// entry is valid on its own, so shards of different builds mix safely, and a shard is
-/// written (whole, beside the old one, renamed over it) on a thread of its own while the
-/// build goes on; dropping the record waits for that write.
+/// written whole, beside the old one, renamed over it: on a thread of its own while the
+/// build goes on ([`RecordFile::save`]; dropping the record waits for that write), or on
+/// the thread pool, encoded as it is written ([`RecordFile::save_encoding`]).
 pub struct RecordFile {
     /// The shards are `<base>-NN.bin`.
     base: PathBuf,
