@@ -482,11 +482,12 @@ fn name_key(name: &str) -> u64 {
 /// What a lookup of any item may answer, to tell which answers may have changed since
 /// the last build without asking again. `shape`: the services and the files under
 /// content/ (what `service:` and file links are checked against). Per item, in
-/// `Content::items` order: a hash of its file's path (the item numbers that links and
-/// citations hold must name the same files; the folder says the kind), its *face* (its
-/// front matter's hash and whether it is published: a lookup answers with its URL, made
-/// of its id, or with an error) and its *names* (its id and 发文字号, as lookups name
-/// them).
+/// `Content::items` order: its number, a hash of its file's path (an item is the same
+/// item in both builds when its file is: an item added, removed or renamed renumbers
+/// those after it, and the numbers that kept links and citations hold are renumbered
+/// with it; the folder says the kind), its *face* (its front matter's hash and whether
+/// it is published: a lookup answers with its URL, made of its id, or with an error) and
+/// its *names* (its id and 发文字号, as lookups name them).
 struct Faces {
     shape: u64,
     items: Vec<Face>,
@@ -494,6 +495,7 @@ struct Faces {
 
 /// One item as [`Faces`] compares it.
 struct Face {
+    id: ItemId,
     path: u64,
     face: (u64, bool),
     names: [u64; 2],
@@ -513,6 +515,7 @@ impl Faces {
                     _ => 0,
                 };
                 Face {
+                    id: t,
                     path: name_key(&src.path),
                     face: (src.yaml_hash, ix.visible(t)),
                     names: [name_key(c.item(t).id()), doc_number],
@@ -528,19 +531,86 @@ impl Faces {
     }
 
     /// The names whose lookups may answer differently now than in `before` (each
-    /// changed item's names then and now), or `None` when more than items' faces
-    /// changed (an item added, removed or moved to another file, the services, the
-    /// files): then every body is replayed.
-    fn changed_since(&self, before: &Faces) -> Option<crate::hash::FastSet<u64>> {
-        let pairs = || self.items.iter().zip(&before.items);
-        if self.shape != before.shape
-            || self.items.len() != before.items.len()
-            || !pairs().all(|(now, was)| now.path == was.path)
-        {
+    /// changed item's names then and now, and the names of the items added and removed)
+    /// and the items whose numbers changed, or `None` when more than items changed (the
+    /// services, the files): then every body is replayed.
+    fn changed_since(&self, before: &Faces) -> Option<(crate::hash::FastSet<u64>, Renumbered)> {
+        if self.shape != before.shape {
             return None;
         }
-        let changed = pairs().filter(|(now, was)| now.face != was.face || now.names != was.names);
-        Some(changed.flat_map(|(now, was)| now.names.into_iter().chain(was.names)).filter(|&n| n != 0).collect())
+        let mut names = crate::hash::FastSet::default();
+        let mut moved = crate::hash::FastMap::default();
+        // One item in both builds: its names then and now, if its face or names changed.
+        let changed = |now: &Face, was: &Face| {
+            (now.face != was.face || now.names != was.names).then(|| now.names.into_iter().chain(was.names))
+        };
+        let pairs = || self.items.iter().zip(&before.items);
+        if self.items.len() == before.items.len() && pairs().all(|(now, was)| now.path == was.path) {
+            names.extend(pairs().filter_map(|(now, was)| changed(now, was)).flatten());
+        } else {
+            // Items matched by their files (one item a file: a second would be a doubt).
+            let now_at: crate::hash::FastMap<u64, &Face> = self.items.iter().map(|f| (f.path, f)).collect();
+            let was_at: crate::hash::FastSet<u64> = before.items.iter().map(|f| f.path).collect();
+            if now_at.len() != self.items.len() || was_at.len() != before.items.len() {
+                return None;
+            }
+            for was in &before.items {
+                match now_at.get(&was.path) {
+                    Some(now) => {
+                        names.extend(changed(now, was).into_iter().flatten());
+                        if now.id != was.id {
+                            moved.insert(was.id, Some(now.id));
+                        }
+                    }
+                    None => {
+                        names.extend(was.names);
+                        moved.insert(was.id, None);
+                    }
+                }
+            }
+            for now in self.items.iter().filter(|f| !was_at.contains(&f.path)) {
+                names.extend(now.names);
+            }
+        }
+        names.remove(&0);
+        Some((names, Renumbered(moved)))
+    }
+}
+
+/// The last build's items whose numbers this build changed: their numbers now, or `None`
+/// for an item gone.
+#[derive(Default)]
+struct Renumbered(crate::hash::FastMap<ItemId, Option<ItemId>>);
+
+impl Renumbered {
+    /// Answers given in the last build, with the items they name numbered as now; `None`
+    /// when one is gone. Shared as they were when they name no item renumbered.
+    fn answers(&self, a: &Arc<Answered>) -> Option<Arc<Answered>> {
+        let moved = |t: ItemId| self.0.contains_key(&t);
+        if self.0.is_empty()
+            || !(a.links.iter().any(|l| moved(l.target)) || a.cites.iter().any(|&j| moved(ItemId::Doc(j))))
+        {
+            return Some(a.clone());
+        }
+        let now = |t: ItemId| self.0.get(&t).copied().unwrap_or(Some(t));
+        let links =
+            a.links.iter().map(|l| Some(OutLink { target: now(l.target)?, ..l.clone() })).collect::<Option<_>>()?;
+        let cites = a
+            .cites
+            .iter()
+            .map(|&j| match now(ItemId::Doc(j))? {
+                ItemId::Doc(k) => Some(k),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some(Arc::new(Answered {
+            links,
+            cites,
+            files: a.files.clone(),
+            diags: a.diags.clone(),
+            emitted: a.emitted.clone(),
+            names: a.names.clone(),
+        }))
     }
 }
 
@@ -553,18 +623,20 @@ struct MemoUse {
 }
 
 /// The previous build's [`Answered`], the names whose answers may have changed since
-/// (`None`: any may have), and this build's.
+/// and the items renumbered (`None`: any answer may have changed), and this build's.
 struct AnsweredUse {
     previous: crate::hash::FastMap<u64, Arc<Answered>>,
-    changed: Option<crate::hash::FastSet<u64>>,
+    changed: Option<(crate::hash::FastSet<u64>, Renumbered)>,
     kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Answered>>>,
 }
 
 impl AnsweredUse {
-    /// What body `key`'s lookups gave last time, if none of the names they looked up changed.
-    fn unchanged(&self, key: u64) -> Option<&Arc<Answered>> {
-        let changed = self.changed.as_ref()?;
-        self.previous.get(&key).filter(|a| !a.names.iter().any(|n| changed.contains(n)))
+    /// What body `key`'s lookups gave last time, if none of the names they looked up
+    /// changed (the items they name numbered as now).
+    fn unchanged(&self, key: u64) -> Option<Arc<Answered>> {
+        let (changed, renumbered) = self.changed.as_ref()?;
+        let a = self.previous.get(&key).filter(|a| !a.names.iter().any(|n| changed.contains(n)))?;
+        renumbered.answers(a)
     }
 }
 
@@ -789,7 +861,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
                 // Its lookups' answers as they were, or asked again.
                 let same = match answered.and_then(|a| a.unchanged(key)) {
                     Some(a) => {
-                        kept_answers = Some(a.clone());
+                        kept_answers = Some(a);
                         true
                     }
                     None => replay(&mut sink, &r.calls),
