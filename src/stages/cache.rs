@@ -544,9 +544,7 @@ impl RecordFile {
             }
         }
     }
-}
 
-impl RecordFile {
     /// Write the shards in `changed` now, on the thread pool: `entries` are each entry's
     /// key and its number for `encode`, and each shard's entries are encoded as the shard
     /// is written. For the content record, whose entries are every file's front matter

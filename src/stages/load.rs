@@ -1124,11 +1124,14 @@ fn load_entries(
         // holding a file parsed anew (or fewer or more files) are encoded and written.
         let file = r.file(context);
         let key = |rel: &str| crate::hash::of(rel.as_bytes());
-        let entries = work.iter().zip(&results).filter(|(_, r)| r.1.is_some());
-        let changed = file.changed(entries.map(|((_, rel, _), r)| (key(rel), r.4)));
+        // Each file the record keeps: its key, its number.
+        let entries: Vec<(u64, usize)> = (work.iter().zip(&results).enumerate())
+            .filter(|(_, (_, r))| r.1.is_some())
+            .map(|(n, ((_, rel, _), _))| (key(rel), n))
+            .collect();
+        let changed = file.changed(entries.iter().map(|&(k, n)| (k, results[n].4)));
         // (Encoded shard by shard as each is written: see `RecordFile::save_encoding`.)
-        let recorded = work.iter().zip(&results).enumerate().filter(|(_, (_, r))| r.1.is_some());
-        file.save_encoding(changed, recorded.map(|(n, ((_, rel, _), _))| (key(rel), n)), |n| {
+        file.save_encoding(changed, entries.into_iter(), |n| {
             let ((_, rel, _), (_, hash, out, said, _)) = (&work[n], &results[n]);
             crate::cache::encode(&(rel, hash.unwrap_or_default(), out, said))
         });
