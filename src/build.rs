@@ -426,10 +426,13 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         let folders = inputs.as_mut().filter(|_| !listing).and_then(|i| i.take_folders());
         match Staging::create(&out_dir, known, folders) {
             // serve's output between its own builds: the memo lists every file in it.
-            Ok(s) if listing => match &opts.readers {
-                Some(readers) => s.known_is_listing().in_place(readers.clone()),
-                None => s.known_is_listing(),
-            },
+            Ok(s) if listing => {
+                let s = s.known_is_listing();
+                match &opts.readers {
+                    Some(readers) => s.in_place(readers.clone()),
+                    None => s,
+                }
+            }
             Ok(s) => s,
             Err(e) => {
                 return (

@@ -16,6 +16,18 @@ struct Server {
     log: mpsc::Receiver<String>,
 }
 
+impl Server {
+    /// What the server logged from now until it was quiet for `quiet`.
+    fn log_until_quiet(&self, quiet: Duration) -> String {
+        let mut log = String::new();
+        while let Ok(l) = self.log.recv_timeout(quiet) {
+            log.push_str(&l);
+            log.push('\n');
+        }
+        log
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.child.kill().ok();
@@ -205,11 +217,7 @@ fn edits_are_served_and_broken_edits_keep_the_last_good_site() {
     let (st, _, body) = raw(p, "/documents/a/");
     assert_eq!(st, 200);
     assert!(body.contains("第二版正文"), "the last good build is still served");
-    let mut log = String::new();
-    while let Ok(l) = srv.log.recv_timeout(Duration::from_millis(500)) {
-        log.push_str(&l);
-        log.push('\n');
-    }
+    let log = srv.log_until_quiet(Duration::from_millis(500));
     assert!(log.contains("unknown reference `missing`"), "diagnostics printed:\n{log}");
     s.write("content/documents/a.md", &doc("a", "", "第四版正文。"));
     wait_until("the fix to be served", || raw(p, "/documents/a/").2.contains("第四版正文"));
@@ -452,6 +460,27 @@ fn the_page_reloads_itself_in_chromium() {
     assert_eq!(r["still_shows"], true, "the last good page stays under the overlay");
 }
 
+/// An editor saving `file` every `every`, with `version(n)` the n-th time (from 0), until
+/// the flag returned is set; the thread returns how many saves it made.
+fn editor(
+    file: std::path::PathBuf,
+    every: Duration,
+    version: impl Fn(usize) -> String + Send + 'static,
+) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, std::thread::JoinHandle<usize>) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let saves = std::thread::spawn(move || {
+        let mut n = 0;
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            std::fs::write(&file, version(n)).expect("edit");
+            n += 1;
+            std::thread::sleep(every);
+        }
+        n
+    });
+    (stop, saves)
+}
+
 /// Resident memory of a process, in KB (Linux).
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -475,21 +504,10 @@ fn under_load_during_rebuilds_every_response_is_complete_and_correct() {
         raw(p, "/documents/a/");
     }
     let rss_before = rss_kb(pid);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     // An editor saving every 100 ms, alternating two versions, while 50 clients read.
-    let editor = {
-        let (stop, file) = (stop.clone(), s.root().join("content/documents/a.md"));
-        std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let v = if n % 2 == 0 { "版本甲" } else { "版本乙" };
-                std::fs::write(&file, doc("a", "", &format!("{v}正文。"))).expect("edit");
-                n += 1;
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            n
-        })
-    };
+    let (stop, editor) = editor(s.root().join("content/documents/a.md"), Duration::from_millis(100), |n| {
+        doc("a", "", &format!("{}正文。", if n % 2 == 0 { "版本甲" } else { "版本乙" }))
+    });
     let paths = ["/documents/a/", "/", "/style.css", "/documents/x7/", "/feed.xml", "/api/documents.json"];
     let clients: Vec<_> = (0..50)
         .map(|c| {
@@ -532,11 +550,7 @@ fn under_load_during_rebuilds_every_response_is_complete_and_correct() {
         &failures[..failures.len().min(10)]
     );
     assert!(edits >= 5, "rebuilds ran during the load ({edits} edits)");
-    let mut log = String::new();
-    while let Ok(l) = srv.log.recv_timeout(Duration::from_millis(300)) {
-        log.push_str(&l);
-        log.push('\n');
-    }
+    let log = srv.log_until_quiet(Duration::from_millis(300));
     // Full builds ("rebuilt") and fast body edits ("updated documents/a/…") both replace
     // files under the readers.
     let rebuilds = log.matches("rebuilt in").count() + log.matches("updated documents/a/index.html").count();
@@ -562,19 +576,9 @@ fn under_load_a_page_rewritten_in_place_is_never_read_half_written() {
     s.write("content/documents/big.md", &big("版本甲"));
     let srv = start(&s);
     let p = srv.port;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let editor = {
-        let (stop, file) = (stop.clone(), s.root().join("content/documents/big.md"));
-        std::thread::spawn(move || {
-            let mut n = 1;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                std::fs::write(&file, big(if n % 2 == 0 { "版本甲" } else { "版本乙" })).expect("edit");
-                n += 1;
-                std::thread::sleep(Duration::from_millis(150));
-            }
-            n
-        })
-    };
+    let (stop, editor) = editor(s.root().join("content/documents/big.md"), Duration::from_millis(150), move |n| {
+        big(if n % 2 == 0 { "版本乙" } else { "版本甲" })
+    });
     let readers: Vec<_> = (0..8)
         .map(|_| {
             std::thread::spawn(move || {
@@ -594,11 +598,7 @@ fn under_load_a_page_rewritten_in_place_is_never_read_half_written() {
     let failures: Vec<String> = readers.into_iter().flat_map(|r| r.join().expect("reader")).collect();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let edits = editor.join().expect("editor");
-    let mut log = String::new();
-    while let Ok(l) = srv.log.recv_timeout(Duration::from_millis(300)) {
-        log.push_str(&l);
-        log.push('\n');
-    }
+    let log = srv.log_until_quiet(Duration::from_millis(300));
     assert!(
         failures.is_empty(),
         "{} reads were not one version of the page: {:?}",

@@ -66,7 +66,12 @@ pub fn settled(mtime_ns: u128, seen_at_ns: u128) -> bool {
 
 /// Now, in nanoseconds since the Unix epoch (0 if the clock is before it).
 pub fn now_ns() -> u128 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    ns_of(SystemTime::now())
+}
+
+/// A time in nanoseconds since the Unix epoch (0 if it is before it).
+pub fn ns_of(t: SystemTime) -> u128 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 /// What a page was rendered from, for the next build.
@@ -525,14 +530,7 @@ impl RecordFile {
         let paths: Vec<PathBuf> = (0..SHARDS).map(|s| shard_path(&self.base, s)).collect();
         let fingerprint = self.fingerprint;
         let write = move || {
-            let mut shards: Vec<Vec<Vec<u8>>> = vec![Vec::new(); SHARDS];
-            for (key, bytes) in entries {
-                let s = Self::shard(key);
-                if changed[s] {
-                    shards[s].push(bytes);
-                }
-            }
-            for (s, entries) in shards.into_iter().enumerate().filter(|(s, _)| changed[*s]) {
+            for (s, entries) in by_shard(&changed, entries) {
                 write_shard(&paths[s], fingerprint, &entries);
             }
         };
@@ -559,18 +557,24 @@ impl RecordFile {
     ) {
         use rayon::prelude::*;
         let Shards(changed) = changed;
-        let mut shards: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
-        for (key, n) in entries {
-            let s = Self::shard(key);
-            if changed[s] {
-                shards[s].push(n);
-            }
-        }
-        shards.into_par_iter().enumerate().filter(|(s, _)| changed[*s]).for_each(|(s, numbers)| {
+        by_shard(&changed, entries).into_par_iter().for_each(|(s, numbers)| {
             let entries: Vec<Vec<u8>> = numbers.into_iter().map(&encode).collect();
             write_shard(&shard_path(&self.base, s), self.fingerprint, &entries);
         });
     }
+}
+
+/// The entries of each shard to be written (`changed`), by their keys, with the shard's
+/// number; those of other shards are passed over.
+fn by_shard<T>(changed: &[bool], entries: impl Iterator<Item = (u64, T)>) -> Vec<(usize, Vec<T>)> {
+    let mut shards: Vec<Vec<T>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for (key, entry) in entries {
+        let s = RecordFile::shard(key);
+        if changed[s] {
+            shards[s].push(entry);
+        }
+    }
+    shards.into_iter().enumerate().filter(|(s, _)| changed[*s]).collect()
 }
 
 /// Write one shard of a [`RecordFile`] whole: beside it, then renamed over it; with no

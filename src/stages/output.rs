@@ -113,7 +113,6 @@ struct InPlace {
     /// Every file of this build is given this modification time (the build's start), so
     /// the stamp a writer is handed now is the file's stamp once the commit has written it.
     mtime: std::time::SystemTime,
-    mtime_ns: u128,
     /// Bytes still allowed in memory: past it, files are staged as files (a template edit
     /// at 100,000 documents changes every page).
     room: AtomicUsize,
@@ -133,7 +132,7 @@ impl InPlace {
         let n = data.len();
         self.room.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(n)).ok()?;
         self.held.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), data.to_vec()));
-        Some(Stamp { len: n as u64, mtime_ns: self.mtime_ns })
+        Some(Stamp { len: n as u64, mtime_ns: crate::cache::ns_of(self.mtime) })
     }
 
     /// Write every held file over its old self (or where it goes: a new folder is made, a
@@ -495,10 +494,8 @@ impl Staging {
     /// while `readers` is held for writing (see [`InPlace`]): for an output only this
     /// process writes, and reads only under `readers` (serve's private folder).
     pub fn in_place(mut self, readers: Arc<RwLock<()>>) -> Self {
-        let mtime = std::time::SystemTime::now();
-        let mtime_ns = mtime.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let room = AtomicUsize::new(InPlace::room());
-        self.in_place = Some(InPlace { readers, mtime, mtime_ns, room, held: Mutex::new(Vec::new()) });
+        let (mtime, room) = (std::time::SystemTime::now(), AtomicUsize::new(InPlace::room()));
+        self.in_place = Some(InPlace { readers, mtime, room, held: Mutex::new(Vec::new()) });
         self
     }
 

@@ -589,19 +589,18 @@ impl Index {
 
     /// The 发文机关 of a document, as registry entries (unknown ids were reported at load).
     pub fn issuers(&self, i: usize) -> Vec<&Organ> {
+        self.issuer_organs(i).collect()
+    }
+
+    fn issuer_organs(&self, i: usize) -> impl Iterator<Item = &Organ> {
         let c = &self.content;
-        c.documents[i].issuer.iter().filter_map(|o| self.organs.get(o.as_str())).map(|&k| &c.organs[k]).collect()
+        c.documents[i].issuer.iter().filter_map(|o| self.organs.get(o.as_str())).map(|&k| &c.organs[k])
     }
 
     /// The 发文机关 of a document by name, joined as listings show them (`甲、乙`); one
     /// borrowed as it is (every listing row asks, once per page that shows it).
     pub fn issuer_names(&self, i: usize) -> std::borrow::Cow<'_, str> {
-        let c = &self.content;
-        let mut names = c.documents[i]
-            .issuer
-            .iter()
-            .filter_map(|o| self.organs.get(o.as_str()))
-            .map(|&k| c.organs[k].name.as_str());
+        let mut names = self.issuer_organs(i).map(|o| o.name.as_str());
         let Some(first) = names.next() else { return "".into() };
         match names.next() {
             None => first.into(),
