@@ -737,6 +737,52 @@ fn a_new_document_renders_the_pages_it_shifts_not_every_document_page() {
     assert_eq!(differences(&snapshot(&out), &clean(&site, "clean")), Vec::<String>::new());
 }
 
+/// Publishing a document, the daily case, leaves the rest of the search index and the
+/// finder as they were: a deploy that uploads what changed uploads its own entries, not
+/// every metadata chunk of both indexes (each moved by one when the newest document took
+/// the first number).
+#[test]
+fn publishing_the_newest_document_leaves_the_other_search_and_finder_entries_as_they_were() {
+    let Some(site) = generated_site(300) else { return };
+    settle(&site);
+    let out = site.root().join("public");
+    build(&site, &out);
+    let before = snapshot(&out);
+    let files = document_files(&site);
+    let tagged =
+        files.iter().find(|f| std::fs::read_to_string(site.root().join(f)).is_ok_and(|t| t.contains("\ntags: [\"")));
+    let tagged = tagged.expect("a tagged document in the generated library");
+    // Dated the build's date (`Site::build`): the newest document published.
+    let new = copy_of(&site, tagged, "zz-new-0001");
+    let new: String = new
+        .lines()
+        .map(|l| if l.starts_with("published:") { "published: 2025-01-01".to_string() } else { l.to_string() })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    site.write("content/documents/zz-new.md", &new);
+    build(&site, &out);
+    assert!(out.join("documents/zz-new-0001/index.html").is_file());
+    let changed = differences(&snapshot(&out), &before);
+    let chunks = |prefix: &str| before.iter().filter(|(p, _)| p.starts_with(prefix)).count();
+    let changed_under = |prefix: &str| -> Vec<&String> { changed.iter().filter(|p| p.starts_with(prefix)).collect() };
+    // The last chunk gains the new document's line (or a chunk is added after it).
+    let (search, finder) = (chunks("search/meta/"), chunks("finder/meta/"));
+    assert!(search > 2 && finder > 2, "several chunks to keep ({search}, {finder})");
+    let last = |dir: &str, n: usize| [format!("{dir}{}.json", n - 1), format!("{dir}{n}.json")];
+    let search_meta = changed_under("search/meta/");
+    assert!(search_meta.iter().all(|p| last("search/meta/", search).contains(*p)), "{search_meta:?} of {search}");
+    let finder_meta = changed_under("finder/meta/");
+    assert!(finder_meta.iter().all(|p| last("finder/meta/", finder).contains(*p)), "{finder_meta:?} of {finder}");
+    let texts = changed_under("search/text/");
+    let added = |p: &&String| !before.iter().any(|(q, _)| q == *p);
+    assert!(!texts.is_empty() && texts.iter().all(added), "only the new items' texts are written: {texts:?}");
+    // The finder's lists of the values it does not carry stay as they were.
+    let tags = new.lines().find(|l| l.starts_with("tags:")).map_or(0, |l| l.matches('"').count() / 2);
+    let lists = changed_under("finder/t/").len();
+    assert!(lists > 0 && lists <= tags, "{lists} finder lists changed for {tags} tags");
+    assert_same_as_clean(&site, &out, "a new newest document");
+}
+
 /// What a file gave is recorded with the registries it was checked against: removing
 /// an organ from organs.yaml makes the document that names it an error, though the
 /// document's bytes are the ones recorded; putting it back builds again.

@@ -56,7 +56,7 @@ fn chinese_search_in_the_browser() {
             {"url":"search/?q=解读专用词"},{"url":"search/?q=营业执照"},{"url":"search/?q=机密词汇"},
             {"url":"search/?q=营商&organ=测试区人民政府办公室"},{"url":"search/?q=印发测试区数据"},
             {"type":"“数据开放办法”"},{"url":"search/?q=营商&标签=企业"},{"type":"营商","select":{"标签":"企业"}},
-            {"url":"search/?q=电子档案单套制"}]"#,
+            {"url":"search/?q=电子档案单套制"},{"url":"search/?validity=valid"}]"#,
     );
     let t = titles(&v[0]);
     assert_eq!(t.first().map(String::as_str), Some("关于优化营商环境的若干措施"), "title match first: {t:?}");
@@ -93,6 +93,20 @@ fn chinese_search_in_the_browser() {
     assert!(excerpt.contains("<mark>电子档案单套制</mark>归档"), "{excerpt}");
     assert!(excerpt.starts_with('…'), "a passage from the middle: {excerpt}");
     eprintln!("bytes fetched for a snippet query: {}", v[15]["bytes"]);
+    // Equal scores (a filter and no words): the newest policy first, each followed by its
+    // 解读 and its 问答.
+    assert_eq!(
+        titles(&v[16]),
+        [
+            "关于废止旧办法的决定",
+            "关于优化营商环境的若干措施",
+            "图解：营商环境措施",
+            "如何办理营业执照？",
+            "关于加强机关档案工作的通知",
+            kf
+        ],
+        "equal scores, newest first, each policy with its 解读 and 问答"
+    );
 }
 
 #[test]

@@ -122,7 +122,8 @@ fn the_catalogue_data_carries_tags_by_dimension() {
 }
 
 /// The finder's answer for `picked` values, as its client computes it: intersect the
-/// posting lists, keep positions below `current` unless `all`, map them to document URLs.
+/// posting lists, highest position first, keep positions from `older` on unless `all`, map
+/// them to document URLs.
 fn finder_answer(r: &Run, picked: &[&str], all: bool) -> Vec<String> {
     let cfg: serde_json::Value = serde_json::from_str(&r.read("finder/config.json")).expect("config");
     let mut sets: Vec<Vec<u64>> = picked
@@ -140,11 +141,12 @@ fn finder_answer(r: &Run, picked: &[&str], all: bool) -> Vec<String> {
         })
         .collect();
     let first = sets.remove(0);
-    let current = cfg["current"].as_u64().expect("current");
+    let older = cfg["older"].as_u64().expect("older");
     let chunk = cfg["chunk"].as_u64().expect("chunk");
     first
         .into_iter()
-        .filter(|p| sets.iter().all(|s| s.contains(p)) && (all || *p < current))
+        .rev()
+        .filter(|p| sets.iter().all(|s| s.contains(p)) && (all || *p >= older))
         .map(|p| {
             let meta: serde_json::Value =
                 serde_json::from_str(&r.read(&format!("finder/meta/{}.json", p / chunk))).expect("meta");

@@ -4,14 +4,17 @@
 //! `themes/default/static/finder.js`.
 //!
 //! Files, under `finder/`:
-//! - `config.json`: `{count, current, chunk, values: {value: n}}`;
+//! - `config.json`: `{count, older, chunk, values: {value: n}}`;
 //! - `t/<n>.json`: the positions of value `n`'s documents, ascending, as deltas;
 //! - `meta/<k>.json`: documents `k*chunk ..`: what a result line shows.
 //!
-//! Positions order the tagged documents as the finder lists them: policies in force
-//! first (valid, not yet effective, amended), newest first, then the repealed and
-//! expired ones (`current` is where they start), so an intersection of ascending lists is
-//! already in display order. Only published documents are indexed (CONTRACT §5).
+//! Positions order the tagged documents the reverse of how the finder lists them: the
+//! repealed and expired ones first (positions below `older`), then the policies in force
+//! (valid, not yet effective, amended), each oldest first; the client shows an
+//! intersection of ascending lists from its end. So a policy published today takes the
+//! next position and every other document keeps its own: its build rewrites the lists of
+//! its own values and the last metadata chunk, not all of them (as search numbers its
+//! items, `search`). Only published documents are indexed (CONTRACT §5).
 
 use crate::model::Validity;
 use crate::render::Renderer;
@@ -35,9 +38,10 @@ pub fn build(r: &Renderer, memo: Option<&Memo>, emit: &mut dyn FnMut(String, Str
     let in_force = |i: usize| !matches!(ix.rel[i].validity, Validity::Repealed | Validity::Expired);
     let tagged: Vec<usize> =
         ix.published_documents().iter().copied().filter(|&i| !c.documents[i].tags.is_empty()).collect();
-    let mut order: Vec<usize> = tagged.iter().copied().filter(|&i| in_force(i)).collect();
-    let current = order.len();
-    order.extend(tagged.iter().copied().filter(|&i| !in_force(i)));
+    // (`published_documents` is newest first.)
+    let mut order: Vec<usize> = tagged.iter().rev().copied().filter(|&i| !in_force(i)).collect();
+    let older = order.len();
+    order.extend(tagged.iter().rev().copied().filter(|&i| in_force(i)));
     let position: HashMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
 
     let mut values = serde_json::Map::new();
@@ -69,7 +73,7 @@ pub fn build(r: &Renderer, memo: Option<&Memo>, emit: &mut dyn FnMut(String, Str
             put(k, &chunk.iter().map(|&i| line(r, i)).collect::<Vec<_>>());
         }),
     }
-    let config = json!({ "count": order.len(), "current": current, "chunk": CHUNK, "values": values });
+    let config = json!({ "count": order.len(), "older": older, "chunk": CHUNK, "values": values });
     emit("finder/config.json".into(), config.to_string());
 }
 

@@ -19,6 +19,14 @@
 //! - `facets/<field>.json`: per item organ, year, 文种, 主题分类, 有效性 or 需求侧标签
 //!   (fetched only when that field filters).
 //!
+//! Items are numbered oldest first, each document with its interpretations and questions
+//! beside it: the reverse of the order results of equal scores are shown in (the newest
+//! document, its 解读, its 问答, then the next), which the client restores by ranking the
+//! higher number first. So a document published today, the editor's daily case, with its
+//! 解读 and FAQ then or days later, takes the last numbers and every other item keeps its
+//! own: its build rewrites the shards that hold its terms and the last metadata chunk,
+//! not every shard and chunk of the index (all of them when it was numbered 0).
+//!
 //! Only published items are indexed (CONTRACT §5).
 
 mod store;
@@ -1144,20 +1152,38 @@ pub fn build(
     // again when they were dropped here: a third of its search stage at 10,000 documents).
     let unkeyed = entries.iter().all(|(key, ..)| *key == 0);
     let previous_entries = unkeyed.then(|| std::mem::take(&mut previous.entries));
-    // Items in order: documents, interpretations, then the documents' questions.
-    let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
-    let mut questions: Vec<Slot> = Vec::new();
-    for ((_, e, terms), &t) in entries.iter().zip(&targets) {
+    // Items in the order results of equal scores are shown in: each document (newest
+    // first) with its interpretations and then its questions, and the interpretations of
+    // no published document last; numbered in reverse (see the module comment).
+    let slots_of = |e: usize| {
+        let ((_, entry, terms), &t) = (&entries[e], &targets[e]);
         let doc = doc_of(t);
-        for (k, (d, text_of)) in e.items.iter().zip(items_of(t)).enumerate() {
-            let slot = (d, terms.get(k).and_then(Option::as_ref), text_of, doc);
-            match k {
-                0 => slots.push(slot),
-                _ => questions.push(slot),
-            }
+        let items = entry.items.iter().zip(items_of(t)).enumerate();
+        items.map(move |(k, (d, text_of))| (d, terms.get(k).and_then(Option::as_ref), text_of, doc))
+    };
+    let documents = ix.published_documents().len();
+    // Per document (its place among the targets), its interpretations' places.
+    let mut interpretations: Vec<Vec<usize>> = vec![Vec::new(); documents];
+    let mut alone: Vec<usize> = Vec::new();
+    let mut place: Vec<Option<usize>> = vec![None; c.documents.len()];
+    for (p, &i) in ix.published_documents().iter().enumerate() {
+        place[i] = Some(p);
+    }
+    for (e, &t) in targets.iter().enumerate().skip(documents) {
+        match doc_of(t).and_then(|j| place[j]) {
+            Some(p) => interpretations[p].push(e),
+            None => alone.push(e),
         }
     }
-    slots.append(&mut questions);
+    let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+    for (p, interps) in interpretations.iter().enumerate() {
+        let mut own = slots_of(p);
+        slots.extend(own.next());
+        slots.extend(interps.iter().flat_map(|&e| slots_of(e)));
+        slots.extend(own);
+    }
+    slots.extend(alone.into_iter().flat_map(slots_of));
+    slots.reverse();
     // A second item with the same text file name, vanishingly rare, gets a suffix. (The
     // names are borrowed: copying each twice was a tenth of the stage at 100,000.)
     let mut seen: crate::hash::FastSet<Cow<str>> = crate::hash::FastSet::default();

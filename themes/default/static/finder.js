@@ -52,10 +52,11 @@
           var others = sets.slice(1).map(function (s) { return new Set(s); });
           ids = sets[0].filter(function (n) { return others.every(function (o) { return o.has(n); }); });
         }
-        // Positions below cfg.current are policies in force (newest first); the rest are
-        // repealed or expired, shown only when asked for.
-        var older = ids.filter(function (n) { return n >= cfg.current; }).length;
-        if (!all) ids = ids.filter(function (n) { return n < cfg.current; });
+        // Positions count oldest first: shown from the last. Those below cfg.older are
+        // repealed or expired, shown only when asked for, after the policies in force.
+        ids.reverse();
+        var older = ids.filter(function (n) { return n < cfg.older; }).length;
+        if (!all) ids = ids.filter(function (n) { return n >= cfg.older; });
         var page = ids.slice(0, shown);
         var chunks = {};
         page.forEach(function (n) { chunks[Math.floor(n / cfg.chunk)] = true; });

@@ -166,7 +166,8 @@
               return true;
             });
           }
-          ids.sort(function (a, b) { return score[b] - score[a] || a - b; });
+          // Equal scores: the higher number first (items are numbered oldest first).
+          ids.sort(function (a, b) { return score[b] - score[a] || b - a; });
           var page = ids.slice(0, shown);
           var chunks = {};
           page.forEach(function (n) { chunks[Math.floor(n / cfg.meta_chunk)] = true; });
