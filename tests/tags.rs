@@ -158,6 +158,10 @@ fn finder_answer(r: &Run, picked: &[&str], all: bool) -> Vec<String> {
 #[test]
 fn the_finder_index_answers_which_policies_are_for_me() {
     let s = site();
+    s.write(
+        "content/documents/old2.md",
+        "---\nid: old2\ntitle: 较旧的制造业政策\nissuer: qzf\npublished: 2021-01-01\ntags: [企业, 制造业]\nvalidity: 失效\n---\n旧。\n",
+    );
     let r = s.build(&[]);
     r.ok();
     assert_eq!(
@@ -167,8 +171,8 @@ fn the_finder_index_answers_which_policies_are_for_me() {
     );
     assert_eq!(
         finder_answer(&r, &["企业", "制造业"], true),
-        ["documents/c/", "documents/a/", "documents/old/"],
-        "repealed only on request, after the ones in force"
+        ["documents/c/", "documents/a/", "documents/old2/", "documents/old/"],
+        "repealed and expired only on request, after the ones in force, newest first"
     );
     assert_eq!(finder_answer(&r, &["个人"], false), ["documents/p/"]);
     let meta: serde_json::Value = serde_json::from_str(&r.read("finder/meta/0.json")).expect("meta");
