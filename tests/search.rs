@@ -15,6 +15,10 @@ fn site() -> Site {
     s.write("content/documents/new.md", "---\nid: new\ntitle: 关于废止旧办法的决定\nissuer: qzf\npublished: 2024-06-01\nrepeals: [old]\n---\n决定废止。\n");
     s.write("content/documents/hidden.md", "---\nid: hidden\ntitle: 机密词汇文件\nissuer: qzf\npublished: 2024-01-01\ndisclosure: 不予公开\n---\n机密词汇正文营商环境。\n");
     s.write("content/interpretations/jd.md", "---\ntitle: 图解：营商环境措施\ninterprets: a\nform: 图解\npublished: 2024-05-03\n---\n本解读介绍解读专用词。\n");
+    s.write(
+        "content/interpretations/jd2.md",
+        "---\ntitle: 政策问答：若干措施要点\ninterprets: a\npublished: 2024-05-10\n---\n第二篇解读。\n",
+    );
     s.write("content/documents/kf.md", "---\nid: kf\ntitle: 关于印发《测试区数据开放办法》的通知\nissuer: qzf\npublished: 2024-02-01\n---\n现将办法印发给你们。\n");
     s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 如何办理营业执照？\n    a: 登录一网通办。\n");
     // A long document whose match is far from its start.
@@ -94,12 +98,13 @@ fn chinese_search_in_the_browser() {
     assert!(excerpt.starts_with('…'), "a passage from the middle: {excerpt}");
     eprintln!("bytes fetched for a snippet query: {}", v[15]["bytes"]);
     // Equal scores (a filter and no words): the newest policy first, each followed by its
-    // 解读 and its 问答.
+    // 解读 (newest first) and its 问答.
     assert_eq!(
         titles(&v[16]),
         [
             "关于废止旧办法的决定",
             "关于优化营商环境的若干措施",
+            "政策问答：若干措施要点",
             "图解：营商环境措施",
             "如何办理营业执照？",
             "关于加强机关档案工作的通知",
