@@ -89,6 +89,16 @@ fn copy_of(site: &Site, rel: &str, id: &str) -> String {
         .collect()
 }
 
+/// A generated 300-document library, settled, built once into its `public/` (`None`:
+/// see `generated_site`).
+fn built_library() -> Option<(Site, std::path::PathBuf)> {
+    let site = generated_site(300)?;
+    settle(&site);
+    let out = site.root().join("public");
+    build(&site, &out);
+    Some((site, out))
+}
+
 fn edit(site: &Site, rel: &str, f: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(site.root().join(rel)).expect("read");
     site.write(rel, &f(text));
@@ -337,10 +347,7 @@ fn a_same_length_save_with_the_same_stamp_is_still_seen() {
 /// output, a damaged record, a build that fails — the output equals a clean build's.
 #[test]
 fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit() {
-    let Some(site) = generated_site(300) else { return };
-    settle(&site);
-    let out = site.root().join("public");
-    build(&site, &out);
+    let Some((site, out)) = built_library() else { return };
     let cache = site.root().join(".gazette-cache");
     let record = || -> std::path::PathBuf {
         let mut found: Vec<_> = std::fs::read_dir(&cache)
@@ -717,10 +724,7 @@ fn files_added_to_the_output_by_hand_are_removed_without_walking_it() {
 
 #[test]
 fn a_new_document_renders_the_pages_it_shifts_not_every_document_page() {
-    let Some(site) = generated_site(300) else { return };
-    settle(&site);
-    let out = site.root().join("public");
-    build(&site, &out);
+    let Some((site, out)) = built_library() else { return };
     let files = document_files(&site);
     let docs = files.len();
     // A copy of a document, under a new id and without its 发文字号 and 索引号, in a file
@@ -743,10 +747,7 @@ fn a_new_document_renders_the_pages_it_shifts_not_every_document_page() {
 /// the first number).
 #[test]
 fn publishing_the_newest_document_leaves_the_other_search_and_finder_entries_as_they_were() {
-    let Some(site) = generated_site(300) else { return };
-    settle(&site);
-    let out = site.root().join("public");
-    build(&site, &out);
+    let Some((site, out)) = built_library() else { return };
     let before = snapshot(&out);
     let files = document_files(&site);
     let tagged =
@@ -831,10 +832,7 @@ fn a_renamed_organ_or_service_reaches_every_page_that_shows_it() {
 /// again. After each step the output is a clean build's.
 #[test]
 fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
-    let Some(site) = generated_site(300) else { return };
-    settle(&site);
-    let out = site.root().join("public");
-    build(&site, &out);
+    let Some((site, out)) = built_library() else { return };
     let stamp = |rel: &str| modified(&out, rel);
     let read = |rel: &str| std::fs::read_to_string(out.join(rel)).expect("output file");
     let doc = document_files(&site)[7].clone();
