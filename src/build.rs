@@ -980,12 +980,15 @@ fn write_site_files(
         let memo = memo.map(|m| &m.finder);
         crate::finder::build(r, memo, &mut |path, json| write(path, crate::search::json_html_safe(&json).as_bytes()))
     });
+    // A one-off build takes the entries of unchanged documents from the catalogue in
+    // place (the previous build's, whatever it was made from); serve has them in memory.
     const CATALOG: u64 = 0xca7a_1096_f11e_0001;
-    write_group(staging, cache, "catalog", r.library_metadata_key(CATALOG), diags, |write| {
-        feeds::catalog(r, memo.map(|m| &m.catalog), |json, csv| {
+    write_group_with(staging, cache, "catalog", r.library_metadata_key(CATALOG), diags, |write| {
+        let previous = cache.filter(|_| memo.is_none()).and_then(|c| c.previous_group("catalog"));
+        feeds::catalog(r, memo.map(|m| &m.catalog), previous.as_ref(), |json, csv| {
             write(routes::CATALOG_JSON.to_string(), json);
             write(routes::CATALOG_CSV.to_string(), csv);
-        });
+        })
     });
     if bodies.has_code {
         report(staging.write(routes::SYNTAX_CSS, crate::highlight::stylesheet().as_bytes()), "gazette.yaml");
@@ -1030,17 +1033,33 @@ fn write_group(
     diags: &Diagnostics,
     make: impl FnOnce(&mut dyn FnMut(String, &[u8])),
 ) {
+    write_group_with(staging, cache, name, key, diags, |write| {
+        make(write);
+        Vec::new()
+    })
+}
+
+/// [`write_group`] whose `make` returns what the next build gets back with the group's
+/// files (`cache::Carried::extra`).
+fn write_group_with(
+    staging: &Staging,
+    cache: Option<&PageCache>,
+    name: &str,
+    key: u64,
+    diags: &Diagnostics,
+    make: impl FnOnce(&mut dyn FnMut(String, &[u8])) -> Vec<u8>,
+) {
     let report = |e: WriteError| diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
-    if let Some((c, files)) = cache.and_then(|c| Some((c, c.reuse_group(name, key)?))) {
+    if let Some((c, (files, extra))) = cache.and_then(|c| Some((c, c.reuse_group(name, key)?))) {
         for (path, stamp) in &files {
             staging.adopt(path, *stamp).unwrap_or_else(report);
         }
-        c.made_group(name, key, files);
+        c.made_group(name, key, files, extra);
         return;
     }
     // Each file with its stamp as written; `None` once one is not known.
     let mut written = Some(Vec::new());
-    make(&mut |path, bytes| match staging.write_stamped(&path, bytes) {
+    let extra = make(&mut |path, bytes| match staging.write_stamped(&path, bytes) {
         Ok(Some(stamp)) => {
             if let Some(w) = written.as_mut() {
                 w.push((path, stamp));
@@ -1053,7 +1072,7 @@ fn write_group(
         }
     });
     if let Some((c, files)) = cache.zip(written).filter(|_| key != 0) {
-        c.made_group(name, key, files);
+        c.made_group(name, key, files, std::sync::Arc::new(extra));
     }
 }
 

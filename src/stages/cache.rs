@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use std::time::SystemTime;
 
-const MAGIC: &[u8] = b"gazette-page-cache-3\n";
+const MAGIC: &[u8] = b"gazette-page-cache-4\n";
 
 /// A file as written: length and modification time, to recognise it in the next build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,8 +102,29 @@ struct Old {
 }
 
 /// A group of site files made together from one key (see [`PageCache::reuse_group`]):
-/// the key, and each file with the stamp it was written with.
-type Group = (u64, Vec<(String, Stamp)>);
+/// the key, each file with the stamp it was written with, and what their maker keeps for
+/// the next build beside them (`extra`: where the catalogue's entries sit in its files,
+/// see `feeds::catalog`).
+struct Group {
+    key: u64,
+    files: Vec<(String, Stamp)>,
+    extra: std::sync::Arc<Vec<u8>>,
+}
+
+/// A group the previous build made, whose files are still the ones it wrote (see
+/// [`PageCache::previous_group`]).
+pub struct Carried {
+    files: Vec<(String, Stamp)>,
+    pub extra: std::sync::Arc<Vec<u8>>,
+    output: PathBuf,
+}
+
+impl Carried {
+    /// The previous output's file `path` of the group, open for reading.
+    pub fn open(&self, path: &str) -> Option<std::fs::File> {
+        self.files.iter().any(|(p, _)| p == path).then(|| std::fs::File::open(self.output.join(path)).ok())?
+    }
+}
 
 /// The previous build's groups by name, and this build's.
 type Groups = (FastMap<String, Group>, Vec<(String, Group)>);
@@ -232,10 +253,25 @@ impl PageCache {
     /// (0: none) and each is still the file it wrote: their paths and stamps, to be kept
     /// as they are instead of made again. A key covers everything the files are made
     /// from; the cache's fingerprint covers the binary and the configuration.
-    pub fn reuse_group(&self, name: &str, key: u64) -> Option<Vec<(String, Stamp)>> {
+    /// With them, what their maker kept beside them.
+    pub fn reuse_group(&self, name: &str, key: u64) -> Option<(Vec<(String, Stamp)>, std::sync::Arc<Vec<u8>>)> {
+        let same = |g: &Group| key != 0 && g.key == key;
+        if !self.groups.lock().unwrap_or_else(|e| e.into_inner()).0.get(name).is_some_and(same) {
+            return None;
+        }
+        self.previous_group(name).map(|carried| (carried.files, carried.extra))
+    }
+
+    /// Group `name` as the previous build made it, whatever it was made from, when each of
+    /// its files is still the file it wrote: a maker may take parts of them over.
+    pub fn previous_group(&self, name: &str) -> Option<Carried> {
         let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        let (_, files) = groups.0.get(name).filter(|(k, _)| key != 0 && *k == key)?;
-        files.iter().all(|(path, stamp)| self.stamp_now(path) == Some(*stamp)).then(|| files.clone())
+        let g = groups.0.get(name)?;
+        g.files.iter().all(|(path, stamp)| self.stamp_now(path) == Some(*stamp)).then(|| Carried {
+            files: g.files.clone(),
+            extra: g.extra.clone(),
+            output: self.previous_output.clone(),
+        })
     }
 
     /// The stamp of the previous output's `path` now (`output::stamp_now`).
@@ -243,10 +279,11 @@ impl PageCache {
         crate::output::stamp_now(self.listing.as_deref(), Some(&self.previous_output), path)
     }
 
-    /// Record that this build's group `name` was made from `key` into `files`, for the
-    /// next build.
-    pub fn made_group(&self, name: &str, key: u64, files: Vec<(String, Stamp)>) {
-        self.groups.lock().unwrap_or_else(|e| e.into_inner()).1.push((name.to_string(), (key, files)));
+    /// Record that this build's group `name` was made from `key` into `files` (with
+    /// `extra`, its maker's own), for the next build.
+    pub fn made_group(&self, name: &str, key: u64, files: Vec<(String, Stamp)>, extra: std::sync::Arc<Vec<u8>>) {
+        let group = Group { key, files, extra };
+        self.groups.lock().unwrap_or_else(|e| e.into_inner()).1.push((name.to_string(), group));
     }
 
     /// Take the stamps of the previous output's files from `listing` (see
@@ -375,15 +412,17 @@ impl PageCache {
             b.extend_from_slice(s.as_bytes());
         };
         b.extend_from_slice(&(groups.len() as u64).to_le_bytes());
-        for (name, (key, files)) in &groups {
+        for (name, g) in &groups {
             str(&mut b, name);
-            b.extend_from_slice(&key.to_le_bytes());
-            b.extend_from_slice(&(files.len() as u64).to_le_bytes());
-            for (path, stamp) in files {
+            b.extend_from_slice(&g.key.to_le_bytes());
+            b.extend_from_slice(&(g.files.len() as u64).to_le_bytes());
+            for (path, stamp) in &g.files {
                 str(&mut b, path);
                 b.extend_from_slice(&stamp.len.to_le_bytes());
                 b.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
             }
+            b.extend_from_slice(&(g.extra.len() as u64).to_le_bytes());
+            b.extend_from_slice(&g.extra);
         }
         w.write_all(&b)
     }
@@ -760,7 +799,9 @@ fn index(b: &[u8], fingerprint: u64) -> Option<(FastMap<String, Entry>, FastMap<
         for _ in 0..count {
             files.push((r.str()?, Stamp { len: r.u64()?, mtime_ns: r.u128()? }));
         }
-        groups.insert(name, (key, files));
+        let extra = r.u64()? as usize;
+        let extra = std::sync::Arc::new(r.take(extra)?.to_vec());
+        groups.insert(name, Group { key, files, extra });
     }
     (r.pos == b.len()).then_some((map, groups))
 }
