@@ -388,6 +388,13 @@ fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit(
     edit(&site, &docs[7], |t| t.replacen("\ntitle: \"", "\ntitle: \"修订后的", 1));
     same_as_clean("a title edit");
 
+    // An expiry date: the document's result line says 已失效, its text is as it was.
+    let published = front(&docs[9], "published");
+    edit(&site, &docs[9], |t| {
+        t.replacen(&format!("published: {published}"), &format!("published: {published}\nexpires: {published}"), 1)
+    });
+    same_as_clean("an expiry date");
+
     // A new document, dated to land in the middle of the order.
     let new_doc = copy_of(&site, &docs[3], "zz-new-0001").replacen("\ntitle: \"", "\ntitle: \"新增的", 1);
     site.write("content/documents/zz-new-0001.md", &new_doc);

@@ -367,8 +367,10 @@ struct Desc {
     /// to the text file's name (each joined with commas). Kept only for serve's memo: a
     /// one-off build makes them as it writes the line.
     line: Option<(String, String)>,
-    /// A hash of `line` (0 without one): with the text key and the name, what the line's
-    /// JSON is made from, so serve knows a chunk of lines unchanged without making it.
+    /// A hash of `line`, or in a one-off build with a record of what its line is made
+    /// from (its document's or interpretation's inputs key and its place among that
+    /// one's items); 0 without either: with the text key and the name, what the line's
+    /// JSON is made from, so a build knows a chunk of lines unchanged without making it.
     line_key: u64,
 }
 
@@ -384,12 +386,12 @@ struct Lines<'a> {
     fields: &'a (dyn Fn(usize) -> Cow<'a, (String, String)> + Sync),
     /// Where the chunks go.
     out: &'a Output<'a>,
-    /// Each item's [`Desc::line_key`], in order (serve only: else empty).
+    /// Each item's [`Desc::line_key`], in order (empty without a memo or a record).
     line_keys: &'a [u64],
     /// The chunks the last build wrote, by number: each one's key ([`Lines::chunk_key`])
-    /// and stamp (serve only).
+    /// and stamp (from the memo or the record).
     chunks_before: &'a [(u64, Option<Stamp>)],
-    /// This build's, for the next (serve only).
+    /// This build's, for the next (with a memo or a record).
     chunks: Option<Vec<(u64, Option<Stamp>)>>,
     /// The next item's number.
     next: usize,
@@ -456,7 +458,7 @@ impl Lines<'_> {
     }
 
     /// What the `len` lines from item `start` are made from: each one's text key (its
-    /// excerpt), line key and text file name; 0 without line keys (a one-off build).
+    /// excerpt), line key and text file name; 0 without line keys.
     fn chunk_key(&self, start: usize, len: usize) -> u64 {
         let Some(line_keys) = self.line_keys.get(start..start + len) else { return 0 };
         let mut h = crate::hash::Hasher::new();
@@ -1139,8 +1141,17 @@ pub fn build(
                 Some((key, e.clone(), terms?))
             });
             kept.unwrap_or_else(|| {
-                let (items, terms): (Vec<Desc>, KeptTerms) =
+                let (mut items, terms): (Vec<Desc>, KeptTerms) =
                     items_of(t).map(|text_of| describe(text_of, doc_of(t))).unzip();
+                // A one-off build's lines by what they are made from (see `Desc::line_key`).
+                if let Some(inputs) = store.map(|_| inputs(t)).filter(|&k| k != 0) {
+                    for (k, d) in items.iter_mut().enumerate() {
+                        let mut h = crate::hash::Hasher::new();
+                        h.update(&inputs.to_le_bytes());
+                        h.update(&(k as u64).to_le_bytes());
+                        d.line_key = h.digest();
+                    }
+                }
                 let terms = if terms.iter().all(Option::is_none) { Vec::new() } else { terms };
                 (key, Arc::new(Entry { items }), terms)
             })
@@ -1241,11 +1252,16 @@ pub fn build(
     let part_of = |k: u64| (k as usize) % parts;
     let fresh = || -> Vec<KeyMap<(Postings, Postings)>> { (0..parts).map(|_| KeyMap::default()).collect() };
     let keys: Vec<u64> = slots.iter().map(|(d, ..)| d.text_key).collect();
-    let line_keys: Vec<u64> = match memo {
-        Some(_) => slots.iter().map(|(d, ..)| d.line_key).collect(),
-        None => Vec::new(),
+    let line_keys: Vec<u64> = match keyed {
+        true => slots.iter().map(|(d, ..)| d.line_key).collect(),
+        false => Vec::new(),
     };
-    let chunks_before = std::mem::take(&mut previous.chunks);
+    // The previous build's record, and its chunks of lines.
+    let mut saved = store.and_then(Store::load);
+    let chunks_before = match saved.as_mut() {
+        Some(saved) => std::mem::take(&mut saved.chunks),
+        None => std::mem::take(&mut previous.chunks),
+    };
     // Each item, once indexed, leaves its result line and its entry in this build's record.
     let fields = |n: usize| -> Cow<(String, String)> {
         let (d, _, text_of, doc) = slots[n];
@@ -1261,14 +1277,14 @@ pub fn build(
         out,
         line_keys: &line_keys,
         chunks_before: &chunks_before,
-        chunks: memo.map(|_| Vec::new()),
+        chunks: keyed.then(Vec::new),
         next: 0,
         record: store.and_then(|st| st.begin(slots.len())),
         stamps: memo.map(|_| Vec::with_capacity(slots.len())),
     };
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
-    let record = store.and_then(Store::load).and_then(|saved| {
+    let record = saved.and_then(|saved| {
         let old_keys: Vec<u64> = saved.items.iter().map(|i| i.text_key).collect();
         let old_of = match_items(&old_keys, &keys);
         few_new(&old_of).then_some((saved, old_of))
@@ -1412,7 +1428,8 @@ pub fn build(
         .collect();
     let (json, shard_stamps): (Vec<String>, Vec<Option<Stamp>>) = written.into_iter().unzip();
     // This build's record, for the next (settled by the caller once the output is in place).
-    let pending = lines.record.and_then(|w| w.finish(postings.iter(), postings.len(), &shard_stamps));
+    let chunks = lines.chunks.take().unwrap_or_default();
+    let pending = lines.record.and_then(|w| w.finish(postings.iter(), postings.len(), &shard_stamps, &chunks));
     match (memo, postings) {
         (Some(m), AllPostings::Parts(postings)) => {
             m.0.lock().unwrap_or_else(|e| e.into_inner()).index =

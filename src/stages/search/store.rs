@@ -1,6 +1,7 @@
 //! What `gazette build` keeps of its search index for the next build, in
 //! `.gazette-cache/search-<output>.bin`: each item's text key, text file name and stamp
-//! and excerpt, every term's postings, and each shard file's stamp.
+//! and excerpt, every term's postings, each shard file's stamp, and each chunk of result
+//! lines' key and stamp.
 //!
 //! With it, a build after a few changes tokenizes only the items whose text changed
 //! (three quarters of the search stage at 100,000 documents was tokenizing every item
@@ -21,7 +22,7 @@ use crate::cache::Stamp;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"gazette-search-3\n";
+const MAGIC: &[u8] = b"gazette-search-4\n";
 
 /// One item of the index as the previous build wrote it.
 pub(super) struct SavedItem {
@@ -44,6 +45,8 @@ pub(super) struct Saved {
     pub postings: Vec<(u64, Postings, Postings)>,
     /// The stamp of each `idx/<s>.json` as written.
     pub shards: Vec<Option<Stamp>>,
+    /// Each `meta/<k>.json`'s key (`Lines::chunk_key`) and stamp as written.
+    pub chunks: Vec<(u64, Option<Stamp>)>,
 }
 
 /// Where one output's search record lives.
@@ -141,14 +144,15 @@ impl Writer {
         self.put_bytes(excerpt.as_bytes());
     }
 
-    /// The postings and each shard file's stamp, after every item: the record, to be
-    /// settled once the output is committed; `None` if any write failed or items are
-    /// missing.
+    /// The postings, each shard file's stamp and each chunk of lines' key and stamp,
+    /// after every item: the record, to be settled once the output is committed; `None`
+    /// if any write failed or items are missing.
     pub(super) fn finish<'p>(
         mut self,
         postings: impl Iterator<Item = (u64, &'p Postings, &'p Postings)>,
         posting_count: usize,
         shards: &[Option<Stamp>],
+        chunks: &[(u64, Option<Stamp>)],
     ) -> Option<Pending> {
         self.ok = self.ok && self.items_left == 0;
         self.put(&(posting_count as u64).to_le_bytes());
@@ -162,6 +166,11 @@ impl Writer {
         }
         self.put(&(shards.len() as u64).to_le_bytes());
         for s in shards {
+            self.put_stamp(*s);
+        }
+        self.put(&(chunks.len() as u64).to_le_bytes());
+        for (key, s) in chunks {
+            self.put(&key.to_le_bytes());
             self.put_stamp(*s);
         }
         // A record cut short is never read as whole: `load` wants every byte accounted for.
@@ -197,7 +206,9 @@ fn read(file: &Path, fingerprint: u64) -> Option<Saved> {
     }
     let n = r.count(1)?;
     let shards = (0..n).map(|_| r.stamp()).collect::<Option<Vec<_>>>()?;
-    (r.left == 0).then_some(Saved { items, postings, shards })
+    let n = r.count(8 + 1)?;
+    let chunks = (0..n).map(|_| Some((r.u64()?, r.stamp()?))).collect::<Option<Vec<_>>>()?;
+    (r.left == 0).then_some(Saved { items, postings, shards, chunks })
 }
 
 /// A build's search record written beside the previous one, waiting for the build's
@@ -308,7 +319,8 @@ mod tests {
         let mut writer = store.begin(2).expect("begun");
         writer.item(5, "abc", stamp, "\"摘要\"");
         writer.item(6, "def", None, "\"\"");
-        let pending = writer.finish([(99u64, &t, &b)].into_iter(), 1, &[stamp, None]).expect("written");
+        let chunks = [(3u64, stamp), (4, None)];
+        let pending = writer.finish([(99u64, &t, &b)].into_iter(), 1, &[stamp, None], &chunks).expect("written");
         assert!(store.load().is_none(), "nothing to read before the build commits");
         pending.settle();
         let saved = store.load().expect("read back");
@@ -323,6 +335,7 @@ mod tests {
             (99, vec![0, 1], vec![1, 300])
         );
         assert_eq!(saved.shards, vec![stamp, None]);
+        assert_eq!(saved.chunks, chunks);
 
         // Another binary, or a record cut short, is not read.
         assert!(Store::open(dir.path(), 7, 43).load().is_none());
@@ -333,13 +346,13 @@ mod tests {
         // A pending record dropped without its commit, or a record begun and dropped,
         // leaves nothing behind; one given fewer or more items than it was begun with is
         // not a record.
-        drop(store.begin(0).expect("begun").finish([].into_iter(), 0, &[]));
+        drop(store.begin(0).expect("begun").finish([].into_iter(), 0, &[], &[]));
         drop(store.begin(1).expect("begun"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        assert!(store.begin(1).expect("begun").finish([].into_iter(), 0, &[]).is_none());
+        assert!(store.begin(1).expect("begun").finish([].into_iter(), 0, &[], &[]).is_none());
         let mut writer = store.begin(0).expect("begun");
         writer.item(5, "abc", None, "");
-        assert!(writer.finish([].into_iter(), 0, &[]).is_none());
+        assert!(writer.finish([].into_iter(), 0, &[], &[]).is_none());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
