@@ -282,7 +282,13 @@ impl Memo {
             *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
         }
         if let Some(c) = s.cache {
-            let bytes = c.encode(pages, &s.page_meta);
+            // The last build's bytes, read by nothing now (its page cache was released).
+            let last = self.pages.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let bytes = c.encode(
+                pages,
+                &s.page_meta,
+                last.and_then(|b| std::sync::Arc::try_unwrap(b).ok()).unwrap_or_default(),
+            );
             *self.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes));
         }
     }
