@@ -1068,13 +1068,12 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     }
     let ones = || done.iter().chain(faq_sets.iter().map(|(_, one)| one));
     check_fragments(ixr, &b, ones().flat_map(|one| one.lookups.links()), diags);
-    for one in ones() {
-        for &j in one.lookups.cites() {
-            if one.from != ItemId::Doc(j) {
-                ix.cited_by[j].insert(one.from);
-            }
-        }
+    fn cites(one: &One) -> impl Iterator<Item = (usize, ItemId)> + '_ {
+        let from = one.from;
+        one.lookups.cites().iter().filter(move |&&j| from != ItemId::Doc(j)).map(move |&j| (j, from))
     }
+    let pairs = done.par_iter().chain(faq_sets.par_iter().map(|(_, one)| one)).flat_map_iter(cites).collect();
+    ix.cited_by = crate::resolve::Citations::from_pairs(c.documents.len(), pairs);
     b
 }
 

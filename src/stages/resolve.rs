@@ -13,7 +13,7 @@ use crate::hash::{FastMap, FastSet};
 pub use crate::model::ItemId;
 use crate::model::*;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -72,7 +72,43 @@ pub struct Index {
     resolved: Arc<Resolved>,
     /// Per document: every published item whose body cites it (被引用), filled by the
     /// bodies stage; not in [`Resolved`], which the front matter alone decides.
-    pub cited_by: Vec<BTreeSet<ItemId>>,
+    pub cited_by: Citations,
+}
+
+/// Per document, the items whose bodies cite it (被引用), in item order, each once: one
+/// flat list and where each document's part starts. (A set per document, filled one
+/// citation at a time, was 31 ms of every serve rebuild at 100,000 documents.)
+#[derive(Default)]
+pub struct Citations {
+    start: Vec<u32>,
+    items: Vec<ItemId>,
+}
+
+impl Citations {
+    /// The items citing document `doc`.
+    pub fn of(&self, doc: usize) -> &[ItemId] {
+        match (self.start.get(doc), self.start.get(doc + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// From (cited document, citing item) pairs in any order, repeats allowed, for
+    /// `docs` documents.
+    pub fn from_pairs(docs: usize, mut pairs: Vec<(usize, ItemId)>) -> Citations {
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        let (mut start, mut items) = (Vec::with_capacity(docs + 1), Vec::with_capacity(pairs.len()));
+        let mut next = pairs.iter().peekable();
+        for doc in 0..docs {
+            start.push(items.len() as u32);
+            while let Some((_, t)) = next.next_if(|(j, _)| *j == doc) {
+                items.push(*t);
+            }
+        }
+        start.push(items.len() as u32);
+        Citations { start, items }
+    }
 }
 
 impl std::ops::Deref for Index {
@@ -136,8 +172,7 @@ impl Index {
         let key = memo_key(&content, date, drafts);
         let mut kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, resolved)) = kept.as_ref().filter(|(k, _)| *k == key) {
-            let cited_by = vec![BTreeSet::new(); content.documents.len()];
-            return Index { content, date, drafts, resolved: resolved.clone(), cited_by };
+            return Index { content, date, drafts, resolved: resolved.clone(), cited_by: Citations::default() };
         }
         let said = diags.count();
         let ix = Index::resolve(content, date, drafts, diags);
@@ -176,8 +211,7 @@ impl Index {
             published_docs: Vec::new(),
             published_interps: Vec::new(),
         };
-        let cited_by = vec![BTreeSet::new(); c.documents.len()];
-        let mut ix = Index { date, drafts, resolved: Arc::new(resolved), cited_by, content };
+        let mut ix = Index { date, drafts, resolved: Arc::new(resolved), cited_by: Citations::default(), content };
         ix.wait_for_embargoed();
         ix.link_documents(diags);
         ix.link_others(diags);
@@ -834,4 +868,31 @@ fn dedup_keep_order(v: &mut Vec<ItemId>) {
     }
     let mut seen = FastSet::default();
     v.retain(|t| seen.insert(*t));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Citations;
+    use crate::model::ItemId;
+
+    #[test]
+    fn citations_list_each_citing_item_once_in_item_order() {
+        let pairs = vec![
+            (2, ItemId::Doc(5)),
+            (0, ItemId::Interp(1)),
+            (2, ItemId::Doc(1)),
+            (0, ItemId::Doc(3)),
+            (2, ItemId::Doc(5)),
+            (9, ItemId::Doc(0)),
+        ];
+        let c = Citations::from_pairs(4, pairs);
+        let mut set: Vec<ItemId> = [ItemId::Interp(1), ItemId::Doc(3)].into();
+        set.sort();
+        assert_eq!(c.of(0), &set[..], "in the order a set of items is in");
+        assert_eq!(c.of(1), &[] as &[ItemId], "a document nothing cites");
+        assert_eq!(c.of(2), &[ItemId::Doc(1), ItemId::Doc(5)], "each citing item once");
+        assert_eq!(c.of(3), &[] as &[ItemId]);
+        assert_eq!(c.of(9), &[] as &[ItemId], "a citation of no document is dropped");
+        assert_eq!(Citations::default().of(0), &[] as &[ItemId], "before the bodies stage: none");
+    }
 }

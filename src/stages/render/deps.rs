@@ -143,7 +143,7 @@ impl Revisions {
         for l in [basis, supporting, amends, repeals, related, amended_by, repealed_by, basis_of, supporting_of] {
             list(&mut l.iter().copied());
         }
-        list(&mut ix.cited_by[i].iter().copied());
+        list(&mut ix.cited_by.of(i).iter().copied());
         list(&mut interpretations.iter().map(|&k| k.into()));
         list(&mut topics.iter().map(|&k| k.into()));
         list(&mut translations.iter().map(|&j| j.into()));

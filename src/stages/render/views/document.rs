@@ -149,7 +149,9 @@ impl<'a> Renderer<'a> {
         .filter(|(_, v)| !v.is_empty())
         .map(|(label, v)| Relation { label, rows: rows_of(v) })
         .collect();
-        let cited_by = ix.cited_by[i]
+        let cited_by = ix
+            .cited_by
+            .of(i)
             .iter()
             .map(|&t| CitedBy {
                 title: ix.title(t),
