@@ -446,7 +446,8 @@ const CATALOG_CHUNK: usize = 4096;
 /// consecutive ones at once: after one document is published at 100,000 documents,
 /// making every entry again was ~0.9 s of CPU.
 ///
-/// Returns where each entry sits in the files (see [`Placed`]), for the next build.
+/// Returns where each entry sits in the files (see [`Placed`]), for the next build (none
+/// with a memo: serve's next build has the entries in memory).
 pub fn catalog(
     r: &Renderer,
     memo: Option<&Memo>,
