@@ -122,9 +122,15 @@ pub struct Carried {
 impl Carried {
     /// The previous output's file `path` of the group, open for reading.
     pub fn open(&self, path: &str) -> Option<std::fs::File> {
-        self.files.iter().any(|(p, _)| p == path).then(|| std::fs::File::open(self.output.join(path)).ok())?
+        if !self.files.iter().any(|(p, _)| p == path) {
+            return None;
+        }
+        std::fs::File::open(self.output.join(path)).ok()
     }
 }
+
+/// A group's files, each with the stamp it was written with.
+pub type GroupFiles = Vec<(String, Stamp)>;
 
 /// The previous build's groups by name, and this build's.
 type Groups = (FastMap<String, Group>, Vec<(String, Group)>);
@@ -254,7 +260,7 @@ impl PageCache {
     /// as they are instead of made again. A key covers everything the files are made
     /// from; the cache's fingerprint covers the binary and the configuration.
     /// With them, what their maker kept beside them.
-    pub fn reuse_group(&self, name: &str, key: u64) -> Option<(Vec<(String, Stamp)>, std::sync::Arc<Vec<u8>>)> {
+    pub fn reuse_group(&self, name: &str, key: u64) -> Option<(GroupFiles, std::sync::Arc<Vec<u8>>)> {
         let same = |g: &Group| key != 0 && g.key == key;
         if !self.groups.lock().unwrap_or_else(|e| e.into_inner()).0.get(name).is_some_and(same) {
             return None;

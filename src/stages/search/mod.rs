@@ -458,9 +458,10 @@ impl Lines<'_> {
     }
 
     /// What the `len` lines from item `start` are made from: each one's text key (its
-    /// excerpt), line key and text file name; 0 without line keys.
+    /// excerpt), line key and text file name; 0 without line keys (or with one not known:
+    /// its line is not vouched for).
     fn chunk_key(&self, start: usize, len: usize) -> u64 {
-        let Some(line_keys) = self.line_keys.get(start..start + len) else { return 0 };
+        let Some(line_keys) = self.line_keys.get(start..start + len).filter(|k| !k.contains(&0)) else { return 0 };
         let mut h = crate::hash::Hasher::new();
         for ((key, line), name) in self.keys[start..start + len].iter().zip(line_keys).zip(&self.names[start..]) {
             h.update(&key.to_le_bytes());
