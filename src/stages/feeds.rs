@@ -477,8 +477,7 @@ pub fn catalog(
             let entries =
                 crate::render::made_or_kept(Some(&m.entries), docs, |&i| r.catalog_inputs(i), |&i| catalog_entry(r, i));
             for e in entries {
-                a.out.record(&e.0);
-                a.csv.extend_from_slice(&e.1);
+                a.push(&e);
             }
         }
         None => {
@@ -530,15 +529,18 @@ struct Assembly {
 }
 
 impl Assembly {
-    /// The next entry, with its document's inputs key.
-    fn put(&mut self, key: u64, e: &CatalogEntry) {
+    /// The next entry; where its record and its row start.
+    fn push(&mut self, e: &CatalogEntry) -> (u64, u64) {
         let json = self.out.record(&e.0) as u64;
-        self.placed.push(Placed {
-            key,
-            json: (json, e.0.len() as u32),
-            csv: (self.csv.len() as u64, e.1.len() as u32),
-        });
+        let csv = self.csv.len() as u64;
         self.csv.extend_from_slice(&e.1);
+        (json, csv)
+    }
+
+    /// The next entry, placed with its document's inputs key.
+    fn put(&mut self, key: u64, e: &CatalogEntry) {
+        let (json, csv) = self.push(e);
+        self.placed.push(Placed { key, json: (json, e.0.len() as u32), csv: (csv, e.1.len() as u32) });
     }
 }
 
