@@ -13,6 +13,8 @@
 #                             edit moves the document across the whole library's order
 #   add_today FILE N          add document zz-today-N, a copy of FILE dated today (as an
 #                             editor publishes one: the newest of the library)
+#   add_interp FILE N         add interpretation zz-jd-N of FILE's document (its `id:`)
+#   add_faq FILE N            add FAQ set zz-faq-N for FILE's document
 #   edit_organ FILE N         rename FILE's issuer in content/organs.yaml (ORGNx prefix)
 #   edit_template N           add <p>TN</p> to the footer of the site's own copy of the
 #                             default theme's base.html (made on the first call)
@@ -64,6 +66,19 @@ add_today() {
   sed -e "/^\(id\|doc_number\|index_number\|basis\|supporting\|related\):/d" \
     -e "s/^published: .*/published: $(date +%F)/" -e "s/^title: \"/title: \"今日$2 /" \
     "$1" >"$(dirname "$1")/zz-today-$2.md"
+}
+
+add_interp() {
+  local id; id=$(sed -n 's/^id: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$1" | sed -n 1p)
+  mkdir -p "$work/site/content/interpretations"
+  printf -- '---\nid: zz-jd-%s\ntitle: JD%sx 解读\ninterprets: %s\npublished: 2026-01-01\n---\n\n解读正文。\n' \
+    "$2" "$2" "$id" >"$work/site/content/interpretations/zz-jd-$2.md"
+}
+
+add_faq() {
+  local id; id=$(sed -n 's/^id: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$1" | sed -n 1p)
+  mkdir -p "$work/site/content/faqs"
+  printf 'for: %s\nitems:\n  - q: FAQ%sx 何时施行？\n    a: 自发布之日起。\n' "$id" "$2" >"$work/site/content/faqs/zz-faq-$2.yaml"
 }
 
 edit_organ() {

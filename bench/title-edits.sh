@@ -16,7 +16,8 @@
 #   EDIT=date changes the document's publication date instead of its title (the edit
 #   that moves it in every listing and in the search items' order; EDIT=far-date moves it
 #   across the whole library each time, between 2014 and 2025; EDIT=new-today adds a
-#   document dated today, the newest), EDIT=organ renames
+#   document dated today, the newest; EDIT=interp an interpretation of it, EDIT=faq a FAQ
+#   set for it), EDIT=organ renames
 #   its issuer in organs.yaml, EDIT=template edits the footer of base.html (the first
 #   template edit only makes the site's own copy: use WARM=1 and a GAP of 6 s at 10k,
 #   a template edit renders every page); BODY_FIRST=1 appends
@@ -35,9 +36,11 @@ edit() {
     date) edit_date "$f" "$2" ;;
     far-date) edit_far_date "$f" "$2" ;;
     new-today) add_today "$f" "$1" ;;
+    interp) add_interp "$f" "$1" ;;
+    faq) add_faq "$f" "$1" ;;
     organ) edit_organ "$f" "$1" ;;
     template) edit_template "$1" ;;
-    *) echo "EDIT is title, date, far-date, new-today, organ or template" >&2; exit 2 ;;
+    *) echo "EDIT is title, date, far-date, new-today, interp, faq, organ or template" >&2; exit 2 ;;
   esac
 }
 for i in $(seq "${WARM:-0}"); do
