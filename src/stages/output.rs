@@ -40,7 +40,7 @@ use rayon::prelude::*;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// What a build knows of one file it produces. Which files were staged is kept here,
@@ -69,21 +69,15 @@ pub struct Staging {
     dir: Option<PathBuf>,
     /// The output folder as it was before this build, whose unchanged files stay.
     previous: Option<PathBuf>,
-    /// Every file this build produces (relative, `/`-separated), with the stamp and hash
-    /// of the file in place once known (see [`Staging::stamps`]). One map, one lock: a
-    /// file taken over is recorded in one step (300,000 of them at 100,000 documents).
-    files: Mutex<FastMap<String, Produced>>,
+    /// Every file this build produces (see [`Claims`]).
+    files: Claims,
     committed: bool,
     /// Held until the staging folder is committed or dropped.
     _lock: Option<OutputLock>,
     /// How many files were left as the previous output had them (for the summary).
     reused: AtomicUsize,
-    /// How many of the files claimed were in `known` (each counted where it was looked up
-    /// there anyway), and how many were staged: when the first is all of `known` and the
-    /// second is none, the commit has nothing to delete and nothing to move without going
-    /// through every path (300,000 at 100,000 documents: a third of serve's commit after a
-    /// title edit).
-    in_known: AtomicUsize,
+    /// How many files were staged: when none, the commit has nothing to move without
+    /// going through every path (300,000 at 100,000 documents).
     staged: AtomicUsize,
     /// The previous output's files as the build that wrote them recorded them.
     known: Option<std::sync::Arc<Known>>,
@@ -191,7 +185,74 @@ pub type Updated = (String, Option<Stamp>, u64);
 /// The files of an output as the last build recorded them: path → (stamp, hash). A file
 /// whose stamp is still the recorded one and whose new bytes hash the same is unchanged,
 /// found without reading it.
-pub type Known = crate::hash::FastMap<String, (Stamp, u64)>;
+pub type Known = crate::hash::FastIndexMap<String, (Stamp, u64)>;
+
+/// Every file a build produces (relative, `/`-separated), with the stamp and hash of the
+/// file in place once known (see [`Committed::stamps`]). A file of the last build's
+/// record (`known`) produced as recorded there is a flag, by its place in the record;
+/// any other (new, changed, or claimed without a record) is an entry of `other`, under
+/// one lock. A rebuild produces mostly unchanged files (serve's, at 10,000 documents,
+/// 33,000 of which a few hundred change): each put into one map under one lock, with its
+/// path copied, they were a tenth of the CPU of the stages that write, two threads
+/// taking turns at the lock.
+struct Claims {
+    /// Per entry of `known`: [`UNCLAIMED`], [`AS_KNOWN`] or [`IN_OTHER`].
+    slots: Vec<AtomicU8>,
+    other: Mutex<FastMap<String, Produced>>,
+}
+
+const UNCLAIMED: u8 = 0;
+/// Produced with the stamp and hash `known` records.
+const AS_KNOWN: u8 = 1;
+/// Produced otherwise: its entry is in `Claims::other`.
+const IN_OTHER: u8 = 2;
+
+impl Claims {
+    fn new(known: Option<&Known>) -> Claims {
+        let slots = (0..known.map_or(0, Known::len)).map(|_| AtomicU8::new(UNCLAIMED)).collect();
+        Claims { slots, other: Mutex::new(FastMap::default()) }
+    }
+
+    /// The claims as they stand, to be read without atomics or the lock.
+    fn take(&mut self) -> Claimed {
+        let slots = std::mem::take(&mut self.slots).into_iter().map(AtomicU8::into_inner).collect();
+        Claimed { slots, other: std::mem::take(&mut *self.other.lock().unwrap_or_else(|e| e.into_inner())) }
+    }
+}
+
+/// [`Claims`] once every file is produced: the commit's view.
+struct Claimed {
+    slots: Vec<u8>,
+    other: FastMap<String, Produced>,
+}
+
+impl Claimed {
+    /// Whether the build produces `rel`.
+    fn contains(&self, known: Option<&Known>, rel: &str) -> bool {
+        match known.and_then(|k| k.get_index_of(rel)) {
+            Some(ix) => self.slots[ix] != UNCLAIMED,
+            None => self.other.contains_key(rel),
+        }
+    }
+
+    /// Every path produced, each once.
+    fn paths<'a>(&'a self, known: Option<&'a Known>) -> impl Iterator<Item = &'a String> {
+        let as_known = known.into_iter().flat_map(|k| k.keys()).zip(&self.slots).filter(|(_, s)| **s == AS_KNOWN);
+        as_known.map(|(rel, _)| rel).chain(self.other.keys())
+    }
+
+    /// The files of `known` not produced.
+    fn unclaimed(&self, known: &Known) -> Vec<String> {
+        known.keys().zip(&self.slots).filter(|(_, s)| **s == UNCLAIMED).map(|(rel, _)| rel.clone()).collect()
+    }
+
+    /// [`Committed::stamps`]: `None` when one file's stamp is not known.
+    fn stamps(self, known: Option<&Known>) -> Option<Vec<Written>> {
+        let as_known = known.into_iter().flat_map(|k| k.iter()).zip(&self.slots).filter(|(_, s)| **s == AS_KNOWN);
+        let as_known = as_known.map(|((rel, (stamp, hash)), _)| Some((rel.clone(), *stamp, *hash)));
+        as_known.chain(self.other.into_iter().map(|(rel, p)| p.known.then_some((rel, p.stamp, p.hash)))).collect()
+    }
+}
 
 /// The folders of an output (relative, `/`-separated; `""` is the output itself), each
 /// with its modification time in nanoseconds, as a build left them.
@@ -346,18 +407,13 @@ impl Staging {
         });
         let dir = sibling(out, "tmp");
         std::fs::create_dir_all(&dir)?;
-        // Sized for the last build's files: grown from empty, the map of 300,000 paths at
-        // 100,000 documents was copied over and over, each time under the lock every
-        // page's writer waits on.
-        let expected = known.as_ref().map_or(0, |k| k.len() + k.len() / 16);
         Ok(Staging {
             dir: Some(dir),
             previous: out.is_dir().then(|| out.to_path_buf()),
-            files: Mutex::new(FastMap::with_capacity_and_hasher(expected, Default::default())),
+            files: Claims::new(known.as_deref()),
             committed: false,
             _lock: Some(lock),
             reused: AtomicUsize::new(0),
-            in_known: AtomicUsize::new(0),
             staged: AtomicUsize::new(0),
             known,
             known_is_listing: false,
@@ -370,11 +426,10 @@ impl Staging {
         Staging {
             dir: None,
             previous: None,
-            files: Mutex::new(FastMap::default()),
+            files: Claims::new(None),
             committed: false,
             _lock: None,
             reused: AtomicUsize::new(0),
-            in_known: AtomicUsize::new(0),
             staged: AtomicUsize::new(0),
             known: None,
             known_is_listing: false,
@@ -386,9 +441,34 @@ impl Staging {
     /// Record `rel` as produced by this build, with its stamp and hash when they are
     /// known already; `None` for a dry run.
     fn claim(&self, rel: &str, stamped: Option<(Stamp, u64)>) -> Result<Option<&Path>, WriteError> {
-        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        match files.entry(rel.to_string()) {
-            std::collections::hash_map::Entry::Occupied(_) => Err(WriteError::Collision(rel.to_string())),
+        self.claim_at(rel, self.recorded(rel), stamped)
+    }
+
+    /// `rel`'s place in `known` and what is recorded there, if it is.
+    fn recorded(&self, rel: &str) -> Option<(usize, (Stamp, u64))> {
+        self.known.as_ref()?.get_full(rel).map(|(ix, _, v)| (ix, *v))
+    }
+
+    /// [`Staging::claim`] of a file looked up in `known` already (`recorded`).
+    fn claim_at(
+        &self,
+        rel: &str,
+        recorded: Option<(usize, (Stamp, u64))>,
+        stamped: Option<(Stamp, u64)>,
+    ) -> Result<Option<&Path>, WriteError> {
+        let collision = || WriteError::Collision(rel.to_string());
+        if let Some((ix, known)) = recorded {
+            let as_known = stamped == Some(known);
+            let state = if as_known { AS_KNOWN } else { IN_OTHER };
+            let slot = &self.files.slots[ix];
+            slot.compare_exchange(UNCLAIMED, state, Ordering::Relaxed, Ordering::Relaxed).map_err(|_| collision())?;
+            if as_known {
+                return Ok(self.dir.as_deref());
+            }
+        }
+        let mut other = self.files.other.lock().unwrap_or_else(|e| e.into_inner());
+        match other.entry(rel.to_string()) {
+            std::collections::hash_map::Entry::Occupied(_) => Err(collision()),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Produced::new(stamped));
                 Ok(self.dir.as_deref())
@@ -398,7 +478,7 @@ impl Staging {
 
     /// The staging path for a new or changed `rel`, its folder made.
     fn stage(&self, dir: &Path, rel: &str) -> Result<PathBuf, WriteError> {
-        if let Some(p) = self.files.lock().unwrap_or_else(|e| e.into_inner()).get_mut(rel) {
+        if let Some(p) = self.files.other.lock().unwrap_or_else(|e| e.into_inner()).get_mut(rel) {
             p.staged = true;
             self.staged.fetch_add(1, Ordering::Relaxed);
         }
@@ -417,23 +497,19 @@ impl Staging {
     }
 
     /// The previous output's `rel`, if its bytes are `data` (hashing `hash`): it stays as
-    /// it is. Returns its stamp.
-    fn unchanged(&self, rel: &str, data: &[u8], hash: u64) -> Option<Stamp> {
-        let recorded = self.known.as_ref().and_then(|k| k.get(rel));
-        if recorded.is_some() {
-            self.in_known.fetch_add(1, Ordering::Relaxed);
-        }
+    /// it is. Returns its stamp. `recorded`: what `known` records of it.
+    fn unchanged(&self, rel: &str, recorded: Option<(Stamp, u64)>, data: &[u8], hash: u64) -> Option<Stamp> {
         let recorded = recorded.filter(|(_, h)| *h != 0);
         // serve's own output between its own builds: the listing is the output, so a file
         // it lists with these bytes' hash is that file, without asking the file system
         // (a rebuild at 10,000 documents offers 33,000 files, nearly all unchanged).
         // A file it lists with other bytes is not asked about either: it changed.
         if let Some((stamp, h)) = recorded.filter(|_| self.known_is_listing) {
-            if *h != hash || stamp.len != data.len() as u64 {
+            if h != hash || stamp.len != data.len() as u64 {
                 return None;
             }
             self.reused.fetch_add(1, Ordering::Relaxed);
-            return Some(*stamp);
+            return Some(stamp);
         }
         let old = self.previous.as_ref()?.join(rel);
         // Size first: most changed files differ in length, and it costs no read.
@@ -441,7 +517,7 @@ impl Staging {
         // The file the last build recorded, untouched since: compare hashes, not bytes.
         let now = Stamp::from_metadata(&meta);
         let same = match recorded {
-            Some((stamp, h)) if now == Some(*stamp) => *h == hash,
+            Some((stamp, h)) if now == Some(stamp) => h == hash,
             _ => std::fs::read(&old).is_ok_and(|b| b == data),
         };
         if same {
@@ -459,12 +535,17 @@ impl Staging {
     /// cache), read from the open file instead of by path; for a file held for an in-place
     /// commit, the stamp the commit gives it (see [`InPlace`]).
     pub fn write_stamped(&self, rel: &str, data: &[u8]) -> Result<Option<Stamp>, WriteError> {
-        let Some(dir) = self.claim(rel, None)? else { return Ok(None) };
+        if self.dir.is_none() {
+            return self.claim(rel, None).map(|_| None);
+        }
         let hash = crate::hash::of(data);
-        if let Some(stamp) = self.unchanged(rel, data, hash) {
-            self.stamp(rel, stamp, hash);
+        let recorded = self.recorded(rel);
+        // An unchanged file is claimed with its stamp (as `known` records it, a flag).
+        if let Some(stamp) = self.unchanged(rel, recorded.map(|r| r.1), data, hash) {
+            self.claim_at(rel, recorded, Some((stamp, hash)))?;
             return Ok(Some(stamp));
         }
+        let Some(dir) = self.claim_at(rel, recorded, None)? else { return Ok(None) };
         if let Some(stamp) = self.in_place.as_ref().and_then(|ip| ip.hold(rel, data)) {
             self.stamp(rel, stamp, hash);
             return Ok(Some(stamp));
@@ -478,7 +559,7 @@ impl Staging {
     }
 
     fn stamp(&self, rel: &str, stamp: Stamp, hash: u64) {
-        if let Some(v) = self.files.lock().unwrap_or_else(|e| e.into_inner()).get_mut(rel) {
+        if let Some(v) = self.files.other.lock().unwrap_or_else(|e| e.into_inner()).get_mut(rel) {
             (v.stamp, v.hash, v.known) = (stamp, hash, true);
         }
     }
@@ -513,9 +594,6 @@ impl Staging {
 
     pub fn copy(&self, rel: &str, src: &Path) -> Result<(), WriteError> {
         if let Some(dir) = self.claim(rel, None)? {
-            if self.known.as_ref().is_some_and(|k| k.contains_key(rel)) {
-                self.in_known.fetch_add(1, Ordering::Relaxed);
-            }
             // Attachments can be large: compare by size and modification time instead of
             // reading both; a copy keeps the source's mtime, so an unchanged file matches.
             let src_meta = std::fs::metadata(src).map_err(|e| WriteError::Io(rel.to_string(), e))?;
@@ -551,9 +629,12 @@ impl Staging {
         if self.dir.is_none() {
             return self.claim(rel, None).map(drop);
         }
-        // (One lookup: `listed` is `known` when it lists the output.)
-        let known = self.known.as_ref().and_then(|k| k.get(rel));
-        let listed = self.known_is_listing && known.is_some();
+        self.adopt_at(rel, self.recorded(rel), stamp)
+    }
+
+    /// [`Staging::adopt`] of a file looked up in `known` already (`recorded`).
+    fn adopt_at(&self, rel: &str, recorded: Option<(usize, (Stamp, u64))>, stamp: Stamp) -> Result<(), WriteError> {
+        let listed = self.known_is_listing && recorded.is_some();
         if !listed && self.previous.is_none() {
             return Err(WriteError::Io(
                 rel.to_string(),
@@ -561,11 +642,8 @@ impl Staging {
             ));
         }
         // A page the build cache vouches for: its bytes are not at hand, nor their hash.
-        let hash = known.filter(|(s, _)| *s == stamp).map_or(0, |(_, h)| *h);
-        self.claim(rel, Some((stamp, hash)))?;
-        if known.is_some() {
-            self.in_known.fetch_add(1, Ordering::Relaxed);
-        }
+        let hash = recorded.map(|r| r.1).filter(|(s, _)| *s == stamp).map_or(0, |(_, h)| h);
+        self.claim_at(rel, recorded, Some((stamp, hash)))?;
         self.reused.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -573,25 +651,40 @@ impl Staging {
     /// Keep the previous output's `rel` if it is still the file with `stamp` (a record of
     /// the build that wrote it vouches for its bytes); whether it was kept.
     pub fn keep(&self, rel: &str, stamp: Stamp) -> bool {
-        stamp_now(self.listed(), self.previous.as_deref(), rel) == Some(stamp) && self.adopt(rel, stamp).is_ok()
+        if self.dir.is_none() {
+            return stamp_now(None, self.previous.as_deref(), rel) == Some(stamp) && self.adopt(rel, stamp).is_ok();
+        }
+        // (One lookup in `known`: it is the listing, when there is one.)
+        let recorded = self.recorded(rel);
+        let now = match self.listed() {
+            Some(_) => recorded.map(|(_, (s, _))| s),
+            None => stamp_now(None, self.previous.as_deref(), rel),
+        };
+        now == Some(stamp) && self.adopt_at(rel, recorded, stamp).is_ok()
     }
 
     /// Every path written so far (relative, `/`-separated), handed to `f` as they are
     /// (copying them was a few milliseconds of every serve rebuild at 10,000 documents).
     pub fn with_files<T>(&self, f: impl FnOnce(&[&str]) -> T) -> T {
-        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let paths: Vec<&str> = files.keys().map(String::as_str).collect();
+        let other = self.files.other.lock().unwrap_or_else(|e| e.into_inner());
+        let known = self.known.as_deref().into_iter().flat_map(|k| k.keys());
+        let as_known = known.zip(&self.files.slots).filter(|(_, s)| s.load(Ordering::Relaxed) == AS_KNOWN);
+        let paths: Vec<&str> = as_known.map(|(rel, _)| rel.as_str()).chain(other.keys().map(String::as_str)).collect();
         f(&paths)
     }
 
     /// Whether this build produces `rel`.
     pub fn has(&self, rel: &str) -> bool {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).contains_key(rel)
+        match self.recorded(rel) {
+            Some((ix, _)) => self.files.slots[ix].load(Ordering::Relaxed) != UNCLAIMED,
+            None => self.files.other.lock().unwrap_or_else(|e| e.into_inner()).contains_key(rel),
+        }
     }
 
     /// How many files this build produces.
     pub fn count(&self) -> usize {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).len()
+        let as_known = self.files.slots.iter().filter(|s| s.load(Ordering::Relaxed) == AS_KNOWN).count();
+        as_known + self.files.other.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Files taken over unchanged from the previous output.
@@ -606,9 +699,11 @@ impl Staging {
     /// Returns what the records of the output need (see [`Committed`]); with `record`,
     /// the output's folders too.
     pub fn commit(mut self, out: &Path, record: bool) -> io::Result<Committed> {
-        let files = std::mem::take(&mut *self.files.lock().unwrap_or_else(|e| e.into_inner()));
+        let files = self.files.take();
+        let known = self.known.clone();
+        let known = known.as_deref();
         let Some(dir) = self.dir.clone() else {
-            return Ok(Committed { stamps: stamps_of(files), folders: None });
+            return Ok(Committed { stamps: files.stamps(known), folders: None });
         };
         if !out.exists() {
             if let Some(ip) = &self.in_place {
@@ -616,33 +711,27 @@ impl Staging {
             }
             std::fs::rename(&dir, out)?;
             self.committed = true;
-            let folders = record.then(|| folder_times(out, folders_of(files.keys()), |_| None));
-            return Ok(Committed { stamps: stamps_of(files), folders });
+            let folders = record.then(|| folder_times(out, folders_of(files.paths(known)), |_| None));
+            return Ok(Committed { stamps: files.stamps(known), folders });
         }
         let sealed = self.sealed.take();
-        let mut delete: Vec<String> = match (&self.known, &sealed) {
-            // Every file the listing holds was produced again: none to delete.
-            (Some(known), _) if self.known_is_listing && self.in_known.load(Ordering::Relaxed) == known.len() => {
-                Vec::new()
-            }
-            // (On every thread: a lookup per file of the output, 300,000 at 100,000
-            // documents, each a miss in the processor's caches.)
-            (Some(known), _) if self.known_is_listing => {
-                known.par_iter().filter(|(rel, _)| !files.contains_key(*rel)).map(|(rel, _)| rel.clone()).collect()
-            }
+        let mut delete: Vec<String> = match (known, &sealed) {
+            // The listing's files not produced again: a flag each.
+            (Some(known), _) if self.known_is_listing => files.unclaimed(known),
             (Some(known), Some(sealed)) => {
                 let changed: FastSet<&str> = sealed.changed.iter().map(String::as_str).collect();
                 let recorded = |rel: &str| sealed.same.contains_key(rel) || changed.contains(rel);
                 let listed = files_in_folders(out, &sealed.changed, &recorded);
-                known.keys().chain(&listed).filter(|rel| !files.contains_key(*rel)).cloned().collect()
+                let listed = listed.into_iter().filter(|rel| !files.contains(Some(known), rel));
+                files.unclaimed(known).into_iter().chain(listed).collect()
             }
-            _ => files_in(out).into_iter().filter(|rel| !files.contains_key(rel)).collect(),
+            _ => files_in(out).into_iter().filter(|rel| !files.contains(known, rel)).collect(),
         };
         delete.sort_unstable();
         delete.dedup();
         let mut staged: Vec<String> = match self.staged.load(Ordering::Relaxed) {
             0 => Vec::new(),
-            _ => files.iter().filter(|(_, p)| p.staged).map(|(rel, _)| rel.clone()).collect(),
+            _ => files.other.iter().filter(|(_, p)| p.staged).map(|(rel, _)| rel.clone()).collect(),
         };
         staged.sort_unstable();
         let journal = Journal { staging: dir.clone(), staged, delete };
@@ -659,7 +748,7 @@ impl Staging {
         drop(reading);
         self.committed = true;
         if !record {
-            return Ok(Committed { stamps: stamps_of(files), folders: None });
+            return Ok(Committed { stamps: files.stamps(known), folders: None });
         }
         // The folders' times now: a folder the commit moved a file into or out of (or
         // made, or emptied), and every folder above it, is asked again; every other one
@@ -667,8 +756,8 @@ impl Staging {
         let touched = folders_of(journal.staged.iter().chain(&journal.delete).chain(&written));
         let same = sealed.map(|s| s.same).unwrap_or_default();
         let kept = |rel: &str| same.get(rel).copied().filter(|_| !touched.contains(rel));
-        let folders = Some(folder_times(out, folders_of(files.keys()), kept));
-        Ok(Committed { stamps: stamps_of(files), folders })
+        let folders = Some(folder_times(out, folders_of(files.paths(known)), kept));
+        Ok(Committed { stamps: files.stamps(known), folders })
     }
 }
 
@@ -681,12 +770,6 @@ pub struct Committed {
     /// The output's folders with their times as the commit left them, when asked for
     /// (see the module comment).
     pub folders: Option<Folders>,
-}
-
-/// The build's files as [`Committed::stamps`], their paths moved, not copied (300,000 at
-/// 100,000 documents).
-fn stamps_of(files: FastMap<String, Produced>) -> Option<Vec<Written>> {
-    files.into_iter().map(|(rel, p)| p.known.then_some((rel, p.stamp, p.hash))).collect()
 }
 
 /// Each of `folders` of `out` with its time: `kept` when it says, else asked of the
@@ -1042,5 +1125,55 @@ mod tests {
         assert_eq!(read("same.html"), "unchanged");
         let beside: Vec<_> = std::fs::read_dir(d.path()).expect("list").flatten().map(|e| e.file_name()).collect();
         assert_eq!(beside, vec![std::ffi::OsString::from("out")], "nothing left beside the output");
+    }
+
+    /// Files of the record produced as recorded (a flag each) and the others (in a map)
+    /// are one set: each claimed once, counted and listed once, and the commit deletes
+    /// the record's files no claim took, and only those.
+    #[test]
+    fn files_claimed_as_recorded_or_not_are_produced_once_and_the_rest_deleted() {
+        let d = tempfile::tempdir().expect("tmp");
+        let out = d.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let old: [(&str, &[u8]); 4] =
+            [("same.html", b"same"), ("changed.html", b"old"), ("gone.html", b"gone"), ("kept.html", b"kept")];
+        for (rel, bytes) in old {
+            std::fs::write(out.join(rel), bytes).expect("write");
+        }
+        let stamp = |rel: &str| Stamp::of(&out.join(rel)).expect("stamp");
+        let known: Known = old.iter().map(|(rel, b)| (rel.to_string(), (stamp(rel), crate::hash::of(b)))).collect();
+        let s = Staging::create(&out, Some(Arc::new(known)), None)
+            .expect("staging")
+            .known_is_listing()
+            .in_place(Arc::new(RwLock::new(())));
+        s.write("same.html", b"same").expect("unchanged");
+        s.write("changed.html", b"new").expect("changed");
+        assert!(s.keep("kept.html", stamp("kept.html")));
+        s.write("new.html", b"new file").expect("new");
+        for (rel, what) in [("same.html", "as recorded"), ("changed.html", "changed"), ("new.html", "new")] {
+            let again = s.write(rel, b"same");
+            assert!(matches!(again, Err(WriteError::Collision(_))), "{rel} ({what}) claimed twice: {again:?}");
+        }
+        assert!(!s.keep("kept.html", stamp("kept.html")), "kept twice");
+        assert_eq!(s.count(), 4);
+        assert!(["same.html", "changed.html", "kept.html", "new.html"].iter().all(|rel| s.has(rel)));
+        assert!(!s.has("gone.html"));
+        let mut listed = s.with_files(|f| f.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+        listed.sort();
+        assert_eq!(listed, ["changed.html", "kept.html", "new.html", "same.html"]);
+        let committed = s.commit(&out, false).expect("commit");
+        let read = |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| format!("{rel}: {e}"));
+        assert_eq!([read("same.html"), read("changed.html"), read("kept.html")], ["same", "new", "kept"]);
+        assert_eq!(read("new.html"), "new file");
+        assert!(!out.join("gone.html").exists(), "a recorded file no claim took is deleted");
+        let mut stamped: Vec<(String, Stamp)> =
+            committed.stamps.expect("every stamp known").into_iter().map(|(rel, s, _)| (rel, s)).collect();
+        stamped.sort_by(|a, b| a.0.cmp(&b.0));
+        let names: Vec<&str> = stamped.iter().map(|(rel, _)| rel.as_str()).collect();
+        assert_eq!(names, ["changed.html", "kept.html", "new.html", "same.html"]);
+        assert!(
+            stamped.iter().all(|(rel, s)| Stamp::of(&out.join(rel)) == Some(*s)),
+            "stamps are the files': {stamped:?}"
+        );
     }
 }
