@@ -794,12 +794,12 @@ pub fn newest_first(a: &Document, b: &Document) -> std::cmp::Ordering {
 /// Ids across all kinds. Of items sharing an id the first by path keeps it and each
 /// other one is an error, whatever the load order.
 fn register_ids(c: &Content, diags: &Diagnostics) -> FastMap<String, ItemId> {
-    let claims = c.items().map(|t| (c.item(t).id(), t, c.item(t).src()));
-    let (first, clash) = first_by_path(claims);
+    let (first, clash) = first_by_path(c.items().map(|t| (c.item(t).id(), t)), |t| c.item(t).src());
     if clash {
         for t in c.items() {
             let (id, src) = (c.item(t).id(), c.item(t).src());
-            let (keeper, prev) = first[id];
+            let keeper = first[id];
+            let prev = c.item(keeper).src();
             if keeper != t {
                 let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
                 diags.push(
@@ -809,16 +809,24 @@ fn register_ids(c: &Content, diags: &Diagnostics) -> FastMap<String, ItemId> {
             }
         }
     }
-    first.into_iter().map(|(id, (t, _))| (id.to_string(), t)).collect()
+    first
 }
 
 /// 发文字号 and 索引号, each held by one document (the first by path, as ids are).
 fn register_numbers(c: &Content, diags: &Diagnostics) -> FastMap<String, usize> {
+    let src_of = |i: usize| &c.documents[i].src;
     let (numbers, number_clash) =
-        first_by_path(c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.doc_number.as_deref()?, i, &d.src))));
-    let (index_numbers, index_clash) = first_by_path(
-        c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.index_number.as_deref()?, i, &d.src))),
-    );
+        first_by_path(c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.doc_number.as_deref()?, i))), src_of);
+    // 索引号 are only checked: a map of them is made only to say which are held twice.
+    let index_numbers = || c.documents.iter().enumerate().filter_map(|(i, d)| Some((d.index_number.as_deref()?, i)));
+    let index_clash = {
+        let mut seen: FastSet<&str> = FastSet::with_capacity_and_hasher(c.documents.len(), Default::default());
+        !index_numbers().all(|(n, _)| seen.insert(n))
+    };
+    let index_numbers = match index_clash {
+        true => first_by_path(index_numbers(), src_of).0,
+        false => FastMap::default(),
+    };
     for (i, d) in c.documents.iter().enumerate().filter(|_| number_clash || index_clash) {
         let held = [
             (&d.doc_number, &numbers, "doc_number", "发文字号"),
@@ -826,35 +834,38 @@ fn register_numbers(c: &Content, diags: &Diagnostics) -> FastMap<String, usize> 
         ];
         for (n, held_by, key, what) in held {
             let Some(n) = n else { continue };
-            let (keeper, prev) = held_by[n.as_str()];
+            let Some(&keeper) = held_by.get(n.as_str()) else { continue };
             if keeper != i {
                 diags.push(
                     Diagnostic::error(&d.src.key(key), format!("duplicate {what} `{n}`"))
-                        .help(format!("`{}` has the same {what}", prev.path)),
+                        .help(format!("`{}` has the same {what}", src_of(keeper).path)),
                 );
             }
         }
     }
-    numbers.into_iter().map(|(n, (i, _))| (n.to_string(), i)).collect()
+    numbers
 }
 
-/// Of names claimed by several items (ids, 发文字号), the item first by path keeps each:
-/// per name, that item and its source, and whether any name was claimed twice. One pass
-/// in any order (sorting every item's path first was a third of resolving).
+/// Of names claimed by several items (ids, 发文字号), the item first by path (`src_of`)
+/// keeps each: per name, that item, and whether any name was claimed twice. One pass in
+/// any order (sorting every item's path first was a third of resolving), straight into
+/// the map the index keeps (made from a map of borrowed names, two maps were a third of
+/// resolving again after an edit at 10,000 documents).
 fn first_by_path<'a, T: Copy>(
-    claims: impl Iterator<Item = (&'a str, T, &'a Source)>,
-) -> (FastMap<&'a str, (T, &'a Source)>, bool) {
-    let mut first: FastMap<&str, (T, &Source)> = FastMap::default();
+    claims: impl Iterator<Item = (&'a str, T)>,
+    src_of: impl Fn(T) -> &'a Source,
+) -> (FastMap<String, T>, bool) {
+    let mut first: FastMap<String, T> = FastMap::default();
     let mut clash = false;
-    for (name, t, src) in claims {
-        match first.entry(name) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert((t, src));
+    for (name, t) in claims {
+        match first.get_mut(name) {
+            None => {
+                first.insert(name.to_string(), t);
             }
-            std::collections::hash_map::Entry::Occupied(mut o) => {
+            Some(held) => {
                 clash = true;
-                if src.path < o.get().1.path {
-                    o.insert((t, src));
+                if src_of(t).path < src_of(*held).path {
+                    *held = t;
                 }
             }
         }
