@@ -765,7 +765,11 @@ fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
 /// those changes. Most of a list is left as it was, though: numbers below the first that
 /// moved (`lo`) keep their bytes, and past the last that moved the numbers all move by
 /// one `shift`, which changes only the first delta of that tail (deltas between its
-/// numbers stay the same). Only the window between is decoded and encoded again.
+/// numbers stay the same). The window between is, in the same way, a few runs of old
+/// numbers each moved by one shift (`segments`: a document moved across the library by
+/// its date leaves the items it passed one run, moved by one): of a list's numbers in a
+/// run only the first is encoded again, the others' bytes are copied; with more runs than
+/// [`SEGMENTS_MAX`], the window's numbers are decoded, mapped and encoded one by one.
 struct Renumbering {
     /// Per old item number, its number now (`None`: gone).
     new_of_old: Vec<Option<u32>>,
@@ -776,6 +780,29 @@ struct Renumbering {
     shift: i64,
     /// The new items' terms: per key, the (title, body) numbers they add.
     added: KeyMap<(Vec<u32>, Vec<u32>)>,
+    /// The window's runs, by old number (items gone are in none).
+    segments: Option<Vec<Segment>>,
+}
+
+/// Old numbers `start..end`, each numbered `shift` more now.
+struct Segment {
+    start: u32,
+    end: u32,
+    shift: i64,
+}
+
+/// More runs in the window than this and its numbers are mapped one by one.
+const SEGMENTS_MAX: usize = 64;
+
+/// A list's numbers in one [`Segment`]: the first (old number), where the bytes of the
+/// others start and end, how many and the last.
+struct Piece {
+    segment: usize,
+    first: u32,
+    rest: usize,
+    end: usize,
+    count: u32,
+    last: u32,
 }
 
 impl Renumbering {
@@ -808,7 +835,24 @@ impl Renumbering {
         while tail > lo && new_of_old[tail - 1].map(|n| i64::from(n) - (tail as i64 - 1)) == Some(shift) {
             tail -= 1;
         }
-        Renumbering { new_of_old, lo: lo as u32, tail: tail as u32, shift, added }
+        let shift_of = |o: usize| new_of_old[o].map(|n| i64::from(n) - o as i64);
+        let mut segments = Some(Vec::new());
+        let mut o = lo;
+        while let Some(list) = segments.as_mut().filter(|_| o < tail) {
+            let Some(shift) = shift_of(o) else {
+                o += 1; // an item gone
+                continue;
+            };
+            let start = o;
+            while o < tail && shift_of(o) == Some(shift) {
+                o += 1;
+            }
+            list.push(Segment { start: start as u32, end: o as u32, shift });
+            if list.len() > SEGMENTS_MAX {
+                segments = None;
+            }
+        }
+        Renumbering { new_of_old, lo: lo as u32, tail: tail as u32, shift, added, segments }
     }
 
     /// The postings of key `k` renumbered, with the new items' numbers put in; whether
@@ -845,9 +889,11 @@ impl Renumbering {
         }
         let mut out = Postings::default();
         let mut window: Vec<u32> = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
         let (mut at, mut n, mut count) = (0usize, 0u32, 0u32); // byte offset, number, count read
         let mut prefix_end = 0; // bytes before the window, kept as they are
         let mut tail_from = None; // (offset after the tail's first number, that number)
+        let mut segment = 0; // the first run that may hold `n`
         while at < p.bytes.len() {
             let (d, len) = varint(&p.bytes[at..]);
             n += d;
@@ -861,15 +907,51 @@ impl Renumbering {
                 tail_from = Some((at, n));
                 break;
             }
-            window.extend(self.new_of_old.get(n as usize).copied().flatten());
+            let Some(segments) = &self.segments else {
+                window.extend(self.new_of_old.get(n as usize).copied().flatten());
+                continue;
+            };
+            while segments.get(segment).is_some_and(|s| s.end <= n) {
+                segment += 1;
+            }
+            if segments.get(segment).is_none_or(|s| n < s.start) {
+                continue; // an item gone
+            }
+            match pieces.last_mut().filter(|pc| pc.segment == segment) {
+                Some(pc) => (pc.end, pc.count, pc.last) = (at, pc.count + 1, n),
+                None => pieces.push(Piece { segment, first: n, rest: at, end: at, count: 1, last: n }),
+            }
         }
         out.bytes.extend_from_slice(&p.bytes[..prefix_end]);
-        // (Moved items can leave the window out of order; new ones come in order.)
-        if !window.is_sorted() {
-            window.sort_unstable();
-        }
-        for n in merge_sorted(&window, extra) {
-            out.push(n);
+        match &self.segments {
+            Some(segments) => {
+                // Runs in their new order, the new items' numbers between them (no run's
+                // new numbers leave room for one).
+                let moved = |n: u32, s: &Segment| (i64::from(n) + s.shift) as u32;
+                pieces.sort_unstable_by_key(|pc| moved(pc.first, &segments[pc.segment]));
+                let mut extra = extra.iter().copied().peekable();
+                for pc in &pieces {
+                    let s = &segments[pc.segment];
+                    let first = moved(pc.first, s);
+                    while let Some(e) = extra.next_if(|&e| e < first) {
+                        out.push(e);
+                    }
+                    out.push(first);
+                    out.bytes.extend_from_slice(&p.bytes[pc.rest..pc.end]);
+                    out.count += pc.count - 1;
+                    out.last = moved(pc.last, s);
+                }
+                extra.for_each(|e| out.push(e));
+            }
+            None => {
+                // (Moved items can leave the window out of order; new ones come in order.)
+                if !window.is_sorted() {
+                    window.sort_unstable();
+                }
+                for n in merge_sorted(&window, extra) {
+                    out.push(n);
+                }
+            }
         }
         if let Some((rest, first)) = tail_from {
             out.push((i64::from(first) + self.shift) as u32);
@@ -1766,67 +1848,85 @@ mod tests {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) as usize % m
         };
-        let n = 60;
-        let mut orders: Vec<Vec<Option<usize>>> = Vec::new();
-        let same: Vec<Option<usize>> = (0..n).map(Some).collect();
-        orders.push(same.clone());
-        for at in [0, 1, 30, n] {
+        // Dense lists of one-byte deltas, and sparse ones with longer deltas.
+        for (n, sparse) in [(60, 3), (400, 40)] {
+            let mut orders: Vec<Vec<Option<usize>>> = Vec::new();
+            let same: Vec<Option<usize>> = (0..n).map(Some).collect();
+            orders.push(same.clone());
+            for at in [0, 1, 30, n] {
+                let mut o = same.clone();
+                o.insert(at, None); // a new item
+                orders.push(o);
+                let mut o = same.clone();
+                o.remove(at.min(n - 1)); // an item gone
+                orders.push(o);
+            }
+            for (from, to) in [(40, 3), (3, 40), (0, n - 1), (n - 1, 0), (10, 11)] {
+                let mut o = same.clone();
+                let x = o.remove(from);
+                o.insert(to, x); // an item moved by its date
+                orders.push(o);
+            }
             let mut o = same.clone();
-            o.insert(at, None); // a new item
+            o.insert(5, None);
+            o.remove(50);
+            o.swap(20, 21);
             orders.push(o);
-            let mut o = same.clone();
-            o.remove(at.min(n - 1)); // an item gone
-            orders.push(o);
-        }
-        for (from, to) in [(40, 3), (3, 40), (0, n - 1), (n - 1, 0), (10, 11)] {
-            let mut o = same.clone();
-            let x = o.remove(from);
-            o.insert(to, x); // an item moved by its date
-            orders.push(o);
-        }
-        let mut o = same.clone();
-        o.insert(5, None);
-        o.remove(50);
-        o.swap(20, 21);
-        orders.push(o);
-        for order in orders {
-            let old_of: Vec<Option<usize>> = order.clone();
-            let fresh: Vec<(u32, Arc<Indexed>)> = (0..order.len())
-                .filter(|&m| order[m].is_none())
-                .map(|m| {
-                    let indexed =
-                        Indexed { title: vec![1], body: vec![2], excerpt_json: "".into(), text_json: String::new() };
-                    (m as u32, Arc::new(indexed))
-                })
-                .collect();
-            let r = Renumbering::new(n, &old_of, &fresh);
-            for _ in 0..40 {
-                let mut numbers: Vec<u32> = (0..n as u32).filter(|_| rand(3) == 0).collect();
-                if rand(4) == 0 {
-                    numbers.clear();
+            for order in orders {
+                let old_of: Vec<Option<usize>> = order.clone();
+                let fresh: Vec<(u32, Arc<Indexed>)> = (0..order.len())
+                    .filter(|&m| order[m].is_none())
+                    .map(|m| {
+                        let indexed = Indexed {
+                            title: vec![1],
+                            body: vec![2],
+                            excerpt_json: "".into(),
+                            text_json: String::new(),
+                        };
+                        (m as u32, Arc::new(indexed))
+                    })
+                    .collect();
+                // Runs of the window copied, and (as with too many runs) every number mapped.
+                let mut each = Renumbering::new(n, &old_of, &fresh);
+                assert!(each.segments.take().is_some(), "{order:?}: few runs");
+                for r in [Renumbering::new(n, &old_of, &fresh), each] {
+                    for _ in 0..40 {
+                        let mut numbers: Vec<u32> = (0..n as u32).filter(|_| rand(sparse) == 0).collect();
+                        if rand(4) == 0 {
+                            numbers.clear();
+                        }
+                        let key = 1 + rand(3) as u64; // 1, 2: the new items' title and body terms
+                        let list = |ns: &[u32]| {
+                            let mut p = Postings::default();
+                            ns.iter().for_each(|&x| p.push(x));
+                            p
+                        };
+                        let (mut t, mut b) = (list(&numbers), list(&numbers));
+                        r.apply(key, &mut t, &mut b);
+                        let afresh = |added: u64| {
+                            let mut want: Vec<u32> = (0..order.len() as u32)
+                                .filter(|&m| match order[m as usize] {
+                                    Some(o) => numbers.contains(&(o as u32)),
+                                    None => key == added,
+                                })
+                                .collect();
+                            want.sort_unstable();
+                            list(&want)
+                        };
+                        let (want_t, want_b) = (afresh(1), afresh(2));
+                        assert_eq!(
+                            (t.numbers(), t.count, t.last),
+                            (want_t.numbers(), want_t.count, want_t.last),
+                            "{order:?}"
+                        );
+                        assert_eq!(
+                            (b.numbers(), b.count, b.last),
+                            (want_b.numbers(), want_b.count, want_b.last),
+                            "{order:?}"
+                        );
+                        assert_eq!(t.bytes, want_t.bytes);
+                    }
                 }
-                let key = 1 + rand(3) as u64; // 1, 2: the new items' title and body terms
-                let list = |ns: &[u32]| {
-                    let mut p = Postings::default();
-                    ns.iter().for_each(|&x| p.push(x));
-                    p
-                };
-                let (mut t, mut b) = (list(&numbers), list(&numbers));
-                r.apply(key, &mut t, &mut b);
-                let afresh = |added: u64| {
-                    let mut want: Vec<u32> = (0..order.len() as u32)
-                        .filter(|&m| match order[m as usize] {
-                            Some(o) => numbers.contains(&(o as u32)),
-                            None => key == added,
-                        })
-                        .collect();
-                    want.sort_unstable();
-                    list(&want)
-                };
-                let (want_t, want_b) = (afresh(1), afresh(2));
-                assert_eq!((t.numbers(), t.count, t.last), (want_t.numbers(), want_t.count, want_t.last), "{order:?}");
-                assert_eq!((b.numbers(), b.count, b.last), (want_b.numbers(), want_b.count, want_b.last), "{order:?}");
-                assert_eq!(t.bytes, want_t.bytes);
             }
         }
     }
