@@ -651,10 +651,8 @@ impl Staging {
     /// Keep the previous output's `rel` if it is still the file with `stamp` (a record of
     /// the build that wrote it vouches for its bytes); whether it was kept.
     pub fn keep(&self, rel: &str, stamp: Stamp) -> bool {
-        if self.dir.is_none() {
-            return stamp_now(None, self.previous.as_deref(), rel) == Some(stamp) && self.adopt(rel, stamp).is_ok();
-        }
-        // (One lookup in `known`: it is the listing, when there is one.)
+        // (One lookup in `known`: it is the listing, when there is one. A dry run has
+        // neither a record nor a previous output: nothing is kept.)
         let recorded = self.recorded(rel);
         let now = match self.listed() {
             Some(_) => recorded.map(|(_, (s, _))| s),

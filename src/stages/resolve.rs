@@ -849,8 +849,8 @@ fn register_numbers(c: &Content, diags: &Diagnostics) -> FastMap<String, usize> 
 /// Of names claimed by several items (ids, 发文字号), the item first by path (`src_of`)
 /// keeps each: per name, that item, and whether any name was claimed twice. One pass in
 /// any order (sorting every item's path first was a third of resolving), straight into
-/// the map the index keeps (made from a map of borrowed names, two maps were a third of
-/// resolving again after an edit at 10,000 documents).
+/// the map the index keeps (a map of borrowed names copied into it cost ~1 ms of the
+/// 17 ms stage after an edit at 10,000 documents).
 fn first_by_path<'a, T: Copy>(
     claims: impl Iterator<Item = (&'a str, T)>,
     src_of: impl Fn(T) -> &'a Source,
