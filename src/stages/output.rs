@@ -220,6 +220,15 @@ impl Claims {
     }
 }
 
+/// The entries of `known` whose flag (in `slots`, in the record's order) is `state`.
+fn flagged<'a>(
+    known: Option<&'a Known>,
+    slots: impl Iterator<Item = u8> + 'a,
+    state: u8,
+) -> impl Iterator<Item = (&'a String, &'a (Stamp, u64))> + 'a {
+    known.into_iter().flat_map(|k| k.iter()).zip(slots).filter(move |(_, s)| *s == state).map(|(entry, _)| entry)
+}
+
 /// [`Claims`] once every file is produced: the commit's view.
 struct Claimed {
     slots: Vec<u8>,
@@ -237,19 +246,18 @@ impl Claimed {
 
     /// Every path produced, each once.
     fn paths<'a>(&'a self, known: Option<&'a Known>) -> impl Iterator<Item = &'a String> {
-        let as_known = known.into_iter().flat_map(|k| k.keys()).zip(&self.slots).filter(|(_, s)| **s == AS_KNOWN);
-        as_known.map(|(rel, _)| rel).chain(self.other.keys())
+        flagged(known, self.slots.iter().copied(), AS_KNOWN).map(|(rel, _)| rel).chain(self.other.keys())
     }
 
     /// The files of `known` not produced.
     fn unclaimed(&self, known: &Known) -> Vec<String> {
-        known.keys().zip(&self.slots).filter(|(_, s)| **s == UNCLAIMED).map(|(rel, _)| rel.clone()).collect()
+        flagged(Some(known), self.slots.iter().copied(), UNCLAIMED).map(|(rel, _)| rel.clone()).collect()
     }
 
     /// [`Committed::stamps`]: `None` when one file's stamp is not known.
     fn stamps(self, known: Option<&Known>) -> Option<Vec<Written>> {
-        let as_known = known.into_iter().flat_map(|k| k.iter()).zip(&self.slots).filter(|(_, s)| **s == AS_KNOWN);
-        let as_known = as_known.map(|((rel, (stamp, hash)), _)| Some((rel.clone(), *stamp, *hash)));
+        let as_known = flagged(known, self.slots.iter().copied(), AS_KNOWN);
+        let as_known = as_known.map(|(rel, &(stamp, hash))| Some((rel.clone(), stamp, hash)));
         as_known.chain(self.other.into_iter().map(|(rel, p)| p.known.then_some((rel, p.stamp, p.hash)))).collect()
     }
 }
@@ -665,9 +673,9 @@ impl Staging {
     /// (copying them was a few milliseconds of every serve rebuild at 10,000 documents).
     pub fn with_files<T>(&self, f: impl FnOnce(&[&str]) -> T) -> T {
         let other = self.files.other.lock().unwrap_or_else(|e| e.into_inner());
-        let known = self.known.as_deref().into_iter().flat_map(|k| k.keys());
-        let as_known = known.zip(&self.files.slots).filter(|(_, s)| s.load(Ordering::Relaxed) == AS_KNOWN);
-        let paths: Vec<&str> = as_known.map(|(rel, _)| rel.as_str()).chain(other.keys().map(String::as_str)).collect();
+        let slots = self.files.slots.iter().map(|s| s.load(Ordering::Relaxed));
+        let as_known = flagged(self.known.as_deref(), slots, AS_KNOWN).map(|(rel, _)| rel.as_str());
+        let paths: Vec<&str> = as_known.chain(other.keys().map(String::as_str)).collect();
         f(&paths)
     }
 

@@ -799,9 +799,9 @@ fn register_ids(c: &Content, diags: &Diagnostics) -> FastMap<String, ItemId> {
         for t in c.items() {
             let (id, src) = (c.item(t).id(), c.item(t).src());
             let keeper = first[id];
-            let prev = c.item(keeper).src();
             if keeper != t {
                 let loc = if src.yaml.contains("id:") { src.key("id") } else { src.file() };
+                let prev = c.item(keeper).src();
                 diags.push(
                     Diagnostic::error(&loc, format!("duplicate id `{id}`"))
                         .help(format!("`{}` already uses this id; ids must be unique across all content", prev.path)),
