@@ -939,7 +939,7 @@ fn render_pages(
             }
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
-            let written = match staging.write_stamped(&page.path, &bytes) {
+            let written = match staging.write_stamped(&page.path, bytes) {
                 Ok(m) => m,
                 Err(e) => {
                     write_error(&page.blame, e);
@@ -980,7 +980,7 @@ fn write_site_files(
     // again only when one of those changed (an edit changes a few feeds, often none).
     for f in feeds::listed(r) {
         write_group(staging, cache, &f.path, feeds::feed_key(r, &f), diags, |write| {
-            write(f.path.clone(), feeds::atom_of(r, &f).as_bytes());
+            write(f.path.clone(), feeds::atom_of(r, &f).into());
         });
     }
     // The sitemaps list every page's URL and date: made again only when one of those
@@ -989,7 +989,7 @@ fn write_site_files(
     let key = cache.map_or(0, |_| feeds::sitemaps_key(cfg, &sitemap_urls));
     write_group(staging, cache, "sitemaps", key, diags, |write| {
         for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls) {
-            write(path, xml.as_bytes());
+            write(path, xml.into());
         }
     });
     report(staging.write(routes::ROBOTS, feeds::robots(cfg).as_bytes()), "gazette.yaml");
@@ -1002,7 +1002,9 @@ fn write_site_files(
     const FINDER: u64 = 0xf1d3_e27c_0000_0001;
     write_group(staging, cache, "finder", r.library_metadata_key(FINDER), diags, |write| {
         let memo = memo.map(|m| &m.finder);
-        crate::finder::build(r, memo, &mut |path, json| write(path, crate::search::json_html_safe(&json).as_bytes()))
+        crate::finder::build(r, memo, &mut |path, json| {
+            write(path, crate::search::json_html_safe(&json).as_bytes().into())
+        })
     });
     // A one-off build takes the entries of unchanged documents from the catalogue in
     // place (the previous build's, whatever it was made from); serve has them in memory.
@@ -1055,7 +1057,7 @@ fn write_group(
     name: &str,
     key: u64,
     diags: &Diagnostics,
-    make: impl FnOnce(&mut dyn FnMut(String, &[u8])),
+    make: impl FnOnce(&mut dyn FnMut(String, crate::output::Data<'_>)),
 ) {
     write_group_with(staging, cache, name, key, diags, |write| {
         make(write);
@@ -1071,7 +1073,7 @@ fn write_group_with(
     name: &str,
     key: u64,
     diags: &Diagnostics,
-    make: impl FnOnce(&mut dyn FnMut(String, &[u8])) -> Vec<u8>,
+    make: impl FnOnce(&mut dyn FnMut(String, crate::output::Data<'_>)) -> Vec<u8>,
 ) {
     let report = |e: WriteError| diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
     if let Some((c, (files, extra))) = cache.and_then(|c| Some((c, c.reuse_group(name, key)?))) {
@@ -1122,7 +1124,7 @@ fn write_search_index(
     let group = |name: &str, key: u64, make: &mut dyn FnMut() -> crate::search::Files| {
         write_group(staging, cache, name, key, diags, |write| {
             for (path, json) in make() {
-                write(path, crate::search::json_html_safe(&json).as_bytes());
+                write(path, crate::search::json_html_safe(&json).as_bytes().into());
             }
         })
     };

@@ -3,11 +3,13 @@
 //! they list exactly what is published (CONTRACT §5, §8).
 
 use crate::config::Config;
+use crate::output::Data;
 use crate::render::{issue_label, issue_url, Renderer};
 use crate::resolve::{Index, ItemId};
 use crate::routes;
 use rayon::prelude::*;
 use serde_json::json;
+use std::sync::Arc;
 
 /// Entries in a feed: subscribers want what is new, not the archive.
 const FEED_ENTRIES: usize = 50;
@@ -401,10 +403,10 @@ fn write_csv<I: IntoIterator<Item = String>>(out: Vec<u8>, rows: impl IntoIterat
 
 /// One document in the catalogue: its JSON record as it sits in the `documents` array
 /// ([`catalog_record_json`]) and its CSV row.
-type CatalogEntry = std::sync::Arc<(String, Vec<u8>)>;
+type CatalogEntry = Arc<(String, Vec<u8>)>;
 
 fn catalog_entry(r: &Renderer, i: usize) -> CatalogEntry {
-    std::sync::Arc::new((catalog_record_json(&catalog_record(r, i)), write_csv(Vec::new(), [csv_row(r, i)])))
+    Arc::new((catalog_record_json(&catalog_record(r, i)), write_csv(Vec::new(), [csv_row(r, i)])))
 }
 
 /// A record as it sits in the catalogue's `documents` array: pretty, indented two levels,
@@ -428,7 +430,7 @@ fn catalog_record_json(record: &impl serde::Serialize) -> String {
 #[derive(Default)]
 pub struct Memo {
     entries: crate::render::KeptByInputs<CatalogEntry>,
-    buffers: std::sync::Mutex<(Vec<u8>, Vec<u8>)>,
+    buffers: std::sync::Mutex<(Arc<Vec<u8>>, Arc<Vec<u8>>)>,
 }
 
 /// Documents whose catalogue entries a one-off build makes at a time (see [`catalog`]).
@@ -452,13 +454,17 @@ pub fn catalog(
     r: &Renderer,
     memo: Option<&Memo>,
     previous: Option<&crate::cache::Carried>,
-    write: impl FnOnce(&[u8], &[u8]),
+    write: impl FnOnce(Data, Data),
 ) -> Vec<u8> {
     let ix: &Index = r.ix;
     let cfg = r.cfg;
     let docs = ix.published_documents();
-    let (mut json, mut csv) =
-        memo.map(|m| std::mem::take(&mut *m.buffers.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    // (Held by the last build's commit no longer: it is over.)
+    let reuse = |b: Arc<Vec<u8>>| Arc::try_unwrap(b).unwrap_or_default();
+    let (mut json, mut csv) = memo
+        .map(|m| std::mem::take(&mut *m.buffers.lock().unwrap_or_else(|e| e.into_inner())))
+        .map(|(json, csv)| (reuse(json), reuse(csv)))
+        .unwrap_or_default();
     json.clear();
     csv.clear();
     let old = previous.and_then(OldCatalog::open);
@@ -514,9 +520,14 @@ pub fn catalog(
         }
     }
     let (json, csv) = (a.out.finish(&cfg.title), a.csv);
-    write(&json, &csv);
-    if let Some(m) = memo {
-        *m.buffers.lock().unwrap_or_else(|e| e.into_inner()) = (json, csv);
+    match memo {
+        // Shared with the commit that writes them, then filled again by the next build.
+        Some(m) => {
+            let (json, csv) = (Arc::new(json), Arc::new(csv));
+            write(Data::Shared(json.clone()), Data::Shared(csv.clone()));
+            *m.buffers.lock().unwrap_or_else(|e| e.into_inner()) = (json, csv);
+        }
+        None => write(json.into(), csv.into()),
     }
     Placed::encode(&a.placed)
 }

@@ -110,7 +110,53 @@ struct InPlace {
     /// Bytes still allowed in memory: past it, files are staged as files (a template edit
     /// at 100,000 documents changes every page).
     room: AtomicUsize,
-    held: Mutex<Vec<(String, Vec<u8>)>>,
+    held: Mutex<Vec<(String, Arc<Vec<u8>>)>>,
+}
+
+/// A file's bytes as its writer hands them to [`Staging::write_stamped`]: borrowed, or the
+/// writer's own. Only bytes held for an in-place commit ([`InPlace`]) are kept past the
+/// call: borrowed ones are copied then, owned ones are held as they are (a page, a search
+/// shard), and shared ones with whoever else keeps them (the catalogue's buffers, ~100 MB
+/// at 100,000 documents, which serve's memo fills again for the next build: copied, they
+/// were fresh memory faulted in page by page on every rebuild).
+pub enum Data<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+    Shared(Arc<Vec<u8>>),
+}
+
+impl Data<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Data::Borrowed(b) => b,
+            Data::Owned(v) => v,
+            Data::Shared(a) => a,
+        }
+    }
+}
+
+impl<'a> From<&'a [u8]> for Data<'a> {
+    fn from(b: &'a [u8]) -> Self {
+        Data::Borrowed(b)
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Data<'a> {
+    fn from(v: &'a Vec<u8>) -> Self {
+        Data::Borrowed(v)
+    }
+}
+
+impl From<Vec<u8>> for Data<'_> {
+    fn from(v: Vec<u8>) -> Self {
+        Data::Owned(v)
+    }
+}
+
+impl From<String> for Data<'_> {
+    fn from(s: String) -> Self {
+        Data::Owned(s.into_bytes())
+    }
 }
 
 impl InPlace {
@@ -121,12 +167,21 @@ impl InPlace {
         test.unwrap_or(128 << 20)
     }
 
-    /// Hold `data` for `rel` if there is room; its stamp-to-be.
-    fn hold(&self, rel: &str, data: &[u8]) -> Option<Stamp> {
-        let n = data.len();
-        self.room.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| r.checked_sub(n)).ok()?;
-        self.held.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), data.to_vec()));
-        Some(Stamp { len: n as u64, mtime_ns: crate::cache::ns_of(self.mtime) })
+    /// Hold `data` for `rel` if there is room (bytes shared with their writer take none:
+    /// they are in memory anyway); its stamp-to-be, or the bytes given back.
+    fn hold<'a>(&self, rel: &str, data: Data<'a>) -> Result<Stamp, Data<'a>> {
+        let n = data.bytes().len();
+        let room = |r: usize| if matches!(data, Data::Shared(_)) { Some(r) } else { r.checked_sub(n) };
+        if self.room.fetch_update(Ordering::Relaxed, Ordering::Relaxed, room).is_err() {
+            return Err(data);
+        }
+        let held = match data {
+            Data::Borrowed(b) => Arc::new(b.to_vec()),
+            Data::Owned(v) => Arc::new(v),
+            Data::Shared(a) => a,
+        };
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).push((rel.to_string(), held));
+        Ok(Stamp { len: n as u64, mtime_ns: crate::cache::ns_of(self.mtime) })
     }
 
     /// Write every held file over its old self (or where it goes: a new folder is made, a
@@ -144,7 +199,7 @@ impl InPlace {
         // one), where one that truncates frees pages only to take new ones. On every
         // thread; a file in a new folder makes it (`create_dir_all` allows another thread
         // to make it too); what is in the way is cleared afterwards, one at a time.
-        let failed: Vec<&(String, Vec<u8>)> = held
+        let failed: Vec<&(String, Arc<Vec<u8>>)> = held
             .par_iter()
             .filter(|(rel, data)| {
                 let path = out.join(rel);
@@ -542,24 +597,31 @@ impl Staging {
     /// [`Staging::write`], returning the stamp of the file now in place (for the build
     /// cache), read from the open file instead of by path; for a file held for an in-place
     /// commit, the stamp the commit gives it (see [`InPlace`]).
-    pub fn write_stamped(&self, rel: &str, data: &[u8]) -> Result<Option<Stamp>, WriteError> {
+    pub fn write_stamped<'a>(&self, rel: &str, data: impl Into<Data<'a>>) -> Result<Option<Stamp>, WriteError> {
         if self.dir.is_none() {
             return self.claim(rel, None).map(|_| None);
         }
-        let hash = crate::hash::of(data);
+        let data = data.into();
+        let hash = crate::hash::of(data.bytes());
         let recorded = self.recorded(rel);
         // An unchanged file is claimed with its stamp (as `known` records it, a flag).
-        if let Some(stamp) = self.unchanged(rel, recorded.map(|r| r.1), data, hash) {
+        if let Some(stamp) = self.unchanged(rel, recorded.map(|r| r.1), data.bytes(), hash) {
             self.claim_at(rel, recorded, Some((stamp, hash)))?;
             return Ok(Some(stamp));
         }
         let Some(dir) = self.claim_at(rel, recorded, None)? else { return Ok(None) };
-        if let Some(stamp) = self.in_place.as_ref().and_then(|ip| ip.hold(rel, data)) {
-            self.stamp(rel, stamp, hash);
-            return Ok(Some(stamp));
-        }
+        let data = match &self.in_place {
+            Some(ip) => match ip.hold(rel, data) {
+                Ok(stamp) => {
+                    self.stamp(rel, stamp, hash);
+                    return Ok(Some(stamp));
+                }
+                Err(data) => data,
+            },
+            None => data,
+        };
         let path = self.stage(dir, rel)?;
-        let stamp = create_stamped(&path, data).map_err(|e| WriteError::Io(rel.to_string(), e))?;
+        let stamp = create_stamped(&path, data.bytes()).map_err(|e| WriteError::Io(rel.to_string(), e))?;
         if let Some(s) = stamp {
             self.stamp(rel, s, hash);
         }
@@ -1131,6 +1193,36 @@ mod tests {
         assert_eq!(read("same.html"), "unchanged");
         let beside: Vec<_> = std::fs::read_dir(d.path()).expect("list").flatten().map(|e| e.file_name()).collect();
         assert_eq!(beside, vec![std::ffi::OsString::from("out")], "nothing left beside the output");
+    }
+
+    /// Bytes handed over whole are held as they are until the in-place commit writes them:
+    /// owned ones given up, shared ones (the catalogue's buffers) the writer's alone again
+    /// once the commit is over, so serve's next build fills the same memory.
+    #[test]
+    fn owned_and_shared_bytes_are_held_without_a_copy_and_written_by_the_commit() {
+        let d = tempfile::tempdir().expect("tmp");
+        let out = d.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        std::fs::write(out.join("shared.json"), "the old catalogue, longer than the new one").expect("write");
+        let s = Staging::create(&out, None, None).expect("staging").in_place(Arc::new(RwLock::new(())));
+        let shared = Arc::new(b"[1, 2]".to_vec());
+        let owned = b"<p>page</p>".to_vec();
+        let owned_at = owned.as_ptr();
+        s.write_stamped("shared.json", Data::Shared(shared.clone())).expect("shared");
+        s.write_stamped("a/index.html", owned).expect("owned");
+        s.write_stamped("b/index.html", &b"borrowed".to_vec()).expect("borrowed");
+        assert_eq!(Arc::strong_count(&shared), 2, "held, not copied");
+        {
+            let held = s.in_place.as_ref().expect("in place").held.lock().expect("held");
+            let page = held.iter().find(|(rel, _)| rel == "a/index.html").expect("page held");
+            assert_eq!(page.1.as_ptr(), owned_at, "the page's own bytes are held, not a copy");
+        }
+        s.commit(&out, false).expect("commit");
+        let read = |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| format!("{rel}: {e}"));
+        assert_eq!(read("shared.json"), "[1, 2]");
+        assert_eq!(read("a/index.html"), "<p>page</p>");
+        assert_eq!(read("b/index.html"), "borrowed");
+        assert_eq!(Arc::strong_count(&shared), 1, "the commit let go of the shared buffer");
     }
 
     /// Files of the record produced as recorded (a flag each) and the others (in a map)
