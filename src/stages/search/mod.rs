@@ -1526,18 +1526,7 @@ pub fn build(
         files.map(|(s, m)| (format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default())).collect()
     };
     let facets = || -> Files {
-        let mut types: Vec<&str> = Vec::new();
-        let mut topics: Vec<&str> = Vec::new();
-        let mut tags: Vec<&str> = Vec::new();
-        fn idx<'a>(list: &mut Vec<&'a str>, v: &'a str) -> usize {
-            match list.iter().position(|x| *x == v) {
-                Some(p) => p,
-                None => {
-                    list.push(v);
-                    list.len() - 1
-                }
-            }
-        }
+        let (mut types, mut topics, mut tags) = (Numbered::default(), Numbered::default(), Numbered::default());
         // Each facet's JSON array (one entry per item, 150,000 at 100,000 documents),
         // written as the items are gone through: no vector per item.
         let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
@@ -1550,10 +1539,10 @@ pub fn build(
             };
             f.organ.list(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()));
             f.year.one(Some(usize::from(d.published.year)));
-            f.doc_type.one(d.doc_type.as_deref().map(|t| idx(&mut types, t)));
-            f.topic.list(d.topics.iter().map(|t| idx(&mut topics, t)));
+            f.doc_type.one(d.doc_type.as_deref().map(|t| types.of(t)));
+            f.topic.list(d.topics.iter().map(|t| topics.of(t)));
             f.validity.one(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
-            f.tag.list(d.tags.iter().map(|t| idx(&mut tags, t)));
+            f.tag.list(d.tags.iter().map(|t| tags.of(t)));
         }
         // One file per facet: a filtered query fetches only the field it filters on.
         let mut files: Files = f.files();
@@ -1566,7 +1555,7 @@ pub fn build(
             json!({
                 "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
                 "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
-                "types": types, "topics": topics, "validity": validity, "tags": tags,
+                "types": types.list, "topics": topics.list, "validity": validity, "tags": tags.list,
             })
             .to_string(),
         ));
@@ -1623,6 +1612,24 @@ impl FacetFiles {
         let named = [("organ", self.organ), ("year", self.year), ("type", self.doc_type), ("topic", self.topic)];
         let named = named.into_iter().chain([("validity", self.validity), ("tag", self.tag)]);
         named.map(|(name, a)| (format!("search/facets/{name}.json"), a.finish())).collect()
+    }
+}
+
+/// A facet's values numbered in the order items first show them, each found again by a
+/// hash lookup (a search along the list compared strings for every item: 6 % of the
+/// stage after a date edit at 10,000 documents).
+#[derive(Default)]
+struct Numbered<'a> {
+    list: Vec<&'a str>,
+    at: crate::hash::FastMap<&'a str, usize>,
+}
+
+impl<'a> Numbered<'a> {
+    fn of(&mut self, v: &'a str) -> usize {
+        *self.at.entry(v).or_insert_with(|| {
+            self.list.push(v);
+            self.list.len() - 1
+        })
     }
 }
 
