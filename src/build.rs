@@ -279,6 +279,7 @@ impl Memo {
     /// `Settling`). serve calls it once the build is reported; a build that finds its
     /// predecessor's left unsettled drops it and looks at the output itself.
     pub fn settle(&self, pages: &[PageLinks]) {
+        self.bodies.release();
         let Some(s) = self.settling.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
         if let Some(stamps) = s.stamps {
             let known = stamps.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
