@@ -424,14 +424,18 @@ fn catalog_record_json(record: &impl serde::Serialize) -> String {
 /// What the previous build in this process (`serve --watch`) made of the catalogue:
 /// - its entries, by the inputs key of their document (`render::deps`): an edit makes
 ///   only the entries of the documents it changed (holds one build's worth);
-/// - the two buffers it put the files together in, emptied, so the next build writes
-///   into memory already mapped (fresh, the ~130 MB at 100,000 documents were faulted
-///   in page by page on every rebuild).
+/// - the two buffers it put the files together in, so the next build writes into memory
+///   already mapped (fresh, the ~130 MB at 100,000 documents were faulted in page by page
+///   on every rebuild); shared with serve's in-place commit, which writes them as they
+///   are (`output::Data::Shared`), and the memo's alone again once it is over.
 #[derive(Default)]
 pub struct Memo {
     entries: crate::render::KeptByInputs<CatalogEntry>,
-    buffers: std::sync::Mutex<(Arc<Vec<u8>>, Arc<Vec<u8>>)>,
+    buffers: std::sync::Mutex<Buffers>,
 }
+
+/// The catalogue's JSON and CSV buffers, shared with the commit that writes them.
+type Buffers = (Arc<Vec<u8>>, Arc<Vec<u8>>);
 
 /// Documents whose catalogue entries a one-off build makes at a time (see [`catalog`]).
 const CATALOG_CHUNK: usize = 4096;

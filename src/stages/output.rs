@@ -1210,7 +1210,7 @@ mod tests {
         let owned_at = owned.as_ptr();
         s.write_stamped("shared.json", Data::Shared(shared.clone())).expect("shared");
         s.write_stamped("a/index.html", owned).expect("owned");
-        s.write_stamped("b/index.html", &b"borrowed".to_vec()).expect("borrowed");
+        s.write_stamped("b/index.html", &b"borrowed"[..]).expect("borrowed");
         assert_eq!(Arc::strong_count(&shared), 2, "held, not copied");
         {
             let held = s.in_place.as_ref().expect("in place").held.lock().expect("held");
