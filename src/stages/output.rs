@@ -115,8 +115,8 @@ struct InPlace {
 
 /// A file's bytes as its writer hands them to [`Staging::write_stamped`]: borrowed, or the
 /// writer's own. Only bytes held for an in-place commit ([`InPlace`]) are kept past the
-/// call: borrowed ones are copied then, owned ones are held as they are (a page, a search
-/// shard), and shared ones with whoever else keeps them (the catalogue's buffers, ~100 MB
+/// call: borrowed ones are copied then, owned ones are held as they are (a page, a feed, a
+/// sitemap), and shared ones with whoever else keeps them (the catalogue's buffers, ~100 MB
 /// at 100,000 documents, which serve's memo fills again for the next build: copied, they
 /// were fresh memory faulted in page by page on every rebuild).
 pub enum Data<'a> {
@@ -138,12 +138,6 @@ impl Data<'_> {
 impl<'a> From<&'a [u8]> for Data<'a> {
     fn from(b: &'a [u8]) -> Self {
         Data::Borrowed(b)
-    }
-}
-
-impl<'a> From<&'a Vec<u8>> for Data<'a> {
-    fn from(v: &'a Vec<u8>) -> Self {
-        Data::Borrowed(v)
     }
 }
 
