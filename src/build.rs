@@ -133,18 +133,20 @@ impl Outcome {
         }
     }
 
-    /// Print the diagnostics to stderr, one per problem, then a count.
+    /// Print the diagnostics to stderr, one per problem, then a count: put together first
+    /// and written at once (stderr is unbuffered: each piece of each diagnostic was a
+    /// write of its own, hundreds per serve rebuild of a library with many warnings).
     pub fn report(&self) {
-        use std::io::Write;
-        let stderr = std::io::stderr();
-        let mut e = stderr.lock();
+        use std::fmt::Write as _;
+        let mut text = String::new();
         for d in &self.diagnostics {
-            writeln!(e, "{d}").ok();
+            writeln!(text, "{d}").ok();
         }
         let (errs, warns) = (self.errors(), self.warnings());
         if errs > 0 || warns > 0 {
-            writeln!(e, "{errs} error(s), {warns} warning(s)").ok();
+            writeln!(text, "{errs} error(s), {warns} warning(s)").ok();
         }
+        std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes()).ok();
     }
 }
 

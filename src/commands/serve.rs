@@ -315,18 +315,22 @@ fn as_text(diagnostics: &[crate::diag::Diagnostic]) -> String {
 
 /// Tell the terminal and the open pages how a full build went.
 fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Instant) {
-    outcome.report();
     if outcome.exit_code == 0 {
+        // Open pages reload first; the terminal's lines (a library's warnings, hundreds of
+        // them, printed again on each rebuild) follow.
+        let took = started.elapsed();
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let css_only = !changed.is_empty() && changed.iter().all(|p| p.extension().is_some_and(|e| e == "css"));
+        st.broadcast(if css_only { "css" } else { "reload" }, "");
+        outcome.report();
         if !changed.is_empty() {
-            eprintln!("rebuilt in {} ms", started.elapsed().as_millis());
+            eprintln!("rebuilt in {} ms", took.as_millis());
         }
         if st.timings {
             outcome.print_timings();
         }
-        st.broadcast(if css_only { "css" } else { "reload" }, "");
     } else {
+        outcome.report();
         let text = as_text(&outcome.diagnostics);
         eprintln!("build failed; still serving the last good build");
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.clone());
