@@ -1009,3 +1009,32 @@ fn metadata_warnings_follow_edits_across_rebuilds() {
     let log = wait_log(&srv, "rebuilt in");
     assert!(!log.contains("发文字号 year"), "no warning once fixed:\n{log}");
 }
+
+/// A file gone is a change like any other unless it is an editor's scratch file: a
+/// template override, a FAQ set or a theme's static file removed while serving leaves the
+/// site as a clean build would (it was once taken for a scratch file, and nothing was
+/// built).
+#[test]
+fn files_removed_while_serving_leave_the_site_as_a_clean_build_would() {
+    let s = Site::new();
+    s.write("content/documents/a.md", &doc("a", "", "甲的正文。"));
+    s.write("content/faqs/a.yaml", "for: a\nitems:\n  - q: 怎么申请？\n    a: 在线申请。\n");
+    s.write(
+        "themes/default/templates/page.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>自定义 {{ pg.title }}</h1>{% endblock content %}",
+    );
+    s.write("themes/default/static/extra.css", "p {}");
+    s.write("content/pages/about.md", "---\nid: about\ntitle: 关于\n---\n\n关于本站。\n");
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
+    assert!(raw(p, "/pages/about/").2.contains("自定义"));
+    s.remove("themes/default/templates/page.html");
+    served.check("a template override removed");
+    assert!(!raw(p, "/pages/about/").2.contains("自定义"), "the default template is back");
+    s.remove("content/faqs/a.yaml");
+    served.check("a FAQ set removed");
+    assert!(!raw(p, "/documents/a/").2.contains("怎么申请"));
+    s.remove("themes/default/static/extra.css");
+    served.check("a static file removed");
+    assert_eq!(raw(p, "/extra.css").0, 404);
+}

@@ -109,8 +109,6 @@ impl Live {
         let mut targets = Vec::new();
         for p in changed {
             let exists = p.exists();
-            // A file already gone is an editor's scratch file (vim's `4913`, a temporary
-            // copy), unless it was one of the site's items.
             let abs = if exists {
                 p.canonicalize().ok()
             } else {
@@ -125,7 +123,10 @@ impl Live {
                 Some(&t) => targets.push(t),
                 // A folder moved away (one event, not one per file) with the site's files.
                 None if !exists && self.held_files_under(&rel) => return Err(format!("{rel}/ was removed or renamed")),
-                None if !exists => continue,
+                None if !exists && scratch(&rel) => continue,
+                // Any other file gone may be one the last build read (an attachment, a
+                // registry, a FAQ set, a theme's template or static file).
+                None if !exists => return Err(format!("{rel} was removed or renamed")),
                 None => return Err(format!("{rel} is not the Markdown body of a published item")),
             }
         }
@@ -268,4 +269,15 @@ impl Live {
         done.extend(crate::output::remove_in_place(&self.out, &crate::search::stale_shards(memo, &self.out))?);
         Ok(done)
     }
+}
+
+/// Whether `rel`, gone before its event was read, is an editor's scratch file made and
+/// removed within one save (vim's `4913`, which probes whether the folder is writable;
+/// JetBrains' `name___jb_tmp___` and `name___jb_old___`): nothing a build reads. Names
+/// serve ignores altogether (`x.tmp`, `.x.swp`, `x~`) never get here.
+fn scratch(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
 }
