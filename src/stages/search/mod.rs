@@ -1167,8 +1167,15 @@ pub fn build(
     };
     let describe = |text_of: TextOf, doc: Option<usize>| -> (Desc, Option<Arc<Indexed>>) {
         let s = shown(text_of, doc);
-        // Text file names: 12 hex digits of the item's URL and title.
-        let name = format!("{:012x}", crate::hash::of(format!("{}\n{}", s.url, s.title).as_bytes()) >> 16);
+        // Text file names: 12 hex digits of the item's URL, and a question's text (the
+        // questions of a document share its URL). Not of a document's title: an edited
+        // title then leaves the site with the files it had, and serve's link gate looks
+        // only at the pages it renders (see `build::Gate`).
+        let named = match text_of {
+            TextOf::Doc(_) | TextOf::Interp(_) => Cow::Borrowed(s.url.as_str()),
+            TextOf::DocFaq(..) | TextOf::SetFaq(..) => Cow::Owned(format!("{}\n{}", s.url, s.title)),
+        };
+        let name = format!("{:012x}", crate::hash::of(named.as_bytes()) >> 16);
         let text_key = match keyed {
             true => {
                 let mut h = crate::hash::Hasher::new();
