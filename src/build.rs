@@ -217,7 +217,7 @@ pub struct Built {
     pub bodies: bodies::Bodies,
     /// The link gate's view of every page, and what links may name (every file written).
     pub pages: Vec<PageLinks>,
-    pub targets: linkcheck::Targets,
+    pub targets: std::sync::Arc<linkcheck::Targets>,
 }
 
 /// What a build keeps for the next build in the same process (`serve --watch`): the
@@ -247,6 +247,28 @@ pub struct Memo {
     /// The last build's search stage took longer than its pages: the next starts it first
     /// (see `run_site_with`).
     search_first: std::sync::atomic::AtomicBool,
+    /// What the link gate of the build that left `outputs` knew.
+    gate: std::sync::Mutex<Option<Gate>>,
+}
+
+/// What a build's link gate leaves the next (serve): what every link could name, and the
+/// order of the pages it numbered. A build that writes the same files, its pages in the
+/// same order, names the same targets by the same numbers; it checks only the pages it
+/// rendered (see `linkcheck::check`).
+#[derive(Clone)]
+struct Gate {
+    /// The pages' paths in order, as one hash ([`page_order`]).
+    order: u64,
+    targets: std::sync::Arc<linkcheck::Targets>,
+}
+
+/// The paths of `pages` in order, as one hash.
+fn page_order(pages: &[PageLinks]) -> u64 {
+    let mut h = crate::hash::Hasher::new();
+    for p in pages {
+        h.piece(p.path.as_bytes());
+    }
+    h.digest()
 }
 
 /// A build's records of its output, as it leaves them to serve's next build: the page
@@ -257,6 +279,7 @@ struct Settling {
     cache: Option<PageCache>,
     page_meta: Vec<Option<(crate::cache::Keys, Stamp)>>,
     stamps: Option<Vec<crate::output::Written>>,
+    gate: Gate,
 }
 
 impl Memo {
@@ -287,6 +310,7 @@ impl Memo {
             let known = stamps.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
             *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
         }
+        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = Some(s.gate);
         if let Some(c) = s.cache {
             // The last build's bytes, read by nothing now (its page cache was released).
             let last = self.pages.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -507,7 +531,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         m.search_first.store(search_secs > render_secs, std::sync::atomic::Ordering::Relaxed);
     }
     laps.alongside(&[("render", render_secs), ("feeds+files", site_secs), ("search index", search_secs)]);
-    let RenderedPages { links: pages, meta: page_meta, rendered } = match rendered {
+    let RenderedPages { links: pages, meta: page_meta, fresh } = match rendered {
         Ok(r) => r,
         // A template that fails on content with errors may fail only because of them:
         // report the content errors (exit 1), as a build that stopped before rendering.
@@ -519,17 +543,32 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         }
         Err(d) => return (Outcome::fail(2, vec![d]), None),
     };
+    let page_count = pages.len();
+    progress.stage("link gate", 0);
+    // serve's rebuild that wrote the files of the last one (a title, a relation, a date
+    // edited), its pages in the same order, checks the pages it rendered against the
+    // last gate's targets, if none of them took out an id it had: a page taken over is the
+    // file that passed that gate and names what it named then. (Past half the pages
+    // rendered, looking up each one's ids of before costs more than checking them all.)
+    let order = memo.map(|_| page_order(&pages));
+    let last = memo.and_then(|m| m.gate.lock().unwrap_or_else(|e| e.into_inner()).clone());
+    let last = last.filter(|g| Some(g.order) == order && fresh.len() <= page_count / 2).filter(|_| {
+        staging.same_files_as_listed()
+            && cache.as_ref().is_some_and(|c| fresh.iter().all(|&i| c.kept_ids(&pages[i].path, pages[i].parts().2)))
+    });
     // From here on pages are rendered fresh (the gate's re-render of a failing page).
     if let Some(c) = &cache {
         c.release();
     }
-    let page_count = pages.len();
-    progress.stage("link gate", 0);
-    let targets = staging.with_files(|files| linkcheck::Targets::new(&pages, files));
+    let (targets, only) = match last {
+        Some(g) => (g.targets, Some(fresh.as_slice())),
+        None => (std::sync::Arc::new(staging.with_files(|files| linkcheck::Targets::new(&pages, files))), None),
+    };
     let unchanged = staging.reused();
     let staging_files = staging.count();
     let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme, root };
-    let broken = linkcheck::check(&pages, &targets, &|p| staging.has(p), &base_path(&cfg.base_url), &explain);
+    let is_file = |p: &str| staging.has(p);
+    let broken = linkcheck::check(&pages, &targets, only, &is_file, &base_path(&cfg.base_url), &explain);
     let links = if opts.collect_links { link_records(&pages, &bodies, &broken) } else { Vec::new() };
     let services = if opts.collect_links {
         ix.content.services.iter().map(|s| (s.url.clone(), s.loc.clone())).collect()
@@ -586,7 +625,7 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         diagnostics,
         exit_code: 0,
         pages: page_count,
-        rendered,
+        rendered: fresh.len(),
         files: staging_files,
         unchanged,
         output: out_dir.clone(),
@@ -608,7 +647,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         // `serve -o DIR`, a build finds the pages serve rewrote with other stamps than the
         // cache file has and renders them: the file stays correct.)
         Some(m) => {
-            *m.settling.lock().unwrap_or_else(|e| e.into_inner()) = Some(Settling { cache, page_meta, stamps });
+            let gate = Gate { order: order.unwrap_or_default(), targets: targets.clone() };
+            *m.settling.lock().unwrap_or_else(|e| e.into_inner()) = Some(Settling { cache, page_meta, stamps, gate });
         }
         // The two records of the output just committed, written side by side.
         None => {
@@ -903,8 +943,8 @@ pub fn check_external(outcome: &mut Outcome, cache_dir: &Path, settings: &crate:
 struct RenderedPages {
     links: Vec<PageLinks>,
     meta: Vec<Option<(crate::cache::Keys, Stamp)>>,
-    /// Pages rendered (the others were taken over from the previous output).
-    rendered: usize,
+    /// The pages rendered, by number (the others were taken over from the previous output).
+    fresh: Vec<usize>,
 }
 
 /// Render every page in parallel, scan its links, minify and write it; or, for a page the
@@ -953,12 +993,14 @@ fn render_pages(
             Ok((links, meta, true))
         })
         .collect();
-    let mut out = RenderedPages { links: Vec::with_capacity(results.len()), meta: Vec::new(), rendered: 0 };
+    let mut out = RenderedPages { links: Vec::with_capacity(results.len()), meta: Vec::new(), fresh: Vec::new() };
     for res in results {
         let (links, meta, rendered) = res?;
         out.links.push(links);
         out.meta.push(meta);
-        out.rendered += rendered as usize;
+        if rendered {
+            out.fresh.push(out.links.len() - 1);
+        }
     }
     Ok(out)
 }

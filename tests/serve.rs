@@ -1010,6 +1010,55 @@ fn metadata_warnings_follow_edits_across_rebuilds() {
     assert!(!log.contains("发文字号 year"), "no warning once fixed:\n{log}");
 }
 
+/// A rebuild that writes the files of the last one, its pages in the same order (a title
+/// or a template edited), checks only the pages it rendered, the others being the files
+/// that passed the last gate. A link no Markdown writes (a theme's) still fails the
+/// build however it breaks: on a page rendered again, on a page not rendered again whose
+/// target drops the id it names, or whose target file is gone.
+#[test]
+fn a_rebuild_that_renders_a_few_pages_still_fails_on_every_broken_link() {
+    let s = Site::new();
+    for i in 0..30 {
+        s.write(&format!("content/documents/f{i:02}.md"), &doc(&format!("f{i:02}"), "", "正文。"));
+    }
+    let b = |title: &str, body: &str| doc("b", "", body).replace("文件b", title);
+    s.write("content/documents/b.md", &b("文件b", "## 第一节\n\n乙的正文。"));
+    // The theme's page template links to a file of the theme's and to a heading of b.
+    let page = |extra: &str| {
+        format!(
+            "{{% extends \"base.html\" %}}{{% block content %}}<h1>{{{{ pg.title }}}}</h1>\
+             <p><a href=\"{{{{ root }}}}extra.css\">样式</a> <a href=\"{{{{ root }}}}documents/b/#第一节\">乙</a>{extra}</p>\
+             {{{{ pg.body | safe }}}}{{% endblock content %}}"
+        )
+    };
+    s.write("themes/default/templates/page.html", &page(""));
+    s.write("themes/default/static/extra.css", "p {}");
+    s.write("content/pages/about.md", "---\nid: about\ntitle: 关于\n---\n\n关于本站。\n");
+    let mut served = Served::start(&s);
+
+    // The page rendered again (the only one of its template) is checked.
+    s.write("themes/default/templates/page.html", &page(" <a href=\"{{ root }}missing.css\">缺</a>"));
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("missing.css") && log.contains("pages/about/index.html"), "{log}");
+    s.write("themes/default/templates/page.html", &page(""));
+    served.check("the template mended");
+
+    // b keeps its files and its place, and loses the heading the page about links to:
+    // that page is not rendered again, and its link breaks.
+    s.write("content/documents/b.md", &b("乙的新标题", "乙的正文，没有小节了。"));
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("第一节") && log.contains("pages/about/index.html"), "{log}");
+    s.write("content/documents/b.md", &b("乙的新标题", "## 第一节\n\n乙的正文。"));
+    served.check("the heading back");
+
+    // The file the theme's page links to is gone: no page changes, the link breaks.
+    s.remove("themes/default/static/extra.css");
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("extra.css") && log.contains("pages/about/index.html"), "{log}");
+    s.write("themes/default/static/extra.css", "p {}");
+    served.check("the file back");
+}
+
 /// A file gone is a change like any other unless it is an editor's scratch file: a
 /// template override, a FAQ set or a theme's static file removed while serving leaves the
 /// site as a clean build would (it was once taken for a scratch file, and nothing was

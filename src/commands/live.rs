@@ -49,7 +49,7 @@ pub struct Live {
     bodies: Bodies,
     pages: Vec<PageLinks>,
     page_of: HashMap<String, usize>,
-    targets: linkcheck::Targets,
+    targets: std::sync::Arc<linkcheck::Targets>,
     /// Content file (`content/documents/a.md`) → the item whose body it holds.
     by_path: HashMap<String, ItemId>,
     /// A fast edit failed part-way through writing its pages (see [`Live::wrote_unknown`]).
@@ -216,7 +216,7 @@ impl Live {
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, false);
             swapped.push((k, std::mem::replace(&mut self.pages[k], links)));
         }
-        if !self.targets.broken_pages(&self.pages).is_empty() {
+        if !self.targets.broken_pages(&self.pages, None).is_empty() {
             restore(self, swapped, previous);
             return Err(format!("{path}: a link would break"));
         }

@@ -357,6 +357,16 @@ impl PageCache {
         Some((e.key, PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
     }
 
+    /// Whether the previous build wrote a page at `path` and every element id it had is
+    /// still among `ids` (the page's ids now, sorted): no link to it that passed the last
+    /// build's gate can fail for want of an id (see `linkcheck::check`). `false` for a
+    /// page it did not write, or an entry that cannot be decoded.
+    pub fn kept_ids(&self, path: &str, ids: &[u64]) -> bool {
+        let old = self.old();
+        let before = old.entries.get(path).and_then(|e| links_at(&old.data, e.links_at));
+        before.is_some_and(|parts| crate::linkcheck::keeps_ids(parts.ids, ids))
+    }
+
     /// Write the cache for the build just committed, as [`PageCache::encode`] makes it,
     /// straight to its file: held whole (some 80 MB at 100,000 documents) beside the
     /// finished site, it was a build's peak of memory. Best effort: a cache that cannot

@@ -368,15 +368,35 @@ impl Targets {
     }
 
     /// The pages with at least one link that names no file, or no id in the page it
-    /// names: the gate's verdict from hashes alone, without the links' text.
-    pub fn broken_pages(&self, pages: &[PageLinks]) -> Vec<usize> {
+    /// names: the gate's verdict from hashes alone, without the links' text. Of the pages
+    /// `only` lists, when given (see [`check`]).
+    pub fn broken_pages(&self, pages: &[PageLinks], only: Option<&[usize]>) -> Vec<usize> {
         let bad = |t: u64, frag: u64| match self.named.get(&t) {
             None => true,
             Some(page) => frag != 0 && page.is_some_and(|i| pages[i].ids.binary_search(&frag).is_err()),
         };
-        let broken = |p: &PageLinks| p.targets.iter().any(|&t| bad(t, 0)) || p.frags.iter().any(|&(t, f)| bad(t, f));
-        (0..pages.len()).into_par_iter().filter(|&i| broken(&pages[i])).collect()
+        let broken = |&i: &usize| {
+            let p = &pages[i];
+            p.targets.iter().any(|&t| bad(t, 0)) || p.frags.iter().any(|&(t, f)| bad(t, f))
+        };
+        match only {
+            Some(only) => only.par_iter().copied().filter(broken).collect(),
+            None => (0..pages.len()).into_par_iter().filter(broken).collect(),
+        }
     }
+}
+
+/// Whether a page that had the sorted ids `before` still has each of them in `now`
+/// (sorted): then no link to it that worked stops working.
+pub fn keeps_ids(before: impl IntoIterator<Item = u64>, now: &[u64]) -> bool {
+    let mut rest = now;
+    before.into_iter().all(|id| match rest.binary_search(&id) {
+        Ok(k) => {
+            rest = &rest[k..];
+            true
+        }
+        Err(_) => false,
+    })
 }
 
 /// What the gate asks about a page it found broken, to report the link as a person
@@ -392,18 +412,22 @@ pub trait Explain: Sync {
 }
 
 /// Check every link of every page against `targets` (made from the written files) and
-/// the pages' ids; report each broken link once per page, decoded (`#第九节`, not
+/// the pages' ids, or of the pages `only` lists: serve's rebuild that wrote the files of
+/// the last one, no page taking out an id it had, need look only at the pages it
+/// rendered (every other page is the file that passed the last gate, and each link of it
+/// still names what it named then). Report each broken link once per page, decoded (`#第九节`, not
 /// `#%E7%AC%AC…`), at the line that wrote it, with the anchors its target has when the
 /// fragment is what is wrong. `is_file` says whether the site has a file at a path,
 /// asked only to explain the few links found broken.
 pub fn check(
     pages: &[PageLinks],
     targets: &Targets,
+    only: Option<&[usize]>,
     is_file: &dyn Fn(&str) -> bool,
     base_path: &str,
     explain: &dyn Explain,
 ) -> Vec<Diagnostic> {
-    let broken = targets.broken_pages(pages);
+    let broken = targets.broken_pages(pages, only);
     if broken.is_empty() {
         return Vec::new();
     }

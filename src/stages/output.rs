@@ -743,6 +743,26 @@ impl Staging {
         }
     }
 
+    /// Whether this build produces exactly the files the listing of the output has (serve's
+    /// own folder, see [`Staging::known_is_listing`]): none new, none left out. A slot per
+    /// file of the listing, and the few files not produced as recorded: one look at each.
+    pub fn same_files_as_listed(&self) -> bool {
+        if self.listed().is_none() {
+            return false;
+        }
+        let mut changed = 0;
+        for s in &self.files.slots {
+            match s.load(Ordering::Relaxed) {
+                UNCLAIMED => return false,
+                IN_OTHER => changed += 1,
+                _ => {}
+            }
+        }
+        // (Every file of `other` not new is a file of the listing produced otherwise.)
+        let other = self.files.other.lock().unwrap_or_else(|e| e.into_inner());
+        other.len() == changed
+    }
+
     /// How many files this build produces.
     pub fn count(&self) -> usize {
         let as_known = self.files.slots.iter().filter(|s| s.load(Ordering::Relaxed) == AS_KNOWN).count();
