@@ -30,13 +30,13 @@ use crate::bodies::{self, Bodies};
 use crate::build::Built;
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::hash::FastMap;
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
 use crate::render::Renderer;
 use crate::resolve::{Index, ItemId};
 use crate::routes::base_path;
 use crate::theme::Theme;
-use crate::hash::FastMap;
 use std::path::PathBuf;
 
 /// A built site kept in memory for fast edits.
