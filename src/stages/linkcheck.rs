@@ -537,13 +537,28 @@ mod tests {
             }
         }
         let targets = Targets::new(&pages, &files);
-        let diags = check(&pages, &targets, &|p| files.contains(&p), "/", &Raw(&html));
+        let is_file = |p: &str| files.contains(&p);
+        let diags = check(&pages, &targets, None, &is_file, "/", &Raw(&html));
         assert!(diags[0].help[0].contains("anchors in a/index.html: #x"), "{:?}", diags[0].help);
         let msgs: Vec<String> = diags.into_iter().map(|d| d.message).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
         assert!(msgs[0].starts_with("broken link `a/#nope` in generated page index.html: names no anchor `#nope`"));
         assert!(msgs[1].starts_with("broken link `gone/` in generated page index.html: names no file"));
         assert!(msgs[2].starts_with("broken link `../index.html#top` in generated page a/index.html"));
+        // Of the pages serve's rebuild rendered (`only`): those alone are looked at.
+        let of_a = check(&pages, &targets, Some(&[1]), &is_file, "/", &Raw(&html));
+        let msgs: Vec<String> = of_a.into_iter().map(|d| d.message).collect();
+        assert_eq!(msgs.len(), 1, "{msgs:#?}");
+        assert!(msgs[0].contains("in generated page a/index.html"), "{msgs:#?}");
+        assert!(check(&pages, &targets, Some(&[]), &is_file, "/", &Raw(&html)).is_empty());
+    }
+
+    #[test]
+    fn a_page_keeps_its_ids_when_none_it_had_is_gone() {
+        assert!(keeps_ids([3, 7], &[1, 3, 5, 7]), "ids added");
+        assert!(keeps_ids([], &[]));
+        assert!(!keeps_ids([3, 7], &[3, 5]), "7 gone");
+        assert!(!keeps_ids([1], &[]));
     }
 
     #[test]
