@@ -306,11 +306,17 @@ impl Memo {
     pub fn settle(&self, pages: &[PageLinks]) {
         self.bodies.release();
         let Some(s) = self.settling.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
-        if let Some(stamps) = s.stamps {
-            let known = stamps.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
-            *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
-        }
-        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = Some(s.gate);
+        // (The gate's record only beside the listing of the same build: a rebuild takes
+        // it when it writes the files that listing has.)
+        let gate = match s.stamps {
+            Some(stamps) => {
+                let known = stamps.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
+                *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
+                Some(s.gate)
+            }
+            None => None,
+        };
+        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = gate;
         if let Some(c) = s.cache {
             // The last build's bytes, read by nothing now (its page cache was released).
             let last = self.pages.lock().unwrap_or_else(|e| e.into_inner()).take();
