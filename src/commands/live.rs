@@ -271,13 +271,12 @@ impl Live {
     }
 }
 
-/// Whether `rel`, gone before its event was read, is an editor's scratch file made and
-/// removed within one save (vim's `4913`, which probes whether the folder is writable;
-/// JetBrains' `name___jb_tmp___` and `name___jb_old___`): nothing a build reads. Names
-/// serve ignores altogether (`x.tmp`, `.x.swp`, `x~`) never get here.
+/// Whether `rel`, gone before its event was read, is vim's scratch file (`4913`, made
+/// and removed within a save to probe whether the folder is writable): nothing a build
+/// reads. A name that is an editor's whatever it holds (`x.tmp`, `.x.swp`, JetBrains'
+/// copies) serve ignores before it gets here (`serve::ignored`); digits alone may name a
+/// site's file, so only one gone is taken for vim's.
 fn scratch(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
-        || name.ends_with("___jb_tmp___")
-        || name.ends_with("___jb_old___")
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())
 }

@@ -338,9 +338,16 @@ fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Ins
     }
 }
 
+/// An editor's scratch file by its name alone (hidden, backup, swap, temporary, and
+/// JetBrains' safe-write copies `name___jb_tmp___`, `name___jb_old___`): no build for it.
 fn ignored(p: &Path) -> bool {
     let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
 }
 
 /// What one watcher event says about its paths.
