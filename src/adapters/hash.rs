@@ -9,9 +9,6 @@
 /// resolving the index and of offering 300,000 output files at 100,000 documents.
 pub type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 pub type FastSet<K> = rustc_hash::FxHashSet<K>;
-/// A [`FastMap`] whose entries also have a place (0, 1, …): flags kept beside it in a
-/// vector stand for a set of its keys.
-pub type FastIndexMap<K, V> = indexmap::IndexMap<K, V, rustc_hash::FxBuildHasher>;
 
 /// The hash of `bytes`.
 pub fn of(bytes: &[u8]) -> u64 {
