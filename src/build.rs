@@ -12,7 +12,7 @@ use crate::feeds;
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
 use crate::output::{Staging, WriteError};
-use crate::render::{Job, Renderer};
+use crate::render::{Job, Rendered, Renderer};
 use crate::resolve::Index;
 use crate::routes::{self, base_path};
 use crate::theme::{self, Theme};
@@ -804,7 +804,7 @@ impl linkcheck::Explain for GateExplainer<'_> {
         };
         let decoded: Vec<(String, Loc)> =
             from_markdown.into_iter().map(|(href, loc)| (routes::percent_decode(&href).into_owned(), loc)).collect();
-        linkcheck::scan(&String::from_utf8_lossy(&page.html))
+        linkcheck::scan(&String::from_utf8_lossy(page.html()))
             .0
             .into_iter()
             .map(|link| {
@@ -835,7 +835,7 @@ impl linkcheck::Explain for GateExplainer<'_> {
         let mut ids: Vec<String> = self
             .renderer
             .render(self.jobs[i])
-            .map(|p| linkcheck::scan(&String::from_utf8_lossy(&p.html)).1.into_iter().collect())
+            .map(|p| linkcheck::scan(&String::from_utf8_lossy(p.html())).1.into_iter().collect())
             .unwrap_or_default();
         ids.sort();
         ids
@@ -978,14 +978,17 @@ fn render_pages(
     let results: Vec<Result<Done, Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {
-            let page = r.render(job)?;
-            progress.inc();
-            if let Some((links, stamp)) = page.reused {
-                if let Err(e) = staging.adopt(&page.path, stamp) {
-                    write_error(&page.blame, e);
+            let page = match r.render(job)? {
+                Rendered::Kept { links, key, stamp } => {
+                    progress.inc();
+                    if let Err(e) = staging.adopt(&links.path, stamp) {
+                        write_error(&links.blame, e);
+                    }
+                    return Ok((links, Some((key, stamp)), false));
                 }
-                return Ok((links, page.key.map(|k| (k, stamp)), false));
-            }
+                Rendered::Made(page) => page,
+            };
+            progress.inc();
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
             let written = match staging.write_stamped(&page.path, bytes) {

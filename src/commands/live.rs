@@ -33,7 +33,7 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::hash::FastMap;
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
-use crate::render::Renderer;
+use crate::render::{Rendered, Renderer};
 use crate::resolve::{Index, ItemId};
 use crate::routes::base_path;
 use crate::theme::Theme;
@@ -192,12 +192,14 @@ impl Live {
         let base = base_path(&cfg.base_url);
         let rendered: Result<Vec<_>, _> = {
             let renderer = Renderer::for_items(ix, &self.bodies, &self.theme, cfg);
-            renderer.pages_showing_body(t).into_iter().map(|job| renderer.render(job)).collect()
+            renderer.pages_showing_body(t).into_iter().map(|job| renderer.render(job).map(Rendered::made)).collect()
         };
         let Ok(pages) = rendered else {
             *self.bodies.slot(t) = previous;
             return Err(format!("{path}: a page does not render"));
         };
+        // (Without a cache the renderer makes every page: none is kept.)
+        let pages: Vec<_> = pages.into_iter().flatten().collect();
         let mut swapped: Vec<(usize, PageLinks)> = Vec::new();
         let restore = |me: &mut Self, swapped: Vec<(usize, PageLinks)>, previous| {
             for (k, links) in swapped.into_iter().rev() {

@@ -98,7 +98,9 @@ struct Entry {
 #[derive(Default)]
 struct Old {
     data: std::sync::Arc<Vec<u8>>,
-    entries: FastMap<String, Entry>,
+    /// By the XXH3 hash of the page's path, as `output::Known` knows files: not a copy of
+    /// every path (150,000 at 100,000 documents) made on each rebuild.
+    entries: FastMap<u64, Entry>,
 }
 
 /// A group of site files made together from one key (see [`PageCache::reuse_group`]):
@@ -329,32 +331,27 @@ impl PageCache {
     }
 
     /// The previous output's `path`, when it was rendered from `key` and is still the file
-    /// the last build wrote: the gate's view of it and its file's stamp (a reused page
-    /// keeps its file). `None` means render the page: a new key, a changed or missing
-    /// file, or an entry that cannot be decoded.
-    pub fn reuse(&self, path: &str, key: u64, blame: crate::diag::Loc) -> Option<(PageLinks, Stamp)> {
-        self.reuse_if(path, |e| e.key == key, blame).map(|(_, links, stamp)| (links, stamp))
+    /// the last build wrote: the gate's view of it (`PageLinks::from_parts`, with the
+    /// caller's path and blame) and its file's stamp (a reused page keeps its file).
+    /// `None` means render the page: a new key, a changed or missing file, or an entry
+    /// that cannot be decoded.
+    pub fn reuse(&self, path: &str, key: u64) -> Option<(Parts, Stamp)> {
+        self.reuse_if(path, |e| e.key == key).map(|(_, parts, stamp)| (parts, stamp))
     }
 
     /// Like [`PageCache::reuse`], for a page whose context was made from `inputs` (see
     /// [`Keys::inputs`]); also returns the page's key, for the next build.
-    pub fn reuse_inputs(&self, path: &str, inputs: u64, blame: crate::diag::Loc) -> Option<(u64, PageLinks, Stamp)> {
-        self.reuse_if(path, |e| inputs != 0 && e.inputs == inputs, blame)
+    pub fn reuse_inputs(&self, path: &str, inputs: u64) -> Option<(u64, Parts, Stamp)> {
+        self.reuse_if(path, |e| inputs != 0 && e.inputs == inputs)
     }
 
-    fn reuse_if(
-        &self,
-        path: &str,
-        same: impl Fn(&Entry) -> bool,
-        blame: crate::diag::Loc,
-    ) -> Option<(u64, PageLinks, Stamp)> {
+    fn reuse_if(&self, path: &str, same: impl Fn(&Entry) -> bool) -> Option<(u64, Parts, Stamp)> {
         let old = self.old();
-        let e = old.entries.get(path).filter(|e| same(e))?;
+        let e = old.entries.get(&crate::hash::of(path.as_bytes())).filter(|e| same(e))?;
         if self.stamp_now(path) != Some(e.stamp) {
             return None;
         }
-        let parts = links_at(&old.data, e.links_at)?;
-        Some((e.key, PageLinks::from_parts(path.to_string(), blame, parts), e.stamp))
+        Some((e.key, links_at(&old.data, e.links_at)?, e.stamp))
     }
 
     /// Whether the previous build wrote a page at `path` and every element id it had is
@@ -363,7 +360,7 @@ impl PageCache {
     /// page it did not write, or an entry that cannot be decoded.
     pub fn kept_ids(&self, path: &str, ids: &[u64]) -> bool {
         let old = self.old();
-        let before = old.entries.get(path).and_then(|e| links_at(&old.data, e.links_at));
+        let before = old.entries.get(&crate::hash::of(path.as_bytes())).and_then(|e| links_at(&old.data, e.links_at));
         before.is_some_and(|parts| crate::linkcheck::keeps_ids(parts.ids, ids))
     }
 
@@ -791,7 +788,7 @@ fn absolute(out: &Path) -> PathBuf {
 
 /// Index a cache file: each page's key, stamp and where its links start. `None` when it is
 /// not one of ours, of another fingerprint, or cut short.
-fn index(b: &[u8], fingerprint: u64) -> Option<(FastMap<String, Entry>, FastMap<String, Group>)> {
+fn index(b: &[u8], fingerprint: u64) -> Option<(FastMap<u64, Entry>, FastMap<String, Group>)> {
     let mut r = Reader { b, pos: 0 };
     if r.take(MAGIC.len())? != MAGIC || r.u64()? != fingerprint {
         return None;
@@ -799,7 +796,7 @@ fn index(b: &[u8], fingerprint: u64) -> Option<(FastMap<String, Entry>, FastMap<
     let n = r.u64()? as usize;
     let mut map = FastMap::with_capacity_and_hasher(n.min(b.len() / 32), Default::default());
     for _ in 0..n {
-        let path = r.str()?;
+        let path = crate::hash::of(r.str_ref()?.as_bytes());
         let key = r.u64()?;
         let inputs = r.u64()?;
         let stamp = Stamp { len: r.u64()?, mtime_ns: r.u128()? };
@@ -866,8 +863,11 @@ impl<'a> Reader<'a> {
         Some(v)
     }
     fn str(&mut self) -> Option<String> {
+        self.str_ref().map(str::to_string)
+    }
+    fn str_ref(&mut self) -> Option<&'a str> {
         let len = self.u64()? as usize;
-        Some(std::str::from_utf8(self.take(len)?).ok()?.to_string())
+        std::str::from_utf8(self.take(len)?).ok()
     }
     fn u128(&mut self) -> Option<u128> {
         Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))
@@ -904,19 +904,20 @@ mod tests {
         assert_eq!(again.len(), 2);
         // serve hands the bytes over instead of the file: the same cache.
         let kept = PageCache::open(&d.path().join("nowhere"), &out, None, 42, Some(std::sync::Arc::new(encoded)));
-        assert_eq!(kept.reuse("a/index.html", 1, loc()).map(|(_, s)| s), Some(sa));
-        let (links, s) = again.reuse("a/index.html", 1, loc()).expect("cached");
+        assert_eq!(kept.reuse("a/index.html", 1).map(|(_, s)| s), Some(sa));
+        let (parts, s) = again.reuse("a/index.html", 1).expect("cached");
+        let links = PageLinks::from_parts("a/index.html".into(), loc(), parts);
         assert_eq!((links.parts(), s), ((&[1, 3][..], &[(2, 5)][..], &[9][..]), sa));
-        assert!(again.reuse("a/index.html", 7, loc()).is_none(), "another key");
-        assert!(again.reuse("x.html", 1, loc()).is_none(), "not cacheable, not cached");
-        let (key, links, s) = again.reuse_inputs("a/index.html", 5, loc()).expect("same inputs");
-        assert_eq!((key, links.parts().0, s), (1, &[1, 3][..], sa), "the page's key comes back for the next build");
-        assert!(again.reuse_inputs("a/index.html", 6, loc()).is_none(), "other inputs");
-        assert!(again.reuse_inputs("b.html", 0, loc()).is_none(), "a page without inputs key is never taken by it");
+        assert!(again.reuse("a/index.html", 7).is_none(), "another key");
+        assert!(again.reuse("x.html", 1).is_none(), "not cacheable, not cached");
+        let (key, parts, s) = again.reuse_inputs("a/index.html", 5).expect("same inputs");
+        assert_eq!((key, &parts.targets[..], s), (1, &[1, 3][..], sa), "the page's key comes back for the next build");
+        assert!(again.reuse_inputs("a/index.html", 6).is_none(), "other inputs");
+        assert!(again.reuse_inputs("b.html", 0).is_none(), "a page without inputs key is never taken by it");
         std::fs::write(out.join("b.html"), "changed").expect("write");
-        assert!(again.reuse("b.html", 2, loc()).is_none(), "the file was changed by hand");
+        assert!(again.reuse("b.html", 2).is_none(), "the file was changed by hand");
         again.release();
-        assert!(again.is_empty() && again.reuse("a/index.html", 1, loc()).is_none());
+        assert!(again.is_empty() && again.reuse("a/index.html", 1).is_none());
         assert!(
             PageCache::open(&d.path().join(".gazette-cache"), &out, None, 43, None).is_empty(),
             "other theme or config"
@@ -930,10 +931,12 @@ mod tests {
             assert!(index(&bytes[..cut], 42).is_none(), "cut at {cut}");
         }
         // An entry whose links cannot be decoded: the page is rendered, not a panic.
-        let entries: FastMap<String, Entry> =
-            [("a/index.html".to_string(), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })].into_iter().collect();
+        let entries: FastMap<u64, Entry> =
+            [(crate::hash::of(b"a/index.html"), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })]
+                .into_iter()
+                .collect();
         *again.old.write().expect("lock") = Old { data: std::sync::Arc::new(vec![0; 4]), entries };
-        assert!(again.reuse("a/index.html", 1, loc()).is_none());
+        assert!(again.reuse("a/index.html", 1).is_none());
     }
 
     #[test]

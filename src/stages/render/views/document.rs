@@ -118,7 +118,7 @@ impl<'a> Renderer<'a> {
         let r = &ix.rel[i];
         let dir = ix.url(ItemId::Doc(i));
         let inputs = self.document_inputs(i, TEMPLATE);
-        if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &d.src.file()) {
+        if let Some(page) = self.reuse_inputs(routes::file(&dir), inputs, d.src.file()) {
             return Ok(page);
         }
         let body = self.bodies.body(ItemId::Doc(i));

@@ -31,7 +31,7 @@ impl<'a> Renderer<'a> {
         let it = &c.interpretations[k];
         let dir = self.ix.url(ItemId::Interp(k));
         let inputs = self.interpretation_inputs(k, TEMPLATE);
-        if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &it.src.file()) {
+        if let Some(page) = self.reuse_inputs(routes::file(&dir), inputs, it.src.file()) {
             return Ok(page);
         }
         let b = self.bodies.body(ItemId::Interp(k));

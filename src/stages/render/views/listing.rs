@@ -78,7 +78,7 @@ impl<'a> Renderer<'a> {
         let url_of = |p: usize| routes::listing_page(&listing.dir, p);
         let dir = url_of(n);
         let inputs = self.listing_inputs(l, n, TEMPLATE);
-        if let Some(page) = self.reuse_inputs(&routes::file(&dir), inputs, &self.template_loc(TEMPLATE)) {
+        if let Some(page) = self.reuse_inputs(routes::file(&dir), inputs, self.template_loc(TEMPLATE)) {
             return Ok(page);
         }
         let slice = listing.page(n, per);
