@@ -278,7 +278,7 @@ fn page_order(pages: &[PageLinks]) -> u64 {
 struct Settling {
     cache: Option<PageCache>,
     page_meta: Vec<Option<(crate::cache::Keys, Stamp)>>,
-    stamps: Option<Vec<crate::output::Written>>,
+    committed: Option<crate::output::Committed>,
     gate: Gate,
 }
 
@@ -305,28 +305,30 @@ impl Memo {
     /// predecessor's left unsettled drops it and looks at the output itself.
     pub fn settle(&self, pages: &[PageLinks]) {
         self.bodies.release();
-        let Some(s) = self.settling.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+        let Some(Settling { cache, page_meta, committed, gate }) =
+            self.settling.lock().unwrap_or_else(|e| e.into_inner()).take()
+        else {
+            return;
+        };
+        if let Some(c) = cache {
+            // The last build's bytes, read by nothing now (its page cache was released).
+            let last = self.pages.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let bytes =
+                c.encode(pages, &page_meta, last.and_then(|b| std::sync::Arc::try_unwrap(b).ok()).unwrap_or_default());
+            *self.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes));
+            // (Dropped here, with the listing it held: the listing is updated in place
+            // below when nothing else holds it.)
+        }
         // (The gate's record only beside the listing of the same build: a rebuild takes
         // it when it writes the files that listing has.)
-        let gate = match s.stamps {
-            Some(stamps) => {
-                let known = stamps.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
+        let gate = match committed.and_then(crate::output::Committed::into_known) {
+            Some(known) => {
                 *self.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(known));
-                Some(s.gate)
+                Some(gate)
             }
             None => None,
         };
         *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = gate;
-        if let Some(c) = s.cache {
-            // The last build's bytes, read by nothing now (its page cache was released).
-            let last = self.pages.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let bytes = c.encode(
-                pages,
-                &s.page_meta,
-                last.and_then(|b| std::sync::Arc::try_unwrap(b).ok()).unwrap_or_default(),
-            );
-            *self.pages.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(bytes));
-        }
     }
 
     /// Something other than a build wrote into the output and cannot say what (a write
@@ -610,11 +612,11 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             None,
         );
     }
-    let (mut stamps, mut folders) = (None, None);
+    let mut committed = None;
     if write {
         // (Only `gazette build` keeps a record of the output: the inputs record.)
         match staging.commit(&out_dir, inputs.is_some()) {
-            Ok(c) => (stamps, folders) = (c.stamps, c.folders),
+            Ok(c) => committed = Some(c),
             Err(e) => {
                 diagnostics.push(Diagnostic::error(
                     &Loc::file(out_dir.display().to_string()),
@@ -654,14 +656,19 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         // cache file has and renders them: the file stays correct.)
         Some(m) => {
             let gate = Gate { order: order.unwrap_or_default(), targets: targets.clone() };
-            *m.settling.lock().unwrap_or_else(|e| e.into_inner()) = Some(Settling { cache, page_meta, stamps, gate });
+            *m.settling.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Settling { cache, page_meta, committed, gate });
         }
         // The two records of the output just committed, written side by side.
         None => {
             let result = outcome.result();
             rayon::join(
                 || cache.map(|c| c.save(&pages, &page_meta)),
-                || stamps.zip(inputs).map(|(stamps, i)| i.save(&stamps, folders.unwrap_or_default(), result)),
+                || {
+                    let (mut c, i) = committed.zip(inputs)?;
+                    let folders = c.folders.take().unwrap_or_default();
+                    c.stamps().map(|stamps| i.save(&stamps, folders, result))
+                },
             );
         }
     }
