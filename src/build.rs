@@ -985,9 +985,10 @@ fn render_pages(
     let results: Vec<Result<Done, Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {
-            let page = match r.render(job)? {
+            let rendered = r.render(job)?;
+            progress.inc();
+            let page = match rendered {
                 Rendered::Kept { links, key, stamp } => {
-                    progress.inc();
                     if let Err(e) = staging.adopt(&links.path, stamp) {
                         write_error(&links.blame, e);
                     }
@@ -995,7 +996,6 @@ fn render_pages(
                 }
                 Rendered::Made(page) => page,
             };
-            progress.inc();
             let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
             let written = match staging.write_stamped(&page.path, bytes) {

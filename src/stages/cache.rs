@@ -98,7 +98,7 @@ struct Entry {
 #[derive(Default)]
 struct Old {
     data: std::sync::Arc<Vec<u8>>,
-    /// By the XXH3 hash of the page's path, as `output::Known` knows files: not a copy of
+    /// By the page's path as `output::Known` knows files (`Known::key`): not a copy of
     /// every path (150,000 at 100,000 documents) made on each rebuild.
     entries: FastMap<u64, Entry>,
 }
@@ -347,7 +347,7 @@ impl PageCache {
 
     fn reuse_if(&self, path: &str, same: impl Fn(&Entry) -> bool) -> Option<(u64, Parts, Stamp)> {
         let old = self.old();
-        let e = old.entries.get(&crate::hash::of(path.as_bytes())).filter(|e| same(e))?;
+        let e = old.entries.get(&crate::output::Known::key(path)).filter(|e| same(e))?;
         if self.stamp_now(path) != Some(e.stamp) {
             return None;
         }
@@ -360,7 +360,7 @@ impl PageCache {
     /// page it did not write, or an entry that cannot be decoded.
     pub fn kept_ids(&self, path: &str, ids: &[u64]) -> bool {
         let old = self.old();
-        let before = old.entries.get(&crate::hash::of(path.as_bytes())).and_then(|e| links_at(&old.data, e.links_at));
+        let before = old.entries.get(&crate::output::Known::key(path)).and_then(|e| links_at(&old.data, e.links_at));
         before.is_some_and(|parts| crate::linkcheck::keeps_ids(parts.ids, ids))
     }
 
@@ -796,7 +796,7 @@ fn index(b: &[u8], fingerprint: u64) -> Option<(FastMap<u64, Entry>, FastMap<Str
     let n = r.u64()? as usize;
     let mut map = FastMap::with_capacity_and_hasher(n.min(b.len() / 32), Default::default());
     for _ in 0..n {
-        let path = crate::hash::of(r.str_ref()?.as_bytes());
+        let path = crate::output::Known::key(r.str_ref()?);
         let key = r.u64()?;
         let inputs = r.u64()?;
         let stamp = Stamp { len: r.u64()?, mtime_ns: r.u128()? };
@@ -932,7 +932,7 @@ mod tests {
         }
         // An entry whose links cannot be decoded: the page is rendered, not a panic.
         let entries: FastMap<u64, Entry> =
-            [(crate::hash::of(b"a/index.html"), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })]
+            [(crate::output::Known::key("a/index.html"), Entry { key: 1, inputs: 0, stamp: sa, links_at: 999 })]
                 .into_iter()
                 .collect();
         *again.old.write().expect("lock") = Old { data: std::sync::Arc::new(vec![0; 4]), entries };

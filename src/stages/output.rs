@@ -251,13 +251,19 @@ pub struct Known {
 }
 
 impl Known {
+    /// What a file of an output is known by: the XXH3 hash of its path (the page cache
+    /// indexes its pages the same way).
+    pub fn key(rel: &str) -> u64 {
+        crate::hash::of(rel.as_bytes())
+    }
+
     pub fn len(&self) -> usize {
         self.paths.len()
     }
 
     /// `rel`'s place and (stamp, hash).
     pub fn get_full(&self, rel: &str) -> Option<(usize, (Stamp, u64))> {
-        let ix = *self.places.get(&crate::hash::of(rel.as_bytes()))? as usize;
+        let ix = *self.places.get(&Known::key(rel))? as usize;
         Some((ix, self.values[ix]))
     }
 
@@ -269,7 +275,7 @@ impl Known {
     /// Set `rel`'s (stamp, hash): in its place if listed, else in a new last place.
     pub fn insert(&mut self, rel: String, value: (Stamp, u64)) {
         let next = self.paths.len() as u32;
-        let ix = *self.places.entry(crate::hash::of(rel.as_bytes())).or_insert(next) as usize;
+        let ix = *self.places.entry(Known::key(&rel)).or_insert(next) as usize;
         if ix == self.paths.len() {
             self.paths.push(rel);
             self.values.push(value);
