@@ -852,10 +852,12 @@ impl Staging {
     /// the output's folders too.
     pub fn commit(mut self, out: &Path, record: bool) -> io::Result<Committed> {
         let files = self.files.take();
-        let known = self.known.clone();
-        let known = known.as_deref();
+        // (The listing goes to the `Committed`: serve's settle updates it in place when
+        // nothing else holds it.)
+        let listing = self.known.take();
+        let known = listing.as_deref();
         let Some(dir) = self.dir.clone() else {
-            return Ok(Committed { files, known: self.known.clone(), folders: None });
+            return Ok(Committed { files, known: listing, folders: None });
         };
         if !out.exists() {
             if let Some(ip) = &self.in_place {
@@ -864,7 +866,7 @@ impl Staging {
             std::fs::rename(&dir, out)?;
             self.committed = true;
             let folders = record.then(|| folder_times(out, folders_of(files.paths(known)), |_| None));
-            return Ok(Committed { files, known: self.known.clone(), folders });
+            return Ok(Committed { files, known: listing, folders });
         }
         let sealed = self.sealed.take();
         let mut delete: Vec<String> = match (known, &sealed) {
@@ -900,7 +902,7 @@ impl Staging {
         drop(reading);
         self.committed = true;
         if !record {
-            return Ok(Committed { files, known: self.known.clone(), folders: None });
+            return Ok(Committed { files, known: listing, folders: None });
         }
         // The folders' times now: a folder the commit moved a file into or out of (or
         // made, or emptied), and every folder above it, is asked again; every other one
@@ -909,7 +911,7 @@ impl Staging {
         let same = sealed.map(|s| s.same).unwrap_or_default();
         let kept = |rel: &str| same.get(rel).copied().filter(|_| !touched.contains(rel));
         let folders = Some(folder_times(out, folders_of(files.paths(known)), kept));
-        Ok(Committed { files, known: self.known.clone(), folders })
+        Ok(Committed { files, known: listing, folders })
     }
 }
 
