@@ -40,7 +40,6 @@ use crate::resolve::{Index, ItemId};
 use rayon::prelude::*;
 use serde_json::json;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub const META_CHUNK: usize = 20;
@@ -499,6 +498,9 @@ struct Kept {
     /// Each chunk of result lines the last build wrote: its key and stamp (see
     /// [`Lines::push`]).
     chunks: Vec<(u64, Option<Stamp>)>,
+    /// Each exact-number file the last build made: a hash of what it lists, and its JSON
+    /// (see [`exact_number_files`]).
+    nums: Vec<(u64, String)>,
 }
 
 /// What [`Kept::texts`] knows a text file by: a hash of its name.
@@ -1088,6 +1090,7 @@ pub fn build(
     };
     let mut previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    let nums_before = std::mem::take(&mut previous.nums);
     // The JSON of a tuple's fields, without the brackets.
     let fields = |json: serde_json::Result<String>| -> String {
         let json = json.unwrap_or_default();
@@ -1513,30 +1516,21 @@ pub fn build(
     // edit that leaves those fields (a title, a body, a relation) does not make them
     // again (a quarter of the stage at 10,000 documents, and of a `gazette build` after a
     // body edit at 100,000).
-    let exact_numbers = || -> Files {
-        // Per shard, each number's items in order. serve keeps each document's keys with
-        // it (made once); a one-off build makes them here, held only while these files
-        // are (kept, they were ~16 MB more at the peak of a cold build at 100,000).
-        let mut nums: Vec<BTreeMap<Cow<str>, Vec<usize>>> = vec![BTreeMap::new(); NUM_SHARDS as usize];
-        for (n, &(.., text_of, _)) in slots.iter().enumerate() {
-            let TextOf::Doc(i) = text_of else { continue };
-            let d = &c.documents[i];
-            fn put<'a>(nums: &mut [BTreeMap<Cow<'a, str>, Vec<usize>>], key: Cow<'a, str>, n: usize) {
-                nums[(fnv(&key, BASIS_A) % NUM_SHARDS) as usize].entry(key).or_default().push(n);
-            }
-            match memo {
-                Some(_) => exact_keys(d).iter().for_each(|k| put(&mut nums, Cow::Borrowed(k), n)),
-                None => exact_keys_of(d).for_each(|k| put(&mut nums, Cow::Owned(k), n)),
-            }
-        }
-        let files = nums.into_iter().enumerate();
-        files.map(|(s, m)| (format!("search/num/{s}.json"), serde_json::to_string(&m).unwrap_or_default())).collect()
+    // (Made only when the group is; what serve keeps of them for the next build.)
+    let mut nums_made: Option<Vec<(u64, String)>> = None;
+    let mut exact_numbers = || -> Files {
+        let made = exact_number_files(c, &slots, memo.is_some(), &nums_before);
+        let files = made.iter().enumerate().map(|(s, (_, json))| (format!("search/num/{s}.json"), json.clone()));
+        let files = files.collect();
+        nums_made = Some(made);
+        files
     };
     let facets = || -> Files {
         let (mut types, mut topics, mut tags) = (Numbered::default(), Numbered::default(), Numbered::default());
         // Each facet's JSON array (one entry per item, 150,000 at 100,000 documents),
         // written as the items are gone through: no vector per item.
-        let organ_ix: HashMap<&str, usize> = c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
+        let organ_ix: crate::hash::FastMap<&str, usize> =
+            c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
         let mut f = FacetFiles::new(slots.len());
         for &(.., doc) in &slots {
             f.next_item();
@@ -1569,11 +1563,77 @@ pub fn build(
         files
     };
     (out.group)("search", derived_key(ix, &slots, shards), &mut || {
-        let (mut files, numbers) = rayon::join(facets, exact_numbers);
+        let (mut files, numbers) = rayon::join(facets, &mut exact_numbers);
         files.extend(numbers);
         files
     });
+    if let Some(m) = memo {
+        m.0.lock().unwrap_or_else(|e| e.into_inner()).nums = nums_made.unwrap_or(nums_before);
+    }
     pending
+}
+
+/// The exact-number files (`search/num/<shard>.json`): per shard, each 发文字号 (canonical)
+/// and 索引号 in it with its items in order; with each, a hash of what it lists (serve's
+/// `kept`: the last build's, whose JSON is taken again for a shard whose hash is the
+/// same). Each document's keys are put in their shard in item order, then each shard is
+/// sorted by key (stably: a key's items stay in order) and written on a thread of its
+/// own: as a map filled key by key on one thread, this was a sixth of the stage's CPU
+/// after a new document at 100,000 documents, every number file made again for the
+/// two it changes. serve keeps each document's keys with it (made once); a one-off build
+/// makes them here, held only while these files are (kept, they were ~16 MB more at the
+/// peak of a cold build at 100,000).
+fn exact_number_files<'c>(
+    c: &'c crate::model::Content,
+    slots: &[Slot],
+    serve: bool,
+    kept: &[(u64, String)],
+) -> Vec<(u64, String)> {
+    let mut per_shard: Vec<Vec<(Cow<'c, str>, usize)>> = vec![Vec::new(); NUM_SHARDS as usize];
+    for (n, &(.., text_of, _)) in slots.iter().enumerate() {
+        let TextOf::Doc(i) = text_of else { continue };
+        let d = &c.documents[i];
+        let mut put = |key: Cow<'c, str>| per_shard[(fnv(&key, BASIS_A) % NUM_SHARDS) as usize].push((key, n));
+        match serve {
+            true => exact_keys(d).iter().for_each(|k| put(Cow::Borrowed(k))),
+            false => exact_keys_of(d).for_each(|k| put(Cow::Owned(k))),
+        }
+    }
+    // A shard's keys and numbers as one JSON object, as serde_json writes a sorted map.
+    struct Runs<'e>(&'e [(Cow<'e, str>, usize)]);
+    struct Numbers<'e>(&'e [(Cow<'e, str>, usize)]);
+    impl serde::Serialize for Numbers<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(|(_, n)| n))
+        }
+    }
+    impl serde::Serialize for Runs<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.chunk_by(|a, b| a.0 == b.0).map(|run| (&*run[0].0, Numbers(run))))
+        }
+    }
+    per_shard
+        .into_par_iter()
+        .enumerate()
+        .map(|(s, mut entries)| {
+            let key = match serve {
+                true => {
+                    let mut h = crate::hash::Hasher::new();
+                    for (k, n) in &entries {
+                        h.piece(k.as_bytes());
+                        h.update(&(*n as u64).to_le_bytes());
+                    }
+                    h.digest()
+                }
+                false => 0,
+            };
+            if let Some((_, json)) = kept.get(s).filter(|(was, _)| serve && *was == key) {
+                return (key, json.clone());
+            }
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            (key, serde_json::to_string(&Runs(&entries)).unwrap_or_default())
+        })
+        .collect()
 }
 
 /// The facet files' JSON arrays, one entry per item, as `serde_json` writes the same
@@ -1788,7 +1848,7 @@ mod tests {
         f.topic.list([4, 5].into_iter());
         f.validity.one(None);
         f.tag.list([].into_iter());
-        let files: HashMap<String, String> = f.files().into_iter().collect();
+        let files: std::collections::HashMap<String, String> = f.files().into_iter().collect();
         let lists = |v: Vec<Vec<usize>>| serde_json::to_string(&v).unwrap();
         let ones = |v: Vec<Option<u16>>| serde_json::to_string(&v).unwrap();
         assert_eq!(files["search/facets/organ.json"], lists(vec![vec![0, 3], vec![], vec![]]));
