@@ -209,16 +209,6 @@ pub fn feed_key(r: &Renderer, f: &Feed) -> u64 {
     }
 }
 
-/// The inputs key of the sitemaps (see `build::write_group`): every URL with its date, and
-/// the base URL they are made absolute with (all [`sitemaps`] reads).
-pub fn sitemaps_key(cfg: &Config, urls: &[(String, Option<String>)]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    const SITEMAPS: u64 = 0x517e_3a95_0000_0001;
-    let mut h = crate::hash::Hasher::with_seed(SITEMAPS);
-    (&cfg.site_url, urls).hash(&mut h);
-    h.finish()
-}
-
 /// Sitemap files: one `sitemap.xml`, or past 50,000 URLs an index over `sitemap-N.xml`.
 /// None without an absolute base_url (CONTRACT §7).
 pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String, String)> {

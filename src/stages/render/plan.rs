@@ -466,6 +466,32 @@ impl Renderer<'_> {
         jobs
     }
 
+    /// What [`Renderer::url`] makes `job`'s URL of, fed to `h` without formatting it: an
+    /// item's kind and id, an issue's year and number, a listing's folder and page. Equal
+    /// parts, equal URL (for keys of files that list URLs: the sitemaps).
+    pub fn url_parts(&self, job: Job, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        let c = &self.ix.content;
+        std::mem::discriminant(&job).hash(h);
+        match job {
+            Job::Item(t) => (t.kind_name(), c.item(t).id()).hash(h),
+            Job::Issue(k) | Job::IssueFull(k) => (c.issues[k].year, c.issues[k].number).hash(h),
+            Job::List(l, n) => (&self.plan.listings[l].dir, n).hash(h),
+            Job::Alias(i, a) => (i, a).hash(h),
+            Job::Home
+            | Job::InterpIndex
+            | Job::TopicIndex
+            | Job::DecisionIndex
+            | Job::GazetteIndex
+            | Job::OrganIndex
+            | Job::Search
+            | Job::BrowseIndex
+            | Job::TagIndex
+            | Job::Finder
+            | Job::NotFound => {}
+        }
+    }
+
     /// The folder URL of a job's page (`documents/a/`, `organs/szf/page/2/`); `None` for
     /// the pages that are files of their own (404, redirects).
     pub fn url(&self, job: Job) -> Option<String> {
