@@ -835,8 +835,9 @@ fn a_renamed_organ_or_service_reaches_every_page_that_shows_it() {
 /// Each Atom feed lists the newest documents of the site, an organ, a topic or a tag, and
 /// the sitemaps list every page with its date: a title edit writes again the feeds that
 /// list the document and leaves the other feeds and the sitemap as the last build wrote
-/// them; a new publication date reaches the sitemap; a feed changed by hand is written
-/// again. After each step the output is a clean build's.
+/// them; a new publication date reaches the sitemap, and so does a new id (the same pages
+/// with the same dates, one URL changed); a feed changed by hand is written again. After
+/// each step the output is a clean build's.
 #[test]
 fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
     let Some((site, out)) = built_library() else { return };
@@ -868,6 +869,27 @@ fn feeds_and_sitemaps_are_made_again_only_when_what_they_list_changed() {
     build(&site, &out);
     assert!(read("sitemap.xml").contains(&format!("{url}</loc><lastmod>2024-12-30</lastmod>")));
     assert_same_as_clean(&site, &out, "a new publication date");
+
+    // A new id, of a document nothing else in content/ names: a new URL in the sitemap,
+    // the old one gone.
+    let content: Vec<String> = walkdir::WalkDir::new(site.root().join("content"))
+        .into_iter()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .collect();
+    let (lone, lone_id) = document_files(&site)
+        .into_iter()
+        .map(|f| {
+            let t = std::fs::read_to_string(site.root().join(&f)).expect("read");
+            (f, t.lines().find_map(|l| l.strip_prefix("id: ")).expect("id").to_string())
+        })
+        .find(|(_, id)| content.iter().filter(|t| t.contains(id.as_str())).count() == 1)
+        .expect("a document no other file names");
+    edit(&site, &lone, |t| t.replacen(&format!("\nid: {lone_id}\n"), &format!("\nid: {lone_id}-x\n"), 1));
+    build(&site, &out);
+    let sitemap = read("sitemap.xml");
+    assert!(sitemap.contains(&format!("/documents/{lone_id}-x/</loc>")), "the new URL is listed");
+    assert!(!sitemap.contains(&format!("/documents/{lone_id}/</loc>")), "the old URL is gone");
+    assert_same_as_clean(&site, &out, "a new id");
 
     // A feed changed by hand is written again, though nothing it lists changed.
     std::fs::write(out.join(others[0]), "tampered").expect("write");

@@ -468,16 +468,20 @@ impl Renderer<'_> {
 
     /// What [`Renderer::url`] makes `job`'s URL of, fed to `h` without formatting it: an
     /// item's kind and id, an issue's year and number, a listing's folder and page. Equal
-    /// parts, equal URL (for keys of files that list URLs: the sitemaps).
+    /// parts, equal URL (for keys of files that list URLs: the sitemaps). A page without
+    /// a URL of its own (404, redirects) adds nothing.
     pub fn url_parts(&self, job: Job, h: &mut impl std::hash::Hasher) {
         use std::hash::Hash;
         let c = &self.ix.content;
+        if matches!(job, Job::NotFound | Job::Alias(..)) {
+            return;
+        }
         std::mem::discriminant(&job).hash(h);
         match job {
             Job::Item(t) => (t.kind_name(), c.item(t).id()).hash(h),
             Job::Issue(k) | Job::IssueFull(k) => (c.issues[k].year, c.issues[k].number).hash(h),
             Job::List(l, n) => (&self.plan.listings[l].dir, n).hash(h),
-            Job::Alias(i, a) => (i, a).hash(h),
+            Job::NotFound | Job::Alias(..) => {}
             Job::Home
             | Job::InterpIndex
             | Job::TopicIndex
@@ -487,8 +491,7 @@ impl Renderer<'_> {
             | Job::Search
             | Job::BrowseIndex
             | Job::TagIndex
-            | Job::Finder
-            | Job::NotFound => {}
+            | Job::Finder => {}
         }
     }
 

@@ -1510,20 +1510,25 @@ pub fn build(
         }
         (_, postings) => drop(postings),
     }
-    // Exact numbers: 发文字号 (canonical) and 索引号, made beside the facets (both go
-    // through every item, one at a time). Each makes its files (path, JSON), kept as a
-    // group by the few fields of each item they are made from (see `derived_key`): an
-    // edit that leaves those fields (a title, a body, a relation) does not make them
-    // again (a quarter of the stage at 10,000 documents, and of a `gazette build` after a
-    // body edit at 100,000).
-    // (Made only when the group is; what serve keeps of them for the next build.)
+    // Exact numbers: 发文字号 (canonical) and 索引号 (see `exact_number_files`), made
+    // beside the facets (which go through every item, one at a time). Each makes its
+    // files (path, JSON), kept as a group by the few fields of each item they are made
+    // from (see `derived_key`): an edit that leaves those fields (a title, a body, a
+    // relation) does not make them again (a quarter of the stage at 10,000 documents,
+    // and of a `gazette build` after a body edit at 100,000).
+    // (Made only when the group is; serve keeps a copy of them for the next build.)
     let mut nums_made: Option<Vec<(u64, String)>> = None;
     let mut exact_numbers = || -> Files {
         let made = exact_number_files(c, &slots, memo.is_some(), &nums_before);
-        let files = made.iter().enumerate().map(|(s, (_, json))| (format!("search/num/{s}.json"), json.clone()));
-        let files = files.collect();
-        nums_made = Some(made);
-        files
+        let path = |s: usize| format!("search/num/{s}.json");
+        match memo {
+            Some(_) => {
+                let files = made.iter().enumerate().map(|(s, (_, json))| (path(s), json.clone())).collect();
+                nums_made = Some(made);
+                files
+            }
+            None => made.into_iter().enumerate().map(|(s, (_, json))| (path(s), json)).collect(),
+        }
     };
     let facets = || -> Files {
         let (mut types, mut topics, mut tags) = (Numbered::default(), Numbered::default(), Numbered::default());
