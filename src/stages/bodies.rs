@@ -1092,7 +1092,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
         let from = one.from;
         one.lookups.cites().iter().filter(move |&&j| from != ItemId::Doc(j)).map(move |&j| (j, from))
     }
-    let pairs = done.par_iter().chain(faq_sets.par_iter().map(|(_, one)| one)).flat_map_iter(cites).collect();
+    let pairs = ones().flat_map_iter(cites).collect();
     ix.cited_by = crate::resolve::Citations::from_pairs(c.documents.len(), pairs);
     b
 }

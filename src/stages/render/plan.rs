@@ -473,15 +473,11 @@ impl Renderer<'_> {
     pub fn url_parts(&self, job: Job, h: &mut impl std::hash::Hasher) {
         use std::hash::Hash;
         let c = &self.ix.content;
-        if matches!(job, Job::NotFound | Job::Alias(..)) {
-            return;
-        }
-        std::mem::discriminant(&job).hash(h);
         match job {
+            Job::NotFound | Job::Alias(..) => return,
             Job::Item(t) => (t.kind_name(), c.item(t).id()).hash(h),
             Job::Issue(k) | Job::IssueFull(k) => (c.issues[k].year, c.issues[k].number).hash(h),
             Job::List(l, n) => (&self.plan.listings[l].dir, n).hash(h),
-            Job::NotFound | Job::Alias(..) => {}
             Job::Home
             | Job::InterpIndex
             | Job::TopicIndex
@@ -493,6 +489,7 @@ impl Renderer<'_> {
             | Job::TagIndex
             | Job::Finder => {}
         }
+        std::mem::discriminant(&job).hash(h);
     }
 
     /// The folder URL of a job's page (`documents/a/`, `organs/szf/page/2/`); `None` for
