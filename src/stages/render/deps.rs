@@ -217,9 +217,9 @@ fn registry_entries(ix: &Index, t: ItemId, organs: &[u64], services: &[u64], h: 
 /// Values one build made per item (listing rows, catalogue entries), kept by serve for
 /// the next build in the process by the item's inputs key. Holds one build's worth, in
 /// the order of its items: most edits leave every item where it was, or move the items
-/// after one by a place, so a value is looked for there before by key (a map of 100,000
-/// keys made again each build, and as many random lookups in it, were ~8 ms of each use
-/// in every serve rebuild at 100,000 documents).
+/// after one by a place, so a value is looked for there, and by key only when many are
+/// not (a map of 100,000 keys made again each build, and as many random lookups in it,
+/// were ~8 ms of each use in every serve rebuild at 100,000 documents).
 pub struct KeptByInputs<T>(std::sync::Mutex<Kept<T>>);
 
 struct Kept<T> {
@@ -235,17 +235,30 @@ impl<T> Default for KeptByInputs<T> {
 
 impl<T> Kept<T> {
     /// The value kept under `key` (not 0), looked for at item `n`'s place and the places
-    /// either side of it first, then (the map made once, on the first miss) anywhere.
-    fn find<'a>(&'a self, n: usize, key: u64, by_key: &std::sync::OnceLock<FastMap<u64, usize>>) -> Option<&'a T> {
+    /// either side of it. A value not there is most often not kept at all (an edited
+    /// item's key changed): it is made again, unless more than [`Kept::FAR`] are missed
+    /// (several items added or removed at once move the rest by more than a place): then
+    /// it is looked for anywhere, in a map made once.
+    fn find<'a>(&'a self, n: usize, key: u64, far: &Far) -> Option<&'a T> {
         let near = [Some(n), n.checked_sub(1), n.checked_add(1)];
         if let Some(at) = near.into_iter().flatten().find(|&at| self.keys.get(at) == Some(&key)) {
             return self.values.get(at);
+        }
+        let (missed, by_key) = far;
+        if missed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < Self::FAR {
+            return None;
         }
         let by_key = by_key
             .get_or_init(|| self.keys.iter().enumerate().filter(|(_, &k)| k != 0).map(|(at, &k)| (k, at)).collect());
         by_key.get(&key).and_then(|&at| self.values.get(at))
     }
+
+    /// Values made again before the rest are looked for by key.
+    const FAR: usize = 64;
 }
+
+/// How many values [`Kept::find`] did not find near their places, and its map by key.
+type Far = (std::sync::atomic::AtomicUsize, std::sync::OnceLock<FastMap<u64, usize>>);
 
 /// One value per item of `items`, made by `make` in parallel, or, with a `memo`, taken
 /// from the previous build's where the item's inputs `key` (0: none) is one it kept; the
@@ -259,13 +272,13 @@ pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
     let Some(memo) = memo else { return items.par_iter().map(&make).collect() };
     let empty = Kept { keys: Vec::new(), values: Vec::new() };
     let previous = std::mem::replace(&mut *memo.0.lock().unwrap_or_else(|e| e.into_inner()), empty);
-    let by_key = std::sync::OnceLock::new();
+    let far = Far::default();
     let (keys, values): (Vec<u64>, Vec<T>) = items
         .par_iter()
         .enumerate()
         .map(|(n, item)| {
             let k = key(item);
-            let kept = (k != 0).then(|| previous.find(n, k, &by_key)).flatten().cloned();
+            let kept = (k != 0).then(|| previous.find(n, k, &far)).flatten().cloned();
             (k, kept.unwrap_or_else(|| make(item)))
         })
         .unzip();
@@ -390,45 +403,63 @@ impl Renderer<'_> {
 mod tests {
     use super::*;
 
-    /// Items as (key, value); `make` counts what it makes and returns the value.
-    fn run(memo: &KeptByInputs<String>, items: &[(u64, &str)], made: &std::sync::atomic::AtomicUsize) -> Vec<String> {
-        made_or_kept(
-            Some(memo),
-            items,
-            |&(k, _)| k,
-            |&(_, v)| {
-                made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                v.to_string()
-            },
-        )
-    }
-
-    /// A value is taken from the last build wherever its item went (same place, a place
-    /// along, far away) and made when its key is new or 0; what is made is what a build
-    /// without a memo makes.
+    /// A value is taken from the last build where its item is, or a place along; one
+    /// that moved far is made again, unless many did (then all are found by key); a new
+    /// key and key 0 are always made. Values made again carry "made" here, to tell them
+    /// from kept ones (in a build, a key's value is the same either way).
     #[test]
-    fn kept_values_are_found_wherever_their_items_moved() {
+    fn kept_values_are_found_near_their_places_or_by_key_when_many_moved() {
+        use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
         let memo = KeptByInputs::default();
-        let made = std::sync::atomic::AtomicUsize::new(0);
-        let names = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"];
-        let first: Vec<(u64, &str)> = (1..=8).zip(names).collect();
-        assert_eq!(run(&memo, &first, &made), names);
-        assert_eq!(made.swap(0, std::sync::atomic::Ordering::Relaxed), 8, "nothing kept yet");
-        // A new first item (the rest one place along), item 8 moved to the front, item 3
-        // changed, and an item without a key: only those two are made.
-        let second =
-            [(9, "new"), (8, "x"), (1, "x"), (2, "x"), (30, "changed"), (4, "x"), (0, "nokey"), (6, "x"), (7, "x")];
-        let out = run(&memo, &second, &made);
-        let kept = ["new", "v8", "v1", "v2", "changed", "v4", "nokey", "v6", "v7"];
-        assert_eq!(out, kept);
-        assert_eq!(made.swap(0, std::sync::atomic::Ordering::Relaxed), 3, "new, changed and the keyless one made");
-        // Items one place along (one removed before them) and at the same places.
-        let third = [(8, "x"), (1, "x"), (2, "x"), (30, "x"), (4, "x"), (0, "nokey"), (6, "x"), (7, "x")];
-        assert_eq!(run(&memo, &third, &made), kept[1..]);
-        assert_eq!(run(&memo, &third, &made), kept[1..]);
-        assert_eq!(made.swap(0, std::sync::atomic::Ordering::Relaxed), 2, "only the keyless one made, each time");
+        let made = AtomicUsize::new(0);
+        let run = |keys: &[u64]| -> (Vec<String>, usize) {
+            let out = made_or_kept(
+                Some(&memo),
+                keys,
+                |&k| k,
+                |&k| {
+                    made.fetch_add(1, Relaxed);
+                    format!("made {k}")
+                },
+            );
+            (out, made.swap(0, Relaxed))
+        };
+        let made_all = |keys: &[u64]| keys.iter().map(|k| format!("made {k}")).collect::<Vec<_>>();
+        let first: Vec<u64> = (1..=200).collect();
+        assert_eq!(run(&first), (made_all(&first), 200), "nothing kept yet");
+        // Mark every value as kept, to see which are made again.
+        *memo.0.lock().unwrap() =
+            Kept { keys: first.clone(), values: first.iter().map(|k| format!("kept {k}")).collect() };
+        let was = |k: u64| format!("kept {k}");
+        // A new first item (the rest one place along), item 3 changed, a keyless item.
+        let mut second: Vec<u64> = vec![999];
+        second.extend(first.iter().map(|&k| if k == 3 { 333 } else { k }));
+        second[10] = 0;
+        let (out, n) = run(&second);
+        assert_eq!(n, 3, "new, changed and keyless made");
+        assert_eq!(out[0], "made 999");
+        assert_eq!(out[1], was(1));
+        assert_eq!(out[3], "made 333");
+        assert_eq!(out[10], "made 0");
+        assert_eq!(out[200], was(200));
+        // Item 200 moved to the front: made again (few moved far).
+        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| was(k)).collect() };
+        let mut third = vec![200];
+        third.extend(1..200);
+        let (out, n) = run(&third);
+        assert_eq!((out[0].as_str(), n), ("made 200", 1));
+        assert_eq!(out[1..], first[..199].iter().map(|&k| was(k)).collect::<Vec<_>>()[..]);
+        // Three items added at the front: all the rest found by key.
+        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| was(k)).collect() };
+        let mut fourth = vec![997, 998, 999];
+        fourth.extend(&first);
+        let (out, n) = run(&fourth);
+        assert!((3..=3 + Kept::<String>::FAR + 1).contains(&n), "at most FAR made again before the map: {n}");
+        assert_eq!(out[..3], made_all(&[997, 998, 999])[..]);
+        assert!(out[3..].iter().zip(&first).all(|(v, &k)| *v == was(k) || *v == format!("made {k}")));
+        assert_eq!(out.iter().filter(|v| v.starts_with("kept")).count(), 203 - n);
         // Without a memo every value is made.
         let none: Option<&KeptByInputs<String>> = None;
-        assert_eq!(made_or_kept(none, &second[..2], |&(k, _)| k, |&(_, v)| v.to_string()), ["new", "x"]);
+        assert_eq!(made_or_kept(none, &[5u64, 6], |&k| k, |&k| format!("made {k}")), ["made 5", "made 6"]);
     }
 }
