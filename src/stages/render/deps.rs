@@ -261,8 +261,9 @@ impl<T> Kept<T> {
 type Far = (std::sync::atomic::AtomicUsize, std::sync::OnceLock<FastMap<u64, usize>>);
 
 /// One value per item of `items`, made by `make` in parallel, or, with a `memo`, taken
-/// from the previous build's where the item's inputs `key` (0: none) is one it kept; the
-/// memo then holds this build's values.
+/// from the previous build's where the item's inputs `key` (0: none) is one it kept and
+/// finds (near the item's place, see [`KeptByInputs`]); the memo then holds this build's
+/// values, in this build's item order.
 pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
     memo: Option<&KeptByInputs<T>>,
     items: &[I],
