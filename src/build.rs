@@ -519,7 +519,8 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     // its shards took 50 ms beside 25 ms of pages, and started first the stages ended
     // 8–10 ms sooner).
     let pages = || timed(|| render_pages(&renderer, &jobs, &staging, &diags, &progress, opts.collect_links));
-    let site = || timed(|| write_site_files(&renderer, &staging, cache.as_ref(), &theme, root, &bodies, memo, &diags));
+    let site =
+        || timed(|| write_site_files(&renderer, &jobs, &staging, cache.as_ref(), &theme, root, &bodies, memo, &diags));
     let search = || {
         let (search, store) = (memo.map(|m| &m.search), search_store.as_ref());
         timed(|| write_search_index(&renderer, &staging, cache.as_ref(), &bodies, search, store, &diags))
@@ -1023,6 +1024,7 @@ fn render_pages(
 
 fn write_site_files(
     r: &Renderer,
+    jobs: &[Job],
     staging: &Staging,
     cache: Option<&PageCache>,
     theme: &Theme,
@@ -1046,9 +1048,9 @@ fn write_site_files(
     }
     // The sitemaps list every page's URL and date: made again only when one of those
     // changed (not for an edit to a title or a relation).
-    let key = cache.map_or(0, |_| sitemaps_key(r));
+    let key = cache.map_or(0, |_| sitemaps_key(r, jobs));
     write_group(staging, cache, "sitemaps", key, diags, |write| {
-        for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls(r)) {
+        for (path, xml) in feeds::sitemaps(cfg, &sitemap_urls(r, jobs)) {
             write(path, xml.into());
         }
     });
@@ -1206,24 +1208,21 @@ fn sitemap_date(r: &Renderer, job: Job) -> Option<crate::date::Date> {
 /// [`sitemap_urls`] lists them, hashed from what they are made of (`Renderer::url_parts`):
 /// formatting, sorting and hashing every URL only to find them unchanged was a tenth of
 /// a title edit's CPU at 100,000 documents.
-fn sitemaps_key(r: &Renderer) -> u64 {
+fn sitemaps_key(r: &Renderer, jobs: &[Job]) -> u64 {
     use std::hash::{Hash, Hasher};
     const SITEMAPS: u64 = 0x517e_3a95_0000_0002;
     let mut h = crate::hash::Hasher::with_seed(SITEMAPS);
     r.cfg.site_url.hash(&mut h);
-    for job in r.jobs() {
+    for &job in jobs {
         r.url_parts(job, &mut h);
         sitemap_date(r, job).hash(&mut h);
     }
     h.finish()
 }
 
-fn sitemap_urls(r: &Renderer) -> Vec<(String, Option<String>)> {
-    let mut urls: Vec<(String, Option<String>)> = r
-        .jobs()
-        .into_iter()
-        .filter_map(|job| Some((r.url(job)?, sitemap_date(r, job).map(|d| d.to_string()))))
-        .collect();
+fn sitemap_urls(r: &Renderer, jobs: &[Job]) -> Vec<(String, Option<String>)> {
+    let mut urls: Vec<(String, Option<String>)> =
+        jobs.iter().filter_map(|&job| Some((r.url(job)?, sitemap_date(r, job).map(|d| d.to_string())))).collect();
     urls.sort();
     urls.dedup();
     urls
