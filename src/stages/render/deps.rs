@@ -224,7 +224,8 @@ pub struct KeptByInputs<T>(std::sync::Mutex<Kept<T>>);
 
 struct Kept<T> {
     keys: Vec<u64>,
-    values: Vec<T>,
+    /// `None` for an item without a key (0): nothing to find it by, so not copied.
+    values: Vec<Option<T>>,
 }
 
 impl<T> Default for KeptByInputs<T> {
@@ -242,7 +243,7 @@ impl<T> Kept<T> {
     fn find<'a>(&'a self, n: usize, key: u64, far: &Far) -> Option<&'a T> {
         let near = [Some(n), n.checked_sub(1), n.checked_add(1)];
         if let Some(at) = near.into_iter().flatten().find(|&at| self.keys.get(at) == Some(&key)) {
-            return self.values.get(at);
+            return self.values.get(at).and_then(Option::as_ref);
         }
         let (missed, by_key) = far;
         if missed.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < Self::FAR {
@@ -250,7 +251,7 @@ impl<T> Kept<T> {
         }
         let by_key = by_key
             .get_or_init(|| self.keys.iter().enumerate().filter(|(_, &k)| k != 0).map(|(at, &k)| (k, at)).collect());
-        by_key.get(&key).and_then(|&at| self.values.get(at))
+        by_key.get(&key).and_then(|&at| self.values.get(at)).and_then(Option::as_ref)
     }
 
     /// Values made again before the rest are looked for by key.
@@ -284,7 +285,8 @@ pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
         })
         .unzip();
     drop(previous);
-    let kept = Kept { keys, values: values.clone() };
+    let kept = values.iter().zip(&keys).map(|(v, &k)| (k != 0).then(|| v.clone())).collect();
+    let kept = Kept { keys, values: kept };
     *memo.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
     values
 }
@@ -430,7 +432,7 @@ mod tests {
         assert_eq!(run(&first), (made_all(&first), 200), "nothing kept yet");
         // Mark every value as kept, to see which are made again.
         *memo.0.lock().unwrap() =
-            Kept { keys: first.clone(), values: first.iter().map(|k| format!("kept {k}")).collect() };
+            Kept { keys: first.clone(), values: first.iter().map(|k| Some(format!("kept {k}"))).collect() };
         let was = |k: u64| format!("kept {k}");
         // A new first item (the rest one place along), item 3 changed, a keyless item.
         let mut second: Vec<u64> = vec![999];
@@ -444,14 +446,14 @@ mod tests {
         assert_eq!(out[10], "made 0");
         assert_eq!(out[200], was(200));
         // Item 200 moved to the front: made again (few moved far).
-        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| was(k)).collect() };
+        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| Some(was(k))).collect() };
         let mut third = vec![200];
         third.extend(1..200);
         let (out, n) = run(&third);
         assert_eq!((out[0].as_str(), n), ("made 200", 1));
         assert_eq!(out[1..], first[..199].iter().map(|&k| was(k)).collect::<Vec<_>>()[..]);
         // Three items added at the front: all the rest found by key.
-        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| was(k)).collect() };
+        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| Some(was(k))).collect() };
         let mut fourth = vec![997, 998, 999];
         fourth.extend(&first);
         let (out, n) = run(&fourth);
