@@ -964,6 +964,9 @@ struct RenderedPages {
 /// Render every page in parallel, scan its links, minify and write it; or, for a page the
 /// cache knows, take the previous output's file over with what the gate needs to know.
 /// Returns a theme error if rendering failed.
+/// The most pages one thread renders without another being able to take some over.
+const PIECE: usize = 16;
+
 fn render_pages(
     r: &Renderer,
     jobs: &[Job],
@@ -983,8 +986,12 @@ fn render_pages(
     };
     // Per page: the gate's view, the cache key and file stamp, whether it was rendered.
     type Done = (PageLinks, Option<(crate::cache::Keys, Stamp)>, bool);
+    // In pieces of at most `PIECE` pages, so a thread that comes free can take over part
+    // of what is left: after most edits, a few runs of pages are rendered and the rest are
+    // kept, and a piece is never split once a thread works on it.
     let results: Vec<Result<Done, Diagnostic>> = jobs
         .par_iter()
+        .with_max_len(PIECE)
         .map(|&job| {
             let rendered = r.render(job)?;
             progress.inc();
