@@ -212,7 +212,7 @@ pub struct Built {
     pub root: PathBuf,
     pub out: PathBuf,
     pub cfg: config::Config,
-    pub theme: Theme,
+    pub theme: std::sync::Arc<Theme>,
     pub ix: Index,
     pub bodies: bodies::Bodies,
     /// The link gate's view of every page, and what links may name (every file written).
@@ -249,6 +249,9 @@ pub struct Memo {
     search_first: std::sync::atomic::AtomicBool,
     /// What the link gate of the build that left `outputs` knew.
     gate: std::sync::Mutex<Option<Gate>>,
+    /// The theme the last build loaded: the next takes it when its files and the
+    /// configuration are the same (`Theme::load_after`).
+    theme: std::sync::Mutex<Option<std::sync::Arc<Theme>>>,
 }
 
 /// What a build's link gate leaves the next (serve): what every link could name, and the
@@ -369,11 +372,14 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
             return (Outcome::fail(2, vec![d]), None);
         }
     }
-    let mut theme = match Theme::load(root, &cfg.theme) {
+    let last_theme = memo.and_then(|m| m.theme.lock().unwrap_or_else(|e| e.into_inner()).clone());
+    let theme = match Theme::load_after(root, &cfg.theme, &cfg, last_theme.as_ref()) {
         Ok(t) => t,
         Err(d) => return (Outcome::fail(2, d), None),
     };
-    theme.set_global("site", &cfg);
+    if let Some(m) = memo {
+        *m.theme.lock().unwrap_or_else(|e| e.into_inner()) = Some(theme.clone());
+    }
     let date = opts.date.unwrap_or_else(Date::today);
     let diags = Diagnostics::default();
     // The cache folder's records serve builds that write; `check` and link reports need

@@ -813,6 +813,12 @@ fn every_kind_of_edit(env: &[(&str, &std::path::Path)]) {
     s.write("content/documents/a.md", &a);
     served.check("the number removed");
 
+    // The site's title in gazette.yaml: every page shows it (the theme the last build
+    // loaded is not taken as it was once the configuration it was given changed).
+    s.write("gazette.yaml", &text("gazette.yaml").replace("title: 测试区政府信息公开", "title: 测试区政务公开"));
+    served.check("the site's title");
+    assert!(raw(p, "/documents/a/").2.contains("测试区政务公开"), "a's page shows the site's new title");
+
     // What a file is checked against changes under it: its organ leaves organs.yaml. The
     // file did not change, yet the build must now fail at its line.
     s.write("content/documents/e.md", &doc("e", "", "戊。").replace("issuer: qzf", "issuer: qfb"));

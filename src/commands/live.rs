@@ -44,7 +44,7 @@ pub struct Live {
     root: PathBuf,
     out: PathBuf,
     cfg: Config,
-    theme: Theme,
+    theme: std::sync::Arc<Theme>,
     ix: Index,
     bodies: Bodies,
     pages: Vec<PageLinks>,
