@@ -94,7 +94,7 @@ impl Serialize for Prepared {
 pub type ThemeError = Diagnostic;
 
 /// A theme's files as read, before its templates are parsed (see [`Theme::load_after`]).
-pub struct Sources {
+struct Sources {
     sources: Vec<(String, String)>,
     origin: std::collections::HashMap<String, String>,
     site_static: Vec<(String, std::path::PathBuf)>,
@@ -113,10 +113,11 @@ impl Theme {
     ) -> Result<std::sync::Arc<Theme>, Vec<ThemeError>> {
         let read = Theme::read(root, name)?;
         let globals = globals_with(0, &global_hash("site", site));
-        if let Some(last) = last.filter(|t| t.sources == read.sources && t.site_static == read.site_static) {
-            if last.globals == globals {
-                return Ok(last.clone());
-            }
+        let same = |t: &&std::sync::Arc<Theme>| {
+            t.sources == read.sources && t.site_static == read.site_static && t.globals == globals
+        };
+        if let Some(last) = last.filter(same) {
+            return Ok(last.clone());
         }
         let mut theme = Theme::parse(read)?;
         theme.set_global("site", site);
