@@ -967,12 +967,12 @@ struct RenderedPages {
     fresh: Vec<usize>,
 }
 
-/// Render every page in parallel, scan its links, minify and write it; or, for a page the
-/// cache knows, take the previous output's file over with what the gate needs to know.
-/// Returns a theme error if rendering failed.
 /// The most pages one thread renders without another being able to take some over.
 const PIECE: usize = 16;
 
+/// Render every page in parallel, scan its links, minify and write it; or, for a page the
+/// cache knows, take the previous output's file over with what the gate needs to know.
+/// Returns a theme error if rendering failed.
 fn render_pages(
     r: &Renderer,
     jobs: &[Job],
