@@ -1064,14 +1064,12 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     }
     // (Each body's HTML read on both cores, not in the pass below: one cache miss each.)
     b.has_code = done.par_iter().any(|one| one.body.as_ref().is_some_and(|x| x.has_code));
-    // The memo's entries put in beside the pass below (two serial passes over 100,000
+    // The memo's entries, put in beside the merge below (two serial passes over 100,000
     // bodies at 100,000 documents, ~8 ms each).
-    let keeps: Vec<_> = match opts.memo {
-        Some(_) => {
-            done.iter_mut().chain(faq_sets.iter_mut().map(|(_, one)| one)).filter_map(|one| one.keep.take()).collect()
-        }
-        None => Vec::new(),
-    };
+    let keeps = opts.memo.map(|memo| {
+        let ones = done.iter_mut().chain(faq_sets.iter_mut().map(|(_, one)| one));
+        (memo, ones.filter_map(|one| one.keep.take()).collect::<Vec<_>>())
+    });
     let mut merge = |b: &mut Bodies| {
         // One pass over the bodies (at 100,000 documents each pass over them all was a
         // few milliseconds of every serve rebuild).
@@ -1094,8 +1092,8 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
             b.faq_sets[*k] = std::mem::take(&mut one.faq);
         }
     };
-    match opts.memo {
-        Some(memo) => {
+    match keeps {
+        Some((memo, keeps)) => {
             rayon::join(|| keep_all(memo, keeps), || merge(&mut b));
         }
         None => merge(&mut b),

@@ -230,7 +230,13 @@ struct Kept<T> {
 
 impl<T> Default for KeptByInputs<T> {
     fn default() -> Self {
-        KeptByInputs(std::sync::Mutex::new(Kept { keys: Vec::new(), values: Vec::new() }))
+        KeptByInputs(std::sync::Mutex::new(Kept::default()))
+    }
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept { keys: Vec::new(), values: Vec::new() }
     }
 }
 
@@ -272,8 +278,7 @@ pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
     make: impl Fn(&I) -> T + Sync,
 ) -> Vec<T> {
     let Some(memo) = memo else { return items.par_iter().map(&make).collect() };
-    let empty = Kept { keys: Vec::new(), values: Vec::new() };
-    let previous = std::mem::replace(&mut *memo.0.lock().unwrap_or_else(|e| e.into_inner()), empty);
+    let previous = std::mem::take(&mut *memo.0.lock().unwrap_or_else(|e| e.into_inner()));
     let far = Far::default();
     let (keys, values): (Vec<u64>, Vec<T>) = items
         .par_iter()
@@ -431,9 +436,12 @@ mod tests {
         let first: Vec<u64> = (1..=200).collect();
         assert_eq!(run(&first), (made_all(&first), 200), "nothing kept yet");
         // Mark every value as kept, to see which are made again.
-        *memo.0.lock().unwrap() =
-            Kept { keys: first.clone(), values: first.iter().map(|k| Some(format!("kept {k}"))).collect() };
         let was = |k: u64| format!("kept {k}");
+        let all_kept = || {
+            *memo.0.lock().unwrap() =
+                Kept { keys: first.clone(), values: first.iter().map(|&k| Some(was(k))).collect() }
+        };
+        all_kept();
         // A new first item (the rest one place along), item 3 changed, a keyless item.
         let mut second: Vec<u64> = vec![999];
         second.extend(first.iter().map(|&k| if k == 3 { 333 } else { k }));
@@ -446,14 +454,14 @@ mod tests {
         assert_eq!(out[10], "made 0");
         assert_eq!(out[200], was(200));
         // Item 200 moved to the front: made again (few moved far).
-        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| Some(was(k))).collect() };
+        all_kept();
         let mut third = vec![200];
         third.extend(1..200);
         let (out, n) = run(&third);
         assert_eq!((out[0].as_str(), n), ("made 200", 1));
         assert_eq!(out[1..], first[..199].iter().map(|&k| was(k)).collect::<Vec<_>>()[..]);
         // Three items added at the front: all the rest found by key.
-        *memo.0.lock().unwrap() = Kept { keys: first.clone(), values: first.iter().map(|&k| Some(was(k))).collect() };
+        all_kept();
         let mut fourth = vec![997, 998, 999];
         fourth.extend(&first);
         let (out, n) = run(&fourth);
