@@ -324,7 +324,7 @@ fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Ins
         st.broadcast(if css_only { "css" } else { "reload" }, "");
         outcome.report();
         if !changed.is_empty() {
-            eprintln!("rebuilt in {} ms", took.as_millis());
+            eprintln!("rebuilt in {} ms ({} of {} pages rendered)", took.as_millis(), outcome.rendered, outcome.pages);
         }
         if st.timings {
             outcome.print_timings();

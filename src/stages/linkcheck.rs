@@ -17,10 +17,21 @@ use std::collections::{HashMap, HashSet};
 /// library has some 15 million links. Targets, fragments and element ids are kept as
 /// 64-bit hashes (no lock, no strings); the link text is recovered only for a page that
 /// fails (by rendering it again).
+///
+/// Cheap to clone (the hashes are shared): serve's next build takes a page it keeps
+/// from the last build's (see `build::KeptPage`).
+#[derive(Clone)]
 pub struct PageLinks {
     /// Output path: `documents/x/index.html`.
     pub path: String,
     pub blame: Loc,
+    hashes: std::sync::Arc<Hashes>,
+    /// Every link as written, kept only when the caller asks (link report, external checks).
+    pub raw: Box<[String]>,
+}
+
+/// What the gate knows of a page's links and ids, as hashes.
+struct Hashes {
     /// Hashes of the distinct targets of the page's own-site links without a fragment.
     targets: Box<[u64]>,
     /// Distinct (target path hash, fragment hash) pairs of its links with a fragment. Apart
@@ -28,8 +39,16 @@ pub struct PageLinks {
     frags: Box<[(u64, u64)]>,
     /// Hashes of the page's element ids, sorted.
     ids: Box<[u64]>,
-    /// Every link as written, kept only when the caller asks (link report, external checks).
-    pub raw: Box<[String]>,
+}
+
+impl Hashes {
+    /// Kept for every page to the end of the build, as boxed slices: without the slack of
+    /// pushing and of the duplicates taken out, and 8 bytes less each than a vector
+    /// (146,000 pages at 100,000 documents: ~18 MB lower peak in all).
+    fn shared(targets: Vec<u64>, frags: Vec<(u64, u64)>, ids: Vec<u64>) -> std::sync::Arc<Hashes> {
+        let (targets, frags, ids) = (targets.into_boxed_slice(), frags.into_boxed_slice(), ids.into_boxed_slice());
+        std::sync::Arc::new(Hashes { targets, frags, ids })
+    }
 }
 
 /// The gate's 64-bit hash of a path, fragment or id. XXH3, a fixed algorithm: the build
@@ -68,12 +87,7 @@ impl PageLinks {
         frags.dedup();
         ids.sort_unstable();
         ids.dedup();
-        // Kept for every page to the end of the build, as boxed slices: without the slack
-        // of pushing and of the duplicates taken out, and 8 bytes less each than a vector
-        // (146,000 pages at 100,000 documents: ~18 MB lower peak in all).
-        let (targets, frags, ids, raw) =
-            (targets.into_boxed_slice(), frags.into_boxed_slice(), ids.into_boxed_slice(), raw.into_boxed_slice());
-        PageLinks { path, blame, targets, frags, ids, raw }
+        PageLinks { path, blame, hashes: Hashes::shared(targets, frags, ids), raw: raw.into_boxed_slice() }
     }
 }
 
@@ -88,13 +102,13 @@ impl PageLinks {
     /// A page's view as the build cache kept it (see `cache`).
     pub fn from_parts(path: String, blame: Loc, parts: Parts) -> Self {
         let Parts { targets, frags, ids } = parts;
-        let (targets, frags, ids) = (targets.into_boxed_slice(), frags.into_boxed_slice(), ids.into_boxed_slice());
-        PageLinks { path, blame, targets, frags, ids, raw: Box::default() }
+        PageLinks { path, blame, hashes: Hashes::shared(targets, frags, ids), raw: Box::default() }
     }
 
     /// What the build cache keeps of a page: its targets and ids.
     pub fn parts(&self) -> (&[u64], &[(u64, u64)], &[u64]) {
-        (&self.targets, &self.frags, &self.ids)
+        let h = &*self.hashes;
+        (&h.targets, &h.frags, &h.ids)
     }
 }
 
@@ -373,11 +387,11 @@ impl Targets {
     pub fn broken_pages(&self, pages: &[PageLinks], only: Option<&[usize]>) -> Vec<usize> {
         let bad = |t: u64, frag: u64| match self.named.get(&t) {
             None => true,
-            Some(page) => frag != 0 && page.is_some_and(|i| pages[i].ids.binary_search(&frag).is_err()),
+            Some(page) => frag != 0 && page.is_some_and(|i| pages[i].hashes.ids.binary_search(&frag).is_err()),
         };
         let broken = |&i: &usize| {
             let p = &pages[i];
-            p.targets.iter().any(|&t| bad(t, 0)) || p.frags.iter().any(|&(t, f)| bad(t, f))
+            p.hashes.targets.iter().any(|&t| bad(t, 0)) || p.hashes.frags.iter().any(|&(t, f)| bad(t, f))
         };
         match only {
             Some(only) => only.par_iter().copied().filter(broken).collect(),
@@ -453,7 +467,7 @@ pub fn check(
                     "every link in the output must work; fix the content or the template that writes it".to_string(),
                 ),
                 (Some(t), Some(f)) if !f.is_empty() => match page_ix.get(t.as_str()) {
-                    Some(&j) if pages[j].ids.binary_search(&hash(f)).is_err() => {
+                    Some(&j) if pages[j].hashes.ids.binary_search(&hash(f)).is_err() => {
                         let anchors = explain.anchors(j);
                         let help = if anchors.is_empty() {
                             format!("{t} has no anchors to link to")

@@ -267,6 +267,34 @@ impl<T> Kept<T> {
 /// How many values [`Kept::find`] did not find near their places, and its map by key.
 type Far = (std::sync::atomic::AtomicUsize, std::sync::OnceLock<FastMap<u64, usize>>);
 
+/// The values a [`KeptByInputs`] held, taken for one pass over this build's items.
+pub struct Previous<T> {
+    kept: Kept<T>,
+    far: Far,
+}
+
+impl<T> Previous<T> {
+    /// The value kept under inputs key `key` (0: none) for item `n`, if found near its place
+    /// (see [`Kept::find`]).
+    pub fn find(&self, n: usize, key: u64) -> Option<&T> {
+        (key != 0).then(|| self.kept.find(n, key, &self.far)).flatten()
+    }
+}
+
+impl<T> KeptByInputs<T> {
+    /// What the memo holds, taken out of it: it is empty until [`KeptByInputs::keep`].
+    pub fn take(&self) -> Previous<T> {
+        let kept = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        Previous { kept, far: Far::default() }
+    }
+
+    /// Hold this build's values, per item in order with its inputs key (0: none, so not
+    /// found again), for the next build.
+    pub fn keep(&self, keys: Vec<u64>, values: Vec<Option<T>>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Kept { keys, values };
+    }
+}
+
 /// One value per item of `items`, made by `make` in parallel, or, with a `memo`, taken
 /// from the previous build's where the item's inputs `key` (0: none) is one it kept and
 /// finds (near the item's place, see [`KeptByInputs`]); the memo then holds this build's
@@ -278,21 +306,18 @@ pub fn made_or_kept<I: Sync, T: Clone + Send + Sync>(
     make: impl Fn(&I) -> T + Sync,
 ) -> Vec<T> {
     let Some(memo) = memo else { return items.par_iter().map(&make).collect() };
-    let previous = std::mem::take(&mut *memo.0.lock().unwrap_or_else(|e| e.into_inner()));
-    let far = Far::default();
+    let previous = memo.take();
     let (keys, values): (Vec<u64>, Vec<T>) = items
         .par_iter()
         .enumerate()
         .map(|(n, item)| {
             let k = key(item);
-            let kept = (k != 0).then(|| previous.find(n, k, &far)).flatten().cloned();
-            (k, kept.unwrap_or_else(|| make(item)))
+            (k, previous.find(n, k).cloned().unwrap_or_else(|| make(item)))
         })
         .unzip();
     drop(previous);
     let kept = values.iter().zip(&keys).map(|(v, &k)| (k != 0).then(|| v.clone())).collect();
-    let kept = Kept { keys, values: kept };
-    *memo.0.lock().unwrap_or_else(|e| e.into_inner()) = kept;
+    memo.keep(keys, kept);
     values
 }
 

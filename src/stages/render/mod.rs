@@ -12,7 +12,7 @@ mod emit;
 mod plan;
 mod views;
 
-pub use deps::{made_or_kept, KeptByInputs};
+pub use deps::{made_or_kept, KeptByInputs, Previous};
 pub use emit::Rendered;
 pub use plan::{issue_label, issue_url, Job, ListingsMemo, RowMemo};
 
@@ -84,6 +84,17 @@ impl<'a> Renderer<'a> {
             .iter()
             .filter(|l| matches!(l.kind, plan::ListingKind::Tag(_)))
             .map(|l| (l.value.as_str(), l.dir.as_str(), l.docs.as_slice()))
+    }
+
+    /// The inputs key of `job`'s page (see `deps`): 0 for a page made without one (its
+    /// view is built and its context hashed), or without a cache.
+    pub fn inputs_of(&self, job: Job) -> u64 {
+        match job {
+            Job::Item(ItemId::Doc(i)) => self.document_page_inputs(i),
+            Job::Item(ItemId::Interp(k)) => self.interpretation_page_inputs(k),
+            Job::List(l, n) => self.listing_page_inputs(l, n),
+            _ => 0,
+        }
     }
 
     /// Render one page (or find it unchanged in the previous output).

@@ -111,13 +111,18 @@ struct Signature<'a> {
 }
 
 impl<'a> Renderer<'a> {
+    /// The inputs key of document `i`'s page (see `deps`).
+    pub(in crate::stages::render) fn document_page_inputs(&self, i: usize) -> u64 {
+        self.document_inputs(i, TEMPLATE)
+    }
+
     pub(in crate::stages::render) fn document(&self, i: usize) -> Result<Rendered, Diagnostic> {
         let ix = self.ix;
         let c = &ix.content;
         let d = &c.documents[i];
         let r = &ix.rel[i];
         let dir = ix.url(ItemId::Doc(i));
-        let inputs = self.document_inputs(i, TEMPLATE);
+        let inputs = self.document_page_inputs(i);
         if let Some(page) = self.reuse_inputs(routes::file(&dir), inputs, d.src.file()) {
             return Ok(page);
         }

@@ -26,11 +26,16 @@ struct InterpretationView<'a> {
 }
 
 impl<'a> Renderer<'a> {
+    /// The inputs key of interpretation `k`'s page (see `deps`).
+    pub(in crate::stages::render) fn interpretation_page_inputs(&self, k: usize) -> u64 {
+        self.interpretation_inputs(k, TEMPLATE)
+    }
+
     pub(in crate::stages::render) fn interpretation(&self, k: usize) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let it = &c.interpretations[k];
         let dir = self.ix.url(ItemId::Interp(k));
-        let inputs = self.interpretation_inputs(k, TEMPLATE);
+        let inputs = self.interpretation_page_inputs(k);
         if let Some(page) = self.reuse_inputs(routes::file(&dir), inputs, it.src.file()) {
             return Ok(page);
         }

@@ -70,6 +70,11 @@ fn pager(n: usize, pages: usize) -> impl Iterator<Item = usize> {
 }
 
 impl<'a> Renderer<'a> {
+    /// The inputs key of page `n` of listing `l` (see `deps`).
+    pub(in crate::stages::render) fn listing_page_inputs(&self, l: usize, n: usize) -> u64 {
+        self.listing_inputs(l, n, TEMPLATE)
+    }
+
     pub(in crate::stages::render) fn listing(&self, l: usize, n: usize) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
         let listing = &self.plan.listings[l];
@@ -77,7 +82,7 @@ impl<'a> Renderer<'a> {
         let pages = page_count(listing.docs.len(), per);
         let url_of = |p: usize| routes::listing_page(&listing.dir, p);
         let dir = url_of(n);
-        let inputs = self.listing_inputs(l, n, TEMPLATE);
+        let inputs = self.listing_page_inputs(l, n);
         if let Some(page) = self.reuse_inputs(routes::file(&dir), inputs, self.template_loc(TEMPLATE)) {
             return Ok(page);
         }
