@@ -138,7 +138,7 @@ try:
         ms = wait(t1, ok)
         time.sleep(settle)
         said = open(log_path, encoding="utf-8", errors="replace").read()[mark:]
-        how = re.findall(r"^(updated .* in \d+ ms|rebuilt in \d+ ms|build failed.*)$", said, re.M)
+        how = re.findall(r"^(updated .* in \d+ ms|rebuilt in \d+ ms(?: \(.*\))?|build failed.*)$", said, re.M)
         res.setdefault(kind, []).append((ms, how[-1] if how else "?"))
 
     for i in range(rounds):
