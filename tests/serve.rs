@@ -239,6 +239,14 @@ fn serve_started_inside_the_site_sees_its_edits() {
     wait_until("the listing to show it", || raw(p, "/documents/").2.contains("改过的标题"));
 }
 
+/// The last full build's "rebuilt in N ms (R of P pages rendered)" line in `log`: (R, P).
+fn pages_rendered(log: &str) -> (usize, usize) {
+    let line = log.lines().rev().find(|l| l.starts_with("rebuilt in ")).expect("a rebuilt line");
+    let counts = line.split_once('(').and_then(|(_, rest)| rest.strip_suffix(" pages rendered)"));
+    let (r, p) = counts.and_then(|c| c.split_once(" of ")).unwrap_or_else(|| panic!("counts in: {line}"));
+    (r.parse().expect("a number"), p.parse().expect("a number"))
+}
+
 /// Wait for a line of serve's log containing `needle`; returns the log up to it.
 fn wait_log(srv: &Server, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -356,6 +364,9 @@ fn body_edits_rewrite_one_page_and_leave_the_site_as_a_clean_build_would() {
     let log = wait_log(&srv, "rebuilt in");
     assert!(log.contains("the front matter changed: rebuilding the site"), "{log}");
     assert!(raw(p, "/documents/").2.contains("新标题甲"));
+    // Only the pages that show the title are rendered again; serve says how many.
+    let (rendered, pages) = pages_rendered(&log);
+    assert!(rendered > 0 && rendered < pages / 2, "{rendered} of {pages} pages rendered:\n{log}");
     assert_eq!(differences_from_clean(&s, &out, "clean2"), Vec::<String>::new(), "differs from a clean build");
 
     // Removing the heading b links to would break a link: the full build decides, and fails.
