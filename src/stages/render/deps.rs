@@ -273,7 +273,19 @@ pub struct Previous<T> {
     far: Far,
 }
 
+impl<T> Default for Previous<T> {
+    fn default() -> Self {
+        Previous::new(Vec::new(), Vec::new())
+    }
+}
+
 impl<T> Previous<T> {
+    /// Values of one build, per item in order with its inputs key (0: none), to be found
+    /// by the next build (for a memo that holds them with other things, see `search`).
+    pub fn new(keys: Vec<u64>, values: Vec<Option<T>>) -> Self {
+        Previous { kept: Kept { keys, values }, far: Far::default() }
+    }
+
     /// The value kept under inputs key `key` (0: none) for item `n`, if found near its place
     /// (see [`Kept::find`]).
     pub fn find(&self, n: usize, key: u64) -> Option<&T> {

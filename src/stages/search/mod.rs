@@ -487,8 +487,8 @@ pub struct Memo(std::sync::Mutex<Kept>);
 #[derive(Default)]
 struct Kept {
     items: KeyMap<Arc<Indexed>>,
-    /// Descriptions by inputs key (see [`Entry`]).
-    entries: KeyMap<Arc<Entry>>,
+    /// Descriptions by inputs key (see [`Entry`]), with their items' terms.
+    entries: KeptEntries,
     index: Option<KeptIndex>,
     /// Each text file the last build left in the output: by name, the text key it was
     /// made from and its stamp. An item whose file is still that one is not written
@@ -501,6 +501,65 @@ struct Kept {
     /// Each exact-number file the last build made: a hash of what it lists, and its JSON
     /// (see [`exact_number_files`]).
     nums: Vec<(u64, String)>,
+}
+
+/// The last build's descriptions in its targets' order, by inputs key (each with its
+/// number there), and where each one's items' terms are: a kept description is found at
+/// its target's place and its terms at their items' places, where a lookup by key in
+/// maps of 150,000 for each was ~90 ms of CPU of a title edit's rebuild at 100,000
+/// documents.
+#[derive(Default)]
+struct KeptEntries {
+    by_inputs: crate::render::Previous<(Arc<Entry>, u32)>,
+    /// Per description (its number), where its items' places in `places` start; one more
+    /// at the end.
+    starts: Vec<u32>,
+    places: Vec<u32>,
+    /// Per item of that build, in its order: its text key and its terms.
+    keys: Vec<u64>,
+    terms: Vec<Arc<Indexed>>,
+}
+
+impl KeptEntries {
+    /// This build's descriptions (`entries`, by target), the description and place in it
+    /// of each item (`owners`, by item), and each item's text key and terms.
+    fn of(
+        entries: &[(u64, Arc<Entry>, KeptTerms)],
+        owners: &[(usize, usize)],
+        keys: &[u64],
+        terms: Vec<Arc<Indexed>>,
+    ) -> Self {
+        let mut starts = Vec::with_capacity(entries.len() + 1);
+        let mut at = 0u32;
+        for (_, e, _) in entries {
+            starts.push(at);
+            at += e.items.len() as u32;
+        }
+        starts.push(at);
+        let mut places = vec![0u32; at as usize];
+        for (n, &(e, k)) in owners.iter().enumerate() {
+            places[starts[e] as usize + k] = n as u32;
+        }
+        let (ks, values) = entries
+            .iter()
+            .enumerate()
+            .map(|(n, (key, e, _))| (*key, (*key != 0).then(|| (e.clone(), n as u32))))
+            .unzip();
+        KeptEntries { by_inputs: crate::render::Previous::new(ks, values), starts, places, keys: keys.to_vec(), terms }
+    }
+
+    /// The description kept for target `n` under inputs `key`, with its items' terms, when
+    /// each item's text key is the one its terms were made from.
+    fn find(&self, n: usize, key: u64) -> Option<(Arc<Entry>, KeptTerms)> {
+        let (e, at) = self.by_inputs.find(n, key)?;
+        let at = *at as usize;
+        let places = self.places.get(*self.starts.get(at)? as usize..*self.starts.get(at + 1)? as usize)?;
+        let terms = e.items.iter().zip(places).map(|(d, &p)| {
+            let p = p as usize;
+            (self.keys.get(p) == Some(&d.text_key)).then(|| self.terms.get(p).cloned()).flatten().map(Some)
+        });
+        Some((e.clone(), terms.collect::<Option<KeptTerms>>()?))
+    }
 }
 
 /// What [`Kept::texts`] knows a text file by: a hash of its name.
@@ -1214,13 +1273,10 @@ pub fn build(
         .collect();
     let entries: Vec<(u64, Arc<Entry>, KeptTerms)> = targets
         .par_iter()
-        .map(|&t| {
+        .enumerate()
+        .map(|(n, &t)| {
             let key = memo.map_or(0, |_| inputs(t));
-            let kept = previous.entries.get(&key).filter(|_| key != 0).and_then(|e| {
-                let terms: Option<KeptTerms> =
-                    e.items.iter().map(|d| previous.items.get(&d.text_key).map(|i| Some(i.clone()))).collect();
-                Some((key, e.clone(), terms?))
-            });
+            let kept = previous.entries.find(n, key).map(|(e, terms)| (key, e, terms));
             kept.unwrap_or_else(|| {
                 let (mut items, terms): (Vec<Desc>, KeptTerms) =
                     items_of(t).map(|text_of| describe(text_of, doc_of(t))).unzip();
@@ -1251,7 +1307,8 @@ pub fn build(
         let ((_, entry, terms), &t) = (&entries[e], &targets[e]);
         let doc = doc_of(t);
         let items = entry.items.iter().zip(items_of(t)).enumerate();
-        items.map(move |(k, (d, text_of))| (d, terms.get(k).and_then(Option::as_ref), text_of, doc))
+        // (With its description and place there, for the memo.)
+        items.map(move |(k, (d, text_of))| ((e, k), (d, terms.get(k).and_then(Option::as_ref), text_of, doc)))
     };
     let documents = ix.published_documents().len();
     // Per document (its place among the targets), its interpretations' places.
@@ -1267,15 +1324,16 @@ pub fn build(
             None => alone.push(e),
         }
     }
-    let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+    let mut placed: Vec<((usize, usize), Slot)> = Vec::with_capacity(entries.len());
     for (p, interps) in interpretations.iter().enumerate() {
         let mut own = slots_of(p);
-        slots.extend(own.next());
-        slots.extend(interps.iter().flat_map(|&e| slots_of(e)));
-        slots.extend(own);
+        placed.extend(own.next());
+        placed.extend(interps.iter().flat_map(|&e| slots_of(e)));
+        placed.extend(own);
     }
-    slots.extend(alone.into_iter().flat_map(slots_of));
-    slots.reverse();
+    placed.extend(alone.into_iter().flat_map(slots_of));
+    placed.reverse();
+    let (owners, slots): (Vec<(usize, usize)>, Vec<Slot>) = placed.into_iter().unzip();
     // A second item with the same text file name, vanishingly rare, gets a suffix. (The
     // names are borrowed: copying each twice was a tenth of the stage at 100,000.)
     let mut seen: crate::hash::FastSet<Cow<str>> = crate::hash::FastSet::default();
@@ -1374,6 +1432,7 @@ pub fn build(
     // build, its shard files and the terms whose postings changed.
     // Each item's terms by text key, for serve's next build.
     let mut kept_items: KeyMap<Arc<Indexed>> = KeyMap::default();
+    let mut kept_terms: Vec<Arc<Indexed>> = Vec::new();
     let (postings, total, patched) = match (memo, record) {
         (None, Some((saved, old_of))) => {
             // An item whose text is unchanged keeps, under the same name, its text file
@@ -1446,7 +1505,7 @@ pub fn build(
                 }
                 None => None,
             };
-            match carried {
+            let result = match carried {
                 Some((postings, total, shards, changed)) => {
                     (AllPostings::Parts(postings), total, Some((shards, changed)))
                 }
@@ -1455,7 +1514,9 @@ pub fn build(
                     let total = merge(&mut postings, 0, &indexed, &part_of);
                     (AllPostings::Parts(postings), total, None)
                 }
-            }
+            };
+            kept_terms = indexed;
+            result
         }
     };
     if let Some(m) = memo {
@@ -1463,7 +1524,7 @@ pub fn build(
         kept_now.items = kept_items;
         kept_now.entries = match previous_entries {
             Some(kept) => kept,
-            None => entries.iter().filter(|(key, ..)| *key != 0).map(|(key, e, _)| (*key, e.clone())).collect(),
+            None => KeptEntries::of(&entries, &owners, &keys, kept_terms),
         };
         let texts = names.iter().zip(&keys).zip(lines.stamps.iter().flatten());
         kept_now.texts =
