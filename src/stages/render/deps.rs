@@ -296,8 +296,8 @@ impl<T> Previous<T> {
 impl<T> KeptByInputs<T> {
     /// What the memo holds, taken out of it: it is empty until [`KeptByInputs::keep`].
     pub fn take(&self) -> Previous<T> {
-        let kept = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        Previous { kept, far: Far::default() }
+        let Kept { keys, values } = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        Previous::new(keys, values)
     }
 
     /// Hold this build's values, per item in order with its inputs key (0: none, so not
@@ -474,10 +474,7 @@ mod tests {
         assert_eq!(run(&first), (made_all(&first), 200), "nothing kept yet");
         // Mark every value as kept, to see which are made again.
         let was = |k: u64| format!("kept {k}");
-        let all_kept = || {
-            *memo.0.lock().unwrap() =
-                Kept { keys: first.clone(), values: first.iter().map(|&k| Some(was(k))).collect() }
-        };
+        let all_kept = || memo.keep(first.clone(), first.iter().map(|&k| Some(was(k))).collect());
         all_kept();
         // A new first item (the rest one place along), item 3 changed, a keyless item.
         let mut second: Vec<u64> = vec![999];
