@@ -1244,7 +1244,12 @@ fn write_search_index(
             }
         })
     };
-    let out = crate::search::Output { write: &write, keep: &|path, stamp| staging.keep(path, stamp), group: &group };
+    let out = crate::search::Output {
+        write: &write,
+        keep: &|path, stamp| staging.keep(path, stamp),
+        keep_at: &|path, place, stamp| staging.keep_at(path, place, stamp),
+        group: &group,
+    };
     crate::search::build(r.ix, bodies, memo, store, &|t| r.search_inputs(t), &out)
 }
 

@@ -263,7 +263,10 @@ impl Live {
             }
             made.insert(name.to_string(), key);
         };
-        let out = crate::search::Output { write: &write, keep: &keep, group: &group };
+        // (Its place in the build's listing, as the build found it: serve's next build
+        // looks for it there. A fast edit adds no file to the listing and moves none.)
+        let keep_at = |path: &str, place, stamp| keep(path, stamp).then_some(place);
+        let out = crate::search::Output { write: &write, keep: &keep, keep_at: &keep_at, group: &group };
         crate::search::build(&self.ix, &self.bodies, Some(memo), None, &|_| 0, &out);
         let mut done =
             crate::output::update_in_place(&self.out, &chunks.into_inner().unwrap_or_else(|e| e.into_inner()))?;

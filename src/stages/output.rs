@@ -787,7 +787,26 @@ impl Staging {
     pub fn keep(&self, rel: &str, stamp: Stamp) -> bool {
         // (One lookup in `known`: it is the listing, when there is one. A dry run has
         // neither a record nor a previous output: nothing is kept.)
-        let recorded = self.recorded(rel);
+        self.keep_recorded(rel, self.recorded(rel), stamp)
+    }
+
+    /// [`Staging::keep`] of a file that was at place `hint` of `known` (as this returned
+    /// it when the last build kept it): the path there is compared with `rel` instead of
+    /// `rel` being hashed and looked up among every file of the output (with the claim, a
+    /// third of serve's search stage after a title edit at 100,000 documents, for the
+    /// 150,000 text files it keeps). `None` when it is not kept; else its place in
+    /// `known`, when it is there.
+    pub fn keep_at(&self, rel: &str, hint: Option<u32>, stamp: Stamp) -> Option<Option<u32>> {
+        let at_hint = hint.zip(self.known.as_deref()).and_then(|(p, known)| {
+            let p = p as usize;
+            (known.paths.get(p)? == rel).then(|| (p, known.values[p]))
+        });
+        let recorded = at_hint.or_else(|| self.recorded(rel));
+        self.keep_recorded(rel, recorded, stamp).then(|| recorded.map(|(p, _)| p as u32))
+    }
+
+    /// [`Staging::keep`] of `rel`, with what `known` records of it.
+    fn keep_recorded(&self, rel: &str, recorded: Option<(usize, (Stamp, u64))>, stamp: Stamp) -> bool {
         let now = match self.listed() {
             Some(_) => recorded.map(|(_, (s, _))| s),
             None => stamp_now(None, self.previous.as_deref(), rel),

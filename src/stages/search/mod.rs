@@ -396,8 +396,6 @@ struct Lines<'a> {
     next: usize,
     /// This build's record, while it is being written.
     record: Option<store::Writer>,
-    /// Each text file's stamp as written, for serve's memo.
-    stamps: Option<Vec<Option<Stamp>>>,
 }
 
 impl Lines<'_> {
@@ -445,12 +443,9 @@ impl Lines<'_> {
         if let Some(chunks) = &mut self.chunks {
             chunks.extend(made);
         }
-        for (k, &(excerpt, stamp)) in items.iter().enumerate() {
-            if let Some(record) = &mut self.record {
+        if let Some(record) = &mut self.record {
+            for (k, &(excerpt, stamp)) in items.iter().enumerate() {
                 record.item(self.keys[first + k], &self.names[first + k], stamp, excerpt);
-            }
-            if let Some(stamps) = &mut self.stamps {
-                stamps.push(stamp);
             }
         }
         self.next += items.len();
@@ -490,11 +485,14 @@ struct Kept {
     /// Descriptions by inputs key (see [`Entry`]), with their items' terms.
     entries: KeptEntries,
     index: Option<KeptIndex>,
-    /// Each text file the last build left in the output: by name, the text key it was
-    /// made from and its stamp. An item whose file is still that one is not written
-    /// again (formatting and hashing every item's text was a third of the stage).
-    /// (By a hash of the name, [`text_name_key`]: not a copy of every name.)
-    texts: KeyMap<(u64, Stamp)>,
+    /// Each text file the last build left in the output, in its items' order, by a hash
+    /// of its name ([`text_name_key`]: not a copy of every name): the text key it was made
+    /// from, its stamp and its place in the output's listing. An item whose file is still
+    /// that one is not written again (formatting and hashing every item's text was a
+    /// third of the stage); found at its item's place and kept at its own place in the
+    /// listing, where a lookup of each by name and of each path among the output's files
+    /// were half of the stage after a title edit at 100,000 documents.
+    texts: crate::render::Previous<TextFile>,
     /// Each chunk of result lines the last build wrote: its key and stamp (see
     /// [`Lines::push`]).
     chunks: Vec<(u64, Option<Stamp>)>,
@@ -561,6 +559,10 @@ impl KeptEntries {
         Some((e.clone(), terms.collect::<Option<KeptTerms>>()?))
     }
 }
+
+/// A text file the last build left: its text key, stamp and place in the output's
+/// listing (see `output::Staging::keep_at`).
+type TextFile = (u64, Stamp, Option<u32>);
 
 /// What [`Kept::texts`] knows a text file by: a hash of its name.
 fn text_name_key(name: &str) -> u64 {
@@ -1095,6 +1097,9 @@ pub struct Output<'a> {
     /// Keep the previous output's file as it is, if it is still the file with this stamp;
     /// whether it was kept (then it counts as written).
     pub keep: &'a (dyn Fn(&str, Stamp) -> bool + Sync),
+    /// [`Output::keep`] of a file found at a place of the listing of the output before
+    /// (`output::Staging::keep_at`): `None` when not kept, else its place, when known.
+    pub keep_at: &'a (dyn Fn(&str, Option<u32>, Stamp) -> Option<Option<u32>> + Sync),
     /// Files made together from a key (a hash of all they are made from): the previous
     /// build's kept as they are when it made them from the same key, else made by the
     /// function given, each written like [`Output::write`]'s.
@@ -1370,19 +1375,22 @@ pub fn build(
     let still_written =
         |n: usize, name: &str, stamp: Stamp| (name == names[n] && (out.keep)(&text_path(n), stamp)).then_some(stamp);
     // One item's terms, from the memo when it has them; its text file is kept if it is
-    // still the one written (serve), else written (the stamp of the file, when known).
-    let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>) {
+    // still the one written (serve), else written: the stamp of the file, when known,
+    // and where it was kept in the output's listing.
+    let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>, Option<u32>) {
         let (desc, terms, text_of, _) = slots[n];
         let indexed = match terms {
             Some(indexed) => indexed.clone(),
             None => Arc::new(index(&index_title(text_of), &html(text_of))),
         };
-        let written = previous.texts.get(&text_name_key(&names[n])).filter(|(key, _)| *key == desc.text_key);
-        if let Some(stamp) = written.and_then(|&(_, stamp)| still_written(n, &names[n], stamp)) {
-            return (indexed, Some(stamp));
+        let written = memo.and_then(|_| previous.texts.find(n, text_name_key(&names[n])));
+        if let Some(&(_, stamp, place)) = written.filter(|(key, ..)| *key == desc.text_key) {
+            if let Some(place) = (out.keep_at)(&text_path(n), place, stamp) {
+                return (indexed, Some(stamp), place);
+            }
         }
         let stamp = (out.write)(text_path(n), &indexed.text_json);
-        (indexed, stamp)
+        (indexed, stamp, None)
     };
 
     // Postings live in one map per thread-sized partition of the key space, so merging
@@ -1419,7 +1427,6 @@ pub fn build(
         chunks: keyed.then(Vec::new),
         next: 0,
         record: store.and_then(|st| st.begin(slots.len())),
-        stamps: memo.map(|_| Vec::with_capacity(slots.len())),
     };
     // The previous build's record, with the item each of this build's items was, when
     // they line up closely enough (see `match_items`).
@@ -1433,6 +1440,8 @@ pub fn build(
     // Each item's terms by text key, for serve's next build.
     let mut kept_items: KeyMap<Arc<Indexed>> = KeyMap::default();
     let mut kept_terms: Vec<Arc<Indexed>> = Vec::new();
+    // Each item's text file: its stamp when known, and its place in the output's listing.
+    let mut text_files: Vec<(Option<Stamp>, Option<u32>)> = Vec::new();
     let (postings, total, patched) = match (memo, record) {
         (None, Some((saved, old_of))) => {
             // An item whose text is unchanged keeps, under the same name, its text file
@@ -1443,7 +1452,7 @@ pub fn build(
                 .into_par_iter()
                 .map(|n| {
                     let Some(o) = old_of[n] else {
-                        let (indexed, stamp) = index_item(n);
+                        let (indexed, stamp, _) = index_item(n);
                         return (indexed.excerpt_json.clone(), stamp, Some(indexed));
                     };
                     let was = &saved.items[o];
@@ -1452,7 +1461,7 @@ pub fn build(
                         // Renamed, or its file is not the one written: write it again (its
                         // terms are the recorded ones).
                         None => {
-                            let (indexed, stamp) = index_item(n);
+                            let (indexed, stamp, _) = index_item(n);
                             (indexed.excerpt_json.clone(), stamp, None)
                         }
                     }
@@ -1473,16 +1482,17 @@ pub fn build(
             let numbers: Vec<usize> = (0..slots.len()).collect();
             for (c_no, chunk) in numbers.chunks(TOKENIZE_CHUNK).enumerate() {
                 let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
-                    chunk.par_iter().map(|&n| index_item(n)).unzip();
+                    chunk.par_iter().map(|&n| index_item(n)).map(|(indexed, stamp, _)| (indexed, stamp)).unzip();
                 lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(stamps).collect::<Vec<_>>());
                 total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
             }
             (AllPostings::Parts(postings), total, None)
         }
         (Some(_), _) => {
-            let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
-                (0..slots.len()).into_par_iter().map(index_item).unzip();
-            lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(stamps).collect::<Vec<_>>());
+            let (indexed, files): (Vec<Arc<Indexed>>, Vec<(Option<Stamp>, Option<u32>)>) =
+                (0..slots.len()).into_par_iter().map(index_item).map(|(i, stamp, place)| (i, (stamp, place))).unzip();
+            lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(files.iter().map(|f| f.0)).collect::<Vec<_>>());
+            text_files = files;
             let mut previous = previous;
             kept_items = keys.iter().copied().zip(indexed.iter().cloned()).collect();
             let last = previous.index.take().filter(|last| last.postings.len() == parts);
@@ -1526,9 +1536,14 @@ pub fn build(
             Some(kept) => kept,
             None => KeptEntries::of(&entries, &owners, &keys, kept_terms),
         };
-        let texts = names.iter().zip(&keys).zip(lines.stamps.iter().flatten());
-        kept_now.texts =
-            texts.filter_map(|((name, &key), stamp)| Some((text_name_key(name), (key, (*stamp)?)))).collect();
+        let texts = names.iter().zip(&keys).zip(text_files);
+        let (by_name, texts) = texts
+            .map(|((name, &key), (stamp, place))| match stamp {
+                Some(stamp) => (text_name_key(name), Some((key, stamp, place))),
+                None => (0, None),
+            })
+            .unzip();
+        kept_now.texts = crate::render::Previous::new(by_name, texts);
         kept_now.chunks = lines.chunks.take().unwrap_or_default();
     }
     let shards = shard_count(total, postings.len());
