@@ -388,7 +388,7 @@ struct Rendered {
 }
 
 /// Bodies rendered by the previous build in this process (`serve --watch`), by a hash of
-/// their text, file, page and `iframe_hosts`. A body is taken from here when replaying
+/// their text, file, page and `iframe_hosts`, at their places ([`KeptBody`]). A body is taken from here when replaying
 /// its link lookups against this build's index gives the same answers; an edit then
 /// renders only the bodies it changed and those whose links now resolve differently.
 /// A body none of whose lookups names an item whose face changed (see [`Faces`]) is not
@@ -399,19 +399,25 @@ pub struct Memo(std::sync::Mutex<Kept>);
 
 #[derive(Default)]
 struct Kept {
-    rendered: crate::hash::FastMap<u64, Arc<Rendered>>,
-    answered: crate::hash::FastMap<u64, Arc<Answered>>,
+    bodies: crate::render::Previous<KeptBody>,
     faces: Option<Faces>,
-    /// The build before's maps, freed by [`Memo::release`] once the build that replaced
-    /// them is served: freeing them (a reference count each, then the tables) was ~10 ms
-    /// of the Markdown stage of every rebuild at 100,000 documents.
-    retired: Option<Retired>,
+    /// The build before's bodies, freed by [`Memo::release`] once the build that replaced
+    /// them is served: freeing them (a reference count each) was ~10 ms of the Markdown
+    /// stage of every rebuild at 100,000 documents.
+    retired: Option<crate::render::Previous<KeptBody>>,
 }
 
-struct Retired {
-    _rendered: crate::hash::FastMap<u64, Arc<Rendered>>,
-    _answered: crate::hash::FastMap<u64, Arc<Answered>>,
-}
+/// A body serve's memo keeps, by its key, at its place in the build's order (each item's
+/// in `Content::items` order, then each FAQ set's: see `render_all_inner`): as rendered,
+/// and what its lookups gave when they were kept ([`Answered`]). Found at its place by
+/// the next build, as pages are (`render::Previous`): by key in two maps of 100,000, with
+/// the maps made again for the build after, the lookups were ~60 ms of CPU of every
+/// rebuild at 100,000 documents.
+type KeptBody = (Arc<Rendered>, Option<Arc<Answered>>);
+
+/// What a build keeps of one body for the next (see `One::keep`): its key, and its
+/// [`KeptBody`].
+type Keep = (u64, Arc<Rendered>, Option<Arc<Answered>>);
 
 impl Memo {
     /// Free what the last build replaced (serve calls it once that build is served).
@@ -631,28 +637,30 @@ impl Renumbered {
     }
 }
 
-/// This build's view of a [`Memo`] or a [`Record`]: the previous build's entries, and this one's.
+/// This build's view of a [`Record`] (its entries by key, and this build's) or of serve's
+/// [`Memo`] (`answered`).
 struct MemoUse {
     previous: crate::hash::FastMap<u64, Arc<Rendered>>,
     kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
-    /// serve's memo only: what the lookups gave (see [`Answered`]).
+    /// serve's memo only: its bodies, with what the lookups gave (see [`Answered`]).
     answered: Option<AnsweredUse>,
 }
 
-/// The previous build's [`Answered`], the names whose answers may have changed since
-/// and the items renumbered (`None`: any answer may have changed), and this build's.
+/// The previous build's bodies at their places, the names whose answers may have changed
+/// since and the items renumbered (`None`: any answer may have changed), and this
+/// build's bodies.
 struct AnsweredUse {
-    previous: crate::hash::FastMap<u64, Arc<Answered>>,
+    previous: crate::render::Previous<KeptBody>,
     changed: Option<(crate::hash::FastSet<u64>, Renumbered)>,
-    kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Answered>>>,
+    kept: std::sync::Mutex<crate::render::Previous<KeptBody>>,
 }
 
 impl AnsweredUse {
-    /// What body `key`'s lookups gave last time, if none of the names they looked up
+    /// What a body's lookups gave last time (`was`), if none of the names they looked up
     /// changed (the items they name numbered as now).
-    fn unchanged(&self, key: u64) -> Option<Arc<Answered>> {
+    fn unchanged(&self, was: Option<&Arc<Answered>>) -> Option<Arc<Answered>> {
         let (changed, renumbered) = self.changed.as_ref()?;
-        let a = self.previous.get(&key).filter(|a| !a.names.iter().any(|n| changed.contains(n)))?;
+        let a = was.filter(|a| !a.names.iter().any(|n| changed.contains(n)))?;
         renumbered.answers(a)
     }
 }
@@ -781,7 +789,9 @@ struct One {
     /// For the memo or record: the body's key and what to keep of it (and, for serve's
     /// memo, of its lookups), put in once every body is done (a locked insert per body,
     /// into maps growing as they went, was a tenth of the stage at 100,000 documents).
-    keep: Option<(u64, Arc<Rendered>, Option<Arc<Answered>>)>,
+    keep: Option<Keep>,
+    /// Its place in the build's order (see [`KeptBody`]).
+    at: usize,
 }
 
 /// A body's Markdown: the text, or, for an item taken from `gazette build`'s record of the
@@ -820,7 +830,8 @@ fn changed_meanwhile(src: &Source) -> Diagnostic {
 
 /// Render one item's body and FAQ answers. `src` is the file the text comes from (a FAQ
 /// set's file for its answers), `from` the page it appears on.
-fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answers, opts: &Opts) -> One {
+/// `at`: its place in the build's order, for serve's memo (see [`KeptBody`]).
+fn render_one(ix: &Index, from: ItemId, at: usize, src: &Source, body: Markdown, faq: &Answers, opts: &Opts) -> One {
     let new_sink = || Sink {
         ix,
         from,
@@ -874,9 +885,13 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
             h.update(&[u8::from(opts.record_links)]);
             let key = h.digest();
             let answered = memo.answered.as_ref();
-            let reused = memo.previous.get(&key).and_then(|r| {
+            let found = match answered {
+                Some(a) => a.previous.find(at, key).map(|(r, was)| (r, was.as_ref())),
+                None => memo.previous.get(&key).map(|r| (r, None)),
+            };
+            let reused = found.and_then(|(r, was)| {
                 // Its lookups' answers as they were, or asked again.
-                let same = match answered.and_then(|a| a.unchanged(key)) {
+                let same = match answered.and_then(|a| a.unchanged(was)) {
                     Some(a) => {
                         kept_answers = Some(a);
                         true
@@ -924,7 +939,7 @@ fn render_one(ix: &Index, from: ItemId, src: &Source, body: Markdown, faq: &Answ
         }
     };
     let emitted = emitted.into_iter().map(|(h, l)| (src.path.clone(), h, l)).collect();
-    One { body: Some(b), faq, tasks, lookups, from, emitted, keep }
+    One { body: Some(b), faq, tasks, lookups, from, emitted, keep, at }
 }
 
 struct Opts<'d> {
@@ -992,8 +1007,8 @@ pub fn render_all(
             let now = Faces::of(ix);
             let changed = was.faces.as_ref().and_then(|before| now.changed_since(before));
             faces = Some(now);
-            let answered = AnsweredUse { previous: was.answered, changed, kept: Default::default() };
-            Some(MemoUse { previous: was.rendered, kept: Default::default(), answered: Some(answered) })
+            let answered = AnsweredUse { previous: was.bodies, changed, kept: Default::default() };
+            Some(MemoUse { previous: Default::default(), kept: Default::default(), answered: Some(answered) })
         }
         (None, Some(r)) => Some(MemoUse { previous: r.load(), kept: Default::default(), answered: None }),
         (None, None) => None,
@@ -1007,12 +1022,11 @@ pub fn render_all(
     let Some(u) = memo_use else { return b };
     let kept = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = memo {
-        let (answered, answered_before) = match u.answered {
-            Some(a) => (a.kept.into_inner().unwrap_or_else(|e| e.into_inner()), a.previous),
+        let (bodies, retired) = match u.answered {
+            Some(a) => (a.kept.into_inner().unwrap_or_else(|e| e.into_inner()), Some(a.previous)),
             None => Default::default(),
         };
-        let retired = Some(Retired { _rendered: u.previous, _answered: answered_before });
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Kept { rendered: kept, answered, faces, retired };
+        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Kept { bodies, faces, retired };
     } else if let Some(r) = record {
         r.save(&u.previous, kept);
     }
@@ -1028,14 +1042,16 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
         jobs.iter().map(|&t| opts.sources.let_go.then(|| std::mem::take(ix.content.item_mut(t).body_mut()))).collect();
     let c = &ix.content;
     let ixr: &Index = ix;
+    let items = jobs.len();
     let mut done: Vec<One> = jobs
         .into_par_iter()
         .zip(texts)
-        .filter(|(t, _)| ixr.visible(*t))
-        .map(|(t, text)| {
+        .enumerate()
+        .filter(|(_, (t, _))| ixr.visible(*t))
+        .map(|(at, (t, text))| {
             let item = c.item(t);
             let body = Markdown::loaded(item.src(), text.as_deref().unwrap_or(item.body()));
-            render_one(ixr, t, item.src(), body, &faq_answers(ixr, t), opts)
+            render_one(ixr, t, at, item.src(), body, &faq_answers(ixr, t), opts)
         })
         .collect();
     // FAQ sets render their answers as part of the document they are for.
@@ -1044,7 +1060,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
         .filter_map(|k| {
             let j = ixr.faq_for[k]?;
             let f = &c.faqs[k];
-            let mut one = render_one(ixr, j.into(), &f.src, Markdown::of(""), &Answers::of_set(f), opts);
+            let mut one = render_one(ixr, j.into(), items + k, &f.src, Markdown::of(""), &Answers::of_set(f), opts);
             one.body = None;
             Some((k, one))
         })
@@ -1068,7 +1084,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     // bodies at 100,000 documents, ~8 ms each).
     let keeps = opts.memo.map(|memo| {
         let ones = done.iter_mut().chain(faq_sets.iter_mut().map(|(_, one)| one));
-        (memo, ones.filter_map(|one| one.keep.take()).collect::<Vec<_>>())
+        (memo, ones.filter_map(|one| Some((one.at, one.keep.take()?))).collect::<Vec<_>>())
     });
     let mut merge = |b: &mut Bodies| {
         // One pass over the bodies (at 100,000 documents each pass over them all was a
@@ -1094,7 +1110,7 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     };
     match keeps {
         Some((memo, keeps)) => {
-            rayon::join(|| keep_all(memo, keeps), || merge(&mut b));
+            rayon::join(|| keep_all(memo, items + c.faqs.len(), keeps), || merge(&mut b));
         }
         None => merge(&mut b),
     }
@@ -1109,19 +1125,23 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
     b
 }
 
-/// Put each body's entry (see `One::keep`) into `memo`'s maps for the next build.
-fn keep_all(memo: &MemoUse, keeps: Vec<(u64, Arc<Rendered>, Option<Arc<Answered>>)>) {
-    let mut kept = memo.kept.lock().unwrap_or_else(|e| e.into_inner());
-    let mut answered = memo.answered.as_ref().map(|a| a.kept.lock().unwrap_or_else(|e| e.into_inner()));
-    // (Sized once: grown as they went, the maps were rehashed some twelve times.)
-    kept.reserve(keeps.len());
-    if let Some(a) = answered.as_mut() {
-        a.reserve(keeps.len());
-    }
-    for (key, rendered, answers) in keeps {
-        if let (Some(map), Some(a)) = (answered.as_mut(), answers) {
-            map.insert(key, a);
+/// Put each body's entry (see `One::keep`), with its place among `places`, into serve's
+/// memo at its place, or into the record's map by key, for the next build.
+fn keep_all(memo: &MemoUse, places: usize, keeps: Vec<(usize, Keep)>) {
+    if let Some(a) = &memo.answered {
+        let mut keys = vec![0; places];
+        let mut values: Vec<Option<KeptBody>> = (0..places).map(|_| None).collect();
+        for (at, (key, rendered, answers)) in keeps {
+            keys[at] = key;
+            values[at] = Some((rendered, answers));
         }
+        *a.kept.lock().unwrap_or_else(|e| e.into_inner()) = crate::render::Previous::new(keys, values);
+        return;
+    }
+    let mut kept = memo.kept.lock().unwrap_or_else(|e| e.into_inner());
+    // (Sized once: grown as they went, the map was rehashed some twelve times.)
+    kept.reserve(keeps.len());
+    for (_, (key, rendered, _)) in keeps {
         kept.insert(key, rendered);
     }
 }
@@ -1140,7 +1160,7 @@ pub struct Single {
 pub fn render_single(ix: &Index, b: &Bodies, t: ItemId, text: &str, iframe_hosts: &[String]) -> Single {
     let diags = Diagnostics::default();
     let opts = Opts::alone(&diags, false, iframe_hosts);
-    let one = render_one(ix, t, ix.source(t), Markdown::of(text), &faq_answers(ix, t), &opts);
+    let one = render_one(ix, t, 0, ix.source(t), Markdown::of(text), &faq_answers(ix, t), &opts);
     check_fragments(ix, b, one.lookups.links(), &diags);
     let (cites, files) = (one.lookups.cites().clone(), one.lookups.files().clone());
     Single { body: one.body.unwrap_or_default(), cites, files, diags: diags.into_sorted() }
@@ -1153,11 +1173,11 @@ pub fn link_sources(ix: &Index, t: ItemId, body: &str, iframe_hosts: &[String]) 
     let diags = Diagnostics::default();
     let opts = Opts::alone(&diags, true, iframe_hosts);
     let item = ix.content.item(t);
-    let mut ones = vec![render_one(ix, t, item.src(), Markdown::of(body), &faq_answers(ix, t), &opts)];
+    let mut ones = vec![render_one(ix, t, 0, item.src(), Markdown::of(body), &faq_answers(ix, t), &opts)];
     if let ItemId::Doc(j) = t {
         for &k in &ix.rel[j].faq_sets {
             let f = &ix.content.faqs[k.0];
-            ones.push(render_one(ix, t, &f.src, Markdown::of(""), &Answers::of_set(f), &opts));
+            ones.push(render_one(ix, t, 0, &f.src, Markdown::of(""), &Answers::of_set(f), &opts));
         }
     }
     ones.into_iter().flat_map(|o| o.emitted).map(|(path, href, line)| (href, Loc::new(path, line, 1))).collect()
@@ -1218,7 +1238,7 @@ impl Bodies {
         // Its Markdown as loaded (read again if it is not at hand: the file must still hold it).
         let body = Markdown::loaded(src, ix.content.item(t).body());
         // (Rendered without a memo, the body is this call's alone.)
-        let made = render_one(ix, t, src, body, &Answers::none(src), &opts).body.and_then(Arc::into_inner);
+        let made = render_one(ix, t, 0, src, body, &Answers::none(src), &opts).body.and_then(Arc::into_inner);
         match made.filter(|b| b.hash == was.hash).and_then(Body::held) {
             Some(html) => html,
             None => {
