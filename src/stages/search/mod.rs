@@ -564,6 +564,10 @@ impl KeptEntries {
 /// listing (see `output::Staging::keep_at`).
 type TextFile = (u64, Stamp, Option<u32>);
 
+/// A text file as this build left it: its stamp when known, its place in the output's
+/// listing when it was kept there.
+type WrittenText = (Option<Stamp>, Option<u32>);
+
 /// What [`Kept::texts`] knows a text file by: a hash of its name.
 fn text_name_key(name: &str) -> u64 {
     crate::hash::of(name.as_bytes())
@@ -1099,12 +1103,15 @@ pub struct Output<'a> {
     pub keep: &'a (dyn Fn(&str, Stamp) -> bool + Sync),
     /// [`Output::keep`] of a file found at a place of the listing of the output before
     /// (`output::Staging::keep_at`): `None` when not kept, else its place, when known.
-    pub keep_at: &'a (dyn Fn(&str, Option<u32>, Stamp) -> Option<Option<u32>> + Sync),
+    pub keep_at: &'a KeepAt<'a>,
     /// Files made together from a key (a hash of all they are made from): the previous
     /// build's kept as they are when it made them from the same key, else made by the
     /// function given, each written like [`Output::write`]'s.
     pub group: &'a Group<'a>,
 }
+
+/// [`Output::keep_at`]: a path, its place before when known, the stamp it had.
+pub type KeepAt<'a> = dyn Fn(&str, Option<u32>, Stamp) -> Option<Option<u32>> + Sync + 'a;
 
 /// Files made together ([`Output::group`]): each one's path and JSON.
 pub type Files = Vec<(String, String)>;
@@ -1441,7 +1448,7 @@ pub fn build(
     let mut kept_items: KeyMap<Arc<Indexed>> = KeyMap::default();
     let mut kept_terms: Vec<Arc<Indexed>> = Vec::new();
     // Each item's text file: its stamp when known, and its place in the output's listing.
-    let mut text_files: Vec<(Option<Stamp>, Option<u32>)> = Vec::new();
+    let mut text_files: Vec<WrittenText> = Vec::new();
     let (postings, total, patched) = match (memo, record) {
         (None, Some((saved, old_of))) => {
             // An item whose text is unchanged keeps, under the same name, its text file
@@ -1489,7 +1496,7 @@ pub fn build(
             (AllPostings::Parts(postings), total, None)
         }
         (Some(_), _) => {
-            let (indexed, files): (Vec<Arc<Indexed>>, Vec<(Option<Stamp>, Option<u32>)>) =
+            let (indexed, files): (Vec<Arc<Indexed>>, Vec<WrittenText>) =
                 (0..slots.len()).into_par_iter().map(index_item).map(|(i, stamp, place)| (i, (stamp, place))).unzip();
             lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(files.iter().map(|f| f.0)).collect::<Vec<_>>());
             text_files = files;
