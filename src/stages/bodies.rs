@@ -388,9 +388,10 @@ struct Rendered {
 }
 
 /// Bodies rendered by the previous build in this process (`serve --watch`), by a hash of
-/// their text, file, page and `iframe_hosts`, at their places ([`KeptBody`]). A body is taken from here when replaying
-/// its link lookups against this build's index gives the same answers; an edit then
-/// renders only the bodies it changed and those whose links now resolve differently.
+/// their text, file, page and `iframe_hosts`, at their places ([`KeptBody`]). A body is
+/// taken from here when replaying its link lookups against this build's index gives the
+/// same answers; an edit then renders only the bodies it changed and those whose links
+/// now resolve differently.
 /// A body none of whose lookups names an item whose face changed (see [`Faces`]) is not
 /// even replayed: what its lookups gave last time is taken as is ([`Answered`]).
 /// Holds the last build's bodies only.

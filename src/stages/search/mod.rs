@@ -564,9 +564,9 @@ impl KeptEntries {
 /// listing (see `output::Staging::keep_at`).
 type TextFile = (u64, Stamp, Option<u32>);
 
-/// A text file as this build left it: its stamp when known, its place in the output's
-/// listing when it was kept there.
-type WrittenText = (Option<Stamp>, Option<u32>);
+/// A text file as this build left it: a hash of its name ([`text_name_key`], in serve),
+/// its stamp when known, its place in the output's listing when it was kept there.
+type WrittenText = (u64, Option<Stamp>, Option<u32>);
 
 /// What [`Kept::texts`] knows a text file by: a hash of its name.
 fn text_name_key(name: &str) -> u64 {
@@ -1382,22 +1382,22 @@ pub fn build(
     let still_written =
         |n: usize, name: &str, stamp: Stamp| (name == names[n] && (out.keep)(&text_path(n), stamp)).then_some(stamp);
     // One item's terms, from the memo when it has them; its text file is kept if it is
-    // still the one written (serve), else written: the stamp of the file, when known,
-    // and where it was kept in the output's listing.
-    let index_item = |n: usize| -> (Arc<Indexed>, Option<Stamp>, Option<u32>) {
+    // still the one written (serve), else written: the file as left (see `WrittenText`).
+    let index_item = |n: usize| -> (Arc<Indexed>, WrittenText) {
         let (desc, terms, text_of, _) = slots[n];
         let indexed = match terms {
             Some(indexed) => indexed.clone(),
             None => Arc::new(index(&index_title(text_of), &html(text_of))),
         };
-        let written = memo.and_then(|_| previous.texts.find(n, text_name_key(&names[n])));
+        let by_name = memo.map_or(0, |_| text_name_key(&names[n]));
+        let written = memo.and_then(|_| previous.texts.find(n, by_name));
         if let Some(&(_, stamp, place)) = written.filter(|(key, ..)| *key == desc.text_key) {
             if let Some(place) = (out.keep_at)(&text_path(n), place, stamp) {
-                return (indexed, Some(stamp), place);
+                return (indexed, (by_name, Some(stamp), place));
             }
         }
         let stamp = (out.write)(text_path(n), &indexed.text_json);
-        (indexed, stamp, None)
+        (indexed, (by_name, stamp, None))
     };
 
     // Postings live in one map per thread-sized partition of the key space, so merging
@@ -1459,7 +1459,7 @@ pub fn build(
                 .into_par_iter()
                 .map(|n| {
                     let Some(o) = old_of[n] else {
-                        let (indexed, stamp, _) = index_item(n);
+                        let (indexed, (_, stamp, _)) = index_item(n);
                         return (indexed.excerpt_json.clone(), stamp, Some(indexed));
                     };
                     let was = &saved.items[o];
@@ -1468,7 +1468,7 @@ pub fn build(
                         // Renamed, or its file is not the one written: write it again (its
                         // terms are the recorded ones).
                         None => {
-                            let (indexed, stamp, _) = index_item(n);
+                            let (indexed, (_, stamp, _)) = index_item(n);
                             (indexed.excerpt_json.clone(), stamp, None)
                         }
                     }
@@ -1489,7 +1489,7 @@ pub fn build(
             let numbers: Vec<usize> = (0..slots.len()).collect();
             for (c_no, chunk) in numbers.chunks(TOKENIZE_CHUNK).enumerate() {
                 let (indexed, stamps): (Vec<Arc<Indexed>>, Vec<Option<Stamp>>) =
-                    chunk.par_iter().map(|&n| index_item(n)).map(|(indexed, stamp, _)| (indexed, stamp)).unzip();
+                    chunk.par_iter().map(|&n| index_item(n)).map(|(indexed, (_, stamp, _))| (indexed, stamp)).unzip();
                 lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(stamps).collect::<Vec<_>>());
                 total += merge(&mut postings, c_no * TOKENIZE_CHUNK, &indexed, &part_of);
             }
@@ -1497,8 +1497,8 @@ pub fn build(
         }
         (Some(_), _) => {
             let (indexed, files): (Vec<Arc<Indexed>>, Vec<WrittenText>) =
-                (0..slots.len()).into_par_iter().map(index_item).map(|(i, stamp, place)| (i, (stamp, place))).unzip();
-            lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(files.iter().map(|f| f.0)).collect::<Vec<_>>());
+                (0..slots.len()).into_par_iter().map(index_item).unzip();
+            lines.push(&indexed.iter().map(|i| &*i.excerpt_json).zip(files.iter().map(|f| f.1)).collect::<Vec<_>>());
             text_files = files;
             let mut previous = previous;
             kept_items = keys.iter().copied().zip(indexed.iter().cloned()).collect();
@@ -1543,10 +1543,11 @@ pub fn build(
             Some(kept) => kept,
             None => KeptEntries::of(&entries, &owners, &keys, kept_terms),
         };
-        let texts = names.iter().zip(&keys).zip(text_files);
-        let (by_name, texts) = texts
-            .map(|((name, &key), (stamp, place))| match stamp {
-                Some(stamp) => (text_name_key(name), Some((key, stamp, place))),
+        let (by_name, texts) = keys
+            .iter()
+            .zip(text_files)
+            .map(|(&key, (by_name, stamp, place))| match stamp {
+                Some(stamp) => (by_name, Some((key, stamp, place))),
                 None => (0, None),
             })
             .unzip();
