@@ -1372,6 +1372,35 @@ mod tests {
     /// Files of the record produced as recorded (a flag each) and the others (in a map)
     /// are one set: each claimed once, counted and listed once, and the commit deletes
     /// the record's files no claim took, and only those.
+    /// A place remembered from an earlier listing may hold another file now (a listing
+    /// made again after a file went renumbers the places). Files of one length written
+    /// within one tick of the clock have the same stamp, so the stamp alone cannot tell:
+    /// the file is kept at its own place, and the one at the place given is not claimed.
+    #[test]
+    fn a_file_looked_for_at_another_files_place_is_kept_at_its_own() {
+        let d = tempfile::tempdir().expect("tmp");
+        let out = d.path().join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let files = ["a.html", "b.html", "c.html"];
+        for rel in files {
+            std::fs::write(out.join(rel), rel).expect("write");
+        }
+        let stamp = Stamp::of(&out.join("a.html")).expect("stamp");
+        let known: Known =
+            files.iter().map(|rel| (rel.to_string(), (stamp, crate::hash::of(rel.as_bytes())))).collect();
+        let s = Staging::create(&out, Some(Arc::new(known)), None)
+            .expect("staging")
+            .known_is_listing()
+            .in_place(Arc::new(RwLock::new(())));
+        assert_eq!(s.keep_at("b.html", Some(0), stamp), Some(Some(1)), "kept at a.html's place");
+        assert_eq!(s.keep_at("c.html", Some(2), stamp), Some(Some(2)));
+        assert_eq!(s.keep_at("c.html", Some(2), stamp), None, "kept twice");
+        assert_eq!(s.keep_at("d.html", Some(1), stamp), None, "not in the output");
+        s.commit(&out, false).expect("commit");
+        assert!(!out.join("a.html").exists(), "a file no claim took is deleted");
+        assert!(out.join("b.html").exists() && out.join("c.html").exists());
+    }
+
     #[test]
     fn files_claimed_as_recorded_or_not_are_produced_once_and_the_rest_deleted() {
         let d = tempfile::tempdir().expect("tmp");
