@@ -1369,9 +1369,6 @@ mod tests {
         assert_eq!(Arc::strong_count(&shared), 1, "the commit let go of the shared buffer");
     }
 
-    /// Files of the record produced as recorded (a flag each) and the others (in a map)
-    /// are one set: each claimed once, counted and listed once, and the commit deletes
-    /// the record's files no claim took, and only those.
     /// A place remembered from an earlier listing may hold another file now (a listing
     /// made again after a file went renumbers the places). Files of one length written
     /// within one tick of the clock have the same stamp, so the stamp alone cannot tell:
@@ -1401,6 +1398,9 @@ mod tests {
         assert!(out.join("b.html").exists() && out.join("c.html").exists());
     }
 
+    /// Files of the record produced as recorded (a flag each) and the others (in a map)
+    /// are one set: each claimed once, counted and listed once, and the commit deletes
+    /// the record's files no claim took, and only those.
     #[test]
     fn files_claimed_as_recorded_or_not_are_produced_once_and_the_rest_deleted() {
         let d = tempfile::tempdir().expect("tmp");
