@@ -69,9 +69,9 @@ struct DecisionItem<'a> {
 #[derive(Serialize)]
 struct SearchFilters<'a> {
     organs: Vec<&'a str>,
-    years: Vec<u16>,
-    types: Vec<&'a str>,
-    topics: Vec<&'a str>,
+    years: &'a [u16],
+    types: &'a [String],
+    topics: &'a [String],
     validity: Vec<ValidityOption>,
     /// One filter per 标签目录 dimension (one 标签 filter for free tags).
     tag_dimensions: Vec<super::tags::TagDimensionView<'a>>,
@@ -214,7 +214,6 @@ impl<'a> Renderer<'a> {
 
     pub(in crate::stages::render) fn search_page(&self) -> Result<Rendered, Diagnostic> {
         let c = &self.ix.content;
-        let all = &self.plan.all;
         // Organs with published documents, in registry order (their listings know).
         let organs: Vec<&str> = self
             .plan
@@ -225,16 +224,8 @@ impl<'a> Renderer<'a> {
                 _ => None,
             })
             .collect();
-        let mut years: Vec<u16> = all.iter().map(|&i| c.documents[i].published.year).collect();
-        years.sort_unstable_by(|a, b| b.cmp(a));
-        years.dedup();
-        let mut types: Vec<&str> = all.iter().filter_map(|&i| c.documents[i].doc_type.as_deref()).collect();
-        types.sort_unstable();
-        types.dedup();
-        let mut topics: Vec<&str> =
-            all.iter().flat_map(|&i| c.documents[i].topics.iter().map(String::as_str)).collect();
-        topics.sort_unstable();
-        topics.dedup();
+        let v = &self.plan.values;
+        let (years, types, topics) = (&v.years[..], &v.types[..], &v.topics[..]);
         let validity = Validity::ALL.iter().map(|v| ValidityOption { slug: v.slug(), label: v.label() }).collect();
         let mut tag_dimensions = self.tag_dimensions();
         for d in &mut tag_dimensions {
