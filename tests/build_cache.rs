@@ -420,6 +420,11 @@ fn the_search_index_carried_over_matches_a_clean_build_after_every_kind_of_edit(
         &jd.replacen(&format!("id: {jd_id}"), "id: zz-jd-new", 1).replacen("\ntitle: \"", "\ntitle: \"又一篇", 1),
     );
     same_as_clean("a new interpretation");
+    // Its title: its row on the interpretations index (a page with its own inputs key).
+    edit(&site, "content/interpretations/zz-jd-new.md", |t| {
+        t.replacen("\ntitle: \"又一篇", "\ntitle: \"改了题目的又一篇", 1)
+    });
+    same_as_clean("an interpretation's title");
 
     // Search files changed by hand in the output are not trusted: written again.
     let shard =

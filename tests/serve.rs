@@ -806,6 +806,11 @@ fn every_kind_of_edit(env: &[(&str, &std::path::Path)]) {
     while !seen.contains("search index") && !seen.contains("rebuilt in") {
         seen = served.srv.log.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| panic!("no end of the edit"));
     }
+    s.write(
+        "content/interpretations/jd-a.md",
+        &text("content/interpretations/jd-a.md").replace("title: 解读甲", "title: 解读甲（修订）"),
+    );
+    served.check("an interpretation's title, on the interpretations index");
     s.write("content/topics/t.md", "---\nid: t\ntitle: 专题\nmatch:\n  topics: [综合政务]\n---\n\n专题介绍。\n");
     served.check("a new topic");
     s.write("content/documents/a.md", &text("content/documents/a.md").replace("title: 新标题甲", "title: 新标题甲二"));

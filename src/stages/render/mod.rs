@@ -93,6 +93,7 @@ impl<'a> Renderer<'a> {
             Job::Item(ItemId::Doc(i)) => self.document_page_inputs(i),
             Job::Item(ItemId::Interp(k)) => self.interpretation_page_inputs(k),
             Job::List(l, n) => self.listing_page_inputs(l, n),
+            Job::InterpIndex => self.interpretation_index_inputs(),
             _ => 0,
         }
     }

@@ -11,6 +11,9 @@ use crate::resolve::ItemId;
 use crate::routes;
 use serde::Serialize;
 
+/// The interpretations index's template.
+const INTERPRETATIONS: &str = "interpretations.html";
+
 #[derive(Serialize)]
 pub(super) struct Facet<'a> {
     key: &'static str,
@@ -116,7 +119,16 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    pub(in crate::stages::render) fn interpretation_index_inputs(&self) -> u64 {
+        self.interpretation_index_inputs_of(INTERPRETATIONS)
+    }
+
     pub(in crate::stages::render) fn interpretation_index(&self) -> Result<Rendered, Diagnostic> {
+        let dir = routes::INTERPRETATIONS;
+        let inputs = self.interpretation_index_inputs();
+        if let Some(page) = self.reuse_inputs(routes::file(dir), inputs, self.template_loc(INTERPRETATIONS)) {
+            return Ok(page);
+        }
         let c = &self.ix.content;
         let items: Vec<InterpItem> = self
             .ix
@@ -132,9 +144,9 @@ impl<'a> Renderer<'a> {
                 }
             })
             .collect();
-        let dir = routes::INTERPRETATIONS;
         let meta = self.meta("政策解读", "interpretations", "interpretations", dir);
-        self.page("interpretations.html", dir, meta, "items", items, self.template_loc("interpretations.html"))
+        let blame = self.template_loc(INTERPRETATIONS);
+        self.page(INTERPRETATIONS, dir, meta, "items", items, blame).map(|page| page.with_inputs(inputs))
     }
 
     pub(in crate::stages::render) fn topic_index(&self) -> Result<Rendered, Diagnostic> {
