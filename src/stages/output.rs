@@ -324,8 +324,16 @@ impl FromIterator<(String, (Stamp, u64))> for Known {
 struct Claims {
     /// Per entry of `known`: [`UNCLAIMED`], [`AS_KNOWN`] or [`IN_OTHER`].
     slots: Vec<AtomicU8>,
-    other: Mutex<FastMap<String, Produced>>,
+    other: Mutex<Others>,
 }
+
+/// The files of [`Claims`] not produced as `known` records them, in the order they were
+/// claimed: the next build's listing puts them in that order (see [`Committed::into_known`]),
+/// so that build, which looks for its files in about the order this one made them, reads
+/// the listing front to back. In a hash map's order, each of the 300,000 files a rebuild
+/// at 100,000 documents keeps was looked for in a place of its own: two cache misses a
+/// file, ~45 ms of CPU of every serve rebuild.
+type Others = indexmap::IndexMap<String, Produced, rustc_hash::FxBuildHasher>;
 
 const UNCLAIMED: u8 = 0;
 /// Produced with the stamp and hash `known` records.
@@ -336,7 +344,7 @@ const IN_OTHER: u8 = 2;
 impl Claims {
     fn new(known: Option<&Known>) -> Claims {
         let slots = (0..known.map_or(0, Known::len)).map(|_| AtomicU8::new(UNCLAIMED)).collect();
-        Claims { slots, other: Mutex::new(FastMap::default()) }
+        Claims { slots, other: Mutex::new(Others::default()) }
     }
 
     /// The claims as they stand, to be read without atomics or the lock.
@@ -358,7 +366,7 @@ fn flagged<'a>(
 /// [`Claims`] once every file is produced: the commit's view.
 struct Claimed {
     slots: Vec<u8>,
-    other: FastMap<String, Produced>,
+    other: Others,
 }
 
 impl Claimed {
@@ -602,8 +610,8 @@ impl Staging {
         }
         let mut other = self.files.other.lock().unwrap_or_else(|e| e.into_inner());
         match other.entry(rel.to_string()) {
-            std::collections::hash_map::Entry::Occupied(_) => Err(collision()),
-            std::collections::hash_map::Entry::Vacant(v) => {
+            indexmap::map::Entry::Occupied(_) => Err(collision()),
+            indexmap::map::Entry::Vacant(v) => {
                 v.insert(Produced::new(stamped));
                 Ok(self.dir.as_deref())
             }
