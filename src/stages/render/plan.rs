@@ -182,25 +182,6 @@ pub struct FacetValues {
     pub topics: Vec<String>,
 }
 
-impl FacetValues {
-    fn of(ix: &Index, all: &[usize]) -> FacetValues {
-        let docs = || all.iter().map(|&i| &ix.content.documents[i]);
-        let mut years: Vec<u16> =
-            docs().map(|d| d.published.year).collect::<crate::hash::FastSet<_>>().into_iter().collect();
-        years.sort_unstable_by(|a, b| b.cmp(a));
-        let sorted = |values: crate::hash::FastSet<&str>| {
-            let mut v: Vec<String> = values.into_iter().map(str::to_string).collect();
-            v.sort_unstable();
-            v
-        };
-        FacetValues {
-            years,
-            types: sorted(docs().filter_map(|d| d.doc_type.as_deref()).collect()),
-            topics: sorted(docs().flat_map(|d| d.topics.iter().map(String::as_str)).collect()),
-        }
-    }
-}
-
 impl Plan {
     /// The listing rows of a plan made by [`Plan::listings`]. `key(i)` is the inputs key
     /// of document `i`'s row (0: none); with a `memo` (serve), each row is converted to
@@ -296,40 +277,58 @@ impl Plan {
         }
         // Browse facets: every value that occurs, each a paginated listing, newest first.
         // Each facet's groups on its own (in parallel), appended in FACETS order.
-        let facet_listings: Vec<Vec<Listing>> = FACETS
+        // (With each facet's values as the documents give them, for the search form.)
+        let facet_listings: Vec<(Vec<Listing>, FacetValues)> = FACETS
             .par_iter()
             .enumerate()
             .map(|(f, &(facet, label))| {
                 let docs = |i: usize| &c.documents[i];
+                let mut values = FacetValues::default();
+                let owned = |keys: Vec<&str>| keys.into_iter().map(str::to_string).collect();
                 let groups = match facet {
-                    "year" => group_by(
-                        &all,
-                        |i, k| k.push(docs(i).published.year),
-                        |y| format!("{y:04}"),
-                        |y| format!("{y}年"),
-                    ),
-                    "type" => group_by(
-                        &all,
-                        |i, k| k.extend(docs(i).doc_type.as_deref()),
-                        |t| routes::path_segment(t),
-                        |t| t.to_string(),
-                    ),
-                    "topic" => group_by(
-                        &all,
-                        |i, k| k.extend(docs(i).topics.iter().map(String::as_str)),
-                        |t| routes::path_segment(t),
-                        |t| t.to_string(),
-                    ),
-                    _ => group_by(
-                        &all,
-                        |i, k| k.push(ix.rel[i].validity),
-                        |v| v.slug().to_string(),
-                        |v| v.label().to_string(),
-                    ),
+                    "year" => {
+                        let (groups, years) = group_by(
+                            &all,
+                            |i, k| k.push(docs(i).published.year),
+                            |y| format!("{y:04}"),
+                            |y| format!("{y}年"),
+                        );
+                        values.years = years;
+                        groups
+                    }
+                    "type" => {
+                        let (groups, types) = group_by(
+                            &all,
+                            |i, k| k.extend(docs(i).doc_type.as_deref()),
+                            |t| routes::path_segment(t),
+                            |t| t.to_string(),
+                        );
+                        values.types = owned(types);
+                        groups
+                    }
+                    "topic" => {
+                        let (groups, topics) = group_by(
+                            &all,
+                            |i, k| k.extend(docs(i).topics.iter().map(String::as_str)),
+                            |t| routes::path_segment(t),
+                            |t| t.to_string(),
+                        );
+                        values.topics = owned(topics);
+                        groups
+                    }
+                    _ => {
+                        group_by(
+                            &all,
+                            |i, k| k.push(ix.rel[i].validity),
+                            |v| v.slug().to_string(),
+                            |v| v.label().to_string(),
+                        )
+                        .0
+                    }
                 };
                 let ordered: Box<dyn Iterator<Item = _>> =
                     if facet == "year" { Box::new(groups.into_iter().rev()) } else { Box::new(groups.into_iter()) };
-                ordered
+                let listings = ordered
                     .map(|(seg, shown, docs)| {
                         let mut l = listing(
                             ListingKind::Facet(f),
@@ -342,15 +341,25 @@ impl Plan {
                         l.value = shown;
                         l
                     })
-                    .collect()
+                    .collect();
+                (listings, values)
             })
             .collect();
-        listings.extend(facet_listings.into_iter().flatten());
+        let mut values = FacetValues::default();
+        for (facet, v) in facet_listings {
+            listings.extend(facet);
+            values.years.extend(v.years);
+            values.types.extend(v.types);
+            values.topics.extend(v.topics);
+        }
+        values.years.sort_unstable_by(|a, b| b.cmp(a));
+        values.types.sort_unstable();
+        values.topics.sort_unstable();
         listings.extend(tag_listings(ix, cfg, &all));
         let mut issues: Vec<usize> = (0..c.issues.len()).filter(|&k| ix.issue_visible(k)).collect();
         issues.sort_by_key(|&k| (c.issues[k].year, c.issues[k].number));
         issues.dedup_by_key(|k| (c.issues[*k].year, c.issues[*k].number));
-        let values = Arc::new(FacetValues::of(ix, &all));
+        let values = Arc::new(values);
         Plan {
             shared: Vec::new(),
             row_hashes: Vec::new(),
@@ -395,7 +404,7 @@ fn listings_key(ix: &Index, config: u64) -> u64 {
 /// all work); without one, every tag in use, in segment order.
 fn tag_listings(ix: &Index, cfg: &crate::config::Config, all: &[usize]) -> Vec<Listing> {
     let c = &ix.content;
-    let groups = group_by(
+    let (groups, _) = group_by(
         all,
         |i, k| k.extend(c.documents[i].tags.iter().map(String::as_str)),
         |t| routes::path_segment(t),
@@ -425,17 +434,21 @@ fn tag_listings(ix: &Index, cfg: &crate::config::Config, all: &[usize]) -> Vec<L
     out
 }
 
+/// One value's documents (see [`group_by`]): its URL segment, the value as shown, and the
+/// documents in `all`'s order.
+type Group = (String, String, Vec<usize>);
+
 /// The documents of `all` grouped by the values `keys` gives each (a year, a 文种, a
 /// topic…): per URL segment (`seg` of a value, in segment order), the value as shown (the
 /// first one met, should two values share a segment) and its documents in `all`'s order.
 /// Values are grouped before anything is formatted: one string per value, not per
-/// document.
+/// document. With every value met, each once (the search form offers them).
 fn group_by<K: std::hash::Hash + Eq + Clone>(
     all: &[usize],
     keys: impl Fn(usize, &mut Vec<K>),
     seg: impl Fn(&K) -> String,
     shown: impl Fn(&K) -> String,
-) -> Vec<(String, String, Vec<usize>)> {
+) -> (Vec<Group>, Vec<K>) {
     let mut index: crate::hash::FastMap<K, usize> = crate::hash::FastMap::default();
     // Per value, in the order first met: the positions in `all` of its documents.
     let mut groups: Vec<(K, Vec<usize>)> = Vec::new();
@@ -451,17 +464,20 @@ fn group_by<K: std::hash::Hash + Eq + Clone>(
         }
     }
     let mut by_seg: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    let mut met = Vec::with_capacity(groups.len());
     for (k, positions) in groups {
         by_seg.entry(seg(&k)).or_insert_with(|| (shown(&k), Vec::new())).1.extend(positions);
+        met.push(k);
     }
-    by_seg
+    let grouped = by_seg
         .into_iter()
         .map(|(s, (shown, mut pos))| {
             pos.sort_unstable();
             pos.dedup();
             (s, shown, pos.into_iter().map(|p| all[p]).collect())
         })
-        .collect()
+        .collect();
+    (grouped, met)
 }
 
 impl Renderer<'_> {
@@ -658,7 +674,10 @@ mod tests {
                 _ => vec!["a-b", "a/b"],
             }
         };
-        let groups = group_by(&all, |i, k| k.extend(values(i)), |v| routes::path_segment(v), |v| v.to_string());
+        let (groups, met) = group_by(&all, |i, k| k.extend(values(i)), |v| routes::path_segment(v), |v| v.to_string());
+        // Every value met, each once, in the order met (two values of one segment both:
+        // the search form offers each value the documents have).
+        assert_eq!(met, ["乙", "a/b", "甲", "a-b"]);
         let got: Vec<(&str, &str, Vec<usize>)> =
             groups.iter().map(|(s, shown, d)| (s.as_str(), shown.as_str(), d.clone())).collect();
         // Segment order; the first value met names a shared segment; a document once.
