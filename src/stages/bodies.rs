@@ -638,13 +638,15 @@ impl Renumbered {
     }
 }
 
-/// This build's view of a [`Record`] (its entries by key, and this build's) or of serve's
-/// [`Memo`] (`answered`).
-struct MemoUse {
-    previous: crate::hash::FastMap<u64, Arc<Rendered>>,
-    kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
-    /// serve's memo only: its bodies, with what the lookups gave (see [`Answered`]).
-    answered: Option<AnsweredUse>,
+/// This build's view of what the last build left: `gazette build`'s [`Record`] (its
+/// entries by key, and this build's) or serve's [`Memo`] (its bodies at their places,
+/// with what their lookups gave: see [`Answered`]).
+enum MemoUse {
+    Record {
+        previous: crate::hash::FastMap<u64, Arc<Rendered>>,
+        kept: std::sync::Mutex<crate::hash::FastMap<u64, Arc<Rendered>>>,
+    },
+    Serve(AnsweredUse),
 }
 
 /// The previous build's bodies at their places, the names whose answers may have changed
@@ -886,10 +888,9 @@ fn render_one(ix: &Index, from: ItemId, at: usize, src: &Source, body: Markdown,
             opts.iframe_hosts.iter().for_each(|host| h.piece(host.as_bytes()));
             h.update(&[u8::from(opts.record_links)]);
             let key = h.digest();
-            let answered = memo.answered.as_ref();
-            let found = match answered {
-                Some(a) => a.previous.find(at, key).map(|(r, was)| (r, was.as_ref())),
-                None => memo.previous.get(&key).map(|r| (r, None)),
+            let (answered, found) = match memo {
+                MemoUse::Serve(a) => (Some(a), a.previous.find(at, key).map(|(r, was)| (r, was.as_ref()))),
+                MemoUse::Record { previous, .. } => (None, previous.get(&key).map(|r| (r, None))),
             };
             let reused = found.and_then(|(r, was)| {
                 // Its lookups' answers as they were, or asked again.
@@ -1010,9 +1011,9 @@ pub fn render_all(
             let changed = was.faces.as_ref().and_then(|before| now.changed_since(before));
             faces = Some(now);
             let answered = AnsweredUse { previous: was.bodies, changed, kept: Default::default() };
-            Some(MemoUse { previous: Default::default(), kept: Default::default(), answered: Some(answered) })
+            Some(MemoUse::Serve(answered))
         }
-        (None, Some(r)) => Some(MemoUse { previous: r.load(), kept: Default::default(), answered: None }),
+        (None, Some(r)) => Some(MemoUse::Record { previous: r.load(), kept: Default::default() }),
         (None, None) => None,
     };
     let scratch = sources.scratch.as_deref().filter(|_| sources.let_go).and_then(Scratch::create);
@@ -1021,16 +1022,15 @@ pub fn render_all(
     b.scratch = scratch;
     b.sources = sources.clone();
     b.iframe_hosts = iframe_hosts.to_vec();
-    let Some(u) = memo_use else { return b };
-    let kept = u.kept.into_inner().unwrap_or_else(|e| e.into_inner());
-    if let Some(m) = memo {
-        let (bodies, retired) = match u.answered {
-            Some(a) => (a.kept.into_inner().unwrap_or_else(|e| e.into_inner()), Some(a.previous)),
-            None => Default::default(),
-        };
-        *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Kept { bodies, faces, retired };
-    } else if let Some(r) = record {
-        r.save(&u.previous, kept);
+    match (memo_use, memo, record) {
+        (Some(MemoUse::Serve(a)), Some(m), _) => {
+            let bodies = a.kept.into_inner().unwrap_or_else(|e| e.into_inner());
+            *m.0.lock().unwrap_or_else(|e| e.into_inner()) = Kept { bodies, faces, retired: Some(a.previous) };
+        }
+        (Some(MemoUse::Record { previous, kept }), _, Some(r)) => {
+            r.save(&previous, kept.into_inner().unwrap_or_else(|e| e.into_inner()));
+        }
+        _ => {}
     }
     b
 }
@@ -1134,21 +1134,24 @@ fn render_all_inner(ix: &mut Index, opts: &Opts) -> Bodies {
 /// Put each body's entry (see `One::keep`), with its place among `places`, into serve's
 /// memo at its place, or into the record's map by key, for the next build.
 fn keep_all(memo: &MemoUse, places: usize, keeps: Vec<(usize, Keep)>) {
-    if let Some(a) = &memo.answered {
-        let mut keys = vec![0; places];
-        let mut values: Vec<Option<KeptBody>> = (0..places).map(|_| None).collect();
-        for (at, (key, rendered, answers)) in keeps {
-            keys[at] = key;
-            values[at] = Some((rendered, answers));
+    match memo {
+        MemoUse::Serve(a) => {
+            let mut keys = vec![0; places];
+            let mut values: Vec<Option<KeptBody>> = (0..places).map(|_| None).collect();
+            for (at, (key, rendered, answers)) in keeps {
+                keys[at] = key;
+                values[at] = Some((rendered, answers));
+            }
+            *a.kept.lock().unwrap_or_else(|e| e.into_inner()) = crate::render::Previous::new(keys, values);
         }
-        *a.kept.lock().unwrap_or_else(|e| e.into_inner()) = crate::render::Previous::new(keys, values);
-        return;
-    }
-    let mut kept = memo.kept.lock().unwrap_or_else(|e| e.into_inner());
-    // (Sized once: grown as they went, the map was rehashed some twelve times.)
-    kept.reserve(keeps.len());
-    for (_, (key, rendered, _)) in keeps {
-        kept.insert(key, rendered);
+        MemoUse::Record { kept, .. } => {
+            let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+            // (Sized once: grown as they went, the map was rehashed some twelve times.)
+            kept.reserve(keeps.len());
+            for (_, (key, rendered, _)) in keeps {
+                kept.insert(key, rendered);
+            }
+        }
     }
 }
 
