@@ -151,9 +151,19 @@ pub fn path_segment(v: &str) -> String {
 
 /// Percent-encode a site-relative path segment by segment (Chinese file names).
 pub fn encode_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    encode_path_into(&mut out, p);
+    out
+}
+
+/// [`encode_path`], appended to `out`: the sitemaps write every page's URL this way, one
+/// buffer for all (a string per URL and per segment was most of their cost). What it
+/// appends is ASCII letters, digits, `-_.~/` and `%XX`: nothing XML must escape.
+pub fn encode_path_into(out: &mut String, p: &str) {
+    use std::fmt::Write;
     const SET: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-    p.split('/').map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string()).collect::<Vec<_>>().join("/")
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+    write!(out, "{}", percent_encoding::utf8_percent_encode(p, SET)).ok();
 }
 
 /// Percent-decode a URL part as links are compared (invalid UTF-8 replaced), borrowed

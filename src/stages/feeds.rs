@@ -215,12 +215,20 @@ pub fn sitemaps(cfg: &Config, urls: &[(String, Option<String>)]) -> Vec<(String,
     if cfg.site_url.is_none() {
         return Vec::new();
     }
+    // The site URL escaped once: an encoded path needs no escaping (`encode_path_into`).
+    let site = xml_escape(cfg.site_url.as_deref().unwrap_or_default());
     let urlset = |chunk: &[(String, Option<String>)]| {
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        x.reserve(chunk.len() * (site.len() + 80));
         for (u, lastmod) in chunk {
-            x.push_str(&format!("<url><loc>{}</loc>", xml_escape(&abs(cfg, &crate::routes::encode_path(u)))));
+            x.push_str("<url><loc>");
+            x.push_str(&site);
+            crate::routes::encode_path_into(&mut x, u);
+            x.push_str("</loc>");
             if let Some(l) = lastmod {
-                x.push_str(&format!("<lastmod>{l}</lastmod>"));
+                x.push_str("<lastmod>");
+                x.push_str(l);
+                x.push_str("</lastmod>");
             }
             x.push_str("</url>\n");
         }
@@ -779,6 +787,19 @@ fn formula_safe(s: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::HtmlSafe;
     use std::io::Write;
+
+    #[test]
+    fn sitemap_urls_are_encoded_and_escaped() {
+        let (cfg, _) =
+            crate::config::parse("title: t\nbase_url: \"https://example.gov.cn/a&b/\"\n", None).expect("config");
+        let files =
+            super::sitemaps(&cfg, &[("files/附件 1.pdf".into(), Some("2024-01-02".into())), ("x/".into(), None)]);
+        assert_eq!(files.len(), 1);
+        assert!(files[0].1.contains(
+            "<url><loc>https://example.gov.cn/a&amp;b/files/%E9%99%84%E4%BB%B6%201.pdf</loc><lastmod>2024-01-02</lastmod></url>\n\
+             <url><loc>https://example.gov.cn/a&amp;b/x/</loc></url>\n</urlset>"
+        ));
+    }
 
     #[test]
     fn catalogue_json_is_inert_in_html() {
