@@ -44,9 +44,23 @@ pub struct Source {
     /// canonical 发文字号 and its 索引号, `search::exact_keys`), kept with the item like `face`.
     #[serde(skip)]
     pub exact: std::sync::OnceLock<Box<[String]>>,
+    /// The XXH3 of `path` ([`Source::path_key`]), kept with the item like `face`.
+    #[serde(skip)]
+    pub path_hash: std::sync::OnceLock<u64>,
+    /// The XXH3 of the item's id ([`Item::id_key`]), kept with the item like `face`.
+    #[serde(skip)]
+    pub id_hash: std::sync::OnceLock<u64>,
 }
 
 impl Source {
+    /// The XXH3 of the item's path, as keys name the item's file: the pages' inputs keys,
+    /// the bodies' keys and faces and the lint's key each take it in every serve rebuild,
+    /// of every item, and reading each path again was a cache miss of its own (the path
+    /// is a string apart from the item).
+    pub fn path_key(&self) -> u64 {
+        *self.path_hash.get_or_init(|| crate::hash::of(self.path.as_bytes()))
+    }
+
     /// Location of a key path in this item's YAML.
     pub fn loc(&self, path: &[Seg]) -> Loc {
         let (l, c) = yaml::locate(&self.yaml, path);
@@ -460,6 +474,11 @@ pub trait Item {
     fn draft(&self) -> bool;
     /// Its publication date, when the kind has one (a later date embargoes it).
     fn published(&self) -> Option<Date>;
+    /// The XXH3 of its id, as keys and the bodies' lookups name it, kept with the item
+    /// (see [`Source::path_key`]).
+    fn id_key(&self) -> u64 {
+        *self.src().id_hash.get_or_init(|| crate::hash::of(self.id().as_bytes()))
+    }
 }
 
 macro_rules! item {

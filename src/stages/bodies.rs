@@ -499,6 +499,8 @@ impl Lookups {
     }
 }
 
+/// A name as a lookup asked for it. The same hash as [`crate::model::Item::id_key`]: a
+/// face's names (`Face::names`) are looked for among these.
 fn name_key(name: &str) -> u64 {
     crate::hash::of(name.as_bytes())
 }
@@ -540,9 +542,9 @@ impl Faces {
                 };
                 Face {
                     id: t,
-                    path: name_key(&src.path),
+                    path: src.path_key(),
                     face: (src.yaml_hash, ix.visible(t)),
-                    names: [name_key(c.item(t).id()), doc_number],
+                    names: [c.item(t).id_key(), doc_number],
                 }
             })
             .collect();
@@ -875,10 +877,9 @@ fn render_one(ix: &Index, from: ItemId, at: usize, src: &Source, body: Markdown,
             // front matter they are found in: neither formatted nor searched for a body
             // kept, nor each answer hashed again.)
             let mut h = crate::hash::Hasher::new();
-            let (kind, id) = (from.kind_name(), ix.content.item(from).id());
-            for part in [kind, id, src.path.as_str()] {
-                h.piece(part.as_bytes());
-            }
+            h.piece(from.kind_name().as_bytes());
+            h.update(&ix.content.item(from).id_key().to_le_bytes());
+            h.update(&src.path_key().to_le_bytes());
             h.update(&body.hash.to_le_bytes());
             h.update(&(src.body_line as u64).to_le_bytes());
             if !faq.items.is_empty() {
@@ -1331,6 +1332,28 @@ mod tests {
     /// A document with the required keys and `body`.
     fn doc(id: &str, body: &str) -> String {
         format!("---\nid: {id}\ntitle: 文件{id}\nissuer: qzf\npublished: 2024-05-01\n---\n\n{body}\n")
+    }
+
+    /// A face names its item as lookups ask for it (its id, its 发文字号 in canonical
+    /// form), or an edit to it would not replay the bodies that looked it up.
+    #[test]
+    fn a_face_names_its_item_as_lookups_do() {
+        let dir = small_site();
+        let root = dir.path();
+        write(
+            root,
+            "content/documents/a.md",
+            &doc("a", "正文。").replace("issuer:", "doc_number: 测府〔2024〕1号\nissuer:"),
+        );
+        write(root, "content/documents/b.md", &doc("b", "见[文件a](doc:a)。"));
+        let record = Record::open(&root.join(".gazette-cache"), 1, 1);
+        let (ix, _, diags) = site(root, &record);
+        assert!(diags.iter().all(|d| d.severity != crate::diag::Severity::Error), "{diags:?}");
+        let faces = Faces::of(&ix);
+        let a = faces.items.iter().find(|f| ix.content.item(f.id).id() == "a").expect("a's face");
+        let canonical = docnum::canonical("测府〔2024〕1号").expect("a 发文字号");
+        assert_eq!(a.names, [name_key("a"), name_key(&canonical)]);
+        assert_eq!(a.path, crate::hash::of(b"content/documents/a.md"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn check(ix: &Index, diags: &Diagnostics, memo: Option<&Memo>) {
     let c = &ix.content;
     let key = |d: &std::sync::Arc<Document>| {
         let mut h = crate::hash::Hasher::new();
-        h.piece(d.src.path.as_bytes());
+        h.update(&d.src.path_key().to_le_bytes());
         (d.src.yaml_hash, d.src.yaml_line, ix.date).hash(&mut h);
         h.digest()
     };

@@ -50,7 +50,7 @@ pub(super) fn config_key(cfg: &crate::config::Config) -> u64 {
 }
 
 fn source(h: &mut Hasher, src: &Source) {
-    h.piece(src.path.as_bytes());
+    h.update(&src.path_key().to_le_bytes());
     h.update(&src.yaml_hash.to_le_bytes());
 }
 
@@ -66,7 +66,7 @@ impl Revisions {
             let mut h = Hasher::new();
             source(&mut h, item.src());
             h.piece(t.kind_name().as_bytes());
-            h.piece(item.id().as_bytes());
+            h.update(&item.id_key().to_le_bytes());
             registry_entries(ix, t, &organs, &services, &mut h);
             h.digest()
         });
