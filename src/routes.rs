@@ -149,7 +149,7 @@ pub fn path_segment(v: &str) -> String {
     }
 }
 
-/// Percent-encode a site-relative path segment by segment (Chinese file names).
+/// Percent-encode a site-relative path (Chinese file names), its `/`s kept as they are.
 pub fn encode_path(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
     encode_path_into(&mut out, p);
