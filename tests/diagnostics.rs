@@ -130,6 +130,20 @@ fn unknown_reference_at_its_exact_line() {
 }
 
 #[test]
+fn a_relation_to_the_document_itself_is_an_error_at_its_line() {
+    // By its id and by its 发文字号 in another bracket form; another document in the same
+    // list is no error.
+    let s = site_with(
+        "content/documents/a.md",
+        &doc("a", "doc_number: 测府发〔2024〕5号\nbasis:\n  - a\nsupporting:\n  - 测府发[2024]5号\n  - b\n", "正文"),
+    );
+    s.write("content/documents/b.md", &doc("b", "", "正文"));
+    expect_error(&s, "content/documents/a.md", 8, "`a` refers to the document itself");
+    let r = expect_error(&s, "content/documents/a.md", 10, "`测府发[2024]5号` refers to the document itself");
+    assert!(!r.stderr.contains("`b` refers"), "another document is not itself:\n{}", r.stderr);
+}
+
+#[test]
 fn fragment_must_name_a_heading() {
     let s = site_with("content/documents/a.md", &doc("a", "", "[ok](doc:b#一标题) [bad](doc:b#二标题)"));
     s.write("content/documents/b.md", &doc("b", "", "## 一、标题\n"));
