@@ -135,3 +135,32 @@ fn the_search_page_works_without_javascript_to_the_point_of_saying_so() {
     let noscript = html.split("<noscript>").nth(1).expect("noscript");
     assert!(noscript.contains("需要启用 JavaScript") && noscript.contains("browse/index.html"));
 }
+
+/// Questions asked in the same words about one document share a URL and a title, so
+/// their text files' names (made of those) meet: each gets a file of its own (`-1`,
+/// `-2`… after the name), and each result line names the file with its own answer.
+#[test]
+fn questions_asked_twice_have_text_files_of_their_own() {
+    let s = Site::new();
+    let faq = "faq:\n  - q: 如何办理？\n    a: 答案一号。\n  - q: 如何办理？\n    a: 答案二号。\n  - q: 如何办理？\n    a: 答案三号。\n";
+    s.write("content/documents/a.md", &doc("a", faq, "正文。"));
+    s.write("content/faqs/s.yaml", "for: a\nitems:\n  - q: 如何办理？\n    a: 答案四号。\n");
+    let r = s.build(&[]);
+    r.ok();
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&r.read("search/meta/0.json")).expect("meta json");
+    let questions: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|l| l[7] == "问答")
+        .map(|l| (l[8].as_str().unwrap_or_default(), l.as_array().and_then(|a| a.last()?.as_str()).unwrap_or_default()))
+        .collect();
+    assert_eq!(questions.len(), 4, "{lines:?}");
+    let mut names: Vec<&str> = questions.iter().map(|(_, name)| *name).collect();
+    names.sort_unstable();
+    let base = names[0];
+    assert_eq!(base.len(), 12, "a name is 12 hex digits: {names:?}");
+    assert_eq!(names[1..], [format!("{base}-1"), format!("{base}-2"), format!("{base}-3")], "{names:?}");
+    for (excerpt, name) in &questions {
+        let text = r.read(&format!("search/text/{name}.json"));
+        assert!(excerpt.starts_with("答案") && text.contains(excerpt), "{name}: {text} against {excerpt}");
+    }
+}

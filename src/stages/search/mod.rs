@@ -360,8 +360,11 @@ struct Desc {
     /// A hash of its title terms' source and its rendered text: its [`Indexed`] in the
     /// memo (0 without one).
     text_key: u64,
-    /// Its `text/<name>.json` before any suffix (see `build`).
+    /// Its `text/<name>.json` before any suffix (see `build`): `name_bits` in hex.
     name: String,
+    /// The 48 bits `name` spells: equal names have equal bits, so the names are told
+    /// apart by these without hashing each string again (serially, in every build).
+    name_bits: u64,
     /// Its result line's fields as JSON: those before the excerpt, and those after it up
     /// to the text file's name (each joined with commas). Kept only for serve's memo: a
     /// one-off build makes them as it writes the line.
@@ -1249,7 +1252,8 @@ pub fn build(
             TextOf::Doc(_) | TextOf::Interp(_) => Cow::Borrowed(s.url.as_str()),
             TextOf::DocFaq(..) | TextOf::SetFaq(..) => Cow::Owned(format!("{}\n{}", s.url, s.title)),
         };
-        let name = format!("{:012x}", crate::hash::of(named.as_bytes()) >> 16);
+        let name_bits = crate::hash::of(named.as_bytes()) >> 16;
+        let name = format!("{name_bits:012x}");
         let text_key = match keyed {
             true => {
                 let mut h = crate::hash::Hasher::new();
@@ -1273,7 +1277,7 @@ pub fn build(
             h.piece(tail.as_bytes());
             h.digest()
         });
-        (Desc { text_key, name, line, line_key }, terms)
+        (Desc { text_key, name, name_bits, line, line_key }, terms)
     };
     // Every published document, then every published interpretation, each described (or
     // its description taken from the memo: then every item's terms are there too).
@@ -1346,23 +1350,30 @@ pub fn build(
     placed.extend(alone.into_iter().flat_map(slots_of));
     placed.reverse();
     let (owners, slots): (Vec<(usize, usize)>, Vec<Slot>) = placed.into_iter().unzip();
-    // A second item with the same text file name, vanishingly rare, gets a suffix. (The
-    // names are borrowed: copying each twice was a tenth of the stage at 100,000.)
-    let mut seen: crate::hash::FastSet<Cow<str>> = crate::hash::FastSet::default();
+    // A second item with the same text file name, vanishingly rare, gets a suffix: the
+    // first free `-1`, `-2`… (The names are borrowed: copying each twice was a tenth of
+    // the stage at 100,000; and told apart by their bits, not hashed again as strings.)
+    let mut seen: crate::hash::FastSet<u64> = crate::hash::FastSet::default();
     seen.reserve(slots.len());
+    let mut suffixed: crate::hash::FastSet<String> = crate::hash::FastSet::default();
     let names: Vec<Cow<str>> = slots
         .iter()
         .map(|(d, ..)| {
-            let mut name = Cow::Borrowed(d.name.as_str());
+            if seen.insert(d.name_bits) {
+                return Cow::Borrowed(d.name.as_str());
+            }
+            // (A suffixed name is longer than any name without one: only these can meet.)
             let mut k = 1;
-            while !seen.insert(name.clone()) {
-                name = Cow::Owned(format!("{}-{k}", d.name));
+            loop {
+                let name = format!("{}-{k}", d.name);
+                if suffixed.insert(name.clone()) {
+                    break Cow::Owned(name);
+                }
                 k += 1;
             }
-            name
         })
         .collect();
-    drop(seen);
+    drop((seen, suffixed));
 
     let index = |index_title: &str, html: &str| -> Indexed {
         let flat = html_text(html);
