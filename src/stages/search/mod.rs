@@ -1350,8 +1350,9 @@ pub fn build(
     placed.extend(alone.into_iter().flat_map(slots_of));
     placed.reverse();
     let (owners, slots): (Vec<(usize, usize)>, Vec<Slot>) = placed.into_iter().unzip();
-    // A second item with the same text file name, vanishingly rare, gets a suffix: the
-    // first free `-1`, `-2`… (The names are borrowed: copying each twice was a tenth of
+    // A second item with the same text file name (questions asked in the same words about
+    // one document: they share its URL and title) gets a suffix, the first free `-1`,
+    // `-2`… (The names are borrowed: copying each twice was a tenth of
     // the stage at 100,000; and told apart by their bits, not hashed again as strings.)
     let mut seen: crate::hash::FastSet<u64> = crate::hash::FastSet::default();
     seen.reserve(slots.len());
