@@ -306,16 +306,20 @@ fn target_into<'l>(
     ends: &mut Vec<usize>,
 ) -> Option<Option<Cow<'l, str>>> {
     let link = link.trim();
-    let (before_frag, frag) = match link.split_once('#') {
-        Some((a, f)) => (a, Some(routes::percent_decode(f))),
+    // (ASCII delimiters found byte by byte: a link is short, and `str`'s char searches
+    // were a fifth of resolving links.)
+    let at = |s: &str, b: u8| s.bytes().position(|c| c == b);
+    let (before_frag, frag) = match at(link, b'#') {
+        Some(i) => (&link[..i], Some(routes::percent_decode(&link[i + 1..]))),
         None => (link, None),
     };
-    let path_part = before_frag.split('?').next().unwrap_or("");
+    let path_part = &before_frag[..at(before_frag, b'?').unwrap_or(before_frag.len())];
     if link.starts_with("//") {
         return None;
     }
-    if let Some((scheme, _)) = path_part.split_once(':') {
-        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+    if let Some(i) = at(path_part, b':') {
+        let scheme = &path_part[..i];
+        if !scheme.is_empty() && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')) {
             return None;
         }
     }
@@ -335,6 +339,9 @@ fn target_into<'l>(
             }
         }
     } else {
+        if climb_plain(folder, path_part, out) {
+            return Some(frag);
+        }
         out.push_str(&folder.path);
         ends.extend_from_slice(&folder.ends);
         path_part
@@ -349,6 +356,48 @@ fn target_into<'l>(
         out.push_str(if out.is_empty() { "index.html" } else { "/index.html" });
     }
     Some(frag)
+}
+
+/// A relative link that climbs out of the page's folder with `../` only at its start and
+/// then names plain segments (no `.` or `..`, no empty segment, nothing percent-encoded),
+/// resolved into `out` as [`walk`] would resolve it, without decoding or walking it
+/// segment by segment: nearly every link a theme writes is such a link
+/// (`../../../documents/x/`), and resolving them was about half of what the gate's scan
+/// of a rendered listing page cost. False, with `out` untouched, for any other link.
+fn climb_plain(folder: &Folder, link: &str, out: &mut String) -> bool {
+    let mut rest = link;
+    let mut up = 0;
+    while let Some(r) = rest.strip_prefix("../") {
+        rest = r;
+        up += 1;
+    }
+    if up > folder.ends.len() {
+        return false;
+    }
+    // One pass over a short string: nothing encoded, and no segment empty or starting
+    // with a dot (the start counts as after a slash).
+    let mut after_slash = true;
+    for &c in rest.as_bytes() {
+        if c == b'%' || (after_slash && matches!(c, b'.' | b'/')) {
+            return false;
+        }
+        after_slash = c == b'/';
+    }
+    let kept = folder.ends.len() - up;
+    out.push_str(&folder.path[..kept.checked_sub(1).map_or(0, |last| folder.ends[last])]);
+    if rest.is_empty() {
+        // The folder climbed to: its index page.
+        out.push_str(if out.is_empty() { "index.html" } else { "/index.html" });
+        return true;
+    }
+    if !out.is_empty() {
+        out.push('/');
+    }
+    out.push_str(rest);
+    if rest.ends_with('/') {
+        out.push_str("index.html");
+    }
+    true
 }
 
 /// What every link target can name: a file, or a folder with an index.html (and the
@@ -573,6 +622,53 @@ mod tests {
         assert!(keeps_ids([], &[]));
         assert!(!keeps_ids([3, 7], &[3, 5]), "7 gone");
         assert!(!keeps_ids([1], &[]));
+    }
+
+    /// `climb_plain` takes the links a theme writes and resolves each as walking it does.
+    #[test]
+    fn plain_climbs_resolve_as_walked() {
+        let pages = ["index.html", "documents/a/index.html", "tags/企业/page/2/index.html", "x.html", "a/b.html"];
+        let links = [
+            "../../../documents/x/",
+            "../../documents/b/",
+            "../",
+            "../../",
+            "../../../",
+            "../../../../",
+            "feed.xml",
+            "sub/x/",
+            "../style.css",
+            "../../tags/个人/",
+            "",
+            "../.well-known/x",
+            "./x",
+            "../x/../y",
+            "a//b",
+            "../%E9%99%84.pdf",
+            "../x/.",
+        ];
+        let mut taken = 0;
+        for page in pages {
+            let folder = Folder::of(page);
+            for link in links {
+                let mut fast = String::new();
+                if !climb_plain(&folder, link, &mut fast) {
+                    assert!(fast.is_empty(), "{page} {link}: untouched when not taken");
+                    continue;
+                }
+                taken += 1;
+                let (mut walked, mut ends) = (folder.path.clone(), folder.ends.clone());
+                assert!(walk(link, &mut walked, &mut ends), "{page} {link}");
+                if link.ends_with('/') || link.is_empty() {
+                    walked.push_str(if walked.is_empty() { "index.html" } else { "/index.html" });
+                }
+                assert_eq!(fast, walked, "{page} {link}");
+            }
+        }
+        // Those that do not stay plain or climb above the root are left to `walk`: of the
+        // 11 plain links, 3 climb at most 0 (pages at the root), 8 at most 2 (documents/a/),
+        // all 11 from depth 4, 5 at most 1 (a/).
+        assert_eq!(taken, 3 + 8 + 11 + 3 + 5);
     }
 
     #[test]
