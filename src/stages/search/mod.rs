@@ -260,6 +260,24 @@ impl Postings {
         })
     }
 
+    /// Where the numbers below `n` end: the byte offset, how many they are and the last
+    /// of them (0 when none), read back from the list's end (a varint's last byte is the
+    /// one without the high bit), so that finding the few numbers at or above `n` costs
+    /// what they are, not the whole list.
+    fn below(&self, n: u32) -> (usize, u32, u32) {
+        let (mut end, mut count, mut last) = (self.bytes.len(), self.count, self.last);
+        while count > 0 && last >= n {
+            let mut start = end - 1;
+            while start > 0 && self.bytes[start - 1] & 0x80 != 0 {
+                start -= 1;
+            }
+            let (d, _) = varint(&self.bytes[start..end]);
+            (end, count) = (start, count - 1);
+            last = if count == 0 { 0 } else { last - d };
+        }
+        (end, count, last)
+    }
+
     /// The item numbers, ascending.
     fn ascending(&self) -> impl Iterator<Item = u32> + '_ {
         self.deltas().scan(0u32, |n, d| {
@@ -945,11 +963,28 @@ impl Renumbering {
         if extra.is_empty() && first.is_none_or(|f| p.last < self.lo || (self.shift == 0 && f >= self.tail)) {
             return None;
         }
+        if first.is_none() || p.last < self.lo {
+            // Every number keeps its own and the new ones (none below `lo`) come after
+            // them, as a document published today does: its terms' lists, common words'
+            // among them, are copied and added to, not decoded.
+            let mut out =
+                Postings { last: p.last, count: p.count, bytes: Vec::with_capacity(p.bytes.len() + 2 * extra.len()) };
+            out.bytes.extend_from_slice(&p.bytes);
+            for &e in extra {
+                out.push(e);
+            }
+            return Some(out);
+        }
         let mut out = Postings::default();
         let mut window: Vec<u32> = Vec::new();
         let mut pieces: Vec<Piece> = Vec::new();
         let (mut at, mut n, mut count) = (0usize, 0u32, 0u32); // byte offset, number, count read
-        let mut prefix_end = 0; // bytes before the window, kept as they are
+        if self.lo > p.last / 2 {
+            // The numbers that keep theirs are most of the list: found from its end.
+            (at, count, n) = p.below(self.lo);
+            (out.count, out.last) = (count, n);
+        }
+        let mut prefix_end = at; // bytes before the window, kept as they are
         let mut tail_from = None; // (offset after the tail's first number, that number)
         let mut segment = 0; // the first run that may hold `n`
         while at < p.bytes.len() {
@@ -1992,6 +2027,12 @@ mod tests {
         let fresh = built(&[2, 4, 5, 70000]);
         assert_eq!((p.json(), p.count, p.last), (fresh.json(), fresh.count, fresh.last));
         assert_eq!(p.numbers(), [2, 4, 5, 70000]);
+        // The numbers below n, read back from the end: as many bytes as pushing them takes.
+        for n in [0, 1, 2, 3, 5, 6, 70000, 70001, u32::MAX] {
+            let kept: Vec<u32> = p.numbers().into_iter().filter(|&x| x < n).collect();
+            let alone = built(&kept);
+            assert_eq!(p.below(n), (alone.bytes.len(), alone.count, alone.last), "below {n}");
+        }
         assert_eq!(sorted_difference(&[1, 3, 5, 8], &[2, 3, 8, 9]), [(1, false), (2, true), (5, false), (9, true)]);
     }
 
@@ -2008,7 +2049,8 @@ mod tests {
             let mut orders: Vec<Vec<Option<usize>>> = Vec::new();
             let same: Vec<Option<usize>> = (0..n).map(Some).collect();
             orders.push(same.clone());
-            for at in [0, 1, 30, n] {
+            // (Near the newest end too, where the numbers that keep theirs are read back.)
+            for at in [0, 1, 30, n - 5, n] {
                 let mut o = same.clone();
                 o.insert(at, None); // a new item
                 orders.push(o);
@@ -2016,7 +2058,7 @@ mod tests {
                 o.remove(at.min(n - 1)); // an item gone
                 orders.push(o);
             }
-            for (from, to) in [(40, 3), (3, 40), (0, n - 1), (n - 1, 0), (10, 11)] {
+            for (from, to) in [(40, 3), (3, 40), (0, n - 1), (n - 1, 0), (10, 11), (n - 3, n - 10)] {
                 let mut o = same.clone();
                 let x = o.remove(from);
                 o.insert(to, x); // an item moved by its date
