@@ -761,9 +761,10 @@ fn shard_of(k: u64, shards: u32) -> usize {
 }
 
 /// One shard file: `{key: [[title deltas], [body deltas]]}`, `lists` ascending by key.
-/// Each key's 16 hex digits are written from a table: through `write!` they were, with
-/// looking each list up by its key, most of the cost of a shard (some 60,000 keys a
-/// rebuild writes again at 10,000 documents when an edit renumbers the items).
+/// Each key's 16 hex digits are written from a table, not through `write!`, and each
+/// list is taken as listed, not looked up again by its key: costs per key, which grow
+/// with the vocabulary (the generated corpora have ~5,000 terms; real text has many
+/// more, each with a shorter list).
 fn shard_json(lists: &[(u64, &Postings, &Postings)]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = Vec::from(b"{");
