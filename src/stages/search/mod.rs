@@ -989,24 +989,14 @@ impl Renumbering {
         if extra.is_empty() && first.is_none_or(|f| p.last < self.lo || (self.shift == 0 && f >= self.tail)) {
             return None;
         }
-        if first.is_none() || p.last < self.lo {
-            // Every number keeps its own and the new ones (none below `lo`) come after
-            // them, as a document published today does: its terms' lists, common words'
-            // among them, are copied and added to, not decoded.
-            let mut out =
-                Postings { last: p.last, count: p.count, bytes: Vec::with_capacity(p.bytes.len() + 2 * extra.len()) };
-            out.bytes.extend_from_slice(&p.bytes);
-            for &e in extra {
-                out.push(e);
-            }
-            return Some(out);
-        }
         let mut out = Postings::default();
         let mut window: Vec<u32> = Vec::new();
         let mut pieces: Vec<Piece> = Vec::new();
         let (mut at, mut n, mut count) = (0usize, 0u32, 0u32); // byte offset, number, count read
         if self.lo > p.last / 2 {
-            // The numbers that keep theirs are most of the list: found from its end.
+            // The numbers that keep theirs are most of the list: found from its end. (All
+            // of it, for the terms of a document published today, which takes the last
+            // numbers: the list is copied and added to, not decoded.)
             (at, count, n) = p.below(self.lo);
             (out.count, out.last) = (count, n);
         }
@@ -2037,6 +2027,21 @@ mod tests {
         assert_eq!(FacetFiles::new(0).files()[0].1, "[]", "no items: empty arrays");
     }
 
+    /// A list of `numbers` (ascending), pushed one by one.
+    fn postings_of(numbers: &[u32]) -> Postings {
+        let mut p = Postings::default();
+        numbers.iter().for_each(|&n| p.push(n));
+        p
+    }
+
+    /// `rand(m)`, in `0..m`: the same sequence from the same seed every run.
+    fn seeded(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |m| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % m
+        }
+    }
+
     #[test]
     fn postings_print_as_deltas() {
         let mut p = Postings::default();
@@ -2055,23 +2060,18 @@ mod tests {
 
     #[test]
     fn postings_patched_in_place_equal_postings_built_afresh() {
-        let built = |ns: &[u32]| {
-            let mut p = Postings::default();
-            ns.iter().for_each(|&n| p.push(n));
-            p
-        };
-        let mut p = built(&[2, 5, 300, 70000]);
+        let mut p = postings_of(&[2, 5, 300, 70000]);
         p.toggle(4, true);
         p.toggle(300, false);
         p.toggle(5, true); // already there
         p.toggle(9, false); // not there
-        let fresh = built(&[2, 4, 5, 70000]);
+        let fresh = postings_of(&[2, 4, 5, 70000]);
         assert_eq!((p.json(), p.count, p.last), (fresh.json(), fresh.count, fresh.last));
         assert_eq!(p.numbers(), [2, 4, 5, 70000]);
         // The numbers below n, read back from the end: as many bytes as pushing them takes.
         for n in [0, 1, 2, 3, 5, 6, 70000, 70001, u32::MAX] {
             let kept: Vec<u32> = p.numbers().into_iter().filter(|&x| x < n).collect();
-            let alone = built(&kept);
+            let alone = postings_of(&kept);
             assert_eq!(p.below(n), (alone.bytes.len(), alone.count, alone.last), "below {n}");
         }
         assert_eq!(sorted_difference(&[1, 3, 5, 8], &[2, 3, 8, 9]), [(1, false), (2, true), (5, false), (9, true)]);
@@ -2082,11 +2082,8 @@ mod tests {
     /// place before, across and after a run of 16.
     #[test]
     fn postings_json_is_the_deltas() {
-        let mut seed = 11u64;
-        let mut rand = |m: u32| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) as u32 % m
-        };
+        let mut next = seeded(11);
+        let mut rand = |m: u32| next(m as usize) as u32;
         let mut lists: Vec<Vec<u32>> = Vec::new();
         for _ in 0..500 {
             let len = rand(70);
@@ -2125,11 +2122,7 @@ mod tests {
     #[test]
     fn renumbered_postings_equal_postings_built_afresh() {
         // Old items 0..n as numbered, this build's as a list of old numbers (None: new).
-        let mut seed = 7u64;
-        let mut rand = |m: usize| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % m
-        };
+        let mut rand = seeded(7);
         // Dense lists of one-byte deltas, and sparse ones with longer deltas.
         for (n, sparse) in [(60, 3), (400, 40)] {
             let mut orders: Vec<Vec<Option<usize>>> = Vec::new();
@@ -2179,12 +2172,7 @@ mod tests {
                             numbers.clear();
                         }
                         let key = 1 + rand(3) as u64; // 1, 2: the new items' title and body terms
-                        let list = |ns: &[u32]| {
-                            let mut p = Postings::default();
-                            ns.iter().for_each(|&x| p.push(x));
-                            p
-                        };
-                        let (mut t, mut b) = (list(&numbers), list(&numbers));
+                        let (mut t, mut b) = (postings_of(&numbers), postings_of(&numbers));
                         r.apply(key, &mut t, &mut b);
                         let afresh = |added: u64| {
                             let mut want: Vec<u32> = (0..order.len() as u32)
@@ -2194,7 +2182,7 @@ mod tests {
                                 })
                                 .collect();
                             want.sort_unstable();
-                            list(&want)
+                            postings_of(&want)
                         };
                         let (want_t, want_b) = (afresh(1), afresh(2));
                         assert_eq!(
