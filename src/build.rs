@@ -1061,7 +1061,8 @@ fn render_pages(
                 }
                 Rendered::Made(page) => page,
             };
-            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links);
+            let links =
+                PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, keep_links, &page.pieces);
             let bytes = if cfg.minify { crate::minify::html(&page.html) } else { page.html };
             let written = match staging.write_stamped(&page.path, bytes) {
                 Ok(m) => m,

@@ -1109,3 +1109,53 @@ fn files_removed_while_serving_leave_the_site_as_a_clean_build_would() {
     served.check("a static file removed");
     assert_eq!(raw(p, "/extra.css").0, 404);
 }
+
+/// serve writes each listing row once per page depth with the theme's `doc_row.html`
+/// and pastes it into every list at that depth, taking its links as resolved once. A
+/// site's own row template is used for that as for a clean build; documents added and
+/// redated move every list page and leave them as a clean build would; and a broken
+/// link in a row fails the rebuild, whether it leads to the site root (resolved once for
+/// the row) or stays on the page (scanned on each page that shows the row).
+#[test]
+fn rows_written_once_and_pasted_leave_the_lists_as_a_clean_build_would() {
+    let s = Site::new();
+    s.write("gazette.yaml", &format!("{CONFIG}per_page: 4\n"));
+    for i in 0..9 {
+        s.write(&format!("content/documents/d{i}.md"), &doc(&format!("d{i}"), "topics: [综合政务]\n", "正文。"));
+    }
+    s.write("content/topics/t.md", "---\nid: t\ntitle: 专题\nmatch:\n  topics: [综合政务]\n---\n\n专题介绍。\n");
+    let default_row = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default/templates/doc_row.html"),
+    )
+    .expect("doc_row.html");
+    let row = |extra: &str| default_row.replacen("</li>", &format!("{extra}</li>"), 1);
+    s.write("themes/default/templates/doc_row.html", &row("<a class=\"all\" href=\"{{ root }}documents/\">全部</a>"));
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
+    let page2 = raw(p, "/documents/page/2/").2;
+    assert_eq!(page2.matches("class=\"all\" href=\"../../../documents/\"").count(), 4, "{page2}");
+
+    s.write(
+        "content/documents/new.md",
+        &doc("new", "topics: [综合政务]\n", "新的。").replace("2024-05-01", "2024-06-01"),
+    );
+    served.check("a document added at the top of every list");
+    assert!(raw(p, "/documents/").2.contains("文件new"));
+    s.write(
+        "content/documents/d3.md",
+        &doc("d3", "topics: [综合政务]\n", "正文。").replace("2024-05-01", "2023-01-01"),
+    );
+    served.check("a document redated to the end of every list");
+
+    s.write("themes/default/templates/doc_row.html", &row("<a href=\"{{ root }}no-such-list/\">坏</a>"));
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("no-such-list") && log.contains("documents/page/2/index.html"), "{log}");
+    s.write("themes/default/templates/doc_row.html", &row("<a href=\"#main\">回到正文</a>"));
+    served.check("a row linking within its page");
+    assert!(raw(p, "/topics/t/").2.contains("<a href=\"#main\">回到正文</a>"));
+    s.write("themes/default/templates/doc_row.html", &row("<a href=\"#no-such-id\">坏</a>"));
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("no-such-id"), "{log}");
+    s.write("themes/default/templates/doc_row.html", &default_row);
+    served.check("the default row back");
+}

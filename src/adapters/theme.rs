@@ -19,6 +19,7 @@ macro_rules! embed {
 pub const DEFAULT_TEMPLATES: &[(&str, &str)] = embed!(
     "base.html",
     "macros_doc_rows.html",
+    "doc_row.html",
     "index.html",
     "document.html",
     "interpretation.html",
@@ -66,6 +67,8 @@ pub struct Theme {
     /// Per template, a hash of its text and of every template it may use (see
     /// [`template_keys`]): a template edit re-renders the pages that use it, not all.
     keys: std::collections::HashMap<String, u64>,
+    /// Per template, the templates it may use ([`Theme::uses`]).
+    reach: Reach,
     /// Every template's text by name, to point a broken link at the template line that
     /// wrote it ([`Theme::line_of`]).
     sources: Vec<(String, String)>,
@@ -81,6 +84,11 @@ pub struct Prepared(tera::Value);
 impl Prepared {
     pub fn new<T: Serialize>(view: &T) -> Prepared {
         Prepared(tera::Value::from_serializable(view))
+    }
+
+    /// HTML the theme already wrote, shown as it is (not escaped again).
+    pub fn html(html: &str) -> Prepared {
+        Prepared(tera::Value::safe_string(html))
     }
 }
 
@@ -182,8 +190,8 @@ impl Theme {
                 h.update(part);
             }
         }
-        let keys = template_keys(&sources);
-        Ok(Theme { tera, origin, site_static, fingerprint: h.digest(), globals: 0, keys, sources })
+        let (keys, reach) = template_keys(&sources);
+        Ok(Theme { tera, origin, site_static, fingerprint: h.digest(), globals: 0, keys, reach, sources })
     }
 
     /// Values every page sees (`site`), set once instead of per page.
@@ -223,6 +231,26 @@ impl Theme {
         self.tera.contains_template(template)
     }
 
+    /// Whether `template` may use `other` (names it in an `extends`, `include` or
+    /// `import`, itself or through the templates it names; see [`template_keys`]).
+    pub fn uses(&self, template: &str, other: &str) -> bool {
+        self.reach.get(template).is_some_and(|r| r.contains(other))
+    }
+
+    /// Render `template` as a piece of a page (a listing row), to be shown by the pages'
+    /// own templates as it is.
+    pub fn render_piece<T: Serialize>(&self, template: &str, ctx: &T) -> Result<String, ThemeError> {
+        let page = self.render(template, ctx)?;
+        // UTF-8 by construction, as every page is (see `render`); checked once here, as
+        // the piece becomes a `str` the pages share.
+        String::from_utf8(page).map_err(|_| {
+            Diagnostic::error(
+                &Loc::file(self.origin.get(template).map_or("themes", |s| s.as_str())),
+                "template wrote bytes that are not UTF-8",
+            )
+        })
+    }
+
     /// Render `template` with a page's own small context. The page comes as bytes, UTF-8
     /// by construction (every input is a `str`): not validated again as a `String`.
     pub fn render<T: Serialize>(&self, template: &str, ctx: &T) -> Result<Vec<u8>, ThemeError> {
@@ -256,7 +284,9 @@ fn globals_with(seed: u64, value_hash: &[u8; 8]) -> u64 {
 ///   usable from any template without naming its file;
 /// - all templates, for a template with such a tag whose name is not a literal (it could
 ///   use any of them).
-fn template_keys(sources: &[(String, String)]) -> std::collections::HashMap<String, u64> {
+///
+/// Also, per template, the names of those it may use ([`Theme::uses`]).
+fn template_keys(sources: &[(String, String)]) -> (std::collections::HashMap<String, u64>, Reach) {
     use std::collections::{BTreeSet, HashMap};
     static TAG: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     static NAME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -289,6 +319,7 @@ fn template_keys(sources: &[(String, String)]) -> std::collections::HashMap<Stri
         .collect();
     let text_of: HashMap<&str, &str> = sources.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let mut keys = HashMap::new();
+    let mut reach = HashMap::new();
     for (n, _) in sources {
         // The template and everything it reaches, in name order: the key does not depend
         // on the order templates were loaded in.
@@ -303,14 +334,18 @@ fn template_keys(sources: &[(String, String)]) -> std::collections::HashMap<Stri
         }
         let mut h = crate::hash::Hasher::new();
         h.piece(n.as_bytes());
-        for t in reached {
+        for &t in &reached {
             h.piece(t.as_bytes());
             h.piece(text_of.get(t).copied().unwrap_or_default().as_bytes());
         }
         keys.insert(n.clone(), h.digest());
+        reach.insert(n.clone(), reached.into_iter().map(String::from).collect());
     }
-    keys
+    (keys, reach)
 }
+
+/// Per template, the templates it may use, itself included (see [`template_keys`]).
+type Reach = std::collections::HashMap<String, std::collections::BTreeSet<String>>;
 
 fn template_error(e: &tera::Error, origin: &std::collections::HashMap<String, String>) -> ThemeError {
     let shown = |f: &str| origin.get(f).cloned().unwrap_or_else(|| format!("themes/{f}"));
@@ -336,7 +371,7 @@ mod tests {
     use super::template_keys;
 
     fn keys(templates: &[(&str, &str)]) -> std::collections::HashMap<String, u64> {
-        template_keys(&templates.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect::<Vec<_>>())
+        template_keys(&templates.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect::<Vec<_>>()).0
     }
 
     #[test]

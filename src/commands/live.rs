@@ -215,7 +215,7 @@ impl Live {
                 restore(self, swapped, previous);
                 return Err(format!("{path}: its page is new"));
             };
-            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, false);
+            let links = PageLinks::new(page.path.clone(), page.blame.clone(), &page.html, &base, false, &page.pieces);
             swapped.push((k, std::mem::replace(&mut self.pages[k], links)));
         }
         if !self.targets.broken_pages(&self.pages, None).is_empty() {

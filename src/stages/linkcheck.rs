@@ -12,6 +12,7 @@ use crate::routes;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// What the gate keeps of one generated HTML page: compact, because a 100,000-document
 /// library has some 15 million links. Targets, fragments and element ids are kept as
@@ -59,28 +60,48 @@ fn hash(s: &str) -> u64 {
 }
 
 impl PageLinks {
-    /// Scan a generated page and keep what the gate needs.
-    pub fn new(path: String, blame: Loc, html: &[u8], base_path: &str, keep_raw: bool) -> Self {
+    /// Scan a generated page and keep what the gate needs. `pieces`: what the page
+    /// pasted as it is (see [`Piece`]), in page order: their links are taken as resolved
+    /// once, their bytes not scanned again.
+    pub fn new(path: String, blame: Loc, html: &[u8], base_path: &str, keep_raw: bool, pieces: &[Arc<Piece>]) -> Self {
         let mut targets = Vec::new();
         let mut frags = Vec::new();
         let mut ids = Vec::new();
         let mut raw = Vec::new();
         let (mut buf, mut ends) = (String::new(), Vec::new());
         let folder = Folder::of(&path);
-        scan_with(html, |found| match found {
-            Found::Link(l) => {
-                if let Some(f) = target_into(&path, &folder, &l, base_path, &mut buf, &mut ends) {
-                    match f.filter(|f| !f.is_empty()) {
-                        Some(f) => frags.push((hash(&buf), hash(&f))),
-                        None => targets.push(hash(&buf)),
+        let mut scan = |part: &[u8]| {
+            scan_with(part, |found| match found {
+                Found::Link(l) => {
+                    if let Some(f) = target_into(&path, &folder, &l, base_path, &mut buf, &mut ends) {
+                        match f.filter(|f| !f.is_empty()) {
+                            Some(f) => frags.push((hash(&buf), hash(&f))),
+                            None => targets.push(hash(&buf)),
+                        }
+                    }
+                    if keep_raw {
+                        raw.push(l.into_owned());
                     }
                 }
-                if keep_raw {
-                    raw.push(l.into_owned());
-                }
-            }
-            Found::Id(i) => ids.push(hash(&i)),
-        });
+                Found::Id(i) => ids.push(hash(&i)),
+            })
+        };
+        // The page between the pieces it pasted (found in order; one not found, as a
+        // theme that left it out, is not taken), then the rest. With `keep_raw` every
+        // link is wanted as written: the page is scanned whole.
+        let (mut from, mut pasted) = (0, Vec::new());
+        for piece in pieces.iter().filter(|_| !keep_raw) {
+            let Some(links) = &piece.links else { continue };
+            let Some(at) = find_piece(&html[from..], piece.html.as_bytes()) else { continue };
+            scan(&html[from..from + at]);
+            pasted.push(links);
+            from += at + piece.html.len();
+        }
+        scan(&html[from..]);
+        for links in pasted {
+            targets.extend_from_slice(&links.targets);
+            frags.extend_from_slice(&links.frags);
+        }
         targets.sort_unstable();
         targets.dedup();
         frags.sort_unstable();
@@ -89,6 +110,62 @@ impl PageLinks {
         ids.dedup();
         PageLinks { path, blame, hashes: Hashes::shared(targets, frags, ids), raw: raw.into_boxed_slice() }
     }
+}
+
+/// A piece of HTML that pages paste as it is (a listing row, written once for the pages
+/// at one depth: `render::plan::SharedRow`), with its links resolved once. A 公文库 page
+/// is nine tenths rows, and scanning them again on every page that shows them was most
+/// of the gate's work in a rebuild that moves every listing page by one.
+pub struct Piece {
+    pub html: Box<str>,
+    /// The targets and fragment targets of its links, as [`PageLinks`] keeps them; none
+    /// when they depend on the page that shows the piece (see [`Piece::new`]).
+    links: Option<PieceLinks>,
+}
+
+/// What [`Piece::links`] keeps (boxed: without the slack of pushing).
+struct PieceLinks {
+    targets: Box<[u64]>,
+    frags: Box<[(u64, u64)]>,
+}
+
+impl Piece {
+    /// A piece for pages whose way back to the site root is `root` (`../../`). Its links
+    /// are resolved once when every one means the same on every such page: another
+    /// site's, root-absolute, or climbing to the root first (`{{ root }}documents/x/`);
+    /// and it has no ids. Otherwise (a link to `#top` of the page, to a sibling folder)
+    /// pages scan it as the rest of their bytes.
+    pub fn new(html: String, root: &str, base_path: &str) -> Piece {
+        let page = format!("{}index.html", "_/".repeat(root.matches("../").count()));
+        let folder = Folder::of(&page);
+        let (mut buf, mut ends) = (String::new(), Vec::new());
+        let (mut targets, mut frags, mut same) = (Vec::new(), Vec::new(), true);
+        scan_with(html.as_bytes(), |found| match found {
+            Found::Id(_) => same = false,
+            Found::Link(l) => {
+                let Some(f) = target_into(&page, &folder, &l, base_path, &mut buf, &mut ends) else { return };
+                let t = l.trim();
+                let own_page = root.is_empty() && (t.is_empty() || t.starts_with(['#', '?']));
+                if !(t.starts_with('/') || (t.starts_with(root) && !own_page)) {
+                    same = false;
+                }
+                match f.filter(|f| !f.is_empty()) {
+                    Some(f) => frags.push((hash(&buf), hash(&f))),
+                    None => targets.push(hash(&buf)),
+                }
+            }
+        });
+        let links = same.then(|| PieceLinks { targets: targets.into(), frags: frags.into() });
+        Piece { html: html.into_boxed_str(), links }
+    }
+}
+
+/// Where `piece` is next in `page`: tried where its first byte is. Not `memmem`: its
+/// searcher, made for each piece of each page, cost 30 times the scan it saved (a row
+/// is long and rows follow each other, so the first place tried is most often it).
+fn find_piece(page: &[u8], piece: &[u8]) -> Option<usize> {
+    let first = *piece.first()?;
+    memchr::memchr_iter(first, page).find(|&i| page[i..].starts_with(piece))
 }
 
 /// A page's targets, fragment targets and ids as hashes (see [`PageLinks`]).
@@ -582,8 +659,10 @@ mod tests {
             ("index.html", "<a href=\"a/\">ok</a><a href=\"a/#x\">ok</a><a href=\"a/#nope\">bad id</a><a href=\"gone/\">bad</a><a href=\"https://e.example/\">ext</a>"),
             ("a/index.html", "<h2 id=\"x\">x</h2><a href=\"../index.html#top\">bad id</a><a href=\"#x\">ok</a>"),
         ];
-        let pages: Vec<PageLinks> =
-            html.iter().map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h.as_bytes(), "/", false)).collect();
+        let pages: Vec<PageLinks> = html
+            .iter()
+            .map(|(p, h)| PageLinks::new(p.to_string(), Loc::file("t"), h.as_bytes(), "/", false, &[]))
+            .collect();
         let files: Vec<&str> = html.iter().map(|(p, _)| *p).collect();
         struct Raw<'a>(&'a [(&'a str, &'a str)]);
         impl Explain for Raw<'_> {
@@ -625,6 +704,50 @@ mod tests {
     }
 
     /// `climb_plain` takes the links a theme writes and resolves each as walking it does.
+    /// A piece's links are resolved once only when they mean the same on every page at
+    /// its depth; a page that pastes it has the same links as one scanned whole.
+    #[test]
+    fn a_pasted_piece_gives_the_links_a_whole_scan_finds() {
+        let resolved = |html: &str, root: &str| Piece::new(html.into(), root, "/").links.is_some();
+        assert!(resolved(
+            r#"<li><a href="../../../documents/a/">甲</a> <a href="https://b.example/">乙</a></li>"#,
+            "../../../"
+        ));
+        assert!(resolved(r#"<li><a href="/documents/a/#x">甲</a><a href="../../../../up/">上</a></li>"#, "../../../"));
+        assert!(resolved(r#"<li><a href="documents/a/">甲</a></li>"#, ""));
+        for (html, root) in [
+            (r##"<li><a href="#main">正文</a></li>"##, "../../"),
+            (r#"<li><a href="../sibling/">旁</a></li>"#, "../../"),
+            (r#"<li><a href="?q=1">查</a></li>"#, ""),
+            (r##"<li><a href="#x">此</a></li>"##, ""),
+            (r#"<li id="row-a"><a href="../../a/">甲</a></li>"#, "../../"),
+        ] {
+            assert!(!resolved(html, root), "{html} at {root:?} depends on its page");
+        }
+        let row = |id: &str| format!("<li class=\"doc-row\"><a href=\"../../../documents/{id}/\">{id}</a></li>\n");
+        let rows = ["a", "b", "c"].map(row);
+        let page = format!(
+            "<nav><a href=\"../../../index.html\">首页</a></nav><ol>{}</ol><a href=\"../2/\">上一页</a><p id=\"end\"></p>",
+            rows.concat()
+        );
+        let path = "documents/page/3/index.html";
+        let whole = PageLinks::new(path.into(), Loc::file("x"), page.as_bytes(), "/", false, &[]);
+        // All three rows pasted; two of them (one left out by the page, one whose links
+        // depend on it: scanned where it is).
+        let pieces: Vec<Arc<Piece>> = rows.iter().map(|r| Arc::new(Piece::new(r.clone(), "../../../", "/"))).collect();
+        let local = Arc::new(Piece::new(rows[2].replace("../../../documents/c/", "#end"), "../../../", "/"));
+        let missing = Arc::new(Piece::new(row("z"), "../../../", "/"));
+        let page2 = page.replace("../../../documents/c/", "#end");
+        let whole2 = PageLinks::new(path.into(), Loc::file("x"), page2.as_bytes(), "/", false, &[]);
+        for (html, pasted, whole) in
+            [(&page, pieces.clone(), &whole), (&page2, vec![pieces[0].clone(), missing, local], &whole2)]
+        {
+            let p = PageLinks::new(path.into(), Loc::file("x"), html.as_bytes(), "/", false, &pasted);
+            assert_eq!(p.parts(), whole.parts());
+        }
+        assert_eq!(whole.parts().0.len(), 5, "home, a, b, c and page 2");
+    }
+
     #[test]
     fn plain_climbs_resolve_as_walked() {
         let pages = ["index.html", "documents/a/index.html", "tags/企业/page/2/index.html", "x.html", "a/b.html"];
@@ -693,7 +816,8 @@ mod tests {
         // Every link of a page resolved as target_of resolves it alone.
         let html =
             r#"<a href="../../../个人/">a</a><a class="x" href="../b.html#s">b</a><img src="/logo.png"><p id="top">"#;
-        let page = PageLinks::new("tags/企业/page/2/index.html".into(), Loc::file("x"), html.as_bytes(), "/", false);
+        let page =
+            PageLinks::new("tags/企业/page/2/index.html".into(), Loc::file("x"), html.as_bytes(), "/", false, &[]);
         // (Targets with a fragment are kept apart, with it.)
         let mut want: Vec<u64> = ["tags/个人/index.html", "logo.png"].iter().map(|p| hash(p)).collect();
         want.sort_unstable();

@@ -90,6 +90,8 @@ pub struct Made {
     pub blame: Loc,
     /// The page's cache keys (template + context; inputs), when the renderer has a cache.
     pub key: Option<Keys>,
+    /// What the page pasted as it is, in order (listing rows), for the link gate.
+    pub pieces: Vec<std::sync::Arc<crate::linkcheck::Piece>>,
 }
 
 impl Rendered {
@@ -99,6 +101,14 @@ impl Rendered {
         match &mut self {
             Rendered::Made(Made { key: Some(k), .. }) | Rendered::Kept { key: k, .. } => k.inputs = inputs,
             Rendered::Made(_) => {}
+        }
+        self
+    }
+
+    /// This page with the `pieces` it pasted (see [`Made::pieces`]).
+    pub fn with_pieces(mut self, pieces: Vec<std::sync::Arc<crate::linkcheck::Piece>>) -> Self {
+        if let Rendered::Made(m) = &mut self {
+            m.pieces = pieces;
         }
         self
     }
@@ -179,7 +189,7 @@ impl<'a> Renderer<'a> {
             }
         }
         let html = self.theme.render(template, ctx)?;
-        Ok(Rendered::Made(Made { path, html, blame, key }))
+        Ok(Rendered::Made(Made { path, html, blame, key, pieces: Vec::new() }))
     }
 
     /// The previous output's page at `path`, when it was made from the same `inputs`

@@ -3,6 +3,8 @@
 //! issues in order).
 
 use super::Renderer;
+use crate::diag::Diagnostic;
+use crate::linkcheck::Piece;
 use crate::model::GazetteIssue;
 use crate::resolve::{Index, ItemId};
 use crate::routes;
@@ -112,8 +114,8 @@ const FACET_CRUMBS: &[(&str, &str)] = &[("公文库", routes::DOCUMENTS_PAGE), (
 /// for this page (a one-off build, an item-only renderer, or an item that is not a
 /// document).
 pub enum RowView<'a> {
-    /// The shared row and the hash of its fields.
-    Shared(&'a (Prepared, u64)),
+    /// The shared row (with the hash of its fields).
+    Shared(&'a SharedRow),
     /// A document's row made for this page, and the hash of its fields: the same key as
     /// its shared row would give the page.
     Made(Row<'a>, u64),
@@ -127,8 +129,10 @@ pub enum RowView<'a> {
 impl Serialize for RowView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            RowView::Shared((_, hash)) | RowView::Made(_, hash) if !s.is_human_readable() => s.serialize_u64(*hash),
-            RowView::Shared((p, _)) => p.serialize(s),
+            RowView::Shared(SharedRow { hash, .. }) | RowView::Made(_, hash) if !s.is_human_readable() => {
+                s.serialize_u64(*hash)
+            }
+            RowView::Shared(row) => row.value.serialize(s),
             RowView::Made(r, _) => r.serialize(s),
             RowView::Own(r) => r.serialize(s),
         }
@@ -138,7 +142,94 @@ impl Serialize for RowView<'_> {
 /// Listing rows made by the previous build in this process (`serve --watch`), by their
 /// document's inputs key (`render::deps`): the 公文库 lists every document, and making
 /// (and converting) all their rows was the largest part of a rebuild's render stage.
-pub type RowMemo = super::KeptByInputs<Arc<(Prepared, u64)>>;
+pub type RowMemo = super::KeptByInputs<Arc<SharedRow>>;
+
+/// The template that writes one row of a document list: `macros_doc_rows.html` shows
+/// the list's `rows_html` when the page has them, and includes this template for each
+/// row when not.
+pub const ROW_TEMPLATE: &str = "doc_row.html";
+
+/// A document list's rows as [`ROW_TEMPLATE`] wrote them for the page (its
+/// `rows_html`, beside its `rows`), or none. Not part of a page's cache key: they follow
+/// from the rows, the page's depth and the templates, which the key has.
+#[derive(Default)]
+pub struct RowsHtml(Option<Vec<Prepared>>);
+
+impl Serialize for RowsHtml {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(rows) if s.is_human_readable() => rows.serialize(s),
+            _ => s.serialize_none(),
+        }
+    }
+}
+
+/// A document list for a page: its rows, the same written by [`ROW_TEMPLATE`] when
+/// they are (see [`Renderer::listed`]), and the pieces the page pastes for the link gate.
+pub struct Listed<'a> {
+    pub rows: Vec<RowView<'a>>,
+    pub html: RowsHtml,
+    pub pieces: Vec<Arc<Piece>>,
+}
+
+/// A published document's listing row as serve's pages share it, and its next build's
+/// when the document's inputs are the same ([`RowMemo`]).
+pub struct SharedRow {
+    /// The row as the template engine's value, converted once.
+    value: Prepared,
+    /// The hash of its fields (what pages' cache keys take for the row).
+    hash: u64,
+    /// The row as [`ROW_TEMPLATE`] writes it, by the `root` of the pages it was written
+    /// for and the template's key: a 公文库 page then pastes its rows, and the link gate
+    /// takes their links as resolved once. An edit that moves every listing page by one
+    /// (a document added, removed or redated) re-renders ~500 pages at 10,000 documents:
+    /// writing their rows through the template engine was a fifth of such a rebuild's
+    /// instructions, scanning them for links another sixth. ~600 bytes for each depth a
+    /// row is listed at (three to five).
+    listed: std::sync::Mutex<Vec<Written>>,
+}
+
+/// A row written for the pages at one depth (see [`SharedRow::listed`]).
+struct Written {
+    root: Box<str>,
+    /// The key of the template that wrote it, with the theme's globals.
+    key: u64,
+    piece: Arc<Piece>,
+}
+
+/// What [`ROW_TEMPLATE`] sees, with the theme's `site`: the row, and the way back to
+/// the site root of the pages it is written for.
+#[derive(Serialize)]
+struct RowContext<'a> {
+    root: &'a str,
+    r: &'a Prepared,
+}
+
+impl SharedRow {
+    fn new(row: &Row) -> SharedRow {
+        SharedRow { value: Prepared::new(row), hash: row_hash(row), listed: Default::default() }
+    }
+
+    /// The row as written for pages at `root` by `write`, unless kept (under the same
+    /// template `key`) from a page before.
+    fn listed<E>(
+        &self,
+        root: &str,
+        key: u64,
+        write: impl FnOnce(&Prepared) -> Result<Piece, E>,
+    ) -> Result<Arc<Piece>, E> {
+        let lock = || self.listed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = lock().iter().find(|w| *w.root == *root && w.key == key) {
+            return Ok(w.piece.clone());
+        }
+        // Written outside the lock: two pages that want it at once both write it.
+        let piece = Arc::new(write(&self.value)?);
+        let mut kept = lock();
+        kept.retain(|w| w.key == key && *w.root != *root); // an edited template's rows are not kept
+        kept.push(Written { root: root.into(), key, piece: piece.clone() });
+        Ok(piece)
+    }
+}
 
 /// The listings of the previous build in this process (`serve --watch`) with the key of
 /// what they were made from ([`listings_key`]): an edit that leaves every published
@@ -155,7 +246,7 @@ pub struct Plan {
     /// Per published document: its listing row as the template engine's value, shared by
     /// every page that lists the document (see `theme::Prepared`), and the hash of its
     /// fields for cache keys.
-    shared: Vec<Option<Arc<(Prepared, u64)>>>,
+    shared: Vec<Option<Arc<SharedRow>>>,
     /// A one-off build's instead: per document, the hash of its row's fields, made the
     /// first time a page shows the row (each page makes the rows it shows, see
     /// [`Plan::with_rows`]).
@@ -203,10 +294,7 @@ impl Plan {
             Some(memo),
             ix.published_documents(),
             |&i| key(i),
-            |&i| {
-                let row = doc_row(ix, i);
-                Arc::new((Prepared::new(&row), row_hash(&row)))
-            },
+            |&i| Arc::new(SharedRow::new(&doc_row(ix, i))),
         );
         self.shared = vec![None; ix.content.documents.len()];
         for (&i, row) in ix.published_documents().iter().zip(rows) {
@@ -594,6 +682,33 @@ impl Renderer<'_> {
 
     pub(super) fn rows(&self, docs: &[usize]) -> Vec<RowView<'_>> {
         docs.iter().map(|&i| self.row(i)).collect()
+    }
+
+    /// A document list that `template` shows on a page at `root`: its rows and, when
+    /// the rows are shared (serve) and `template` uses [`ROW_TEMPLATE`], the same as that
+    /// template writes them, each written once per depth and kept with the shared row.
+    /// Else no `html` (the page's template then writes each row itself, the same bytes).
+    pub(super) fn listed(&self, docs: &[usize], root: &str, template: &str) -> Result<Listed<'_>, Diagnostic> {
+        let rows = self.rows(docs);
+        if self.plan.shared.is_empty() || !self.theme.uses(template, ROW_TEMPLATE) {
+            return Ok(Listed { rows, html: RowsHtml::default(), pieces: Vec::new() });
+        }
+        let t = &self.theme;
+        let key = crate::hash::of(&[t.template_key(ROW_TEMPLATE).to_le_bytes(), t.globals.to_le_bytes()].concat());
+        let base = routes::base_path(&self.cfg.base_url);
+        let write = |r: &Prepared| -> Result<Piece, Diagnostic> {
+            Ok(Piece::new(t.render_piece(ROW_TEMPLATE, &RowContext { root, r })?, root, &base))
+        };
+        let mut pieces = Vec::with_capacity(docs.len());
+        for &i in docs {
+            // (Every published document has a shared row when any has.)
+            let Some(row) = self.plan.shared.get(i).and_then(Option::as_ref) else {
+                return Ok(Listed { rows, html: RowsHtml::default(), pieces: Vec::new() });
+            };
+            pieces.push(row.listed(root, key, write)?);
+        }
+        let html = RowsHtml(Some(pieces.iter().map(|p| Prepared::html(&p.html)).collect()));
+        Ok(Listed { rows, html, pieces })
     }
 
     /// The row of any linkable item (relations may name topics, pages…).

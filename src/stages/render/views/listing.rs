@@ -4,7 +4,7 @@
 use super::indexes::Facet;
 use crate::diag::Diagnostic;
 use crate::render::emit::{Crumb, FeedLink, Rendered};
-use crate::render::plan::{page_count, ListingKind, RowView};
+use crate::render::plan::{page_count, Listed, ListingKind, RowView, RowsHtml};
 use crate::render::Renderer;
 use crate::routes;
 use serde::Serialize;
@@ -21,6 +21,8 @@ struct ListView<'a> {
     /// The browse facets, on the 公文库's first page.
     facets: Option<Vec<Facet<'a>>>,
     rows: Vec<RowView<'a>>,
+    /// The rows as `doc_row.html` wrote them, when the renderer has them.
+    rows_html: RowsHtml,
     /// The listing's Atom feed (organs, tags), for a visible 订阅 link; none without an
     /// absolute base_url (no feeds are written then).
     feed: Option<String>,
@@ -116,13 +118,15 @@ impl<'a> Renderer<'a> {
                 })
                 .collect()
         });
+        let Listed { rows, html: rows_html, pieces } = self.listed(slice, &routes::root_of(&dir), TEMPLATE)?;
         let view = ListView {
             heading: &listing.heading,
             organ,
             total: listing.docs.len(),
             normative,
             facets: (listing.kind == ListingKind::All && n == 1).then(|| self.facets()),
-            rows: self.rows(slice),
+            rows,
+            rows_html,
             feed: (has_feed && self.cfg.site_url.is_some()).then(|| routes::feed(&listing.dir)),
             pages: {
                 let mut last = 0;
@@ -137,7 +141,8 @@ impl<'a> Renderer<'a> {
             prev: (n > 1).then(|| url_of(n - 1)),
             next: (n < pages).then(|| url_of(n + 1)),
         };
-        self.page(TEMPLATE, &dir, meta, "list", view, self.template_loc(TEMPLATE)).map(|page| page.with_inputs(inputs))
+        self.page(TEMPLATE, &dir, meta, "list", view, self.template_loc(TEMPLATE))
+            .map(|page| page.with_inputs(inputs).with_pieces(pieces))
     }
 }
 

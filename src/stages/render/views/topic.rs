@@ -2,7 +2,7 @@
 
 use crate::diag::Diagnostic;
 use crate::render::emit::{Crumb, FeedLink, Rendered};
-use crate::render::plan::RowView;
+use crate::render::plan::{Listed, RowView, RowsHtml};
 use crate::render::Renderer;
 use crate::resolve::ItemId;
 use crate::routes;
@@ -13,7 +13,11 @@ struct TopicView<'a> {
     title: &'a str,
     body: &'a str,
     rows: Vec<RowView<'a>>,
+    /// The rows as `doc_row.html` wrote them, when the renderer has them.
+    rows_html: RowsHtml,
 }
+
+const TEMPLATE: &str = "topic.html";
 
 impl<'a> Renderer<'a> {
     pub(in crate::stages::render) fn topic(&self, k: usize) -> Result<Rendered, Diagnostic> {
@@ -25,8 +29,9 @@ impl<'a> Renderer<'a> {
         meta.breadcrumbs.push(Crumb { title: "主题", url: routes::TOPICS_PAGE });
         meta.has_code = b.is_some_and(|b| b.has_code);
         let html = self.bodies.html(self.ix, ItemId::Topic(k));
-        let view =
-            TopicView { title: &t.title, body: super::html_of(&html).trim(), rows: self.rows(&self.ix.topic_docs[k]) };
-        self.page("topic.html", &dir, meta, "topic", view, t.src.file())
+        let Listed { rows, html: rows_html, pieces } =
+            self.listed(&self.ix.topic_docs[k], &routes::root_of(&dir), TEMPLATE)?;
+        let view = TopicView { title: &t.title, body: super::html_of(&html).trim(), rows, rows_html };
+        self.page(TEMPLATE, &dir, meta, "topic", view, t.src.file()).map(|page| page.with_pieces(pieces))
     }
 }
