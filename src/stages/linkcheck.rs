@@ -703,7 +703,6 @@ mod tests {
         assert!(!keeps_ids([1], &[]));
     }
 
-    /// `climb_plain` takes the links a theme writes and resolves each as walking it does.
     /// A piece's links are resolved once only when they mean the same on every page at
     /// its depth; a page that pastes it has the same links as one scanned whole.
     #[test]
@@ -748,6 +747,7 @@ mod tests {
         assert_eq!(whole.parts().0.len(), 5, "home, a, b, c and page 2");
     }
 
+    /// `climb_plain` takes the links a theme writes and resolves each as walking it does.
     #[test]
     fn plain_climbs_resolve_as_walked() {
         let pages = ["index.html", "documents/a/index.html", "tags/企业/page/2/index.html", "x.html", "a/b.html"];

@@ -174,6 +174,13 @@ pub struct Listed<'a> {
     pub pieces: Vec<Arc<Piece>>,
 }
 
+impl<'a> Listed<'a> {
+    /// Rows only: the page's template writes each row itself.
+    pub fn plain(rows: Vec<RowView<'a>>) -> Listed<'a> {
+        Listed { rows, html: RowsHtml::default(), pieces: Vec::new() }
+    }
+}
+
 /// A published document's listing row as serve's pages share it, and its next build's
 /// when the document's inputs are the same ([`RowMemo`]).
 pub struct SharedRow {
@@ -693,7 +700,7 @@ impl Renderer<'_> {
     pub(super) fn listed(&self, docs: &[usize], root: &str, template: &str) -> Result<Listed<'_>, Diagnostic> {
         let rows = self.rows(docs);
         if self.plan.shared.is_empty() || !self.theme.uses(template, ROW_TEMPLATE) {
-            return Ok(Listed { rows, html: RowsHtml::default(), pieces: Vec::new() });
+            return Ok(Listed::plain(rows));
         }
         let t = &self.theme;
         let key = crate::hash::of(&[t.template_key(ROW_TEMPLATE).to_le_bytes(), t.globals.to_le_bytes()].concat());
@@ -705,7 +712,7 @@ impl Renderer<'_> {
         for &i in docs {
             // (Every published document has a shared row when any has.)
             let Some(row) = self.plan.shared.get(i).and_then(Option::as_ref) else {
-                return Ok(Listed { rows, html: RowsHtml::default(), pieces: Vec::new() });
+                return Ok(Listed::plain(rows));
             };
             pieces.push(row.listed(root, key, write)?);
         }

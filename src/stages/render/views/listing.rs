@@ -118,7 +118,11 @@ impl<'a> Renderer<'a> {
                 })
                 .collect()
         });
-        let Listed { rows, html: rows_html, pieces } = self.listed(slice, &routes::root_of(&dir), TEMPLATE)?;
+        // (The 规范性文件库 shows its table, not the rows: none are written for it.)
+        let Listed { rows, html: rows_html, pieces } = match normative {
+            Some(_) => Listed::plain(self.rows(slice)),
+            None => self.listed(slice, &routes::root_of(&dir), TEMPLATE)?,
+        };
         let view = ListView {
             heading: &listing.heading,
             organ,
