@@ -149,18 +149,24 @@ pub type RowMemo = super::KeptByInputs<Arc<SharedRow>>;
 /// row when not.
 pub const ROW_TEMPLATE: &str = "doc_row.html";
 
-/// A document list's rows as [`ROW_TEMPLATE`] wrote them for the page, one after the
-/// other (its `rows_html`, beside its `rows`), or none. One string, not one per row: the
-/// page's template then shows it with one lookup, not three for each of 50 rows. Not
-/// part of a page's cache key: it follows from the rows, the page's depth and the
-/// templates, which the key has.
+/// A document list's rows as [`ROW_TEMPLATE`] wrote them for the page (its
+/// `rows_html`, beside its `rows`), or none. The template gets them as one string, not
+/// one per row: it shows them with one lookup, not three for each of 50 rows. Joined
+/// only for the template, when the page is rendered: a topic's page lists every
+/// document of the topic (thousands at 100,000 documents: megabytes), and its view is
+/// made on every rebuild to find out whether it changed. Not part of a page's cache key:
+/// it follows from the rows, the page's depth and the templates, which the key has.
 #[derive(Default)]
-pub struct RowsHtml(Option<Prepared>);
+pub struct RowsHtml(Option<Vec<Arc<Piece>>>);
 
 impl Serialize for RowsHtml {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            Some(html) if s.is_human_readable() => html.serialize(s),
+            Some(pieces) if s.is_human_readable() => {
+                let mut html = String::with_capacity(pieces.iter().map(|p| p.html.len()).sum());
+                pieces.iter().for_each(|p| html.push_str(&p.html));
+                Prepared::html(&html).serialize(s)
+            }
             _ => s.serialize_none(),
         }
     }
@@ -716,10 +722,7 @@ impl Renderer<'_> {
             };
             pieces.push(row.listed(root, key, write)?);
         }
-        let mut html = String::with_capacity(pieces.iter().map(|p| p.html.len()).sum());
-        pieces.iter().for_each(|p| html.push_str(&p.html));
-        let html = RowsHtml(Some(Prepared::html(&html)));
-        Ok(Listed { rows, html, pieces })
+        Ok(Listed { rows, html: RowsHtml(Some(pieces.clone())), pieces })
     }
 
     /// The row of any linkable item (relations may name topics, pages…).
