@@ -74,10 +74,7 @@ impl PageLinks {
             scan_with(part, |found| match found {
                 Found::Link(l) => {
                     if let Some(f) = target_into(&path, &folder, &l, base_path, &mut buf, &mut ends) {
-                        match f.filter(|f| !f.is_empty()) {
-                            Some(f) => frags.push((hash(&buf), hash(&f))),
-                            None => targets.push(hash(&buf)),
-                        }
+                        keep_target(&buf, f, &mut targets, &mut frags);
                     }
                     if keep_raw {
                         raw.push(l.into_owned());
@@ -109,6 +106,15 @@ impl PageLinks {
         ids.sort_unstable();
         ids.dedup();
         PageLinks { path, blame, hashes: Hashes::shared(targets, frags, ids), raw: raw.into_boxed_slice() }
+    }
+}
+
+/// Keep a link resolved to `path` (with fragment `frag`) as the gate keeps it: its
+/// path's hash, or with a fragment apart from the others (see [`Hashes`]).
+fn keep_target(path: &str, frag: Option<Cow<str>>, targets: &mut Vec<u64>, frags: &mut Vec<(u64, u64)>) {
+    match frag.filter(|f| !f.is_empty()) {
+        Some(f) => frags.push((hash(path), hash(&f))),
+        None => targets.push(hash(path)),
     }
 }
 
@@ -149,10 +155,7 @@ impl Piece {
                 if !(t.starts_with('/') || (t.starts_with(root) && !own_page)) {
                     same = false;
                 }
-                match f.filter(|f| !f.is_empty()) {
-                    Some(f) => frags.push((hash(&buf), hash(&f))),
-                    None => targets.push(hash(&buf)),
-                }
+                keep_target(&buf, f, &mut targets, &mut frags);
             }
         });
         let links = same.then(|| PieceLinks { targets: targets.into(), frags: frags.into() });

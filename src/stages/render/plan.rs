@@ -156,10 +156,10 @@ pub const ROW_TEMPLATE: &str = "doc_row.html";
 /// document of the topic (thousands at 100,000 documents: megabytes), and its view is
 /// made on every rebuild to find out whether it changed. Not part of a page's cache key:
 /// it follows from the rows, the page's depth and the templates, which the key has.
-#[derive(Default)]
-pub struct RowsHtml(Option<Vec<Arc<Piece>>>);
+/// Borrowed from the page's [`Listed::pieces`], which go to the link gate after.
+pub struct RowsHtml<'p>(pub Option<&'p [Arc<Piece>]>);
 
-impl Serialize for RowsHtml {
+impl Serialize for RowsHtml<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Some(pieces) if s.is_human_readable() => {
@@ -172,18 +172,19 @@ impl Serialize for RowsHtml {
     }
 }
 
-/// A document list for a page: its rows, the same written by [`ROW_TEMPLATE`] when
-/// they are (see [`Renderer::listed`]), and the pieces the page pastes for the link gate.
+/// A document list for a page: its rows, and the same written by [`ROW_TEMPLATE`]
+/// when they are (see [`Renderer::listed`]): what the page shows as its `rows_html`
+/// ([`RowsHtml`]) and pastes, for the link gate (`Rendered::with_pieces`). None: the
+/// page's template writes each row itself.
 pub struct Listed<'a> {
     pub rows: Vec<RowView<'a>>,
-    pub html: RowsHtml,
-    pub pieces: Vec<Arc<Piece>>,
+    pub pieces: Option<Vec<Arc<Piece>>>,
 }
 
 impl<'a> Listed<'a> {
     /// Rows only: the page's template writes each row itself.
     pub fn plain(rows: Vec<RowView<'a>>) -> Listed<'a> {
-        Listed { rows, html: RowsHtml::default(), pieces: Vec::new() }
+        Listed { rows, pieces: None }
     }
 }
 
@@ -722,7 +723,7 @@ impl Renderer<'_> {
             };
             pieces.push(row.listed(root, key, write)?);
         }
-        Ok(Listed { rows, html: RowsHtml(Some(pieces.clone())), pieces })
+        Ok(Listed { rows, pieces: Some(pieces) })
     }
 
     /// The row of any linkable item (relations may name topics, pages…).

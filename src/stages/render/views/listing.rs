@@ -22,7 +22,7 @@ struct ListView<'a> {
     facets: Option<Vec<Facet<'a>>>,
     rows: Vec<RowView<'a>>,
     /// The rows as `doc_row.html` wrote them, when the renderer has them.
-    rows_html: RowsHtml,
+    rows_html: RowsHtml<'a>,
     /// The listing's Atom feed (organs, tags), for a visible 订阅 link; none without an
     /// absolute base_url (no feeds are written then).
     feed: Option<String>,
@@ -119,7 +119,7 @@ impl<'a> Renderer<'a> {
                 .collect()
         });
         // (The 规范性文件库 shows its table, not the rows: none are written for it.)
-        let Listed { rows, html: rows_html, pieces } = match normative {
+        let Listed { rows, pieces } = match normative {
             Some(_) => Listed::plain(self.rows(slice)),
             None => self.listed(slice, &routes::root_of(&dir), TEMPLATE)?,
         };
@@ -130,7 +130,7 @@ impl<'a> Renderer<'a> {
             normative,
             facets: (listing.kind == ListingKind::All && n == 1).then(|| self.facets()),
             rows,
-            rows_html,
+            rows_html: RowsHtml(pieces.as_deref()),
             feed: (has_feed && self.cfg.site_url.is_some()).then(|| routes::feed(&listing.dir)),
             pages: {
                 let mut last = 0;
@@ -146,7 +146,7 @@ impl<'a> Renderer<'a> {
             next: (n < pages).then(|| url_of(n + 1)),
         };
         self.page(TEMPLATE, &dir, meta, "list", view, self.template_loc(TEMPLATE))
-            .map(|page| page.with_inputs(inputs).with_pieces(pieces))
+            .map(|page| page.with_inputs(inputs).with_pieces(pieces.unwrap_or_default()))
     }
 }
 

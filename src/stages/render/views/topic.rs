@@ -14,7 +14,7 @@ struct TopicView<'a> {
     body: &'a str,
     rows: Vec<RowView<'a>>,
     /// The rows as `doc_row.html` wrote them, when the renderer has them.
-    rows_html: RowsHtml,
+    rows_html: RowsHtml<'a>,
 }
 
 const TEMPLATE: &str = "topic.html";
@@ -29,9 +29,10 @@ impl<'a> Renderer<'a> {
         meta.breadcrumbs.push(Crumb { title: "主题", url: routes::TOPICS_PAGE });
         meta.has_code = b.is_some_and(|b| b.has_code);
         let html = self.bodies.html(self.ix, ItemId::Topic(k));
-        let Listed { rows, html: rows_html, pieces } =
-            self.listed(&self.ix.topic_docs[k], &routes::root_of(&dir), TEMPLATE)?;
+        let Listed { rows, pieces } = self.listed(&self.ix.topic_docs[k], &routes::root_of(&dir), TEMPLATE)?;
+        let rows_html = RowsHtml(pieces.as_deref());
         let view = TopicView { title: &t.title, body: super::html_of(&html).trim(), rows, rows_html };
-        self.page(TEMPLATE, &dir, meta, "topic", view, t.src.file()).map(|page| page.with_pieces(pieces))
+        self.page(TEMPLATE, &dir, meta, "topic", view, t.src.file())
+            .map(|page| page.with_pieces(pieces.unwrap_or_default()))
     }
 }
