@@ -241,8 +241,8 @@ impl Live {
         let chunks = std::sync::Mutex::new(Vec::new());
         // No inputs keys here (they come with a full build's renderer): items are described
         // again, their terms still taken from the memo.
-        let write = |path: String, data: &str| {
-            let bytes = crate::search::json_html_safe(data).into_owned().into_bytes();
+        let write = |path: String, json: std::borrow::Cow<'_, str>| {
+            let bytes = crate::search::into_html_safe(json).into_owned();
             chunks.lock().unwrap_or_else(|e| e.into_inner()).push((path, bytes));
             None
         };
@@ -259,7 +259,7 @@ impl Live {
                 return;
             }
             for (path, json) in make() {
-                write(path, &json);
+                write(path, json.into());
             }
             made.insert(name.to_string(), key);
         };

@@ -22,7 +22,7 @@ use crate::cache::Stamp;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"gazette-search-4\n";
+const MAGIC: &[u8] = b"gazette-search-5\n";
 
 /// One item of the index as the previous build wrote it.
 pub(super) struct SavedItem {
@@ -93,7 +93,7 @@ impl Store {
         let name = self.file.file_name()?.to_string_lossy();
         crate::cache::remove_leftovers(&self.file, &format!("{name}."), ".new", &path);
         let w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).ok()?);
-        let mut writer = Writer { w, ok: true, items_left: item_count, pending };
+        let mut writer = Writer { w, ok: true, items_left: item_count, pending, sum: crate::hash::Hasher::new() };
         writer.put(MAGIC);
         writer.put(&self.fingerprint.to_le_bytes());
         writer.put(&(item_count as u64).to_le_bytes());
@@ -110,11 +110,14 @@ pub(super) struct Writer {
     /// Items announced and not yet written.
     items_left: usize,
     pending: Pending,
+    /// Of every byte written, for the sum at the end.
+    sum: crate::hash::Hasher,
 }
 
 impl Writer {
     fn put(&mut self, b: &[u8]) {
         self.ok = self.ok && self.w.write_all(b).is_ok();
+        self.sum.update(b);
     }
 
     fn put_bytes(&mut self, b: &[u8]) {
@@ -173,7 +176,10 @@ impl Writer {
             self.put(&key.to_le_bytes());
             self.put_stamp(*s);
         }
-        // A record cut short is never read as whole: `load` wants every byte accounted for.
+        // A record cut short is never read as whole: `load` wants every byte accounted for,
+        // and their sum.
+        let sum = self.sum.digest();
+        self.ok = self.ok && self.w.write_all(&sum.to_le_bytes()).is_ok();
         let Writer { w, ok, pending, .. } = self;
         (ok && w.into_inner().is_ok()).then_some(pending)
     }
@@ -183,7 +189,7 @@ impl Writer {
 fn read(file: &Path, fingerprint: u64) -> Option<Saved> {
     let f = std::fs::File::open(file).ok()?;
     let size = f.metadata().ok()?.len();
-    let mut r = Reader { r: BufReader::with_capacity(1 << 20, f), left: size };
+    let mut r = Reader { r: BufReader::with_capacity(1 << 20, f), left: size, sum: crate::hash::Hasher::new() };
     let mut magic = vec![0; MAGIC.len()];
     r.exact(&mut magic)?;
     if magic != MAGIC || r.u64()? != fingerprint {
@@ -208,6 +214,7 @@ fn read(file: &Path, fingerprint: u64) -> Option<Saved> {
     let shards = (0..n).map(|_| r.stamp()).collect::<Option<Vec<_>>>()?;
     let n = r.count(8 + 1)?;
     let chunks = (0..n).map(|_| Some((r.u64()?, r.stamp()?))).collect::<Option<Vec<_>>>()?;
+    r.sum_checked()?;
     (r.left == 0).then_some(Saved { items, postings, shards, chunks })
 }
 
@@ -235,16 +242,28 @@ impl Drop for Pending {
 }
 
 /// A reader that knows how many bytes are left, so a damaged length cannot make it
-/// allocate more than the file holds.
+/// allocate more than the file holds, and sums what it reads: the record ends with the
+/// sum of its bytes, so a damaged one is not read (a list's or an excerpt's bytes are
+/// copied into the search files as they are: damaged, they would break the client's
+/// JSON).
 struct Reader<R> {
     r: R,
     left: u64,
+    sum: crate::hash::Hasher,
 }
 
 impl<R: Read> Reader<R> {
     fn exact(&mut self, buf: &mut [u8]) -> Option<()> {
         self.left = self.left.checked_sub(buf.len() as u64)?;
-        self.r.read_exact(buf).ok()
+        self.r.read_exact(buf).ok()?;
+        self.sum.update(buf);
+        Some(())
+    }
+
+    /// The sum the record ends with is that of the bytes read.
+    fn sum_checked(&mut self) -> Option<()> {
+        let want = self.sum.digest();
+        (self.u64()? == want).then_some(())
     }
 
     fn u64(&mut self) -> Option<u64> {
@@ -341,6 +360,17 @@ mod tests {
         assert!(Store::open(dir.path(), 7, 43).load().is_none());
         let file = dir.path().join(format!("search-{:016x}.bin", 7));
         let bytes = std::fs::read(&file).unwrap();
+        // Nor is a damaged one (a list is copied into a shard file as it is: damaged, it
+        // would break the client's JSON).
+        let list = bytes.windows(6).position(|w| w == b"1,299,").expect("the body list, as written");
+        for damaged in [b"1,2x9,", b"1,,99,", b"1,000,", b"1,298,", b"1,299 "] {
+            let mut copy = bytes.clone();
+            copy[list..list + 6].copy_from_slice(damaged);
+            std::fs::write(&file, &copy).unwrap();
+            assert!(store.load().is_none(), "{}", String::from_utf8_lossy(damaged));
+        }
+        std::fs::write(&file, &bytes).unwrap();
+        assert!(store.load().is_some());
         std::fs::write(&file, &bytes[..bytes.len() - 3]).unwrap();
         assert!(store.load().is_none());
         // A pending record dropped without its commit, or a record begun and dropped,
