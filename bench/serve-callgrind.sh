@@ -6,7 +6,7 @@
 # bench/title-edits.sh or bench/edit-latency.py.
 #
 #   bench/serve-callgrind.sh BINARY EDIT N OUTFILE [SITE]     SITE: target/bench/c10000
-#   EDIT: title, date, new-today, interp, faq or organ (see bench/serve-lib.sh)
+#   EDIT: title, date, far-date, new-today, interp, faq or organ (see bench/serve-lib.sh)
 #
 # Starts serve under valgrind with instrumentation off (the first build runs ~5x slower,
 # not ~50x), makes one edit that is not counted, switches instrumentation on, makes N
@@ -27,9 +27,10 @@ port=$(grep -o "serving at http://127.0.0.1:[0-9]*" "$work/log" | grep -o "[0-9]
 f=$(first_document)
 edit() {
   case "$kind" in
-    title) edit_title "$f" "$1" ;; date) edit_date "$f" "$2" ;; new-today) add_today "$f" "$1" ;;
+    title) edit_title "$f" "$1" ;; date) edit_date "$f" "$2" ;; far-date) edit_far_date "$f" "$2" ;;
+    new-today) add_today "$f" "$1" ;;
     interp) add_interp "$f" "$1" ;; faq) add_faq "$f" "$1" ;; organ) edit_organ "$f" "$1" ;;
-    *) echo "EDIT is title, date, new-today, interp, faq or organ" >&2; exit 2 ;;
+    *) echo "EDIT is title, date, far-date, new-today, interp, faq or organ" >&2; exit 2 ;;
   esac
 }
 builds() { grep -c 'rebuilt in\|build failed' "$work/log" || true; }
