@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics, Loc, Severity};
 use crate::feeds;
 use crate::linkcheck::{self, PageLinks};
 use crate::load;
-use crate::output::{Data, Staging, WriteError};
+use crate::output::{Staging, WriteError};
 use crate::render::{Job, Rendered, Renderer};
 use crate::resolve::Index;
 use crate::routes::{self, base_path};
@@ -1247,19 +1247,14 @@ fn write_search_index(
     store: Option<&crate::search::Store>,
     diags: &Diagnostics,
 ) -> Option<crate::search::Pending> {
-    let write = |path: String, json: Cow<'_, str>| {
-        let data: Data = match crate::search::into_html_safe(json) {
-            Cow::Owned(bytes) => bytes.into(),
-            Cow::Borrowed(bytes) => bytes.into(),
-        };
-        match staging.write_stamped(&path, data) {
+    let write =
+        |path: String, json: Cow<'_, str>| match staging.write_stamped(&path, crate::search::into_html_safe(json)) {
             Ok(stamp) => stamp,
             Err(e) => {
                 diags.push(Diagnostic::error(&Loc::file("gazette.yaml"), e.to_string()));
                 None
             }
-        }
-    };
+        };
     let group = |name: &str, key: u64, make: &mut dyn FnMut() -> crate::search::Files| {
         write_group(staging, cache, name, key, diags, |write| {
             for (path, json) in make() {

@@ -147,6 +147,15 @@ impl From<Vec<u8>> for Data<'_> {
     }
 }
 
+impl<'a> From<std::borrow::Cow<'a, [u8]>> for Data<'a> {
+    fn from(c: std::borrow::Cow<'a, [u8]>) -> Self {
+        match c {
+            std::borrow::Cow::Borrowed(b) => Data::Borrowed(b),
+            std::borrow::Cow::Owned(v) => Data::Owned(v),
+        }
+    }
+}
+
 impl From<String> for Data<'_> {
     fn from(s: String) -> Self {
         Data::Owned(s.into_bytes())
