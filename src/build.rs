@@ -50,9 +50,10 @@ pub struct Options {
     /// allocation by allocation (half a second of a one-edit build at 100,000 documents).
     pub exits_after: bool,
     /// The output is private to this process, whose readers of it take this lock's read
-    /// side (`serve` without `--output`): a build may write its changed files in place
-    /// under the write side (see `output::Staging::in_place`).
-    pub readers: Option<std::sync::Arc<std::sync::RwLock<()>>>,
+    /// side (`serve` without `--output`): a build's commit hands its changed files to the
+    /// overlay under the write side, for the caller to write in place afterwards (see
+    /// `output::Staging::in_place`, `output::flush`).
+    pub readers: Option<std::sync::Arc<std::sync::RwLock<crate::output::Overlay>>>,
 }
 
 /// One link of one generated page, for the link report and external checks.

@@ -89,9 +89,10 @@ struct State {
     last_error: Mutex<Option<String>>,
     log_requests: bool,
     timings: bool,
-    /// Held for reading while a file of the output is looked up and read: a build writes
-    /// the private output's changed files in place, under the write side.
-    readers: Arc<std::sync::RwLock<()>>,
+    /// Held for reading while a file of the output is looked up and read: a build's
+    /// commit changes the private output under the write side, and leaves the files it
+    /// changed here until the session has written them (`output::flush`).
+    readers: Arc<std::sync::RwLock<crate::output::Overlay>>,
 }
 
 impl State {
@@ -169,9 +170,9 @@ pub fn mime(path: &Path) -> &'static str {
     }
 }
 
-/// Map a request path to a file of the output, refusing anything that could leave it.
-/// `Err(status)` for refused or missing paths.
-pub fn resolve_path(out: &Path, base_path: &str, raw: &str) -> Result<PathBuf, u16> {
+/// The segments of the output-relative path a request path names (none for the site's
+/// root), decoded; `Err(status)` for a path refused, or outside the base path.
+fn url_segments(base_path: &str, raw: &str) -> Result<Vec<String>, u16> {
     let path = raw.split(['?', '#']).next().unwrap_or("");
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8().map_err(|_| 400u16)?;
     if decoded.contains('\\') || decoded.contains('\0') {
@@ -179,14 +180,22 @@ pub fn resolve_path(out: &Path, base_path: &str, raw: &str) -> Result<PathBuf, u
     }
     let bp = base_path.trim_end_matches('/');
     let rel = if bp.is_empty() { decoded.as_ref() } else { decoded.strip_prefix(bp).ok_or(404u16)? };
-    let mut p = out.to_path_buf();
+    let mut segments = Vec::new();
     for seg in rel.split('/') {
         match seg {
             "" | "." => {}
             ".." => return Err(400),
-            s => p.push(s),
+            s => segments.push(s.to_string()),
         }
     }
+    Ok(segments)
+}
+
+/// Map a request path to a file of the output, refusing anything that could leave it.
+/// `Err(status)` for refused or missing paths.
+pub fn resolve_path(out: &Path, base_path: &str, raw: &str) -> Result<PathBuf, u16> {
+    let mut p = out.to_path_buf();
+    p.extend(url_segments(base_path, raw)?);
     if p.is_dir() {
         p.push("index.html");
     }
@@ -262,7 +271,10 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>
 
 /// The response for a file of the output (or the redirect or error that replaces it).
 fn answer_file(st: &State, path: &str) -> Response<Body> {
-    let _reading = st.readers.read().unwrap_or_else(|e| e.into_inner());
+    let overlay = st.readers.read().unwrap_or_else(|e| e.into_inner());
+    if let Some(answer) = from_overlay(&overlay, &st.base_path, path) {
+        return answer;
+    }
     // A folder URL without its slash: redirect like static hosts do, so relative links work.
     if !path.ends_with('/') {
         if let Ok(file) = resolve_path(&st.out, &st.base_path, path) {
@@ -273,20 +285,42 @@ fn answer_file(st: &State, path: &str) -> Response<Body> {
     }
     let (status, file) = match resolve_path(&st.out, &st.base_path, path) {
         Ok(f) => (200, Some(f)),
-        Err(404) => (404, st.out.join(crate::routes::NOT_FOUND).canonicalize().ok()),
+        Err(404) => match overlay.get(crate::routes::NOT_FOUND) {
+            Some(page) => return file_response(404, Path::new(crate::routes::NOT_FOUND), page.to_vec()),
+            None => (404, st.out.join(crate::routes::NOT_FOUND).canonicalize().ok()),
+        },
         Err(code) => (code, None),
     };
     let Some(file) = file else {
         return respond(status, &[], empty());
     };
     match std::fs::read(&file) {
-        Ok(bytes) => {
-            let m = mime(&file);
-            let body = if m.starts_with("text/html") { inject(bytes) } else { bytes };
-            respond(status, &[("Content-Type", m), ("Cache-Control", "no-store")], full(body))
-        }
+        Ok(bytes) => file_response(status, &file, bytes),
         Err(_) => respond(404, &[], empty()),
     }
+}
+
+/// The answer from the files the last build committed and the session has not written
+/// yet (`output::Overlay`), when the path names one of them: the file, or a folder's
+/// `index.html` (a folder URL without its slash redirected, as from disk).
+fn from_overlay(overlay: &crate::output::Overlay, base_path: &str, path: &str) -> Option<Response<Body>> {
+    let rel = url_segments(base_path, path).ok()?.join("/");
+    if let Some(bytes) = overlay.get(&rel).filter(|_| !rel.is_empty()) {
+        return Some(file_response(200, Path::new(&rel), bytes.to_vec()));
+    }
+    let index = if rel.is_empty() { "index.html".to_string() } else { format!("{rel}/index.html") };
+    let bytes = overlay.get(&index)?;
+    if !path.ends_with('/') {
+        return Some(respond(301, &[("Location", &format!("{path}/"))], empty()));
+    }
+    Some(file_response(200, Path::new(&index), bytes.to_vec()))
+}
+
+/// A file's bytes as the response (HTML with the live-reload script).
+fn file_response(status: u16, file: &Path, bytes: Vec<u8>) -> Response<Body> {
+    let m = mime(file);
+    let body = if m.starts_with("text/html") { inject(bytes) } else { bytes };
+    respond(status, &[("Content-Type", m), ("Cache-Control", "no-store")], full(body))
 }
 
 /// Serve HTTP/1.1 on `listener` until the process ends: one task per connection (hyper).
@@ -313,8 +347,10 @@ fn as_text(diagnostics: &[crate::diag::Diagnostic]) -> String {
     diagnostics.iter().map(|d| format!("{d}\n")).collect()
 }
 
-/// Tell the terminal and the open pages how a full build went.
-fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Instant) {
+/// Tell the terminal and the open pages how a full build went. A good build's changed
+/// files are written to the private output once the pages are told to reload (until
+/// then they are served from memory: `output::Overlay`); the error if they cannot be.
+fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Instant) -> std::io::Result<()> {
     if outcome.exit_code == 0 {
         // Open pages reload first; the terminal's lines (a library's warnings, hundreds of
         // them, printed again on each rebuild) follow.
@@ -322,6 +358,8 @@ fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Ins
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let css_only = !changed.is_empty() && changed.iter().all(|p| p.extension().is_some_and(|e| e == "css"));
         st.broadcast(if css_only { "css" } else { "reload" }, "");
+        // (Before the terminal's lines: what waits for "rebuilt" finds the files on disk.)
+        let written = crate::output::flush(&st.readers, &st.out);
         outcome.report();
         if !changed.is_empty() {
             eprintln!("rebuilt in {} ms ({} of {} pages rendered)", took.as_millis(), outcome.rendered, outcome.pages);
@@ -329,12 +367,14 @@ fn report_build(st: &State, outcome: &Outcome, changed: &[PathBuf], started: Ins
         if st.timings {
             outcome.print_timings();
         }
+        written
     } else {
         outcome.report();
         let text = as_text(&outcome.diagnostics);
         eprintln!("build failed; still serving the last good build");
         *st.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(text.clone());
         st.broadcast("build-error", &text);
+        Ok(())
     }
 }
 
@@ -534,9 +574,15 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Events, first: S
     let mut retired: Option<Live> = None;
     loop {
         let started = Instant::now();
-        let (outcome, built) = build::run_site_with(&opts, Some(&memo));
+        let (outcome, mut built) = build::run_site_with(&opts, Some(&memo));
         memo.load.watching();
-        report_build(&st, &outcome, &pending, started);
+        if let Err(e) = report_build(&st, &outcome, &pending, started) {
+            // The build is still served, from memory; the next one is a full build that
+            // trusts no record of the output (as after a commit that failed).
+            eprintln!("error: cannot write the output into {}: {e}", st.out.display());
+            memo.forget_outputs();
+            built = None;
+        }
         if let Some(tx) = first.take() {
             let text = as_text(&outcome.diagnostics);
             tx.send((outcome.exit_code, text)).ok();
@@ -570,7 +616,7 @@ fn session(opts: Options, st: Arc<State>, watcher: Watcher, rx: Events, first: S
             match site.apply(&changed) {
                 Ok(done) if done.failed() => {
                     let failed = Outcome { diagnostics: done.diagnostics, exit_code: 1, ..Default::default() };
-                    report_build(&st, &failed, &changed, t);
+                    report_build(&st, &failed, &changed, t).ok(); // (a failure writes nothing)
                 }
                 Ok(done) if done.pages.is_empty() => {}
                 Ok(done) => {
@@ -667,7 +713,7 @@ pub fn run(o: &ServeOptions) -> i32 {
         Some(p) => p.clone(),
         None => std::env::temp_dir().join(format!("gazette-serve-{}", std::process::id())),
     };
-    let readers = Arc::new(std::sync::RwLock::new(()));
+    let readers = Arc::new(std::sync::RwLock::new(crate::output::Overlay::default()));
     let opts = Options {
         root: o.root.clone(),
         output: Some(out.clone()),
@@ -790,6 +836,72 @@ mod tests {
         }
         assert!(resolve_path(&out, "/gb/", "/gb/a/").is_ok());
         assert_eq!(resolve_path(&out, "/gb/", "/a/"), Err(404));
+    }
+
+    /// A rebuild's changed files are served from memory from its commit on, before the
+    /// session has written them (the reload is sent first), then from disk, the same.
+    #[test]
+    fn files_committed_in_place_are_served_before_and_after_they_are_written() {
+        let d = tempfile::tempdir().expect("tmp");
+        let out = d.path().join("out");
+        std::fs::create_dir_all(out.join("documents/a")).expect("mkdir");
+        for (rel, text) in [("index.html", "old home"), ("documents/a/index.html", "old a"), ("404.html", "old 404")] {
+            std::fs::write(out.join(rel), text).expect("write");
+        }
+        let readers = Arc::new(std::sync::RwLock::new(crate::output::Overlay::default()));
+        let staging = crate::output::Staging::create(&out, None, None).expect("staging").in_place(readers.clone());
+        for (rel, text) in [
+            ("index.html", "<body>new home</body>"),
+            ("documents/a/index.html", "<body>new a</body>"),
+            ("documents/b/index.html", "<body>a new page</body>"),
+            ("search/idx/7.json", "{\"k\":\"1,\"}"),
+            ("404.html", "<body>new 404</body>"),
+        ] {
+            staging.write(rel, text.as_bytes()).expect("write");
+        }
+        staging.commit(&out, false).expect("commit");
+        let st = State {
+            out: out.clone(),
+            base_path: "/".into(),
+            clients: Mutex::new(Vec::new()),
+            last_error: Mutex::new(None),
+            log_requests: false,
+            timings: false,
+            readers: readers.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let get = |path: &str| {
+            let r = answer_file(&st, path);
+            let status = r.status().as_u16();
+            let location = r.headers().get("Location").map(|l| l.to_str().unwrap_or("?").to_string());
+            let body = runtime.block_on(r.into_body().collect()).map(|b| b.to_bytes()).unwrap_or_default();
+            (
+                status,
+                location,
+                String::from_utf8_lossy(&body).replace(r#"<script src="/__gazette/live.js"></script>"#, ""),
+            )
+        };
+        let expected = [
+            ("/", (200, None, "<body>new home</body>".to_string())),
+            ("/documents/a/", (200, None, "<body>new a</body>".into())),
+            ("/documents/b/", (200, None, "<body>a new page</body>".into())),
+            ("/documents/b/index.html", (200, None, "<body>a new page</body>".into())),
+            ("/documents/b", (301, Some("/documents/b/".to_string()), String::new())),
+            ("/search/idx/7.json", (200, None, "{\"k\":\"1,\"}".into())),
+            ("/nothing/", (404, None, "<body>new 404</body>".into())),
+        ];
+        assert_eq!(std::fs::read_to_string(out.join("documents/a/index.html")).ok().as_deref(), Some("old a"));
+        for (path, answer) in &expected {
+            assert_eq!(&get(path), answer, "{path}, from memory");
+        }
+        crate::output::flush(&readers, &out).expect("flush");
+        assert_eq!(
+            std::fs::read_to_string(out.join("documents/a/index.html")).ok().as_deref(),
+            Some("<body>new a</body>")
+        );
+        for (path, answer) in &expected {
+            assert_eq!(&get(path), answer, "{path}, from disk");
+        }
     }
 
     /// A save ends its batch a moment after its file is closed; a file still open, or a
