@@ -767,6 +767,10 @@ pub fn run(o: &ServeOptions) -> i32 {
         }
     } else {
         let first = build::run(&opts);
+        if let Err(e) = crate::output::flush(&st.readers, &out) {
+            // (Still served, from memory.)
+            eprintln!("error: cannot write the output into {}: {e}", out.display());
+        }
         first.report();
         (first.exit_code, as_text(&first.diagnostics))
     };
