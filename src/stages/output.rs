@@ -1009,6 +1009,9 @@ impl Staging {
             (Some(ip), Some(overlay)) => ip.hand_over(overlay),
             _ => Vec::new(),
         };
+        // (The folders' times below are read after the commit: a record of them is made
+        // only for an output written whole by now, not serve's, whose files wait.)
+        debug_assert!(!record || self.in_place.is_none(), "a folder record of an output still in memory");
         journal.write(out)?;
         journal.apply(out)?;
         Journal::remove(out);
