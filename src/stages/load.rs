@@ -1771,8 +1771,9 @@ fn load_registry<T: serde::de::DeserializeOwned>(
         return None;
     };
     let mut out = Vec::new();
+    let places = yaml::locate_items(&text);
     for (i, item) in items.into_iter().enumerate() {
-        let (l, c) = yaml::locate(&text, &[Seg::Index(i)]);
+        let (l, c) = places.get(i).copied().unwrap_or((1, 1));
         match yaml::from_value::<T>(item) {
             Ok(v) => out.push((v, Loc::new(&rel, l, c))),
             Err(e) => {
