@@ -191,11 +191,11 @@ fn url_segments(base_path: &str, raw: &str) -> Result<Vec<String>, u16> {
     Ok(segments)
 }
 
-/// Map a request path to a file of the output, refusing anything that could leave it.
-/// `Err(status)` for refused or missing paths.
-pub fn resolve_path(out: &Path, base_path: &str, raw: &str) -> Result<PathBuf, u16> {
+/// The file of the output at `segments` (from [`url_segments`]), refusing anything that
+/// could leave the output. `Err(status)` for refused or missing paths.
+fn file_at(out: &Path, segments: &[String]) -> Result<PathBuf, u16> {
     let mut p = out.to_path_buf();
-    p.extend(url_segments(base_path, raw)?);
+    p.extend(segments);
     if p.is_dir() {
         p.push("index.html");
     }
@@ -272,18 +272,18 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>
 /// The response for a file of the output (or the redirect or error that replaces it).
 fn answer_file(st: &State, path: &str) -> Response<Body> {
     let overlay = st.readers.read().unwrap_or_else(|e| e.into_inner());
-    if let Some(answer) = from_overlay(&overlay, &st.base_path, path) {
+    let segments = url_segments(&st.base_path, path);
+    if let Some(answer) = segments.as_ref().ok().and_then(|s| from_overlay(&overlay, &s.join("/"), path)) {
         return answer;
     }
+    let resolved = segments.and_then(|s| file_at(&st.out, &s));
     // A folder URL without its slash: redirect like static hosts do, so relative links work.
-    if !path.ends_with('/') {
-        if let Ok(file) = resolve_path(&st.out, &st.base_path, path) {
-            if file.ends_with("index.html") && !path.ends_with("index.html") {
-                return respond(301, &[("Location", &format!("{path}/"))], empty());
-            }
+    if let Ok(file) = &resolved {
+        if !path.ends_with('/') && file.ends_with("index.html") && !path.ends_with("index.html") {
+            return respond(301, &[("Location", &format!("{path}/"))], empty());
         }
     }
-    let (status, file) = match resolve_path(&st.out, &st.base_path, path) {
+    let (status, file) = match resolved {
         Ok(f) => (200, Some(f)),
         Err(404) => match overlay.get(crate::routes::NOT_FOUND) {
             Some(page) => return file_response(404, Path::new(crate::routes::NOT_FOUND), page.to_vec()),
@@ -302,11 +302,11 @@ fn answer_file(st: &State, path: &str) -> Response<Body> {
 
 /// The answer from the files the last build committed and the session has not written
 /// yet (`output::Overlay`), when the path names one of them: the file, or a folder's
-/// `index.html` (a folder URL without its slash redirected, as from disk).
-fn from_overlay(overlay: &crate::output::Overlay, base_path: &str, path: &str) -> Option<Response<Body>> {
-    let rel = url_segments(base_path, path).ok()?.join("/");
-    if let Some(bytes) = overlay.get(&rel).filter(|_| !rel.is_empty()) {
-        return Some(file_response(200, Path::new(&rel), bytes.to_vec()));
+/// `index.html` (a folder URL without its slash redirected, as from disk). `rel` is the
+/// request `path` in the output.
+fn from_overlay(overlay: &crate::output::Overlay, rel: &str, path: &str) -> Option<Response<Body>> {
+    if let Some(bytes) = overlay.get(rel).filter(|_| !rel.is_empty()) {
+        return Some(file_response(200, Path::new(rel), bytes.to_vec()));
     }
     let index = if rel.is_empty() { "index.html".to_string() } else { format!("{rel}/index.html") };
     let bytes = overlay.get(&index)?;
@@ -820,6 +820,11 @@ pub fn run(o: &ServeOptions) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request path mapped to a file of the output, as `answer_file` maps it.
+    fn resolve_path(out: &Path, base_path: &str, raw: &str) -> Result<PathBuf, u16> {
+        file_at(out, &url_segments(base_path, raw)?)
+    }
 
     #[test]
     fn refuses_paths_leaving_the_output() {

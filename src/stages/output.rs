@@ -172,11 +172,16 @@ impl From<String> for Data<'_> {
 /// lock that holds this (the commit fills it under the write side). Empty once [`flush`]
 /// has written them; kept when a write failed, so the server still serves the build
 /// that passed, until the next commit replaces them.
-#[derive(Default)]
 pub struct Overlay {
     files: FastMap<String, Arc<Vec<u8>>>,
     /// The modification time the files are given on disk (their stamps' time).
-    mtime: Option<std::time::SystemTime>,
+    mtime: std::time::SystemTime,
+}
+
+impl Default for Overlay {
+    fn default() -> Overlay {
+        Overlay { files: FastMap::default(), mtime: std::time::UNIX_EPOCH }
+    }
 }
 
 impl std::fmt::Debug for Overlay {
@@ -198,18 +203,19 @@ impl Overlay {
 /// anything else reads or writes the output; a no-op when there is nothing to write.
 pub fn flush(readers: &RwLock<Overlay>, out: &Path) -> io::Result<()> {
     let overlay = readers.read().unwrap_or_else(|e| e.into_inner());
-    let Some(mtime) = overlay.mtime.filter(|_| !overlay.files.is_empty()) else { return Ok(()) };
+    if overlay.files.is_empty() {
+        return Ok(());
+    }
     // (Under the read side: the server goes on reading, these files from memory.)
     // On one thread: the pages told to reload are fetching now, and the server answers
     // them on the other core (written on both, the fetches that followed the reload of a
     // rebuild that renumbers the search index at 10,000 documents were served ~20 ms
     // later: the edit's latency as a browser sees it).
     let files: Vec<(&str, &[u8])> = overlay.files.iter().map(|(rel, b)| (rel.as_str(), b.as_slice())).collect();
-    write_files(&files, out, mtime, false)?;
+    write_files(&files, out, overlay.mtime, false)?;
+    drop(files);
     drop(overlay);
-    let mut overlay = readers.write().unwrap_or_else(|e| e.into_inner());
-    overlay.files = FastMap::default();
-    overlay.mtime = None;
+    *readers.write().unwrap_or_else(|e| e.into_inner()) = Overlay::default();
     Ok(())
 }
 
@@ -291,7 +297,7 @@ impl InPlace {
         let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|e| e.into_inner()));
         let names = held.iter().map(|(rel, _)| rel.clone()).collect();
         overlay.files = held.into_iter().collect();
-        overlay.mtime = Some(self.mtime);
+        overlay.mtime = self.mtime;
         names
     }
 }
