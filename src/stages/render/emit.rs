@@ -105,9 +105,14 @@ impl Rendered {
         self
     }
 
-    /// This page with the `pieces` it pasted (see [`Made::pieces`]).
-    pub fn with_pieces(mut self, pieces: Vec<std::sync::Arc<crate::linkcheck::Piece>>) -> Self {
+    /// This page with the rows `pieces` pasted where its template showed its
+    /// `rows_html` ([`super::plan::RowsHtml::paste`]), and kept for the link gate (see
+    /// [`Made::pieces`]).
+    pub fn pasting(mut self, pieces: Vec<std::sync::Arc<crate::linkcheck::Piece>>) -> Self {
         if let Rendered::Made(m) = &mut self {
+            if !pieces.is_empty() {
+                m.html = super::plan::RowsHtml::paste(std::mem::take(&mut m.html), &pieces);
+            }
             m.pieces = pieces;
         }
         self

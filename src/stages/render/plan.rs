@@ -150,31 +150,60 @@ pub type RowMemo = super::KeptByInputs<Arc<SharedRow>>;
 pub const ROW_TEMPLATE: &str = "doc_row.html";
 
 /// A document list's rows as [`ROW_TEMPLATE`] wrote them for the page (its
-/// `rows_html`, beside its `rows`), or none. The template gets them as one string, not
-/// one per row: it shows them with one lookup, not three for each of 50 rows. Joined
-/// only for the template, when the page is rendered: a topic's page lists every
-/// document of the topic (thousands at 100,000 documents: megabytes), and its view is
-/// made on every rebuild to find out whether it changed. Not part of a page's cache key:
-/// it follows from the rows, the page's depth and the templates, which the key has.
-/// Borrowed from the page's [`Listed::pieces`], which go to the link gate after.
+/// `rows_html`, beside its `rows`), or none. The template sees one placeholder
+/// ([`ROWS_MARK`]; an empty string when there are no rows), and the rows are pasted
+/// where the page shows it once it is rendered ([`RowsHtml::paste`]): joined into one
+/// string for the template, they were copied three times on the way to the page (the
+/// string, the template engine's value, its output), a list page being nine tenths rows
+/// (a topic's page lists every document of the topic: megabytes at 100,000 documents).
+/// A theme shows `rows_html` as it is, as `macros_doc_rows.html` does; a filter on it
+/// sees the placeholder (a one-off build writes each row with `doc_row.html` instead,
+/// so only a theme that shows it as it is makes the same pages in both). Not part of a
+/// page's cache key: it follows from the rows, the page's depth and the templates,
+/// which the key has. Borrowed from the page's [`Listed::pieces`], which go to the link
+/// gate after.
 pub struct RowsHtml<'p>(pub Option<&'p [Arc<Piece>]>);
+
+/// What a template sees as a page's `rows_html` (see [`RowsHtml`]): nothing a page is
+/// made of holds a NUL (YAML does not allow one, Markdown and the HTML sanitiser
+/// replace it), so it is found only where the template showed `rows_html`.
+const ROWS_MARK: &str = "\u{0}gazette:rows_html\u{0}";
 
 impl Serialize for RowsHtml<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Some(pieces) if s.is_human_readable() => {
-                let mut html = String::with_capacity(pieces.iter().map(|p| p.html.len()).sum());
-                pieces.iter().for_each(|p| html.push_str(&p.html));
-                Prepared::html(&html).serialize(s)
+                Prepared::html(if pieces.is_empty() { "" } else { ROWS_MARK }).serialize(s)
             }
             _ => s.serialize_none(),
         }
     }
 }
 
+impl RowsHtml<'_> {
+    /// The page `html` its template wrote with the rows `pieces` pasted in, in order,
+    /// wherever it showed `rows_html`; as it is when it did not show them.
+    pub fn paste(html: Vec<u8>, pieces: &[Arc<Piece>]) -> Vec<u8> {
+        let marks: Vec<usize> = memchr::memmem::find_iter(&html, ROWS_MARK).collect();
+        if marks.is_empty() {
+            return html;
+        }
+        let rows: usize = pieces.iter().map(|p| p.html.len()).sum();
+        let mut out = Vec::with_capacity(html.len() + marks.len() * rows);
+        let mut from = 0;
+        for at in marks {
+            out.extend_from_slice(&html[from..at]);
+            pieces.iter().for_each(|p| out.extend_from_slice(p.html.as_bytes()));
+            from = at + ROWS_MARK.len();
+        }
+        out.extend_from_slice(&html[from..]);
+        out
+    }
+}
+
 /// A document list for a page: its rows, and the same written by [`ROW_TEMPLATE`]
 /// when they are (see [`Renderer::listed`]): what the page shows as its `rows_html`
-/// ([`RowsHtml`]) and pastes, for the link gate (`Rendered::with_pieces`). None: the
+/// ([`RowsHtml`]) and pastes, for the link gate (`Rendered::pasting`). None: the
 /// page's template writes each row itself.
 pub struct Listed<'a> {
     pub rows: Vec<RowView<'a>>,
@@ -791,6 +820,7 @@ pub fn doc_row(ix: &Index, i: usize) -> Row<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::theme::Theme;
 
     #[test]
     fn facet_values_group_by_segment_in_library_order() {
@@ -812,5 +842,39 @@ mod tests {
             groups.iter().map(|(s, shown, d)| (s.as_str(), shown.as_str(), d.clone())).collect();
         // Segment order; the first value met names a shared segment; a document once.
         assert_eq!(got, vec![("a-b", "a/b", vec![3, 9]), ("乙", "乙", vec![7, 3]), ("甲", "甲", vec![5])]);
+    }
+
+    #[test]
+    fn rows_are_pasted_wherever_a_template_shows_rows_html() {
+        let site = tempfile::tempdir().expect("temp dir");
+        let templates = site.path().join("themes/default/templates");
+        std::fs::create_dir_all(&templates).expect("templates folder");
+        let rows = r#"[{{ list.rows_html }}]{% if list.rows_html %}+{% endif %}({{ list.rows_html | safe }})"#;
+        std::fs::write(templates.join("rows.html"), rows).expect("template");
+        std::fs::write(templates.join("none.html"), "<p>{{ list.heading }}</p>").expect("template");
+        let theme = Theme::load_after(site.path(), "default", &"site", None).unwrap_or_else(|_| panic!("theme"));
+        #[derive(Serialize)]
+        struct Ctx<'a> {
+            list: View<'a>,
+        }
+        #[derive(Serialize)]
+        struct View<'a> {
+            heading: &'a str,
+            rows_html: RowsHtml<'a>,
+        }
+        let piece = |html: &str| Arc::new(Piece::new(html.to_string(), "../", "/"));
+        let pieces = [piece(r#"<li><a href="../a/">甲</a></li>"#), piece("<li>乙&amp;</li>")];
+        let page = |template: &str, pieces: &[Arc<Piece>]| {
+            let ctx = Ctx { list: View { heading: "公文库", rows_html: RowsHtml(Some(pieces)) } };
+            let html = theme.render(template, &ctx).unwrap_or_else(|_| panic!("render"));
+            String::from_utf8(RowsHtml::paste(html, pieces)).expect("UTF-8")
+        };
+        let both = r#"<li><a href="../a/">甲</a></li><li>乙&amp;</li>"#;
+        // Each place that shows it, as the rows wrote themselves (not escaped again).
+        assert_eq!(page("rows.html", &pieces), format!("[{both}]+({both})"));
+        // No rows: an empty string, which a template tests as false.
+        assert_eq!(page("rows.html", &[]), "[]()");
+        // A template that does not show them: its page as it wrote it.
+        assert_eq!(page("none.html", &pieces), "<p>公文库</p>");
     }
 }

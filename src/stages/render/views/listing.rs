@@ -146,7 +146,7 @@ impl<'a> Renderer<'a> {
             next: (n < pages).then(|| url_of(n + 1)),
         };
         self.page(TEMPLATE, &dir, meta, "list", view, self.template_loc(TEMPLATE))
-            .map(|page| page.with_inputs(inputs).with_pieces(pieces.unwrap_or_default()))
+            .map(|page| page.with_inputs(inputs).pasting(pieces.unwrap_or_default()))
     }
 }
 

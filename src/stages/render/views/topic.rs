@@ -33,6 +33,6 @@ impl<'a> Renderer<'a> {
         let rows_html = RowsHtml(pieces.as_deref());
         let view = TopicView { title: &t.title, body: super::html_of(&html).trim(), rows, rows_html };
         self.page(TEMPLATE, &dir, meta, "topic", view, t.src.file())
-            .map(|page| page.with_pieces(pieces.unwrap_or_default()))
+            .map(|page| page.pasting(pieces.unwrap_or_default()))
     }
 }
