@@ -1053,7 +1053,20 @@ impl Renumbering {
             }
             match pieces.last_mut().filter(|pc| pc.segment == segment) {
                 Some(pc) => (pc.end, pc.count, pc.last) = (at, pc.count + 1, n),
-                None => pieces.push(Piece { segment, first: n, rest: at, end: at, count: 1, last: n }),
+                None => {
+                    let mut piece = Piece { segment, first: n, rest: at, end: at, count: 1, last: n };
+                    // A run that spans more numbers than the rest of the list after it
+                    // (a document moved across the library by its date: every item it
+                    // passed is one run) ends where the numbers below its end do, found
+                    // from the list's end: what follows it is read, not the run.
+                    let run_end = segments[segment].end.min(self.tail);
+                    if p.last.saturating_sub(run_end) < run_end - n {
+                        let (end, below, last) = p.below(run_end);
+                        (piece.end, piece.count, piece.last) = (end, below + 1 - count, last);
+                        (at, count, n) = (end, below, last);
+                    }
+                    pieces.push(piece);
+                }
             }
         }
         out.bytes.extend_from_slice(&p.bytes[..prefix_end]);
