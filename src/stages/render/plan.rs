@@ -164,9 +164,10 @@ pub const ROW_TEMPLATE: &str = "doc_row.html";
 /// gate after.
 pub struct RowsHtml<'p>(pub Option<&'p [Arc<Piece>]>);
 
-/// What a template sees as a page's `rows_html` (see [`RowsHtml`]): nothing a page is
-/// made of holds a NUL (YAML does not allow one, Markdown and the HTML sanitiser
-/// replace it), so it is found only where the template showed `rows_html`.
+/// What a template sees as a page's `rows_html` (see [`RowsHtml`]): found only where the
+/// template showed `rows_html`, as what else a page is made of holds no NUL (Markdown and
+/// the HTML sanitiser replace it, a YAML file cannot hold one unescaped; only a quoted
+/// YAML value that spells out this very text with `\0` could).
 const ROWS_MARK: &str = "\u{0}gazette:rows_html\u{0}";
 
 impl Serialize for RowsHtml<'_> {
