@@ -962,6 +962,11 @@ impl Renumbering {
         Renumbering { new_of_old, lo: lo as u32, tail: tail as u32, shift, added, segments }
     }
 
+    /// Where run `segment` of the window ends, as an old number (0: no such run).
+    fn run_end(&self, segment: usize) -> u32 {
+        self.segments.as_ref().and_then(|s| s.get(segment)).map_or(0, |s| s.end.min(self.tail))
+    }
+
     /// The postings of key `k` renumbered, with the new items' numbers put in; whether
     /// either list changed.
     fn apply(&self, k: u64, title: &mut Postings, body: &mut Postings) -> bool {
@@ -1021,7 +1026,7 @@ impl Renumbering {
                     (prefix_end, out.count, out.last) = (at, count, n);
                     continue;
                 }
-                let run_end = self.segments.as_ref().and_then(|s| s.get(segment)).map_or(0, |s| s.end.min(self.tail));
+                let run_end = self.run_end(segment);
                 if let Some(pc) = pieces.last_mut().filter(|pc| pc.segment == segment && pc.end == at && next < run_end)
                 {
                     (n, at, count) = (next, at + 8, count + 4);
@@ -1059,7 +1064,7 @@ impl Renumbering {
                     // (a document moved across the library by its date: every item it
                     // passed is one run) ends where the numbers below its end do, found
                     // from the list's end: what follows it is read, not the run.
-                    let run_end = segments[segment].end.min(self.tail);
+                    let run_end = self.run_end(segment);
                     if p.last.saturating_sub(run_end) < run_end - n {
                         let (end, below, last) = p.below(run_end);
                         (piece.end, piece.count, piece.last) = (end, below + 1 - count, last);
