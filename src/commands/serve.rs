@@ -273,7 +273,9 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>
 fn answer_file(st: &State, path: &str) -> Response<Body> {
     let overlay = st.readers.read().unwrap_or_else(|e| e.into_inner());
     let segments = url_segments(&st.base_path, path);
-    if let Some(answer) = segments.as_ref().ok().and_then(|s| from_overlay(&overlay, &s.join("/"), path)) {
+    // (Most requests come while the overlay is empty: no path joined for it then.)
+    let in_overlay = segments.as_ref().ok().filter(|_| !overlay.is_empty());
+    if let Some(answer) = in_overlay.and_then(|s| from_overlay(&overlay, &s.join("/"), path)) {
         return answer;
     }
     let resolved = segments.and_then(|s| file_at(&st.out, &s));

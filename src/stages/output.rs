@@ -196,6 +196,11 @@ impl Overlay {
     pub fn get(&self, rel: &str) -> Option<&[u8]> {
         self.files.get(rel).map(|b| b.as_slice())
     }
+
+    /// Whether every file of the last commit is on disk (nothing to serve from here).
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
 }
 
 /// Write the files of the last in-place commit (see [`Overlay`]) to the output `out`,
@@ -203,7 +208,7 @@ impl Overlay {
 /// anything else reads or writes the output; a no-op when there is nothing to write.
 pub fn flush(readers: &RwLock<Overlay>, out: &Path) -> io::Result<()> {
     let overlay = readers.read().unwrap_or_else(|e| e.into_inner());
-    if overlay.files.is_empty() {
+    if overlay.is_empty() {
         return Ok(());
     }
     // (Under the read side: the server goes on reading, these files from memory.)
