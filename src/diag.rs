@@ -114,10 +114,14 @@ impl Diagnostics {
 
 /// Path of `file` relative to `root`, with forward slashes, for diagnostics and URLs.
 pub fn rel_path(root: &Path, file: &Path) -> String {
-    if let Some(rel) = plain_rel(root, file) {
-        return rel.to_string();
+    match plain_rel(root, file) {
+        Some(rel) => rel.to_string(),
+        None => components_joined(file.strip_prefix(root).unwrap_or(file)),
     }
-    let p = file.strip_prefix(root).unwrap_or(file);
+}
+
+/// A path's components joined with `/`: what [`rel_path`] gives for any path.
+fn components_joined(p: &Path) -> String {
     p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
@@ -159,13 +163,11 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 
 #[cfg(test)]
 mod tests {
-    use super::{did_you_mean, rel_path};
+    use super::{components_joined, did_you_mean, rel_path};
     use std::path::Path;
 
     #[test]
     fn relative_paths_are_their_components_joined() {
-        let joined =
-            |p: &Path| p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>();
         for root in ["/site", "/site/", "/", ".", "./site", "site", "", "/site/.", "/a//site"] {
             let root = Path::new(root);
             for file in [
@@ -204,7 +206,7 @@ mod tests {
             ] {
                 let file = Path::new(file);
                 let rel = file.strip_prefix(root).unwrap_or(file);
-                assert_eq!(rel_path(root, file), joined(rel).join("/"), "{} under {}", file.display(), root.display());
+                assert_eq!(rel_path(root, file), components_joined(rel), "{} under {}", file.display(), root.display());
             }
         }
         let site = Path::new("/site");
