@@ -34,7 +34,7 @@ pub(crate) mod tasks;
 pub(crate) mod text;
 
 pub use adapters::markdown;
-pub(crate) use adapters::{allocator, external, hash, highlight, minify, progress, theme, yaml};
+pub(crate) use adapters::{allocator, external, hash, highlight, minify, progress, theme, utf8, yaml};
 pub use commands::{cli, import};
 pub(crate) use commands::{init, live, serve};
 pub(crate) use stages::{bodies, cache, feeds, finder, inputs, lint, output, privacy, render, resolve};

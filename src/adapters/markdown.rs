@@ -22,7 +22,9 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
+    #[serde(deserialize_with = "crate::utf8::de_string")]
     pub id: String,
+    #[serde(deserialize_with = "crate::utf8::de_string")]
     pub text: String,
 }
 

@@ -1,7 +1,7 @@
 //! One module per third-party format or service, so a swap touches one file: YAML
 //! (`yaml_serde`), Markdown (pulldown-cmark, ammonia), templates (Tera), highlighting
 //! (syntect), minification (minify-html), the progress bar (indicatif), external link
-//! checks (ureq), content hashes (xxhash-rust), the memory allocator (mimalloc). The
+//! checks (ureq), content hashes (xxhash-rust), UTF-8 checks (simdutf8), the memory allocator (mimalloc). The
 //! server's crates (hyper, tokio, notify) live in `commands::serve`.
 
 pub mod allocator;
@@ -12,4 +12,5 @@ pub mod markdown;
 pub mod minify;
 pub mod progress;
 pub mod theme;
+pub mod utf8;
 pub mod yaml;

@@ -134,7 +134,7 @@ impl Scratch {
         std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut buf, at).ok()?;
         #[cfg(not(unix))]
         return None;
-        String::from_utf8(buf).ok()
+        crate::utf8::string(buf).ok()
     }
 }
 
@@ -703,6 +703,7 @@ struct Saved {
     hash: u64,
     headings: Vec<Heading>,
     has_code: bool,
+    #[serde(deserialize_with = "crate::utf8::de_strings")]
     faq: Vec<String>,
     calls: Vec<Call>,
     tasks: Vec<crate::tasks::Task>,

@@ -867,7 +867,7 @@ impl<'a> Reader<'a> {
     }
     fn str_ref(&mut self) -> Option<&'a str> {
         let len = self.u64()? as usize;
-        std::str::from_utf8(self.take(len)?).ok()
+        crate::utf8::str(self.take(len)?)
     }
     fn u128(&mut self) -> Option<u128> {
         Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))

@@ -799,7 +799,7 @@ fn shard_json(lists: &[(u64, &Postings, &Postings)]) -> String {
 
 /// JSON made of ASCII bytes, as a string (checked: it is not taken on trust).
 fn ascii(json: Vec<u8>) -> String {
-    String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    crate::utf8::string(json).unwrap_or_else(|json| String::from_utf8_lossy(&json).into_owned())
 }
 
 /// A build's postings: one map per partition of the key space (tokenized in this build,
@@ -1976,7 +1976,7 @@ pub fn json_html_safe(json: &str) -> Cow<'_, str> {
     let mut out = Vec::with_capacity(json.len() + 16);
     push_html_safe(&mut out, json.as_bytes());
     // Only ASCII bytes were replaced by ASCII: still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()).into()
+    crate::utf8::string(out).unwrap_or_else(|out| String::from_utf8_lossy(&out).into_owned()).into()
 }
 
 /// [`json_html_safe`] of JSON handed over, as bytes: the JSON itself when it needs no

@@ -200,8 +200,8 @@ fn read(file: &Path, fingerprint: u64) -> Option<Saved> {
     for _ in 0..n {
         let text_key = r.u64()?;
         let stamp = r.stamp()?;
-        let name = String::from_utf8(r.bytes()?).ok()?;
-        let excerpt = String::from_utf8(r.bytes()?).ok()?.into();
+        let name = crate::utf8::string(r.bytes()?).ok()?;
+        let excerpt = crate::utf8::str(&r.bytes()?)?.into();
         items.push(SavedItem { text_key, name, stamp, excerpt });
     }
     let n = r.count(8 + 2 * 12)?;
