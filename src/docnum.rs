@@ -22,11 +22,18 @@ const CLOSE: &[char] = &['〕', ']', '］', ')', '）', '】', '﹞'];
 /// Read a 发文字号. Recognises `代字〔年〕序号号` in any accepted bracket form and the
 /// 令 form `国令第845号`.
 pub fn parse(raw: &str) -> DocNumber {
-    let compact: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
-        .map(|c| if c == '號' { '号' } else { c })
-        .collect();
+    // (Most are written without spaces or 號: then taken as they are, not copied a
+    // character at a time; every build reads every document's.)
+    let retyped = |c: char| c.is_whitespace() || c == '\u{3000}' || c == '號';
+    let compact: std::borrow::Cow<str> = match raw.contains(retyped) {
+        false => raw.into(),
+        true => raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+            .map(|c| if c == '號' { '号' } else { c })
+            .collect::<String>()
+            .into(),
+    };
     let Some(canon) = canonical_of(&compact) else {
         return DocNumber::Invalid;
     };
