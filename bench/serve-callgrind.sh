@@ -6,7 +6,8 @@
 # bench/title-edits.sh or bench/edit-latency.py.
 #
 #   bench/serve-callgrind.sh BINARY EDIT N OUTFILE [SITE]     SITE: target/bench/c10000
-#   EDIT: title, date, far-date, new-today, interp, faq or organ (see bench/serve-lib.sh)
+#   EDIT: title, date, far-date, new-today, interp, faq, organ or template (see
+#   bench/serve-lib.sh; the first template edit, not counted, makes the site's own copy)
 #
 # Starts serve under valgrind with instrumentation off (the first build runs ~5x slower,
 # not ~50x), makes one edit that is not counted, switches instrumentation on, makes N
@@ -30,7 +31,8 @@ edit() {
     title) edit_title "$f" "$1" ;; date) edit_date "$f" "$2" ;; far-date) edit_far_date "$f" "$2" ;;
     new-today) add_today "$f" "$1" ;;
     interp) add_interp "$f" "$1" ;; faq) add_faq "$f" "$1" ;; organ) edit_organ "$f" "$1" ;;
-    *) echo "EDIT is title, date, far-date, new-today, interp, faq or organ" >&2; exit 2 ;;
+    template) edit_template "$1" ;;
+    *) echo "EDIT is title, date, far-date, new-today, interp, faq, organ or template" >&2; exit 2 ;;
   esac
 }
 builds() { grep -c 'rebuilt in\|build failed' "$work/log" || true; }
