@@ -12,9 +12,13 @@ use crate::yaml::{self, Seg};
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     /// Relative to the site root, `/`-separated: `content/documents/2024/a.md`.
+    /// (Read back from the content record by `crate::utf8`, as `yaml` is: a source is
+    /// made by the loader, never read from YAML.)
+    #[serde(deserialize_with = "crate::utf8::de_string")]
     pub path: String,
     /// The YAML text (front matter, or the whole file for YAML content). A one-off build
     /// lets go of it once nothing will point into it ([`Content::let_go_of_yaml`]).
+    #[serde(deserialize_with = "crate::utf8::de_string")]
     pub yaml: String,
     /// XXH3 of `yaml`: what a page's inputs key takes of the front matter (`render::deps`).
     pub yaml_hash: u64,
