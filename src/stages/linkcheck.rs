@@ -291,7 +291,7 @@ pub fn scan_with<'h>(html: &'h [u8], mut f: impl FnMut(Found<'h>)) {
             let id = !link
                 && (attr.eq_ignore_ascii_case(b"id")
                     || (attr.eq_ignore_ascii_case(b"name") && name.eq_ignore_ascii_case(b"a")));
-            if let Some(Ok(v)) = value.filter(|_| link || id).map(std::str::from_utf8) {
+            if let Some(Some(v)) = value.filter(|_| link || id).map(crate::utf8::str) {
                 f(if link { Found::Link(decode_entities(v)) } else { Found::Id(decode_entities(v)) });
             }
         }
