@@ -24,15 +24,12 @@ const CLOSE: &[char] = &['〕', ']', '］', ')', '）', '】', '﹞'];
 pub fn parse(raw: &str) -> DocNumber {
     // (Most are written without spaces or 號: then taken as they are, not copied a
     // character at a time; every build reads every document's.)
-    let retyped = |c: char| c.is_whitespace() || c == '\u{3000}' || c == '號';
-    let compact: std::borrow::Cow<str> = match raw.contains(retyped) {
+    let dropped = |c: char| c.is_whitespace() || c == '\u{3000}';
+    let compact: std::borrow::Cow<str> = match raw.contains(|c| dropped(c) || c == '號') {
         false => raw.into(),
-        true => raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
-            .map(|c| if c == '號' { '号' } else { c })
-            .collect::<String>()
-            .into(),
+        true => {
+            raw.chars().filter(|&c| !dropped(c)).map(|c| if c == '號' { '号' } else { c }).collect::<String>().into()
+        }
     };
     let Some(canon) = canonical_of(&compact) else {
         return DocNumber::Invalid;

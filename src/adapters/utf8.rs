@@ -5,8 +5,8 @@
 //! is not ASCII, and nearly everything gazette reads is Chinese. In a build after one body
 //! edit at 10,000 documents it was 260 M of 1,669 M instructions (15.6%, callgrind): the
 //! search record's excerpts, the bodies record's headings and answers, read back at every
-//! build. simdutf8 checks 32 bytes at a time and agrees with std on what is UTF-8 (its
-//! tests are std's, and ours compare the two below).
+//! build. simdutf8 checks a 64-byte block at a time with SIMD and agrees with std on what
+//! is UTF-8 (its tests are std's, and ours compare the two below).
 
 /// `bytes` as a `str`, when they are UTF-8.
 pub(crate) fn str(bytes: &[u8]) -> Option<&str> {
@@ -43,8 +43,9 @@ pub(crate) fn string(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
 
 /// `#[serde(deserialize_with = "crate::utf8::de_string")]`: a `String` field checked by
 /// [`str`]. In postcard's records (`cache::encode`) a string is written as bytes are (a
-/// length, then the bytes), so it is read as bytes and checked here; any format that
-/// hands over a string instead (JSON, YAML) has checked it already.
+/// length, then the bytes), so it is read as bytes and checked here; JSON hands over a
+/// string instead, checked already. YAML refuses to be asked for bytes: a field read
+/// from YAML (front matter, the registries) must not take this.
 pub(crate) fn de_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     d.deserialize_bytes(Text)
 }
