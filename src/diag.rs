@@ -139,7 +139,10 @@ fn plain_rel<'a>(root: &Path, file: &'a Path) -> Option<&'a str> {
     let (r, f) = (root.as_os_str().as_bytes(), file.as_os_str().as_bytes());
     let rest = f.strip_prefix(r)?.strip_prefix(b"/")?;
     let plain = !r.is_empty() && rest.split(|&b| b == b'/').all(|c| !c.is_empty() && c != b".");
-    plain.then(|| crate::utf8::str(rest)).flatten()
+    if !plain {
+        return None;
+    }
+    crate::utf8::str(rest)
 }
 
 #[cfg(not(unix))]

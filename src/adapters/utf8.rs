@@ -41,6 +41,12 @@ pub(crate) fn string(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
     Ok(unsafe { String::from_utf8_unchecked(bytes) })
 }
 
+/// Bytes gazette made as text (JSON it wrote), as a `String` without a copy; checked,
+/// not taken on trust: should any not be UTF-8, they become U+FFFD.
+pub(crate) fn lossy(bytes: Vec<u8>) -> String {
+    string(bytes).unwrap_or_else(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// `#[serde(deserialize_with = "crate::utf8::de_string")]`: a `String` field checked by
 /// [`str`]. In postcard's records (`cache::encode`) a string is written as bytes are (a
 /// length, then the bytes), so it is read as bytes and checked here; JSON hands over a
@@ -50,29 +56,12 @@ pub(crate) fn de_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String
     d.deserialize_bytes(Text)
 }
 
-/// [`de_string`] for a `Vec<String>` field.
+/// [`de_string`] for a `Vec<String>` field: serde's own sequence, of strings read by it.
 pub(crate) fn de_strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    struct Strings;
-    impl<'de> serde::de::Visitor<'de> for Strings {
-        type Value = Vec<String>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a sequence of strings")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-            while let Some(One(s)) = seq.next_element()? {
-                out.push(s);
-            }
-            Ok(out)
-        }
-    }
-    struct One(String);
-    impl<'de> serde::Deserialize<'de> for One {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<One, D::Error> {
-            de_string(d).map(One)
-        }
-    }
-    d.deserialize_seq(Strings)
+    #[derive(serde::Deserialize)]
+    struct Checked(#[serde(deserialize_with = "de_string")] String);
+    let checked: Vec<Checked> = serde::Deserialize::deserialize(d)?;
+    Ok(checked.into_iter().map(|Checked(s)| s).collect())
 }
 
 /// The visitor of [`de_string`].

@@ -319,7 +319,7 @@ impl Postings {
     pub(crate) fn json(&self) -> String {
         let mut s = Vec::with_capacity(self.bytes.len() + 2);
         self.json_into(&mut s);
-        ascii(s)
+        crate::utf8::lossy(s)
     }
 
     /// [`Postings::json`]'s bytes, appended to `out`: the list's own, bracketed.
@@ -794,12 +794,7 @@ fn shard_json(lists: &[(u64, &Postings, &Postings)]) -> String {
         out.push(b']');
     }
     out.push(b'}');
-    ascii(out)
-}
-
-/// JSON made of ASCII bytes, as a string (checked: it is not taken on trust).
-fn ascii(json: Vec<u8>) -> String {
-    crate::utf8::string(json).unwrap_or_else(|json| String::from_utf8_lossy(&json).into_owned())
+    crate::utf8::lossy(out)
 }
 
 /// A build's postings: one map per partition of the key space (tokenized in this build,
@@ -1976,7 +1971,7 @@ pub fn json_html_safe(json: &str) -> Cow<'_, str> {
     let mut out = Vec::with_capacity(json.len() + 16);
     push_html_safe(&mut out, json.as_bytes());
     // Only ASCII bytes were replaced by ASCII: still UTF-8.
-    crate::utf8::string(out).unwrap_or_else(|out| String::from_utf8_lossy(&out).into_owned()).into()
+    crate::utf8::lossy(out).into()
 }
 
 /// [`json_html_safe`] of JSON handed over, as bytes: the JSON itself when it needs no
