@@ -61,6 +61,45 @@ pub struct DocRelations {
     pub validity_cause: Option<DocIx>,
 }
 
+/// Each document's [`DocRelations`], by document number, in chunks that the `Resolved`
+/// of consecutive builds share: patching a few documents' relations ([`Index::patch`])
+/// copies the chunks they are in (`IndexMut` copies a shared chunk first), where a
+/// `Vec` was copied whole, 100,000 documents' lists (11–38 ms of a patched resolve).
+#[derive(Clone, Debug, Default)]
+pub struct Relations(Vec<Arc<Vec<DocRelations>>>);
+
+/// Documents per chunk of [`Relations`].
+const REL_CHUNK: usize = 1024;
+
+impl Relations {
+    fn new(docs: usize) -> Relations {
+        let chunk = |c: usize| Arc::new(vec![DocRelations::default(); REL_CHUNK.min(docs - c * REL_CHUNK)]);
+        Relations((0..docs.div_ceil(REL_CHUNK)).map(chunk).collect())
+    }
+
+    /// Every document's, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &DocRelations> {
+        self.0.iter().flat_map(|c| c.iter())
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut DocRelations> {
+        self.0.iter_mut().flat_map(|c| Arc::make_mut(c).iter_mut())
+    }
+}
+
+impl std::ops::Index<usize> for Relations {
+    type Output = DocRelations;
+    fn index(&self, doc: usize) -> &DocRelations {
+        &self.0[doc / REL_CHUNK][doc % REL_CHUNK]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Relations {
+    fn index_mut(&mut self, doc: usize) -> &mut DocRelations {
+        &mut Arc::make_mut(&mut self.0[doc / REL_CHUNK])[doc % REL_CHUNK]
+    }
+}
+
 /// The resolved site: the loaded content (owned, so a built site can be kept and handed
 /// on, as `serve --watch` does) with everything the later stages look up: what resolving
 /// made of the content's front matter ([`Resolved`], which `Index` derefs to) and what the
@@ -135,7 +174,7 @@ pub struct Resolved {
     hidden_issues: Vec<bool>,
     pub organs: FastMap<String, usize>,
     pub services: FastMap<String, usize>,
-    pub rel: Vec<DocRelations>,
+    pub rel: Relations,
     /// Topic members, resolved (explicit documents, then matches), newest first.
     pub topic_docs: Vec<Vec<usize>>,
     /// FAQ set → the document it is for.
@@ -307,7 +346,7 @@ impl Index {
                 .collect(),
             organs: c.organs.iter().enumerate().map(|(i, o)| (o.id.clone(), i)).collect(),
             services: c.services.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect(),
-            rel: vec![DocRelations::default(); c.documents.len()],
+            rel: Relations::new(c.documents.len()),
             topic_docs: vec![Vec::new(); c.topics.len()],
             faq_for: vec![None; c.faqs.len()],
             interp_of: vec![None; c.interpretations.len()],
@@ -651,7 +690,7 @@ impl Index {
             }
             this.topic_docs[k] = docs;
         }
-        for r in &mut this.rel {
+        for r in this.rel.iter_mut() {
             sort_reverse(r, c);
         }
     }
@@ -661,7 +700,7 @@ impl Index {
     fn derive_validity(&mut self) {
         let (c, date) = (&self.content, self.date);
         let this = Arc::make_mut(&mut self.resolved);
-        for (d, r) in c.documents.iter().zip(&mut this.rel) {
+        for (d, r) in c.documents.iter().zip(this.rel.iter_mut()) {
             set_validity(d, r, date);
         }
     }
