@@ -274,12 +274,14 @@ impl Postings {
                 continue;
             }
             // The last delta: the digits after the comma before its own (a few bytes: a
-            // plain loop, where memrchr's setup cost more than the search).
-            let mut start = end - 1;
+            // plain loop, where memrchr's setup cost more than the search), read as they
+            // are passed, last digit first.
+            let (mut start, mut d, mut unit) = (end - 1, 0u32, 1u32);
             while start > 0 && self.bytes[start - 1] != b',' {
                 start -= 1;
+                d = d.wrapping_add(u32::from(self.bytes[start].wrapping_sub(b'0')).wrapping_mul(unit));
+                unit = unit.wrapping_mul(10);
             }
-            let (d, _) = delta(&self.bytes[start..end]);
             (end, count) = (start, count - 1);
             last = if count == 0 { 0 } else { last.wrapping_sub(d) };
         }
@@ -2099,7 +2101,21 @@ mod tests {
         // The numbers below n, read back from the end: as many bytes as pushing them takes.
         // (Also in a list of runs of one-digit deltas, read four at a time.)
         let dense = postings_of(&[0, 1, 2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 20, 21, 22, 23, 24, 25, 27]);
-        for (p, ns) in [(&p, vec![0, 1, 2, 3, 5, 6, 70000, 70001, u32::MAX]), (&dense, (0..30).collect())] {
+        // (Runs of one-digit deltas of every length up to 40, between longer ones, read
+        // eight and four at a time.)
+        let mut runs: Vec<u32> = Vec::new();
+        for len in 0..40u32 {
+            let mut x = runs.last().map_or(3, |&x| x + 57);
+            for k in 0..=len {
+                runs.push(x);
+                x += 1 + k % 9;
+            }
+        }
+        let runs = postings_of(&runs);
+        let every = |p: &Postings| (0..=p.last + 1).collect::<Vec<u32>>();
+        for (p, ns) in
+            [(&p, vec![0, 1, 2, 3, 5, 6, 70000, 70001, u32::MAX]), (&dense, (0..30).collect()), (&runs, every(&runs))]
+        {
             for n in ns {
                 let kept: Vec<u32> = p.numbers().into_iter().filter(|&x| x < n).collect();
                 let alone = postings_of(&kept);
