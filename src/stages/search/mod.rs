@@ -2101,8 +2101,8 @@ mod tests {
         // The numbers below n, read back from the end: as many bytes as pushing them takes.
         // (Also in a list of runs of one-digit deltas, read four at a time.)
         let dense = postings_of(&[0, 1, 2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 20, 21, 22, 23, 24, 25, 27]);
-        // (Runs of one-digit deltas of every length up to 40, between longer ones, read
-        // eight and four at a time.)
+        // (Runs of one-digit deltas of every length up to 40, read four at a time where
+        // they can be, between two-digit ones, read digit by digit.)
         let mut runs: Vec<u32> = Vec::new();
         for len in 0..40u32 {
             let mut x = runs.last().map_or(3, |&x| x + 57);
