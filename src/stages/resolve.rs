@@ -283,9 +283,7 @@ impl Index {
                 let member = |i: usize| {
                     let d = &c.documents[i];
                     t.documents.iter().any(|r| self.lookup(&r.raw) == Some(ItemId::Doc(i)))
-                        || (self.doc_visible(i)
-                            && (d.tags.iter().any(|x| t.match_tags.contains(x))
-                                || d.topics.iter().any(|x| t.match_topics.contains(x))))
+                        || (self.doc_visible(i) && matched_by(t, d))
                 };
                 (k, changed.iter().map(|&i| member(i)).collect())
             })
@@ -307,23 +305,14 @@ impl Index {
             sort_reverse(&mut this.rel[j], c);
             set_validity(&c.documents[j], &mut this.rel[j], date);
         }
-        let newer = |x: usize, i: usize| newest_first(&c.documents[x], &c.documents[i]).is_lt();
         for (k, now) in &members {
-            let docs = &mut this.topic_docs[*k];
-            docs.retain(|j| !changed.contains(j));
-            for (&i, _) in changed.iter().zip(now).filter(|(_, &is)| is) {
-                let at = docs.partition_point(|&x| newer(x, i));
-                docs.insert(at, i);
-            }
+            let now = changed.iter().zip(now).filter(|(_, &is)| is).map(|(&i, _)| i);
+            put_back_newest_first(&mut this.topic_docs[*k], changed, now, c);
         }
         for (n, &i) in changed.iter().enumerate() {
             this.rel[i].topics = members.iter().filter(|(_, now)| now[n]).map(|(k, _)| TopicIx(*k)).collect();
         }
-        this.published_docs.retain(|j| !changed.contains(j));
-        for i in published {
-            let at = this.published_docs.partition_point(|&x| newer(x, i));
-            this.published_docs.insert(at, i);
-        }
+        put_back_newest_first(&mut this.published_docs, changed, published, c);
         true
     }
 
@@ -648,10 +637,7 @@ impl Index {
                 .collect();
             if !t.match_tags.is_empty() || !t.match_topics.is_empty() {
                 for (j, d) in c.documents.iter().enumerate() {
-                    if self.doc_visible(j)
-                        && (d.tags.iter().any(|x| t.match_tags.contains(x))
-                            || d.topics.iter().any(|x| t.match_topics.contains(x)))
-                    {
+                    if self.doc_visible(j) && matched_by(t, d) {
                         docs.push(j);
                     }
                 }
@@ -1063,6 +1049,21 @@ impl Resolved {
             touched.push(j);
         }
         touched
+    }
+}
+
+/// Whether topic `t`'s `match:` takes document `d` (one of its tags or topics).
+fn matched_by(t: &Topic, d: &Document) -> bool {
+    d.tags.iter().any(|x| t.match_tags.contains(x)) || d.topics.iter().any(|x| t.match_topics.contains(x))
+}
+
+/// `list` (documents, newest first) without the `changed` ones, then with those of them
+/// in `now` each put back in its place.
+fn put_back_newest_first(list: &mut Vec<usize>, changed: &[usize], now: impl IntoIterator<Item = usize>, c: &Content) {
+    list.retain(|j| !changed.contains(j));
+    for i in now {
+        let at = list.partition_point(|&x| newest_first(&c.documents[x], &c.documents[i]).is_lt());
+        list.insert(at, i);
     }
 }
 

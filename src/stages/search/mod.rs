@@ -2112,10 +2112,11 @@ mod tests {
             }
         }
         let runs = postings_of(&runs);
-        let every = |p: &Postings| (0..=p.last + 1).collect::<Vec<u32>>();
-        for (p, ns) in
-            [(&p, vec![0, 1, 2, 3, 5, 6, 70000, 70001, u32::MAX]), (&dense, (0..30).collect()), (&runs, every(&runs))]
-        {
+        for (p, ns) in [
+            (&p, vec![0, 1, 2, 3, 5, 6, 70000, 70001, u32::MAX]),
+            (&dense, (0..30).collect()),
+            (&runs, (0..=runs.last + 1).collect()),
+        ] {
             for n in ns {
                 let kept: Vec<u32> = p.numbers().into_iter().filter(|&x| x < n).collect();
                 let alone = postings_of(&kept);
