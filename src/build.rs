@@ -601,24 +601,33 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     };
     let page_count = pages.len();
     progress.stage("link gate", 0);
-    // serve's rebuild that wrote the files of the last one (a title, a relation, a date
-    // edited), its pages in the same order, checks the pages it rendered against the
-    // last gate's targets, if none of them took out an id it had: a page taken over is the
-    // file that passed that gate and names what it named then. (Past half the pages
-    // rendered, looking up each one's ids of before costs more than checking them all.)
+    // serve's rebuild that writes every file of the last one (a title, a relation, a
+    // date edited, a document or 解读 added) checks only the pages it rendered, if none of
+    // them took out an id it had (or is new to the output): a page taken over is the
+    // file that passed the last gate and names what it named then, and what it named is
+    // still there. Against that gate's targets when the files and the pages' order are
+    // the same, else against the targets made anew. (Past half the pages rendered,
+    // looking up each one's ids of before costs more than checking them all.)
     let order = memo.map(|_| page_order(&pages));
     let last = memo.and_then(|m| m.gate.lock().unwrap_or_else(|e| e.into_inner()).clone());
-    let last = last.filter(|g| Some(g.order) == order && fresh.len() <= page_count / 2).filter(|_| {
-        staging.same_files_as_listed()
-            && cache.as_ref().is_some_and(|c| fresh.iter().all(|&i| c.kept_ids(&pages[i].path, pages[i].parts().2)))
+    let last = last.filter(|_| fresh.len() <= page_count / 2).filter(|_| {
+        staging.keeps_every_listed_file()
+            && cache.as_ref().is_some_and(|c| {
+                fresh.iter().all(|&i| {
+                    let p = &pages[i];
+                    c.kept_ids(&p.path, p.parts().2) || !staging.was_listed(&p.path)
+                })
+            })
     });
     // From here on pages are rendered fresh (the gate's re-render of a failing page).
     if let Some(c) = &cache {
         c.release();
     }
+    let anew = || std::sync::Arc::new(staging.with_files(|files| linkcheck::Targets::new(&pages, files)));
     let (targets, only) = match last {
-        Some(g) => (g.targets, Some(fresh.as_slice())),
-        None => (std::sync::Arc::new(staging.with_files(|files| linkcheck::Targets::new(&pages, files))), None),
+        Some(g) if Some(g.order) == order && staging.same_files_as_listed() => (g.targets, Some(fresh.as_slice())),
+        Some(_) => (anew(), Some(fresh.as_slice())),
+        None => (anew(), None),
     };
     let unchanged = staging.reused();
     let staging_files = staging.count();

@@ -1032,11 +1032,12 @@ fn metadata_warnings_follow_edits_across_rebuilds() {
     assert!(!log.contains("发文字号 year"), "no warning once fixed:\n{log}");
 }
 
-/// A rebuild that writes the files of the last one, its pages in the same order (a title
-/// or a template edited), checks only the pages it rendered, the others being the files
-/// that passed the last gate. A link no Markdown writes (a theme's) still fails the
-/// build however it breaks: on a page rendered again, on a page not rendered again whose
-/// target drops the id it names, or whose target file is gone.
+/// A rebuild that writes every file of the last one (a title or a template edited, a
+/// document added) checks only the pages it rendered, the others being the files that
+/// passed the last gate. A link no Markdown writes (a theme's) still fails the build
+/// however it breaks: on a page rendered again, on a page not rendered again whose target
+/// drops the id it names, or whose target file is gone; and a new page's links are
+/// checked against every file, the new ones too.
 #[test]
 fn a_rebuild_that_renders_a_few_pages_still_fails_on_every_broken_link() {
     let s = Site::new();
@@ -1079,6 +1080,20 @@ fn a_rebuild_that_renders_a_few_pages_still_fails_on_every_broken_link() {
     assert!(log.contains("extra.css") && log.contains("pages/about/index.html"), "{log}");
     s.write("themes/default/static/extra.css", "p {}");
     served.check("the file back");
+
+    // A document added: its pages and the lists that show it are new or rendered again,
+    // checked against every file of the new output (the new document's own page too).
+    let c = |body: &str| doc("c", "", body);
+    s.write("content/documents/c.md", &c("见[乙](doc:b#第九节)。"));
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("第九节") && log.contains("content/documents/c.md"), "{log}");
+    s.write("content/documents/c.md", &c("见[乙](doc:b#第一节)和[本文](doc:c)。"));
+    served.check("a document added, its links mended");
+    s.write("content/documents/d.md", &doc("d", "", "见<a href=\"../zz-missing/\">缺</a>。"));
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("zz-missing") && log.contains("content/documents/d.md"), "{log}");
+    s.remove("content/documents/d.md");
+    served.check("the broken document removed");
 }
 
 /// A file gone is a change like any other unless it is an editor's scratch file: a

@@ -957,6 +957,17 @@ impl Staging {
         other.len() == changed
     }
 
+    /// Whether this build produces every file the listing of the output has (serve's own
+    /// folder), new ones allowed: then every link that named a file still names one.
+    pub fn keeps_every_listed_file(&self) -> bool {
+        self.listed().is_some() && self.files.slots.iter().all(|s| s.load(Ordering::Relaxed) != UNCLAIMED)
+    }
+
+    /// Whether the listing of the output (serve's own folder) has `rel`.
+    pub fn was_listed(&self, rel: &str) -> bool {
+        self.listed().is_some_and(|known| known.get_full(rel).is_some())
+    }
+
     /// How many files this build produces.
     pub fn count(&self) -> usize {
         let as_known = self.files.slots.iter().filter(|s| s.load(Ordering::Relaxed) == AS_KNOWN).count();
