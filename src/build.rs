@@ -601,17 +601,19 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     };
     let page_count = pages.len();
     progress.stage("link gate", 0);
-    // serve's rebuild that writes every file of the last one (a title, a relation, a
-    // date edited, a document or 解读 added) checks only the pages it rendered, if none of
-    // them took out an id it had (or is new to the output): a page taken over is the
-    // file that passed the last gate and names what it named then, and what it named is
-    // still there. Against that gate's targets when the files and the pages' order are
-    // the same, else against the targets made anew. (Past half the pages rendered,
-    // looking up each one's ids of before costs more than checking them all.)
+    // serve's rebuild checks only the pages it rendered, if none of them took out an id
+    // it had (or is new to the output), and the pages that link to a file the last
+    // build wrote and this one does not (a document deleted or renamed): a page taken
+    // over is the file that passed the last gate and names what it named then, and all
+    // else it named is still there. Against that gate's targets when the files and the
+    // pages' order are the same (a title, a relation, a date edited), else against the
+    // targets made anew. (Past half the pages rendered, looking up each one's ids of
+    // before costs more than checking them all.)
     let order = memo.map(|_| page_order(&pages));
     let last = memo.and_then(|m| m.gate.lock().unwrap_or_else(|e| e.into_inner()).clone());
+    let left_out = last.as_ref().and_then(|_| staging.left_out());
     let last = last.filter(|_| fresh.len() <= page_count / 2).filter(|_| {
-        staging.keeps_every_listed_file()
+        left_out.is_some()
             && cache.as_ref().is_some_and(|c| {
                 fresh.iter().all(|&i| {
                     let p = &pages[i];
@@ -624,11 +626,21 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
         c.release();
     }
     let anew = || std::sync::Arc::new(staging.with_files(|files| linkcheck::Targets::new(&pages, files)));
+    let checked: Vec<usize>;
     let (targets, only) = match last {
         Some(g) if Some(g.order) == order && staging.same_files_as_listed() => (g.targets, Some(fresh.as_slice())),
-        Some(_) => (anew(), Some(fresh.as_slice())),
+        Some(_) => {
+            let gone = linkcheck::Targets::names_of_files(left_out.as_deref().unwrap_or_default());
+            let mut pages_to_check = linkcheck::pages_naming(&pages, &gone);
+            pages_to_check.extend(&fresh);
+            pages_to_check.sort_unstable();
+            pages_to_check.dedup();
+            checked = pages_to_check;
+            (anew(), Some(checked.as_slice()))
+        }
         None => (anew(), None),
     };
+    drop(left_out);
     let unchanged = staging.reused();
     let staging_files = staging.count();
     let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme, root };

@@ -1036,8 +1036,8 @@ fn metadata_warnings_follow_edits_across_rebuilds() {
 /// document added) checks only the pages it rendered, the others being the files that
 /// passed the last gate. A link no Markdown writes (a theme's) still fails the build
 /// however it breaks: on a page rendered again, on a page not rendered again whose target
-/// drops the id it names, or whose target file is gone; and a new page's links are
-/// checked against every file, the new ones too.
+/// drops the id it names, or whose target file is gone (a theme's file, a document
+/// deleted); and a new page's links are checked against every file, the new ones too.
 #[test]
 fn a_rebuild_that_renders_a_few_pages_still_fails_on_every_broken_link() {
     let s = Site::new();
@@ -1094,6 +1094,13 @@ fn a_rebuild_that_renders_a_few_pages_still_fails_on_every_broken_link() {
     assert!(log.contains("zz-missing") && log.contains("content/documents/d.md"), "{log}");
     s.remove("content/documents/d.md");
     served.check("the broken document removed");
+
+    // A document removed: the page about is not rendered again, and its link to b breaks.
+    s.remove("content/documents/b.md");
+    let log = wait_log(&served.srv, "build failed");
+    assert!(log.contains("documents/b/") && log.contains("pages/about/index.html"), "{log}");
+    s.write("content/documents/b.md", &b("乙的新标题", "## 第一节\n\n乙的正文。"));
+    served.check("b back");
 }
 
 /// A file gone is a change like any other unless it is an editor's scratch file: a

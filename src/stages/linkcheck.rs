@@ -495,8 +495,8 @@ impl Targets {
         let hashed: Vec<(u64, Option<u64>, Option<usize>)> = files
             .par_iter()
             .map(|f| {
-                let dir = f.strip_suffix("/index.html").map(hash);
-                (hash(f), dir, page_ix.get(f).copied())
+                let (file, dir) = names_of(f);
+                (file, dir, page_ix.get(f).copied())
             })
             .collect();
         let mut named: FastMap<u64, Option<usize>> =
@@ -508,6 +508,15 @@ impl Targets {
             }
         }
         Targets { named }
+    }
+
+    /// The hashes links name `files` by, sorted: each file's path, and its folder's for an
+    /// `index.html`.
+    pub fn names_of_files(files: &[&str]) -> Vec<u64> {
+        let mut names: Vec<u64> =
+            files.iter().map(|f| names_of(f)).flat_map(|(file, dir)| std::iter::once(file).chain(dir)).collect();
+        names.sort_unstable();
+        names
     }
 
     /// The pages with at least one link that names no file, or no id in the page it
@@ -527,6 +536,25 @@ impl Targets {
             None => (0..pages.len()).into_par_iter().filter(broken).collect(),
         }
     }
+}
+
+/// What a link names file `f` by: its path, and its folder for an `index.html`.
+fn names_of(f: &str) -> (u64, Option<u64>) {
+    (hash(f), f.strip_suffix("/index.html").map(hash))
+}
+
+/// The pages with a link to one of `names` (sorted hashes, [`Targets::names_of_files`]):
+/// of the pages that passed the last gate, the only ones a file gone can break.
+pub fn pages_naming(pages: &[PageLinks], names: &[u64]) -> Vec<usize> {
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let names_one = |&i: &usize| {
+        let h = &pages[i].hashes;
+        let named = |t: &u64| names.binary_search(t).is_ok();
+        h.targets.iter().any(named) || h.frags.iter().any(|(t, _)| named(t))
+    };
+    (0..pages.len()).into_par_iter().filter(names_one).collect()
 }
 
 /// Whether a page that had the sorted ids `before` still has each of them in `now`

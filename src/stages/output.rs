@@ -957,10 +957,12 @@ impl Staging {
         other.len() == changed
     }
 
-    /// Whether this build produces every file the listing of the output has (serve's own
-    /// folder), new ones allowed: then every link that named a file still names one.
-    pub fn keeps_every_listed_file(&self) -> bool {
-        self.listed().is_some() && self.files.slots.iter().all(|s| s.load(Ordering::Relaxed) != UNCLAIMED)
+    /// The files of the listing of the output (serve's own folder) this build does not
+    /// produce, new ones allowed beside them; `None` without a listing. None left out:
+    /// every link that named a file still names one.
+    pub fn left_out(&self) -> Option<Vec<&str>> {
+        let slots = self.files.slots.iter().map(|s| s.load(Ordering::Relaxed));
+        Some(flagged(Some(self.listed()?), slots, UNCLAIMED).map(|(rel, _)| rel.as_str()).collect())
     }
 
     /// Whether the listing of the output (serve's own folder) has `rel`.
