@@ -1032,12 +1032,13 @@ fn metadata_warnings_follow_edits_across_rebuilds() {
     assert!(!log.contains("发文字号 year"), "no warning once fixed:\n{log}");
 }
 
-/// A rebuild that writes every file of the last one (a title or a template edited, a
-/// document added) checks only the pages it rendered, the others being the files that
-/// passed the last gate. A link no Markdown writes (a theme's) still fails the build
-/// however it breaks: on a page rendered again, on a page not rendered again whose target
-/// drops the id it names, or whose target file is gone (a theme's file, a document
-/// deleted); and a new page's links are checked against every file, the new ones too.
+/// A rebuild (a title or a template edited, a document added or deleted) checks only the
+/// pages it rendered and those that link to a file it no longer writes, the others being
+/// the files that passed the last gate. A link no Markdown writes (a theme's) still fails
+/// the build however it breaks: on a page rendered again, on a page not rendered again
+/// whose target drops the id it names, or whose target file is gone (a theme's file, a
+/// document deleted); and a new page's links are checked against every file, the new
+/// ones too.
 #[test]
 fn a_rebuild_that_renders_a_few_pages_still_fails_on_every_broken_link() {
     let s = Site::new();
