@@ -611,36 +611,32 @@ pub fn run_site_with(opts: &Options, memo: Option<&Memo>) -> (Outcome, Option<Bu
     // before costs more than checking them all.)
     let order = memo.map(|_| page_order(&pages));
     let last = memo.and_then(|m| m.gate.lock().unwrap_or_else(|e| e.into_inner()).clone());
-    let left_out = last.as_ref().and_then(|_| staging.left_out());
-    let last = last.filter(|_| fresh.len() <= page_count / 2).filter(|_| {
-        left_out.is_some()
-            && cache.as_ref().is_some_and(|c| {
-                fresh.iter().all(|&i| {
-                    let p = &pages[i];
-                    c.kept_ids(&p.path, p.parts().2) || !staging.was_listed(&p.path)
-                })
-            })
-    });
+    let listing = last.as_ref().and_then(|_| staging.against_listing());
+    let keeps_ids_or_new =
+        |c: &PageCache, p: &PageLinks| c.kept_ids(&p.path, p.parts().2) || !staging.was_listed(&p.path);
+    let last = last
+        .filter(|_| listing.is_some() && fresh.len() <= page_count / 2)
+        .filter(|_| cache.as_ref().is_some_and(|c| fresh.iter().all(|&i| keeps_ids_or_new(c, &pages[i]))));
     // From here on pages are rendered fresh (the gate's re-render of a failing page).
     if let Some(c) = &cache {
         c.release();
     }
     let anew = || std::sync::Arc::new(staging.with_files(|files| linkcheck::Targets::new(&pages, files)));
+    let same_files = listing.as_ref().is_some_and(|l| l.same_files());
     let checked: Vec<usize>;
     let (targets, only) = match last {
-        Some(g) if Some(g.order) == order && staging.same_files_as_listed() => (g.targets, Some(fresh.as_slice())),
+        Some(g) if Some(g.order) == order && same_files => (g.targets, Some(fresh.as_slice())),
         Some(_) => {
-            let gone = linkcheck::Targets::names_of_files(left_out.as_deref().unwrap_or_default());
-            let mut pages_to_check = linkcheck::pages_naming(&pages, &gone);
-            pages_to_check.extend(&fresh);
-            pages_to_check.sort_unstable();
-            pages_to_check.dedup();
-            checked = pages_to_check;
+            let gone = listing.map(|l| linkcheck::Targets::names_of_files(&l.left_out)).unwrap_or_default();
+            let mut to_check = linkcheck::pages_naming(&pages, &gone);
+            to_check.extend(&fresh);
+            to_check.sort_unstable();
+            to_check.dedup();
+            checked = to_check;
             (anew(), Some(checked.as_slice()))
         }
         None => (anew(), None),
     };
-    drop(left_out);
     let unchanged = staging.reused();
     let staging_files = staging.count();
     let explain = GateExplainer { renderer: &renderer, jobs: &jobs, bodies: &bodies, theme: &theme, root };

@@ -453,6 +453,22 @@ fn flagged<'a>(
     known.into_iter().flat_map(|k| k.iter()).zip(slots).filter(move |(_, s)| *s == state).map(|(entry, _)| entry)
 }
 
+/// A build's files against the listing of the output ([`Staging::against_listing`]).
+pub struct AgainstListing<'a> {
+    /// The listed files it does not produce. None: every link that named a file still
+    /// names one.
+    pub left_out: Vec<&'a str>,
+    /// Whether it produces a file the listing does not have.
+    pub new: bool,
+}
+
+impl AgainstListing<'_> {
+    /// Exactly the files of the listing: none new, none left out.
+    pub fn same_files(&self) -> bool {
+        self.left_out.is_empty() && !self.new
+    }
+}
+
 /// [`Claims`] once every file is produced: the commit's view.
 struct Claimed {
     slots: Vec<u8>,
@@ -937,32 +953,22 @@ impl Staging {
         }
     }
 
-    /// Whether this build produces exactly the files the listing of the output has (serve's
-    /// own folder, see [`Staging::known_is_listing`]): none new, none left out. A slot per
-    /// file of the listing, and the few files not produced as recorded: one look at each.
-    pub fn same_files_as_listed(&self) -> bool {
-        if self.listed().is_none() {
-            return false;
-        }
-        let mut changed = 0;
-        for s in &self.files.slots {
+    /// How this build's files differ from the listing of the output (serve's own folder,
+    /// see [`Staging::known_is_listing`]); `None` without a listing. A slot per file of the
+    /// listing, and the few files not produced as recorded: one look at each.
+    pub fn against_listing(&self) -> Option<AgainstListing<'_>> {
+        let known = self.listed()?;
+        let (mut left_out, mut changed) = (Vec::new(), 0);
+        for ((rel, _), s) in known.iter().zip(&self.files.slots) {
             match s.load(Ordering::Relaxed) {
-                UNCLAIMED => return false,
+                UNCLAIMED => left_out.push(rel.as_str()),
                 IN_OTHER => changed += 1,
                 _ => {}
             }
         }
         // (Every file of `other` not new is a file of the listing produced otherwise.)
         let other = self.files.other.lock().unwrap_or_else(|e| e.into_inner());
-        other.len() == changed
-    }
-
-    /// The files of the listing of the output (serve's own folder) this build does not
-    /// produce, new ones allowed beside them; `None` without a listing. None left out:
-    /// every link that named a file still names one.
-    pub fn left_out(&self) -> Option<Vec<&str>> {
-        let slots = self.files.slots.iter().map(|s| s.load(Ordering::Relaxed));
-        Some(flagged(Some(self.listed()?), slots, UNCLAIMED).map(|(rel, _)| rel.as_str()).collect())
+        Some(AgainstListing { left_out, new: other.len() > changed })
     }
 
     /// Whether the listing of the output (serve's own folder) has `rel`.
