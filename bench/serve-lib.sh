@@ -5,7 +5,8 @@
 #                             TMPDIR=/dev/shm/… for tmpfs), start serve --watch on it with
 #                             its log in $work/log, wait until it serves; sets work, pid, and
 #                             a trap that stops it and removes $work (SERVE_ARGS: more
-#                             arguments, e.g. --timings)
+#                             arguments, e.g. --timings; KEEPLOG=FILE: the trap copies
+#                             the server's log there first)
 #   first_document            the first document of the copy, by path
 #   edit_title FILE N         append 改N to FILE's `title: "…"`
 #   edit_date FILE N          set FILE's `published:` to a date made from N (2023-0M-1D)
@@ -21,7 +22,7 @@
 
 serve_start() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/gazette-bench.XXXXXX")
-  trap 'kill $pid 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
+  trap 'kill $pid 2>/dev/null || true; sleep 1; [ -n "${KEEPLOG:-}" ] && cp "$work/log" "$KEEPLOG"; rm -rf "$work"' EXIT
   cp -r "$2" "$work/site"
   rm -rf "$work/site/public" "$work/site/.gazette-cache"
   local port
