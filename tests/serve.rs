@@ -1182,3 +1182,53 @@ fn rows_written_once_and_pasted_leave_the_lists_as_a_clean_build_would() {
     s.write("themes/default/templates/doc_row.html", &default_row);
     served.check("the default row back");
 }
+
+/// serve copies each search item's facet entries (文种, topics, tags…) from the last
+/// build's arrays when an edit only moves, adds or removes items, and makes them again
+/// when the items' new order shows the values first in another order (they are numbered
+/// in that order) or a value comes or goes. Each such edit leaves the search index as a
+/// clean build would.
+#[test]
+fn facet_values_moved_renumbered_added_and_gone_leave_the_search_index_as_a_clean_build_would() {
+    let s = Site::new();
+    let dated = |id: &str, date: &str, extra: &str| doc(id, extra, "正文。").replace("2024-05-01", date);
+    s.write("content/documents/a.md", &dated("a", "2024-01-01", "doc_type: 通知\ntopics: [教育]\ntags: [企业]\n"));
+    s.write(
+        "content/documents/b.md",
+        &dated("b", "2024-02-01", "doc_type: 意见\ntopics: [卫生, 教育]\ntags: [个人]\n"),
+    );
+    s.write(
+        "content/documents/c.md",
+        &dated("c", "2024-03-01", "doc_type: 通知\ntopics: [教育]\ntags: [企业, 个人]\n"),
+    );
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
+    let config = || raw(p, "/search/config.json").2;
+    assert!(config().contains(r#""types":["通知","意见"]"#), "{}", config());
+    let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
+    let redate = |id: &str, from: &str, to: &str| {
+        let path = format!("content/documents/{id}.md");
+        s.write(&path, &text(&path).replace(&format!("published: {from}"), &format!("published: {to}")));
+    };
+    // c moves between a and b: every value keeps its number.
+    redate("c", "2024-03-01", "2024-01-15");
+    served.check("c moved between a and b");
+    // b moves before a: 意见, 卫生 and 个人 now show first.
+    redate("b", "2024-02-01", "2023-12-01");
+    served.check("b moved first");
+    assert!(config().contains(r#""types":["意见","通知"]"#), "{}", config());
+    // A document with a 文种 no other has, then that document removed.
+    s.write("content/documents/d.md", &dated("d", "2023-06-01", "doc_type: 办法\ntags: [企业]\n"));
+    served.check("a new 文种");
+    assert!(config().contains(r#""types":["办法","意见","通知"]"#), "{}", config());
+    s.remove("content/documents/d.md");
+    served.check("that 文种 gone");
+    // A document between the others without a value, then its tag edited.
+    s.write("content/documents/e.md", &dated("e", "2024-01-10", ""));
+    served.check("a document without facets");
+    s.write(
+        "content/documents/e.md",
+        &text("content/documents/e.md").replace("正文。", "正文。\n").replace("---\n\n", "tags: [个人]\n---\n\n"),
+    );
+    served.check("its tag");
+}

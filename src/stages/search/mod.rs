@@ -29,6 +29,7 @@
 //!
 //! Only published items are indexed (CONTRACT §5).
 
+mod facets;
 mod store;
 
 pub use store::{Pending, Store};
@@ -552,6 +553,8 @@ struct Kept {
     /// Each exact-number file the last build made: a hash of what it lists, and its JSON
     /// (see [`exact_number_files`]).
     nums: Vec<(u64, String)>,
+    /// The facet arrays the last build made (see [`facets`]).
+    facets: Option<facets::Kept>,
 }
 
 /// The last build's descriptions in its targets' order, by inputs key (each with its
@@ -1245,6 +1248,7 @@ pub fn build(
     let mut previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
     let nums_before = std::mem::take(&mut previous.nums);
+    let facets_before = previous.facets.take();
     // The JSON of a tuple's fields, without the brackets.
     let fields = |json: serde_json::Result<String>| -> String {
         let json = json.unwrap_or_default();
@@ -1706,28 +1710,14 @@ pub fn build(
             None => made.into_iter().enumerate().map(|(s, (_, json))| (path(s), json)).collect(),
         }
     };
-    let facets = || -> Files {
-        let (mut types, mut topics, mut tags) = (Numbered::default(), Numbered::default(), Numbered::default());
-        // Each facet's JSON array (one entry per item, 150,000 at 100,000 documents),
-        // written as the items are gone through: no vector per item.
-        let organ_ix: crate::hash::FastMap<&str, usize> =
-            c.organs.iter().enumerate().map(|(k, o)| (o.id.as_str(), k)).collect();
-        let mut f = FacetFiles::new(slots.len());
-        for &(.., doc) in &slots {
-            f.next_item();
-            let Some((d, r)) = doc.map(|j| (&c.documents[j], &ix.rel[j])) else {
-                f.none();
-                continue;
-            };
-            f.organ.list(d.issuer.iter().filter_map(|o| organ_ix.get(o.as_str()).copied()));
-            f.year.one(Some(usize::from(d.published.year)));
-            f.doc_type.one(d.doc_type.as_deref().map(|t| types.of(t)));
-            f.topic.list(d.topics.iter().map(|t| topics.of(t)));
-            f.validity.one(crate::model::Validity::ALL.iter().position(|v| *v == r.validity));
-            f.tag.list(d.tags.iter().map(|t| tags.of(t)));
-        }
-        // One file per facet: a filtered query fetches only the field it filters on.
-        let mut files: Files = f.files();
+    // (Made only when the group is: else the last build's arrays stay in the memo.)
+    let (key, words) = derived_key(ix, &slots, shards);
+    let mut facets_before = Some(facets_before);
+    let mut facets_made: Option<Option<facets::Kept>> = None;
+    let mut facets = || -> Files {
+        let facets::Made { mut files, lists: [types, topics, tags], kept } =
+            facets::make(ix, &slots, &words, facets_before.take().flatten(), memo.is_some());
+        facets_made = Some(kept);
         let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
         years.sort_unstable_by(|a, b| b.cmp(a));
         years.dedup();
@@ -1737,19 +1727,21 @@ pub fn build(
             json!({
                 "version": 1, "count": slots.len(), "shards": shards, "num_shards": NUM_SHARDS, "meta_chunk": META_CHUNK,
                 "organs": c.organs.iter().map(|o| &o.name).collect::<Vec<_>>(), "years": years,
-                "types": types.list, "topics": topics.list, "validity": validity, "tags": tags.list,
+                "types": types, "topics": topics, "validity": validity, "tags": tags,
             })
             .to_string(),
         ));
         files
     };
-    (out.group)("search", derived_key(ix, &slots, shards), &mut || {
-        let (mut files, numbers) = rayon::join(facets, &mut exact_numbers);
+    (out.group)("search", key, &mut || {
+        let (mut files, numbers) = rayon::join(&mut facets, &mut exact_numbers);
         files.extend(numbers);
         files
     });
     if let Some(m) = memo {
-        m.0.lock().unwrap_or_else(|e| e.into_inner()).nums = nums_made.unwrap_or(nums_before);
+        let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept_now.nums = nums_made.unwrap_or(nums_before);
+        kept_now.facets = facets_made.unwrap_or_else(|| facets_before.flatten());
     }
     pending
 }
@@ -1817,101 +1809,6 @@ fn exact_number_files<'c>(
         .collect()
 }
 
-/// The facet files' JSON arrays, one entry per item, as `serde_json` writes the same
-/// values (`[[0,3],[],…]` for lists, `[2024,null,…]` for single values).
-struct FacetFiles {
-    organ: FacetArray,
-    year: FacetArray,
-    doc_type: FacetArray,
-    topic: FacetArray,
-    validity: FacetArray,
-    tag: FacetArray,
-}
-
-impl FacetFiles {
-    fn new(items: usize) -> FacetFiles {
-        let a = |per_item: usize| FacetArray { json: String::with_capacity(items * per_item + 2), first: true };
-        FacetFiles { organ: a(4), year: a(5), doc_type: a(2), topic: a(4), validity: a(2), tag: a(4) }
-    }
-
-    fn all(&mut self) -> [&mut FacetArray; 6] {
-        [&mut self.organ, &mut self.year, &mut self.doc_type, &mut self.topic, &mut self.validity, &mut self.tag]
-    }
-
-    /// Start the next item's entry in every array.
-    fn next_item(&mut self) {
-        for a in self.all() {
-            a.json.push(if a.first { '[' } else { ',' });
-            a.first = false;
-        }
-    }
-
-    /// An item without a document: no value in any facet.
-    fn none(&mut self) {
-        for list in [&mut self.organ, &mut self.topic, &mut self.tag] {
-            list.list(std::iter::empty());
-        }
-        for one in [&mut self.year, &mut self.doc_type, &mut self.validity] {
-            one.one(None);
-        }
-    }
-
-    fn files(self) -> Files {
-        let named = [("organ", self.organ), ("year", self.year), ("type", self.doc_type), ("topic", self.topic)];
-        let named = named.into_iter().chain([("validity", self.validity), ("tag", self.tag)]);
-        named.map(|(name, a)| (format!("search/facets/{name}.json"), a.finish())).collect()
-    }
-}
-
-/// A facet's values numbered in the order items first show them, each found again by a
-/// hash lookup (a search along the list compared strings for every item: 6 % of the
-/// stage after a date edit at 10,000 documents).
-#[derive(Default)]
-struct Numbered<'a> {
-    list: Vec<&'a str>,
-    at: crate::hash::FastMap<&'a str, usize>,
-}
-
-impl<'a> Numbered<'a> {
-    fn of(&mut self, v: &'a str) -> usize {
-        *self.at.entry(v).or_insert_with(|| {
-            self.list.push(v);
-            self.list.len() - 1
-        })
-    }
-}
-
-struct FacetArray {
-    json: String,
-    first: bool,
-}
-
-impl FacetArray {
-    fn one(&mut self, v: Option<usize>) {
-        match v {
-            Some(v) => self.json.push_str(itoa::Buffer::new().format(v)),
-            None => self.json.push_str("null"),
-        }
-    }
-
-    fn list(&mut self, vs: impl Iterator<Item = usize>) {
-        let mut digits = itoa::Buffer::new();
-        self.json.push('[');
-        for (k, v) in vs.enumerate() {
-            if k > 0 {
-                self.json.push(',');
-            }
-            self.json.push_str(digits.format(v));
-        }
-        self.json.push(']');
-    }
-
-    fn finish(mut self) -> String {
-        self.json.push_str(if self.first { "[]" } else { "]" });
-        self.json
-    }
-}
-
 /// Document `d`'s keys in the exact-number files: its 发文字号 (canonical when it parses)
 /// and 索引号.
 fn exact_keys_of(d: &crate::model::Document) -> impl Iterator<Item = String> + '_ {
@@ -1932,8 +1829,8 @@ type Slot<'a> = (&'a Desc, Option<&'a Arc<Indexed>>, TextOf, Option<usize>);
 /// per item, whether it is a document, and its document's facets ([`facets_of`]) and
 /// validity; the organs; the item and shard counts. Each document's facets are hashed
 /// once and kept with it: hashing them for every item was some 86 ms of every rebuild
-/// at 100,000 documents.
-fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
+/// at 100,000 documents. With the key, each item's part of it (its [`facets::Word`]).
+fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> (u64, Vec<facets::Word>) {
     use std::hash::Hash;
     let c = &ix.content;
     let mut h = crate::hash::Hasher::new();
@@ -1941,15 +1838,18 @@ fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> u64 {
     for o in &c.organs {
         (&o.id, &o.name).hash(&mut h);
     }
-    let mut words: Vec<u8> = Vec::with_capacity(slots.len() * 16);
-    for &(.., text_of, doc) in slots {
-        let (facets, validity) = doc.map_or((0, 0), |j| (facets_of(&c.documents[j]), ix.rel[j].validity as u64 + 1));
-        let kind = u64::from(matches!(text_of, TextOf::Doc(_)));
-        words.extend_from_slice(&facets.to_le_bytes());
-        words.extend_from_slice(&(validity << 1 | kind).to_le_bytes());
-    }
-    h.update(&words);
-    h.digest()
+    let words: Vec<facets::Word> = slots
+        .iter()
+        .map(|&(.., text_of, doc)| {
+            let (facets, validity) =
+                doc.map_or((0, 0), |j| (facets_of(&c.documents[j]), ix.rel[j].validity as u64 + 1));
+            let kind = u64::from(matches!(text_of, TextOf::Doc(_)));
+            [facets, validity << 1 | kind]
+        })
+        .collect();
+    let bytes: Vec<u8> = words.iter().flatten().flat_map(|w| w.to_le_bytes()).collect();
+    h.update(&bytes);
+    (h.digest(), words)
 }
 
 /// A hash of the fields of document `d` the facet and exact-number files read (its
@@ -2021,38 +1921,6 @@ mod tests {
         assert_eq!(merge_sorted(&[1, 4, 9], &[0, 4, 5, 12]), vec![0, 1, 4, 4, 5, 9, 12]);
         assert_eq!(merge_sorted(&[], &[3]), vec![3]);
         assert_eq!(merge_sorted(&[2, 3], &[]), vec![2, 3]);
-    }
-
-    #[test]
-    fn facet_arrays_are_the_json_serde_writes() {
-        // Three items: a document with two organs, one without a document, one with none.
-        let mut f = FacetFiles::new(3);
-        f.next_item();
-        f.organ.list([0, 3].into_iter());
-        f.year.one(Some(2024));
-        f.doc_type.one(None);
-        f.topic.list([].into_iter());
-        f.validity.one(Some(1));
-        f.tag.list([2].into_iter());
-        f.next_item();
-        f.none();
-        f.next_item();
-        f.organ.list([].into_iter());
-        f.year.one(Some(1999));
-        f.doc_type.one(Some(0));
-        f.topic.list([4, 5].into_iter());
-        f.validity.one(None);
-        f.tag.list([].into_iter());
-        let files: std::collections::HashMap<String, String> = f.files().into_iter().collect();
-        let lists = |v: Vec<Vec<usize>>| serde_json::to_string(&v).unwrap();
-        let ones = |v: Vec<Option<u16>>| serde_json::to_string(&v).unwrap();
-        assert_eq!(files["search/facets/organ.json"], lists(vec![vec![0, 3], vec![], vec![]]));
-        assert_eq!(files["search/facets/year.json"], ones(vec![Some(2024), None, Some(1999)]));
-        assert_eq!(files["search/facets/type.json"], ones(vec![None, None, Some(0)]));
-        assert_eq!(files["search/facets/topic.json"], lists(vec![vec![], vec![], vec![4, 5]]));
-        assert_eq!(files["search/facets/validity.json"], ones(vec![Some(1), None, None]));
-        assert_eq!(files["search/facets/tag.json"], lists(vec![vec![2], vec![], vec![]]));
-        assert_eq!(FacetFiles::new(0).files()[0].1, "[]", "no items: empty arrays");
     }
 
     /// A list of `numbers` (ascending), pushed one by one.
