@@ -1248,7 +1248,7 @@ pub fn build(
     let mut previous: Kept =
         memo.map(|m| std::mem::take(&mut *m.0.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
     let nums_before = std::mem::take(&mut previous.nums);
-    let facets_before = previous.facets.take();
+    let mut facets_before = previous.facets.take();
     // The JSON of a tuple's fields, without the brackets.
     let fields = |json: serde_json::Result<String>| -> String {
         let json = json.unwrap_or_default();
@@ -1712,11 +1712,10 @@ pub fn build(
     };
     // (Made only when the group is: else the last build's arrays stay in the memo.)
     let (key, words) = derived_key(ix, &slots, shards);
-    let mut facets_before = Some(facets_before);
     let mut facets_made: Option<Option<facets::Kept>> = None;
     let mut facets = || -> Files {
         let facets::Made { mut files, lists: [types, topics, tags], kept } =
-            facets::make(ix, &slots, &words, facets_before.take().flatten(), memo.is_some());
+            facets::make(ix, &slots, &words, facets_before.take(), memo.is_some());
         facets_made = Some(kept);
         let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
         years.sort_unstable_by(|a, b| b.cmp(a));
@@ -1741,7 +1740,8 @@ pub fn build(
     if let Some(m) = memo {
         let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
         kept_now.nums = nums_made.unwrap_or(nums_before);
-        kept_now.facets = facets_made.unwrap_or_else(|| facets_before.flatten());
+        // (The last build's, when the group was kept and they were not taken.)
+        kept_now.facets = facets_made.unwrap_or(facets_before);
     }
     pending
 }
