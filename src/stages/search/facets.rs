@@ -74,9 +74,15 @@ pub(super) fn make(ix: &Index, slots: &[Slot], words: &[Word], kept: Option<Kept
         Some(made) => made,
         None => made_afresh(ix, slots, keep),
     };
-    let files = NAMES.iter().zip(&arrays).map(|(name, a)| (format!("search/facets/{name}.json"), a.clone()));
-    let files = files.collect();
-    let kept = keep.then(|| Kept { organs, lists: lists.clone(), words: words.to_vec(), ends, arrays });
+    let path = |name: &str| format!("search/facets/{name}.json");
+    // (A one-off build hands the arrays over; serve keeps them too.)
+    let (files, kept) = match keep {
+        true => {
+            let files = NAMES.iter().zip(&arrays).map(|(name, a)| (path(name), a.clone())).collect();
+            (files, Some(Kept { organs, lists: lists.clone(), words: words.to_vec(), ends, arrays }))
+        }
+        false => (NAMES.iter().zip(arrays).map(|(name, a)| (path(name), a)).collect(), None),
+    };
     Made { files, lists, kept }
 }
 
@@ -136,7 +142,7 @@ fn splice(ix: &Index, slots: &[Slot], words: &[Word], kept: Kept) -> Option<Arra
         })
         .collect();
     // A value the last build did not have takes a number it may not give it.
-    if numbering.lists().iter().zip(&kept.lists).any(|(now, was)| now.len() != was.len()) {
+    if numbering.counts() != kept.lists.each_ref().map(Vec::len) {
         return None;
     }
     let fresh = fresh.finish();
@@ -239,6 +245,11 @@ impl<'a> Numbering<'a> {
         f.topic.list(d.topics.iter().map(|t| self.topics.of(t)));
         f.validity.one(Validity::ALL.iter().position(|v| *v == validity));
         f.tag.list(d.tags.iter().map(|t| self.tags.of(t)));
+    }
+
+    /// How many types, topics and tags are numbered.
+    fn counts(&self) -> [usize; 3] {
+        [&self.types, &self.topics, &self.tags].map(|n| n.list.len())
     }
 
     fn lists(&self) -> [Vec<String>; 3] {

@@ -1712,11 +1712,11 @@ pub fn build(
     };
     // (Made only when the group is: else the last build's arrays stay in the memo.)
     let (key, words) = derived_key(ix, &slots, shards);
-    let mut facets_made: Option<Option<facets::Kept>> = None;
+    let mut facets_made: Option<facets::Kept> = None;
     let mut facets = || -> Files {
         let facets::Made { mut files, lists: [types, topics, tags], kept } =
             facets::make(ix, &slots, &words, facets_before.take(), memo.is_some());
-        facets_made = Some(kept);
+        facets_made = kept;
         let mut years: Vec<u16> = ix.published_documents().iter().map(|&i| c.documents[i].published.year).collect();
         years.sort_unstable_by(|a, b| b.cmp(a));
         years.dedup();
@@ -1741,7 +1741,7 @@ pub fn build(
         let mut kept_now = m.0.lock().unwrap_or_else(|e| e.into_inner());
         kept_now.nums = nums_made.unwrap_or(nums_before);
         // (The last build's, when the group was kept and they were not taken.)
-        kept_now.facets = facets_made.unwrap_or(facets_before);
+        kept_now.facets = facets_made.or(facets_before);
     }
     pending
 }
@@ -1838,16 +1838,19 @@ fn derived_key(ix: &Index, slots: &[Slot], shards: u32) -> (u64, Vec<facets::Wor
     for o in &c.organs {
         (&o.id, &o.name).hash(&mut h);
     }
+    // (Hashed as one buffer, made in the same pass.)
+    let mut bytes: Vec<u8> = Vec::with_capacity(slots.len() * 16);
     let words: Vec<facets::Word> = slots
         .iter()
         .map(|&(.., text_of, doc)| {
             let (facets, validity) =
                 doc.map_or((0, 0), |j| (facets_of(&c.documents[j]), ix.rel[j].validity as u64 + 1));
             let kind = u64::from(matches!(text_of, TextOf::Doc(_)));
-            [facets, validity << 1 | kind]
+            let word = [facets, validity << 1 | kind];
+            word.iter().for_each(|w| bytes.extend_from_slice(&w.to_le_bytes()));
+            word
         })
         .collect();
-    let bytes: Vec<u8> = words.iter().flatten().flat_map(|w| w.to_le_bytes()).collect();
     h.update(&bytes);
     (h.digest(), words)
 }
