@@ -1232,3 +1232,84 @@ fn facet_values_moved_renumbered_added_and_gone_leave_the_search_index_as_a_clea
     );
     served.check("its tag");
 }
+
+#[test]
+fn listings_with_a_few_documents_moved_between_values_are_as_a_clean_build_would_make_them() {
+    // Two to a page, so a document that moves shifts the pages after it. serve puts the
+    // changed documents back in the listings it kept while every value keeps a document
+    // (and groups them anew when one comes or goes): each step is compared with a clean
+    // build, listing pages, browse pages, feeds and search index alike.
+    let s = Site::new();
+    s.write("gazette.yaml", &format!("{CONFIG}per_page: 2\n"));
+    let dated = |id: &str, date: &str, extra: &str| doc(id, extra, "正文。").replace("2024-05-01", date);
+    let rule = "normative: true\nregistration: 测试规〔2023〕1号\n";
+    let docs = [
+        ("a", "2023-02-01", format!("doc_type: 通知\ntopics: [教育]\ntags: [企业]\n{rule}")),
+        ("b", "2023-07-01", "doc_type: 意见\ntopics: [卫生]\ntags: [个人]\n".to_string()),
+        ("c", "2024-01-01", "doc_type: 通知\ntopics: [教育, 卫生]\ntags: [企业, 个人]\n".to_string()),
+        ("d", "2024-03-01", "doc_type: 意见\ntopics: [教育]\nissuer: qfb\n".to_string()),
+        ("e", "2024-06-01", "doc_type: 通知\ntopics: [卫生]\ntags: [个人]\nvalidity: 已废止\n".to_string()),
+        ("f", "2024-09-01", "doc_type: 意见\ntopics: [教育]\ntags: [企业]\n".to_string()),
+    ];
+    for (id, date, extra) in &docs {
+        let text = dated(id, date, extra);
+        // (d's issuer is its own line, replacing the one `doc` writes.)
+        let text = if extra.contains("issuer:") { text.replacen("issuer: qzf\n", "", 1) } else { text };
+        s.write(&format!("content/documents/{id}.md"), &text);
+    }
+    let mut served = Served::start(&s);
+    let p = served.srv.port;
+    let text = |rel: &str| std::fs::read_to_string(s.root().join(rel)).expect("read");
+    let change = |id: &str, from: &str, to: &str| {
+        let path = format!("content/documents/{id}.md");
+        let was = text(&path);
+        assert!(was.contains(from), "{path} has {from:?}");
+        s.write(&path, &was.replacen(from, to, 1));
+    };
+    // a, the oldest, becomes the newest: a year's listing gains it, the other's loses it.
+    change("a", "published: 2023-02-01", "published: 2024-12-01");
+    served.check("a dated last");
+    assert!(raw(p, "/documents/").2.contains("文件a"), "the first page of 公文库 shows a");
+    // Then it goes back between the others, the same year as b.
+    change("a", "published: 2024-12-01", "published: 2023-09-01");
+    served.check("a dated between");
+    // A topic and a 文种 for values other documents have.
+    change("c", "topics: [教育, 卫生]", "topics: [卫生]");
+    served.check("c out of 教育");
+    change("b", "doc_type: 意见", "doc_type: 通知");
+    served.check("b another 文种");
+    // Validity and the 规范性文件 flag: its listing and the validity browse pages.
+    change("e", "validity: 已废止\n", "");
+    served.check("e valid again");
+    change("a", "normative: true\n", "normative: false\n");
+    served.check("a no longer normative");
+    change("a", "normative: false\n", "normative: true\n");
+    served.check("a normative again");
+    // Two documents changed in one rebuild: a tag and a date.
+    change("f", "tags: [企业]", "tags: [个人]");
+    change("d", "published: 2024-03-01", "published: 2023-01-01");
+    served.check("f and d at once");
+    // A value's last document leaves it (its listing goes), then one comes back to it.
+    change("b", "doc_type: 通知", "doc_type: 办法");
+    served.check("b to a 文种 of its own");
+    change("b", "doc_type: 办法", "doc_type: 意见");
+    served.check("办法 gone again");
+    let (status, _, browse) = raw(p, "/browse/");
+    assert!(status == 200 && browse.contains("通知") && !browse.contains("办法"), "{status} {browse}");
+    // Another issuer: the organs' listings.
+    change("d", "issuer: qfb", "issuer: qzf");
+    served.check("d to the other organ");
+    // Hidden, then shown again.
+    change("c", "---\n\n", "draft: true\n---\n\n");
+    served.check("c a draft");
+    change("c", "draft: true\n", "");
+    served.check("c shown again");
+    // Two values that share a URL segment (教育-科技): the listing shows the one its
+    // newest document has, whichever document changed.
+    change("e", "topics: [卫生]", "topics: [卫生, 教育 科技]");
+    served.check("a topic 教育 科技");
+    change("f", "topics: [教育]", "topics: [教育, 教育/科技]");
+    served.check("a topic 教育/科技 sharing its segment");
+    let (status, _, topic) = raw(p, "/browse/topic/%E6%95%99%E8%82%B2-%E7%A7%91%E6%8A%80/");
+    assert!(status == 200 && topic.contains("教育/科技"), "{status} {topic}");
+}
