@@ -1266,50 +1266,40 @@ fn listings_with_a_few_documents_moved_between_values_are_as_a_clean_build_would
         assert!(was.contains(from), "{path} has {from:?}");
         s.write(&path, &was.replacen(from, to, 1));
     };
+    // One edit, then the served folder compared with a clean build.
+    let mut step = |id: &str, from: &str, to: &str, what: &str| {
+        change(id, from, to);
+        served.check(what);
+    };
     // a, the oldest, becomes the newest: a year's listing gains it, the other's loses it.
-    change("a", "published: 2023-02-01", "published: 2024-12-01");
-    served.check("a dated last");
+    step("a", "published: 2023-02-01", "published: 2024-12-01", "a dated last");
     assert!(raw(p, "/documents/").2.contains("文件a"), "the first page of 公文库 shows a");
     // Then it goes back between the others, the same year as b.
-    change("a", "published: 2024-12-01", "published: 2023-09-01");
-    served.check("a dated between");
+    step("a", "published: 2024-12-01", "published: 2023-09-01", "a dated between");
     // A topic and a 文种 for values other documents have.
-    change("c", "topics: [教育, 卫生]", "topics: [卫生]");
-    served.check("c out of 教育");
-    change("b", "doc_type: 意见", "doc_type: 通知");
-    served.check("b another 文种");
+    step("c", "topics: [教育, 卫生]", "topics: [卫生]", "c out of 教育");
+    step("b", "doc_type: 意见", "doc_type: 通知", "b another 文种");
     // Validity and the 规范性文件 flag: its listing and the validity browse pages.
-    change("e", "validity: 已废止\n", "");
-    served.check("e valid again");
-    change("a", "normative: true\n", "normative: false\n");
-    served.check("a no longer normative");
-    change("a", "normative: false\n", "normative: true\n");
-    served.check("a normative again");
+    step("e", "validity: 已废止\n", "", "e valid again");
+    step("a", "normative: true\n", "normative: false\n", "a no longer normative");
+    step("a", "normative: false\n", "normative: true\n", "a normative again");
     // Two documents changed in one rebuild: a tag and a date.
     change("f", "tags: [企业]", "tags: [个人]");
-    change("d", "published: 2024-03-01", "published: 2023-01-01");
-    served.check("f and d at once");
+    step("d", "published: 2024-03-01", "published: 2023-01-01", "f and d at once");
     // A value's last document leaves it (its listing goes), then one comes back to it.
-    change("b", "doc_type: 通知", "doc_type: 办法");
-    served.check("b to a 文种 of its own");
-    change("b", "doc_type: 办法", "doc_type: 意见");
-    served.check("办法 gone again");
+    step("b", "doc_type: 通知", "doc_type: 办法", "b to a 文种 of its own");
+    step("b", "doc_type: 办法", "doc_type: 意见", "办法 gone again");
     let (status, _, browse) = raw(p, "/browse/");
     assert!(status == 200 && browse.contains("通知") && !browse.contains("办法"), "{status} {browse}");
     // Another issuer: the organs' listings.
-    change("d", "issuer: qfb", "issuer: qzf");
-    served.check("d to the other organ");
+    step("d", "issuer: qfb", "issuer: qzf", "d to the other organ");
     // Hidden, then shown again.
-    change("c", "---\n\n", "draft: true\n---\n\n");
-    served.check("c a draft");
-    change("c", "draft: true\n", "");
-    served.check("c shown again");
+    step("c", "---\n\n", "draft: true\n---\n\n", "c a draft");
+    step("c", "draft: true\n", "", "c shown again");
     // Two values that share a URL segment (教育-科技): the listing shows the one its
     // newest document has, whichever document changed.
-    change("e", "topics: [卫生]", "topics: [卫生, 教育 科技]");
-    served.check("a topic 教育 科技");
-    change("f", "topics: [教育]", "topics: [教育, 教育/科技]");
-    served.check("a topic 教育/科技 sharing its segment");
+    step("e", "topics: [卫生]", "topics: [卫生, 教育 科技]", "a topic 教育 科技");
+    step("f", "topics: [教育]", "topics: [教育, 教育/科技]", "a topic 教育/科技 sharing its segment");
     let (status, _, topic) = raw(p, "/browse/topic/%E6%95%99%E8%82%B2-%E7%A7%91%E6%8A%80/");
     assert!(status == 200 && topic.contains("教育/科技"), "{status} {topic}");
 }

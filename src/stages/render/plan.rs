@@ -425,20 +425,15 @@ impl Plan {
                 new.map_or(&[][..], |n| &n.docs).iter().peekable(),
             );
             let mut docs = Vec::with_capacity(l.docs.len() + new.len());
+            // (Merged by place: no document is on both sides.)
             loop {
                 let next = match (kept.peek(), new.peek()) {
-                    (Some(&&a), Some(&&b)) => {
-                        if place[a] < place[b] {
-                            kept.next()
-                        } else {
-                            new.next()
-                        }
-                    }
-                    (Some(_), None) => kept.next(),
-                    (None, Some(_)) => new.next(),
-                    (None, None) => break,
+                    (Some(&&a), Some(&&b)) if place[b] < place[a] => new.next(),
+                    (Some(_), _) => kept.next(),
+                    (None, _) => new.next(),
                 };
-                docs.extend(next);
+                let Some(&i) = next else { break };
+                docs.push(i);
             }
             // (Every organ, each 标签目录 value, the two libraries: listed even when empty.)
             if docs.is_empty() && matches!(l.kind, ListingKind::Facet(_) | ListingKind::Tag(None)) {
@@ -450,13 +445,11 @@ impl Plan {
             return None;
         }
         Some(Plan {
-            shared: Vec::new(),
-            row_hashes: Vec::new(),
             all: Arc::new(all.to_vec()),
             listings: Arc::new(listings),
             values: self.values.clone(),
             issues: self.issues.clone(),
-            merged: false,
+            ..Plan::default()
         })
     }
 
@@ -637,12 +630,9 @@ impl ListingsKey {
         for (k, issue) in c.issues.iter().enumerate() {
             (ix.issue_visible(k), issue.year, issue.number).hash(&mut h);
         }
-        let mut published = vec![false; c.documents.len()];
-        for &i in ix.published_documents() {
-            published[i] = true;
-        }
-        let documents = (c.documents.iter().enumerate().zip(published))
-            .map(|((i, d), published)| {
+        let documents = (c.documents.iter().enumerate())
+            .map(|(i, d)| {
+                let published = ix.doc_visible(i); // (what puts it in `published_documents`)
                 let flags = (ix.rel[i].validity as u64) << 2 | u64::from(d.normative) << 1 | u64::from(published);
                 [crate::search::facets_of(d), crate::model::Item::id_key(&**d), flags]
             })
