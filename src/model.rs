@@ -578,6 +578,13 @@ impl<T> ItemMap<T> {
         }
     }
 
+    /// The documents' values with one made by `f` put in at each of `places` (ascending
+    /// places among the documents after it), the others keeping their order.
+    pub fn with_docs_put_in(&mut self, places: &[usize], mut f: impl FnMut(usize) -> T) {
+        let before = std::mem::take(&mut self.docs);
+        self.docs = crate::model::put_in(before, places, &mut f);
+    }
+
     pub fn get_mut(&mut self, t: ItemId) -> &mut T {
         match t {
             ItemId::Doc(i) => &mut self.docs[i],
@@ -587,6 +594,24 @@ impl<T> ItemMap<T> {
             ItemId::Decision(i) => &mut self.decisions[i],
         }
     }
+}
+
+/// `items` with the value `f` makes for each of `places` (ascending places in the list
+/// made) put in there, the others after one another in their order.
+pub fn put_in<T>(items: Vec<T>, places: &[usize], f: &mut impl FnMut(usize) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len() + places.len());
+    let (mut old, mut places) = (items.into_iter(), places.iter().peekable());
+    loop {
+        let at = out.len();
+        match places.next_if(|&&p| p == at) {
+            Some(_) => out.push(f(at)),
+            None => match old.next() {
+                Some(x) => out.push(x),
+                None => break,
+            },
+        }
+    }
+    out
 }
 
 /// Everything loaded from a site, before references are resolved.

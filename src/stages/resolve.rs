@@ -85,6 +85,110 @@ impl Relations {
     fn iter_mut(&mut self) -> impl Iterator<Item = &mut DocRelations> {
         self.0.iter_mut().flat_map(|c| Arc::make_mut(c).iter_mut())
     }
+
+    /// The relations of documents added at `places` (ascending, among all documents now:
+    /// none yet), every document named numbered anew by `now`, and the chunks that
+    /// neither change keep being shared. (A document added in the newest folder is near
+    /// the end: the chunks before it are kept as they are unless they name a document
+    /// after it.)
+    fn put_in(&mut self, places: &[usize], now: &Renumber) {
+        let Some(&first) = places.first() else { return };
+        let kept = first / REL_CHUNK;
+        let tail: Vec<DocRelations> = self.0.drain(kept..).flat_map(Arc::unwrap_or_clone).collect();
+        let tail =
+            crate::model::put_in(tail, &places.iter().map(|p| p - kept * REL_CHUNK).collect::<Vec<_>>(), &mut |_| {
+                DocRelations::default()
+            });
+        let mut tail = tail.into_iter().peekable();
+        while tail.peek().is_some() {
+            self.0.push(Arc::new(tail.by_ref().take(REL_CHUNK).collect()));
+        }
+        for chunk in &mut self.0 {
+            if chunk.iter().any(|r| r.names_from(first)) {
+                Arc::make_mut(chunk).iter_mut().for_each(|r| r.renumber(now));
+            }
+        }
+    }
+}
+
+/// A document's number now, from its number in the last build, when documents were added
+/// (see [`Index::put_in`]).
+struct Renumber {
+    /// Numbers below this one are the same.
+    first: usize,
+    /// Per old number, the number now.
+    new_of_old: Vec<usize>,
+}
+
+impl Renumber {
+    fn doc(&self, j: usize) -> usize {
+        if j < self.first {
+            j
+        } else {
+            self.new_of_old[j]
+        }
+    }
+
+    fn item(&self, t: &mut ItemId) {
+        if let ItemId::Doc(j) = t {
+            *j = self.doc(*j);
+        }
+    }
+
+    fn ix(&self, j: &mut DocIx) {
+        j.0 = self.doc(j.0);
+    }
+}
+
+impl DocRelations {
+    /// Whether it names a document numbered `first` or after.
+    fn names_from(&self, first: usize) -> bool {
+        let from = |t: &ItemId| matches!(t, ItemId::Doc(j) if *j >= first);
+        self.item_lists().iter().any(|v| v.iter().any(from))
+            || self.translations.iter().chain(&self.translation_of).chain(&self.validity_cause).any(|j| j.0 >= first)
+    }
+
+    /// Every document it names numbered as `now` says.
+    fn renumber(&mut self, now: &Renumber) {
+        let DocRelations {
+            basis,
+            supporting,
+            amends,
+            repeals,
+            related,
+            amended_by,
+            repealed_by,
+            basis_of,
+            supporting_of,
+            interpretations: _,
+            faq_sets: _,
+            translations,
+            translation_of,
+            issues: _,
+            topics: _,
+            validity: _,
+            validity_cause,
+        } = self;
+        for v in [basis, supporting, amends, repeals, related, amended_by, repealed_by, basis_of, supporting_of] {
+            v.iter_mut().for_each(|t| now.item(t));
+        }
+        translations.iter_mut().chain(translation_of).chain(validity_cause).for_each(|j| now.ix(j));
+    }
+
+    /// Its lists of items (the relations between documents, as REFs and reverses).
+    fn item_lists(&self) -> [&Vec<ItemId>; 9] {
+        [
+            &self.basis,
+            &self.supporting,
+            &self.amends,
+            &self.repeals,
+            &self.related,
+            &self.amended_by,
+            &self.repealed_by,
+            &self.basis_of,
+            &self.supporting_of,
+        ]
+    }
 }
 
 impl std::ops::Index<usize> for Relations {
@@ -224,21 +328,39 @@ impl Index {
         let rest = rest_key(&content, date, drafts);
         // (Documents are most of a library: their faces side by side.)
         let faces: Vec<u64> = content.documents.par_iter().map(|d| d.face()).collect();
+        let paths: Vec<u64> = content.documents.iter().map(|d| d.src.path_key()).collect();
         let mut kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut content = content;
-        if let Some(last) = kept.take().filter(|k| k.rest == rest && k.faces.len() == faces.len()) {
-            let changed: Vec<usize> = (0..faces.len()).filter(|&i| faces[i] != last.faces[i]).collect();
+        // The documents added since (their places now), when the last build's are all
+        // still there in the same order (a document deleted or renamed: resolved anew).
+        let added = |k: &Kept| match faces.len() {
+            n if n == k.faces.len() => Some(Vec::new()),
+            n if n > k.faces.len() && n - k.faces.len() <= PATCH_MAX => added_at(&k.paths, &paths),
+            _ => None,
+        };
+        let last = kept.take().filter(|k| k.rest == rest);
+        if let Some((last, added)) = last.and_then(|k| added(&k).map(|a| (k, a))) {
             // (The memo's `Resolved` moved into the index: patched, it is not copied
             // unless the last build's site still holds it.)
-            let Kept { regs, resolved, .. } = last;
+            let Kept { regs, resolved, faces: was, .. } = last;
             let mut ix = Index { content, date, drafts, resolved, cited_by: Citations::default() };
-            let way = match changed.len() {
-                0 => Some(Way::Kept),
-                n if n <= PATCH_MAX => ix.patch(&changed, &regs).then_some(Way::Patched),
+            let now = Renumber::of(&added, was.len());
+            let regs = match added.is_empty() {
+                true => Some(regs),
+                false => ix.put_in(&added, &now, regs),
+            };
+            // Each document whose face changed, and each added (numbered as now).
+            let mut changed: Vec<usize> =
+                (0..was.len()).filter(|&o| faces[now.doc(o)] != was[o]).map(|o| now.doc(o)).collect();
+            changed.extend(&added);
+            changed.sort_unstable();
+            let way = match (regs, changed.len()) {
+                (Some(regs), 0) => Some((Way::Kept, regs)),
+                (Some(regs), n) if n <= PATCH_MAX => ix.patch(&changed, &regs).then_some((Way::Patched, regs)),
                 _ => None,
             };
-            if let Some(way) = way {
-                *kept = Some(Kept { rest, faces, regs, resolved: ix.resolved.clone(), way });
+            if let Some((way, regs)) = way {
+                *kept = Some(Kept { rest, faces, paths, regs, resolved: ix.resolved.clone(), way });
                 return ix;
             }
             content = ix.content;
@@ -247,7 +369,7 @@ impl Index {
         let ix = Index::resolve(content, date, drafts, diags);
         *kept = (diags.count() == said).then(|| {
             let regs = ix.content.documents.par_iter().map(|d| reg_key(d)).collect();
-            Kept { rest, faces, regs, resolved: ix.resolved.clone(), way: Way::Resolved }
+            Kept { rest, faces, paths, regs, resolved: ix.resolved.clone(), way: Way::Resolved }
         });
         ix
     }
@@ -314,6 +436,47 @@ impl Index {
         }
         put_back_newest_first(&mut this.published_docs, changed, published, c);
         true
+    }
+
+    /// What the last build resolved, with the documents at `places` (ascending, none
+    /// of them there then) put in: each one's id and 发文字号 registered, whether it is
+    /// published, no relations yet ([`Index::patch`] gives it its own, as a changed
+    /// document), and every document after the first numbered anew. With the
+    /// registries' keys of the documents now (`regs`: the last build's, the added
+    /// ones' put in), or `None` when one takes an id, 发文字号 or 索引号 another item
+    /// holds (resolving anew says so). No REF could name an added document: the last
+    /// build, which the memo keeps only when it reported nothing, resolved each one.
+    /// A document published today in `serve --watch`: resolving all anew was 31 ms of
+    /// such a rebuild at 10,000 documents, 233 ms at 100,000.
+    fn put_in(&mut self, places: &[usize], now: &Renumber, regs: Vec<u64>) -> Option<Vec<u64>> {
+        let (c, date, drafts) = (&self.content, self.date, self.drafts);
+        let this = Arc::make_mut(&mut self.resolved);
+        let ids = Arc::make_mut(&mut this.ids);
+        let numbers = Arc::make_mut(&mut this.numbers);
+        ids.values_mut().for_each(|t| now.item(t));
+        numbers.values_mut().for_each(|j| *j = now.doc(*j));
+        for &i in places {
+            let d = &c.documents[i];
+            if ids.contains_key(&d.id)
+                || d.doc_number.as_ref().is_some_and(|n| numbers.contains_key(n))
+                || d.index_number
+                    .as_ref()
+                    .is_some_and(|n| c.documents.iter().filter(|e| e.index_number.as_ref() == Some(n)).count() > 1)
+            {
+                return None;
+            }
+            ids.insert(d.id.clone(), ItemId::Doc(i));
+            if let Some(n) = &d.doc_number {
+                numbers.insert(n.clone(), i);
+            }
+        }
+        this.hidden.with_docs_put_in(places, |i| hidden_of(c, ItemId::Doc(i), &*c.documents[i], date, drafts));
+        this.rel.put_in(places, now);
+        for list in this.topic_docs.iter_mut().chain([&mut this.published_docs]) {
+            list.iter_mut().for_each(|j| *j = now.doc(*j));
+        }
+        this.faq_for.iter_mut().chain(&mut this.interp_of).flatten().for_each(|j| now.ix(j));
+        Some(crate::model::put_in(regs, places, &mut |i| reg_key(&c.documents[i])))
     }
 
     /// Resolve `content` anew. Each step reads the index, then writes what it found
@@ -753,9 +916,42 @@ pub enum Way {
 struct Kept {
     rest: u64,
     faces: Vec<u64>,
+    /// Each document's path, hashed ([`crate::model::Source::path_key`]): a document
+    /// added is found by it.
+    paths: Vec<u64>,
     regs: Vec<u64>,
     resolved: Arc<Resolved>,
     way: Way,
+}
+
+/// Where the paths of `now` that `before` lacks are, when `now` is `before` with them
+/// put in (every path of `before` there, in its order), and they are few.
+fn added_at(before: &[u64], now: &[u64]) -> Option<Vec<usize>> {
+    let (mut added, mut kept) = (Vec::new(), 0);
+    for (i, p) in now.iter().enumerate() {
+        match before.get(kept) == Some(p) {
+            true => kept += 1,
+            false => added.push(i),
+        }
+    }
+    (kept == before.len() && added.len() <= PATCH_MAX).then_some(added)
+}
+
+impl Renumber {
+    /// For documents added at `places` (ascending, among all now) to `before` of them.
+    fn of(places: &[usize], before: usize) -> Renumber {
+        let first = places.first().copied().unwrap_or(before);
+        let mut places = places.iter().peekable();
+        let mut new_of_old = Vec::with_capacity(before);
+        let mut at = 0;
+        while new_of_old.len() < before {
+            if places.next_if(|&&p| p == at).is_none() {
+                new_of_old.push(at);
+            }
+            at += 1;
+        }
+        Renumber { first, new_of_old }
+    }
 }
 
 /// At most this many documents with new faces are patched into the last build's
@@ -782,7 +978,8 @@ fn rest_key(c: &Content, date: Date, drafts: bool) -> u64 {
     for u in &c.unloaded {
         (&u.path, &u.names).hash(&mut h);
     }
-    let counts = [c.documents.len(), c.interpretations.len(), c.topics.len(), c.pages.len(), c.decisions.len()];
+    // (Not the documents': the memo keeps each one's face and path.)
+    let counts = [c.interpretations.len(), c.topics.len(), c.pages.len(), c.decisions.len()];
     (c.unloaded.len(), counts, c.faqs.len(), c.issues.len()).hash(&mut h);
     let rest = (c.interpretations.iter().map(|i| &**i as &dyn Faced))
         .chain(c.topics.iter().map(|t| t as &dyn Faced))
@@ -1160,7 +1357,13 @@ mod tests {
             let diags = Diagnostics::default();
             let content = crate::load::load(root, &cfg, &diags);
             let ix = Index::build_with(content, date, false, &diags, with);
-            (format!("{:?}", *ix.resolved), diags.into_sorted())
+            // (The registries in the order of their names: a map's own order depends on
+            // what was put in when.)
+            let mut r = (*ix.resolved).clone();
+            let ids: std::collections::BTreeMap<_, _> = r.ids.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let numbers: std::collections::BTreeMap<_, _> = r.numbers.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            (r.ids, r.numbers) = Default::default();
+            (format!("{r:?} {ids:?} {numbers:?}"), diags.into_sorted())
         };
         let (first, said) = build(Some(&memo));
         assert!(said.is_empty(), "{said:?}");
@@ -1193,10 +1396,49 @@ mod tests {
             ("a relation to itself", &[("b", "2023-03-01", "basis: [b]\n")], None),
             ("mended, then a date", &[("b", "2023-03-01", "")], Some(Way::Resolved)),
             ("a date", &[("b", "2016-03-01", "")], Some(Way::Patched)),
+            // Documents added (no date: the file deleted).
+            (
+                "a document added between others",
+                &[("bb", "2023-06-01", "basis: [a]\ntags: [企业]\n")],
+                Some(Way::Patched),
+            ),
+            (
+                "one added first, one last, naming documents on both sides",
+                &[
+                    ("aa", "2025-01-01", "amends: [bb]\nrepeals: [e]\nrelated: [c]\n"),
+                    ("zz", "2017-01-01", "basis: [f, aa]\ndoc_number: 测政发〔2024〕1号\nindex_number: X-1\n"),
+                ],
+                Some(Way::Patched),
+            ),
+            (
+                "one added, another's date and relations changed",
+                &[("ca", "2026-01-01", "supporting: [zz]\ntags: [企业]\n"), ("d", "2015-01-01", "repeals: [bb]\n")],
+                Some(Way::Patched),
+            ),
+            ("a draft added", &[("cb", "2022-03-01", "draft: true\n")], Some(Way::Patched)),
+            ("an embargoed one added", &[("cc", "2030-01-01", "")], Some(Way::Patched)),
+            ("an added one with an id another holds", &[("cd", "2022-03-01", "id: c\n")], None),
+            ("its own id", &[("cd", "2022-03-01", "")], Some(Way::Resolved)),
+            (
+                "an added one with a 发文字号 another holds",
+                &[("ce", "2022-03-01", "doc_number: 测政发〔2024〕1号\n")],
+                None,
+            ),
+            ("another 发文字号", &[("ce", "2022-03-01", "doc_number: 测政发〔2024〕2号\n")], Some(Way::Resolved)),
+            ("an added one with an 索引号 another holds", &[("cf", "2022-03-01", "index_number: X-1\n")], None),
+            ("taken out", &[("cf", "", "")], Some(Way::Resolved)),
+            ("an added one with a REF that does not resolve", &[("cg", "2022-03-01", "basis: [nope]\n")], None),
+            ("mended", &[("cg", "2022-03-01", "")], Some(Way::Resolved)),
+            ("a document deleted", &[("cb", "", "")], Some(Way::Resolved)),
+            ("and added again", &[("cb", "2022-03-01", "basis: [a]\n")], Some(Way::Patched)),
+            ("a document others name deleted", &[("bb", "", "")], None),
         ];
         for (what, docs, way) in edits {
             for (id, date, more) in *docs {
-                doc(root, id, date, more);
+                match date.is_empty() {
+                    true => std::fs::remove_file(root.join(format!("content/documents/{id}.md"))).expect("rm"),
+                    false => doc(root, id, date, more),
+                }
             }
             let (with, said_with) = build(Some(&memo));
             let (fresh, said) = build(None);
