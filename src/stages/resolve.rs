@@ -327,8 +327,8 @@ impl Index {
         let Some(memo) = memo else { return Index::resolve(content, date, drafts, diags) };
         let rest = rest_key(&content, date, drafts);
         // (Documents are most of a library: their faces side by side.)
-        let faces: Vec<u64> = content.documents.par_iter().map(|d| d.face()).collect();
-        let paths: Vec<u64> = content.documents.iter().map(|d| d.src.path_key()).collect();
+        let (faces, paths): (Vec<u64>, Vec<u64>) =
+            content.documents.par_iter().map(|d| (d.face(), d.src.path_key())).unzip();
         let mut kept = memo.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut content = content;
         // The documents added since (their places now), when the last build's are all
@@ -925,7 +925,7 @@ struct Kept {
 }
 
 /// Where the paths of `now` that `before` lacks are, when `now` is `before` with them
-/// put in (every path of `before` there, in its order), and they are few.
+/// put in (every path of `before` there, in its order). (How many may be: the caller's.)
 fn added_at(before: &[u64], now: &[u64]) -> Option<Vec<usize>> {
     let (mut added, mut kept) = (Vec::new(), 0);
     for (i, p) in now.iter().enumerate() {
@@ -934,7 +934,7 @@ fn added_at(before: &[u64], now: &[u64]) -> Option<Vec<usize>> {
             false => added.push(i),
         }
     }
-    (kept == before.len() && added.len() <= PATCH_MAX).then_some(added)
+    (kept == before.len()).then_some(added)
 }
 
 impl Renumber {
